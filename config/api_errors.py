@@ -1,0 +1,50 @@
+"""Every API error is a JSON object with ``error`` and ``message`` strings.
+
+The MDC SDK reads ``body["message"] or body["error"]`` (DRF's ``detail`` is not read), so
+both carry one plain sentence; validation errors keep the per-field list in ``errors``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def _flatten(detail: Any, prefix: str = "") -> list[str]:
+    if isinstance(detail, dict):
+        messages: list[str] = []
+        for key, value in detail.items():
+            label = f"{prefix}{key}" if key != "non_field_errors" else prefix.rstrip(".")
+            messages.extend(_flatten(value, f"{label}." if label else ""))
+        return messages
+    if isinstance(detail, list):
+        return [message for item in detail for message in _flatten(item, prefix)]
+    text = str(detail)
+    label = prefix.rstrip(".")
+    return [f"{label}: {text}" if label else text]
+
+
+def error_body(message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": message, "message": message, **extra}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        messages = _flatten(exc.detail)
+        response.data = error_body("; ".join(messages) or "Invalid request.", errors=exc.detail)
+    elif isinstance(exc, exceptions.APIException):
+        response.data = error_body(" ".join(_flatten(exc.detail)))
+    if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS and "Retry-After" not in response:
+        response["Retry-After"] = "60"
+    return response
+
+
+def json_error(status_code: int, message: str) -> JsonResponse:
+    return JsonResponse(error_body(message), status=status_code)

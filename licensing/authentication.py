@@ -1,0 +1,51 @@
+"""``Authorization: Bearer <key>`` for the API, and the scope a view requires."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rest_framework import authentication, exceptions, permissions
+from rest_framework.request import Request
+
+if TYPE_CHECKING:  # rest_framework.views imports this module through the settings
+    from rest_framework.views import APIView
+
+from licensing.models import ApiKey
+from licensing.services import ApiKeyRefused, use_api_key
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request: Request) -> tuple[Any, ApiKey] | None:
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header:
+            return None
+        scheme, _, raw_key = header.partition(" ")
+        if scheme.lower() != self.keyword.lower():
+            return None
+        raw_key = raw_key.strip()
+        if not raw_key or " " in raw_key:
+            raise exceptions.AuthenticationFailed("Malformed Authorization header: use 'Bearer <API key>'.")
+        try:
+            api_key = use_api_key(raw_key=raw_key)
+        except ApiKeyRefused as exc:
+            raise exceptions.AuthenticationFailed(str(exc)) from None
+        return api_key.user, api_key
+
+    def authenticate_header(self, request: Request) -> str:
+        # Makes DRF answer 401 (not 403) with WWW-Authenticate when no credentials are given.
+        return f'{self.keyword} realm="api"'
+
+
+class HasScope(permissions.BasePermission):
+    """Key-authenticated requests need the view's ``required_scope``; browser sessions pass."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        required = getattr(view, "required_scope", None)
+        if required is None or not isinstance(request.auth, ApiKey):
+            return True
+        if required in request.auth.scopes:
+            return True
+        self.message = f"This API key lacks the '{required}' scope."
+        return False

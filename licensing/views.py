@@ -1,0 +1,56 @@
+"""API key pages: create (the key is shown once) and revoke."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from licensing.forms import ApiKeyForm
+from licensing.models import ApiKey
+from licensing.selectors import api_keys_of
+from licensing.services import create_api_key, revoke_api_key
+from marketplace.permissions import signed_in_user
+from marketplace.selectors import memberships_of
+
+
+@never_cache
+@login_required
+@require_POST
+def api_key_create(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request)
+    form = ApiKeyForm(request.POST)
+    if form.is_valid():
+        try:
+            api_key, raw_key = create_api_key(
+                user=user,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                expires_at=timezone.now() + timedelta(days=form.cleaned_data["expires_in_days"]),
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error("expires_in_days" if field == "expires_at" else field, error)
+        else:
+            # The raw key is rendered in this response only; it is stored hashed.
+            return render(request, "licensing/api_key_created.html", {"api_key": api_key, "raw_key": raw_key})
+    context = {"memberships": memberships_of(user=user), "api_keys": api_keys_of(user=user), "key_form": form}
+    return render(request, "account.html", context, status=400)
+
+
+@login_required
+@require_POST
+def api_key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
+    user = signed_in_user(request)
+    try:
+        api_key = revoke_api_key(user=user, api_key_id=key_id)
+    except ApiKey.DoesNotExist:
+        raise Http404("No such key") from None
+    messages.success(request, f"The key '{api_key.name}' is revoked; requests with it now get 401.")
+    return redirect("account")

@@ -1,0 +1,211 @@
+"""Organizations and their members, datasets and their immutable published versions."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from marketplace.ids import new_id
+
+SHA256_HEX = r"^[0-9a-f]{64}$"
+# Slugs that would shadow API routes (GET /api/datasets/filters).
+RESERVED_SLUGS = ("filters",)
+
+
+class User(AbstractUser):
+    """A person. Username is the login; email is unique (case-insensitive) where given."""
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), condition=~Q(email=""), name="user_email_unique_ci"),
+        ]
+
+
+class Organization(models.Model):
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    website = models.URLField(blank=True)
+    approved_to_upload = models.BooleanField(
+        default=False, help_text="Staff approval: members may create submissions and upload archives."
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(approved_to_upload=False) | Q(approved_at__isnull=False),
+                name="organization_approval_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MembershipRole(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    MEMBER = "member", "Member"
+    REVIEWER = "reviewer", "Reviewer"
+
+
+class Membership(models.Model):
+    Role = MembershipRole
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["organization__name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user"], name="membership_unique_user_per_org"),
+            models.CheckConstraint(condition=Q(role__in=MembershipRole.values), name="membership_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}) in {self.organization}"
+
+
+class Task(models.TextChoices):
+    """The MDC task enum (contract E2/E8)."""
+
+    NA = "N/A", "Not applicable"
+    NLP = "NLP", "Natural language processing"
+    ASR = "ASR", "Automatic speech recognition"
+    LID = "LID", "Language identification"
+    TTS = "TTS", "Text to speech"
+    MT = "MT", "Machine translation"
+    LM = "LM", "Language modelling"
+    LLM = "LLM", "Large language models"
+    NLU = "NLU", "Natural language understanding"
+    NLG = "NLG", "Natural language generation"
+    CALL = "CALL", "Computer-assisted language learning"
+    RAG = "RAG", "Retrieval-augmented generation"
+    CV = "CV", "Computer vision"
+    ML = "ML", "Machine learning"
+    OTH = "OTH", "Other"
+
+
+class Dataset(models.Model):
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", "Public"
+        RESTRICTED = "restricted", "Restricted (access on request)"
+        PRIVATE = "private", "Private (organization members only)"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        REMOVED = "removed", "Removed"
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    slug = models.SlugField(max_length=100, unique=True)
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="datasets")
+    name = models.CharField(max_length=200)
+    short_description = models.CharField(max_length=500, blank=True)
+    long_description = models.TextField(blank=True, help_text="Markdown.")
+    locale = models.CharField(max_length=35, blank=True, help_text="BCP 47 language tag, e.g. en-GB.")
+    task = models.CharField(max_length=8, choices=Task.choices, blank=True)
+    format = models.CharField(max_length=50, blank=True, help_text="e.g. TSV, JSONL, Parquet, WAV.")
+    license = models.ForeignKey(
+        "licensing.License", on_delete=models.PROTECT, null=True, blank=True, related_name="datasets"
+    )
+    tags = models.JSONField(default=list, blank=True)
+
+    # The datasheet fields of the MDC submission contract (E8).
+    license_url = models.URLField(blank=True)
+    other = models.TextField(blank=True)
+    restrictions = models.TextField(blank=True)
+    forbidden_usage = models.TextField(blank=True)
+    additional_conditions = models.TextField(blank=True)
+    intended_usage = models.TextField(blank=True)
+    ethical_review_process = models.TextField(blank=True)
+    point_of_contact_full_name = models.CharField(max_length=200, blank=True)
+    point_of_contact_email = models.EmailField(blank=True)
+    funded_by_full_name = models.CharField(max_length=200, blank=True)
+    funded_by_email = models.EmailField(blank=True)
+    legal_contact_full_name = models.CharField(max_length=200, blank=True)
+    legal_contact_email = models.EmailField(blank=True)
+    created_by_full_name = models.CharField(max_length=200, blank=True)
+    created_by_email = models.EmailField(blank=True)
+    show_contact_info = models.BooleanField(default=False)
+    show_compliance_attributes = models.BooleanField(default=True)
+    exclusivity_opt_out = models.BooleanField(default=False)
+    auto_approve_access_requests = models.BooleanField(default=False)
+
+    is_paid = models.BooleanField(default=False)
+    base_price_cents = models.PositiveIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3, default="usd")
+
+    visibility = models.CharField(max_length=16, choices=Visibility.choices, default=Visibility.PUBLIC)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removal_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-published_at", "-created_at"]
+        indexes = [models.Index(fields=["status", "visibility", "-published_at"], name="dataset_catalog_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_paid=False) | Q(base_price_cents__gt=0), name="dataset_paid_has_price"
+            ),
+            models.CheckConstraint(condition=Q(currency="usd"), name="dataset_currency_supported"),
+            models.CheckConstraint(condition=~Q(slug__in=RESERVED_SLUGS), name="dataset_slug_not_reserved"),
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(published_at__isnull=False),
+                name="dataset_published_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="removed") | Q(removed_at__isnull=False), name="dataset_removed_has_time"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DatasetVersion(models.Model):
+    """One archive of a dataset. Once published the row can be neither changed nor deleted
+    (a database trigger refuses it): corrections are new versions."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    archive_key = models.CharField(max_length=500, help_text="Object key in storage (generated).")
+    filename = models.CharField(max_length=255, unique=True, help_text="Version-specific download name.")
+    size_bytes = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    license = models.ForeignKey("licensing.License", on_delete=models.PROTECT, related_name="versions")
+    license_text_sha256 = models.CharField(max_length=64, help_text="The exact terms this version is sold under.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["dataset", "-number"]
+        get_latest_by = "number"
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "number"], name="version_unique_number"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="version_number_positive"),
+            models.CheckConstraint(condition=Q(size_bytes__gt=0), name="version_size_positive"),
+            models.CheckConstraint(condition=Q(sha256__regex=SHA256_HEX), name="version_sha256_hex"),
+            models.CheckConstraint(
+                condition=Q(license_text_sha256__regex=SHA256_HEX), name="version_license_sha256_hex"
+            ),
+            models.CheckConstraint(
+                condition=Q(filename__regex=r"^[A-Za-z0-9][A-Za-z0-9._-]*\.(tar\.gz|tgz)$"),
+                name="version_filename_bare_targz",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset} v{self.number}"

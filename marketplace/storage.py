@@ -1,0 +1,134 @@
+"""The one module that talks to the S3 API; everything else calls these functions.
+
+Two clients: the internal one (``S3_ENDPOINT_URL``) moves and reads objects; the public
+one (``S3_PUBLIC_ENDPOINT_URL``) only signs URLs that clients outside our network use.
+Bytes never pass through Django: uploads and downloads use presigned URLs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import IO, TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+# SigV4 presigned URLs are valid for at most seven days (AWS S3 API reference).
+MAX_PRESIGN_SECONDS = 7 * 24 * 3600
+_clients: dict[tuple[Any, ...], S3Client] = {}
+
+
+class StorageError(Exception):
+    """Storage refused or could not be reached; the message says which object and why."""
+
+
+def _client(endpoint_url: str | None) -> S3Client:
+    if not endpoint_url:
+        raise ImproperlyConfigured("S3_ENDPOINT_URL is not set and no embedded store is running (make run)")
+    key = (
+        endpoint_url,
+        settings.S3_ACCESS_KEY_ID,
+        settings.S3_SECRET_ACCESS_KEY,
+        settings.S3_REGION,
+        settings.S3_CONNECT_TIMEOUT,
+    )
+    client = _clients.get(key)
+    if client is None:
+        client = boto3.client(
+            "s3",
+            endpoint_url=endpoint_url,
+            aws_access_key_id=settings.S3_ACCESS_KEY_ID,
+            aws_secret_access_key=settings.S3_SECRET_ACCESS_KEY,
+            region_name=settings.S3_REGION,
+            config=Config(
+                signature_version="s3v4",
+                s3={"addressing_style": "path"},
+                # boto3 1.36+ adds CRC checksums that presigned part PUTs and some stores reject.
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+                connect_timeout=settings.S3_CONNECT_TIMEOUT,
+                read_timeout=60,
+                retries={"max_attempts": 3, "mode": "standard"},
+            ),
+        )
+        _clients[key] = client
+    return client
+
+
+def client() -> S3Client:
+    return _client(settings.S3_ENDPOINT_URL)
+
+
+def public_client() -> S3Client:
+    return _client(settings.S3_PUBLIC_ENDPOINT_URL)
+
+
+def bucket() -> str:
+    return str(settings.S3_BUCKET)
+
+
+def ping() -> None:
+    """Raise unless the bucket answers with our credentials."""
+    try:
+        client().head_bucket(Bucket=bucket())
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "?")
+        raise StorageError(f"bucket {bucket()} answered {code}") from exc
+
+
+def ensure_bucket() -> None:
+    try:
+        client().head_bucket(Bucket=bucket())
+    except ClientError:
+        client().create_bucket(Bucket=bucket())
+
+
+def put_stream(key: str, stream: IO[bytes], *, content_type: str = "application/octet-stream") -> None:
+    """Store a stream under ``key`` (multipart for large streams, by boto3's transfer manager)."""
+    client().upload_fileobj(stream, bucket(), key, ExtraArgs={"ContentType": content_type})
+
+
+def head(key: str) -> dict[str, Any] | None:
+    try:
+        return dict(client().head_object(Bucket=bucket(), Key=key))
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+            return None
+        raise
+
+
+def sha256_of(key: str, *, chunk_size: int = 1024 * 1024) -> tuple[str, int]:
+    """Stream an object and return its SHA-256 hex digest and size, in bounded memory."""
+    body = client().get_object(Bucket=bucket(), Key=key)["Body"]
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in body.iter_chunks(chunk_size):
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def delete(key: str) -> None:
+    client().delete_object(Bucket=bucket(), Key=key)
+
+
+def presigned_get(key: str, *, filename: str, expires_in: int) -> str:
+    """A short-lived GET URL; the filename is signed in as the Content-Disposition."""
+    if not 1 <= expires_in <= MAX_PRESIGN_SECONDS:
+        raise ValueError(f"expiry must be between 1 s and {MAX_PRESIGN_SECONDS} s, not {expires_in}")
+    safe_name = filename.replace('"', "").replace("\\", "")
+    return public_client().generate_presigned_url(
+        "get_object",
+        Params={
+            "Bucket": bucket(),
+            "Key": key,
+            "ResponseContentDisposition": f'attachment; filename="{safe_name}"',
+        },
+        ExpiresIn=expires_in,
+    )

@@ -1,0 +1,1 @@
+"""Manifests, signing keys and the transparency log arrive with the provenance issue."""
