@@ -58,7 +58,8 @@ def _wait_healthy(url: str, children: list[subprocess.Popen[bytes]], timeout: fl
                 if response.status == 200:
                     return
         except urllib.error.HTTPError as exc:
-            last = exc.read().decode(errors="replace")
+            with exc:
+                last = exc.read().decode(errors="replace")
         except OSError as exc:
             last = str(exc)
         time.sleep(0.5)

@@ -32,7 +32,10 @@ def pytest_load_initial_conftests(
         _stack.start()
         os.environ.update(_stack.env)
     # The tests must not pick up a running `make run` through var/stack.json.
-    os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="dc-test-var-"))
+    if not os.environ.get("VAR_DIR"):
+        os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="dc-test-var-")
+    # Static files are served from the finders in tests; the collected folder just has to exist.
+    (Path(os.environ["VAR_DIR"]) / "staticfiles").mkdir(exist_ok=True)
     return (yield)
 
 

@@ -77,8 +77,9 @@ def _weed_bin() -> Path:
 
 
 def _make_traversable(path: Path) -> None:
-    """Let another system user reach ``path``: o+x on every parent directory."""
-    for parent in [path, *path.parents]:
+    """Let another system user reach ``path``: o+x on every parent directory (not on ``path``,
+    since PostgreSQL refuses a data directory that others may enter)."""
+    for parent in path.parents:
         mode = parent.stat().st_mode
         if mode & 0o011 != 0o011:
             parent.chmod(mode | 0o011)
@@ -285,12 +286,13 @@ class EmbeddedSeaweed:
 
     def _s3_answers(self) -> bool:
         try:
-            urllib.request.urlopen(self.endpoint_url, timeout=1)  # noqa: S310 (our own loopback URL)
-        except urllib.error.HTTPError:
+            with urllib.request.urlopen(self.endpoint_url, timeout=1):  # noqa: S310 (our own loopback URL)
+                return True
+        except urllib.error.HTTPError as refusal:
+            refusal.close()
             return True  # 403 for an unsigned request: the gateway is up and refusing strangers
         except OSError:
             return False
-        return True
 
     def _ensure_bucket(self, deadline: float) -> None:
         import boto3

@@ -158,7 +158,8 @@ class Dataset(models.Model):
         indexes = [models.Index(fields=["status", "visibility", "-published_at"], name="dataset_catalog_idx")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(is_paid=False) | Q(base_price_cents__gt=0), name="dataset_paid_has_price"
+                condition=Q(is_paid=False) | Q(base_price_cents__isnull=False, base_price_cents__gt=0),
+                name="dataset_paid_has_price",
             ),
             models.CheckConstraint(condition=Q(currency="usd"), name="dataset_currency_supported"),
             models.CheckConstraint(condition=~Q(slug__in=RESERVED_SLUGS), name="dataset_slug_not_reserved"),

@@ -1,0 +1,57 @@
+"""In chromium: sign up, log out, log in, create an API key and see it exactly once."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+
+from licensing.models import ApiKey
+from licensing.services import hash_api_key
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_sign_up_log_in_and_create_a_key_seen_once(page: Any) -> None:
+    page.goto("/")
+    page.get_by_role("link", name="Sign up").click()
+    page.get_by_label("Username").fill("browser-user")
+    page.get_by_label("Email").fill("browser-user@example.org")
+    page.get_by_label("Password", exact=True).fill("a-long-browser-password")
+    page.get_by_label("Password again").fill("a-long-browser-password")
+    page.get_by_role("button", name="Sign up").click()
+    page.wait_for_url("**/account/")
+    assert page.get_by_text("Welcome, browser-user").is_visible()
+
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("link", name="Log in").click()
+    page.get_by_label("Username").fill("browser-user")
+    page.get_by_label("Password").fill("a-long-browser-password")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/account/")
+
+    page.get_by_label("Name").fill("notebook")
+    page.get_by_label("Upload: create submissions and upload archives").check()
+    page.get_by_role("button", name="Create key").click()
+    raw_key = page.get_by_test_id("new-api-key").input_value()
+    assert re.fullmatch(r"dck_[A-Za-z0-9_-]{43}", raw_key)
+    assert page.get_by_text("it is shown only this once").is_visible()
+
+    stored = ApiKey.objects.get(user__username="browser-user")
+    assert stored.key_hash == hash_api_key(raw_key)
+    assert stored.scopes == ["download", "read", "upload"]
+
+    page.get_by_role("link", name="Done").click()
+    page.wait_for_url("**/account/")
+    page.wait_for_load_state()
+    assert raw_key not in page.content()
+    assert page.get_by_role("cell", name="notebook", exact=True).is_visible()
+    # The key page answered a POST and is marked no-store: going back must not show it again.
+    try:
+        page.go_back()
+    except PlaywrightError as refusal:
+        assert "ERR_CACHE_MISS" in str(refusal)
+    page.wait_for_load_state()
+    assert raw_key not in page.content()
