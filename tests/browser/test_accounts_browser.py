@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
 
 from licensing.models import ApiKey
 from licensing.services import hash_api_key
@@ -23,7 +24,7 @@ def test_sign_up_log_in_and_create_a_key_seen_once(page: Any) -> None:
     page.get_by_label("Password again").fill("a-long-browser-password")
     page.get_by_role("button", name="Sign up").click()
     page.wait_for_url("**/account/")
-    assert page.get_by_text("Welcome, browser-user").is_visible()
+    expect(page.get_by_text("Welcome, browser-user")).to_be_visible()
 
     page.get_by_role("button", name="Log out").click()
     page.get_by_role("link", name="Log in").click()
@@ -35,9 +36,10 @@ def test_sign_up_log_in_and_create_a_key_seen_once(page: Any) -> None:
     page.get_by_label("Name").fill("notebook")
     page.get_by_label("Upload: create submissions and upload archives").check()
     page.get_by_role("button", name="Create key").click()
+    expect(page.get_by_test_id("new-api-key")).to_be_visible()
     raw_key = page.get_by_test_id("new-api-key").input_value()
     assert re.fullmatch(r"dck_[A-Za-z0-9_-]{43}", raw_key)
-    assert page.get_by_text("it is shown only this once").is_visible()
+    expect(page.get_by_text("it is shown only this once")).to_be_visible()
 
     stored = ApiKey.objects.get(user__username="browser-user")
     assert stored.key_hash == hash_api_key(raw_key)
@@ -45,13 +47,13 @@ def test_sign_up_log_in_and_create_a_key_seen_once(page: Any) -> None:
 
     page.get_by_role("link", name="Done").click()
     page.wait_for_url("**/account/")
-    page.wait_for_load_state()
-    assert raw_key not in page.content()
-    assert page.get_by_role("cell", name="notebook", exact=True).is_visible()
+    expect(page.get_by_role("cell", name="notebook", exact=True)).to_be_visible()
+    expect(page.get_by_test_id("new-api-key")).to_have_count(0)
+    expect(page.locator("body")).not_to_contain_text(raw_key)
+
     # The key page answered a POST and is marked no-store: going back must not show it again.
     try:
         page.go_back()
     except PlaywrightError as refusal:
         assert "ERR_CACHE_MISS" in str(refusal)
-    page.wait_for_load_state()
-    assert raw_key not in page.content()
+    expect(page.get_by_test_id("new-api-key")).to_have_count(0)
