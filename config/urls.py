@@ -10,6 +10,8 @@ urlpatterns = [
     path("api/v1/schema", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("licensing.api_urls")),
+    path("api/v1/", include("marketplace.api_urls")),
+    path("api/", include("marketplace.mdc_urls")),
     path("", include("licensing.urls")),
     path("", include("marketplace.urls")),
 ]

@@ -8,7 +8,6 @@ Celery beat. SIGINT or SIGTERM stops every process it started, within 20 seconds
 from __future__ import annotations
 
 import argparse
-import ctypes
 import fcntl
 import os
 import signal
@@ -21,7 +20,7 @@ import urllib.request
 from pathlib import Path
 from types import FrameType
 
-from devstack.services import ServiceError, port_open, stop_process
+from devstack.services import ServiceError, die_with_parent, port_open, stop_process
 from devstack.stack import REPO_DIR, Stack, var_dir
 
 DEMO_LOGINS = """\
@@ -33,13 +32,6 @@ DEMO_LOGINS = """\
 
 class Shutdown(Exception):
     pass
-
-
-def _die_with_parent() -> None:
-    """When ``make`` is killed, take the stack down with it (Linux prctl PR_SET_PDEATHSIG)."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)
 
 
 def _manage(env: dict[str, str], *args: str) -> None:
@@ -88,7 +80,7 @@ def run(port: int) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    _die_with_parent()
+    die_with_parent()  # when `make` is killed, the stack goes down with it
 
     stack = Stack(base)
     children: list[subprocess.Popen[bytes]] = []
@@ -114,7 +106,9 @@ def run(port: int) -> int:
         ]  # fmt: skip
         for command in commands:
             # Own sessions: a Ctrl-C reaches this supervisor, which stops children in order.
-            children.append(subprocess.Popen(command, cwd=REPO_DIR, env=env, start_new_session=True))
+            children.append(
+                subprocess.Popen(command, cwd=REPO_DIR, env=env, start_new_session=True, preexec_fn=die_with_parent)
+            )
         url = f"http://127.0.0.1:{port}"
         _wait_healthy(f"{url}/healthz", children, timeout=120)
         print(

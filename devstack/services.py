@@ -6,6 +6,7 @@ start (so two checkouts run side by side), and stops with a bounded wait.
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import json
 import os
@@ -57,6 +58,13 @@ def stop_process(proc: subprocess.Popen[bytes], *, grace: float) -> None:
         proc.wait(timeout=5)
     except ProcessLookupError:
         pass
+
+
+def die_with_parent() -> None:
+    """In a child process: get SIGTERM when the process that started it dies (Linux prctl
+    PR_SET_PDEATHSIG), so a supervisor killed with SIGKILL leaves no orphan servers behind."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
 
 
 def _postgres_bin(name: str) -> Path:
@@ -269,7 +277,9 @@ class EmbeddedSeaweed:
             "-volume.max=0",
         ]
         log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent
+        )
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

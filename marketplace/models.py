@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -13,6 +15,8 @@ from marketplace.ids import new_id
 SHA256_HEX = r"^[0-9a-f]{64}$"
 # Slugs that would shadow API routes (GET /api/datasets/filters).
 RESERVED_SLUGS = ("filters",)
+# What the catalog lists: the predicate of its partial indexes (see marketplace/catalog.py).
+LISTED = Q(status="published", visibility__in=["public", "restricted"])
 
 
 class User(AbstractUser):
@@ -153,9 +157,26 @@ class Dataset(models.Model):
     removed_at = models.DateTimeField(null=True, blank=True)
     removal_reason = models.TextField(blank=True)
 
+    # Denormalised by publish_version for the catalog: one row answers a listing, no joins.
+    current_version = models.ForeignKey(
+        "DatasetVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    size_bytes = models.BigIntegerField(default=0)
+    has_sample = models.BooleanField(default=False)
+    # Kept current by a database trigger (migration 0003): name (A), short description (B),
+    # long description and tags (C).
+    search_vector = SearchVectorField(null=True, editable=False)
+
     class Meta:
         ordering = ["-published_at", "-created_at"]
-        indexes = [models.Index(fields=["status", "visibility", "-published_at"], name="dataset_catalog_idx")]
+        indexes = [
+            models.Index(fields=["status", "visibility", "-published_at"], name="dataset_catalog_idx"),
+            # The catalog walks these in order and stops at the page (partial: listed rows only).
+            models.Index(F("published_at").desc(), F("id").desc(), name="dataset_listed_newest_idx", condition=LISTED),
+            models.Index(F("size_bytes").desc(), name="dataset_listed_size_idx", condition=LISTED),
+            GinIndex(fields=["search_vector"], name="dataset_search_idx"),
+            GinIndex(fields=["name"], name="dataset_name_trgm_idx", opclasses=["gin_trgm_ops"]),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(is_paid=False) | Q(base_price_cents__isnull=False, base_price_cents__gt=0),
@@ -188,6 +209,9 @@ class DatasetVersion(models.Model):
     sha256 = models.CharField(max_length=64)
     license = models.ForeignKey("licensing.License", on_delete=models.PROTECT, related_name="versions")
     license_text_sha256 = models.CharField(max_length=64, help_text="The exact terms this version is sold under.")
+    sample_key = models.CharField(max_length=500, blank=True)
+    sample_filename = models.CharField(max_length=255, blank=True)
+    sample_size_bytes = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     published_at = models.DateTimeField(null=True, blank=True)
 

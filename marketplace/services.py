@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from licensing.models import License
+from marketplace.catalog import forget_facets
 from marketplace.models import Dataset, DatasetVersion, Membership, Organization, User
 
 
@@ -70,9 +71,16 @@ def version_filename(*, dataset: Dataset, number: int) -> str:
 
 @transaction.atomic
 def publish_version(
-    *, dataset: Dataset, archive_key: str, size_bytes: int, sha256: str, license: License
+    *,
+    dataset: Dataset,
+    archive_key: str,
+    size_bytes: int,
+    sha256: str,
+    license: License,
+    sample_key: str = "",
+    sample_size_bytes: int | None = None,
 ) -> DatasetVersion:
-    """Append a published, immutable version and mark the dataset published."""
+    """Append a published, immutable version and make it the dataset's current one."""
     locked = Dataset.objects.select_for_update().get(id=dataset.id)
     if locked.status == Dataset.Status.REMOVED:
         raise ValidationError("A removed dataset cannot get new versions.")
@@ -87,6 +95,9 @@ def publish_version(
         sha256=sha256,
         license=license,
         license_text_sha256=license.text_sha256,
+        sample_key=sample_key,
+        sample_filename=f"{locked.slug}-v{number}-sample.tar.gz" if sample_key else "",
+        sample_size_bytes=sample_size_bytes if sample_key else None,
         published_at=now,
     )
     Dataset.objects.filter(id=locked.id).update(
@@ -94,6 +105,10 @@ def publish_version(
         published_at=locked.published_at or now,
         updated_at=now,
         license=license,
+        current_version=version,
+        size_bytes=size_bytes,
+        has_sample=bool(sample_key),
     )
+    transaction.on_commit(forget_facets)
     dataset.refresh_from_db()
     return version

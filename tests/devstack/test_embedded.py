@@ -106,9 +106,9 @@ def test_make_run_supervisor_serves_then_stops_everything(tmp_path: Path) -> Non
 
         assert wait_until(healthy, timeout=240, interval=1), (tmp_path / "run.log").read_text()[-3000:]
         assert proc.poll() is None, (tmp_path / "run.log").read_text()[-3000:]
-        output = (tmp_path / "run.log").read_text()
-        assert f"open http://127.0.0.1:{port}/" in output
-        assert "demo-owner" in output
+        banner = f"open http://127.0.0.1:{port}/"
+        assert wait_until(lambda: banner in (tmp_path / "run.log").read_text(), timeout=30)
+        assert "demo-owner" in (tmp_path / "run.log").read_text()
         children = psutil.Process(proc.pid).children(recursive=True)
         assert len(children) >= 3  # gunicorn, worker, beat (and their children)
         assert (tmp_path / "var" / "stack.json").exists()

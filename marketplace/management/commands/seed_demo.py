@@ -23,6 +23,7 @@ from django.db import transaction
 from licensing.models import License
 from licensing.services import Permissions, create_license
 from marketplace import storage
+from marketplace.ids import new_id
 from marketplace.models import Dataset, Membership, Organization, User
 from marketplace.services import add_member, approve_organization, create_dataset, publish_version
 
@@ -92,6 +93,10 @@ def speech_archive() -> bytes:
     return _tar_gz(files)
 
 
+def speech_sample_archive() -> bytes:
+    return _tar_gz({"train.tsv": b"path\tsentence\nclip0.wav\tBore da.\n", "clips/clip0.wav": _wav(220.0)})
+
+
 def dialogues_archive() -> bytes:
     lines = [
         {"id": i, "text": f"Customer: my order {1000 + i} is late. Agent: I am sorry, let me check order {1000 + i}."}
@@ -125,7 +130,9 @@ DATASETS: list[dict[str, Any]] = [
         "license": "CC-BY-4.0",
         "visibility": Dataset.Visibility.PUBLIC,
         "intended_usage": "Training and evaluating speech recognition for Welsh.",
+        "tags": ["speech", "welsh", "asr", "low-resource"],
         "archive": speech_archive,
+        "sample": speech_sample_archive,
     },
     {
         "slug": "parallel-en-fr-mini",
@@ -137,6 +144,7 @@ DATASETS: list[dict[str, Any]] = [
         "format": "JSONL",
         "license": "CC0-1.0",
         "visibility": Dataset.Visibility.PUBLIC,
+        "tags": ["translation", "french", "english"],
         "archive": parallel_archive,
     },
     {
@@ -166,6 +174,18 @@ DATASETS: list[dict[str, Any]] = [
         "restrictions": "Research use only; no re-identification attempts.",
         "forbidden_usage": "Clinical decision making.",
         "archive": notes_archive,
+    },
+    {
+        "slug": "internal-qa-prompts",
+        "name": "Internal QA Prompts",
+        "short_description": "Prompts the organization uses to check its own models; members only.",
+        "long_description": "Private: visible and downloadable by members of Common Voices only.",
+        "locale": "en",
+        "task": "LLM",
+        "format": "JSONL",
+        "license": "CC-BY-4.0",
+        "visibility": Dataset.Visibility.PRIVATE,
+        "archive": dialogues_archive,
     },
 ]
 
@@ -225,20 +245,36 @@ class Command(BaseCommand):
         return organization
 
     def _dataset(self, organization: Organization, spec: dict[str, Any], licenses: dict[str, License]) -> None:
-        fields = {k: v for k, v in spec.items() if k not in {"slug", "name", "archive", "license"}}
+        fields = {k: v for k, v in spec.items() if k not in {"slug", "name", "archive", "sample", "license"}}
         license = licenses[spec["license"]]
         build: Callable[[], bytes] = spec["archive"]
         archive = build()
-        # Storage first, then the rows: a failed upload leaves no row that points nowhere.
-        dataset = create_dataset(
-            organization=organization, slug=spec["slug"], name=spec["name"], license=license, **fields
-        )
-        key = f"published/{dataset.id}/{secrets.token_hex(8)}.tar.gz"
+        # Storage first, then the rows in one transaction: a failed upload leaves no row behind,
+        # and a re-run starts the dataset afresh.
+        dataset_id = new_id()
+        token = secrets.token_hex(8)
+        key = f"published/{dataset_id}/{token}.tar.gz"
         storage.put_stream(key, io.BytesIO(archive), content_type="application/gzip")
-        publish_version(
-            dataset=dataset,
-            archive_key=key,
-            size_bytes=len(archive),
-            sha256=hashlib.sha256(archive).hexdigest(),
-            license=license,
-        )
+        sample_key, sample_size = "", None
+        if "sample" in spec:
+            sample = spec["sample"]()
+            sample_key, sample_size = f"published/{dataset_id}/{token}-sample.tar.gz", len(sample)
+            storage.put_stream(sample_key, io.BytesIO(sample), content_type="application/gzip")
+        with transaction.atomic():
+            dataset = create_dataset(
+                organization=organization,
+                slug=spec["slug"],
+                name=spec["name"],
+                license=license,
+                id=dataset_id,
+                **fields,
+            )
+            publish_version(
+                dataset=dataset,
+                archive_key=key,
+                size_bytes=len(archive),
+                sha256=hashlib.sha256(archive).hexdigest(),
+                license=license,
+                sample_key=sample_key,
+                sample_size_bytes=sample_size,
+            )

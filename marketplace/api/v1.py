@@ -1,0 +1,188 @@
+"""Our own read API under /api/v1/: datasets, their versions, organizations and licenses.
+
+Cursor pagination (stable under inserts) and a constant number of queries per request.
+Reads are public; a caller with a key or session also sees private datasets of their
+organizations.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import exceptions, generics, serializers
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import AllowAny
+
+from licensing.models import License
+from marketplace import catalog
+from marketplace.api.mdc_serializers import pricing
+from marketplace.models import Dataset, DatasetVersion, Organization
+from marketplace.selectors import visible_datasets
+
+
+class Pages(CursorPagination):
+    page_size = 24
+    page_size_query_param = "limit"
+    max_page_size = 100
+    ordering = ("-published_at", "-id")
+
+
+class LicenseSerializer(serializers.ModelSerializer[License]):
+    abbreviation = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = License
+        fields = [
+            "id", "spdx_id", "abbreviation", "name", "url", "text_sha256", "commercial_use", "ai_training",
+            "derivatives", "redistribution", "attribution", "share_alike",
+        ]  # fmt: skip
+
+
+class LicenseDetailSerializer(LicenseSerializer):
+    class Meta(LicenseSerializer.Meta):
+        fields = [*LicenseSerializer.Meta.fields, "text"]
+
+
+class OrganizationSerializer(serializers.ModelSerializer[Organization]):
+    class Meta:
+        model = Organization
+        fields = ["id", "slug", "name", "description", "website", "approved_to_upload", "created_at"]
+
+
+class VersionSerializer(serializers.ModelSerializer[DatasetVersion]):
+    license = serializers.CharField(source="license.abbreviation")
+    has_sample = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DatasetVersion
+        fields = ["number", "filename", "size_bytes", "sha256", "license", "license_text_sha256", "published_at",
+                  "has_sample"]  # fmt: skip
+
+    def get_has_sample(self, version: DatasetVersion) -> bool:
+        return bool(version.sample_key)
+
+
+class DatasetSerializer(serializers.ModelSerializer[Dataset]):
+    organization: serializers.SlugRelatedField[Organization] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
+    license = serializers.CharField(source="license.abbreviation", default=None)
+    current_version = VersionSerializer(read_only=True)
+    pricing = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Dataset
+        fields = [
+            "id", "slug", "name", "short_description", "organization", "task", "locale", "format", "license",
+            "visibility", "tags", "is_paid", "pricing", "size_bytes", "has_sample", "published_at", "current_version",
+        ]  # fmt: skip
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_pricing(self, dataset: Dataset) -> dict[str, Any]:
+        return pricing(dataset)
+
+
+class DatasetDetailSerializer(DatasetSerializer):
+    class Meta(DatasetSerializer.Meta):
+        fields = [
+            *DatasetSerializer.Meta.fields,
+            "long_description", "license_url", "intended_usage", "forbidden_usage", "restrictions",
+            "additional_conditions", "ethical_review_process", "other", "auto_approve_access_requests",
+        ]  # fmt: skip
+
+
+LIST_PARAMETERS = [
+    OpenApiParameter("q", str, description="Words, each matched as a prefix."),
+    OpenApiParameter("task", str, many=True),
+    OpenApiParameter("locale", str, many=True),
+    OpenApiParameter("license", str, many=True),
+    OpenApiParameter("format", str, many=True),
+    OpenApiParameter("pricing", str, enum=list(catalog.PRICING)),
+    OpenApiParameter("sample", bool),
+    OpenApiParameter("uploadDate", str, enum=list(catalog.UPLOAD_WINDOWS)),
+    OpenApiParameter("minSize", int),
+    OpenApiParameter("maxSize", int),
+]
+
+
+@extend_schema(parameters=LIST_PARAMETERS)
+class DatasetListApi(generics.ListAPIView[Dataset]):
+    """Datasets you may see, newest first, filtered like the catalog."""
+
+    permission_classes = [AllowAny]
+    serializer_class = DatasetSerializer
+    pagination_class = Pages
+
+    def get_queryset(self) -> QuerySet[Dataset]:
+        try:
+            query = catalog.parse_query(self.request.query_params)
+        except catalog.CatalogQueryError as exc:
+            raise exceptions.ParseError(str(exc)) from None
+        qs = catalog.filtered(query)
+        if query.q:
+            tsquery = catalog.text_query(query.q)
+            qs = qs.filter(search_vector=tsquery) if tsquery is not None else qs.none()
+        return qs.select_related("organization", "license", "current_version__license")
+
+
+def _visible(request: object) -> QuerySet[Dataset]:
+    return visible_datasets(user=getattr(request, "user", None))
+
+
+class DatasetDetailApi(generics.RetrieveAPIView[Dataset]):
+    permission_classes = [AllowAny]
+    serializer_class = DatasetDetailSerializer
+    lookup_field = "id"
+
+    def get_queryset(self) -> QuerySet[Dataset]:
+        return _visible(self.request).select_related("organization", "license", "current_version__license")
+
+
+class DatasetVersionListApi(generics.ListAPIView[DatasetVersion]):
+    """Every published version: number, filename, size and SHA-256."""
+
+    permission_classes = [AllowAny]
+    serializer_class = VersionSerializer
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[DatasetVersion]:
+        dataset = get_object_or_404(_visible(self.request), id=self.kwargs["id"])
+        return dataset.versions.filter(published_at__isnull=False).select_related("license").order_by("-number")
+
+
+class OrganizationPages(CursorPagination):
+    page_size = 50
+    page_size_query_param = "limit"
+    max_page_size = 100
+    ordering = ("slug",)
+
+
+class OrganizationListApi(generics.ListAPIView[Organization]):
+    permission_classes = [AllowAny]
+    serializer_class = OrganizationSerializer
+    pagination_class = OrganizationPages
+    queryset = Organization.objects.all()
+
+
+class OrganizationDetailApi(generics.RetrieveAPIView[Organization]):
+    permission_classes = [AllowAny]
+    serializer_class = OrganizationSerializer
+    queryset = Organization.objects.all()
+    lookup_field = "slug"
+
+
+class LicenseListApi(generics.ListAPIView[License]):
+    permission_classes = [AllowAny]
+    serializer_class = LicenseSerializer
+    pagination_class = None
+    queryset = License.objects.order_by("spdx_id", "name")
+
+
+class LicenseDetailApi(generics.RetrieveAPIView[License]):
+    permission_classes = [AllowAny]
+    serializer_class = LicenseDetailSerializer
+    queryset = License.objects.all()

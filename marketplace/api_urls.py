@@ -1,0 +1,13 @@
+from django.urls import path
+
+from marketplace.api import v1
+
+urlpatterns = [
+    path("datasets", v1.DatasetListApi.as_view(), name="api-dataset-list"),
+    path("datasets/<str:id>", v1.DatasetDetailApi.as_view(), name="api-dataset-detail"),
+    path("datasets/<str:id>/versions", v1.DatasetVersionListApi.as_view(), name="api-dataset-versions"),
+    path("organizations", v1.OrganizationListApi.as_view(), name="api-organization-list"),
+    path("organizations/<slug:slug>", v1.OrganizationDetailApi.as_view(), name="api-organization-detail"),
+    path("licenses", v1.LicenseListApi.as_view(), name="api-license-list"),
+    path("licenses/<int:pk>", v1.LicenseDetailApi.as_view(), name="api-license-detail"),
+]

@@ -1,0 +1,59 @@
+"""Builders for test data, through the same services the app uses."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from licensing.models import License
+from licensing.services import Permissions, create_license
+from marketplace.models import Dataset, Organization, User
+from marketplace.services import create_dataset, create_organization, publish_version
+
+
+def license_for(spdx_id: str = "CC-BY-4.0", **permissions: bool) -> License:
+    found = License.objects.filter(spdx_id=spdx_id).first()
+    if found:
+        return found
+    flags = {"commercial_use": True, "ai_training": True, "derivatives": True, "redistribution": True,
+             "attribution": True, "share_alike": False, **permissions}  # fmt: skip
+    return create_license(spdx_id=spdx_id, name=f"{spdx_id} terms", text=f"The {spdx_id} terms.",
+                          permissions=Permissions(**flags))  # fmt: skip
+
+
+def organization(slug: str = "speech-co", owner: User | None = None) -> Organization:
+    found = Organization.objects.filter(slug=slug).first()
+    if found:
+        return found
+    if owner is None:
+        owner = User.objects.create_user(username=f"owner-of-{slug}", email=f"owner@{slug}.example.org")
+    return create_organization(name=slug.replace("-", " ").title(), slug=slug, owner=owner)
+
+
+def published_dataset(
+    slug: str,
+    *,
+    org: Organization | None = None,
+    license: str = "CC-BY-4.0",
+    size_bytes: int = 1000,
+    sample: bool = False,
+    published_at: datetime | None = None,
+    **fields: Any,
+) -> Dataset:
+    owner_org = org or organization()
+    terms = license_for(license)
+    dataset = create_dataset(organization=owner_org, slug=slug, name=fields.pop("name", slug.title()), **fields)
+    publish_version(
+        dataset=dataset,
+        archive_key=f"published/{dataset.id}/archive.tar.gz",
+        size_bytes=size_bytes,
+        sha256=hashlib.sha256(slug.encode()).hexdigest(),
+        license=terms,
+        sample_key=f"published/{dataset.id}/sample.tar.gz" if sample else "",
+        sample_size_bytes=100 if sample else None,
+    )
+    if published_at is not None:
+        Dataset.objects.filter(id=dataset.id).update(published_at=published_at)
+    dataset.refresh_from_db()
+    return dataset

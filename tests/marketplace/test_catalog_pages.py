@@ -1,0 +1,431 @@
+"""The catalog pages through the test client: search, facets, htmx partials, the datasheet,
+organizations and the start page."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.utils import timezone
+
+from licensing.models import License
+from licensing.services import Permissions, create_license
+from marketplace.models import Dataset, Membership, Organization, User
+from marketplace.services import add_member, create_dataset, create_organization, publish_version
+
+MB = 1024 * 1024
+CARD_LINK = re.compile(r'<h3><a href="/datasets/([^/"]+)/">')
+
+
+@pytest.fixture(autouse=True)
+def _fresh_facets() -> None:
+    # Facet options are cached for a minute, and on_commit (which forgets them) does not run
+    # inside a test transaction.
+    cache.clear()
+
+
+def _license(spdx_id: str, *, commercial: bool = True) -> License:
+    found = License.objects.filter(spdx_id=spdx_id).first()
+    return found or create_license(
+        spdx_id=spdx_id,
+        name=f"{spdx_id} terms",
+        url=f"https://licenses.example.org/{spdx_id}",
+        text=f"The {spdx_id} terms.",
+        permissions=Permissions(commercial, True, True, False, True, False),
+    )
+
+
+def _publish(
+    org: Organization,
+    slug: str,
+    *,
+    license: str = "CC-BY-4.0",
+    size_bytes: int = 1000,
+    sample: bool = False,
+    age: timedelta = timedelta(0),
+    **fields: Any,
+) -> Dataset:
+    terms = _license(license)
+    dataset = create_dataset(organization=org, slug=slug, name=fields.pop("name", slug.title()), **fields)
+    publish_version(
+        dataset=dataset,
+        archive_key=f"published/{dataset.id}/a.tar.gz",
+        size_bytes=size_bytes,
+        sha256=hashlib.sha256(slug.encode()).hexdigest(),
+        license=terms,
+        sample_key=f"published/{dataset.id}/s.tar.gz" if sample else "",
+        sample_size_bytes=10 if sample else None,
+    )
+    Dataset.objects.filter(id=dataset.id).update(published_at=timezone.now() - age)
+    dataset.refresh_from_db()
+    return dataset
+
+
+@pytest.fixture
+def org(make_user: Callable[..., User]) -> Organization:
+    return create_organization(name="Speech Co", slug="speech-co", owner=make_user("owner"))
+
+
+@pytest.fixture
+def catalog(org: Organization) -> dict[str, Dataset]:
+    return {
+        "speech": _publish(
+            org, "welsh-speech", name="Welsh Speech Recordings", task="ASR", locale="cy", format="TSV",
+            short_description="Read speech in Welsh.", size_bytes=5 * MB, sample=True, age=timedelta(days=400),
+        ),
+        "dialogue": _publish(
+            org, "support-dialogues", name="Support Dialogues", task="LLM", locale="en", format="JSONL",
+            short_description="Customer conversations.", size_bytes=200 * 1024, is_paid=True,
+            base_price_cents=25000, license="CC0-1.0", age=timedelta(hours=1),
+        ),
+        "notes": _publish(
+            org, "clinical-notes", name="Clinical Notes", task="NLP", locale="en", format="CSV",
+            visibility=Dataset.Visibility.RESTRICTED, size_bytes=100, age=timedelta(days=3),
+        ),
+        "private": _publish(
+            org, "internal-speech", name="Internal Speech Prompts", task="ASR", locale="cy", format="TSV",
+            visibility=Dataset.Visibility.PRIVATE, age=timedelta(minutes=5),
+        ),
+        "draft": create_dataset(organization=org, slug="draft-speech", name="Draft Speech", task="ASR"),
+    }  # fmt: skip
+
+
+def _listed(response: Any) -> list[str]:
+    assert response.status_code == 200, response.content[:500]
+    return CARD_LINK.findall(response.content.decode())
+
+
+def _text(response: Any) -> str:
+    """The page as text, tags dropped and entities decoded, for plain-word assertions."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
+
+
+def test_catalog_lists_only_published_public_and_restricted(client: Client, catalog: dict[str, Dataset]) -> None:
+    response = client.get("/datasets/")
+    assert _listed(response) == ["support-dialogues", "clinical-notes", "welsh-speech"]  # newest first
+    text = _text(response)
+    assert "3 datasets" in text
+    assert "Internal Speech" not in text and "Draft Speech" not in text
+    # The card shows what a listing needs, price in dollars and restricted access included.
+    assert "$250.00" in text and "Free" in text and "Access on request" in text
+    assert "Speech Co" in text and "CC0-1.0" in text and "JSONL" in text and "5.0 MB" in text
+    assert 'href="/organizations/speech-co/"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("welsh", ["welsh-speech"]),  # a word of the name
+        ("recor", ["welsh-speech"]),  # the start of a word is enough
+        ("customer", ["support-dialogues"]),  # a word of the short description
+        ("speech", ["welsh-speech"]),  # never the private or the draft dataset
+    ],
+)
+def test_search_by_words_and_prefixes(client: Client, catalog: dict[str, Dataset], q: str, expected: list[str]) -> None:
+    response = client.get("/datasets/", {"q": q})
+    assert _listed(response) == expected
+    assert "No exact match" not in _text(response)
+    # The form shows the query it answered.
+    assert f'value="{q}"' in response.content.decode()
+
+
+def test_a_typo_finds_similar_names(client: Client, catalog: dict[str, Dataset]) -> None:
+    response = client.get("/datasets/", {"q": "welsch"})
+    assert _listed(response) == ["welsh-speech"]
+    assert "No exact match; showing names similar to “welsch”" in _text(response)
+
+
+def test_nothing_found_says_so(client: Client, catalog: dict[str, Dataset]) -> None:
+    response = client.get("/datasets/", {"q": "zzzqqq"})
+    assert _listed(response) == []
+    assert "0 datasets" in _text(response) and "No dataset matches" in _text(response)
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"task": "ASR"}, ["welsh-speech"]),
+        ({"task": ["ASR", "NLP"]}, ["clinical-notes", "welsh-speech"]),
+        ({"locale": "en"}, ["support-dialogues", "clinical-notes"]),
+        ({"license": "CC0-1.0"}, ["support-dialogues"]),
+        ({"format": "CSV"}, ["clinical-notes"]),
+        ({"pricing": "free"}, ["clinical-notes", "welsh-speech"]),
+        ({"pricing": "compensated"}, ["support-dialogues"]),
+        ({"sample": "true"}, ["welsh-speech"]),
+        ({"uploadDate": "thisMonth"}, ["support-dialogues", "clinical-notes"]),
+        ({"minSize": str(MB)}, ["welsh-speech"]),
+        ({"maxSize": str(MB)}, ["support-dialogues", "clinical-notes"]),
+        ({"minSize": "1000", "maxSize": str(MB)}, ["support-dialogues"]),
+        ({"task": "LLM", "q": "support"}, ["support-dialogues"]),
+    ],
+)
+def test_each_facet_filters(
+    client: Client, catalog: dict[str, Dataset], params: dict[str, Any], expected: list[str]
+) -> None:
+    if params.get("uploadDate") == "thisMonth" and timezone.now().day <= 3:
+        pytest.skip("three days ago may fall in the previous month")
+    assert _listed(client.get("/datasets/", params)) == expected
+
+
+def test_the_form_shows_the_state_of_the_url(client: Client, catalog: dict[str, Dataset]) -> None:
+    page = client.get("/datasets/", {"task": "ASR", "locale": "cy", "pricing": "free", "sort": "size"})
+    body = page.content.decode()
+    assert re.search(r'<input type="checkbox" id="filter-task-\d+" name="task" value="ASR" checked>', body)
+    assert re.search(r'<input type="checkbox" id="filter-task-\d+" name="task" value="NLP">', body)
+    assert re.search(r'name="locale" value="cy" checked', body)
+    assert '<option value="free" selected>' in body
+    assert '<option value="size" selected>' in body
+    # Every control has a label, every facet group a legend.
+    for control_id in re.findall(r'<(?:input|select)[^>]* id="([^"]+)"', body):
+        assert f'for="{control_id}"' in body, control_id
+    assert body.count("<fieldset") == body.count("<legend>")
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"sort": "size", "sortDirection": "desc"}, ["welsh-speech", "support-dialogues", "clinical-notes"]),
+        ({"sort": "size", "sortDirection": "asc"}, ["clinical-notes", "support-dialogues", "welsh-speech"]),
+        ({"sort": "newest", "sortDirection": "asc"}, ["welsh-speech", "clinical-notes", "support-dialogues"]),
+        ({"sort": "newest"}, ["support-dialogues", "clinical-notes", "welsh-speech"]),
+    ],
+)
+def test_sorting(client: Client, catalog: dict[str, Dataset], params: dict[str, str], expected: list[str]) -> None:
+    assert _listed(client.get("/datasets/", params)) == expected
+
+
+def test_pagination_keeps_the_query(client: Client, catalog: dict[str, Dataset]) -> None:
+    first = client.get("/datasets/", {"limit": "1", "sort": "size", "sortDirection": "asc"})
+    assert _listed(first) == ["clinical-notes"]
+    assert "Page 1 of 3" in _text(first) and "3 datasets" in _text(first)
+    body = html.unescape(first.content.decode())
+    next_link = re.search(r'<a href="(\?[^"]+)" rel="next"', body)
+    assert next_link is not None and "Previous page" not in body
+    second = client.get("/datasets/" + next_link.group(1))
+    assert _listed(second) == ["support-dialogues"]
+    assert "Page 2 of 3" in _text(second)
+    assert 'rel="prev"' in second.content.decode() and 'rel="next"' in second.content.decode()
+    # The limit survives into the form, so a new filter keeps the page size.
+    assert '<input type="hidden" name="limit" value="1">' in first.content.decode()
+    past = client.get("/datasets/", {"page": "9"})
+    assert _listed(past) == [] and "past the last one" in _text(past)
+
+
+def test_htmx_request_gets_only_the_results(client: Client, catalog: dict[str, Dataset]) -> None:
+    full = client.get("/datasets/", {"q": "welsh"})
+    partial = client.get("/datasets/", {"q": "welsh"}, HTTP_HX_REQUEST="true")
+    assert "<html" in full.content.decode() and 'id="catalog-form"' in full.content.decode()
+    body = partial.content.decode()
+    assert "<html" not in body and "<form" not in body and 'id="catalog-form"' not in body
+    assert _listed(partial) == ["welsh-speech"]
+    assert 'id="results-status" hx-swap-oob="innerHTML">1 dataset<' in body
+    # The browser must not show a cached fragment as the page when the back button returns.
+    assert "HX-Request" in partial["Vary"] and "HX-Request" in full["Vary"]
+    # A history restore comes from htmx but needs the whole page.
+    restore = client.get("/datasets/", {"q": "welsh"}, HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true")
+    assert "<html" in restore.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"sort": "price"}, "sort='price' is not one of relevance, newest, size"),
+        ({"page": "0"}, "page=0 must be at least 1"),
+        ({"limit": "1000"}, "limit=1000 must be between 1 and 100"),
+        ({"minSize": "big"}, "minSize='big' is not a number of bytes"),
+        ({"uploadDate": "yesterday"}, "uploadDate='yesterday' is not one of"),
+    ],
+)
+def test_bad_parameter_gives_400_with_a_message(
+    client: Client, catalog: dict[str, Dataset], params: dict[str, str], message: str
+) -> None:
+    response = client.get("/datasets/", params)
+    assert response.status_code == 400
+    text = _text(response)
+    assert message in text and "Traceback" not in text
+    assert 'id="catalog-form"' in response.content.decode()  # the form is there to fix the search
+    assert 'name="limit"' not in response.content.decode()  # a bad page size is not carried on
+    partial = client.get("/datasets/", params, HTTP_HX_REQUEST="true")
+    assert partial.status_code == 400 and message in _text(partial) and "<html" not in partial.content.decode()
+
+
+def test_catalog_query_count_does_not_grow_with_the_page(
+    client: Client, org: Organization, django_assert_max_num_queries: Any
+) -> None:
+    for i in range(3):
+        _publish(org, f"set-{i}", task="ASR", locale="en", format="TSV", age=timedelta(minutes=i))
+    # Generous bound; the real check is that 3 and 30 datasets cost the same.
+    with django_assert_max_num_queries(10) as few:
+        assert len(_listed(client.get("/datasets/", {"limit": "100"}))) == 3
+    for i in range(3, 30):
+        _publish(org, f"set-{i}", task="NLP", locale="fr", format="CSV", age=timedelta(minutes=i))
+    cache.clear()
+    with django_assert_max_num_queries(len(few.captured_queries)) as many:
+        assert len(_listed(client.get("/datasets/", {"limit": "100"}))) == 30
+    assert len(many.captured_queries) == len(few.captured_queries)
+    cache.clear()
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(_listed(client.get("/datasets/", {"limit": "100", "q": "set"}))) == 30
+
+
+# The dataset page.
+
+
+@pytest.fixture
+def documented(org: Organization) -> Dataset:
+    dataset = _publish(
+        org,
+        "documented",
+        name="Documented Speech",
+        task="ASR",
+        locale="cy",
+        format="TSV",
+        short_description="Short words.",
+        long_description="Some **bold** claims.\n\n<script>alert('owned')</script>\n\n[bad](javascript:alert(1))",
+        intended_usage="Training *ASR* models.",
+        forbidden_usage="Voice cloning.",
+        restrictions="Research only.",
+        additional_conditions="Cite the paper.",
+        ethical_review_process="Reviewed by the board.",
+        other="Recorded in 2024.",
+        funded_by_full_name="Welsh Fund",
+        funded_by_email="fund@example.org",
+        created_by_full_name="Ann Maker",
+        created_by_email="ann@example.org",
+        point_of_contact_full_name="Pat Contact",
+        point_of_contact_email="pat@example.org",
+        legal_contact_full_name="Lee Legal",
+        legal_contact_email="lee@example.org",
+        is_paid=True,
+        base_price_cents=1999,
+    )
+    publish_version(
+        dataset=dataset,
+        archive_key=f"published/{dataset.id}/b.tar.gz",
+        size_bytes=2 * MB,
+        sha256="b" * 64,
+        license=_license("CC-BY-4.0"),
+    )
+    dataset.refresh_from_db()
+    return dataset
+
+
+def test_dataset_page_shows_the_datasheet(client: Client, documented: Dataset) -> None:
+    response = client.get("/datasets/documented/")
+    assert response.status_code == 200
+    body, text = response.content.decode(), _text(response)
+    for value in ("Documented Speech", "Short words.", "Voice cloning.", "Research only.", "Cite the paper.",
+                  "Reviewed by the board.", "Recorded in 2024.", "Welsh Fund", "Ann Maker", "Speech Co",
+                  "Automatic speech recognition (ASR)", "$19.99"):  # fmt: skip
+        assert value in text, value
+    assert "<strong>bold</strong>" in body and "<em>ASR</em>" in body  # Markdown rendered
+    # Versions newest first, full hashes, sizes and file names.
+    v2, v1 = body.index("documented-v2.tar.gz"), body.index("documented-v1.tar.gz")
+    assert v2 < v1
+    assert "<code>" + "b" * 64 + "</code>" in body
+    assert "<code>" + hashlib.sha256(b"documented").hexdigest() + "</code>" in body
+    assert "2.0 MB" in text
+    # License with its hash and permissions in plain words.
+    terms = _license("CC-BY-4.0")
+    assert terms.text_sha256 in body and "CC-BY-4.0" in text and 'href="https://licenses.example.org/CC-BY-4.0"' in body
+    assert "Commercial use allowed" in text and "Redistribution not allowed" in text
+    assert "Attribution required" in text and "Share-alike not required" in text
+    # Honest about what this instance cannot do yet, and how the SDK fetches it.
+    assert "Signed manifests and the transparency log are not available on this instance yet" in text
+    assert "Licensing and downloads are not available on this instance yet" in text
+    assert f'download_dataset("{documented.id}")' in body
+    assert "from datacollective import download_dataset" in text
+
+
+def test_dataset_page_sanitizes_markdown(client: Client, documented: Dataset) -> None:
+    body = client.get("/datasets/documented/").content.decode()
+    description = body[body.index('id="description"') : body.index('id="datasheet"')]
+    assert "<strong>bold</strong>" in description
+    assert "<script" not in description and "alert(" not in body and "owned" not in body
+    assert body.count("<script") == 1  # htmx, ours
+    assert "javascript:" not in body
+    assert ">bad</a>" in description  # the link text stays, its address does not
+
+
+def test_contact_info_only_when_chosen(client: Client, documented: Dataset) -> None:
+    hidden = _text(client.get("/datasets/documented/"))
+    for private in ("Pat Contact", "pat@example.org", "Lee Legal", "lee@example.org", "ann@example.org"):
+        assert private not in hidden, private
+    assert "chose not to show contact details" in hidden
+    Dataset.objects.filter(id=documented.id).update(show_contact_info=True)
+    shown = _text(client.get("/datasets/documented/"))
+    for contact in ("Pat Contact", "pat@example.org", "Lee Legal", "lee@example.org", "ann@example.org"):
+        assert contact in shown, contact
+
+
+def test_removed_dataset_answers_410_with_the_reason(client: Client, documented: Dataset) -> None:
+    Dataset.objects.filter(id=documented.id).update(
+        status=Dataset.Status.REMOVED, removed_at=timezone.now(), removal_reason="Consent was withdrawn."
+    )
+    response = client.get("/datasets/documented/")
+    assert response.status_code == 410
+    text = _text(response)
+    assert "This dataset was removed" in text and "Consent was withdrawn." in text
+    assert "Voice cloning" not in text
+    assert "documented" not in _listed(client.get("/datasets/"))
+
+
+def test_draft_and_unknown_datasets_are_404(client: Client, catalog: dict[str, Dataset]) -> None:
+    assert client.get("/datasets/draft-speech/").status_code == 404
+    assert client.get("/datasets/no-such-thing/").status_code == 404
+
+
+def test_private_dataset_only_for_members(
+    client: Client, catalog: dict[str, Dataset], org: Organization, make_user: Callable[..., User]
+) -> None:
+    assert client.get("/datasets/internal-speech/").status_code == 404
+    outsider = make_user("outsider")
+    client.force_login(outsider)
+    assert client.get("/datasets/internal-speech/").status_code == 404
+    add_member(organization=org, user=outsider, role=Membership.Role.MEMBER)
+    response = client.get("/datasets/internal-speech/")
+    assert response.status_code == 200 and "Internal Speech Prompts" in _text(response)
+    assert "members of Speech Co only" in _text(response)
+    # Membership shows the page; the catalog still never lists it.
+    assert "internal-speech" not in _listed(client.get("/datasets/"))
+
+
+def test_public_and_restricted_pages_are_open(client: Client, catalog: dict[str, Dataset]) -> None:
+    restricted = client.get("/datasets/clinical-notes/")
+    assert restricted.status_code == 200
+    assert "access is granted on request" in _text(restricted)
+    assert client.get("/datasets/welsh-speech/").status_code == 200
+
+
+# Organization and start page.
+
+
+def test_organization_page_lists_its_datasets(client: Client, catalog: dict[str, Dataset]) -> None:
+    response = client.get("/organizations/speech-co/")
+    assert _listed(response) == ["support-dialogues", "clinical-notes", "welsh-speech"]
+    assert "Speech Co" in _text(response) and "Not yet approved to upload datasets" in _text(response)
+    assert client.get("/organizations/nobody/").status_code == 404
+
+
+def test_home_page_search_featured_newest_and_tasks(
+    client: Client, catalog: dict[str, Dataset], django_assert_max_num_queries: Any
+) -> None:
+    with django_assert_max_num_queries(4):
+        response = client.get("/")
+    body, text = response.content.decode(), _text(response)
+    assert re.search(r'<form[^>]+method="get" action="/datasets/"', body)
+    assert '<label for="home-q">Search datasets</label>' in body
+    free_section = body[body.index('id="free"') : body.index('id="newest"')]
+    assert CARD_LINK.findall(free_section) == ["welsh-speech"]  # public and free; restricted and paid are not
+    newest_section = body[body.index('id="newest"') : body.index('id="by-task"')]
+    assert CARD_LINK.findall(newest_section) == ["support-dialogues", "clinical-notes", "welsh-speech"]
+    assert 'href="/datasets/?task=ASR"' in body and "Automatic speech recognition 1 dataset" in text
+    assert 'href="/datasets/?task=LLM"' in body and 'href="/datasets/?task=NLP"' in body
+    assert "Internal Speech" not in text
