@@ -1,10 +1,10 @@
 """Catalog search: the reads behind the catalog page, the MDC list endpoint and /api/v1/datasets.
 
 Full-text search runs on a weighted tsvector kept by a trigger (name A, short description B,
-long description and tags C) with prefix matching; when nothing matches, trigram similarity
-on the name catches typos. Ranking costs time per match, so only a bounded candidate set
-(the newest ``RANK_CANDIDATES`` matches) is ranked: one query counts the matches, one fetches
-the page, whatever the page size.
+long description and tags C) with prefix matching; when nothing matches, each word is
+corrected to the closest word of the catalog's vocabulary (pg_trgm) and the search runs again.
+Ranking costs time per match, so only a bounded candidate set (the newest ``RANK_CANDIDATES``
+matches) is ranked. The number of queries does not depend on the page size.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
-from django.db.models import F, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet, Window
 from django.utils import timezone
 
 from marketplace.models import LISTED, Dataset, Task
@@ -28,7 +29,6 @@ UPLOAD_WINDOWS = ("today", "thisWeek", "thisMonth", "thisYear")
 PRICING = ("free", "compensated")
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 24
-TRIGRAM_THRESHOLD = 0.3
 FACETS_CACHE_SECONDS = 60
 _TERM = re.compile(r"\w+", re.UNICODE)
 
@@ -66,7 +66,11 @@ class CatalogPage:
     items: list[Dataset]
     total: int
     query: CatalogQuery
-    fuzzy: bool = False  # matched by name similarity because the words matched nothing
+    corrected: str = ""  # the corrected words searched for, when the words as typed matched nothing
+
+    @property
+    def fuzzy(self) -> bool:
+        return bool(self.corrected)
 
     @property
     def pages(self) -> int:
@@ -178,11 +182,12 @@ def filtered(query: CatalogQuery) -> QuerySet[Dataset]:
     return qs
 
 
-def text_query(q: str) -> SearchQuery | None:
+def search_terms(q: str) -> list[str]:
+    return _TERM.findall(q.lower())[:20]
+
+
+def text_query(terms: list[str]) -> SearchQuery:
     """Every word must match, each as a prefix (``spee`` finds ``speech``)."""
-    terms = _TERM.findall(q.lower())
-    if not terms:
-        return None
     return SearchQuery(" & ".join(f"{term}:*" for term in terms), search_type="raw", config="english")
 
 
@@ -199,58 +204,88 @@ def _order_keys(sort: str, direction: str) -> list[Any]:
     return ["-published_at", "-id"]
 
 
-def _page(qs: QuerySet[Dataset], keys: list[Any], start: int, stop: int) -> list[Dataset]:
-    """Sort and slice the narrow dataset rows first, then load only the page with its relations
-    (joining before the sort would join every match)."""
-    if stop <= start:
-        return []
-    ids = qs.order_by(*keys).values("id")[start:stop]
-    return list(_with_relations(Dataset.objects.filter(id__in=ids)).order_by(*keys))
+def _load(ids: list[str]) -> list[Dataset]:
+    """The page's rows with their relations, in the order of ``ids``."""
+    found = {dataset.id: dataset for dataset in _with_relations(Dataset.objects.filter(id__in=ids))}
+    return [found[i] for i in ids if i in found]
+
+
+def _ids_and_total(qs: QuerySet[Dataset], keys: list[Any], start: int, stop: int) -> tuple[list[str], int]:
+    """One scan of the matches gives both the ordered ids of a slice and their total
+    (``count(*) OVER ()``), where a count and a page query would scan them twice."""
+    rows = list(qs.order_by(*keys).annotate(matches=Window(Count("id"))).values_list("id", "matches")[start:stop])
+    if rows:
+        return [row[0] for row in rows], rows[0][1]
+    return [], (qs.count() if start > 0 else 0)  # past the end: the total still has to be told
 
 
 def search(query: CatalogQuery) -> CatalogPage:
-    """One page of the catalog: a count query and a page query (three after a failed word match)."""
+    """One page of the catalog in two SQL queries (ids and total, then the page's rows), plus
+    one to correct the words when none matched."""
     base = filtered(query)
     start, stop = (query.page - 1) * query.limit, query.page * query.limit
     sort, direction = query.effective_sort(), query.effective_direction()
-    tsquery = text_query(query.q) if query.q else None
+    terms = search_terms(query.q)
 
-    if query.q and tsquery is None:  # only punctuation: nothing to look for
+    if query.q and not terms:  # only punctuation: nothing to look for
         return CatalogPage([], 0, query)
-    if tsquery is None:
+    if not terms:
         sort = "newest" if sort == "relevance" else sort
-        return CatalogPage(_page(base, _order_keys(sort, direction), start, stop), base.count(), query)
+        # Listing walks a partial index in order: counting apart is cheaper than a window.
+        keys = _order_keys(sort, direction)
+        items = list(_with_relations(base.order_by(*keys))[start:stop])
+        return CatalogPage(items, base.count(), query)
 
+    page = _text_search(base, query, terms, start, stop, sort, direction)
+    if page.total or len(terms) > MAX_CORRECTED_TERMS:
+        return page
+    corrected = corrected_terms(terms)
+    if corrected == terms:
+        return page
+    page = _text_search(base, query, corrected, start, stop, sort, direction)
+    page.corrected = " ".join(corrected)
+    return page
+
+
+def _text_search(
+    base: QuerySet[Dataset], query: CatalogQuery, terms: list[str], start: int, stop: int, sort: str, direction: str
+) -> CatalogPage:
+    tsquery = text_query(terms)
     matches = base.filter(search_vector=tsquery)
-    total = matches.count()
-    if total == 0:
-        return _fuzzy(base, query, start, stop, sort, direction)
     if sort != "relevance":
-        return CatalogPage(_page(matches, _order_keys(sort, direction), start, stop), total, query)
-    # Relevance ranks the newest RANK_CANDIDATES matches; past them, matches follow newest first.
+        ids, total = _ids_and_total(matches, _order_keys(sort, direction), start, stop)
+        return CatalogPage(_load(ids), total, query)
+    # Ranking costs time per match, so only the newest RANK_CANDIDATES matches are ranked;
+    # past them, the remaining matches follow newest first.
     newest = _order_keys("newest", "desc")
+    candidates, total = _ids_and_total(matches, newest, 0, max(RANK_CANDIDATES, stop))
+    if start >= RANK_CANDIDATES:
+        return CatalogPage(_load(candidates[start:stop]), total, query)
     rank = SearchRank(F("search_vector"), tsquery)
-    candidates = Dataset.objects.filter(id__in=matches.order_by(*newest).values("id")[:RANK_CANDIDATES])
-    keys = [rank.asc() if direction == "asc" else rank.desc(), *newest]
-    items = _page(candidates, keys, start, min(stop, RANK_CANDIDATES))
+    ranked = _with_relations(Dataset.objects.filter(id__in=candidates[:RANK_CANDIDATES])).order_by(
+        rank.asc() if direction == "asc" else rank.desc(), *newest
+    )
+    items = list(ranked[start : min(stop, RANK_CANDIDATES)])
     if stop > RANK_CANDIDATES:
-        items += _page(matches, newest, max(start, RANK_CANDIDATES), stop)
+        items += _load(candidates[RANK_CANDIDATES:stop])
     return CatalogPage(items, total, query)
 
 
-def _fuzzy(
-    base: QuerySet[Dataset], query: CatalogQuery, start: int, stop: int, sort: str, direction: str
-) -> CatalogPage:
-    """No word matched: names similar to the query (pg_trgm), for typos like ``speach``."""
-    similar = base.filter(name__trigram_word_similar=query.q)
-    total = similar.count()
-    if total == 0:
-        return CatalogPage([], 0, query)
-    if sort == "relevance":
-        keys = [TrigramWordSimilarity(query.q, "name").desc(), "-published_at", "-id"]
-    else:
-        keys = _order_keys(sort, direction)
-    return CatalogPage(_page(similar, keys, start, stop), total, query, fuzzy=True)
+MAX_CORRECTED_TERMS = 8
+_CORRECT_SQL = """
+SELECT term, (
+    SELECT word FROM marketplace_searchword
+    WHERE word %% term ORDER BY word <-> term, word LIMIT 1
+) FROM unnest(%s::text[]) WITH ORDINALITY AS t(term, position) ORDER BY position
+"""
+
+
+def corrected_terms(terms: list[str]) -> list[str]:
+    """Each word replaced by the closest word of the catalog's vocabulary (pg_trgm similarity
+    over ``SearchWord``, a few thousand rows), for typos like ``speach``; kept when none is close."""
+    with connection.cursor() as cursor:
+        cursor.execute(_CORRECT_SQL, [terms])
+        return [closest or term for term, closest in cursor.fetchall()]
 
 
 @dataclass(frozen=True)

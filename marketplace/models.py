@@ -174,8 +174,9 @@ class Dataset(models.Model):
             # The catalog walks these in order and stops at the page (partial: listed rows only).
             models.Index(F("published_at").desc(), F("id").desc(), name="dataset_listed_newest_idx", condition=LISTED),
             models.Index(F("size_bytes").desc(), name="dataset_listed_size_idx", condition=LISTED),
-            GinIndex(fields=["search_vector"], name="dataset_search_idx"),
-            GinIndex(fields=["name"], name="dataset_name_trgm_idx", opclasses=["gin_trgm_ops"]),
+            # No pending list: a catalog is read far more than written, and a long pending
+            # list makes every search scan it.
+            GinIndex(fields=["search_vector"], name="dataset_search_idx", fastupdate=False),
         ]
         constraints = [
             models.CheckConstraint(
@@ -234,3 +235,16 @@ class DatasetVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dataset} v{self.number}"
+
+
+class SearchWord(models.Model):
+    """The catalog's vocabulary (words of names, short descriptions and tags, kept by the
+    search trigger), against which a query's misspelt words are corrected."""
+
+    word = models.CharField(primary_key=True, max_length=40)
+
+    class Meta:
+        indexes = [GinIndex(fields=["word"], name="searchword_trgm_idx", opclasses=["gin_trgm_ops"])]
+
+    def __str__(self) -> str:
+        return self.word

@@ -124,8 +124,8 @@ class DatasetListApi(generics.ListAPIView[Dataset]):
             raise exceptions.ParseError(str(exc)) from None
         qs = catalog.filtered(query)
         if query.q:
-            tsquery = catalog.text_query(query.q)
-            qs = qs.filter(search_vector=tsquery) if tsquery is not None else qs.none()
+            terms = catalog.search_terms(query.q)
+            qs = qs.filter(search_vector=catalog.text_query(terms)) if terms else qs.none()
         return qs.select_related("organization", "license", "current_version__license")
 
 

@@ -184,13 +184,24 @@ def test_list_query_count_is_constant(api_client: APIClient, db: None) -> None:
 
     for i in range(30):
         published_dataset(f"bulk-{i}", name=f"Bulk speech {i}", task="ASR", locale="en")
-    # count + page; a typo adds one count for the failed word match before the similarity search.
-    for params, expected_queries in (({}, 2), ({"q": "speech"}, 2), ({"q": "speach"}, 3), ({"task": "ASR"}, 2)):
+    # ids and total, then the page's rows; a typo adds the word correction and a second search.
+    for params, expected_queries in (({}, 2), ({"q": "speech"}, 2), ({"q": "speach"}, 4), ({"task": "ASR"}, 2)):
         for limit in (3, 30):
             with CaptureQueriesContext(connection) as queries:
                 response = api_client.get("/api/datasets", {**params, "limit": limit})
             assert len(response.json()["items"]) == limit
             assert len(queries) == expected_queries, (params, limit, [q["sql"] for q in queries])
+
+
+def test_typos_are_corrected_against_the_catalog_vocabulary(api_client: APIClient, catalog: dict[str, Dataset]) -> None:
+    from marketplace.models import SearchWord
+
+    assert {"welsh", "speech", "recordings", "medical", "speechless"} <= set(
+        SearchWord.objects.values_list("word", flat=True)
+    )
+    assert _slugs(api_client.get("/api/datasets", {"q": "speach recrdings"})) == ["welsh-speech"]
+    assert _slugs(api_client.get("/api/datasets", {"q": "dialouges"})) == ["support-dialogues"]
+    assert _slugs(api_client.get("/api/datasets", {"q": "qqqqzz"})) == []
 
 
 def test_v1_datasets_cursor_pages_and_versions(

@@ -136,10 +136,10 @@ def test_search_by_words_and_prefixes(client: Client, catalog: dict[str, Dataset
     assert f'value="{q}"' in response.content.decode()
 
 
-def test_a_typo_finds_similar_names(client: Client, catalog: dict[str, Dataset]) -> None:
+def test_a_typo_is_corrected_to_a_catalog_word(client: Client, catalog: dict[str, Dataset]) -> None:
     response = client.get("/datasets/", {"q": "welsch"})
     assert _listed(response) == ["welsh-speech"]
-    assert "No exact match; showing names similar to “welsch”" in _text(response)
+    assert "No exact match for “welsch”; showing results for “welsh”" in _text(response)
 
 
 def test_nothing_found_says_so(client: Client, catalog: dict[str, Dataset]) -> None:
