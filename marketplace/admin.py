@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from marketplace.models import Dataset, DatasetVersion, Membership, Organization, User
+from marketplace.models import Dataset, DatasetVersion, Invitation, Membership, Organization, User
 
 admin.site.register(User, UserAdmin)
 
@@ -37,3 +37,13 @@ class DatasetAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug", "id"]
     readonly_fields = ["id", "created_at"]
     inlines = [DatasetVersionInline]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "organization", "role", "created_at", "expires_at", "accepted_at", "revoked_at"]
+    search_fields = ["email", "organization__name"]
+    readonly_fields = ["token_hash", "created_at", "accepted_at", "accepted_by", "invited_by"]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False  # invitations are sent from the organization's members page, which emails the link

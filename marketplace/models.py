@@ -248,3 +248,45 @@ class SearchWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+class Invitation(models.Model):
+    """An invitation to join an organization, sent by email. Only the SHA-256 of its token is
+    stored; the link in the email carries the token."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=MembershipRole.choices, default=MembershipRole.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(role__in=MembershipRole.values), name="invitation_role_valid"),
+            models.CheckConstraint(condition=Q(token_hash__regex=SHA256_HEX), name="invitation_token_hash_hex"),
+            models.UniqueConstraint(
+                Lower("email"),
+                "organization",
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organization} as {self.role}"
+
+    @property
+    def state(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "open"

@@ -3,7 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
-from marketplace.models import User
+from marketplace.models import Membership, Organization, User
 
 
 def signed_in_user(request: HttpRequest) -> User:
@@ -12,3 +12,15 @@ def signed_in_user(request: HttpRequest) -> User:
     if not isinstance(user, User) or not user.is_authenticated:
         raise PermissionDenied("Log in first.")
     return user
+
+
+def role_in(user: object, organization: Organization) -> str | None:
+    """The user's role in the organization, or None."""
+    if not isinstance(user, User) or not user.is_authenticated:
+        return None
+    membership = Membership.objects.filter(organization=organization, user=user).only("role").first()
+    return membership.role if membership else None
+
+
+def can_manage_members(user: object, organization: Organization) -> bool:
+    return role_in(user, organization) in (Membership.Role.OWNER, Membership.Role.ADMIN)

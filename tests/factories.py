@@ -18,8 +18,13 @@ def license_for(spdx_id: str = "CC-BY-4.0", **permissions: bool) -> License:
         return found
     flags = {"commercial_use": True, "ai_training": True, "derivatives": True, "redistribution": True,
              "attribution": True, "share_alike": False, **permissions}  # fmt: skip
-    return create_license(spdx_id=spdx_id, name=f"{spdx_id} terms", text=f"The {spdx_id} terms.",
-                          permissions=Permissions(**flags))  # fmt: skip
+    return create_license(
+        spdx_id=spdx_id,
+        name=f"{spdx_id} terms",
+        url=f"https://licenses.example.org/{spdx_id}",
+        text=f"The {spdx_id} terms.",
+        permissions=Permissions(**flags),
+    )
 
 
 def organization(slug: str = "speech-co", owner: User | None = None) -> Organization:

@@ -20,6 +20,7 @@ from django_htmx.middleware import HtmxDetails
 from marketplace import catalog as catalog_reads
 from marketplace.markdown import render_markdown
 from marketplace.models import Dataset, Membership, Organization, Task
+from marketplace.permissions import can_manage_members, role_in
 
 KIB = 1024
 # Size choices offered in the filters; the API accepts any byte count, and a URL with
@@ -273,4 +274,10 @@ def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
         .select_related("organization", "license", "current_version")
         .order_by("-published_at", "-id")
     )
-    return render(request, "catalog/organization.html", {"organization": organization, "cards": cards(datasets)})
+    context = {
+        "organization": organization,
+        "cards": cards(datasets),
+        "my_role": role_in(request.user, organization),
+        "can_manage": can_manage_members(request.user, organization),
+    }
+    return render(request, "catalog/organization.html", context)

@@ -16,9 +16,9 @@ from django.test import Client
 from django.utils import timezone
 
 from licensing.models import License
-from licensing.services import Permissions, create_license
 from marketplace.models import Dataset, Membership, Organization, User
 from marketplace.services import add_member, create_dataset, create_organization, publish_version
+from tests.factories import license_for, published_dataset
 
 MB = 1024 * 1024
 CARD_LINK = re.compile(r'<h3><a href="/datasets/([^/"]+)/">')
@@ -32,40 +32,13 @@ def _fresh_facets() -> None:
 
 
 def _license(spdx_id: str, *, commercial: bool = True) -> License:
-    found = License.objects.filter(spdx_id=spdx_id).first()
-    return found or create_license(
-        spdx_id=spdx_id,
-        name=f"{spdx_id} terms",
-        url=f"https://licenses.example.org/{spdx_id}",
-        text=f"The {spdx_id} terms.",
-        permissions=Permissions(commercial, True, True, False, True, False),
-    )
+    return license_for(spdx_id, commercial_use=commercial, redistribution=False)
 
 
-def _publish(
-    org: Organization,
-    slug: str,
-    *,
-    license: str = "CC-BY-4.0",
-    size_bytes: int = 1000,
-    sample: bool = False,
-    age: timedelta = timedelta(0),
-    **fields: Any,
-) -> Dataset:
-    terms = _license(license)
-    dataset = create_dataset(organization=org, slug=slug, name=fields.pop("name", slug.title()), **fields)
-    publish_version(
-        dataset=dataset,
-        archive_key=f"published/{dataset.id}/a.tar.gz",
-        size_bytes=size_bytes,
-        sha256=hashlib.sha256(slug.encode()).hexdigest(),
-        license=terms,
-        sample_key=f"published/{dataset.id}/s.tar.gz" if sample else "",
-        sample_size_bytes=10 if sample else None,
-    )
-    Dataset.objects.filter(id=dataset.id).update(published_at=timezone.now() - age)
-    dataset.refresh_from_db()
-    return dataset
+def _publish(org: Organization, slug: str, *, license: str = "CC-BY-4.0", age: timedelta = timedelta(0),
+             **fields: Any) -> Dataset:  # fmt: skip
+    _license(license)
+    return published_dataset(slug, org=org, license=license, published_at=timezone.now() - age, **fields)
 
 
 @pytest.fixture

@@ -1,0 +1,154 @@
+"""Organizations in the browser: create one, invite members by email, accept, leave, and
+staff approval to upload."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from marketplace.forms import InvitationForm, OrganizationForm
+from marketplace.models import Invitation, Membership, Organization
+from marketplace.permissions import can_manage_members, signed_in_user
+from marketplace.services import (
+    accept_invitation,
+    approve_organization,
+    create_organization,
+    invite_member,
+    leave_organization,
+    remove_member,
+    revoke_invitation,
+)
+
+
+def _form_errors(form: OrganizationForm | InvitationForm, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        for error in exc.messages:
+            form.add_error(None, error)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organization_create(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request)
+    form = OrganizationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organization = create_organization(owner=user, **form.cleaned_data)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"{organization.name} is created and you own it. Staff approve organizations to upload; "
+                "until then you can invite members and prepare.",
+            )
+            return redirect("organization-members", slug=organization.slug)
+    return render(request, "organizations/create.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _manageable(request: HttpRequest, slug: str) -> Organization:
+    organization = get_object_or_404(Organization, slug=slug)
+    if not can_manage_members(request.user, organization):
+        raise PermissionDenied("Only owners and admins of the organization manage its members.")
+    return organization
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organization_members(request: HttpRequest, slug: str) -> HttpResponse:
+    user = signed_in_user(request)
+    organization = _manageable(request, slug)
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation = invite_member(
+                organization=organization,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                invited_by=user,
+                accept_url=lambda token: request.build_absolute_uri(reverse("invitation-accept", args=[token])),
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"Invitation sent to {invitation.email}.")
+            return redirect("organization-members", slug=organization.slug)
+    context = {
+        "organization": organization,
+        "memberships": organization.memberships.select_related("user").order_by("role", "user__username"),
+        "invitations": organization.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True),
+        "form": form,
+        "my_role": Membership.objects.get(organization=organization, user=user).role,
+    }
+    return render(request, "organizations/members.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def invitation_revoke(request: HttpRequest, slug: str, invitation_id: int) -> HttpResponse:
+    organization = _manageable(request, slug)
+    invitation = get_object_or_404(Invitation, id=invitation_id, organization=organization)
+    revoke_invitation(invitation=invitation)
+    messages.success(request, f"The invitation to {invitation.email} is revoked.")
+    return redirect("organization-members", slug=organization.slug)
+
+
+@login_required
+@require_POST
+def member_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
+    organization = _manageable(request, slug)
+    try:
+        remove_member(organization=organization, membership_id=membership_id, by=signed_in_user(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "The member is removed.")
+    return redirect("organization-members", slug=organization.slug)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    user = signed_in_user(request)
+    if request.method == "POST":
+        try:
+            membership = accept_invitation(token=token, user=user)
+        except ValidationError as exc:
+            return render(request, "organizations/invitation.html", {"error": " ".join(exc.messages)}, status=400)
+        messages.success(
+            request, f"You joined {membership.organization.name} as {membership.get_role_display().lower()}."
+        )
+        return redirect("organization-detail", slug=membership.organization.slug)
+    return render(request, "organizations/invitation.html", {"token": token})
+
+
+@login_required
+@require_POST
+def organization_leave(request: HttpRequest, slug: str) -> HttpResponse:
+    organization = get_object_or_404(Organization, slug=slug)
+    try:
+        leave_organization(organization=organization, user=signed_in_user(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("organization-detail", slug=organization.slug)
+    messages.success(request, f"You left {organization.name}.")
+    return redirect("account")
+
+
+@login_required
+@require_POST
+def organization_approve(request: HttpRequest, slug: str) -> HttpResponse:
+    if not signed_in_user(request).is_staff:
+        raise PermissionDenied("Only staff approve organizations to upload.")
+    organization = approve_organization(organization=get_object_or_404(Organization, slug=slug))
+    messages.success(request, f"{organization.name} is approved to upload.")
+    return redirect("organization-detail", slug=organization.slug)
