@@ -38,7 +38,7 @@ def invite(client: Client, django_capture_on_commit_callbacks):  # type: ignore[
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(f"/organizations/{org.slug}/members/", {"email": email, "role": role})
         assert response.status_code == 302, response.content.decode()[:2000]
-        match = INVITE_LINK.search(mail.outbox[-1].body)
+        match = INVITE_LINK.search(str(mail.outbox[-1].body))
         assert match is not None
         return match.group(1)
 
