@@ -60,11 +60,16 @@ def stop_process(proc: subprocess.Popen[bytes], *, grace: float) -> None:
         pass
 
 
-def die_with_parent() -> None:
-    """In a child process: get SIGTERM when the process that started it dies (Linux prctl
+def die_with_parent(signum: int = signal.SIGTERM) -> None:
+    """In a child process: get ``signum`` when the process that started it dies (Linux prctl
     PR_SET_PDEATHSIG), so a supervisor killed with SIGKILL leaves no orphan servers behind."""
     if sys.platform.startswith("linux"):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signum)
+
+
+def _die_with_parent_at_once() -> None:
+    # weed may ignore SIGTERM for ten seconds or more; with its supervisor gone, nobody waits.
+    die_with_parent(signal.SIGKILL)
 
 
 def _postgres_bin(name: str) -> Path:
@@ -278,7 +283,7 @@ class EmbeddedSeaweed:
         ]
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent
+            args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent_at_once
         )
         log.close()
         deadline = time.monotonic() + timeout

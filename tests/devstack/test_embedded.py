@@ -126,3 +126,44 @@ def test_make_run_supervisor_serves_then_stops_everything(tmp_path: Path) -> Non
     assert survivors == []
     assert _processes_under(tmp_path / "var") == []
     assert not (tmp_path / "var" / "stack.json").exists()
+
+
+@pytest.mark.slow
+def test_supervisor_killed_with_sigkill_leaves_no_orphans(tmp_path: Path) -> None:
+    """Its children die with it (PR_SET_PDEATHSIG); PostgreSQL, which pg_ctl detaches, is found
+    and reused by the next start instead."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "S3_ENDPOINT_URL", "CELERY_BROKER_URL"}}
+    env.update({"VAR_DIR": str(tmp_path / "var"), "PORT": str(port)})
+    with (tmp_path / "run.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "devstack", "run"], cwd=REPO_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+
+    def healthy() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=3) as response:  # noqa: S310
+                return response.status == 200
+        except urllib.error.HTTPError as not_yet:
+            not_yet.close()
+            return False
+        except OSError:
+            return proc.poll() is not None
+
+    try:
+        assert wait_until(healthy, timeout=240, interval=1), (tmp_path / "run.log").read_text()[-3000:]
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert any("weed" in " ".join(c.cmdline()) for c in children)
+        proc.kill()
+        proc.wait(timeout=10)
+
+        def orphans() -> list[psutil.Process]:
+            return [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+
+        assert wait_until(lambda: not orphans(), timeout=20), [" ".join(c.cmdline())[:120] for c in orphans()]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        EmbeddedPostgres(tmp_path / "var" / "postgres").stop()
+    assert _processes_under(tmp_path / "var") == []
