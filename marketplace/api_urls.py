@@ -1,6 +1,6 @@
 from django.urls import path
 
-from marketplace.api import v1
+from marketplace.api import submissions, v1
 
 urlpatterns = [
     path("datasets", v1.DatasetListApi.as_view(), name="api-dataset-list"),
@@ -10,4 +10,5 @@ urlpatterns = [
     path("organizations/<slug:slug>", v1.OrganizationDetailApi.as_view(), name="api-organization-detail"),
     path("licenses", v1.LicenseListApi.as_view(), name="api-license-list"),
     path("licenses/<int:pk>", v1.LicenseDetailApi.as_view(), name="api-license-detail"),
+    path("submissions/<str:submission_id>", submissions.SubmissionDetailApi.as_view(), name="api-submission"),
 ]

@@ -99,32 +99,22 @@ class Task(models.TextChoices):
     OTH = "OTH", "Other"
 
 
-class Dataset(models.Model):
-    class Visibility(models.TextChoices):
-        PUBLIC = "public", "Public"
-        RESTRICTED = "restricted", "Restricted (access on request)"
-        PRIVATE = "private", "Private (organization members only)"
+class Visibility(models.TextChoices):
+    PUBLIC = "public", "Public"
+    RESTRICTED = "restricted", "Restricted (access on request)"
+    PRIVATE = "private", "Private (organization members only)"
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
-        REMOVED = "removed", "Removed"
 
-    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
-    slug = models.SlugField(max_length=100, unique=True)
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="datasets")
+class Datasheet(models.Model):
+    """The datasheet of the MDC submission contract (E8), shared by a dataset and the submission
+    that brings it in."""
+
     name = models.CharField(max_length=200)
     short_description = models.CharField(max_length=500, blank=True)
     long_description = models.TextField(blank=True, help_text="Markdown.")
     locale = models.CharField(max_length=35, blank=True, help_text="BCP 47 language tag, e.g. en-GB.")
     task = models.CharField(max_length=8, choices=Task.choices, blank=True)
     format = models.CharField(max_length=50, blank=True, help_text="e.g. TSV, JSONL, Parquet, WAV.")
-    license = models.ForeignKey(
-        "licensing.License", on_delete=models.PROTECT, null=True, blank=True, related_name="datasets"
-    )
-    tags = models.JSONField(default=list, blank=True)
-
-    # The datasheet fields of the MDC submission contract (E8).
     license_url = models.URLField(blank=True)
     other = models.TextField(blank=True)
     restrictions = models.TextField(blank=True)
@@ -148,8 +138,28 @@ class Dataset(models.Model):
     is_paid = models.BooleanField(default=False)
     base_price_cents = models.PositiveIntegerField(null=True, blank=True)
     currency = models.CharField(max_length=3, default="usd")
-
     visibility = models.CharField(max_length=16, choices=Visibility.choices, default=Visibility.PUBLIC)
+
+    class Meta:
+        abstract = True
+
+
+class Dataset(Datasheet):
+    Visibility = Visibility
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        REMOVED = "removed", "Removed"
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    slug = models.SlugField(max_length=100, unique=True)
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="datasets")
+    license = models.ForeignKey(
+        "licensing.License", on_delete=models.PROTECT, null=True, blank=True, related_name="datasets"
+    )
+    tags = models.JSONField(default=list, blank=True)
+
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -290,3 +300,52 @@ class Invitation(models.Model):
         if self.expires_at <= timezone.now():
             return "expired"
         return "open"
+
+
+class Submission(Datasheet):
+    """A contributor's proposal of a new dataset (or a new version of one): its datasheet,
+    license and pricing, and later its archive, consent terms and revenue split. Reviewers
+    approve it into a published version. Deleting leaves a tombstone, so that a repeated
+    delete answers 410 rather than 404."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted for review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        DELETED = "deleted", "Deleted"
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="submissions")
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="submissions")
+    dataset = models.ForeignKey(
+        Dataset, on_delete=models.PROTECT, null=True, blank=True, related_name="submissions",
+        help_text="The dataset this submission adds a version to; empty for a new dataset.",
+    )  # fmt: skip
+    # As the contributor named it: an SPDX id of the contract's list or custom terms' name.
+    license_abbreviation = models.CharField(max_length=100, blank=True)
+    license_name = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_paid=False) | Q(base_price_cents__isnull=False, base_price_cents__gt=0),
+                name="submission_paid_has_price",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="deleted") | Q(deleted_at__isnull=False), name="submission_deleted_has_time"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="submitted") | Q(submitted_at__isnull=False),
+                name="submission_submitted_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"

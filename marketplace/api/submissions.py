@@ -1,0 +1,154 @@
+"""Submission endpoints of the MDC contract: E7 ``POST /api/submissions``, E8 ``PATCH``, E9 ``POST``
+and E10 ``DELETE /api/submissions/{id}``; and ``GET /api/v1/submissions/{id}``.
+
+Bodies and answers are the contract's camelCase; every error is ``{"error", "message"}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from licensing.authentication import HasScope
+from marketplace import submissions
+from marketplace.api.mdc import Gone
+from marketplace.models import Submission, User
+
+FIELD_NAMES = {
+    **{v: k for k, v in submissions.STRING_FIELDS.items()},
+    **{v: k for k, v in submissions.BOOLEAN_FIELDS.items()},
+}
+
+
+class Conflict(exceptions.APIException):
+    status_code = 409
+    default_code = "conflict"
+
+
+def submission_json(submission: Submission) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": submission.id,
+        "status": submission.status,
+        "organizationId": submission.organization_id,
+        "createdBy": submission.created_by_id and str(submission.created_by_id),
+        "datasetId": submission.dataset_id,
+        "task": submission.task or None,
+        "licenseAbbreviation": submission.license_abbreviation or None,
+        "visibility": submission.visibility,
+        "basePriceCents": submission.base_price_cents,
+        "currency": submission.currency,
+        "createdAt": submission.created_at.isoformat(),
+        "updatedAt": submission.updated_at.isoformat(),
+        "submittedAt": submission.submitted_at.isoformat() if submission.submitted_at else None,
+        "fileUploadId": None,
+        "sampleFileReferenceId": None,
+    }
+    for field, camel in FIELD_NAMES.items():
+        value = getattr(submission, field)
+        body[camel] = value if value != "" else None
+    return body
+
+
+def _api_errors(exc: Exception) -> exceptions.APIException:
+    """Domain errors as the API's answers."""
+    if isinstance(exc, ValidationError):
+        if hasattr(exc, "error_dict"):
+            return exceptions.ValidationError(exc.message_dict)
+        return exceptions.ValidationError(" ".join(exc.messages))
+    if isinstance(exc, PermissionDenied):
+        return exceptions.PermissionDenied(str(exc))
+    if isinstance(exc, Submission.DoesNotExist):
+        return exceptions.NotFound(str(exc))
+    if isinstance(exc, submissions.SubmissionGone):
+        return Gone(str(exc))
+    if isinstance(exc, submissions.SubmissionConflict):
+        return Conflict(str(exc))
+    raise exc
+
+
+class SubmissionView(APIView):
+    permission_classes = [IsAuthenticated, HasScope]
+    required_scope = "upload"
+
+    def user(self, request: Request) -> User:
+        user = request.user
+        if not isinstance(user, User):
+            raise exceptions.NotAuthenticated()
+        return user
+
+
+@extend_schema(exclude=True)
+class SubmissionCreateApi(SubmissionView):
+    def post(self, request: Request) -> Response:
+        data = request.data if isinstance(request.data, dict) else {}
+        extra = sorted(set(data) - {"name"})
+        if extra:
+            raise exceptions.ValidationError(f"A new submission takes only a name; unexpected: {', '.join(extra)}.")
+        try:
+            submission = submissions.create_submission(user=self.user(request), name=data.get("name", ""))
+        except (ValidationError, PermissionDenied) as exc:
+            raise _api_errors(exc) from None
+        return Response({"submission": submission_json(submission)}, status=status.HTTP_200_OK)
+
+
+@extend_schema(exclude=True)
+class SubmissionApi(SubmissionView):
+    def _submission(self, request: Request, submission_id: str) -> Submission:
+        try:
+            return submissions.submission_for(user=self.user(request), submission_id=submission_id)
+        except (PermissionDenied, Submission.DoesNotExist, submissions.SubmissionGone) as exc:
+            raise _api_errors(exc) from None
+
+    def patch(self, request: Request, submission_id: str) -> Response:
+        submission = self._submission(request, submission_id)
+        try:
+            changes = submissions.parse_changes(request.data)
+            submission = submissions.update_submission(submission=submission, changes=changes)
+        except (ValidationError, submissions.SubmissionConflict) as exc:
+            raise _api_errors(exc) from None
+        return Response({"submission": submission_json(submission)})
+
+    def post(self, request: Request, submission_id: str) -> Response:
+        submission = self._submission(request, submission_id)
+        data = request.data if isinstance(request.data, dict) else {}
+        if set(data) != {"agreeToSubmit"}:
+            raise exceptions.ValidationError('Submitting takes exactly {"agreeToSubmit": true}.')
+        try:
+            submission = submissions.submit_submission(submission=submission, agree=data["agreeToSubmit"])
+        except (ValidationError, submissions.SubmissionConflict) as exc:
+            raise _api_errors(exc) from None
+        return Response({"submission": submission_json(submission)})
+
+    def delete(self, request: Request, submission_id: str) -> Response:
+        submission = self._submission(request, submission_id)
+        try:
+            submissions.delete_submission(submission=submission)
+        except PermissionDenied as exc:
+            raise _api_errors(exc) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SubmissionDetailApi(SubmissionView):
+    """A submission's status and datasheet, for its organization's members."""
+
+    required_scope = "read"
+
+    def get(self, request: Request, submission_id: str) -> Response:
+        try:
+            submission = submissions.submission_for(user=self.user(request), submission_id=submission_id)
+        except (PermissionDenied, Submission.DoesNotExist, submissions.SubmissionGone) as exc:
+            raise _api_errors(exc) from None
+        return Response(
+            {
+                "submission": submission_json(submission),
+                "upload": None,
+                "problems": submissions.submission_problems(submission),
+            }
+        )

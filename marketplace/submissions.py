@@ -1,0 +1,252 @@
+"""Submissions: a contributor's draft of a dataset, its datasheet edits, submitting and deleting.
+
+The writes behind the MDC contract's E7-E10 (``../shared/mdc-sdk-contract.md``) and the pages.
+Payloads arrive in the contract's camelCase and are checked here, so that the API and the
+browser refuse the same things with the same messages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import EmailValidator, URLValidator
+from django.db import transaction
+from django.utils import timezone
+
+from licensing.models import License
+from marketplace.models import Membership, Organization, Submission, Task, User, Visibility
+
+# camelCase of the contract -> model field.
+STRING_FIELDS = {
+    "name": "name",
+    "shortDescription": "short_description",
+    "longDescription": "long_description",
+    "locale": "locale",
+    "format": "format",
+    "license": "license_name",
+    "licenseUrl": "license_url",
+    "other": "other",
+    "restrictions": "restrictions",
+    "forbiddenUsage": "forbidden_usage",
+    "additionalConditions": "additional_conditions",
+    "pointOfContactFullName": "point_of_contact_full_name",
+    "pointOfContactEmail": "point_of_contact_email",
+    "fundedByFullName": "funded_by_full_name",
+    "fundedByEmail": "funded_by_email",
+    "legalContactFullName": "legal_contact_full_name",
+    "legalContactEmail": "legal_contact_email",
+    "createdByFullName": "created_by_full_name",
+    "createdByEmail": "created_by_email",
+    "intendedUsage": "intended_usage",
+    "ethicalReviewProcess": "ethical_review_process",
+}
+BOOLEAN_FIELDS = {
+    "showContactInfo": "show_contact_info",
+    "showComplianceAttributes": "show_compliance_attributes",
+    "exclusivityOptOut": "exclusivity_opt_out",
+    "autoApproveAccessRequests": "auto_approve_access_requests",
+    "isPaid": "is_paid",
+}
+EMAIL_FIELDS = {"pointOfContactEmail", "fundedByEmail", "legalContactEmail", "createdByEmail"}
+OTHER_FIELDS = {"task", "licenseAbbreviation", "visibility", "basePriceCents", "currency"}
+UPDATABLE = set(STRING_FIELDS) | set(BOOLEAN_FIELDS) | OTHER_FIELDS
+# The price range the platform accepts (MDC platform OpenAPI): $100 to $50,000.
+MIN_PRICE_CENTS, MAX_PRICE_CENTS = 10_000, 5_000_000
+# What a reviewer needs to judge a dataset; submitting without any of them is refused.
+REQUIRED_TO_SUBMIT = {
+    "name": "name",
+    "shortDescription": "short_description",
+    "longDescription": "long_description",
+    "locale": "locale",
+    "task": "task",
+    "format": "format",
+    "licenseAbbreviation": "license_abbreviation",
+    "intendedUsage": "intended_usage",
+    "pointOfContactFullName": "point_of_contact_full_name",
+    "pointOfContactEmail": "point_of_contact_email",
+}
+UPLOADER_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN, Membership.Role.MEMBER)
+
+
+class SubmissionGone(Exception):
+    """The submission was deleted (410)."""
+
+
+class SubmissionConflict(Exception):
+    """The submission is in a state that does not allow this change (409)."""
+
+
+def uploading_organization(*, user: User) -> Organization:
+    """The organization a new submission belongs to: the user's earliest membership (as owner,
+    admin or member) in an organization approved to upload."""
+    memberships = Membership.objects.filter(user=user, role__in=UPLOADER_ROLES).select_related("organization")
+    approved = memberships.filter(organization__approved_to_upload=True).order_by("created_at", "id").first()
+    if approved is not None:
+        return approved.organization
+    waiting = memberships.order_by("created_at", "id").first()
+    if waiting is not None:
+        raise PermissionDenied(
+            f"{waiting.organization.name} is not approved to upload yet: staff approve organizations before "
+            "their members can submit datasets."
+        )
+    raise PermissionDenied(
+        "You are not an owner, admin or member of an organization approved to upload. Create an organization "
+        "(/organizations/new/) or ask one to invite you."
+    )
+
+
+def create_submission(*, user: User, name: str) -> Submission:
+    name = name.strip() if isinstance(name, str) else ""
+    if not name:
+        raise ValidationError({"name": "Give the submission a name (a non-empty string)."})
+    if len(name) > 200:
+        raise ValidationError({"name": "The name is longer than 200 characters."})
+    organization = uploading_organization(user=user)
+    return Submission.objects.create(organization=organization, created_by=user, name=name)
+
+
+def submission_for(*, user: User, submission_id: str) -> Submission:
+    """A submission the user may change: 404 unknown, 410 deleted, 403 another organization's."""
+    submission = Submission.objects.select_related("organization").filter(id=submission_id).first()
+    if submission is None:
+        raise Submission.DoesNotExist(f"No submission with id '{submission_id}'.")
+    if not Membership.objects.filter(organization=submission.organization, user=user, role__in=UPLOADER_ROLES).exists():
+        raise PermissionDenied("This submission belongs to an organization you cannot submit for.")
+    if submission.status == Submission.Status.DELETED:
+        raise SubmissionGone(f"Submission '{submission_id}' was deleted.")
+    return submission
+
+
+def parse_changes(payload: Any) -> dict[str, Any]:
+    """Check an E8 payload and return model field -> value. Every problem is reported at once."""
+    if not isinstance(payload, dict):
+        raise ValidationError("The body must be a JSON object of the fields to change.")
+    if not payload:
+        raise ValidationError("Nothing to update: send at least one field.")
+    errors: dict[str, str] = {}
+    changes: dict[str, Any] = {}
+    unknown = sorted(set(payload) - UPDATABLE)
+    if unknown:
+        errors["fields"] = f"Unknown field(s): {', '.join(unknown)}."
+    for key, value in payload.items():
+        if key in STRING_FIELDS:
+            if not isinstance(value, str) or not value.strip():
+                errors[key] = "must be a non-empty string"
+                continue
+            value = value.strip()
+            if key in EMAIL_FIELDS:
+                try:
+                    EmailValidator()(value)
+                except ValidationError:
+                    errors[key] = f"{value!r} is not an email address"
+                    continue
+            if key == "licenseUrl":
+                try:
+                    URLValidator(schemes=["http", "https"])(value)
+                except ValidationError:
+                    errors[key] = f"{value!r} is not an http(s) URL"
+                    continue
+            changes[STRING_FIELDS[key]] = value
+        elif key in BOOLEAN_FIELDS:
+            if not isinstance(value, bool):
+                errors[key] = "must be true or false"
+                continue
+            changes[BOOLEAN_FIELDS[key]] = value
+    if "task" in payload:
+        if payload["task"] not in Task.values:
+            errors["task"] = f"must be one of {', '.join(Task.values)}"
+        else:
+            changes["task"] = payload["task"]
+    if "visibility" in payload:
+        if payload["visibility"] not in Visibility.values:
+            errors["visibility"] = f"must be one of {', '.join(Visibility.values)}"
+        else:
+            changes["visibility"] = payload["visibility"]
+    if "licenseAbbreviation" in payload:
+        abbreviation = payload["licenseAbbreviation"]
+        if not isinstance(abbreviation, str) or len(abbreviation.strip()) > 100:
+            errors["licenseAbbreviation"] = "must be an SPDX id, the name of custom terms, or '' to clear"
+        else:
+            changes["license_abbreviation"] = abbreviation.strip()
+    if "basePriceCents" in payload:
+        price = payload["basePriceCents"]
+        if not isinstance(price, int) or isinstance(price, bool):
+            errors["basePriceCents"] = "must be a whole number of cents"
+        elif not MIN_PRICE_CENTS <= price <= MAX_PRICE_CENTS:
+            errors["basePriceCents"] = f"must be between {MIN_PRICE_CENTS} and {MAX_PRICE_CENTS} cents"
+        else:
+            changes["base_price_cents"] = price
+    if "currency" in payload:
+        if payload["currency"] != "usd":
+            errors["currency"] = "only 'usd' is supported"
+        else:
+            changes["currency"] = "usd"
+    if errors:
+        raise ValidationError({key: [message] for key, message in errors.items()})
+    return changes
+
+
+@transaction.atomic
+def update_submission(*, submission: Submission, changes: dict[str, Any]) -> Submission:
+    locked = Submission.objects.select_for_update().get(id=submission.id)
+    if locked.status not in (Submission.Status.DRAFT, Submission.Status.REJECTED):
+        raise SubmissionConflict(
+            f"This submission is {locked.get_status_display().lower()}: its datasheet can no longer be edited."
+        )
+    for field, value in changes.items():
+        setattr(locked, field, value)
+    if changes.get("is_paid") is False:
+        locked.base_price_cents = None
+    if "license_abbreviation" in changes:
+        # With the SDK's License enum, `license` and `licenseUrl` are not sent: derive them.
+        known = License.objects.filter(spdx_id=locked.license_abbreviation).first()
+        if known is not None:
+            locked.license_name = changes.get("license_name") or known.name
+            locked.license_url = changes.get("license_url") or known.url
+    if locked.is_paid and not locked.base_price_cents:
+        raise ValidationError({"basePriceCents": ["a paid dataset needs basePriceCents (with currency 'usd')"]})
+    locked.status = Submission.Status.DRAFT
+    locked.updated_at = timezone.now()
+    locked.save()
+    return locked
+
+
+def submission_problems(submission: Submission) -> list[str]:
+    """What keeps the submission from review, in words a contributor can act on."""
+    problems = [f"{camel} is missing" for camel, field in REQUIRED_TO_SUBMIT.items() if not getattr(submission, field)]
+    if submission.is_paid and not submission.base_price_cents:
+        problems.append("basePriceCents is missing for a paid dataset")
+    problems.append("no archive upload has completed and passed validation (upload the .tar.gz first)")
+    problems.append("consent terms are missing (how, and under which terms, the data was given)")
+    problems.append("contributors and their revenue shares are missing (they must sum to 10,000 basis points)")
+    return problems
+
+
+@transaction.atomic
+def submit_submission(*, submission: Submission, agree: Any) -> Submission:
+    if agree is not True:
+        raise ValidationError({"agreeToSubmit": ["must be true: agree to the submission terms to submit"]})
+    locked = Submission.objects.select_for_update().get(id=submission.id)
+    if locked.status == Submission.Status.SUBMITTED:
+        return locked  # submitting twice is the same as once
+    if locked.status not in (Submission.Status.DRAFT, Submission.Status.REJECTED):
+        raise SubmissionConflict(f"This submission is {locked.get_status_display().lower()}.")
+    problems = submission_problems(locked)
+    if problems:
+        raise ValidationError("Cannot submit yet: " + "; ".join(problems) + ".")
+    now = timezone.now()
+    locked.status, locked.submitted_at, locked.updated_at = Submission.Status.SUBMITTED, now, now
+    locked.save(update_fields=["status", "submitted_at", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def delete_submission(*, submission: Submission) -> None:
+    """Delete a draft, submitted or rejected submission (a tombstone row stays)."""
+    locked = Submission.objects.select_for_update().get(id=submission.id)
+    if locked.status == Submission.Status.APPROVED:
+        raise PermissionDenied("This submission is approved and published: it cannot be deleted.")
+    now = timezone.now()
+    locked.status, locked.deleted_at, locked.updated_at = Submission.Status.DELETED, now, now
+    locked.save(update_fields=["status", "deleted_at", "updated_at"])
