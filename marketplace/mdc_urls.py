@@ -11,4 +11,22 @@ urlpatterns = [
     path("datasets/<str:id_or_slug>", mdc.DatasetDetailApi.as_view(), name="mdc-dataset-detail"),
     path("submissions", submissions.SubmissionCreateApi.as_view(), name="mdc-submission-create"),
     path("submissions/<str:submission_id>", submissions.SubmissionApi.as_view(), name="mdc-submission"),
+    path("uploads", submissions.UploadStartApi.as_view(), name="mdc-upload-start"),
+    path("uploads/<str:file_upload_id>", submissions.UploadCompleteApi.as_view(), name="mdc-upload-complete"),
+    path(
+        "uploads/<str:file_upload_id>/parts/<int:part_number>",
+        submissions.UploadPartApi.as_view(),
+        name="mdc-upload-part",
+    ),
+    path("submissions/<str:submission_id>/sample", submissions.SampleStartApi.as_view(), name="mdc-sample-start"),
+    path(
+        "submissions/<str:submission_id>/sample/<str:file_upload_id>",
+        submissions.SampleCompleteApi.as_view(),
+        name="mdc-sample-complete",
+    ),
+    path(
+        "submissions/<str:submission_id>/sample/<str:file_upload_id>/parts/<int:part_number>",
+        submissions.SamplePartApi.as_view(),
+        name="mdc-sample-part",
+    ),
 ]

@@ -325,6 +325,11 @@ class Submission(Datasheet):
     # As the contributor named it: an SPDX id of the contract's list or custom terms' name.
     license_abbreviation = models.CharField(max_length=100, blank=True)
     license_name = models.CharField(max_length=200, blank=True)
+    archive_upload = models.ForeignKey(
+        "Upload", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="The latest completed archive upload.",
+    )  # fmt: skip
+    sample_upload = models.ForeignKey("Upload", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -349,3 +354,50 @@ class Submission(Datasheet):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.status})"
+
+
+class Upload(models.Model):
+    """One multipart upload of a submission's archive or sample, straight to storage.
+
+    The object lands under a generated key in the quarantine prefix; the client's filename is
+    kept as data only. ``id`` is the contract's ``fileUploadId``, ``s3_upload_id`` its ``uploadId``.
+    """
+
+    class Kind(models.TextChoices):
+        ARCHIVE = "archive", "Archive"
+        SAMPLE = "sample", "Sample"
+
+    class Status(models.TextChoices):
+        UPLOADING = "uploading", "Uploading"
+        COMPLETING = "completing", "Completing"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed verification"
+        ABORTED = "aborted", "Aborted"
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    submission = models.ForeignKey("Submission", on_delete=models.CASCADE, related_name="uploads")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    filename = models.CharField(max_length=255, help_text="As the client named it; never used as a key.")
+    size_bytes = models.BigIntegerField()
+    mime_type = models.CharField(max_length=100)
+    object_key = models.CharField(max_length=500, unique=True)
+    s3_upload_id = models.CharField(max_length=1024)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.UPLOADING)
+    sha256 = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(size_bytes__gt=0), name="upload_size_positive"),
+            models.CheckConstraint(
+                condition=~Q(status="completed") | Q(sha256__regex=SHA256_HEX, completed_at__isnull=False),
+                name="upload_completed_has_hash",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.filename} ({self.status})"

@@ -132,3 +132,51 @@ def presigned_get(key: str, *, filename: str, expires_in: int) -> str:
         },
         ExpiresIn=expires_in,
     )
+
+
+# Multipart uploads (S3 API reference): parts of 5 MiB to 5 GiB except the last, at most 10,000.
+MIN_PART_BYTES = 5 * 1024 * 1024
+MAX_PARTS = 10_000
+
+
+def create_multipart(key: str, *, content_type: str) -> str:
+    return str(client().create_multipart_upload(Bucket=bucket(), Key=key, ContentType=content_type)["UploadId"])
+
+
+def presigned_part_url(key: str, *, upload_id: str, part_number: int, expires_in: int) -> str:
+    """A URL that accepts one plain PUT of one part (no Content-Type or checksum signed in)."""
+    return public_client().generate_presigned_url(
+        "upload_part",
+        Params={"Bucket": bucket(), "Key": key, "UploadId": upload_id, "PartNumber": part_number},
+        ExpiresIn=expires_in,
+    )
+
+
+def list_parts(key: str, *, upload_id: str) -> dict[int, tuple[str, int]]:
+    """Part number -> (ETag without quotes, size) of every part storage holds for the upload."""
+    parts: dict[int, tuple[str, int]] = {}
+    marker = 0
+    while True:
+        page = client().list_parts(Bucket=bucket(), Key=key, UploadId=upload_id, PartNumberMarker=marker)
+        for part in page.get("Parts", []):
+            parts[int(part["PartNumber"])] = (str(part["ETag"]).strip('"'), int(part["Size"]))
+        if not page.get("IsTruncated"):
+            return parts
+        marker = int(page["NextPartNumberMarker"])
+
+
+def complete_multipart(key: str, *, upload_id: str, parts: list[tuple[int, str]]) -> None:
+    client().complete_multipart_upload(
+        Bucket=bucket(),
+        Key=key,
+        UploadId=upload_id,
+        MultipartUpload={"Parts": [{"PartNumber": number, "ETag": f'"{etag}"'} for number, etag in parts]},
+    )
+
+
+def abort_multipart(key: str, *, upload_id: str) -> None:
+    try:
+        client().abort_multipart_upload(Bucket=bucket(), Key=key, UploadId=upload_id)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in {"NoSuchUpload", "404"}:
+            raise

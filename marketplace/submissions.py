@@ -217,7 +217,11 @@ def submission_problems(submission: Submission) -> list[str]:
     problems = [f"{camel} is missing" for camel, field in REQUIRED_TO_SUBMIT.items() if not getattr(submission, field)]
     if submission.is_paid and not submission.base_price_cents:
         problems.append("basePriceCents is missing for a paid dataset")
-    problems.append("no archive upload has completed and passed validation (upload the .tar.gz first)")
+    if submission.archive_upload_id is None:
+        problems.append("no archive upload has completed (upload the .tar.gz first)")
+    else:
+        # Validation (streaming, hashing and checking every member) is not built yet.
+        problems.append("the uploaded archive has not passed validation (not available on this instance yet)")
     problems.append("consent terms are missing (how, and under which terms, the data was given)")
     problems.append("contributors and their revenue shares are missing (they must sum to 10,000 basis points)")
     return problems

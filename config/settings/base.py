@@ -180,6 +180,10 @@ SPECTACULAR_SETTINGS = {
 API_KEY_DEFAULT_EXPIRY = timedelta(days=env_int("API_KEY_DEFAULT_EXPIRY_DAYS", 90, minimum=1, maximum=3650))
 API_KEY_MAX_EXPIRY = timedelta(days=env_int("API_KEY_MAX_EXPIRY_DAYS", 365, minimum=1, maximum=3650))
 PLATFORM_FEE_RATE = env_decimal_str("PLATFORM_FEE_RATE", "0.05")
+MAX_ARCHIVE_BYTES = env_int("MAX_ARCHIVE_BYTES", 50 * 1024**3, minimum=1)
+MAX_SAMPLE_BYTES = env_int("MAX_SAMPLE_BYTES", 1024**3, minimum=1)
+# Part URLs are asked for just before each PUT; an hour covers a slow 5 GiB part.
+UPLOAD_PART_URL_SECONDS = env_int("UPLOAD_PART_URL_SECONDS", 3600, minimum=60, maximum=7 * 24 * 3600)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Data Collective <noreply@localhost>")

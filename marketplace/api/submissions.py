@@ -17,9 +17,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from licensing.authentication import HasScope
-from marketplace import submissions
+from marketplace import submissions, uploads
 from marketplace.api.mdc import Gone
-from marketplace.models import Submission, User
+from marketplace.models import Submission, Upload, User
 
 FIELD_NAMES = {
     **{v: k for k, v in submissions.STRING_FIELDS.items()},
@@ -47,8 +47,8 @@ def submission_json(submission: Submission) -> dict[str, Any]:
         "createdAt": submission.created_at.isoformat(),
         "updatedAt": submission.updated_at.isoformat(),
         "submittedAt": submission.submitted_at.isoformat() if submission.submitted_at else None,
-        "fileUploadId": None,
-        "sampleFileReferenceId": None,
+        "fileUploadId": submission.archive_upload_id,
+        "sampleFileReferenceId": submission.sample_upload_id,
     }
     for field, camel in FIELD_NAMES.items():
         value = getattr(submission, field)
@@ -65,6 +65,8 @@ def _api_errors(exc: Exception) -> exceptions.APIException:
     if isinstance(exc, PermissionDenied):
         return exceptions.PermissionDenied(str(exc))
     if isinstance(exc, Submission.DoesNotExist):
+        return exceptions.NotFound(str(exc))
+    if isinstance(exc, Upload.DoesNotExist):
         return exceptions.NotFound(str(exc))
     if isinstance(exc, submissions.SubmissionGone):
         return Gone(str(exc))
@@ -152,3 +154,97 @@ class SubmissionDetailApi(SubmissionView):
                 "problems": submissions.submission_problems(submission),
             }
         )
+
+
+def _upload_errors(exc: Exception) -> exceptions.APIException:
+    if isinstance(exc, Upload.DoesNotExist):
+        return exceptions.NotFound(str(exc))
+    return _api_errors(exc)
+
+
+class UploadView(SubmissionView):
+    kind = Upload.Kind.ARCHIVE
+
+    def _submission(self, request: Request, submission_id: Any) -> Submission:
+        if not isinstance(submission_id, str) or not submission_id:
+            raise exceptions.ValidationError({"submissionId": ["is missing"]})
+        try:
+            return submissions.submission_for(user=self.user(request), submission_id=submission_id)
+        except (PermissionDenied, Submission.DoesNotExist, submissions.SubmissionGone) as exc:
+            raise _api_errors(exc) from None
+
+    def _upload(self, request: Request, submission_id: str | None, file_upload_id: str) -> Upload:
+        if submission_id is None:  # /uploads/{id}: the submission is the upload's own
+            owner = Upload.objects.filter(id=file_upload_id, kind=self.kind).values_list("submission_id", flat=True)
+            submission_id = owner.first() or ""
+            if not submission_id:
+                raise exceptions.NotFound(f"No upload '{file_upload_id}'.")
+        submission = self._submission(request, submission_id)
+        try:
+            return uploads.upload_of(submission=submission, upload_id=file_upload_id, kind=self.kind)
+        except (Upload.DoesNotExist, uploads.UploadGone) as exc:
+            raise _upload_errors(exc) from None
+
+
+@extend_schema(exclude=True)
+class UploadStartApi(UploadView):
+    """E11: ``POST /api/uploads`` (archive) or ``POST /api/submissions/{id}/sample``."""
+
+    def post(self, request: Request, submission_id: str | None = None) -> Response:
+        data = request.data if isinstance(request.data, dict) else {}
+        if submission_id is not None and data.get("submissionId", submission_id) != submission_id:
+            raise exceptions.ValidationError({"submissionId": ["differs from the submission in the URL"]})
+        submission = self._submission(request, submission_id or data.get("submissionId"))
+        try:
+            upload = uploads.start_upload(
+                submission=submission,
+                user=self.user(request),
+                kind=self.kind,
+                filename=data.get("filename"),
+                file_size=data.get("fileSize"),
+                mime_type=data.get("mimeType"),
+            )
+        except (ValidationError, submissions.SubmissionConflict) as exc:
+            raise _api_errors(exc) from None
+        return Response({"fileUploadId": upload.id, "uploadId": upload.s3_upload_id, "objectKey": None})
+
+
+@extend_schema(exclude=True)
+class UploadPartApi(UploadView):
+    """E12: a presigned URL for one part."""
+
+    def get(
+        self, request: Request, file_upload_id: str, part_number: int, submission_id: str | None = None
+    ) -> Response:
+        upload = self._upload(request, submission_id, file_upload_id)
+        try:
+            url = uploads.part_url(upload=upload, part_number=part_number)
+        except (ValidationError, submissions.SubmissionConflict) as exc:
+            raise _api_errors(exc) from None
+        return Response({"url": url, "partNumber": part_number})
+
+
+@extend_schema(exclude=True)
+class UploadCompleteApi(UploadView):
+    """E14: verify the parts and the SHA-256, then link the file to the submission."""
+
+    def post(self, request: Request, file_upload_id: str, submission_id: str | None = None) -> Response:
+        upload = self._upload(request, submission_id, file_upload_id)
+        try:
+            completion = uploads.parse_completion(request.data)
+            upload = uploads.complete_upload(upload=upload, completion=completion)
+        except (ValidationError, submissions.SubmissionConflict) as exc:
+            raise _api_errors(exc) from None
+        return Response({"success": True, "fileUploadId": upload.id, "status": upload.status, "sha256": upload.sha256})
+
+
+class SampleStartApi(UploadStartApi):
+    kind = Upload.Kind.SAMPLE
+
+
+class SamplePartApi(UploadPartApi):
+    kind = Upload.Kind.SAMPLE
+
+
+class SampleCompleteApi(UploadCompleteApi):
+    kind = Upload.Kind.SAMPLE

@@ -56,7 +56,7 @@ def test_create_update_and_read_back(contributor: tuple[User, Organization], liv
     session.headers["Authorization"] = f"Bearer {_key()}"
     read = session.get(f"{live_server.url}/api/v1/submissions/{submission_id}").json()
     assert read["submission"]["shortDescription"] == "Read speech in Welsh"
-    assert any("no archive upload" in problem for problem in read["problems"])
+    assert any("no archive upload has completed" in problem for problem in read["problems"])
 
 
 def _key() -> str:

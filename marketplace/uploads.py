@@ -1,0 +1,208 @@
+"""Multipart uploads of archives and samples, straight from the client to storage (E11-E14).
+
+Django signs part URLs and checks the result; the bytes go to storage. No S3 call happens
+inside a database transaction: state moves with conditional updates (``uploading`` ->
+``completing`` -> ``completed`` or ``failed``), so two concurrent completions cannot both act.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from marketplace import storage
+from marketplace.models import Submission, Upload, User
+from marketplace.submissions import SubmissionConflict, SubmissionGone
+
+logger = logging.getLogger(__name__)
+ARCHIVE_NAME = re.compile(r"^[^/\\]+\.(tar\.gz|tgz)$")
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+GZIP_TYPES = {"application/gzip", "application/x-gzip", "application/x-tar+gzip"}
+
+
+class UploadGone(SubmissionGone):
+    """The upload was aborted or failed verification: the client must start a new one (410)."""
+
+
+def start_upload(
+    *, submission: Submission, user: User, kind: str, filename: Any, file_size: Any, mime_type: Any
+) -> Upload:
+    """E11: check the declared file, open a multipart upload in the quarantine prefix."""
+    errors: dict[str, list[str]] = {}
+    if not isinstance(filename, str) or not ARCHIVE_NAME.match(filename.strip()):
+        errors["filename"] = ["must be a bare file name ending in .tar.gz or .tgz"]
+    limit = settings.MAX_ARCHIVE_BYTES if kind == Upload.Kind.ARCHIVE else settings.MAX_SAMPLE_BYTES
+    if not isinstance(file_size, int) or isinstance(file_size, bool) or file_size < 1:
+        errors["fileSize"] = ["must be a whole number of bytes above 0"]
+    elif file_size > limit:
+        errors["fileSize"] = [f"{file_size} bytes is over this instance's limit of {limit} bytes"]
+    elif file_size > storage.MAX_PARTS * 5 * 1024**3:
+        errors["fileSize"] = ["is beyond what 10,000 parts of 5 GiB can carry"]
+    if mime_type not in GZIP_TYPES:
+        errors["mimeType"] = [f"must be application/gzip, not {mime_type!r}"]
+    if errors:
+        raise ValidationError(errors)
+    if submission.status not in (Submission.Status.DRAFT, Submission.Status.REJECTED):
+        raise SubmissionConflict(
+            f"This submission is {submission.get_status_display().lower()}: archives are uploaded to drafts."
+        )
+    upload_id = secrets.token_hex(4)  # only to make the key unique before the row exists
+    key = f"quarantine/{submission.id}/{kind}-{timezone.now():%Y%m%dT%H%M%S}-{upload_id}.tar.gz"
+    s3_upload_id = storage.create_multipart(key, content_type="application/gzip")
+    try:
+        return Upload.objects.create(
+            submission=submission,
+            kind=kind,
+            filename=filename.strip(),
+            size_bytes=file_size,
+            mime_type=mime_type,
+            object_key=key,
+            s3_upload_id=s3_upload_id,
+            created_by=user,
+        )
+    except Exception:
+        storage.abort_multipart(key, upload_id=s3_upload_id)  # leave no parts without a row
+        raise
+
+
+def upload_of(*, submission: Submission, upload_id: str, kind: str) -> Upload:
+    upload = Upload.objects.filter(id=upload_id, submission=submission, kind=kind).first()
+    if upload is None:
+        raise Upload.DoesNotExist(f"No {kind} upload '{upload_id}' in this submission.")
+    if upload.status in (Upload.Status.ABORTED, Upload.Status.FAILED):
+        reason = f": {upload.error}" if upload.error else ""
+        raise UploadGone(f"Upload '{upload_id}' was {upload.get_status_display().lower()}{reason}. Start a new upload.")
+    return upload
+
+
+def part_url(*, upload: Upload, part_number: int) -> str:
+    """E12: a presigned URL for one part, asked for just before its PUT."""
+    if not 1 <= part_number <= storage.MAX_PARTS:
+        raise ValidationError(f"partNumber must be between 1 and {storage.MAX_PARTS}, not {part_number}")
+    if upload.status != Upload.Status.UPLOADING:
+        raise SubmissionConflict(f"Upload '{upload.id}' is {upload.status}: no more parts are accepted.")
+    return storage.presigned_part_url(
+        upload.object_key,
+        upload_id=upload.s3_upload_id,
+        part_number=part_number,
+        expires_in=settings.UPLOAD_PART_URL_SECONDS,
+    )
+
+
+@dataclass(frozen=True)
+class Completion:
+    upload_id: str
+    parts: list[tuple[int, str]]
+    checksum: str
+
+
+def parse_completion(payload: Any) -> Completion:
+    if not isinstance(payload, dict):
+        raise ValidationError("The body must be a JSON object with uploadId, parts and checksum.")
+    errors: dict[str, list[str]] = {}
+    upload_id = payload.get("uploadId")
+    if not isinstance(upload_id, str) or not upload_id:
+        errors["uploadId"] = ["is missing"]
+    checksum = payload.get("checksum")
+    if not isinstance(checksum, str) or not SHA256_HEX.match(checksum):
+        errors["checksum"] = ["must be the lowercase SHA-256 hex digest of the whole file"]
+    raw_parts = payload.get("parts")
+    parts: list[tuple[int, str]] = []
+    if not isinstance(raw_parts, list) or not raw_parts:
+        errors["parts"] = ["must list at least one {partNumber, etag}"]
+    elif len(raw_parts) > storage.MAX_PARTS:
+        errors["parts"] = [f"lists {len(raw_parts)} parts; at most {storage.MAX_PARTS} are allowed"]
+    else:
+        for item in raw_parts:
+            number = item.get("partNumber") if isinstance(item, dict) else None
+            etag = item.get("etag") if isinstance(item, dict) else None
+            if not isinstance(number, int) or isinstance(number, bool) or not isinstance(etag, str) or not etag:
+                errors["parts"] = ["each part needs an integer partNumber and a non-empty etag"]
+                break
+            parts.append((number, etag.strip().strip('"')))
+        numbers = [number for number, _ in parts]
+        if "parts" not in errors and numbers != list(range(1, len(parts) + 1)):
+            errors["parts"] = ["part numbers must run 1, 2, 3, ... in ascending order without gaps or repeats"]
+    if errors:
+        raise ValidationError(errors)
+    return Completion(upload_id=str(upload_id), parts=parts, checksum=str(checksum))
+
+
+def _fail(upload: Upload, message: str) -> None:
+    Upload.objects.filter(id=upload.id).update(status=Upload.Status.FAILED, error=message)
+
+
+def complete_upload(*, upload: Upload, completion: Completion) -> Upload:
+    """E14: check the parts against storage, join them, check the SHA-256, link to the submission.
+
+    A repeat with the same data answers as the first did; a failed verification marks the upload
+    failed (later calls get 410, which clears the SDK's state) and removes the object.
+    """
+    if completion.upload_id != upload.s3_upload_id:
+        raise ValidationError({"uploadId": ["does not belong to this upload"]})
+    if upload.status == Upload.Status.COMPLETED:
+        if completion.checksum == upload.sha256:
+            return upload
+        raise SubmissionConflict("This upload is already completed with another checksum.")
+    claimed = Upload.objects.filter(id=upload.id, status=Upload.Status.UPLOADING).update(
+        status=Upload.Status.COMPLETING
+    )
+    if not claimed:
+        raise SubmissionConflict("This upload is being completed by another request; retry in a moment.")
+    try:
+        stored = storage.list_parts(upload.object_key, upload_id=upload.s3_upload_id)
+        problems = _part_problems(upload, completion, stored)
+        if problems:
+            # The client may still PUT the missing parts: back to uploading.
+            Upload.objects.filter(id=upload.id).update(status=Upload.Status.UPLOADING)
+            raise ValidationError("The parts do not add up: " + "; ".join(problems) + ".")
+        storage.complete_multipart(upload.object_key, upload_id=upload.s3_upload_id, parts=completion.parts)
+        digest, size = storage.sha256_of(upload.object_key)
+    except ValidationError:
+        raise
+    except Exception:
+        Upload.objects.filter(id=upload.id, status=Upload.Status.COMPLETING).update(status=Upload.Status.UPLOADING)
+        raise
+    if size != upload.size_bytes or digest != completion.checksum:
+        message = (
+            f"checksum mismatch: the file in storage has SHA-256 {digest} and {size} bytes, "
+            f"the client declared {completion.checksum} and {upload.size_bytes} bytes"
+        )
+        _fail(upload, message)
+        storage.delete(upload.object_key)
+        raise ValidationError(message[0].upper() + message[1:] + ". Upload the file again.")
+    with transaction.atomic():
+        Upload.objects.filter(id=upload.id).update(
+            status=Upload.Status.COMPLETED, sha256=digest, completed_at=timezone.now()
+        )
+        link = "archive_upload" if upload.kind == Upload.Kind.ARCHIVE else "sample_upload"
+        Submission.objects.filter(id=upload.submission_id).update(**{link: upload.id, "updated_at": timezone.now()})
+    upload.refresh_from_db()
+    return upload
+
+
+def _part_problems(upload: Upload, completion: Completion, stored: dict[int, tuple[str, int]]) -> list[str]:
+    problems: list[str] = []
+    total = 0
+    last = len(completion.parts)
+    for number, etag in completion.parts:
+        if number not in stored:
+            problems.append(f"part {number} was never uploaded")
+            continue
+        stored_etag, size = stored[number]
+        if stored_etag != etag:
+            problems.append(f"part {number} has ETag {stored_etag} in storage, not {etag}")
+        if number != last and size < storage.MIN_PART_BYTES:
+            problems.append(f"part {number} has {size} bytes; every part but the last needs at least 5 MiB")
+        total += size
+    if not problems and total != upload.size_bytes:
+        problems.append(f"the parts hold {total} bytes, but the upload declared {upload.size_bytes}")
+    return problems

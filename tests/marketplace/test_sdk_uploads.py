@@ -1,0 +1,209 @@
+"""Archive and sample uploads through the official SDK: multipart straight to real storage (E11-E14)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import datacollective
+import pytest
+import requests
+from datacollective.errors import ResourceRemovedError
+from datacollective.models import DatasetSubmission
+
+from marketplace import storage
+from marketplace.models import Membership, Submission, Upload
+from marketplace.services import approve_organization
+from tests.conftest import REPO_DIR, wait_until
+from tests.factories import organization
+
+pytestmark = pytest.mark.django_db(transaction=True)
+MiB = 1024 * 1024
+
+
+@pytest.fixture
+def submission_id(live_server: Any, monkeypatch: pytest.MonkeyPatch, bearer) -> str:  # type: ignore[no-untyped-def]
+    org = approve_organization(organization=organization("speech-co"))
+    user, key = bearer("upload", "read")
+    Membership.objects.create(organization=org, user=user, role="member")
+    monkeypatch.setenv("MDC_API_URL", f"{live_server.url}/api")
+    monkeypatch.setenv("MDC_API_KEY", key)
+    return str(datacollective.create_submission_draft(DatasetSubmission(name="Upload test"))["submission"]["id"])
+
+
+def _archive(path: Path, size: int) -> str:
+    data = os.urandom(size)
+    path.write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_multipart_upload_lands_in_quarantine_with_its_hash(submission_id: str, tmp_path: Path) -> None:
+    archive = tmp_path / "speech.tar.gz"
+    checksum = _archive(archive, 11 * MiB + 123)
+    state = datacollective.upload_dataset_file(
+        str(archive), submission_id, show_progress=False, part_size=5 * MiB, max_workers=3
+    )
+    assert len(state.parts) == 3
+    upload = Upload.objects.get(id=state.fileUploadId)
+    assert (upload.status, upload.sha256, upload.size_bytes, upload.filename) == (
+        "completed", checksum, 11 * MiB + 123, "speech.tar.gz"
+    )  # fmt: skip
+    assert upload.object_key.startswith(f"quarantine/{submission_id}/") and "speech" not in upload.object_key
+    assert storage.sha256_of(upload.object_key) == (checksum, 11 * MiB + 123)
+    assert Submission.objects.get(id=submission_id).archive_upload_id == upload.id
+    assert not (tmp_path / "speech.tar.gz.mdc-upload.json").exists()
+
+
+def test_sample_upload(submission_id: str, tmp_path: Path) -> None:
+    sample = tmp_path / "sample.tgz"
+    checksum = _archive(sample, 64 * 1024)
+    state = datacollective.upload_sample_file(str(sample), submission_id, show_progress=False)
+    upload = Upload.objects.get(id=state.fileUploadId)
+    assert (upload.kind, upload.sha256) == ("sample", checksum)
+    assert Submission.objects.get(id=submission_id).sample_upload_id == upload.id
+
+
+def _session() -> requests.Session:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {os.environ['MDC_API_KEY']}"
+    return session
+
+
+def _start_and_put(base: str, submission_id: str, data: bytes, part_size: int) -> tuple[str, str, list[dict]]:
+    session = _session()
+    declared = {"submissionId": submission_id, "filename": "x.tar.gz", "fileSize": len(data)}
+    started = session.post(f"{base}/uploads", json={**declared, "mimeType": "application/gzip"}).json()
+    parts = []
+    for number, offset in enumerate(range(0, len(data), part_size), start=1):
+        url = session.get(f"{base}/uploads/{started['fileUploadId']}/parts/{number}").json()["url"]
+        put = requests.put(url, data=data[offset : offset + part_size], timeout=60)
+        assert put.status_code == 200, put.text
+        parts.append({"partNumber": number, "etag": put.headers["ETag"].strip('"')})
+    return started["fileUploadId"], started["uploadId"], parts
+
+
+def test_repeat_completion_is_200_and_bad_checksum_is_400_then_410(submission_id: str, live_server: Any) -> None:
+    base = f"{live_server.url}/api"
+    data = os.urandom(6 * MiB)
+    file_upload_id, upload_id, parts = _start_and_put(base, submission_id, data, 5 * MiB)
+    body = {"uploadId": upload_id, "parts": parts, "checksum": hashlib.sha256(data).hexdigest()}
+    first = _session().post(f"{base}/uploads/{file_upload_id}", json=body)
+    again = _session().post(f"{base}/uploads/{file_upload_id}", json=body)
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert first.json() == again.json()
+
+    other = os.urandom(6 * MiB)
+    file_upload_id, upload_id, parts = _start_and_put(base, submission_id, other, 5 * MiB)
+    wrong = {"uploadId": upload_id, "parts": parts, "checksum": "0" * 64}
+    refused = _session().post(f"{base}/uploads/{file_upload_id}", json=wrong)
+    assert refused.status_code == 400
+    assert (
+        "Checksum mismatch: the file in storage has SHA-256 " + hashlib.sha256(other).hexdigest()
+        in (refused.json()["message"])
+    )
+    upload = Upload.objects.get(id=file_upload_id)
+    assert upload.status == "failed" and storage.head(upload.object_key) is None
+    assert _session().post(f"{base}/uploads/{file_upload_id}", json=wrong).status_code == 410
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda body: body["parts"].pop(), "the parts hold"),
+        (lambda body: body["parts"][0].update(etag="0" * 32), "part 1 has ETag"),
+        (lambda body: body["parts"].append({"partNumber": 3, "etag": "abc"}), "part 3 was never uploaded"),
+        (lambda body: body["parts"].reverse(), "must run 1, 2, 3"),
+        (lambda body: body.update(parts=[]), "must list at least one"),
+        (lambda body: body.update(checksum="ABC"), "lowercase SHA-256 hex"),
+        (lambda body: body.update(uploadId="someone-else"), "does not belong to this upload"),
+    ],
+)
+def test_bad_completions_say_what_is_wrong(submission_id: str, live_server: Any, change, message: str) -> None:  # type: ignore[no-untyped-def]
+    base = f"{live_server.url}/api"
+    data = os.urandom(6 * MiB)
+    file_upload_id, upload_id, parts = _start_and_put(base, submission_id, data, 5 * MiB)
+    body: dict[str, Any] = {"uploadId": upload_id, "parts": parts, "checksum": hashlib.sha256(data).hexdigest()}
+    change(body)
+    response = _session().post(f"{base}/uploads/{file_upload_id}", json=body)
+    assert response.status_code == 400
+    assert message in response.json()["message"]
+    assert Upload.objects.get(id=file_upload_id).status == "uploading"  # the client may still fix it
+
+
+def test_small_parts_and_bad_starts_are_refused(submission_id: str, live_server: Any) -> None:
+    base = f"{live_server.url}/api"
+    data = os.urandom(3 * MiB)
+    file_upload_id, upload_id, parts = _start_and_put(base, submission_id, data, 1 * MiB)
+    body = {"uploadId": upload_id, "parts": parts, "checksum": hashlib.sha256(data).hexdigest()}
+    response = _session().post(f"{base}/uploads/{file_upload_id}", json=body)
+    assert response.status_code == 400 and "every part but the last needs at least 5 MiB" in response.json()["message"]
+
+    start = {"submissionId": submission_id, "filename": "data.zip", "fileSize": 0, "mimeType": "text/plain"}
+    refused = _session().post(f"{base}/uploads", json=start)
+    assert refused.status_code == 400
+    for part in ("filename: must be a bare file name ending in .tar.gz or .tgz", "fileSize: must be a whole number",
+                 "mimeType: must be application/gzip"):  # fmt: skip
+        assert part in refused.json()["message"]
+    too_big = {**start, "filename": "a.tar.gz", "fileSize": 60 * 1024**3, "mimeType": "application/gzip"}
+    assert "over this instance's limit" in _session().post(f"{base}/uploads", json=too_big).json()["message"]
+    bad_part = _session().get(f"{base}/uploads/{file_upload_id}/parts/10001")
+    assert bad_part.status_code == 400 and "between 1 and 10000" in bad_part.json()["message"]
+
+
+def test_uploads_of_a_deleted_submission_are_gone(submission_id: str, tmp_path: Path) -> None:
+    datacollective.delete_submission(submission_id)
+    archive = tmp_path / "late.tar.gz"
+    _archive(archive, 1024)
+    with pytest.raises(ResourceRemovedError):
+        datacollective.upload_dataset_file(str(archive), submission_id, show_progress=False)
+
+
+def test_resume_after_the_uploading_process_is_killed(submission_id: str, tmp_path: Path) -> None:
+    archive = tmp_path / "big.tar.gz"
+    checksum = _archive(archive, 40 * MiB)
+    state_file = tmp_path / "big.tar.gz.mdc-upload.json"
+    # A slow link: every part PUT waits, so the process is killed with parts done and parts to do.
+    script = textwrap.dedent(
+        f"""
+        import time, requests, datacollective
+        put = requests.Session.put
+        def slow_put(self, *args, **kwargs):
+            time.sleep(0.4)
+            return put(self, *args, **kwargs)
+        requests.Session.put = slow_put
+        datacollective.upload_dataset_file({str(archive)!r}, {submission_id!r}, show_progress=False,
+                                           part_size=5 * 1024 * 1024, max_workers=1)
+        """
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], cwd=REPO_DIR, env=os.environ.copy())
+
+    def parts_done() -> int:
+        try:
+            return len(json.loads(state_file.read_text()).get("parts", []))
+        except (OSError, ValueError):
+            return 0
+
+    try:
+        assert wait_until(lambda: parts_done() >= 2, timeout=60, interval=0.05)
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    done_before = parts_done()
+    assert 2 <= done_before < 8
+    assert Upload.objects.filter(submission_id=submission_id).count() == 1
+
+    state = datacollective.upload_dataset_file(str(archive), submission_id, show_progress=False)
+    assert Upload.objects.filter(submission_id=submission_id).count() == 1  # the same upload, resumed
+    upload = Upload.objects.get(id=state.fileUploadId)
+    assert (upload.status, upload.sha256) == ("completed", checksum)
+    assert not state_file.exists()
