@@ -11,6 +11,7 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -206,3 +207,23 @@ def _part_problems(upload: Upload, completion: Completion, stored: dict[int, tup
     if not problems and total != upload.size_bytes:
         problems.append(f"the parts hold {total} bytes, but the upload declared {upload.size_bytes}")
     return problems
+
+
+def abort_stale_uploads(*, older_than: timedelta, now: datetime | None = None) -> int:
+    """Abort multipart uploads left unfinished longer than ``older_than`` and free their parts.
+
+    Also returns to ``uploading`` a completion that died mid-way (a crashed web process leaves
+    ``completing`` behind), so that the client's retry can finish it.
+    """
+    moment = now or timezone.now()
+    Upload.objects.filter(status=Upload.Status.COMPLETING, created_at__lt=moment - timedelta(hours=1)).update(
+        status=Upload.Status.UPLOADING
+    )
+    aborted = 0
+    stale = Upload.objects.filter(status=Upload.Status.UPLOADING, created_at__lt=moment - older_than)
+    for upload in stale.iterator():
+        storage.abort_multipart(upload.object_key, upload_id=upload.s3_upload_id)
+        aborted += Upload.objects.filter(id=upload.id, status=Upload.Status.UPLOADING).update(
+            status=Upload.Status.ABORTED, error=f"not completed within {older_than.days} days"
+        )
+    return aborted

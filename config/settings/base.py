@@ -154,6 +154,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketplace.tasks.clear_expired_sessions",
         "schedule": crontab(minute=17, hour=3),
     },
+    "abort-unfinished-uploads": {
+        "task": "marketplace.tasks.abort_unfinished_uploads",
+        "schedule": crontab(minute=41),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -183,6 +187,7 @@ PLATFORM_FEE_RATE = env_decimal_str("PLATFORM_FEE_RATE", "0.05")
 MAX_ARCHIVE_BYTES = env_int("MAX_ARCHIVE_BYTES", 50 * 1024**3, minimum=1)
 MAX_SAMPLE_BYTES = env_int("MAX_SAMPLE_BYTES", 1024**3, minimum=1)
 # Part URLs are asked for just before each PUT; an hour covers a slow 5 GiB part.
+UPLOAD_RESUMABLE_DAYS = env_int("UPLOAD_RESUMABLE_DAYS", 7, minimum=7)
 UPLOAD_PART_URL_SECONDS = env_int("UPLOAD_PART_URL_SECONDS", 3600, minimum=60, maximum=7 * 24 * 3600)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -78,7 +78,7 @@ def _session() -> requests.Session:
 
 def _start_and_put(base: str, submission_id: str, data: bytes, part_size: int) -> tuple[str, str, list[dict]]:
     session = _session()
-    declared = {"submissionId": submission_id, "filename": "x.tar.gz", "fileSize": len(data)}
+    declared: dict[str, Any] = {"submissionId": submission_id, "filename": "x.tar.gz", "fileSize": len(data)}
     started = session.post(f"{base}/uploads", json={**declared, "mimeType": "application/gzip"}).json()
     parts = []
     for number, offset in enumerate(range(0, len(data), part_size), start=1):
@@ -93,7 +93,7 @@ def test_repeat_completion_is_200_and_bad_checksum_is_400_then_410(submission_id
     base = f"{live_server.url}/api"
     data = os.urandom(6 * MiB)
     file_upload_id, upload_id, parts = _start_and_put(base, submission_id, data, 5 * MiB)
-    body = {"uploadId": upload_id, "parts": parts, "checksum": hashlib.sha256(data).hexdigest()}
+    body: dict[str, Any] = {"uploadId": upload_id, "parts": parts, "checksum": hashlib.sha256(data).hexdigest()}
     first = _session().post(f"{base}/uploads/{file_upload_id}", json=body)
     again = _session().post(f"{base}/uploads/{file_upload_id}", json=body)
     assert (first.status_code, again.status_code) == (200, 200)
@@ -101,7 +101,7 @@ def test_repeat_completion_is_200_and_bad_checksum_is_400_then_410(submission_id
 
     other = os.urandom(6 * MiB)
     file_upload_id, upload_id, parts = _start_and_put(base, submission_id, other, 5 * MiB)
-    wrong = {"uploadId": upload_id, "parts": parts, "checksum": "0" * 64}
+    wrong: dict[str, Any] = {"uploadId": upload_id, "parts": parts, "checksum": "0" * 64}
     refused = _session().post(f"{base}/uploads/{file_upload_id}", json=wrong)
     assert refused.status_code == 400
     assert (
@@ -141,17 +141,27 @@ def test_small_parts_and_bad_starts_are_refused(submission_id: str, live_server:
     base = f"{live_server.url}/api"
     data = os.urandom(3 * MiB)
     file_upload_id, upload_id, parts = _start_and_put(base, submission_id, data, 1 * MiB)
-    body = {"uploadId": upload_id, "parts": parts, "checksum": hashlib.sha256(data).hexdigest()}
+    body: dict[str, Any] = {"uploadId": upload_id, "parts": parts, "checksum": hashlib.sha256(data).hexdigest()}
     response = _session().post(f"{base}/uploads/{file_upload_id}", json=body)
     assert response.status_code == 400 and "every part but the last needs at least 5 MiB" in response.json()["message"]
 
-    start = {"submissionId": submission_id, "filename": "data.zip", "fileSize": 0, "mimeType": "text/plain"}
+    start: dict[str, Any] = {
+        "submissionId": submission_id,
+        "filename": "data.zip",
+        "fileSize": 0,
+        "mimeType": "text/plain",
+    }
     refused = _session().post(f"{base}/uploads", json=start)
     assert refused.status_code == 400
     for part in ("filename: must be a bare file name ending in .tar.gz or .tgz", "fileSize: must be a whole number",
                  "mimeType: must be application/gzip"):  # fmt: skip
         assert part in refused.json()["message"]
-    too_big = {**start, "filename": "a.tar.gz", "fileSize": 60 * 1024**3, "mimeType": "application/gzip"}
+    too_big: dict[str, Any] = {
+        **start,
+        "filename": "a.tar.gz",
+        "fileSize": 60 * 1024**3,
+        "mimeType": "application/gzip",
+    }
     assert "over this instance's limit" in _session().post(f"{base}/uploads", json=too_big).json()["message"]
     bad_part = _session().get(f"{base}/uploads/{file_upload_id}/parts/10001")
     assert bad_part.status_code == 400 and "between 1 and 10000" in bad_part.json()["message"]
@@ -207,3 +217,29 @@ def test_resume_after_the_uploading_process_is_killed(submission_id: str, tmp_pa
     upload = Upload.objects.get(id=state.fileUploadId)
     assert (upload.status, upload.sha256) == ("completed", checksum)
     assert not state_file.exists()
+
+
+def test_unfinished_uploads_are_aborted_after_seven_days(submission_id: str, live_server: Any) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from marketplace.tasks import abort_unfinished_uploads
+
+    base = f"{live_server.url}/api"
+    file_upload_id, _, _ = _start_and_put(base, submission_id, os.urandom(MiB), 5 * MiB)
+    upload = Upload.objects.get(id=file_upload_id)
+    assert storage.list_parts(upload.object_key, upload_id=upload.s3_upload_id)
+    assert abort_unfinished_uploads() == 0  # six days and a bit: still resumable
+    Upload.objects.filter(id=upload.id).update(created_at=timezone.now() - timedelta(days=6, hours=23))
+    assert abort_unfinished_uploads() == 0
+    Upload.objects.filter(id=upload.id).update(created_at=timezone.now() - timedelta(days=7, minutes=1))
+    assert abort_unfinished_uploads() == 1
+    upload.refresh_from_db()
+    assert upload.status == "aborted" and "not completed within 7 days" in upload.error
+    client = storage.client()
+    listed = client.list_multipart_uploads(Bucket=storage.bucket(), Prefix=upload.object_key).get("Uploads", [])
+    assert listed == []
+    assert abort_unfinished_uploads() == 0  # idempotent
+    gone = _session().get(f"{base}/uploads/{file_upload_id}/parts/1")
+    assert gone.status_code == 410 and "Start a new upload" in gone.json()["message"]
