@@ -11,6 +11,7 @@ import importlib.util
 import json
 import os
 import pwd
+import random
 import secrets
 import shutil
 import signal
@@ -34,10 +35,22 @@ class ServiceError(RuntimeError):
     """A service failed to start; the message says which and where its log is."""
 
 
+# Listening ports come from below Linux's ephemeral range (32768-60999 by default): a port
+# picked there can be taken, before the server binds it, by any outgoing connection's local end.
+_LISTEN_PORTS = (20000, 32000)
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback port nobody listens on now (the caller binds it soon after)."""
+    for _ in range(200):
+        port = random.randint(*_LISTEN_PORTS)  # noqa: S311 (not a secret)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise ServiceError(f"no free port between {_LISTEN_PORTS[0]} and {_LISTEN_PORTS[1]}")
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
@@ -178,17 +191,20 @@ class EmbeddedPostgres:
         if already:
             self.port = already
         else:
-            self.port = self.port or free_port()
-            # Listen on loopback TCP only; an empty socket directory list means no Unix socket,
-            # whose path would be too long in deep checkouts.
-            options = f"-h 127.0.0.1 -p {self.port} -k '' -c fsync=on -c max_connections=200"
-            done = self._pg(
-                "pg_ctl",
-                ["-D", str(self.data_dir), "-l", str(self.log_path), "-o", options, "-w", "-t", "60", "start"],
-                timeout=90,
-            )
-            if done.returncode != 0:
-                raise ServiceError(f"PostgreSQL did not start; see {self.log_path}:\n{done.stdout}{done.stderr}")
+            for attempt in range(3):  # a port taken since it was picked: try another
+                self.port = (self.port if attempt == 0 else 0) or free_port()
+                # Listen on loopback TCP only; an empty socket directory list means no Unix socket,
+                # whose path would be too long in deep checkouts.
+                options = f"-h 127.0.0.1 -p {self.port} -k '' -c fsync=on -c max_connections=200"
+                done = self._pg(
+                    "pg_ctl",
+                    ["-D", str(self.data_dir), "-l", str(self.log_path), "-o", options, "-w", "-t", "60", "start"],
+                    timeout=90,
+                )
+                if done.returncode == 0:
+                    break
+                if "already in use" not in self.log_path.read_text(errors="replace")[-4000:] or attempt == 2:
+                    raise ServiceError(f"PostgreSQL did not start; see {self.log_path}:\n{done.stdout}{done.stderr}")
         self._ensure_database()
 
     def _ensure_database(self) -> None:
@@ -253,7 +269,26 @@ class EmbeddedSeaweed:
         config.write_text(json.dumps(identities))
         config.chmod(0o600)
 
-    def start(self, *, timeout: float = 90) -> None:
+    def start(self, *, timeout: float = 90, attempts: int = 3) -> None:
+        """Start, and start again on fresh ports when a port was taken in the meantime."""
+        for attempt in range(1, attempts + 1):
+            try:
+                self._start_once(timeout=timeout)
+                return
+            except ServiceError:
+                if attempt == attempts or "address already in use" not in self._log_tail():
+                    raise
+                self.s3_port = 0
+
+    def _log_tail(self) -> str:
+        try:
+            with self.log_path.open("rb") as log:
+                log.seek(max(0, log.seek(0, 2) - 20000))
+                return log.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def _start_once(self, *, timeout: float) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._credentials()
         self.s3_port = self.s3_port or free_port()

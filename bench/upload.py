@@ -1,0 +1,140 @@
+"""Upload throughput: the official SDK through our API against boto3 straight to the same store.
+
+    .venv/bin/python bench/upload.py [--size-mib 1024] [--rounds 2]
+
+Starts the embedded services (unless the environment names them) and gunicorn on a free port,
+then uploads the same file with `datacollective.upload_dataset_file` (10 MiB parts, 4 workers:
+the SDK's defaults) and with boto3's `upload_file` using the same part size and concurrency,
+alternating, and prints the times and the ratio (target: the SDK at >= 0.85x boto3's speed).
+
+What the SDK path does on top of moving bytes: it reads the whole file once more to hash it
+(SHA-256, on the client), and the server reads the stored object back to check that SHA-256
+before it answers the completion.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+MiB = 1024 * 1024
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+
+    from bench.catalog import start_services
+
+    stack = start_services()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="dc-bench-var-"))
+    (Path(os.environ["VAR_DIR"]) / "staticfiles").mkdir(exist_ok=True)
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    work = Path(tempfile.mkdtemp(prefix="dc-bench-upload-"))
+    server = None
+    try:
+        from boto3.s3.transfer import TransferConfig
+
+        from licensing.services import create_api_key
+        from marketplace import storage
+        from marketplace.models import Membership, User
+        from marketplace.services import approve_organization, create_organization
+        from tests.conftest import database_url_of_test_db
+
+        user = User.objects.create_user(username="bench", email="bench@example.org")
+        org = approve_organization(organization=create_organization(name="Bench", slug="bench", owner=user))
+        assert Membership.objects.filter(organization=org, user=user).exists()
+        _, key = create_api_key(user=user, name="bench", scopes=["upload", "read"])
+
+        port = free_port()
+        env = {**os.environ, "DATABASE_URL": database_url_of_test_db()}
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}",
+             "--workers", "4", "--timeout", "600", "--no-control-socket"],
+            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.2)
+        os.environ["MDC_API_URL"] = f"http://127.0.0.1:{port}/api"
+        os.environ["MDC_API_KEY"] = key
+
+        path = work / "bench.tar.gz"
+        with path.open("wb") as out:
+            for _ in range(args.size_mib):
+                out.write(os.urandom(MiB))
+        size = path.stat().st_size
+        started = time.perf_counter()
+        with path.open("rb") as stream:
+            digest = hashlib.sha256()
+            while chunk := stream.read(8 * MiB):
+                digest.update(chunk)
+        hash_seconds = time.perf_counter() - started
+        hash_rate = size / MiB / hash_seconds
+        print(f"file: {size / MiB:.0f} MiB; SHA-256 alone over it: {hash_seconds:.2f} s ({hash_rate:.0f} MiB/s)")
+
+        import datacollective
+        from datacollective.models import DatasetSubmission
+
+        config = TransferConfig(multipart_threshold=10 * MiB, multipart_chunksize=10 * MiB, max_concurrency=4)
+        direct, through_api = [], []
+        for round_number in range(args.rounds):
+            started = time.perf_counter()
+            storage.client().upload_file(str(path), storage.bucket(), f"bench/direct-{round_number}", Config=config)
+            direct.append(time.perf_counter() - started)
+
+            draft = datacollective.create_submission_draft(DatasetSubmission(name=f"bench {round_number}"))
+            started = time.perf_counter()
+            datacollective.upload_dataset_file(
+                str(path), draft["submission"]["id"], show_progress=False, part_size=10 * MiB, max_workers=4
+            )
+            through_api.append(time.perf_counter() - started)
+            print(f"round {round_number + 1}: boto3 {direct[-1]:.2f} s, SDK through the API {through_api[-1]:.2f} s")
+        best_direct, best_api = min(direct), min(through_api)
+        ratio = best_direct / best_api
+        print(
+            f"\nboto3 direct: {size / MiB / best_direct:.0f} MiB/s; SDK via our API: {size / MiB / best_api:.0f} MiB/s"
+        )
+        print(f"speed ratio SDK/boto3: {ratio:.2f} (target >= 0.85) -> {'met' if ratio >= 0.85 else 'MISSED'}")
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        connection.close()
+        connection.creation.destroy_test_db(test_db, verbosity=0)
+        for item in work.iterdir():
+            item.unlink()
+        work.rmdir()
+        if stack is not None:
+            stack.stop()  # type: ignore[attr-defined]
+
+
+if __name__ == "__main__":
+    main()
