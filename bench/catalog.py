@@ -13,16 +13,14 @@ Target: p95 under 50 ms for the API.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.harness import django_with_fresh_database  # noqa: E402
 
 QUERIES: list[tuple[str, str, dict[str, str]]] = [
     ("list newest", "/api/datasets", {}),
@@ -55,17 +53,6 @@ KINDS = [
 ]  # fmt: skip
 NOUNS = ["Corpus", "Collection", "Archive", "Set", "Bank", "Sample", "Library", "Benchmark"]
 PLACES = ["Cardiff", "Nairobi", "Lagos", "Orkney", "Montreal", "Chennai", "Bilbao", "Galway", "Berlin", "Lyon"]
-
-
-def start_services() -> object | None:
-    if os.environ.get("DATABASE_URL"):
-        return None
-    from devstack.stack import Stack
-
-    stack = Stack(Path(tempfile.mkdtemp(prefix="dc-bench-")))
-    stack.start()
-    os.environ.update(stack.env)
-    return stack
 
 
 def seed(count: int) -> None:
@@ -166,30 +153,15 @@ def main() -> None:
     parser.add_argument("--datasets", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=40)
     args = parser.parse_args()
-    stack = start_services()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="dc-bench-var-"))
-    (Path(os.environ["VAR_DIR"]) / "staticfiles").mkdir(exist_ok=True)
-    try:
-        import django
+    with django_with_fresh_database() as database:
+        from django.conf import settings
         from django.test.utils import setup_test_environment
 
-        django.setup()
         setup_test_environment()
-        from django.conf import settings
-        from django.db import connection
-
         settings.ALLOWED_HOSTS = ["testserver"]
-        test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-        print(f"database {test_db}")
-        try:
-            seed(args.datasets)
-            measure(args.repeat)
-        finally:
-            connection.creation.destroy_test_db(test_db, verbosity=0)
-    finally:
-        if stack is not None:
-            stack.stop()  # type: ignore[attr-defined]
+        print(f"database {database}")
+        seed(args.datasets)
+        measure(args.repeat)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from bench.harness import django_with_fresh_database  # noqa: E402
+
 MiB = 1024 * 1024
 
 
@@ -42,19 +44,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
 
-    from bench.catalog import start_services
-
-    stack = start_services()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="dc-bench-var-"))
-    (Path(os.environ["VAR_DIR"]) / "staticfiles").mkdir(exist_ok=True)
-    import django
-
-    django.setup()
-    from django.db import connection
-
-    test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     work = Path(tempfile.mkdtemp(prefix="dc-bench-upload-"))
+    with django_with_fresh_database():
+        try:
+            run(args, work)
+        finally:
+            for item in work.iterdir():
+                item.unlink()
+            work.rmdir()
+
+
+def run(args: argparse.Namespace, work: Path) -> None:
     server = None
     try:
         from boto3.s3.transfer import TransferConfig
@@ -127,13 +127,6 @@ def main() -> None:
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
-        connection.close()
-        connection.creation.destroy_test_db(test_db, verbosity=0)
-        for item in work.iterdir():
-            item.unlink()
-        work.rmdir()
-        if stack is not None:
-            stack.stop()  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

@@ -82,56 +82,8 @@ def test_seaweed_starts_refuses_strangers_and_stops(tmp_path: Path) -> None:
     assert _processes_under(tmp_path / "s3") == []
 
 
-@pytest.mark.slow
-def test_make_run_supervisor_serves_then_stops_everything(tmp_path: Path) -> None:
-    """`python -m devstack run` (what `make run` execs) with embedded services only."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "S3_ENDPOINT_URL", "CELERY_BROKER_URL"}}
-    env.update({"VAR_DIR": str(tmp_path / "var"), "PORT": str(port)})
-    log = (tmp_path / "run.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "devstack", "run"], cwd=REPO_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    try:
-
-        def healthy() -> bool:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=3) as response:  # noqa: S310
-                    return response.status == 200
-            except urllib.error.HTTPError as not_yet:
-                not_yet.close()
-                return False
-            except OSError:
-                return proc.poll() is not None  # stop waiting if it died
-
-        assert wait_until(healthy, timeout=240, interval=1), (tmp_path / "run.log").read_text()[-3000:]
-        assert proc.poll() is None, (tmp_path / "run.log").read_text()[-3000:]
-        banner = f"open http://127.0.0.1:{port}/"
-        assert wait_until(lambda: banner in (tmp_path / "run.log").read_text(), timeout=30)
-        assert "demo-owner" in (tmp_path / "run.log").read_text()
-        children = psutil.Process(proc.pid).children(recursive=True)
-        assert len(children) >= 3  # gunicorn, worker, beat (and their children)
-        assert (tmp_path / "var" / "stack.json").exists()
-        started = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=25)
-        assert time.monotonic() - started < 20
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        log.close()
-    assert proc.returncode == 0, (tmp_path / "run.log").read_text()[-3000:]
-    time.sleep(0.5)
-    survivors = [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
-    assert survivors == []
-    assert _processes_under(tmp_path / "var") == []
-    assert not (tmp_path / "var" / "stack.json").exists()
-
-
-@pytest.mark.slow
-def test_supervisor_killed_with_sigkill_leaves_no_orphans(tmp_path: Path) -> None:
-    """Its children die with it (PR_SET_PDEATHSIG); PostgreSQL, which pg_ctl detaches, is found
-    and reused by the next start instead."""
+def _start_supervisor(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """`python -m devstack run` (what `make run` execs) with embedded services only, serving."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "S3_ENDPOINT_URL", "CELERY_BROKER_URL"}}
     env.update({"VAR_DIR": str(tmp_path / "var"), "PORT": str(port)})
@@ -148,19 +100,57 @@ def test_supervisor_killed_with_sigkill_leaves_no_orphans(tmp_path: Path) -> Non
             not_yet.close()
             return False
         except OSError:
-            return proc.poll() is not None
+            return proc.poll() is not None  # stop waiting if it died
 
+    ready = wait_until(healthy, timeout=240, interval=1)
+    if not ready or proc.poll() is not None:
+        proc.kill()
+        proc.wait()
+        pytest.fail("the supervisor did not serve:\n" + (tmp_path / "run.log").read_text()[-3000:])
+    return proc, port
+
+
+def _living(processes: list[psutil.Process]) -> list[psutil.Process]:
+    return [p for p in processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+@pytest.mark.slow
+def test_make_run_supervisor_serves_then_stops_everything(tmp_path: Path) -> None:
+    proc, port = _start_supervisor(tmp_path)
     try:
-        assert wait_until(healthy, timeout=240, interval=1), (tmp_path / "run.log").read_text()[-3000:]
+        banner = f"open http://127.0.0.1:{port}/"
+        assert wait_until(lambda: banner in (tmp_path / "run.log").read_text(), timeout=30)
+        assert "demo-owner" in (tmp_path / "run.log").read_text()
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert len(children) >= 3  # gunicorn, worker, beat (and their children)
+        assert (tmp_path / "var" / "stack.json").exists()
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=25)
+        assert time.monotonic() - started < 20
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, (tmp_path / "run.log").read_text()[-3000:]
+    assert wait_until(lambda: not _living(children), timeout=5)
+    assert _processes_under(tmp_path / "var") == []
+    assert not (tmp_path / "var" / "stack.json").exists()
+
+
+@pytest.mark.slow
+def test_supervisor_killed_with_sigkill_leaves_no_orphans(tmp_path: Path) -> None:
+    """Its children die with it (PR_SET_PDEATHSIG); PostgreSQL, which pg_ctl detaches, is found
+    and reused by the next start instead."""
+    proc, _ = _start_supervisor(tmp_path)
+    try:
         children = psutil.Process(proc.pid).children(recursive=True)
         assert any("weed" in " ".join(c.cmdline()) for c in children)
         proc.kill()
         proc.wait(timeout=10)
-
-        def orphans() -> list[psutil.Process]:
-            return [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
-
-        assert wait_until(lambda: not orphans(), timeout=20), [" ".join(c.cmdline())[:120] for c in orphans()]
+        assert wait_until(lambda: not _living(children), timeout=40), [
+            " ".join(c.cmdline())[:120] for c in _living(children)
+        ]
     finally:
         if proc.poll() is None:
             proc.kill()
