@@ -104,3 +104,63 @@ class ApiKey(models.Model):
         if self.expires_at <= timezone.now():
             return "expired"
         return "active"
+
+
+class ConsentTerms(models.Model):
+    """The terms under which a dataset's data was given: the scope, the exact text contributors
+    saw (with its SHA-256, checked by the database) and how they withdraw. Immutable: a change
+    is a new row, and the submission points at the newest."""
+
+    submission = models.ForeignKey("marketplace.Submission", on_delete=models.CASCADE, related_name="consent_terms")
+    ai_training = models.BooleanField()
+    commercial_use = models.BooleanField()
+    research_only = models.BooleanField()
+    redistribution = models.BooleanField()
+    scope_text = models.TextField(blank=True, help_text="Anything the flags do not say.")
+    consent_text = models.TextField(help_text="The exact text contributors agreed to.")
+    consent_text_sha256 = models.CharField(max_length=64, editable=False)
+    collection_start = models.DateField()
+    collection_end = models.DateField()
+    withdrawal_process = models.TextField(help_text="How a contributor withdraws consent.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(consent_text=""), name="consent_text_not_empty"),
+            models.CheckConstraint(condition=~Q(withdrawal_process=""), name="consent_withdrawal_explained"),
+            models.CheckConstraint(
+                condition=Q(collection_end__gte=F("collection_start")), name="consent_period_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(research_only=False) | Q(commercial_use=False), name="consent_research_only_not_commercial"
+            ),
+            models.CheckConstraint(condition=Q(consent_text_sha256__regex=SHA256_HEX), name="consent_sha256_hex"),
+        ]
+
+    def __str__(self) -> str:
+        return f"consent terms {self.consent_text_sha256[:12]}"
+
+
+class ConsentRecord(models.Model):
+    """One contributor's consent, pseudonymous: no name or email, only an id the organization
+    can map back. Append-only evidence."""
+
+    terms = models.ForeignKey(ConsentTerms, on_delete=models.PROTECT, related_name="records")
+    contributor_id = models.CharField(max_length=128, help_text="A pseudonymous id, never a name or email.")
+    scope = models.CharField(max_length=200, blank=True)
+    terms_sha256 = models.CharField(max_length=64)
+    given_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["terms", "contributor_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["terms", "contributor_id"], name="consent_record_once_per_contributor"),
+            models.CheckConstraint(condition=Q(terms_sha256__regex=SHA256_HEX), name="consent_record_sha256_hex"),
+            models.CheckConstraint(condition=~Q(contributor_id=""), name="consent_record_has_contributor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contributor_id} under {self.terms_sha256[:12]}"

@@ -401,3 +401,34 @@ class Upload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.filename} ({self.status})"
+
+
+class RevenueShare(models.Model):
+    """A contributor's share of a submission's revenue, in basis points. A submission's shares sum
+    to exactly 10,000: the service checks it, and a deferred database trigger refuses any
+    transaction that would leave another sum."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="revenue_shares")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    payee_name = models.CharField(max_length=200, blank=True)
+    payee_email = models.EmailField(blank=True)
+    basis_points = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-basis_points", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(basis_points__gte=1, basis_points__lte=10_000), name="share_basis_points_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | (~Q(payee_name="") & ~Q(payee_email="")),
+                name="share_names_its_payee",
+            ),
+            models.UniqueConstraint(fields=["submission", "user"], name="share_once_per_user"),
+            models.UniqueConstraint(
+                Lower("payee_email"), "submission", condition=~Q(payee_email=""), name="share_once_per_email"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.basis_points} bp to {self.user or self.payee_name}"

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from licensing.models import License
-from marketplace.models import Membership, Organization, Submission, Task, User, Visibility
+from marketplace.models import Membership, Organization, RevenueShare, Submission, Task, User, Visibility
 
 # camelCase of the contract -> model field.
 STRING_FIELDS = {
@@ -187,6 +187,69 @@ def parse_changes(payload: Any) -> dict[str, Any]:
     return changes
 
 
+def ensure_editable(submission: Submission) -> None:
+    if submission.status not in (Submission.Status.DRAFT, Submission.Status.REJECTED):
+        raise SubmissionConflict(
+            f"This submission is {submission.get_status_display().lower()}: it can no longer be edited."
+        )
+
+
+@transaction.atomic
+def set_revenue_split(*, submission: Submission, contributors: Any) -> list[RevenueShare]:
+    """Replace the split: users by username, or payees by name and email, with basis points
+    that sum to exactly 10,000."""
+    locked = Submission.objects.select_for_update().get(id=submission.id)
+    ensure_editable(locked)
+    if not isinstance(contributors, list) or not contributors:
+        raise ValidationError("List at least one contributor with basisPoints.")
+    problems: list[str] = []
+    shares: list[RevenueShare] = []
+    seen: set[str] = set()
+    for position, item in enumerate(contributors, start=1):
+        if not isinstance(item, dict):
+            problems.append(f"contributor {position}: not an object")
+            continue
+        points = item.get("basisPoints")
+        if not isinstance(points, int) or isinstance(points, bool) or not 1 <= points <= 10_000:
+            problems.append(f"contributor {position}: basisPoints must be a whole number from 1 to 10000")
+            points = 0
+        username = item.get("username")
+        if username is not None:
+            user = User.objects.filter(username=username).first() if isinstance(username, str) else None
+            if user is None:
+                problems.append(f"contributor {position}: no user named {username!r}")
+                continue
+            who = f"user:{user.pk}"
+            share = RevenueShare(submission=locked, user=user, basis_points=points)
+        else:
+            name, email = item.get("name"), item.get("email")
+            if not isinstance(name, str) or not name.strip() or not isinstance(email, str):
+                problems.append(f"contributor {position}: give a username, or a name and an email")
+                continue
+            try:
+                EmailValidator()(email.strip())
+            except ValidationError:
+                problems.append(f"contributor {position}: {email!r} is not an email address")
+                continue
+            who = f"email:{email.strip().lower()}"
+            share = RevenueShare(
+                submission=locked, payee_name=name.strip(), payee_email=email.strip(), basis_points=points
+            )
+        if who in seen:
+            problems.append(f"contributor {position}: listed twice")
+        seen.add(who)
+        shares.append(share)
+    total = sum(share.basis_points for share in shares)
+    if not problems and total != 10_000:
+        problems.append(f"the shares sum to {total} basis points; they must sum to exactly 10000 (100%)")
+    if problems:
+        raise ValidationError("The split was not changed: " + "; ".join(problems) + ".")
+    locked.revenue_shares.all().delete()
+    created = RevenueShare.objects.bulk_create(shares)
+    Submission.objects.filter(id=locked.id).update(updated_at=timezone.now())
+    return created
+
+
 @transaction.atomic
 def update_submission(*, submission: Submission, changes: dict[str, Any]) -> Submission:
     locked = Submission.objects.select_for_update().get(id=submission.id)
@@ -222,8 +285,10 @@ def submission_problems(submission: Submission) -> list[str]:
     else:
         # Validation (streaming, hashing and checking every member) is not built yet.
         problems.append("the uploaded archive has not passed validation (not available on this instance yet)")
-    problems.append("consent terms are missing (how, and under which terms, the data was given)")
-    problems.append("contributors and their revenue shares are missing (they must sum to 10,000 basis points)")
+    if not submission.consent_terms.exists():
+        problems.append("consent terms are missing (how, and under which terms, the data was given)")
+    if not submission.revenue_shares.exists():
+        problems.append("contributors and their revenue shares are missing (they must sum to 10,000 basis points)")
     return problems
 
 

@@ -11,12 +11,15 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
+from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from licensing import consent
 from licensing.authentication import HasScope
+from licensing.models import ConsentTerms
 from marketplace import submissions, uploads
 from marketplace.api.mdc import Gone
 from marketplace.models import Submission, Upload, User
@@ -248,3 +251,88 @@ class SamplePartApi(UploadPartApi):
 
 class SampleCompleteApi(UploadCompleteApi):
     kind = Upload.Kind.SAMPLE
+
+
+class CsvParser(BaseParser):
+    media_type = "text/csv"
+
+    # The CSV text itself; the view parses its rows (DRF's stubs expect a mapping).
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> str:  # type: ignore[override]
+        return stream.read().decode("utf-8-sig")
+
+
+def consent_json(terms: ConsentTerms) -> dict[str, Any]:
+    return {
+        "aiTraining": terms.ai_training,
+        "commercialUse": terms.commercial_use,
+        "researchOnly": terms.research_only,
+        "redistribution": terms.redistribution,
+        "scope": terms.scope_text,
+        "consentTextSha256": terms.consent_text_sha256,
+        "collectionStart": terms.collection_start.isoformat(),
+        "collectionEnd": terms.collection_end.isoformat(),
+        "withdrawalProcess": terms.withdrawal_process,
+        "records": terms.records.count(),
+        "createdAt": terms.created_at.isoformat(),
+    }
+
+
+class SubmissionConsentApi(UploadView):
+    """``PUT /api/v1/submissions/{id}/consent``: new consent terms (earlier ones are kept)."""
+
+    def put(self, request: Request, submission_id: str) -> Response:
+        submission = self._submission(request, submission_id)
+        try:
+            submissions.ensure_editable(submission)
+            terms = consent.set_consent_terms(submission=submission, user=self.user(request), payload=request.data)
+        except (ValidationError, submissions.SubmissionConflict) as exc:
+            raise _api_errors(exc) from None
+        return Response({"consent": consent_json(terms)})
+
+
+class ConsentRecordsApi(UploadView):
+    """``POST /api/v1/submissions/{id}/consent/records``: per-contributor records, as JSON
+    ``{"records": [...]}`` or as CSV (contributor_id, scope, terms_sha256, given_at)."""
+
+    parser_classes = [JSONParser, CsvParser]
+
+    def post(self, request: Request, submission_id: str) -> Response:
+        submission = self._submission(request, submission_id)
+        terms = consent.current_terms(submission)
+        if terms is None:
+            raise exceptions.ValidationError("Set the consent terms first; records name the terms' SHA-256.")
+        try:
+            rows = (
+                consent.parse_records_csv(request.data)
+                if isinstance(request.data, str)
+                else (request.data.get("records") if isinstance(request.data, dict) else None)
+            )
+            added = consent.add_consent_records(terms=terms, rows=rows)
+        except ValidationError as exc:
+            raise _api_errors(exc) from None
+        return Response({"added": added, "termsSha256": terms.consent_text_sha256}, status=status.HTTP_201_CREATED)
+
+
+class RevenueSplitApi(UploadView):
+    """``PUT /api/v1/submissions/{id}/contributors``: who shares the revenue, in basis points."""
+
+    def put(self, request: Request, submission_id: str) -> Response:
+        submission = self._submission(request, submission_id)
+        data = request.data if isinstance(request.data, dict) else {}
+        try:
+            shares = submissions.set_revenue_split(submission=submission, contributors=data.get("contributors"))
+        except (ValidationError, submissions.SubmissionConflict) as exc:
+            raise _api_errors(exc) from None
+        return Response(
+            {
+                "contributors": [
+                    {
+                        "username": share.user.get_username() if share.user else None,
+                        "name": share.payee_name or None,
+                        "email": share.payee_email or None,
+                        "basisPoints": share.basis_points,
+                    }
+                    for share in shares
+                ]
+            }
+        )

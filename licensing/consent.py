@@ -1,0 +1,144 @@
+"""Consent terms and per-contributor consent records of a submission (writes).
+
+Terms and records are evidence: never edited, only appended. Records are pseudonymous: a
+contributor id the organization can map back, never a name or an email address.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.dateparse import parse_date, parse_datetime
+
+from licensing.models import ConsentRecord, ConsentTerms
+from licensing.services import sha256_text
+from marketplace.models import Submission, User
+
+FLAGS = {
+    "aiTraining": "ai_training",
+    "commercialUse": "commercial_use",
+    "researchOnly": "research_only",
+    "redistribution": "redistribution",
+}
+MAX_RECORDS = 100_000
+_LOOKS_PERSONAL = re.compile(r"@|\s")
+
+
+def set_consent_terms(*, submission: Submission, user: User, payload: Any) -> ConsentTerms:
+    """Record new consent terms for a draft (a new row: earlier terms stay as they were)."""
+    if not isinstance(payload, dict):
+        raise ValidationError("The body must be a JSON object.")
+    errors: dict[str, list[str]] = {}
+    fields: dict[str, Any] = {}
+    for camel, field in FLAGS.items():
+        if not isinstance(payload.get(camel), bool):
+            errors[camel] = ["must be true or false"]
+        else:
+            fields[field] = payload[camel]
+    for camel, field in (("consentText", "consent_text"), ("withdrawalProcess", "withdrawal_process")):
+        value = payload.get(camel)
+        if not isinstance(value, str) or not value.strip():
+            errors[camel] = ["must be a non-empty string"]
+        else:
+            fields[field] = value  # the exact text, as contributors saw it: not trimmed
+    scope = payload.get("scope", "")
+    if not isinstance(scope, str):
+        errors["scope"] = ["must be a string"]
+    dates: dict[str, date] = {}
+    for camel in ("collectionStart", "collectionEnd"):
+        raw = payload.get(camel)
+        parsed = parse_date(raw) if isinstance(raw, str) else None
+        if parsed is None:
+            errors[camel] = ["must be a date as YYYY-MM-DD"]
+        else:
+            dates[camel] = parsed
+    if len(dates) == 2 and dates["collectionEnd"] < dates["collectionStart"]:
+        errors["collectionEnd"] = ["is before collectionStart"]
+    if fields.get("research_only") and fields.get("commercial_use"):
+        errors["researchOnly"] = ["research-only consent cannot allow commercial use"]
+    unknown = sorted(set(payload) - set(FLAGS) - {"consentText", "withdrawalProcess", "scope", "collectionStart",
+                                                  "collectionEnd"})  # fmt: skip
+    if unknown:
+        errors["fields"] = [f"Unknown field(s): {', '.join(unknown)}."]
+    if errors:
+        raise ValidationError(errors)
+    return ConsentTerms.objects.create(
+        submission=submission,
+        created_by=user,
+        scope_text=scope,
+        consent_text_sha256=sha256_text(fields["consent_text"]),
+        collection_start=dates["collectionStart"],
+        collection_end=dates["collectionEnd"],
+        **fields,
+    )
+
+
+def current_terms(submission: Submission) -> ConsentTerms | None:
+    return submission.consent_terms.order_by("-created_at", "-id").first()
+
+
+def parse_records_csv(text: str) -> list[dict[str, str]]:
+    """CSV with a header: contributor_id, scope (optional), terms_sha256, given_at (ISO 8601)."""
+    reader = csv.DictReader(io.StringIO(text))
+    required = {"contributor_id", "terms_sha256", "given_at"}
+    if reader.fieldnames is None or not required <= set(reader.fieldnames):
+        raise ValidationError(f"The CSV header must name {', '.join(sorted(required))} (and optionally scope).")
+    return [dict(row) for row in reader]
+
+
+def add_consent_records(*, terms: ConsentTerms, rows: Any) -> int:
+    """Append records; all or nothing, with every bad row named by its line."""
+    if not isinstance(rows, list) or not rows:
+        raise ValidationError("Send at least one record.")
+    if len(rows) > MAX_RECORDS:
+        raise ValidationError(f"At most {MAX_RECORDS} records per request.")
+    problems: list[str] = []
+    records: list[ConsentRecord] = []
+    seen: set[str] = set()
+    for line, row in enumerate(rows, start=1):
+        if not isinstance(row, dict):
+            problems.append(f"record {line}: not an object")
+            continue
+        contributor = str(row.get("contributor_id") or row.get("contributorId") or "").strip()
+        digest = str(row.get("terms_sha256") or row.get("termsSha256") or "").strip()
+        given_raw = row.get("given_at") or row.get("givenAt")
+        given: datetime | None = parse_datetime(given_raw) if isinstance(given_raw, str) else None
+        if not contributor or len(contributor) > 128:
+            problems.append(f"record {line}: contributor_id is missing or longer than 128 characters")
+        elif _LOOKS_PERSONAL.search(contributor):
+            problems.append(f"record {line}: contributor_id must be a pseudonymous id, not an email or a name")
+        elif contributor in seen:
+            problems.append(f"record {line}: contributor_id {contributor} appears twice")
+        if digest != terms.consent_text_sha256:
+            problems.append(f"record {line}: terms_sha256 does not match these consent terms")
+        if given is None or given.tzinfo is None:
+            problems.append(f"record {line}: given_at must be an ISO 8601 time with a time zone")
+        seen.add(contributor)
+        if not problems and given is not None:
+            records.append(
+                ConsentRecord(
+                    terms=terms,
+                    contributor_id=contributor,
+                    scope=str(row.get("scope") or "")[:200],
+                    terms_sha256=digest,
+                    given_at=given,
+                )
+            )
+        if len(problems) >= 20:
+            break
+    if problems:
+        raise ValidationError("No record was added: " + "; ".join(problems) + ".")
+    try:
+        with transaction.atomic():
+            ConsentRecord.objects.bulk_create(records)
+    except IntegrityError:
+        raise ValidationError(
+            "No record was added: some contributor_id already has a record under these terms."
+        ) from None
+    return len(records)
