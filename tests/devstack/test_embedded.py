@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -124,10 +123,8 @@ def test_make_run_supervisor_serves_then_stops_everything(tmp_path: Path) -> Non
         children = psutil.Process(proc.pid).children(recursive=True)
         assert len(children) >= 3  # gunicorn, worker, beat (and their children)
         assert (tmp_path / "var" / "stack.json").exists()
-        started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=25)
-        assert time.monotonic() - started < 20
+        proc.wait(timeout=20)  # the README promises a stop within 20 s; a slower one raises here
     finally:
         if proc.poll() is None:
             proc.kill()
