@@ -22,5 +22,8 @@ def role_in(user: object, organization: Organization) -> str | None:
     return membership.role if membership else None
 
 
+MANAGER_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN)
+
+
 def can_manage_members(user: object, organization: Organization) -> bool:
-    return role_in(user, organization) in (Membership.Role.OWNER, Membership.Role.ADMIN)
+    return role_in(user, organization) in MANAGER_ROLES

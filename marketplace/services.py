@@ -50,7 +50,6 @@ def create_organization(*, name: str, slug: str, owner: User, description: str =
     return organization
 
 
-MANAGER_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN)
 INVITATION_LIFETIME = timedelta(days=14)
 
 

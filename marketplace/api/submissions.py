@@ -159,12 +159,6 @@ class SubmissionDetailApi(SubmissionView):
         )
 
 
-def _upload_errors(exc: Exception) -> exceptions.APIException:
-    if isinstance(exc, Upload.DoesNotExist):
-        return exceptions.NotFound(str(exc))
-    return _api_errors(exc)
-
-
 class UploadView(SubmissionView):
     kind = Upload.Kind.ARCHIVE
 
@@ -186,7 +180,7 @@ class UploadView(SubmissionView):
         try:
             return uploads.upload_of(submission=submission, upload_id=file_upload_id, kind=self.kind)
         except (Upload.DoesNotExist, uploads.UploadGone) as exc:
-            raise _upload_errors(exc) from None
+            raise _api_errors(exc) from None
 
 
 @extend_schema(exclude=True)

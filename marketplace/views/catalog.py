@@ -20,7 +20,7 @@ from django_htmx.middleware import HtmxDetails
 from marketplace import catalog as catalog_reads
 from marketplace.markdown import render_markdown
 from marketplace.models import Dataset, Membership, Organization, Task
-from marketplace.permissions import can_manage_members, role_in
+from marketplace.permissions import MANAGER_ROLES, role_in
 
 KIB = 1024
 # Size choices offered in the filters; the API accepts any byte count, and a URL with
@@ -274,10 +274,11 @@ def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
         .select_related("organization", "license", "current_version")
         .order_by("-published_at", "-id")
     )
+    my_role = role_in(request.user, organization)  # one query answers both questions
     context = {
         "organization": organization,
         "cards": cards(datasets),
-        "my_role": role_in(request.user, organization),
-        "can_manage": can_manage_members(request.user, organization),
+        "my_role": my_role,
+        "can_manage": my_role in MANAGER_ROLES,
     }
     return render(request, "catalog/organization.html", context)
