@@ -21,7 +21,16 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
-run: $(VENV)/.installed
+# The browser's upload widget, bundled from npm packages pinned by package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm (Node.js 18 or newer) is needed to build the upload widget"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+static/build/upload.js: node_modules/.installed frontend/upload.js
+	npm run --silent build
+
+run: $(VENV)/.installed static/build/upload.js
 	exec $(PY) -m devstack run --port $(PORT)
 
 lint: $(VENV)/.installed-dev
@@ -31,7 +40,7 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy .
 
-pytest: $(VENV)/.installed-dev
+pytest: $(VENV)/.installed-dev static/build/upload.js
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest

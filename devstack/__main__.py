@@ -92,7 +92,9 @@ def run(port: int) -> int:
         stack.write()
         env = {**os.environ, **stack.env, "PYTHONUNBUFFERED": "1"}
         env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+        env.setdefault("UPLOAD_CORS_ORIGINS", f"http://127.0.0.1:{port},http://localhost:{port}")
         _manage(env, "migrate", "--noinput", "-v", "0")
+        _manage(env, "configure_storage", "-v", "0")
         _manage(env, "collectstatic", "--noinput", "-v", "0")
         _manage(env, "seed_demo")
         bin_dir = Path(sys.executable).parent

@@ -10,6 +10,8 @@ urlpatterns = [
     path("organizations/<slug:slug>", v1.OrganizationDetailApi.as_view(), name="api-organization-detail"),
     path("licenses", v1.LicenseListApi.as_view(), name="api-license-list"),
     path("licenses/<int:pk>", v1.LicenseDetailApi.as_view(), name="api-license-detail"),
+    path("uploads/<str:file_upload_id>", submissions.UploadAbortApi.as_view(), name="api-upload"),
+    path("uploads/<str:file_upload_id>/parts", submissions.StoredPartsApi.as_view(), name="api-upload-parts"),
     path("submissions/<str:submission_id>", submissions.SubmissionDetailApi.as_view(), name="api-submission"),
     path("submissions/<str:submission_id>/consent", submissions.SubmissionConsentApi.as_view(), name="api-consent"),
     path(

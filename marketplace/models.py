@@ -325,6 +325,9 @@ class Submission(Datasheet):
     # As the contributor named it: an SPDX id of the contract's list or custom terms' name.
     license_abbreviation = models.CharField(max_length=100, blank=True)
     license_name = models.CharField(max_length=200, blank=True)
+    license_text = models.TextField(
+        blank=True, help_text="The exact terms licensees accept, when the license is custom (not an SPDX id)."
+    )
     archive_upload = models.ForeignKey(
         "Upload", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
         help_text="The latest completed archive upload.",
@@ -335,10 +338,25 @@ class Submission(Datasheet):
     updated_at = models.DateTimeField(default=timezone.now)
     submitted_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_reason = models.TextField(blank=True, help_text="Why it was rejected: shown to the contributor.")
+    version = models.ForeignKey(
+        "DatasetVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The version its approval published.",
+    )  # fmt: skip
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | (Q(reviewed_at__isnull=False) & ~Q(review_reason="")),
+                name="submission_rejected_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(reviewed_at__isnull=False, version__isnull=False),
+                name="submission_approved_has_version",
+            ),
             models.CheckConstraint(
                 condition=Q(is_paid=False) | Q(base_price_cents__isnull=False, base_price_cents__gt=0),
                 name="submission_paid_has_price",

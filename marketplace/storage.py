@@ -89,6 +89,30 @@ def ensure_bucket() -> None:
         client().create_bucket(Bucket=bucket())
 
 
+def allow_browser_uploads(origins: list[str]) -> None:
+    """Let pages served from ``origins`` PUT parts on presigned URLs and read their ETag (CORS).
+
+    The signature on each URL is what authorizes a PUT; CORS only lets the browser send it and
+    read the answer. Without ``ETag`` exposed, a browser cannot complete a multipart upload.
+    """
+    if not origins:
+        raise ValueError("name at least one origin (scheme://host[:port]) that serves the upload pages")
+    client().put_bucket_cors(
+        Bucket=bucket(),
+        CORSConfiguration={
+            "CORSRules": [
+                {
+                    "AllowedOrigins": origins,
+                    "AllowedMethods": ["PUT", "GET", "HEAD"],
+                    "AllowedHeaders": ["*"],
+                    "ExposeHeaders": ["ETag"],
+                    "MaxAgeSeconds": 3600,
+                }
+            ]
+        },
+    )
+
+
 def put_stream(key: str, stream: IO[bytes], *, content_type: str = "application/octet-stream") -> None:
     """Store a stream under ``key`` (multipart for large streams, by boto3's transfer manager)."""
     client().upload_fileobj(stream, bucket(), key, ExtraArgs={"ContentType": content_type})

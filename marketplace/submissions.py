@@ -7,15 +7,33 @@ browser refuse the same things with the same messages.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from licensing.models import License
-from marketplace.models import Membership, Organization, RevenueShare, Submission, Task, User, Visibility
+from licensing.services import Permissions, create_license
+from marketplace import storage
+from marketplace.models import (
+    Dataset,
+    DatasetVersion,
+    Membership,
+    Organization,
+    RevenueShare,
+    Submission,
+    Task,
+    Upload,
+    User,
+    Visibility,
+)
+from marketplace.services import create_dataset, publish_version
+
+logger = logging.getLogger(__name__)
 
 # camelCase of the contract -> model field.
 STRING_FIELDS = {
@@ -40,6 +58,8 @@ STRING_FIELDS = {
     "createdByEmail": "created_by_email",
     "intendedUsage": "intended_usage",
     "ethicalReviewProcess": "ethical_review_process",
+    # Not in the MDC contract: the exact text of custom terms (an SPDX id needs none).
+    "licenseText": "license_text",
 }
 BOOLEAN_FIELDS = {
     "showContactInfo": "show_contact_info",
@@ -275,11 +295,23 @@ def update_submission(*, submission: Submission, changes: dict[str, Any]) -> Sub
     return locked
 
 
+def spdx_license(submission: Submission) -> License | None:
+    """The instance's SPDX license the submission names, if it names one."""
+    if not submission.license_abbreviation:
+        return None
+    return License.objects.filter(spdx_id=submission.license_abbreviation).first()
+
+
 def submission_problems(submission: Submission) -> list[str]:
     """What keeps the submission from review, in words a contributor can act on."""
     problems = [f"{camel} is missing" for camel, field in REQUIRED_TO_SUBMIT.items() if not getattr(submission, field)]
     if submission.is_paid and not submission.base_price_cents:
         problems.append("basePriceCents is missing for a paid dataset")
+    if submission.license_abbreviation and not submission.license_text.strip() and not spdx_license(submission):
+        problems.append(
+            f"licenseText is missing: '{submission.license_abbreviation}' is not an SPDX license of this instance, "
+            "so give the exact text of the custom terms"
+        )
     if submission.archive_upload_id is None:
         problems.append("no archive upload has completed (upload the .tar.gz first)")
     else:
@@ -319,3 +351,147 @@ def delete_submission(*, submission: Submission) -> None:
     now = timezone.now()
     locked.status, locked.deleted_at, locked.updated_at = Submission.Status.DELETED, now, now
     locked.save(update_fields=["status", "deleted_at", "updated_at"])
+    live = locked.uploads.exclude(status=Upload.Status.ABORTED)
+    files = list(live.values_list("object_key", "s3_upload_id", "status"))
+    live.update(status=Upload.Status.ABORTED, error="the submission was deleted")
+    transaction.on_commit(lambda: _remove_files(files))
+
+
+def _remove_files(files: list[tuple[str, str, str]]) -> None:
+    """Free a deleted submission's parts and objects. A failure is logged: the object sits in the
+    quarantine prefix, which holds nothing published."""
+    for key, s3_upload_id, status in files:
+        try:
+            if status in (Upload.Status.UPLOADING, Upload.Status.COMPLETING):
+                storage.abort_multipart(key, upload_id=s3_upload_id)
+            else:
+                storage.delete(key)
+        except Exception:
+            logger.exception("could not remove %s of a deleted submission", key)
+
+
+REVIEWER_ROLES = (Membership.Role.REVIEWER, Membership.Role.ADMIN, Membership.Role.OWNER)
+
+
+def can_review(user: User, submission: Submission) -> bool:
+    """Staff, and the organization's reviewers, admins and owners, review its submissions; never the
+    contributor who made it (nobody approves their own work)."""
+    if not user.is_authenticated or user.pk == submission.created_by_id:
+        return False
+    if user.is_staff:
+        return True
+    return Membership.objects.filter(organization=submission.organization, user=user, role__in=REVIEWER_ROLES).exists()
+
+
+def review_queue(*, user: User) -> list[Submission]:
+    """Submissions waiting for this reviewer, oldest first."""
+    waiting = Submission.objects.filter(status=Submission.Status.SUBMITTED).exclude(created_by=user)
+    if not user.is_staff:
+        organizations = Membership.objects.filter(user=user, role__in=REVIEWER_ROLES).values("organization")
+        waiting = waiting.filter(organization__in=organizations)
+    return list(waiting.select_related("organization", "created_by").order_by("submitted_at", "id"))
+
+
+def _license_for_approval(submission: Submission) -> License:
+    known = spdx_license(submission)
+    if known is not None:
+        return known
+    terms = submission.consent_terms.order_by("-created_at", "-id").first()
+    # Custom terms grant no more than the contributors consented to.
+    permissions = Permissions(
+        commercial_use=bool(terms and terms.commercial_use),
+        ai_training=bool(terms and terms.ai_training),
+        derivatives=False,
+        redistribution=bool(terms and terms.redistribution),
+        attribution=True,
+        share_alike=False,
+    )
+    return create_license(
+        name=submission.license_name or submission.license_abbreviation,
+        text=submission.license_text,
+        permissions=permissions,
+        url=submission.license_url,
+        organization=submission.organization,
+    )
+
+
+DATASHEET_FIELDS = [
+    field.name
+    for field in Submission._meta.get_fields()
+    if field.concrete and field.model is Submission and field.name in {f.name for f in Dataset._meta.fields}
+    and field.name not in {"id", "organization", "name", "status", "created_at", "updated_at", "license"}
+]  # fmt: skip
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:80].strip("-") or "dataset"
+    slug, n = base, 1
+    while Dataset.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+@transaction.atomic
+def approve_submission(*, submission: Submission, reviewer: User) -> DatasetVersion:
+    """Publish the submission as a new immutable version (of a new dataset, or of the one it names)."""
+    locked = (
+        Submission.objects.select_for_update(of=("self",))
+        .select_related("archive_upload", "sample_upload")
+        .get(id=submission.id)
+    )
+    if not can_review(reviewer, locked):
+        raise PermissionDenied("Only the organization's reviewers or staff review a submission, never its author.")
+    if locked.status != Submission.Status.SUBMITTED:
+        raise SubmissionConflict(f"This submission is {locked.get_status_display().lower()}, not waiting for review.")
+    problems = submission_problems(locked)
+    archive = locked.archive_upload
+    if problems or archive is None:
+        raise ValidationError("It cannot be approved: " + "; ".join(problems) + ".")
+    license = _license_for_approval(locked)
+    datasheet = {field: getattr(locked, field) for field in DATASHEET_FIELDS}
+    if locked.dataset_id is None:
+        dataset = create_dataset(
+            organization=locked.organization, slug=_unique_slug(locked.name), name=locked.name, **datasheet
+        )
+    else:
+        dataset = Dataset.objects.get(id=locked.dataset_id)
+        Dataset.objects.filter(id=dataset.id).update(name=locked.name, **datasheet)
+    sample = locked.sample_upload if locked.sample_upload and locked.sample_upload.status == "completed" else None
+    version = publish_version(
+        dataset=dataset,
+        archive_key=archive.object_key,
+        size_bytes=archive.size_bytes,
+        sha256=archive.sha256,
+        license=license,
+        sample_key=sample.object_key if sample else "",
+        sample_size_bytes=sample.size_bytes if sample else None,
+    )
+    now = timezone.now()
+    Submission.objects.filter(id=locked.id).update(
+        status=Submission.Status.APPROVED,
+        dataset=dataset,
+        version=version,
+        reviewed_by=reviewer,
+        reviewed_at=now,
+        review_reason="",
+        updated_at=now,
+    )
+    return version
+
+
+@transaction.atomic
+def reject_submission(*, submission: Submission, reviewer: User, reason: Any) -> Submission:
+    """Send it back with a reason the contributor reads; they may edit it and submit again."""
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationError({"reason": ["Say why it is rejected: the contributor reads it to fix the submission."]})
+    locked = Submission.objects.select_for_update().get(id=submission.id)
+    if not can_review(reviewer, locked):
+        raise PermissionDenied("Only the organization's reviewers or staff review a submission, never its author.")
+    if locked.status != Submission.Status.SUBMITTED:
+        raise SubmissionConflict(f"This submission is {locked.get_status_display().lower()}, not waiting for review.")
+    now = timezone.now()
+    locked.status, locked.reviewed_by, locked.reviewed_at = Submission.Status.REJECTED, reviewer, now
+    locked.review_reason, locked.updated_at = reason.strip(), now
+    locked.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason", "updated_at"])
+    return locked

@@ -98,6 +98,26 @@ def part_url(*, upload: Upload, part_number: int) -> str:
     )
 
 
+def stored_parts(*, upload: Upload) -> list[dict[str, Any]]:
+    """The parts storage already holds, so that a client that lost its state resumes (Uppy's listParts)."""
+    if upload.status != Upload.Status.UPLOADING:
+        raise SubmissionConflict(f"Upload '{upload.id}' is {upload.status}: there are no parts to resume.")
+    held = storage.list_parts(upload.object_key, upload_id=upload.s3_upload_id)
+    return [{"partNumber": number, "etag": etag, "size": size} for number, (etag, size) in sorted(held.items())]
+
+
+def abort_upload(*, upload: Upload) -> None:
+    """The client gave up (a removed file): free the parts now rather than after the resumable days."""
+    if upload.status == Upload.Status.ABORTED:
+        return
+    claimed = Upload.objects.filter(id=upload.id, status=Upload.Status.UPLOADING).update(
+        status=Upload.Status.ABORTED, error="aborted by the uploader"
+    )
+    if not claimed:
+        raise SubmissionConflict(f"Upload '{upload.id}' is {upload.status}: it can no longer be aborted.")
+    storage.abort_multipart(upload.object_key, upload_id=upload.s3_upload_id)
+
+
 @dataclass(frozen=True)
 class Completion:
     upload_id: str

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from marketplace.views import accounts, catalog, organizations, pages
+from marketplace.views import accounts, catalog, organizations, pages, submissions
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -23,6 +23,24 @@ urlpatterns = [
     path("organizations/<slug:slug>/leave/", organizations.organization_leave, name="organization-leave"),
     path("organizations/<slug:slug>/approve/", organizations.organization_approve, name="organization-approve"),
     path("invitations/<str:token>/", organizations.invitation_accept, name="invitation-accept"),
+    path("submissions/", submissions.submission_list, name="submission-list"),
+    path("submissions/new/", submissions.submission_create, name="submission-create"),
+    path("submissions/<str:submission_id>/", submissions.submission_edit, name="submission-edit"),
+    path("submissions/<str:submission_id>/consent/", submissions.submission_consent, name="submission-consent"),
+    path(
+        "submissions/<str:submission_id>/consent/records/",
+        submissions.submission_consent_records,
+        name="submission-consent-records",
+    ),
+    path(
+        "submissions/<str:submission_id>/contributors/",
+        submissions.submission_contributors,
+        name="submission-contributors",
+    ),
+    path("submissions/<str:submission_id>/submit/", submissions.submission_submit, name="submission-submit"),
+    path("submissions/<str:submission_id>/delete/", submissions.submission_delete, name="submission-delete"),
+    path("review/", submissions.review_queue, name="review-queue"),
+    path("review/<str:submission_id>/", submissions.review, name="review"),
     path("signup/", accounts.signup, name="signup"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

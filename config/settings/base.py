@@ -188,6 +188,8 @@ MAX_ARCHIVE_BYTES = env_int("MAX_ARCHIVE_BYTES", 50 * 1024**3, minimum=1)
 MAX_SAMPLE_BYTES = env_int("MAX_SAMPLE_BYTES", 1024**3, minimum=1)
 # Part URLs are asked for just before each PUT; an hour covers a slow 5 GiB part.
 UPLOAD_RESUMABLE_DAYS = env_int("UPLOAD_RESUMABLE_DAYS", 7, minimum=7)
+# Origins whose pages upload parts straight to storage (bucket CORS, set by `manage.py configure_storage`).
+UPLOAD_CORS_ORIGINS = env_list("UPLOAD_CORS_ORIGINS", [])
 UPLOAD_PART_URL_SECONDS = env_int("UPLOAD_PART_URL_SECONDS", 3600, minimum=60, maximum=7 * 24 * 3600)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

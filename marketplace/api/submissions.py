@@ -247,6 +247,41 @@ class SampleCompleteApi(UploadCompleteApi):
     kind = Upload.Kind.SAMPLE
 
 
+class UploadStateApi(SubmissionView):
+    """What a browser needs besides E11-E14: the parts storage holds (to resume after a reload)
+    and aborting an upload it gave up on. Either kind, archive or sample."""
+
+    def _upload(self, request: Request, file_upload_id: str) -> Upload:
+        upload = Upload.objects.filter(id=file_upload_id).first()
+        if upload is None:
+            raise exceptions.NotFound(f"No upload '{file_upload_id}'.")
+        try:
+            submissions.submission_for(user=self.user(request), submission_id=upload.submission_id)
+        except (PermissionDenied, Submission.DoesNotExist, submissions.SubmissionGone) as exc:
+            raise _api_errors(exc) from None
+        return upload
+
+
+class StoredPartsApi(UploadStateApi):
+    def get(self, request: Request, file_upload_id: str) -> Response:
+        upload = self._upload(request, file_upload_id)
+        try:
+            parts = uploads.stored_parts(upload=upload)
+        except submissions.SubmissionConflict as exc:
+            raise _api_errors(exc) from None
+        return Response({"fileUploadId": upload.id, "status": upload.status, "parts": parts})
+
+
+class UploadAbortApi(UploadStateApi):
+    def delete(self, request: Request, file_upload_id: str) -> Response:
+        upload = self._upload(request, file_upload_id)
+        try:
+            uploads.abort_upload(upload=upload)
+        except submissions.SubmissionConflict as exc:
+            raise _api_errors(exc) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class CsvParser(BaseParser):
     media_type = "text/csv"
 

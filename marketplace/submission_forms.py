@@ -1,0 +1,227 @@
+"""Forms of the submission pages. They parse and render; the checks that matter are the services'
+(marketplace.submissions, licensing.consent), which the API calls too, so that the browser and
+the SDK refuse the same things with the same messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from licensing.models import License
+from marketplace.models import Submission, Task, Visibility
+from marketplace.submissions import MAX_PRICE_CENTS, MIN_PRICE_CENTS, STRING_FIELDS
+
+CUSTOM = "__custom__"
+TEXTAREA = forms.Textarea(attrs={"rows": 3})
+# Form field -> the contract's camelCase key that parse_changes checks.
+CAMEL = {field: camel for camel, field in STRING_FIELDS.items()} | {
+    "task": "task",
+    "visibility": "visibility",
+    "show_contact_info": "showContactInfo",
+    "show_compliance_attributes": "showComplianceAttributes",
+    "exclusivity_opt_out": "exclusivityOptOut",
+    "auto_approve_access_requests": "autoApproveAccessRequests",
+    "is_paid": "isPaid",
+    "base_price_cents": "basePriceCents",
+}
+
+
+def license_choices() -> list[tuple[str, str]]:
+    spdx = License.objects.filter(spdx_id__isnull=False).order_by("spdx_id").values_list("spdx_id", "name")
+    return [("", "Choose a license"), *[(str(i), f"{i}: {n}") for i, n in spdx], (CUSTOM, "Custom terms")]
+
+
+class DatasheetForm(forms.Form):
+    """Every field of the MDC datasheet, grouped as the page shows them."""
+
+    name = forms.CharField(max_length=200)
+    short_description = forms.CharField(max_length=500, required=False)
+    long_description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 8}), help_text="Markdown.")
+    locale = forms.CharField(max_length=35, required=False, help_text="BCP 47 language tag, e.g. en-GB.")
+    task = forms.ChoiceField(choices=[("", "Choose a task"), *Task.choices], required=False)
+    format = forms.CharField(max_length=50, required=False, help_text="e.g. TSV, JSONL, Parquet, WAV.")
+    license_choice = forms.ChoiceField(label="License", choices=(), required=False)
+    license_name = forms.CharField(label="Name of the custom terms", max_length=200, required=False)
+    license_text = forms.CharField(
+        label="Text of the custom terms",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="The exact terms licensees accept; stored with its SHA-256.",
+    )
+    license_url = forms.URLField(label="License URL", required=False, assume_scheme="https")
+    is_paid = forms.BooleanField(label="Paid dataset", required=False)
+    base_price_cents = forms.IntegerField(
+        label="Price (US cents)",
+        required=False,
+        help_text=f"From {MIN_PRICE_CENTS} (${MIN_PRICE_CENTS // 100}) to {MAX_PRICE_CENTS} "
+        f"(${MAX_PRICE_CENTS // 100:,}).",
+    )
+    visibility = forms.ChoiceField(choices=Visibility.choices)
+    auto_approve_access_requests = forms.BooleanField(label="Approve access requests automatically", required=False)
+    intended_usage = forms.CharField(required=False, widget=TEXTAREA)
+    restrictions = forms.CharField(required=False, widget=TEXTAREA)
+    forbidden_usage = forms.CharField(required=False, widget=TEXTAREA)
+    additional_conditions = forms.CharField(required=False, widget=TEXTAREA)
+    ethical_review_process = forms.CharField(required=False, widget=TEXTAREA)
+    other = forms.CharField(label="Other information", required=False, widget=TEXTAREA)
+    point_of_contact_full_name = forms.CharField(max_length=200, required=False)
+    point_of_contact_email = forms.EmailField(required=False)
+    created_by_full_name = forms.CharField(max_length=200, required=False)
+    created_by_email = forms.EmailField(required=False)
+    funded_by_full_name = forms.CharField(max_length=200, required=False)
+    funded_by_email = forms.EmailField(required=False)
+    legal_contact_full_name = forms.CharField(max_length=200, required=False)
+    legal_contact_email = forms.EmailField(required=False)
+    show_contact_info = forms.BooleanField(label="Show the contacts on the dataset's page", required=False)
+    show_compliance_attributes = forms.BooleanField(label="Show the compliance attributes", required=False)
+    exclusivity_opt_out = forms.BooleanField(label="Opt out of exclusivity", required=False)
+
+    GROUPS = {
+        "About the data": ["name", "short_description", "long_description", "locale", "task", "format"],
+        "License": ["license_choice", "license_name", "license_text", "license_url"],
+        "Pricing and access": ["is_paid", "base_price_cents", "visibility", "auto_approve_access_requests"],
+        "Use": ["intended_usage", "restrictions", "forbidden_usage", "additional_conditions",
+                "ethical_review_process", "other"],
+        "Contacts": ["point_of_contact_full_name", "point_of_contact_email", "created_by_full_name",
+                     "created_by_email", "funded_by_full_name", "funded_by_email", "legal_contact_full_name",
+                     "legal_contact_email", "show_contact_info", "show_compliance_attributes",
+                     "exclusivity_opt_out"],
+    }  # fmt: skip
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choice = self.fields["license_choice"]
+        assert isinstance(choice, forms.ChoiceField)  # noqa: S101 (narrowing for mypy)
+        choice.choices = license_choices()
+
+    @classmethod
+    def initial_of(cls, submission: Submission) -> dict[str, Any]:
+        initial = {name: getattr(submission, name) for name in cls.base_fields if hasattr(submission, name)}
+        spdx = {value for value, _ in license_choices()} - {"", CUSTOM}
+        abbreviation = submission.license_abbreviation
+        initial["license_choice"] = abbreviation if abbreviation in spdx else (CUSTOM if abbreviation else "")
+        if initial["license_choice"] == CUSTOM:
+            initial["license_name"] = submission.license_name or abbreviation
+        else:  # an SPDX license's name and URL come from the instance's license, not from the form
+            initial["license_name"] = initial["license_text"] = ""
+        return initial
+
+    def grouped(self) -> list[tuple[str, list[forms.BoundField]]]:
+        return [(title, [self[name] for name in names]) for title, names in self.GROUPS.items()]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("license_choice") == CUSTOM:
+            if not data.get("license_name"):
+                self.add_error("license_name", "Name the custom terms.")
+            if not data.get("license_text"):
+                self.add_error("license_text", "Paste the exact text of the custom terms.")
+        if data.get("is_paid") and data.get("base_price_cents") is None:
+            self.add_error("base_price_cents", "A paid dataset needs a price.")
+        return data
+
+    def payload(self) -> tuple[dict[str, Any], list[str]]:
+        """The changes as the contract's camelCase (for parse_changes), and the text fields to clear."""
+        data = self.cleaned_data
+        payload: dict[str, Any] = {}
+        cleared: list[str] = []
+        for field, camel in CAMEL.items():
+            if field not in data or field in {"license_name", "license_text"}:
+                continue
+            value = data[field]
+            if isinstance(value, str) and not value.strip():
+                if field not in {"task", "name"}:
+                    cleared.append(field)
+                continue
+            if value is None:
+                continue
+            payload[camel] = value
+        choice = data.get("license_choice") or ""
+        if choice == CUSTOM:
+            payload["licenseAbbreviation"] = data["license_name"][:100]
+            payload["license"] = data["license_name"]
+            payload["licenseText"] = browser_text(data["license_text"])
+        else:
+            payload["licenseAbbreviation"] = choice
+            cleared += ["license_name", "license_text"]
+        if not data.get("is_paid"):
+            payload.pop("basePriceCents", None)
+        return payload, cleared
+
+
+def browser_text(value: str) -> str:
+    """A textarea's value as typed: HTML form encoding turns every line break into CRLF, which
+    would change the SHA-256 of a text pasted with LF line breaks."""
+    return value.replace("\r\n", "\n")
+
+
+class ConsentForm(forms.Form):
+    ai_training = forms.BooleanField(label="AI training", required=False)
+    commercial_use = forms.BooleanField(label="Commercial use", required=False)
+    research_only = forms.BooleanField(label="Research only", required=False)
+    redistribution = forms.BooleanField(label="Redistribution", required=False)
+    scope = forms.CharField(
+        label="Scope, in words", required=False, widget=TEXTAREA, help_text="Anything the flags do not say."
+    )
+    consent_text = forms.CharField(
+        label="The exact consent text contributors saw",
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="Stored exactly as given, with its SHA-256; consent records cite that hash.",
+    )
+    collection_start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    collection_end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    withdrawal_process = forms.CharField(label="How a contributor withdraws", widget=TEXTAREA)
+
+    def payload(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "aiTraining": data["ai_training"],
+            "commercialUse": data["commercial_use"],
+            "researchOnly": data["research_only"],
+            "redistribution": data["redistribution"],
+            "scope": browser_text(data["scope"]),
+            "consentText": browser_text(data["consent_text"]),
+            "collectionStart": data["collection_start"].isoformat(),
+            "collectionEnd": data["collection_end"].isoformat(),
+            "withdrawalProcess": browser_text(data["withdrawal_process"]),
+        }
+
+
+CONSENT_FIELDS = {
+    "aiTraining": "ai_training",
+    "commercialUse": "commercial_use",
+    "researchOnly": "research_only",
+    "redistribution": "redistribution",
+    "scope": "scope",
+    "consentText": "consent_text",
+    "collectionStart": "collection_start",
+    "collectionEnd": "collection_end",
+    "withdrawalProcess": "withdrawal_process",
+}
+
+
+class ConsentRecordsForm(forms.Form):
+    records = forms.FileField(
+        label="Consent records (CSV)",
+        help_text="Header: contributor_id, terms_sha256, given_at (ISO 8601 with time zone), and optionally scope.",
+    )
+
+
+class ShareForm(forms.Form):
+    username = forms.CharField(required=False, label="User")
+    name = forms.CharField(required=False, max_length=200, label="Or payee name")
+    email = forms.EmailField(required=False, label="Payee email")
+    basis_points = forms.IntegerField(required=False, min_value=1, max_value=10_000, label="Share (basis points)")
+
+    def is_blank(self) -> bool:
+        data = self.cleaned_data
+        return not any(data.get(key) for key in ("username", "name", "email", "basis_points"))
+
+
+ShareFormSet = forms.formset_factory(ShareForm, extra=3, max_num=100)
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), help_text="The contributor reads this.")

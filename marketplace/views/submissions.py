@@ -1,0 +1,355 @@
+"""Submission pages: a contributor's drafts (datasheet, license, pricing, consent, revenue split,
+archive and sample uploads, submitting) and the reviewers' queue (approve or reject).
+
+Views parse forms and call the same services as the API (marketplace.submissions,
+licensing.consent, marketplace.uploads); a service's error is shown beside the field it names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from licensing import consent
+from marketplace import submissions
+from marketplace.models import Membership, Submission, Upload, User
+from marketplace.permissions import signed_in_user
+from marketplace.submission_forms import (
+    CAMEL,
+    CONSENT_FIELDS,
+    ConsentForm,
+    ConsentRecordsForm,
+    DatasheetForm,
+    RejectForm,
+    ShareFormSet,
+)
+
+FIELD_OF_CAMEL = {camel: field for field, camel in CAMEL.items()} | {
+    "licenseAbbreviation": "license_choice",
+    "license": "license_name",
+    "licenseText": "license_text",
+}
+
+
+def _show_errors(form: forms.Form, exc: ValidationError, field_of: dict[str, str]) -> None:
+    """A service's error beside the field it names; the rest above the form."""
+    if hasattr(exc, "error_dict"):
+        for key, errors in exc.message_dict.items():
+            field = field_of.get(key, key)
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        for error in exc.messages:
+            form.add_error(None, error)
+
+
+def _own_submission(request: HttpRequest, submission_id: str) -> Submission:
+    try:
+        return submissions.submission_for(user=signed_in_user(request), submission_id=submission_id)
+    except Submission.DoesNotExist:
+        raise Http404(f"No submission with id '{submission_id}'.") from None
+    except submissions.SubmissionGone:
+        raise Http404("This submission was deleted.") from None
+
+
+@login_required
+def submission_list(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request)
+    organizations = Membership.objects.filter(user=user, role__in=submissions.UPLOADER_ROLES).values("organization")
+    mine = (
+        Submission.objects.filter(organization__in=organizations)
+        .exclude(status=Submission.Status.DELETED)
+        .select_related("organization", "created_by", "dataset")
+    )
+    cannot_upload = ""
+    try:
+        submissions.uploading_organization(user=user)
+    except PermissionDenied as exc:
+        cannot_upload = str(exc)
+    return render(
+        request,
+        "submissions/list.html",
+        {
+            "submissions": mine,
+            "cannot_upload": cannot_upload,
+            "reviewing": len(submissions.review_queue(user=user)),
+        },
+    )
+
+
+class NewSubmissionForm(forms.Form):
+    name = forms.CharField(max_length=200, help_text="You can change it later.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def submission_create(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request)
+    form = NewSubmissionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            submission = submissions.create_submission(user=user, name=form.cleaned_data["name"])
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
+        else:
+            messages.success(request, "The draft is saved. Fill in the rest in any order; nothing is lost.")
+            return redirect("submission-edit", submission_id=submission.id)
+    return render(request, "submissions/new.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def upload_urls(submission: Submission, kind: str) -> dict[str, str]:
+    """The API addresses the upload widget calls, with FILE_UPLOAD_ID and PART_NUMBER to fill in."""
+    placeholder = "FILE_UPLOAD_ID"
+    if kind == Upload.Kind.SAMPLE:
+        sid = submission.id
+        start = reverse("mdc-sample-start", args=[sid])
+        part = reverse("mdc-sample-part", args=[sid, placeholder, 1])
+        complete = reverse("mdc-sample-complete", args=[sid, placeholder])
+    else:
+        start = reverse("mdc-upload-start")
+        part = reverse("mdc-upload-part", args=[placeholder, 1])
+        complete = reverse("mdc-upload-complete", args=[placeholder])
+    return {
+        "start": start,
+        "part": part.removesuffix("/1") + "/PART_NUMBER",
+        "complete": complete,
+        "stored_parts": reverse("api-upload-parts", args=[placeholder]),
+        "abort": reverse("api-upload", args=[placeholder]),
+    }
+
+
+def _edit_context(submission: Submission, **forms_by_name: Any) -> dict[str, Any]:
+    terms = consent.current_terms(submission)
+    shares = list(submission.revenue_shares.select_related("user"))
+    initial_shares = [
+        {
+            "username": share.user.username if share.user else "",
+            "name": share.payee_name,
+            "email": share.payee_email,
+            "basis_points": share.basis_points,
+        }
+        for share in shares
+    ]
+    uploads_by_kind = {
+        kind: Upload.objects.filter(submission=submission, kind=kind).order_by("-created_at").first()
+        for kind in (Upload.Kind.ARCHIVE, Upload.Kind.SAMPLE)
+    }
+    context: dict[str, Any] = {
+        "submission": submission,
+        "editable": submission.status in (Submission.Status.DRAFT, Submission.Status.REJECTED),
+        "datasheet_form": DatasheetForm(initial=DatasheetForm.initial_of(submission)),
+        "consent_form": ConsentForm(initial=_consent_initial(terms)),
+        "records_form": ConsentRecordsForm(),
+        "share_formset": ShareFormSet(initial=initial_shares, prefix="shares"),
+        "terms": terms,
+        "record_count": terms.records.count() if terms else 0,
+        "shares": shares,
+        "archive_upload": uploads_by_kind[Upload.Kind.ARCHIVE],
+        "sample_upload": uploads_by_kind[Upload.Kind.SAMPLE],
+        "problems": submissions.submission_problems(submission),
+        "archive_urls": upload_urls(submission, Upload.Kind.ARCHIVE),
+        "sample_urls": upload_urls(submission, Upload.Kind.SAMPLE),
+    }
+    context.update(forms_by_name)
+    return context
+
+
+def _consent_initial(terms: Any) -> dict[str, Any]:
+    if terms is None:
+        return {}
+    return {
+        "ai_training": terms.ai_training,
+        "commercial_use": terms.commercial_use,
+        "research_only": terms.research_only,
+        "redistribution": terms.redistribution,
+        "scope": terms.scope_text,
+        "consent_text": terms.consent_text,
+        "collection_start": terms.collection_start,
+        "collection_end": terms.collection_end,
+        "withdrawal_process": terms.withdrawal_process,
+    }
+
+
+def _render_edit(request: HttpRequest, submission: Submission, status: int = 200, **forms_by_name: Any) -> HttpResponse:
+    return render(request, "submissions/edit.html", _edit_context(submission, **forms_by_name), status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def submission_edit(request: HttpRequest, submission_id: str) -> HttpResponse:
+    """The draft's page; a POST saves the datasheet."""
+    submission = _own_submission(request, submission_id)
+    if request.method == "GET":
+        return _render_edit(request, submission)
+    form = DatasheetForm(request.POST)
+    if form.is_valid():
+        payload, cleared = form.payload()
+        try:
+            changes = submissions.parse_changes(payload)
+            changes.update(dict.fromkeys(cleared, ""))
+            submissions.update_submission(submission=submission, changes=changes)
+        except ValidationError as exc:
+            _show_errors(form, exc, FIELD_OF_CAMEL)
+        except submissions.SubmissionConflict as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Datasheet saved.")
+            return redirect("submission-edit", submission_id=submission.id)
+    return _render_edit(request, submission, status=400, datasheet_form=form)
+
+
+@login_required
+@require_POST
+def submission_consent(request: HttpRequest, submission_id: str) -> HttpResponse:
+    submission = _own_submission(request, submission_id)
+    form = ConsentForm(request.POST)
+    if form.is_valid():
+        try:
+            submissions.ensure_editable(submission)
+            consent.set_consent_terms(submission=submission, user=signed_in_user(request), payload=form.payload())
+        except ValidationError as exc:
+            _show_errors(form, exc, CONSENT_FIELDS)
+        except submissions.SubmissionConflict as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Consent terms saved.")
+            return redirect("submission-edit", submission_id=submission.id)
+    return _render_edit(request, submission, status=400, consent_form=form)
+
+
+@login_required
+@require_POST
+def submission_consent_records(request: HttpRequest, submission_id: str) -> HttpResponse:
+    submission = _own_submission(request, submission_id)
+    form = ConsentRecordsForm(request.POST, request.FILES)
+    terms = consent.current_terms(submission)
+    if form.is_valid():
+        try:
+            if terms is None:
+                raise ValidationError("Save the consent terms first: each record cites their SHA-256.")
+            submissions.ensure_editable(submission)
+            text = form.cleaned_data["records"].read().decode("utf-8-sig")
+            added = consent.add_consent_records(terms=terms, rows=consent.parse_records_csv(text))
+        except UnicodeDecodeError:
+            form.add_error("records", "The file is not UTF-8 text.")
+        except ValidationError as exc:
+            for error in exc.messages:
+                form.add_error("records", error)
+        except submissions.SubmissionConflict as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"{added} consent records added.")
+            return redirect("submission-edit", submission_id=submission.id)
+    return _render_edit(request, submission, status=400, records_form=form)
+
+
+@login_required
+@require_POST
+def submission_contributors(request: HttpRequest, submission_id: str) -> HttpResponse:
+    submission = _own_submission(request, submission_id)
+    formset = ShareFormSet(request.POST, prefix="shares")
+    errors: list[str] = []
+    if formset.is_valid():
+        rows: list[dict[str, Any]] = []
+        for form in formset:
+            if form.is_blank():
+                continue
+            data = form.cleaned_data
+            row: dict[str, Any] = {"basisPoints": data.get("basis_points")}
+            if data.get("username"):
+                row["username"] = data["username"].strip()
+            else:
+                row["name"], row["email"] = data.get("name") or "", data.get("email") or ""
+            rows.append(row)
+        try:
+            submissions.set_revenue_split(submission=submission, contributors=rows)
+        except ValidationError as exc:
+            errors = exc.messages
+        except submissions.SubmissionConflict as exc:
+            errors = [str(exc)]
+        else:
+            messages.success(request, "Revenue split saved.")
+            return redirect("submission-edit", submission_id=submission.id)
+    return _render_edit(request, submission, status=400, share_formset=formset, share_errors=errors)
+
+
+@login_required
+@require_POST
+def submission_submit(request: HttpRequest, submission_id: str) -> HttpResponse:
+    submission = _own_submission(request, submission_id)
+    try:
+        submissions.submit_submission(submission=submission, agree=request.POST.get("agree") == "on")
+    except ValidationError as exc:
+        for error in exc.messages:
+            messages.error(request, error)
+    except submissions.SubmissionConflict as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Submitted for review. Reviewers are notified; you will see their answer here.")
+    return redirect("submission-edit", submission_id=submission.id)
+
+
+@login_required
+@require_POST
+def submission_delete(request: HttpRequest, submission_id: str) -> HttpResponse:
+    submission = _own_submission(request, submission_id)
+    try:
+        submissions.delete_submission(submission=submission)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+        return redirect("submission-edit", submission_id=submission.id)
+    messages.success(request, f"Submission “{submission.name}” and its uploaded files are deleted.")
+    return redirect("submission-list")
+
+
+@login_required
+def review_queue(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request)
+    return render(request, "submissions/review_queue.html", {"waiting": submissions.review_queue(user=user)})
+
+
+def _reviewable(user: User, submission_id: str) -> Submission:
+    submission = Submission.objects.select_related("organization", "created_by").filter(id=submission_id).first()
+    if submission is None or submission.status == Submission.Status.DELETED:
+        raise Http404(f"No submission with id '{submission_id}'.")
+    if not submissions.can_review(user, submission):
+        raise PermissionDenied("Only the organization's reviewers or staff review a submission, never its author.")
+    return submission
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review(request: HttpRequest, submission_id: str) -> HttpResponse:
+    user = signed_in_user(request)
+    submission = _reviewable(user, submission_id)
+    rejecting = request.method == "POST" and request.POST.get("decision") == "reject"
+    reject_form = RejectForm(request.POST if rejecting else None)
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            if request.POST.get("decision") == "approve":
+                version = submissions.approve_submission(submission=submission, reviewer=user)
+                messages.success(request, f"Approved: {version.dataset.name} version {version.number} is published.")
+                return redirect("dataset-detail", slug=version.dataset.slug)
+            if rejecting and reject_form.is_valid():
+                submissions.reject_submission(
+                    submission=submission, reviewer=user, reason=reject_form.cleaned_data["reason"]
+                )
+                messages.success(request, "Rejected; the contributor sees your reason.")
+                return redirect("review-queue")
+            if not rejecting:
+                errors.append("Choose to approve or to reject.")
+        except ValidationError as exc:
+            errors += exc.messages
+        except (submissions.SubmissionConflict, PermissionDenied) as exc:
+            errors.append(str(exc))
+    context = _edit_context(submission, reject_form=reject_form, decision_errors=errors)
+    return render(request, "submissions/review.html", context, status=400 if request.method == "POST" else 200)

@@ -1,0 +1,154 @@
+"""In chromium: a contributor fills a submission in, uploads a 12 MiB archive through the page
+(Uppy, parts straight to storage), sees it progress, and submits; a reviewer decides."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+from playwright.sync_api import expect
+
+from marketplace.models import Submission, Upload, User
+from marketplace.services import add_member, approve_organization
+from tests import factories
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+MiB = 1024 * 1024
+
+
+def write_archive(path: Path, *, compressed_bytes: int) -> str:
+    """A .tar.gz of one TSV of random hex (about half as big packed), at least ``compressed_bytes``."""
+    rows = io.BytesIO()
+    rows.write(b"id\tvalue\n")
+    number = 0
+    while rows.tell() < compressed_bytes * 2 + MiB:
+        number += 1
+        rows.write(b"%d\t%s\n" % (number, os.urandom(48).hex().encode()))
+    data = rows.getvalue()
+    packed = io.BytesIO()
+    with tarfile.open(fileobj=packed, mode="w") as tar:
+        member = tarfile.TarInfo("data/rows.tsv")
+        member.size = len(data)
+        tar.addfile(member, io.BytesIO(data))
+    path.write_bytes(gzip.compress(packed.getvalue(), compresslevel=1))
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def contributor(live_server: Any) -> User:
+    factories.license_for("CC-BY-4.0")
+    user = User.objects.create_user(username="contrib", email="contrib@example.org", password="contrib-password-1")
+    organization = factories.organization("voices")
+    approve_organization(organization=organization)
+    add_member(organization=organization, user=user, role="member")
+    with override_settings(UPLOAD_CORS_ORIGINS=[live_server.url]):
+        call_command("configure_storage", verbosity=0)  # what `make run` does for its own address
+    return user
+
+
+def log_in(page: Any, username: str, password: str) -> None:
+    page.goto("/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/account/")
+
+
+def test_contributor_fills_the_form_uploads_12_mib_and_submits(page: Any, contributor: User, tmp_path: Path) -> None:
+    archive = tmp_path / "voices.tar.gz"
+    digest = write_archive(archive, compressed_bytes=12 * MiB)
+    assert archive.stat().st_size >= 12 * MiB
+
+    log_in(page, "contrib", "contrib-password-1")
+    page.get_by_role("link", name="Submissions").click()
+    page.get_by_role("link", name="New submission").click()
+    page.get_by_label("Name").fill("Voices of the valley")
+    page.get_by_role("button", name="Create draft").click()
+    expect(page.get_by_test_id("submission-status")).to_have_text("Draft")
+    submission = Submission.objects.get(name="Voices of the valley")
+
+    # A bad value is shown beside its field, and nothing else is lost.
+    page.get_by_label("Short description").fill("Read speech from the valley.")
+    page.get_by_label("Point of contact email").fill("not-an-email")
+    page.get_by_role("button", name="Save datasheet").click()
+    expect(page.locator(".has-error").filter(has=page.get_by_label("Point of contact email"))).to_contain_text(
+        "valid email"
+    )
+    expect(page.get_by_label("Short description")).to_have_value("Read speech from the valley.")
+
+    page.get_by_label("Long description").fill("Ten speakers read prompts.\n\n**Recorded 2025.**")
+    page.get_by_label("Locale").fill("en-GB")
+    page.get_by_label("Task").select_option("ASR")
+    page.get_by_label("Format", exact=True).fill("TSV")
+    page.get_by_label("License", exact=True).select_option("CC-BY-4.0")
+    page.get_by_label("Intended usage").fill("Training speech recognition.")
+    page.get_by_label("Point of contact full name").fill("Ada Valley")
+    page.get_by_label("Point of contact email").fill("ada@example.org")
+    page.get_by_role("button", name="Save datasheet").click()
+    expect(page.get_by_text("Datasheet saved.")).to_be_visible()
+
+    page.get_by_label("AI training").check()
+    page.get_by_label("The exact consent text contributors saw").fill("I agree that my recordings train models.\n")
+    page.get_by_label("Collection start").fill("2025-01-01")
+    page.get_by_label("Collection end").fill("2025-06-30")
+    page.get_by_label("How a contributor withdraws").fill("Write to ada@example.org.")
+    page.get_by_role("button", name="Save consent terms").click()
+    expect(page.get_by_text("Consent terms saved.")).to_be_visible()
+    expect(page.get_by_test_id("consent-sha256")).to_have_text(
+        hashlib.sha256(b"I agree that my recordings train models.\n").hexdigest()
+    )
+
+    page.get_by_label("User (row 1)").fill("contrib")
+    page.get_by_label("Share (basis points) (row 1)").fill("6000")
+    page.get_by_label("Or payee name (row 2)").fill("Valley Choir")
+    page.get_by_label("Payee email (row 2)").fill("choir@example.org")
+    page.get_by_label("Share (basis points) (row 2)").fill("3000")
+    page.get_by_role("button", name="Save revenue split").click()
+    expect(page.get_by_role("alert")).to_contain_text("they must sum to exactly 10000")
+    page.get_by_label("Share (basis points) (row 2)").fill("4000")
+    page.get_by_role("button", name="Save revenue split").click()
+    expect(page.get_by_text("Revenue split saved.")).to_be_visible()
+
+    # The archive: chosen in Uppy's dashboard, uploaded in parts straight to storage.
+    uploader = page.locator("[data-upload][data-kind=archive]")
+    uploader.locator("input[type=file]").first.set_input_files(str(archive))
+    page.evaluate(
+        """() => {
+            // Kept in sessionStorage: the page reloads itself once the upload completes.
+            const seen = [];
+            const uppy = document.querySelector('[data-upload][data-kind=archive]').uppy;
+            uppy.on('upload-progress', (file, p) => {
+                seen.push(p.bytesUploaded);
+                sessionStorage.setItem('progress', JSON.stringify(seen));
+            });
+        }"""
+    )
+    uploader.get_by_role("button", name="Upload 1 file").click()
+    page.wait_for_function("() => document.querySelector('[data-upload-state=completed]') !== null", timeout=60_000)
+    expect(page.locator("[data-upload][data-kind=archive] .upload-state")).to_contain_text(digest)
+
+    progress = json.loads(page.evaluate("() => sessionStorage.getItem('progress')"))
+    size = archive.stat().st_size
+    assert any(0 < done < size for done in progress), progress  # it moved part by part, not only at the end
+    assert progress == sorted(progress) and progress[-1] == size
+
+    upload = Upload.objects.get(submission=submission, kind="archive")
+    assert (upload.status, upload.sha256, upload.size_bytes) == ("completed", digest, archive.stat().st_size)
+    assert upload.object_key.endswith(".tar.gz")
+    submission.refresh_from_db()
+    assert submission.archive_upload_id == upload.id
+
+    # Until validation exists, the page says why it cannot be submitted yet.
+    page.get_by_label("I have the right to offer this data").check()
+    page.get_by_role("button", name="Submit for review").click()
+    expect(page.get_by_role("status").filter(has_text="Cannot submit yet")).to_contain_text("validation")
+    assert Submission.objects.get(id=submission.id).status == "draft"
