@@ -90,7 +90,7 @@ function mountUploader (element) {
 
   uppy.use(AwsS3, {
     shouldUseMultipart: () => true,
-    limit: 1,
+    limit: 4, // parts in flight at once, as the SDK's default max_workers
     retryDelays: [0, 1000, 3000, 5000],
     getChunkSize: (file) => partSize(file.size),
     async createMultipartUpload (file) {
@@ -122,6 +122,31 @@ function mountUploader (element) {
       await api('DELETE', abortUrl.replace('FILE_UPLOAD_ID', key))
     }
   })
+
+  // A file too large for Golden Retriever to keep comes back as a "ghost": its upload state is
+  // known, its bytes are not. Choosing the same file again resumes it (only missing parts are sent).
+  const again = element.querySelector('[data-upload-again]')
+  if (again) {
+    const input = again.querySelector('input[type=file]')
+    uppy.on('restored', () => {
+      const ghost = uppy.getFiles().find((file) => file.isGhost)
+      if (!ghost) return
+      again.querySelector('[data-upload-again-name]').textContent = ghost.name
+      again.hidden = false
+    })
+    input.addEventListener('change', () => {
+      const chosen = input.files[0]
+      if (!chosen) return
+      try {
+        uppy.addFile({ name: chosen.name, type: chosen.type, data: chosen, source: 'Local' })
+        again.hidden = true
+        say('File found again: resume the upload.')
+      } catch (error) {
+        say(error.message)
+      }
+      input.value = ''
+    })
+  }
 
   uppy.on('upload', (_id, files) => files.forEach((file) => { digestOf(file) }))
   uppy.on('upload-error', (file, error) => say(`Upload failed: ${error.message}`))

@@ -59,6 +59,23 @@ def submission_json(submission: Submission) -> dict[str, Any]:
     return body
 
 
+def upload_json(submission: Submission, kind: str) -> dict[str, Any] | None:
+    """The latest upload of a kind: an unfinished one shows how far it got."""
+    upload = Upload.objects.filter(submission=submission, kind=kind).order_by("-created_at").first()
+    if upload is None:
+        return None
+    return {
+        "fileUploadId": upload.id,
+        "filename": upload.filename,
+        "sizeBytes": upload.size_bytes,
+        "status": upload.status,
+        "sha256": upload.sha256 or None,
+        "error": upload.error or None,
+        "createdAt": upload.created_at.isoformat(),
+        "completedAt": upload.completed_at.isoformat() if upload.completed_at else None,
+    }
+
+
 def _api_errors(exc: Exception) -> exceptions.APIException:
     """Domain errors as the API's answers."""
     if isinstance(exc, ValidationError):
@@ -153,7 +170,8 @@ class SubmissionDetailApi(SubmissionView):
         return Response(
             {
                 "submission": submission_json(submission),
-                "upload": None,
+                "upload": upload_json(submission, Upload.Kind.ARCHIVE),
+                "sampleUpload": upload_json(submission, Upload.Kind.SAMPLE),
                 "problems": submissions.submission_problems(submission),
             }
         )

@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -152,3 +153,55 @@ def test_contributor_fills_the_form_uploads_12_mib_and_submits(page: Any, contri
     page.get_by_role("button", name="Submit for review").click()
     expect(page.get_by_role("status").filter(has_text="Cannot submit yet")).to_contain_text("validation")
     assert Submission.objects.get(id=submission.id).status == "draft"
+
+
+def test_reloading_the_page_mid_upload_resumes_without_sending_parts_again(
+    page: Any, contributor: User, tmp_path: Path
+) -> None:
+    archive = tmp_path / "big.tar.gz"
+    digest = write_archive(archive, compressed_bytes=20 * MiB)  # three parts of 8 MiB
+    submission = Submission.objects.create(organization=contributor.memberships.get().organization,
+                                           created_by=contributor, name="Resumed")  # fmt: skip
+    signed: list[int] = []
+    page.on(
+        "request",
+        lambda request: (
+            signed.append(int(request.url.rsplit("/", 1)[1]))
+            if "/api/uploads/" in request.url and "/parts/" in request.url
+            else None
+        ),
+    )
+    log_in(page, "contrib", "contrib-password-1")
+    page.goto(f"/submissions/{submission.id}/")
+    uploader = page.locator("[data-upload][data-kind=archive]")
+    uploader.locator("input[type=file]").first.set_input_files(str(archive))
+    # Parts 2 and 3 hang on their way to storage; the page is left as soon as part 1 is stored,
+    # as a closed laptop or a crashed tab would.
+    held: list[Any] = []
+    page.route(re.compile(r"[?&]partNumber=[23](&|$)"), lambda route: held.append(route))
+    page.evaluate(
+        """() => {
+            const uppy = document.querySelector('[data-upload][data-kind=archive]').uppy;
+            uppy.on('s3-multipart:part-uploaded', () => window.location.reload());
+        }"""
+    )
+    uploader.get_by_role("button", name="Upload 1 file").click()
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => performance.getEntriesByType('navigation')[0].type === 'reload'", timeout=30_000)
+    first_try = Upload.objects.get(submission=submission)
+    assert first_try.status == "uploading"
+    page.unroute_all(behavior="ignoreErrors")
+
+    # After the reload the widget remembers the upload; the file is chosen again and only the
+    # missing parts are sent.
+    uploader = page.locator("[data-upload][data-kind=archive]")
+    expect(uploader.get_by_text("Session restored")).to_be_visible()
+    uploader.get_by_label("Choose big.tar.gz again to resume its upload").set_input_files(str(archive))
+    resume = uploader.get_by_role("button", name=re.compile(r"^(Upload 1 file|Resume|Retry)"))
+    resume.first.click()
+    page.wait_for_function("() => document.querySelector('[data-upload-state=completed]') !== null", timeout=60_000)
+
+    upload = Upload.objects.get(submission=submission)  # still the one upload: no second E11
+    assert (upload.id, upload.status, upload.sha256) == (first_try.id, "completed", digest)
+    assert sorted(set(signed)) == [1, 2, 3]
+    assert signed.count(1) == 1, signed  # part 1 reached storage before the reload and was not sent again

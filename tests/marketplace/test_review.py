@@ -159,9 +159,17 @@ def test_stored_parts_let_a_page_resume_and_abort_frees_them(live_server: Any, b
     assert listed.status_code == 200
     assert [(p["partNumber"], p["size"]) for p in listed.json()["parts"]] == [(1, 5 * MiB)]
 
+    detail = requests.get(f"{live_server.url}/api/v1/submissions/{submission.id}", headers=auth, timeout=10).json()
+    assert detail["upload"]["fileUploadId"] == upload_id
+    assert (detail["upload"]["status"], detail["upload"]["sizeBytes"], detail["sampleUpload"]) == (
+        "uploading", 6 * MiB, None
+    )  # fmt: skip
+
     aborted = requests.delete(f"{live_server.url}/api/v1/uploads/{upload_id}", headers=auth, timeout=10)
     assert aborted.status_code == 204
     assert Upload.objects.get(id=upload_id).status == "aborted"
+    detail = requests.get(f"{live_server.url}/api/v1/submissions/{submission.id}", headers=auth, timeout=10).json()
+    assert (detail["upload"]["status"], detail["upload"]["error"]) == ("aborted", "aborted by the uploader")
     with pytest.raises(ClientError):
         storage.list_parts(Upload.objects.get(id=upload_id).object_key, upload_id=started["uploadId"])
     gone = requests.get(f"{live_server.url}/api/uploads/{upload_id}/parts/2", headers=auth, timeout=10)
