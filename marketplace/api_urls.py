@@ -11,6 +11,11 @@ urlpatterns = [
     path("licenses", v1.LicenseListApi.as_view(), name="api-license-list"),
     path("licenses/<int:pk>", v1.LicenseDetailApi.as_view(), name="api-license-detail"),
     path("submissions/<str:submission_id>", submissions.SubmissionDetailApi.as_view(), name="api-submission"),
+    path(
+        "submissions/<str:submission_id>/validation",
+        submissions.SubmissionValidationApi.as_view(),
+        name="api-submission-validation",
+    ),
     path("submissions/<str:submission_id>/consent", submissions.SubmissionConsentApi.as_view(), name="api-consent"),
     path(
         "submissions/<str:submission_id>/consent/records",
