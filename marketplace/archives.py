@@ -22,7 +22,7 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from django.conf import settings
 
@@ -419,6 +419,40 @@ class _Prepend:
 _TARFILE: Any = tarfile
 
 
+class _ForwardOnly:
+    """A file that can only move forward, for tarfile: seeking ahead reads and discards (the
+    bytes still pass the archive hash upstream); seeking back is refused."""
+
+    def __init__(self, source: _Prepend | GunzipReader) -> None:
+        self._source = source
+        self._position = 0
+
+    def tell(self) -> int:
+        return self._position
+
+    def read(self, n: int = CHUNK) -> bytes:
+        if n is None or n < 0:
+            n = CHUNK
+        pieces, wanted = [], n
+        while wanted:
+            data = self._source.read(wanted)
+            if not data:
+                break
+            pieces.append(data)
+            wanted -= len(data)
+        data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        self._position += len(data)
+        return data
+
+    def seek(self, position: int, whence: int = 0) -> int:
+        if whence != 0 or position < self._position:
+            raise tarfile.StreamError(f"cannot seek back to {position} in a stream at {self._position}")
+        while self._position < position:
+            if not self.read(min(CHUNK, position - self._position)):
+                break
+        return self._position
+
+
 class _EndAwareTarInfo(tarfile.TarInfo):
     """Records why tarfile stopped: it ends quietly at an unreadable or missing header after the
     first member, which would hide a corrupt or truncated archive."""
@@ -453,16 +487,19 @@ def _scan_tar(
     result = ScanResult(format=kind)
     entries = _Entries(limits, findings)
     try:
-        tar = tarfile.open(fileobj=stream, mode="r|", bufsize=CHUNK, tarinfo=_EndAwareTarInfo)  # type: ignore[call-overload]
+        # tarfile's random-access mode over a forward-only view: members are read in order, so it
+        # only ever seeks ahead. (Its stream mode re-slices a whole buffer on every small read,
+        # which costs a third of the time on archives of many small files.)
+        tar = tarfile.TarFile(fileobj=_ForwardOnly(stream), mode="r", tarinfo=_EndAwareTarInfo)  # type: ignore[arg-type]
     except tarfile.TarError:
         raise ArchiveRejected(
             "not_an_archive", "The file is not a .tar.gz, .tar or .zip archive (its first bytes match none of them)."
         ) from None
     try:
         while (info := tar.next()) is not None:
-            # Stream mode keeps every TarInfo in tar.members; nothing here needs them back, and a
+            # tarfile keeps every TarInfo it reads in .members; nothing here needs them back, and a
             # million of them would not fit the memory budget.
-            del tar.members[:]
+            cast(Any, tar).members.clear()
             path = entries.admit(info.name, kind=_tar_kind(info), size=info.size)
             if path is None:
                 continue
@@ -482,7 +519,7 @@ def _scan_tar(
         if reason != "end_marker":
             raise ArchiveRejected("corrupt", f"The tar data has an unreadable {reason} at byte {tar.offset}.")
         trailing = 0
-        while data := tar.fileobj.read(CHUNK):
+        while data := tar.fileobj.read(CHUNK):  # type: ignore[union-attr]
             trailing += len(data) - data.count(0)
     except tarfile.TarError as exc:
         raise ArchiveRejected("corrupt", f"The tar data is corrupt or truncated ({exc}).") from None
