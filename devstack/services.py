@@ -221,6 +221,10 @@ class EmbeddedPostgres:
     def stop(self) -> None:
         if not (self.data_dir / "postmaster.pid").exists():
             return
+        if self._run_as():
+            # Another process (a second pytest session resets its temp root to 0700) may have
+            # closed a parent directory since start.
+            _make_traversable(self.data_dir)
         # "fast" rolls back open transactions and disconnects clients, then checkpoints.
         done = self._pg("pg_ctl", ["-D", str(self.data_dir), "-m", "fast", "-w", "-t", "15", "stop"], timeout=20)
         if done.returncode != 0 and self.running_port():

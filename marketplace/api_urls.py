@@ -13,6 +13,11 @@ urlpatterns = [
     path("uploads/<str:file_upload_id>", submissions.UploadAbortApi.as_view(), name="api-upload"),
     path("uploads/<str:file_upload_id>/parts", submissions.StoredPartsApi.as_view(), name="api-upload-parts"),
     path("submissions/<str:submission_id>", submissions.SubmissionDetailApi.as_view(), name="api-submission"),
+    path(
+        "submissions/<str:submission_id>/validation",
+        submissions.SubmissionValidationApi.as_view(),
+        name="api-submission-validation",
+    ),
     path("submissions/<str:submission_id>/consent", submissions.SubmissionConsentApi.as_view(), name="api-consent"),
     path(
         "submissions/<str:submission_id>/consent/records",

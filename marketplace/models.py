@@ -450,3 +450,48 @@ class RevenueShare(models.Model):
 
     def __str__(self) -> str:
         return f"{self.basis_points} bp to {self.user or self.payee_name}"
+
+
+class Validation(models.Model):
+    """The check of one completed upload by a worker that read every byte of it: the archive's
+    SHA-256, every member's path, size, SHA-256 and type (kept for the provenance manifest),
+    and the errors and warnings the contributor sees. One per upload; runs again after a crash
+    land on the same row."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a worker"
+        RUNNING = "running", "Being validated"
+        PASSED = "passed", "Passed"
+        FAILED = "failed", "Failed"
+
+    upload = models.OneToOneField(Upload, on_delete=models.CASCADE, related_name="validation")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    archive_format = models.CharField(max_length=8, blank=True, help_text="tar, tar.gz or zip, from the bytes.")
+    archive_sha256 = models.CharField(max_length=64, blank=True)
+    archive_size = models.BigIntegerField(null=True, blank=True)
+    files = models.JSONField(default=list, blank=True, help_text="[{path, size, sha256, type}], in archive order.")
+    errors = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, help_text="Why the last attempt stopped early (storage, database).")
+    quarantine_key = models.CharField(
+        max_length=500, blank=True, help_text="Set while a passed archive's quarantine copy awaits deletion."
+    )
+    progress_bytes = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "updated_at"], name="validation_status_updated")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="passed") | Q(archive_sha256__regex=SHA256_HEX, finished_at__isnull=False),
+                name="validation_passed_has_hash",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"validation of {self.upload_id} ({self.status})"

@@ -11,10 +11,12 @@ import hashlib
 from typing import IO, TYPE_CHECKING, Any
 
 import boto3
+from botocore import exceptions as botocore_errors
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from urllib3.exceptions import HTTPError as Urllib3Error
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -204,3 +206,105 @@ def abort_multipart(key: str, *, upload_id: str) -> None:
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") not in {"NoSuchUpload", "404"}:
             raise
+
+
+# Errors that say storage could not be reached or dropped the connection: worth retrying later,
+# unlike a 403 or a missing object. boto3 has already retried each request a few times.
+_TRANSIENT_CODES = {"500", "502", "503", "504", "SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable"}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True when ``exc`` means storage was unreachable, overloaded or dropped the connection."""
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", "")) in _TRANSIENT_CODES
+    return isinstance(
+        exc, botocore_errors.ConnectionError | botocore_errors.HTTPClientError | botocore_errors.IncompleteReadError
+        | Urllib3Error | ConnectionError | TimeoutError
+    )  # fmt: skip
+
+
+def is_missing(exc: BaseException) -> bool:
+    return isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in {
+        "404",
+        "NoSuchKey",
+        "NotFound",
+    }
+
+
+def open_stream(key: str, *, start: int = 0) -> Any:
+    """The body of a GET of ``key`` from byte ``start`` on: a stream to ``read(n)`` in bounded pieces."""
+    params: dict[str, Any] = {"Bucket": bucket(), "Key": key}
+    if start:
+        params["Range"] = f"bytes={start}-"
+    return client().get_object(**params)["Body"]
+
+
+class RangedReader:
+    """A read-only, seekable file over an object, for formats that need random access (zip).
+
+    Sequential reads share one open GET; a seek elsewhere closes it and the next read opens a
+    ranged GET at the new position. Nothing is downloaded whole and nothing touches local disk.
+    """
+
+    def __init__(self, key: str, size: int) -> None:
+        self.key, self.size = key, size
+        self._position = 0
+        self._body: Any = None
+        self._body_position = -1
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return False
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self._position, 2: self.size}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            n = self.size - self._position
+        n = min(n, self.size - self._position)
+        if n <= 0:
+            return b""
+        if self._body is None or self._body_position != self._position:
+            self.close()
+            self._body = open_stream(self.key, start=self._position)
+            self._body_position = self._position
+        pieces, wanted = [], n
+        while wanted:
+            piece = self._body.read(wanted)
+            if not piece:
+                break
+            pieces.append(piece)
+            wanted -= len(piece)
+        data = b"".join(pieces)
+        self._position += len(data)
+        self._body_position += len(data)
+        return data
+
+    def close(self) -> None:
+        if self._body is not None:
+            self._body.close()
+            self._body = None
+
+
+def copy(source_key: str, target_key: str) -> None:
+    """Server-side copy (multipart copy past 5 GiB, the single CopyObject limit): no bytes pass
+    through this process."""
+    from boto3.s3.transfer import TransferConfig
+
+    client().copy(
+        {"Bucket": bucket(), "Key": source_key},
+        bucket(),
+        target_key,
+        Config=TransferConfig(multipart_threshold=4 * 1024**3, multipart_chunksize=1024**3),
+    )

@@ -18,7 +18,7 @@ from django.utils.text import slugify
 
 from licensing.models import License
 from licensing.services import Permissions, create_license
-from marketplace import storage
+from marketplace import storage, validation
 from marketplace.models import (
     Dataset,
     DatasetVersion,
@@ -312,16 +312,33 @@ def submission_problems(submission: Submission) -> list[str]:
             f"licenseText is missing: '{submission.license_abbreviation}' is not an SPDX license of this instance, "
             "so give the exact text of the custom terms"
         )
-    if submission.archive_upload_id is None:
+    if submission.archive_upload is None:
         problems.append("no archive upload has completed (upload the .tar.gz first)")
-    else:
-        # Validation (streaming, hashing and checking every member) is not built yet.
-        problems.append("the uploaded archive has not passed validation (not available on this instance yet)")
+    for label, upload in (("archive", submission.archive_upload), ("sample", submission.sample_upload)):
+        problem = validation_problem(label, upload, submission.id) if upload is not None else None
+        if problem:
+            problems.append(problem)
     if not submission.consent_terms.exists():
         problems.append("consent terms are missing (how, and under which terms, the data was given)")
     if not submission.revenue_shares.exists():
         problems.append("contributors and their revenue shares are missing (they must sum to 10,000 basis points)")
     return problems
+
+
+def validation_problem(label: str, upload: Upload, submission_id: str) -> str | None:
+    """Why an upload's validation keeps the submission from review, or None once it passed."""
+    report = validation.report_for(upload)
+    where = f"GET /api/v1/submissions/{submission_id}/validation or the submission page"
+    if report["status"] == "passed":
+        return None
+    if report["status"] == "failed":
+        count = len(report["errors"])
+        first = report["errors"][0]["message"] if report["errors"] else ""
+        return (
+            f"the uploaded {label} failed validation with {count} error(s) ({first}); the report at {where} "
+            f"lists them: fix them and upload the {label} again"
+        )
+    return f"the uploaded {label} is still being validated; submit once it has passed (progress: {where})"
 
 
 @transaction.atomic

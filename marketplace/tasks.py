@@ -1,13 +1,20 @@
 """Celery tasks of the marketplace. Tasks take ids (JSON only) and call services."""
 
+import logging
 from datetime import timedelta
 
-from celery import shared_task
+from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.db import DatabaseError
 from django.utils import timezone
+from psycopg import OperationalError as PsycopgOperationalError
 
+from marketplace import validation
 from marketplace.uploads import abort_stale_uploads
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=150)
@@ -22,3 +29,37 @@ def abort_unfinished_uploads() -> int:
     """Unfinished multipart uploads stay resumable for UPLOAD_RESUMABLE_DAYS, then their parts
     are freed (beat runs it hourly). Idempotent."""
     return abort_stale_uploads(older_than=timedelta(days=settings.UPLOAD_RESUMABLE_DAYS))
+
+
+@shared_task(
+    bind=True,
+    # A worker that dies mid-run (SIGKILL, OOM, lost host) leaves the message unacknowledged, so
+    # the broker hands it to another worker; the run is idempotent, so running twice is safe.
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.VALIDATION_TIME_LIMIT_SECONDS - 30,
+    time_limit=settings.VALIDATION_TIME_LIMIT_SECONDS,
+    max_retries=settings.VALIDATION_MAX_RETRIES,
+)
+def validate_upload(self: Task, upload_id: str) -> str:
+    """Stream, hash and check a completed upload, then publish it or record what to fix."""
+    try:
+        return validation.run_validation(upload_id=upload_id)
+    except SoftTimeLimitExceeded:
+        validation.record_timeout(upload_id=upload_id, seconds=settings.VALIDATION_TIME_LIMIT_SECONDS - 30)
+        return "failed: time limit"
+    except (validation.RetryLater, DatabaseError, PsycopgOperationalError) as exc:
+        retries = self.request.retries
+        if retries >= settings.VALIDATION_MAX_RETRIES:
+            # Beat's sweeper queues it again later; VALIDATION_MAX_ATTEMPTS bounds the total.
+            logger.warning("validation of upload %s stopped after %d retries: %s", upload_id, retries, exc)
+            return "interrupted: left for the sweeper"
+        countdown = min(settings.VALIDATION_RETRY_SECONDS * 2**retries, 3600)
+        logger.info("validation of upload %s interrupted (%s); retrying in %d s", upload_id, exc, countdown)
+        raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+@shared_task(acks_late=True, soft_time_limit=120, time_limit=150)
+def requeue_stuck_validations() -> int:
+    """Queue again validations that no worker is finishing (beat runs it every few minutes)."""
+    return validation.requeue_stuck(older_than=timedelta(minutes=settings.VALIDATION_STUCK_MINUTES))

@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from marketplace import storage
+from marketplace import storage, validation
 from marketplace.models import Submission, Upload, User
 from marketplace.submissions import SubmissionConflict, SubmissionGone
 
@@ -162,7 +162,8 @@ def _fail(upload: Upload, message: str) -> None:
 
 
 def complete_upload(*, upload: Upload, completion: Completion) -> Upload:
-    """E14: check the parts against storage, join them, check the SHA-256, link to the submission.
+    """E14: check the parts against storage, join them, check the SHA-256, link to the submission,
+    and queue the validation of its contents (after commit).
 
     A repeat with the same data answers as the first did; a failed verification marks the upload
     failed (later calls get 410, which clears the SDK's state) and removes the object.
@@ -206,6 +207,8 @@ def complete_upload(*, upload: Upload, completion: Completion) -> Upload:
         )
         link = "archive_upload" if upload.kind == Upload.Kind.ARCHIVE else "sample_upload"
         Submission.objects.filter(id=upload.submission_id).update(**{link: upload.id, "updated_at": timezone.now()})
+        # Nothing reaches a reviewer or a licensee before a worker has read every byte of it.
+        validation.schedule(upload)
     upload.refresh_from_db()
     return upload
 

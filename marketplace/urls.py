@@ -37,6 +37,11 @@ urlpatterns = [
         submissions.submission_contributors,
         name="submission-contributors",
     ),
+    path(
+        "submissions/<str:submission_id>/validation/",
+        submissions.submission_validation,
+        name="submission-validation",
+    ),
     path("submissions/<str:submission_id>/submit/", submissions.submission_submit, name="submission-submit"),
     path("submissions/<str:submission_id>/delete/", submissions.submission_delete, name="submission-delete"),
     path("review/", submissions.review_queue, name="review-queue"),

@@ -158,6 +158,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketplace.tasks.abort_unfinished_uploads",
         "schedule": crontab(minute=41),
     },
+    "requeue-stuck-validations": {
+        "task": "marketplace.tasks.requeue_stuck_validations",
+        "schedule": timedelta(minutes=5),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -191,6 +195,23 @@ UPLOAD_RESUMABLE_DAYS = env_int("UPLOAD_RESUMABLE_DAYS", 7, minimum=7)
 # Origins whose pages upload parts straight to storage (bucket CORS, set by `manage.py configure_storage`).
 UPLOAD_CORS_ORIGINS = env_list("UPLOAD_CORS_ORIGINS", [])
 UPLOAD_PART_URL_SECONDS = env_int("UPLOAD_PART_URL_SECONDS", 3600, minimum=60, maximum=7 * 24 * 3600)
+
+# Validation of uploaded archives (marketplace/validation.py). The file list is kept in memory
+# and stored with the report, so the entry limit also bounds the worker's memory (about 300
+# bytes an entry).
+VALIDATION_MAX_ENTRIES = env_int("VALIDATION_MAX_ENTRIES", 100_000, minimum=1, maximum=1_000_000)
+VALIDATION_MAX_UNCOMPRESSED_BYTES = env_int("VALIDATION_MAX_UNCOMPRESSED_BYTES", 200 * 1024**3, minimum=1)
+VALIDATION_MAX_COMPRESSION_RATIO = env_int("VALIDATION_MAX_COMPRESSION_RATIO", 100, minimum=2)
+# A pending or running validation that nobody works on for this long is queued again by beat.
+VALIDATION_STUCK_MINUTES = env_int("VALIDATION_STUCK_MINUTES", 15, minimum=1)
+# Storage or database unreachable: retried after this many seconds, doubling, this many times.
+VALIDATION_RETRY_SECONDS = env_int("VALIDATION_RETRY_SECONDS", 30, minimum=1)
+VALIDATION_MAX_RETRIES = env_int("VALIDATION_MAX_RETRIES", 5, minimum=0, maximum=20)
+# Runs of one validation (retries and re-queues) before it is failed for staff to look at.
+VALIDATION_MAX_ATTEMPTS = env_int("VALIDATION_MAX_ATTEMPTS", 12, minimum=1)
+# Validation reads a 50 GiB archive in about three minutes here; the limits leave a wide margin
+# and stay within the longest task, which sets the Redis visibility timeout.
+VALIDATION_TIME_LIMIT_SECONDS = min(CELERY_TASK_MAX_SECONDS, env_int("VALIDATION_TIME_LIMIT_SECONDS", 3600, minimum=60))
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Data Collective <noreply@localhost>")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.parsers import BaseParser, JSONParser
@@ -20,7 +21,7 @@ from rest_framework.views import APIView
 from licensing import consent
 from licensing.authentication import HasScope
 from licensing.models import ConsentTerms
-from marketplace import submissions, uploads
+from marketplace import submissions, uploads, validation
 from marketplace.api.mdc import Gone
 from marketplace.models import Submission, Upload, User
 
@@ -167,14 +168,32 @@ class SubmissionDetailApi(SubmissionView):
             submission = submissions.submission_for(user=self.user(request), submission_id=submission_id)
         except (PermissionDenied, Submission.DoesNotExist, submissions.SubmissionGone) as exc:
             raise _api_errors(exc) from None
+        report_url = request.build_absolute_uri(reverse("api-submission-validation", args=[submission.id]))
         return Response(
             {
                 "submission": submission_json(submission),
                 "upload": upload_json(submission, Upload.Kind.ARCHIVE),
                 "sampleUpload": upload_json(submission, Upload.Kind.SAMPLE),
+                "validation": validation.summary_for(submission.archive_upload, report_url=report_url),
                 "problems": submissions.submission_problems(submission),
             }
         )
+
+
+class SubmissionValidationApi(SubmissionView):
+    """``GET /api/v1/submissions/{id}/validation``: the report of the latest archive upload's
+    validation (status, archive hash and size, every file, errors and warnings)."""
+
+    required_scope = "read"
+
+    def get(self, request: Request, submission_id: str) -> Response:
+        try:
+            submission = submissions.submission_for(user=self.user(request), submission_id=submission_id)
+        except (PermissionDenied, Submission.DoesNotExist, submissions.SubmissionGone) as exc:
+            raise _api_errors(exc) from None
+        if submission.archive_upload is None:
+            raise exceptions.NotFound("No archive upload has completed for this submission yet: upload one first.")
+        return Response(validation.report_for(submission.archive_upload))
 
 
 class UploadView(SubmissionView):

@@ -16,10 +16,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from licensing import consent
-from marketplace import submissions
+from marketplace import submissions, validation
 from marketplace.models import Membership, Submission, Upload, User
 from marketplace.permissions import signed_in_user
 from marketplace.submission_forms import (
@@ -155,11 +155,38 @@ def _edit_context(submission: Submission, **forms_by_name: Any) -> dict[str, Any
         "archive_upload": uploads_by_kind[Upload.Kind.ARCHIVE],
         "sample_upload": uploads_by_kind[Upload.Kind.SAMPLE],
         "problems": submissions.submission_problems(submission),
+        "validation": _validation_of(uploads_by_kind[Upload.Kind.ARCHIVE]),
+        "sample_validation": _validation_of(uploads_by_kind[Upload.Kind.SAMPLE]),
         "archive_urls": upload_urls(submission, Upload.Kind.ARCHIVE),
         "sample_urls": upload_urls(submission, Upload.Kind.SAMPLE),
     }
     context.update(forms_by_name)
     return context
+
+
+# The report lists every file; the page shows the first ones and links the API for the rest.
+SHOWN_FILES = 200
+
+
+def _validation_of(upload: Upload | None) -> dict[str, Any] | None:
+    if upload is None or upload.status != Upload.Status.COMPLETED:
+        return None
+    report = validation.report_for(upload)
+    return {**report, "upload": upload, "shown_files": report["files"][:SHOWN_FILES]}
+
+
+@login_required
+@require_GET
+def submission_validation(request: HttpRequest, submission_id: str) -> HttpResponse:
+    """The report as a fragment, which the page polls while a worker validates. When the result
+    arrives the page reloads, so that its list of what is missing is current."""
+    submission = _own_submission(request, submission_id)
+    archive = Upload.objects.filter(submission=submission, kind=Upload.Kind.ARCHIVE).order_by("-created_at").first()
+    report = _validation_of(archive)
+    response = render(request, "submissions/_validation.html", {"submission": submission, "validation": report})
+    if report and report["status"] in ("passed", "failed") and request.GET.get("was") in ("pending", "running"):
+        response["HX-Refresh"] = "true"
+    return response
 
 
 def _consent_initial(terms: Any) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from playwright.sync_api import expect
 
+from marketplace import storage
 from marketplace.models import Submission, Upload, User
 from marketplace.services import add_member, approve_organization
 from tests import factories
@@ -64,7 +65,9 @@ def log_in(page: Any, username: str, password: str) -> None:
     page.wait_for_url("**/account/")
 
 
-def test_contributor_fills_the_form_uploads_12_mib_and_submits(page: Any, contributor: User, tmp_path: Path) -> None:
+def test_contributor_fills_the_form_uploads_12_mib_and_submits_and_a_reviewer_publishes_it(
+    page: Any, browser: Any, live_server: Any, contributor: User, celery_worker_process: Any, tmp_path: Path
+) -> None:
     archive = tmp_path / "voices.tar.gz"
     digest = write_archive(archive, compressed_bytes=12 * MiB)
     assert archive.stat().st_size >= 12 * MiB
@@ -88,7 +91,7 @@ def test_contributor_fills_the_form_uploads_12_mib_and_submits(page: Any, contri
 
     page.get_by_label("Long description").fill("Ten speakers read prompts.\n\n**Recorded 2025.**")
     page.get_by_label("Locale").fill("en-GB")
-    page.get_by_label("Task").select_option("ASR")
+    page.get_by_label("Task").select_option("NLP")
     page.get_by_label("Format", exact=True).fill("TSV")
     page.get_by_label("License", exact=True).select_option("CC-BY-4.0")
     page.get_by_label("Intended usage").fill("Training speech recognition.")
@@ -148,11 +151,35 @@ def test_contributor_fills_the_form_uploads_12_mib_and_submits(page: Any, contri
     submission.refresh_from_db()
     assert submission.archive_upload_id == upload.id
 
-    # Until validation exists, the page says why it cannot be submitted yet.
+    # A worker validates the archive; the page follows it and reloads once it passed.
+    expect(page.get_by_test_id("validation-status")).to_have_text("passed", timeout=60_000)
+    expect(page.locator("#validation")).to_contain_text("data/rows.tsv")
     page.get_by_label("I have the right to offer this data").check()
     page.get_by_role("button", name="Submit for review").click()
-    expect(page.get_by_role("status").filter(has_text="Cannot submit yet")).to_contain_text("validation")
-    assert Submission.objects.get(id=submission.id).status == "draft"
+    expect(page.get_by_text("Submitted for review. Reviewers are notified")).to_be_visible()
+    expect(page.get_by_test_id("submission-status")).to_have_text("Submitted for review")
+
+    # A reviewer of the organization publishes it.
+    reviewer = User.objects.create_user(username="rev", email="rev@example.org", password="reviewer-password-1")
+    add_member(organization=submission.organization, user=reviewer, role="reviewer")
+    review_page = browser.new_context(base_url=live_server.url).new_page()
+    log_in(review_page, "rev", "reviewer-password-1")
+    review_page.goto("/review/")
+    review_page.get_by_role("link", name="Voices of the valley").click()
+    expect(review_page.get_by_text("data/rows.tsv")).to_be_attached()
+    review_page.get_by_role("button", name="Approve and publish").click()
+    expect(review_page.get_by_role("heading", name="Voices of the valley", level=1)).to_be_visible()
+    expect(review_page.get_by_text("version 1 is published")).to_be_visible()
+
+    submission.refresh_from_db()
+    version = submission.version
+    assert submission.status == "approved" and version is not None
+    assert (version.sha256, version.size_bytes, version.filename) == (
+        digest, archive.stat().st_size, f"{submission.dataset.slug}-v1.tar.gz"
+    )  # fmt: skip
+    assert version.archive_key.startswith("published/")
+    assert storage.sha256_of(version.archive_key) == (digest, archive.stat().st_size)
+    review_page.context.close()
 
 
 def test_reloading_the_page_mid_upload_resumes_without_sending_parts_again(

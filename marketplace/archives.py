@@ -1,0 +1,646 @@
+"""Read an archive in storage as a stream: hash every byte, list and hash every member, and refuse
+what is unsafe to extract, in bounded memory and without local disk.
+
+``.tar`` and ``.tar.gz`` are read front to back from one GET (a background thread reads the
+body and computes the archive's SHA-256 while the caller parses and hashes members, so that the
+two hashes run on two cores). ``.zip`` keeps its directory at the end, so it is read through
+ranged GETs; its bytes are still hashed in order, once each.
+
+Reading stops at the first limit that trips (entries, total uncompressed size, compression
+ratio) and at corrupt or truncated data. Other problems (unsafe paths, links, duplicates) are
+collected, so that the contributor sees all of them at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import stat
+import tarfile
+import threading
+import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, cast
+
+from django.conf import settings
+
+from marketplace import storage
+
+CHUNK = 1024 * 1024
+# Below this many uncompressed bytes the ratio is not judged: tiny, very repetitive files
+# (a header-only CSV) legitimately compress far better than a whole dataset does.
+RATIO_GRACE_BYTES = 16 * CHUNK
+MAX_PATH_CHARS = 1024
+MAX_FINDINGS = 200  # per kind (errors, warnings): enough to act on, small enough to store
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_entries: int
+    max_uncompressed_bytes: int
+    max_compression_ratio: int
+
+    @classmethod
+    def from_settings(cls) -> Limits:
+        return cls(
+            max_entries=settings.VALIDATION_MAX_ENTRIES,
+            max_uncompressed_bytes=settings.VALIDATION_MAX_UNCOMPRESSED_BYTES,
+            max_compression_ratio=settings.VALIDATION_MAX_COMPRESSION_RATIO,
+        )
+
+
+class ArchiveRejected(Exception):
+    """The archive broke a limit or is corrupt: reading stopped here."""
+
+    def __init__(self, code: str, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.code, self.message, self.path = code, message, path
+
+
+class StorageInterrupted(Exception):
+    """Storage could not be read to the end (unreachable, timed out, dropped the connection)."""
+
+
+@dataclass
+class Findings:
+    """Errors (the archive cannot pass) and warnings (worth fixing), each ``{path, code, message}``."""
+
+    errors: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)
+    dropped: dict[str, int] = field(default_factory=lambda: {"errors": 0, "warnings": 0})
+
+    def error(self, path: str, code: str, message: str) -> None:
+        self._add(self.errors, "errors", path, code, message)
+
+    def warning(self, path: str, code: str, message: str) -> None:
+        self._add(self.warnings, "warnings", path, code, message)
+
+    def _add(self, into: list[dict[str, str]], kind: str, path: str, code: str, message: str) -> None:
+        if len(into) < MAX_FINDINGS:
+            into.append({"path": path, "code": code, "message": message})
+        else:
+            self.dropped[kind] += 1
+
+    def as_lists(self) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+        errors, warnings = list(self.errors), list(self.warnings)
+        for kind, items in (("errors", errors), ("warnings", warnings)):
+            if self.dropped[kind]:
+                items.append(
+                    {"path": "", "code": "truncated_report", "message": f"{self.dropped[kind]} more {kind} not shown."}
+                )
+        return errors, warnings
+
+
+class MemberReader:
+    """One member's bytes as the archive yields them, hashed as they pass. Content checks read
+    as much as they need (``peek`` does not consume); ``drain`` hashes the rest."""
+
+    def __init__(self, source: Any, path: str) -> None:
+        self._source, self.path = source, path
+        self._sha = hashlib.sha256()
+        self.size = 0
+        self._peeked = b""
+
+    def peek(self, n: int) -> bytes:
+        while len(self._peeked) < n:
+            piece = self._pull(n - len(self._peeked))
+            if not piece:
+                break
+            self._peeked += piece
+        return self._peeked[:n]
+
+    def _pull(self, n: int) -> bytes:
+        data: bytes = self._source.read(n)
+        if data:
+            self._sha.update(data)
+            self.size += len(data)
+        return data
+
+    def read(self, n: int = CHUNK) -> bytes:
+        if self._peeked:
+            data, self._peeked = self._peeked[:n], self._peeked[n:]
+            return data
+        return self._pull(n)
+
+    def drain(self) -> None:
+        self._peeked = b""
+        while self._pull(CHUNK):
+            pass
+
+    def hexdigest(self) -> str:
+        return self._sha.hexdigest()
+
+
+class Inspector(Protocol):
+    def inspect(self, reader: MemberReader, declared_size: int) -> str:
+        """Check one member's content (reading what it needs) and return its detected type."""
+
+    def finish(self, files: list[dict[str, Any]]) -> None:
+        """Checks that need the whole list of members (index paths, schema.yaml)."""
+
+
+@dataclass
+class ScanResult:
+    format: str = ""
+    files: list[dict[str, Any]] = field(default_factory=list)
+    archive_sha256: str = ""
+    archive_size: int = 0
+    complete: bool = False  # every byte was read and hashed
+
+
+class ObjectPump:
+    """Reads a GET body on a background thread, a bounded queue ahead of the parser, and hashes
+    every byte: the archive's SHA-256 costs a second core instead of the parser's time."""
+
+    def __init__(self, body: Any, *, depth: int = 8) -> None:
+        self._body = body
+        self._queue: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._sha = hashlib.sha256()
+        self.consumed = 0
+        self._chunk = b""
+        self._offset = 0
+        self._eof = False
+        self._thread = threading.Thread(target=self._run, name="archive-pump", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                data = self._body.read(CHUNK)
+                if data:
+                    self._sha.update(data)
+                self._put(data)
+                if not data:
+                    return
+        except BaseException as exc:  # handed to the reading thread, which decides
+            self._put(exc)
+
+    def _put(self, item: bytes | BaseException) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def read(self, n: int = CHUNK) -> bytes:
+        if n < 0:
+            n = CHUNK
+        while self._offset >= len(self._chunk):
+            if self._eof:
+                return b""
+            item = self._queue.get()
+            if isinstance(item, BaseException):
+                self._eof = True
+                if storage.is_transient(item):
+                    raise StorageInterrupted(f"reading the archive from storage failed: {item}") from item
+                raise item
+            if not item:
+                self._eof = True
+                return b""
+            self._chunk, self._offset = item, 0
+        data = self._chunk[self._offset : self._offset + n]
+        self._offset += len(data)
+        self.consumed += len(data)
+        return data
+
+    def at_end(self) -> bool:
+        return self._eof and self._offset >= len(self._chunk)
+
+    def hexdigest(self) -> str:
+        return self._sha.hexdigest()
+
+    def close(self) -> None:
+        self._stop.set()
+        try:
+            self._body.close()
+        except Exception:  # noqa: S110 - closing a stream we are abandoning; nothing to report
+            pass
+        self._thread.join(timeout=5)
+
+
+class GunzipReader:
+    """Decompresses a gzip stream in bounded pieces, counting bytes in and out, and stops at once
+    when the output outgrows the size limit or the compression ratio limit (a bomb)."""
+
+    def __init__(self, source: _Prepend, limits: Limits) -> None:
+        self._source, self._limits = source, limits
+        self._inflate = zlib.decompressobj(wbits=31)
+        self.produced = 0
+
+    def read(self, n: int = CHUNK) -> bytes:
+        if n < 0:
+            n = CHUNK
+        while True:
+            if self._inflate.eof:
+                rest = self._inflate.unused_data or self._source.read(CHUNK)
+                if not rest:
+                    return b""
+                self._inflate = zlib.decompressobj(wbits=31)  # gzip allows concatenated members
+                data = rest
+            else:
+                data = self._inflate.unconsumed_tail or self._source.read(CHUNK)
+                if not data:
+                    raise ArchiveRejected(
+                        "truncated", "The gzip stream ends before its end marker: the archive is truncated."
+                    )
+            try:
+                out = self._inflate.decompress(data, n)
+            except zlib.error as exc:
+                raise ArchiveRejected("corrupt", f"The gzip data is corrupt ({exc}).") from None
+            if out:
+                self.produced += len(out)
+                self._check_limits()
+                return out
+
+    def _check_limits(self) -> None:
+        limit = self._limits.max_uncompressed_bytes
+        if self.produced > limit:
+            raise ArchiveRejected(
+                "too_large", f"The archive unpacks to more than {limit} bytes, this instance's limit; reading stopped."
+            )
+        ratio = self.produced / max(1, self._source.consumed)
+        if self.produced > RATIO_GRACE_BYTES and ratio > self._limits.max_compression_ratio:
+            raise ArchiveRejected(
+                "compression_ratio",
+                f"The archive expands more than {self._limits.max_compression_ratio} times "
+                f"({self.produced} bytes from {self._source.consumed}): refused as a possible zip bomb.",
+            )
+
+
+def safe_path(name: str) -> tuple[str, str | None]:
+    """The member's normalised path, and a problem that makes it unsafe to extract (or None)."""
+    if "\x00" in name:
+        return name, "contains a NUL character"
+    if "\\" in name:
+        return name, "contains a backslash, which Windows reads as a folder separator"
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":" and name[0].isalpha()):
+        return name, "is an absolute path; paths must be relative to the archive's root"
+    parts = [part for part in name.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        return name, "contains '..', which would place it outside the extraction folder"
+    if not parts:
+        return name, "has an empty name"
+    if len(name) > MAX_PATH_CHARS:
+        return name, f"is longer than {MAX_PATH_CHARS} characters"
+    return "/".join(parts), None
+
+
+class _Entries:
+    """Counts entries, refuses unsafe and duplicate paths, and keeps the file list."""
+
+    def __init__(self, limits: Limits, findings: Findings) -> None:
+        self.limits, self.findings = limits, findings
+        self.count = 0
+        self.declared_bytes = 0
+        self.files: dict[str, int] = {}
+        self.folders: set[str] = set()
+        self.lowercase: set[str] = set()
+
+    def admit(self, name: str, *, kind: str, size: int) -> str | None:
+        """The path to read the member under, or None to skip its content."""
+        self.count += 1
+        if self.count > self.limits.max_entries:
+            raise ArchiveRejected(
+                "too_many_entries",
+                f"The archive has more than {self.limits.max_entries} entries, this instance's limit; reading stopped.",
+            )
+        self.declared_bytes += max(0, size)
+        if self.declared_bytes > self.limits.max_uncompressed_bytes:
+            raise ArchiveRejected(
+                "too_large",
+                f"The archive's members add up to more than {self.limits.max_uncompressed_bytes} bytes, "
+                "this instance's limit; reading stopped.",
+            )
+        path, problem = safe_path(name)
+        if problem:
+            self.findings.error(name, "unsafe_path", f"'{name}' {problem}.")
+            return None
+        if kind == "link":
+            self.findings.error(path, "link", f"'{path}' is a link; archives may hold only files and folders.")
+            return None
+        if kind == "device":
+            self.findings.error(
+                path, "special_file", f"'{path}' is a device, FIFO or other special file; only files are allowed."
+            )
+            return None
+        if kind == "other":
+            self.findings.error(
+                path, "unsupported_entry", f"'{path}' is an entry type that cannot be extracted safely (e.g. sparse)."
+            )
+            return None
+        if kind == "dir":
+            if path in self.files:
+                self.findings.error(path, "duplicate_path", f"'{path}' is both a file and a folder.")
+            self.folders.add(path)
+            return None
+        if path in self.files or path in self.folders:
+            self.findings.error(
+                path, "duplicate_path", f"'{path}' appears more than once; extracting would keep only the last."
+            )
+            return None
+        if path.lower() in self.lowercase:
+            self.findings.warning(
+                path, "case_collision", f"'{path}' differs from another path only in letter case (clashes on macOS)."
+            )
+        self.lowercase.add(path.lower())
+        self.files[path] = size
+        return path
+
+
+def _tar_kind(info: tarfile.TarInfo) -> str:
+    if info.issym() or info.islnk():
+        return "link"
+    if info.ischr() or info.isblk() or info.isfifo():
+        return "device"
+    if info.isdir():
+        return "dir"
+    if info.isreg() and not info.issparse():
+        return "file"
+    return "other"
+
+
+def scan(
+    key: str,
+    *,
+    size: int,
+    limits: Limits,
+    findings: Findings,
+    inspector: Inspector,
+    progress: Callable[[int], None] = lambda done: None,
+) -> ScanResult:
+    """Read the object at ``key`` once, checking and hashing every member. Problems go to
+    ``findings``; a limit or corrupt data raises ArchiveRejected; unreachable storage raises
+    StorageInterrupted."""
+    try:
+        head = storage.open_stream(key)
+    except Exception as exc:
+        if storage.is_transient(exc):
+            raise StorageInterrupted(f"storage could not be reached: {exc}") from exc
+        if storage.is_missing(exc):
+            raise ArchiveRejected(
+                "missing_object", "The uploaded file is no longer in storage; upload it again."
+            ) from None
+        raise
+    pump = ObjectPump(head)
+    try:
+        first = pump.read(512)
+        magic = first[:4]
+        if magic[:2] == b"\x1f\x8b":
+            return _scan_tar(pump, first, "tar.gz", size, limits, findings, inspector, progress)
+        if magic in (b"PK\x03\x04", b"PK\x05\x06"):
+            pump.close()
+            return _scan_zip(key, size, limits, findings, inspector, progress)
+        return _scan_tar(pump, first, "tar", size, limits, findings, inspector, progress)
+    finally:
+        pump.close()
+
+
+class _Prepend:
+    """A stream with bytes already read put back in front; counts what passes (compressed bytes)."""
+
+    def __init__(self, first: bytes, rest: ObjectPump) -> None:
+        self._first, self._rest = first, rest
+        self.consumed = 0
+
+    def read(self, n: int = CHUNK) -> bytes:
+        if self._first:
+            data, self._first = self._first[:n], self._first[n:]
+        else:
+            data = self._rest.read(n)
+        self.consumed += len(data)
+        return data
+
+
+# Header errors tarfile raises but does not export in its type stubs.
+_TARFILE: Any = tarfile
+
+
+class _ForwardOnly:
+    """A file that can only move forward, for tarfile: seeking ahead reads and discards (the
+    bytes still pass the archive hash upstream); seeking back is refused."""
+
+    def __init__(self, source: _Prepend | GunzipReader) -> None:
+        self._source = source
+        self._position = 0
+
+    def tell(self) -> int:
+        return self._position
+
+    def read(self, n: int = CHUNK) -> bytes:
+        if n is None or n < 0:
+            n = CHUNK
+        pieces, wanted = [], n
+        while wanted:
+            data = self._source.read(wanted)
+            if not data:
+                break
+            pieces.append(data)
+            wanted -= len(data)
+        data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        self._position += len(data)
+        return data
+
+    def seek(self, position: int, whence: int = 0) -> int:
+        if whence != 0 or position < self._position:
+            raise tarfile.StreamError(f"cannot seek back to {position} in a stream at {self._position}")
+        while self._position < position:
+            if not self.read(min(CHUNK, position - self._position)):
+                break
+        return self._position
+
+
+class _EndAwareTarInfo(tarfile.TarInfo):
+    """Records why tarfile stopped: it ends quietly at an unreadable or missing header after the
+    first member, which would hide a corrupt or truncated archive."""
+
+    @classmethod
+    def fromtarfile(cls, tarfile_: tarfile.TarFile) -> _EndAwareTarInfo:
+        try:
+            return super().fromtarfile(tarfile_)
+        except _TARFILE.EOFHeaderError:
+            tarfile_.end_reason = "end_marker"  # type: ignore[attr-defined]
+            raise
+        except (_TARFILE.EmptyHeaderError, _TARFILE.TruncatedHeaderError):
+            tarfile_.end_reason = "truncated"  # type: ignore[attr-defined]
+            raise
+        except tarfile.HeaderError as exc:
+            tarfile_.end_reason = f"invalid header ({exc})"  # type: ignore[attr-defined]
+            raise
+
+
+def _scan_tar(
+    pump: ObjectPump,
+    first: bytes,
+    kind: str,
+    size: int,
+    limits: Limits,
+    findings: Findings,
+    inspector: Inspector,
+    progress: Callable[[int], None],
+) -> ScanResult:
+    raw = _Prepend(first, pump)
+    stream: _Prepend | GunzipReader = GunzipReader(raw, limits) if kind == "tar.gz" else raw
+    result = ScanResult(format=kind)
+    entries = _Entries(limits, findings)
+    try:
+        # tarfile's random-access mode over a forward-only view: members are read in order, so it
+        # only ever seeks ahead. (Its stream mode re-slices a whole buffer on every small read,
+        # which costs a third of the time on archives of many small files.)
+        tar = tarfile.TarFile(fileobj=_ForwardOnly(stream), mode="r", tarinfo=_EndAwareTarInfo)  # type: ignore[arg-type]
+    except tarfile.TarError:
+        raise ArchiveRejected(
+            "not_an_archive", "The file is not a .tar.gz, .tar or .zip archive (its first bytes match none of them)."
+        ) from None
+    try:
+        while (info := tar.next()) is not None:
+            # tarfile keeps every TarInfo it reads in .members; nothing here needs them back, and a
+            # million of them would not fit the memory budget.
+            cast(Any, tar).members.clear()
+            path = entries.admit(info.name, kind=_tar_kind(info), size=info.size)
+            if path is None:
+                continue
+            extracted = tar.extractfile(info)
+            if extracted is None:
+                continue
+            reader = MemberReader(extracted, path)
+            detected = inspector.inspect(reader, info.size)
+            reader.drain()
+            if reader.size != info.size:
+                raise ArchiveRejected("truncated", f"'{path}' ends early: the archive is truncated.", path)
+            result.files.append({"path": path, "size": reader.size, "sha256": reader.hexdigest(), "type": detected})
+            progress(pump.consumed)
+        reason = getattr(tar, "end_reason", "truncated")
+        if reason == "truncated":
+            raise ArchiveRejected("truncated", "The archive ends without tar's end-of-archive marker: it is truncated.")
+        if reason != "end_marker":
+            raise ArchiveRejected("corrupt", f"The tar data has an unreadable {reason} at byte {tar.offset}.")
+        trailing = 0
+        while data := tar.fileobj.read(CHUNK):  # type: ignore[union-attr]
+            trailing += len(data) - data.count(0)
+    except tarfile.TarError as exc:
+        raise ArchiveRejected("corrupt", f"The tar data is corrupt or truncated ({exc}).") from None
+    if trailing:
+        findings.warning(
+            "", "trailing_data", f"{trailing} non-zero bytes follow tar's end-of-archive marker; tar ignores them."
+        )
+    while stream.read(CHUNK):  # the gzip trailer, if any, is part of the archive too
+        pass
+    while pump.read(CHUNK):
+        pass
+    result.archive_sha256, result.archive_size, result.complete = pump.hexdigest(), pump.consumed, True
+    inspector.finish(result.files)
+    return result
+
+
+class _FrontierHasher:
+    """A RangedReader that hashes bytes in order: each byte at the hash frontier is hashed as it
+    is read; ``fill_to`` reads (and hashes) gaps the zip reader skipped."""
+
+    def __init__(self, ranged: storage.RangedReader) -> None:
+        self._ranged = ranged
+        self._sha = hashlib.sha256()
+        self.frontier = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ranged, name)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._ranged.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._ranged.tell()
+
+    def read(self, n: int = -1) -> bytes:
+        start = self._ranged.tell()
+        try:
+            data = self._ranged.read(n)
+        except Exception as exc:
+            if storage.is_transient(exc):
+                raise StorageInterrupted(f"reading the archive from storage failed: {exc}") from exc
+            raise
+        end = start + len(data)
+        if start <= self.frontier < end:
+            self._sha.update(data[self.frontier - start :])
+            self.frontier = end
+        return data
+
+    def fill_to(self, offset: int) -> None:
+        while self.frontier < offset:
+            self._ranged.seek(self.frontier)
+            if not self.read(min(CHUNK, offset - self.frontier)):
+                raise ArchiveRejected("truncated", "The zip archive ends early: it is truncated.")
+
+    def hexdigest(self) -> str:
+        return self._sha.hexdigest()
+
+
+def _zip_kind(info: zipfile.ZipInfo) -> str:
+    mode = info.external_attr >> 16
+    if info.is_dir():
+        return "dir"
+    if mode and stat.S_ISLNK(mode):
+        return "link"
+    if mode and (stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+        return "device"
+    return "file"
+
+
+def _scan_zip(
+    key: str,
+    size: int,
+    limits: Limits,
+    findings: Findings,
+    inspector: Inspector,
+    progress: Callable[[int], None],
+) -> ScanResult:
+    ranged = storage.RangedReader(key, size)
+    reader = _FrontierHasher(ranged)
+    result = ScanResult(format="zip")
+    try:
+        try:
+            archive = zipfile.ZipFile(reader)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError) as exc:
+            raise ArchiveRejected("corrupt", f"The zip archive is corrupt or truncated ({exc}).") from None
+        infos = sorted(archive.infolist(), key=lambda info: info.header_offset)
+        if len(infos) > limits.max_entries:
+            raise ArchiveRejected(
+                "too_many_entries",
+                f"The archive has {len(infos)} entries; this instance's limit is {limits.max_entries}.",
+            )
+        entries = _Entries(limits, findings)
+        for info in infos:
+            path = entries.admit(info.filename, kind=_zip_kind(info), size=info.file_size)
+            if path is None:
+                continue
+            if info.flag_bits & 0x1:
+                findings.error(path, "encrypted", f"'{path}' is encrypted; archives must be readable as uploaded.")
+                continue
+            if info.file_size > RATIO_GRACE_BYTES and info.file_size > limits.max_compression_ratio * max(
+                1, info.compress_size
+            ):
+                raise ArchiveRejected(
+                    "compression_ratio",
+                    f"'{path}' expands more than {limits.max_compression_ratio} times: refused as a possible zip bomb.",
+                    path,
+                )
+            reader.fill_to(info.header_offset)
+            try:
+                with archive.open(info) as member:
+                    member_reader = MemberReader(member, path)
+                    detected = inspector.inspect(member_reader, info.file_size)
+                    member_reader.drain()
+            except (zipfile.BadZipFile, EOFError, NotImplementedError, zlib.error) as exc:
+                raise ArchiveRejected("corrupt", f"'{path}' cannot be read: {exc}.", path) from None
+            row = {"path": path, "size": member_reader.size, "sha256": member_reader.hexdigest(), "type": detected}
+            result.files.append(row)
+            progress(reader.frontier)
+        reader.fill_to(size)
+    finally:
+        ranged.close()
+    result.archive_sha256, result.archive_size, result.complete = reader.hexdigest(), reader.frontier, True
+    inspector.finish(result.files)
+    return result

@@ -1,0 +1,334 @@
+"""Validation of completed uploads: a worker reads every byte, then publishes or explains.
+
+Flow: completing an upload (E14) creates a pending ``Validation`` and, after commit, queues
+``marketplace.tasks.validate_upload`` with the upload's id. The task streams the object from
+the quarantine prefix (``marketplace.archives``), checks the contents
+(``marketplace.content_checks``) and then either
+
+* passes: copies the object to the published prefix on the server side, records the report and
+  points the upload at the published key in one transaction, then deletes the quarantine copy;
+* fails: records the report; nothing is published and the contributor sees what to fix.
+
+Crash safety. Each run holds a PostgreSQL advisory lock, on a connection of its own, for the
+upload: a second copy of the task (a redelivery, a re-queue by beat) finds it taken and leaves.
+The lock dies with the worker's connection, so after a SIGKILL the next delivery starts over from
+the quarantine object, which stays until the pass is committed. Every step can be repeated: a
+copy to the same published key, a conditional status update, a delete of a key that may be gone.
+Beat re-queues validations nobody has touched for ``VALIDATION_STUCK_MINUTES`` whose lock is
+free, and passed ones whose quarantine copy was not deleted yet (a worker that died between the
+commit and the delete).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connections, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from marketplace import storage
+from marketplace.archives import ArchiveRejected, Findings, Limits, StorageInterrupted, scan
+from marketplace.content_checks import ContentInspector
+from marketplace.models import Upload, Validation
+
+logger = logging.getLogger(__name__)
+Status = Validation.Status
+HEARTBEAT_SECONDS = 2.0
+EXTENSIONS = {"tar.gz": "tar.gz", "tar": "tar", "zip": "zip"}
+
+
+class RetryLater(Exception):
+    """Storage or the database could not be reached: the same run later will likely succeed."""
+
+
+class Busy(RetryLater):
+    """Another run holds the upload. Usually a live worker that will finish it; but a killed
+    worker's lock can outlive it for a moment, so the message is retried, not dropped."""
+
+
+def published_key(upload: Upload, archive_format: str) -> str:
+    """Generated from ids, like the quarantine key; never from the client's file name."""
+    return f"published/{upload.submission_id}/{upload.kind}-{upload.id}.{EXTENSIONS.get(archive_format, 'bin')}"
+
+
+def schedule(upload: Upload) -> Validation:
+    """Create the pending validation of a completed upload and queue it once the current
+    transaction commits (call inside the transaction that completes the upload)."""
+    validation, _ = Validation.objects.get_or_create(upload=upload)
+    upload_id = upload.id
+    transaction.on_commit(lambda: enqueue(upload_id))
+    return validation
+
+
+def enqueue(upload_id: str) -> None:
+    from marketplace.tasks import validate_upload
+
+    validate_upload.delay(upload_id)
+
+
+@contextmanager
+def _lock_connection() -> Iterator[Any]:
+    """A database connection of its own for advisory locks: it lives exactly as long as the run,
+    whatever Django does with its own connection (closing it after errors, or between tasks)."""
+    wrapper = connections["default"]
+    raw = wrapper.get_new_connection(wrapper.get_connection_params())
+    raw.autocommit = True
+    try:
+        yield raw
+    finally:
+        raw.close()
+
+
+def _try_lock(raw: Any, upload_id: str) -> bool:
+    with raw.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", ["validation:" + upload_id])
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def _unlock(raw: Any, upload_id: str) -> None:
+    with raw.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", ["validation:" + upload_id])
+
+
+def run_validation(*, upload_id: str) -> str:
+    """The task's body: validate the upload unless another live run holds it or it is done.
+    Returns what happened, for the worker's log."""
+    with _lock_connection() as raw:
+        if not _try_lock(raw, upload_id):
+            raise Busy("another run is validating this upload")
+        try:
+            return _run_locked(upload_id)
+        finally:
+            _unlock(raw, upload_id)
+
+
+def _run_locked(upload_id: str) -> str:
+    validation = Validation.objects.select_related("upload__submission").filter(upload_id=upload_id).first()
+    if validation is None:
+        return "unknown upload"
+    if validation.status == Status.PASSED:
+        _delete_quarantine_copy(validation)
+        return "passed already"
+    if validation.status == Status.FAILED:
+        return "failed already"
+    if validation.attempts >= settings.VALIDATION_MAX_ATTEMPTS:
+        _give_up(validation)
+        return "failed: too many attempts"
+    now = timezone.now()
+    claimed = Validation.objects.filter(id=validation.id, status__in=[Status.PENDING, Status.RUNNING]).update(
+        status=Status.RUNNING, attempts=F("attempts") + 1, started_at=now, updated_at=now, progress_bytes=0
+    )
+    if not claimed:
+        return "changed meanwhile"
+    try:
+        return _validate(validation)
+    except (StorageInterrupted, RetryLater) as exc:
+        Validation.objects.filter(id=validation.id, status=Status.RUNNING).update(
+            status=Status.PENDING, last_error=str(exc)[:2000], updated_at=timezone.now()
+        )
+        raise RetryLater(str(exc)) from exc
+
+
+def _heartbeat(validation_id: int) -> Callable[[int], None]:
+    """Progress for the pages, written at most every few seconds."""
+    last = [time.monotonic()]
+
+    def beat(done: int) -> None:
+        if time.monotonic() - last[0] >= HEARTBEAT_SECONDS:
+            last[0] = time.monotonic()
+            Validation.objects.filter(id=validation_id).update(progress_bytes=done, updated_at=timezone.now())
+
+    return beat
+
+
+def _validate(validation: Validation) -> str:
+    upload = validation.upload
+    submission = upload.submission
+    findings = Findings()
+    inspector = ContentInspector(
+        findings=findings,
+        declared_format=submission.format,
+        declared_task=submission.task,
+        max_references=settings.VALIDATION_MAX_ENTRIES,
+    )
+    report: dict[str, Any] = {"archive_format": "", "archive_sha256": "", "archive_size": None, "files": []}
+    try:
+        result = scan(
+            upload.object_key,
+            size=upload.size_bytes,
+            limits=Limits.from_settings(),
+            findings=findings,
+            inspector=inspector,
+            progress=_heartbeat(validation.id),
+        )
+    except ArchiveRejected as exc:
+        findings.error(exc.path, exc.code, exc.message)
+    else:
+        report.update(
+            archive_format=result.format,
+            archive_sha256=result.archive_sha256,
+            archive_size=result.archive_size,
+            files=result.files,
+        )
+        if (result.archive_sha256, result.archive_size) != (upload.sha256, upload.size_bytes):
+            findings.error(
+                "", "archive_checksum",
+                f"The archive in storage has SHA-256 {result.archive_sha256} and {result.archive_size} bytes; the "
+                f"upload declared {upload.sha256} and {upload.size_bytes} bytes. Upload the file again.",
+            )  # fmt: skip
+        if result.format != "tar.gz":
+            findings.warning(
+                "", "archive_format",
+                f"The archive is a {result.format}, not a gzip-compressed tar: the datacollective SDK's "
+                "load_dataset extracts only .tar.gz archives.",
+            )  # fmt: skip
+    errors, warnings = findings.as_lists()
+    report.update(errors=errors, warnings=warnings)
+    if errors:
+        _finish(validation, Status.FAILED, report)
+        return f"failed with {len(errors)} error(s)"
+    target = published_key(upload, report["archive_format"])
+    try:
+        storage.copy(upload.object_key, target)
+    except Exception as exc:
+        if storage.is_transient(exc):
+            raise RetryLater(f"copying to the published prefix failed: {exc}") from exc
+        raise
+    with transaction.atomic():
+        if _finish(validation, Status.PASSED, {**report, "quarantine_key": upload.object_key}):
+            Upload.objects.filter(id=upload.id, object_key=upload.object_key).update(object_key=target)
+    validation.refresh_from_db()
+    _delete_quarantine_copy(validation)
+    return f"passed: {len(report['files'])} files, published at {target}"
+
+
+def _finish(validation: Validation, status: str, report: dict[str, Any]) -> bool:
+    now = timezone.now()
+    changed = Validation.objects.filter(id=validation.id, status=Status.RUNNING).update(
+        status=status, finished_at=now, updated_at=now, last_error="", **report
+    )
+    return bool(changed)
+
+
+def _delete_quarantine_copy(validation: Validation) -> None:
+    key = validation.quarantine_key
+    if not key:
+        return
+    try:
+        storage.delete(key)  # deleting a key that is already gone succeeds
+    except Exception as exc:
+        if storage.is_transient(exc):
+            raise RetryLater(f"deleting the quarantine copy failed: {exc}") from exc
+        raise
+    Validation.objects.filter(id=validation.id, quarantine_key=key).update(quarantine_key="", updated_at=timezone.now())
+
+
+def _give_up(validation: Validation) -> None:
+    message = (
+        f"The archive could not be validated after {validation.attempts} attempts"
+        + (f" (last problem: {validation.last_error})" if validation.last_error else "")
+        + ". Nothing found in it is wrong so far: ask this instance's staff, or upload it again later."
+    )
+    logger.error("validation of upload %s given up: %s", validation.upload_id, message)
+    now = timezone.now()
+    Validation.objects.filter(id=validation.id, status__in=[Status.PENDING, Status.RUNNING]).update(
+        status=Status.FAILED,
+        finished_at=now,
+        updated_at=now,
+        errors=[{"path": "", "code": "validation_unavailable", "message": message}],
+    )
+
+
+def record_timeout(*, upload_id: str, seconds: int) -> None:
+    """The run hit the soft time limit: fail it with a message rather than loop on it."""
+    now = timezone.now()
+    message = (
+        f"Validation took longer than this instance's limit of {seconds} s and was stopped. "
+        "Ask the instance's staff; very large archives may need a longer limit or to be split."
+    )
+    Validation.objects.filter(upload_id=upload_id, status=Status.RUNNING).update(
+        status=Status.FAILED,
+        finished_at=now,
+        updated_at=now,
+        errors=[{"path": "", "code": "time_limit", "message": message}],
+    )
+
+
+def requeue_stuck(*, older_than: timedelta, now: datetime | None = None) -> int:
+    """Queue again what no worker is finishing: pending or running validations untouched for
+    ``older_than`` whose lock is free (a lost message, a killed worker, a failed enqueue), passed
+    ones whose quarantine copy is still there, and completed uploads that have no validation."""
+    moment = now or timezone.now()
+    for upload_id in Upload.objects.filter(status=Upload.Status.COMPLETED, validation__isnull=True).values_list(
+        "id", flat=True
+    ):
+        Validation.objects.get_or_create(upload_id=upload_id)
+    stuck = Validation.objects.filter(
+        Q(status__in=[Status.PENDING, Status.RUNNING], updated_at__lt=moment - older_than)
+        | (Q(status=Status.PASSED) & ~Q(quarantine_key=""))
+    ).values_list("upload_id", flat=True)
+    queued = 0
+    with _lock_connection() as raw:
+        for upload_id in stuck:
+            if not _try_lock(raw, upload_id):
+                continue  # a live worker has it
+            _unlock(raw, upload_id)
+            enqueue(upload_id)
+            queued += 1
+    return queued
+
+
+def report_for(upload: Upload) -> dict[str, Any]:
+    """The validation report of an upload, as the API and the submission page show it."""
+    validation = Validation.objects.filter(upload=upload).first()
+    if validation is None:
+        return {
+            "status": Status.PENDING.value,
+            "archive": {"sha256": upload.sha256 or None, "size": upload.size_bytes},
+            "files": [],
+            "errors": [],
+            "warnings": [],
+        }
+    return {
+        "status": validation.status,
+        "archive": {
+            "sha256": validation.archive_sha256 or upload.sha256 or None,
+            "size": validation.archive_size if validation.archive_size is not None else upload.size_bytes,
+        },
+        "files": validation.files,
+        "errors": validation.errors,
+        "warnings": validation.warnings,
+    }
+
+
+def has_passed(upload: Upload) -> bool:
+    return Validation.objects.filter(upload=upload, status=Status.PASSED).exists()
+
+
+def status_of(upload: Upload) -> str:
+    found = Validation.objects.filter(upload=upload).values_list("status", flat=True).first()
+    return found or Status.PENDING.value
+
+
+def summary_for(upload: Upload | None, *, report_url: str) -> dict[str, Any] | None:
+    """A few lines for the submission detail; the full report is at ``report_url``."""
+    if upload is None:
+        return None
+    report = report_for(upload)
+    return {
+        "fileUploadId": upload.id,
+        "status": report["status"],
+        "files": len(report["files"]),
+        "errors": len(report["errors"]),
+        "warnings": len(report["warnings"]),
+        "firstError": report["errors"][0]["message"] if report["errors"] else None,
+        "report": report_url,
+    }
