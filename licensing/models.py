@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from marketplace.ids import new_id
+
 SHA256_HEX = r"^[0-9a-f]{64}$"
 
 
@@ -164,3 +166,230 @@ class ConsentRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contributor_id} under {self.terms_sha256[:12]}"
+
+
+class LicenseGrant(models.Model):
+    """Evidence that a licensee accepted the exact terms of a dataset version: who, for which
+    organization, the SHA-256 of the terms text shown (and the text itself), when, and with
+    which user agent. Append-only: the database refuses updates and deletes (migration 0005).
+
+    A grant covers every version of its dataset whose terms hash equals ``terms_sha256``: the
+    licensee agreed to that text, whichever version number it came with."""
+
+    class Source(models.TextChoices):
+        WEB = "web", "Accepted on the dataset page"
+        API = "api", "Accepted through the API"
+        PAYMENT = "payment", "Created by a recorded payment"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="license_grants")
+    organization = models.ForeignKey(
+        "marketplace.Organization", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The licensee's organization the terms were accepted for; empty for a person.",
+    )  # fmt: skip
+    dataset = models.ForeignKey("marketplace.Dataset", on_delete=models.PROTECT, related_name="license_grants")
+    version = models.ForeignKey("marketplace.DatasetVersion", on_delete=models.PROTECT, related_name="+")
+    license = models.ForeignKey(License, on_delete=models.PROTECT, related_name="grants")
+    terms_text = models.TextField(help_text="The exact terms text shown and accepted.")
+    terms_sha256 = models.CharField(max_length=64)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    user_agent = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "dataset", "terms_sha256"], name="grant_lookup_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(terms_sha256__regex=SHA256_HEX), name="grant_terms_sha256_hex"),
+            models.CheckConstraint(condition=Q(source__in=["web", "api", "payment"]), name="grant_source_known"),
+        ]
+        # The database also checks terms_sha256 = sha256(terms_text): see migration 0005.
+
+    def __str__(self) -> str:
+        return f"grant {self.id}: {self.user_id} accepted {self.terms_sha256[:12]}"
+
+
+class AccessRequest(models.Model):
+    """A request for access to a restricted dataset. Moves pending -> approved | rejected, and
+    approved -> revoked, by conditional updates; a rejected or revoked requester may ask again
+    (a new row), so the history stays."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        REVOKED = "revoked", "Revoked"
+
+    dataset = models.ForeignKey("marketplace.Dataset", on_delete=models.PROTECT, related_name="access_requests")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_requests")
+    full_name = models.CharField(max_length=200)
+    organization_name = models.CharField(max_length=200)
+    intended_use = models.TextField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    auto_approved = models.BooleanField(default=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True, help_text="Why it was rejected or revoked: shown to the requester.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dataset", "user"],
+                condition=Q(status__in=["pending", "approved"]),
+                name="access_request_one_open_per_user",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "approved", "rejected", "revoked"]), name="access_request_status"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending") | Q(decided_at__isnull=False), name="access_request_decided_has_time"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["rejected", "revoked"]) | ~Q(reason=""),
+                name="access_request_refusal_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(full_name="") & ~Q(organization_name="") & ~Q(intended_use=""),
+                name="access_request_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"access to {self.dataset_id} for {self.user_id} ({self.status})"
+
+
+class Invoice(models.Model):
+    """What a licensee owes for a paid dataset. The terms shown when the invoice was opened are
+    kept, so that the payment can create the grant for exactly those terms."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        PAID = "paid", "Paid"
+        VOID = "void", "Void"
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    dataset = models.ForeignKey("marketplace.Dataset", on_delete=models.PROTECT, related_name="invoices")
+    version = models.ForeignKey("marketplace.DatasetVersion", on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="invoices")
+    organization = models.ForeignKey(
+        "marketplace.Organization", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    base_price_cents = models.PositiveIntegerField()
+    platform_fee_cents = models.PositiveIntegerField()
+    amount_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    provider = models.CharField(max_length=32)
+    terms_text = models.TextField()
+    terms_sha256 = models.CharField(max_length=64)
+    user_agent = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dataset", "user"], condition=Q(status="open"), name="invoice_one_open_per_user"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_cents=F("base_price_cents") + F("platform_fee_cents")), name="invoice_amount_sum"
+            ),
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="invoice_amount_positive"),
+            models.CheckConstraint(condition=Q(status__in=["open", "paid", "void"]), name="invoice_status"),
+            models.CheckConstraint(
+                condition=~Q(status="paid") | Q(paid_at__isnull=False), name="invoice_paid_has_time"
+            ),
+            models.CheckConstraint(condition=Q(terms_sha256__regex=SHA256_HEX), name="invoice_terms_sha256_hex"),
+        ]
+
+    def __str__(self) -> str:
+        return f"invoice {self.id} ({self.status})"
+
+
+class Payment(models.Model):
+    """A recorded payment of an invoice: append-only evidence, one per invoice."""
+
+    invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="payment")
+    amount_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    provider = models.CharField(max_length=32)
+    reference = models.CharField(max_length=200, blank=True, help_text="The provider's or the bank's reference.")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="Who marked the invoice paid; empty for a provider callback or a management command.",
+    )  # fmt: skip
+    grant = models.OneToOneField(LicenseGrant, on_delete=models.PROTECT, related_name="payment")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=Q(amount_cents__gt=0), name="payment_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"payment of {self.invoice_id}"
+
+
+class DownloadRecord(models.Model):
+    """Every download URL issued: who, which version and file, under which grant, when.
+    Append-only audit evidence, and the source of the organization's download analytics."""
+
+    class Kind(models.TextChoices):
+        ARCHIVE = "archive", "Archive"
+        SAMPLE = "sample", "Sample"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="downloads")
+    api_key = models.ForeignKey(ApiKey, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    dataset = models.ForeignKey("marketplace.Dataset", on_delete=models.PROTECT, related_name="downloads")
+    version = models.ForeignKey("marketplace.DatasetVersion", on_delete=models.PROTECT, related_name="+")
+    grant = models.ForeignKey(LicenseGrant, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    # Why no grant is needed, when there is none: "member" of the owning organization, or "sample".
+    basis = models.CharField(max_length=16)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["dataset", "created_at"], name="download_dataset_time_idx"),
+            models.Index(fields=["version", "user"], name="download_version_user_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["archive", "sample"]), name="download_kind"),
+            models.CheckConstraint(condition=Q(basis__in=["grant", "member", "sample"]), name="download_basis"),
+            models.CheckConstraint(condition=~Q(basis="grant") | Q(grant__isnull=False), name="download_grant_basis"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.version_id} by {self.user_id}"
+
+
+class ConsentWithdrawal(models.Model):
+    """A contributor's withdrawal of consent for some records of a published version, recorded
+    by the contributor or by the owner on their behalf. Append-only. Its existence marks the
+    version withdrawn: new downloads of it answer 410 (published versions themselves are
+    immutable, so the mark lives here)."""
+
+    dataset = models.ForeignKey("marketplace.Dataset", on_delete=models.PROTECT, related_name="withdrawals")
+    version = models.ForeignKey("marketplace.DatasetVersion", on_delete=models.PROTECT, related_name="+")
+    contributor_id = models.CharField(max_length=128, blank=True, help_text="Pseudonymous, as in consent records.")
+    record_ids = ArrayField(models.CharField(max_length=200), help_text="Ids of the withdrawn records.")
+    file_hashes = ArrayField(models.CharField(max_length=64), blank=True, default=list)
+    reason = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    on_behalf = models.BooleanField(help_text="Recorded by the owner on the contributor's behalf.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(record_ids__len__gt=0), name="withdrawal_names_records"),
+        ]
+
+    def __str__(self) -> str:
+        return f"withdrawal of {len(self.record_ids)} records from {self.version_id}"

@@ -1,8 +1,31 @@
 from django.urls import path
 
-from licensing import views
+from licensing import views, views_access
 
 urlpatterns = [
     path("account/keys/", views.api_key_create, name="api-key-create"),
     path("account/keys/<int:key_id>/revoke/", views.api_key_revoke, name="api-key-revoke"),
+    path("account/licenses/", views_access.grant_list, name="grant-list"),
+    path("account/licenses/<int:grant_id>/receipt.json", views_access.grant_receipt, name="grant-receipt"),
+    path("datasets/<slug:slug>/accept/", views_access.accept_terms, name="dataset-accept"),
+    path("datasets/<slug:slug>/request-access/", views_access.request_access, name="dataset-request-access"),
+    path("datasets/<slug:slug>/buy/", views_access.buy, name="dataset-buy"),
+    path("datasets/<slug:slug>/download/", views_access.download, name="dataset-download"),
+    path(
+        "organizations/<slug:slug>/access-requests/",
+        views_access.access_requests,
+        name="organization-access-requests",
+    ),
+    path(
+        "organizations/<slug:slug>/access-requests/<int:request_id>/<str:action>/",
+        views_access.access_decision,
+        name="organization-access-decision",
+    ),
+    path("organizations/<slug:slug>/invoices/", views_access.invoices, name="organization-invoices"),
+    path(
+        "organizations/<slug:slug>/invoices/<str:invoice_id>/paid/",
+        views_access.invoice_paid,
+        name="organization-invoice-paid",
+    ),
+    path("organizations/<slug:slug>/downloads/", views_access.download_analytics, name="organization-downloads"),
 ]

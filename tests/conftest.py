@@ -20,6 +20,15 @@ from marketplace.models import User
 REPO_DIR = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    """API rate-limit counters live in the cache and every test client is 127.0.0.1: without
+    this, one test's calls would count against the next test's budget."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def make_user(db: None) -> Callable[..., User]:
     counter = iter(range(1, 10_000))

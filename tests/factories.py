@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
+import secrets
+import tarfile
 from datetime import datetime
 from typing import Any
 
 from licensing.models import License
 from licensing.services import Permissions, create_license
-from marketplace.models import Dataset, Organization, User
+from marketplace import storage
+from marketplace.models import Dataset, DatasetVersion, Organization, User
 from marketplace.services import create_dataset, create_organization, publish_version
 
 
@@ -60,5 +65,57 @@ def published_dataset(
     )
     if published_at is not None:
         Dataset.objects.filter(id=dataset.id).update(published_at=published_at)
+    dataset.refresh_from_db()
+    return dataset
+
+
+def tar_gz(files: dict[str, bytes]) -> bytes:
+    """A real gzip tar of ``files`` (path -> bytes)."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as archive:
+        for path, data in sorted(files.items()):
+            info = tarfile.TarInfo(path)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return gzip.compress(raw.getvalue(), mtime=0)
+
+
+def store_version(
+    dataset: Dataset, data: bytes, *, sample: bytes | None = None, license: str = "CC-BY-4.0"
+) -> DatasetVersion:
+    """Put real bytes in storage under a generated key and publish them as the next version."""
+    token = secrets.token_hex(8)
+    key = f"published/{dataset.id}/{token}.tar.gz"
+    storage.put_stream(key, io.BytesIO(data), content_type="application/gzip")
+    sample_key = ""
+    if sample is not None:
+        sample_key = f"published/{dataset.id}/{token}-sample.tar.gz"
+        storage.put_stream(sample_key, io.BytesIO(sample), content_type="application/gzip")
+    return publish_version(
+        dataset=dataset,
+        archive_key=key,
+        size_bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        license=license_for(license),
+        sample_key=sample_key,
+        sample_size_bytes=len(sample) if sample is not None else None,
+    )
+
+
+def stored_dataset(
+    slug: str,
+    data: bytes,
+    *,
+    sample: bytes | None = None,
+    org: Organization | None = None,
+    license: str = "CC-BY-4.0",
+    **fields: Any,
+) -> Dataset:
+    """A published dataset whose archive (and sample) are real objects in storage."""
+    dataset = create_dataset(
+        organization=org or organization(), slug=slug, name=fields.pop("name", slug.title()),
+        license=license_for(license), **fields,
+    )  # fmt: skip
+    store_version(dataset, data, sample=sample, license=license)
     dataset.refresh_from_db()
     return dataset

@@ -175,6 +175,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_CLASSES": ["licensing.throttling.PerKeyRateThrottle", "licensing.throttling.PerIpRateThrottle"],
     # ?format= is a catalog filter (MDC contract), not a renderer override.
     "URL_FORMAT_OVERRIDE": None,
 }
@@ -195,6 +196,15 @@ UPLOAD_RESUMABLE_DAYS = env_int("UPLOAD_RESUMABLE_DAYS", 7, minimum=7)
 # Origins whose pages upload parts straight to storage (bucket CORS, set by `manage.py configure_storage`).
 UPLOAD_CORS_ORIGINS = env_list("UPLOAD_CORS_ORIGINS", [])
 UPLOAD_PART_URL_SECONDS = env_int("UPLOAD_PART_URL_SECONDS", 3600, minimum=60, maximum=7 * 24 * 3600)
+# A download URL is a bearer credential until it expires; storage checks expiry when a request
+# starts, so a long download is not cut off, and a resume asks for a new URL.
+DOWNLOAD_URL_SECONDS = env_int("DOWNLOAD_URL_SECONDS", 900, minimum=1, maximum=7 * 24 * 3600)
+# How licensees pay for paid datasets: "manual" (an invoice an organization admin marks paid).
+PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "manual")
+# API rate limits (DRF throttle rates, "<n>/<second|minute|hour|day>"): per API key, and per
+# client IP for requests without a key. Counters live in the default cache.
+API_RATE_PER_KEY = env_str("API_RATE_PER_KEY", "1200/minute")
+API_RATE_PER_IP = env_str("API_RATE_PER_IP", "600/minute")
 
 # Validation of uploaded archives (marketplace/validation.py). The file list is kept in memory
 # and stored with the report, so the entry limit also bounds the worker's memory (about 300

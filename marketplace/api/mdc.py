@@ -1,18 +1,24 @@
-"""The catalog endpoints of the MDC contract: E1 ``GET /api/datasets``, E2 ``/api/datasets/filters``,
-E3 ``/api/datasets/{idOrSlug}``. All three are public: no key is read, a stray key is ignored."""
+"""The MDC contract's catalog, E1 ``GET /api/datasets``, E2 ``/api/datasets/filters`` and E3
+``/api/datasets/{idOrSlug}`` (public: no key is read, a stray key is ignored), and its downloads,
+E4 ``POST /api/datasets/{id}/download`` and E5 ``POST /api/datasets/{id}/sample-download`` (a key
+with the ``download`` scope; licensing.downloads decides and signs)."""
 
 from __future__ import annotations
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from licensing import downloads
+from licensing.authentication import HasScope
+from licensing.models import ApiKey
 from marketplace import catalog
 from marketplace.api.mdc_serializers import dataset_details
-from marketplace.models import Dataset
+from marketplace.models import Dataset, DatasetVersion
 
 
 class Gone(exceptions.APIException):
@@ -80,3 +86,81 @@ def find_dataset(id_or_slug: str) -> Dataset:
 class DatasetDetailApi(PublicCatalogView):
     def get(self, request: Request, id_or_slug: str) -> Response:
         return Response(dataset_details(find_dataset(id_or_slug), base_url=self.base_url(request)))
+
+
+class Refused(exceptions.APIException):
+    """A download refusal with the status ``licensing.downloads.decide`` chose (402, 403, 404, 410)."""
+
+    def __init__(self, verdict: downloads.Verdict) -> None:
+        super().__init__(verdict.message)
+        self.status_code = verdict.status
+
+
+def issue_download(request: Request, dataset: Dataset, version: DatasetVersion, kind: str) -> downloads.IssuedDownload:
+    """Decide, record and sign for the API caller; refusals become their HTTP status."""
+    page_url = request.build_absolute_uri(reverse("dataset-detail", args=[dataset.slug]))
+    try:
+        return downloads.issue(
+            user=request.user,
+            api_key=request.auth if isinstance(request.auth, ApiKey) else None,
+            dataset=dataset,
+            version=version,
+            kind=kind,
+            page_url=page_url,
+            ip_address=request.META.get("REMOTE_ADDR") or None,
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
+    except downloads.DownloadRefused as exc:
+        raise Refused(exc.verdict) from None
+
+
+class DownloadView(APIView):
+    permission_classes = [IsAuthenticated, HasScope]
+    required_scope = "download"
+
+    def current_version(self, id_or_slug: str) -> tuple[Dataset, DatasetVersion]:
+        dataset = find_dataset(id_or_slug)
+        if dataset.current_version is None:
+            raise exceptions.NotFound(f"{dataset.name} has no published version to download.")
+        return dataset, dataset.current_version
+
+
+@extend_schema(exclude=True)
+class DatasetDownloadApi(DownloadView):
+    """E4: a presigned GET of the current version's archive, its size and SHA-256."""
+
+    def post(self, request: Request, id_or_slug: str) -> Response:
+        dataset, version = self.current_version(id_or_slug)
+        issued = issue_download(request, dataset, version, downloads.Kind.ARCHIVE)
+        return Response(
+            {
+                "downloadUrl": issued.url,
+                "sizeBytes": issued.size_bytes,
+                "checksum": issued.sha256,
+                "filename": issued.filename,
+                "contentType": "application/gzip",
+                "version": version.number,
+                "expiresAt": issued.expires_at.isoformat(),
+            }
+        )
+
+
+@extend_schema(exclude=True)
+class SampleDownloadApi(DownloadView):
+    """E5: the sample of the current version; no checksum, so the SDK never resumes a sample."""
+
+    def post(self, request: Request, id_or_slug: str) -> Response:
+        dataset, version = self.current_version(id_or_slug)
+        if not version.sample_key:
+            raise exceptions.NotFound(f"{dataset.name} has no sample.")
+        issued = issue_download(request, dataset, version, downloads.Kind.SAMPLE)
+        return Response(
+            {
+                "downloadUrl": issued.url,
+                "sizeBytes": issued.size_bytes,
+                "filename": issued.filename,
+                "contentType": "application/gzip",
+                "version": version.number,
+                "expiresAt": issued.expires_at.isoformat(),
+            }
+        )

@@ -235,7 +235,7 @@ def dataset_detail(request: HttpRequest, slug: str) -> HttpResponse:
     organization's members (404, not 403, so their names do not leak); a removed dataset
     answers 410 with the reason, so links to it explain themselves."""
     dataset = get_object_or_404(
-        Dataset.objects.select_related("organization", "license", "current_version"),
+        Dataset.objects.select_related("organization", "license", "current_version__license"),
         slug=slug,
     )
     if dataset.status == Dataset.Status.DRAFT:
@@ -244,6 +244,14 @@ def dataset_detail(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404("private")
     if dataset.status == Dataset.Status.REMOVED:
         return render(request, "catalog/removed.html", {"dataset": dataset}, status=410)
+
+    return render_dataset(request, dataset)
+
+
+def render_dataset(request: HttpRequest, dataset: Dataset, *, access: Any = None, status: int = 200) -> HttpResponse:
+    """The datasheet page. ``access`` is the "Access and download" panel (licensing decides what
+    it offers); a form posted from it that fails comes back here with its errors."""
+    from licensing.views_access import access_panel
 
     license = dataset.license
     context = {
@@ -261,8 +269,9 @@ def dataset_detail(request: HttpRequest, slug: str) -> HttpResponse:
         ]
         if license
         else [],
+        "access": access or access_panel(request, dataset),
     }
-    return render(request, "catalog/dataset.html", context)
+    return render(request, "catalog/dataset.html", context, status=status)
 
 
 @require_GET

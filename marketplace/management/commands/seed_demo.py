@@ -203,7 +203,39 @@ class Command(BaseCommand):
             if not Dataset.objects.filter(slug=spec["slug"]).exists():
                 self._dataset(voices, spec, licenses)
                 created += 1
+        self._licensing(users["demo-licensee"])
         self.stdout.write(f"Demo data ready: {len(users)} users, {len(DATASETS)} datasets ({created} new).")
+
+    def _licensing(self, licensee: User) -> None:
+        """What the licensing pages show out of the box: demo-licensee has accepted the terms of
+        Tiny Welsh Speech, has an open invoice for the paid dialogues (demo-owner marks it paid on
+        the organization's invoices page, or `manage.py mark_invoice_paid ID`), and a pending
+        access request for the restricted notes (demo-owner approves it). Each only once."""
+        from licensing import access, grants, payments
+        from licensing.models import AccessRequest, Invoice, LicenseGrant
+
+        speech = Dataset.objects.select_related("current_version__license", "organization").get(
+            slug="tiny-welsh-speech"
+        )
+        if not LicenseGrant.objects.filter(user=licensee, dataset=speech).exists():
+            terms = grants.terms_for(dataset=speech, version=grants.current_version(speech))
+            grants.accept_terms(
+                user=licensee, dataset=speech, terms_sha256=terms.sha256, source="web", user_agent="seed_demo"
+            )
+        dialogues = Dataset.objects.select_related("current_version__license", "organization").get(
+            slug="support-dialogues"
+        )
+        if not Invoice.objects.filter(user=licensee, dataset=dialogues).exists():
+            payments.open_invoice(user=licensee, dataset=dialogues, user_agent="seed_demo")
+        notes = Dataset.objects.get(slug="synthetic-clinical-notes")
+        if not AccessRequest.objects.filter(user=licensee, dataset=notes).exists():
+            access.request_access(
+                user=licensee,
+                dataset=notes,
+                full_name="Demo Licensee",
+                organization_name="Example University",
+                intended_use="Evaluating clinical named-entity recognition on synthetic text.",
+            )
 
     def _users(self) -> dict[str, User]:
         users = {}

@@ -1,0 +1,155 @@
+"""Download throughput: the official SDK through our API against the same HTTP client fetching a
+presigned URL made directly with boto3, for the same object, in the same run.
+
+    .venv/bin/python bench/download.py [--size-mib 1024] [--rounds 2]
+
+Starts the embedded services (unless the environment names them) and gunicorn on a free port,
+stores one archive of random bytes, publishes it and accepts its terms, then alternates:
+`datacollective.download_dataset` (E3, E4, then a streamed GET of the presigned URL in 64 KiB
+chunks) and `requests` streaming a boto3 presigned GET of the same object in the same 64 KiB
+chunks to a file. Prints the times and the ratio (target: the SDK at >= 0.9x the direct speed;
+our API only signs, the bytes come from storage either way).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from bench.harness import django_with_fresh_database  # noqa: E402
+
+MiB = 1024 * 1024
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="dc-bench-download-"))
+    with django_with_fresh_database():
+        try:
+            run(args, work)
+        finally:
+            for item in sorted(work.rglob("*"), reverse=True):
+                item.rmdir() if item.is_dir() else item.unlink()
+            work.rmdir()
+
+
+def run(args: argparse.Namespace, work: Path) -> None:
+    server = None
+    try:
+        import requests
+        from boto3.s3.transfer import TransferConfig
+
+        from licensing.grants import accept_terms, current_version, terms_for
+        from licensing.services import create_api_key
+        from marketplace import storage
+        from marketplace.models import User
+        from marketplace.services import create_dataset, create_organization, publish_version
+        from tests.conftest import database_url_of_test_db
+        from tests.factories import license_for
+
+        owner = User.objects.create_user(username="bench-owner", email="owner@example.org")
+        user = User.objects.create_user(username="bench", email="bench@example.org")
+        org = create_organization(name="Bench", slug="bench", owner=owner)
+        _, key = create_api_key(user=user, name="bench", scopes=["read", "download"])
+
+        source = work / "source.bin"
+        digest = hashlib.sha256()
+        with source.open("wb") as out:
+            for _ in range(args.size_mib):
+                block = os.urandom(MiB)
+                digest.update(block)
+                out.write(block)
+        size = source.stat().st_size
+        object_key = "published/bench/archive.tar.gz"
+        config = TransferConfig(multipart_threshold=64 * MiB, multipart_chunksize=64 * MiB, max_concurrency=4)
+        storage.client().upload_file(str(source), storage.bucket(), object_key, Config=config)
+        source.unlink()
+        dataset = create_dataset(organization=org, slug="bench-archive", name="Bench archive")
+        publish_version(
+            dataset=dataset, archive_key=object_key, size_bytes=size, sha256=digest.hexdigest(),
+            license=license_for("CC-BY-4.0"),
+        )  # fmt: skip
+        dataset.refresh_from_db()
+        terms = terms_for(dataset=dataset, version=current_version(dataset))
+        accept_terms(user=user, dataset=dataset, terms_sha256=terms.sha256, source="api")
+
+        port = free_port()
+        env = {**os.environ, "DATABASE_URL": database_url_of_test_db()}
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}",
+             "--workers", "2", "--no-control-socket"],
+            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.2)
+        os.environ["MDC_API_URL"] = f"http://127.0.0.1:{port}/api"
+        os.environ["MDC_API_KEY"] = key
+
+        import datacollective
+
+        direct_target = work / "direct.bin"
+        sdk_dir = work / "sdk"
+        direct, through_api = [], []
+        for round_number in range(args.rounds):
+            started = time.perf_counter()
+            url = storage.public_client().generate_presigned_url(
+                "get_object", Params={"Bucket": storage.bucket(), "Key": object_key}, ExpiresIn=900
+            )
+            with requests.get(url, stream=True, timeout=(10, 60)) as response, direct_target.open("wb") as out:
+                response.raise_for_status()
+                for chunk in response.iter_content(chunk_size=1 << 16):
+                    out.write(chunk)
+            direct.append(time.perf_counter() - started)
+            assert direct_target.stat().st_size == size
+            direct_target.unlink()
+
+            started = time.perf_counter()
+            path = datacollective.download_dataset(
+                dataset.id, str(sdk_dir), show_progress=False, overwrite_existing=True
+            )
+            through_api.append(time.perf_counter() - started)
+            assert path.stat().st_size == size
+            path.unlink()
+            print(
+                f"round {round_number + 1}: presigned GET direct {direct[-1]:.2f} s, "
+                f"SDK through our API {through_api[-1]:.2f} s"
+            )
+        best_direct, best_api = min(direct), min(through_api)
+        ratio = best_direct / best_api
+        print(f"\nobject: {size / MiB:.0f} MiB")
+        print(
+            f"direct presigned GET: {size / MiB / best_direct:.0f} MiB/s; "
+            f"SDK via our API: {size / MiB / best_api:.0f} MiB/s"
+        )
+        print(f"speed ratio SDK/direct: {ratio:.2f} (target >= 0.9) -> {'met' if ratio >= 0.9 else 'MISSED'}")
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

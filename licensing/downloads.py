@@ -1,0 +1,182 @@
+"""Who may download which version, and the downloads themselves: a decision, a record, a URL.
+
+``decide`` is the one place that says whether a user may download a version and, if not, why,
+as the HTTP status the API answers (the pages show the same message):
+
+- 401: nobody is signed in;
+- 404: a private dataset of an organization the user is not in (its existence is not told);
+- 410: the version was withdrawn (the message names the replacement, when there is one);
+- 403: access to a restricted dataset is not approved, or the current terms are not accepted
+  (the message names the page where they are);
+- 402: a paid dataset the user has not paid for.
+
+Members of the dataset's organization download without a grant (it is their data); samples
+need no grant (they exist to decide whether to license). Everything else needs a grant for the
+version's current terms hash. Bytes never pass through Django: a download is a presigned GET.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from licensing import access, payments
+from licensing.grants import grant_covering, terms_for
+from licensing.models import ApiKey, DownloadRecord, LicenseGrant
+from licensing.withdrawals import gone_message, is_withdrawn
+from marketplace import storage
+from marketplace.models import Dataset, DatasetVersion, User
+
+Kind = DownloadRecord.Kind
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: int
+    message: str = ""
+    basis: str = ""
+    grant: LicenseGrant | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.status == 200
+
+
+def decide(*, user: object, dataset: Dataset, version: DatasetVersion, kind: str, page_url: str) -> Verdict:
+    """May ``user`` download ``kind`` of ``version``? ``page_url`` is the dataset page the
+    messages send people to (absolute for API callers)."""
+    if not isinstance(user, User) or not user.is_authenticated:
+        return Verdict(401, "Sign in, or send an API key with the 'download' scope.")
+    member = access.is_member(user, dataset)
+    if dataset.visibility == Dataset.Visibility.PRIVATE and not member:
+        return Verdict(404, f"No dataset with id '{dataset.id}'.")
+    if is_withdrawn(version):
+        return Verdict(410, gone_message(version))
+    if member:
+        return Verdict(200, basis="member")
+    if kind == Kind.SAMPLE:
+        return Verdict(200, basis="sample")
+    if dataset.visibility == Dataset.Visibility.RESTRICTED and not access.has_access(user=user, dataset=dataset):
+        latest = access.latest_request(user=user, dataset=dataset)
+        state = {
+            "pending": "Your access request is pending: the owner has not decided yet.",
+            "rejected": f"Your access request was rejected: {latest.reason if latest else ''}",
+            "revoked": f"Your access was revoked: {latest.reason if latest else ''}",
+        }.get(latest.status if latest else "", "Access to this dataset is granted on request.")
+        return Verdict(403, f"{state} Request access at {page_url}#access")
+    if dataset.is_paid and not payments.has_paid(user=user, dataset=dataset):
+        return Verdict(
+            402,
+            f"{dataset.name} is paid and you have not bought it. Buy it at {page_url}#access "
+            f"or with POST /api/v1/datasets/{dataset.id}/purchases; the download opens once the payment is recorded.",
+        )
+    terms = terms_for(dataset=dataset, version=version)
+    grant = grant_covering(user=user, dataset=dataset, terms_sha256=terms.sha256)
+    if grant is None:
+        earlier = LicenseGrant.objects.filter(user=user, dataset=dataset).exists()
+        why = "The terms changed since you accepted them." if earlier else "You have not accepted the terms."
+        return Verdict(
+            403,
+            f"{why} Read and accept them at {page_url}#access (or POST /api/v1/datasets/{dataset.id}/grants "
+            f'with {{"termsSha256": "{terms.sha256}"}}).',
+        )
+    return Verdict(200, basis="grant", grant=grant)
+
+
+@dataclass(frozen=True)
+class IssuedDownload:
+    url: str
+    filename: str
+    size_bytes: int
+    sha256: str | None
+    expires_at: datetime
+    record: DownloadRecord
+
+
+class DownloadRefused(Exception):
+    def __init__(self, verdict: Verdict) -> None:
+        super().__init__(verdict.message)
+        self.verdict = verdict
+
+
+def issue(
+    *,
+    user: object,
+    api_key: ApiKey | None,
+    dataset: Dataset,
+    version: DatasetVersion,
+    kind: str,
+    page_url: str,
+    ip_address: str | None,
+    user_agent: str,
+) -> IssuedDownload:
+    """Decide, record the download, and sign a short-lived GET for it. Raises DownloadRefused.
+
+    The URL's expiry (``DOWNLOAD_URL_SECONDS``) only bounds when a request may *start*: storage
+    checks it then, so a long download runs to the end, and a resume asks for a new URL."""
+    verdict = decide(user=user, dataset=dataset, version=version, kind=kind, page_url=page_url)
+    if not verdict.allowed:
+        raise DownloadRefused(verdict)
+    if not isinstance(user, User):  # decide() refused anyone else already; this tells mypy
+        raise DownloadRefused(Verdict(401, "Sign in first."))
+    if kind == Kind.SAMPLE:
+        if not version.sample_key:
+            raise DownloadRefused(Verdict(404, f"{dataset.name} version {version.number} has no sample."))
+        key, filename, size, sha256 = version.sample_key, version.sample_filename, version.sample_size_bytes, None
+    else:
+        key, filename, size, sha256 = version.archive_key, version.filename, version.size_bytes, version.sha256
+    record = DownloadRecord.objects.create(
+        user=user,
+        api_key=api_key,
+        dataset=dataset,
+        version=version,
+        grant=verdict.grant,
+        kind=kind,
+        basis=verdict.basis,
+        ip_address=ip_address,
+        user_agent=user_agent[:500],
+    )
+    seconds = settings.DOWNLOAD_URL_SECONDS
+    url = storage.presigned_get(key, filename=filename, expires_in=seconds)
+    return IssuedDownload(url, filename, int(size or 0), sha256, record.created_at + timedelta(seconds=seconds), record)
+
+
+@dataclass(frozen=True)
+class DailyCount:
+    day: date
+    count: int
+
+
+@dataclass(frozen=True)
+class Analytics:
+    days: list[DailyCount]
+    by_dataset: list[tuple[str, str, int, int]]  # name, slug, archive downloads, distinct licensees
+    total: int
+    peak: int
+
+
+def analytics(*, organization_id: str, days: int = 30) -> Analytics:
+    """Downloads of the organization's datasets: per day over ``days`` days (every day present,
+    zeros included, for the chart) and per dataset. Three queries whatever the volume."""
+    today = timezone.now().date()
+    start = today - timedelta(days=days - 1)
+    records: QuerySet[DownloadRecord] = DownloadRecord.objects.filter(
+        dataset__organization_id=organization_id, created_at__date__gte=start
+    )
+    per_day = dict(
+        records.annotate(day=TruncDate("created_at")).values("day").annotate(n=Count("id")).values_list("day", "n")
+    )
+    series = [DailyCount(start + timedelta(days=i), per_day.get(start + timedelta(days=i), 0)) for i in range(days)]
+    per_dataset = (
+        DownloadRecord.objects.filter(dataset__organization_id=organization_id, kind=Kind.ARCHIVE)
+        .values("dataset__name", "dataset__slug")
+        .annotate(n=Count("id"), users=Count("user", distinct=True))
+        .order_by("-n", "dataset__name")
+    )
+    rows = [(row["dataset__name"], row["dataset__slug"], row["n"], row["users"]) for row in per_dataset]
+    return Analytics(series, rows, sum(d.count for d in series), max((d.count for d in series), default=0))
