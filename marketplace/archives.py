@@ -148,7 +148,6 @@ class ScanResult:
     files: list[dict[str, Any]] = field(default_factory=list)
     archive_sha256: str = ""
     archive_size: int = 0
-    complete: bool = False  # every byte was read and hashed
 
 
 class ObjectPump:
@@ -493,7 +492,7 @@ def _scan_tar(
         pass
     while pump.read(CHUNK):
         pass
-    result.archive_sha256, result.archive_size, result.complete = pump.hexdigest(), pump.consumed, True
+    result.archive_sha256, result.archive_size = pump.hexdigest(), pump.consumed
     inspector.finish(result.files)
     return result
 
@@ -603,6 +602,6 @@ def _scan_zip(
         reader.fill_to(size)
     finally:
         ranged.close()
-    result.archive_sha256, result.archive_size, result.complete = reader.hexdigest(), reader.frontier, True
+    result.archive_sha256, result.archive_size = reader.hexdigest(), reader.frontier
     inspector.finish(result.files)
     return result

@@ -41,7 +41,7 @@ from marketplace.models import Upload, Validation
 logger = logging.getLogger(__name__)
 Status = Validation.Status
 HEARTBEAT_SECONDS = 2.0
-EXTENSIONS = {"tar.gz": "tar.gz", "tar": "tar", "zip": "zip"}
+ARCHIVE_FORMATS = {"tar.gz", "tar", "zip"}  # what archives.scan reports; also the published key's extension
 
 
 class RetryLater(Exception):
@@ -55,7 +55,8 @@ class Busy(RetryLater):
 
 def published_key(upload: Upload, archive_format: str) -> str:
     """Generated from ids, like the quarantine key; never from the client's file name."""
-    return f"published/{upload.submission_id}/{upload.kind}-{upload.id}.{EXTENSIONS.get(archive_format, 'bin')}"
+    extension = archive_format if archive_format in ARCHIVE_FORMATS else "bin"
+    return f"published/{upload.submission_id}/{upload.kind}-{upload.id}.{extension}"
 
 
 def schedule(upload: Upload) -> Validation:
