@@ -16,19 +16,20 @@ from __future__ import annotations
 import hashlib
 import queue
 import stat
-import tarfile
 import threading
 import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from django.conf import settings
 
 from marketplace import storage
+from marketplace.tar_headers import TarFormatError, read_entries
 
 CHUNK = 1024 * 1024
+PUMP_CHUNK = 4 * CHUNK  # fewer, larger reads on the body-reading thread: less time holding the GIL
 # Below this many uncompressed bytes the ratio is not judged: tiny, very repetitive files
 # (a header-only CSV) legitimately compress far better than a whole dataset does.
 RATIO_GRACE_BYTES = 16 * CHUNK
@@ -147,14 +148,13 @@ class ScanResult:
     files: list[dict[str, Any]] = field(default_factory=list)
     archive_sha256: str = ""
     archive_size: int = 0
-    complete: bool = False  # every byte was read and hashed
 
 
 class ObjectPump:
     """Reads a GET body on a background thread, a bounded queue ahead of the parser, and hashes
     every byte: the archive's SHA-256 costs a second core instead of the parser's time."""
 
-    def __init__(self, body: Any, *, depth: int = 8) -> None:
+    def __init__(self, body: Any, *, depth: int = 4) -> None:
         self._body = body
         self._queue: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
@@ -169,7 +169,7 @@ class ObjectPump:
     def _run(self) -> None:
         try:
             while not self._stop.is_set():
-                data = self._body.read(CHUNK)
+                data = self._body.read(PUMP_CHUNK)
                 if data:
                     self._sha.update(data)
                 self._put(data)
@@ -300,7 +300,7 @@ class _Entries:
         self.folders: set[str] = set()
         self.lowercase: set[str] = set()
 
-    def admit(self, name: str, *, kind: str, size: int) -> str | None:
+    def admit(self, name: str, *, kind: str, size: int, problem: str | None = None) -> str | None:
         """The path to read the member under, or None to skip its content."""
         self.count += 1
         if self.count > self.limits.max_entries:
@@ -315,7 +315,8 @@ class _Entries:
                 f"The archive's members add up to more than {self.limits.max_uncompressed_bytes} bytes, "
                 "this instance's limit; reading stopped.",
             )
-        path, problem = safe_path(name)
+        path, unsafe = safe_path(name)
+        problem = problem or unsafe
         if problem:
             self.findings.error(name, "unsafe_path", f"'{name}' {problem}.")
             return None
@@ -349,18 +350,6 @@ class _Entries:
         self.lowercase.add(path.lower())
         self.files[path] = size
         return path
-
-
-def _tar_kind(info: tarfile.TarInfo) -> str:
-    if info.issym() or info.islnk():
-        return "link"
-    if info.ischr() or info.isblk() or info.isfifo():
-        return "device"
-    if info.isdir():
-        return "dir"
-    if info.isreg() and not info.issparse():
-        return "file"
-    return "other"
 
 
 def scan(
@@ -415,13 +404,9 @@ class _Prepend:
         return data
 
 
-# Header errors tarfile raises but does not export in its type stubs.
-_TARFILE: Any = tarfile
-
-
 class _ForwardOnly:
-    """A file that can only move forward, for tarfile: seeking ahead reads and discards (the
-    bytes still pass the archive hash upstream); seeking back is refused."""
+    """A stream that can only move forward: seeking ahead reads and discards (the bytes still
+    pass the archive hash upstream); seeking back is refused."""
 
     def __init__(self, source: _Prepend | GunzipReader) -> None:
         self._source = source
@@ -446,30 +431,27 @@ class _ForwardOnly:
 
     def seek(self, position: int, whence: int = 0) -> int:
         if whence != 0 or position < self._position:
-            raise tarfile.StreamError(f"cannot seek back to {position} in a stream at {self._position}")
+            raise TarFormatError("corrupt", f"cannot seek back to {position} in a stream at {self._position}")
         while self._position < position:
             if not self.read(min(CHUNK, position - self._position)):
                 break
         return self._position
 
 
-class _EndAwareTarInfo(tarfile.TarInfo):
-    """Records why tarfile stopped: it ends quietly at an unreadable or missing header after the
-    first member, which would hide a corrupt or truncated archive."""
+class _Slice:
+    """The next ``size`` bytes of a stream; ending early means the archive is truncated."""
 
-    @classmethod
-    def fromtarfile(cls, tarfile_: tarfile.TarFile) -> _EndAwareTarInfo:
-        try:
-            return super().fromtarfile(tarfile_)
-        except _TARFILE.EOFHeaderError:
-            tarfile_.end_reason = "end_marker"  # type: ignore[attr-defined]
-            raise
-        except (_TARFILE.EmptyHeaderError, _TARFILE.TruncatedHeaderError):
-            tarfile_.end_reason = "truncated"  # type: ignore[attr-defined]
-            raise
-        except tarfile.HeaderError as exc:
-            tarfile_.end_reason = f"invalid header ({exc})"  # type: ignore[attr-defined]
-            raise
+    def __init__(self, source: _ForwardOnly, size: int) -> None:
+        self._source, self._left = source, size
+
+    def read(self, n: int = CHUNK) -> bytes:
+        if self._left <= 0:
+            return b""
+        data = self._source.read(min(n, self._left))
+        if not data:
+            raise ArchiveRejected("truncated", "A member ends early: the archive is truncated.")
+        self._left -= len(data)
+        return data
 
 
 def _scan_tar(
@@ -486,43 +468,22 @@ def _scan_tar(
     stream: _Prepend | GunzipReader = GunzipReader(raw, limits) if kind == "tar.gz" else raw
     result = ScanResult(format=kind)
     entries = _Entries(limits, findings)
+    view = _ForwardOnly(stream)
     try:
-        # tarfile's random-access mode over a forward-only view: members are read in order, so it
-        # only ever seeks ahead. (Its stream mode re-slices a whole buffer on every small read,
-        # which costs a third of the time on archives of many small files.)
-        tar = tarfile.TarFile(fileobj=_ForwardOnly(stream), mode="r", tarinfo=_EndAwareTarInfo)  # type: ignore[arg-type]
-    except tarfile.TarError:
-        raise ArchiveRejected(
-            "not_an_archive", "The file is not a .tar.gz, .tar or .zip archive (its first bytes match none of them)."
-        ) from None
-    try:
-        while (info := tar.next()) is not None:
-            # tarfile keeps every TarInfo it reads in .members; nothing here needs them back, and a
-            # million of them would not fit the memory budget.
-            cast(Any, tar).members.clear()
-            path = entries.admit(info.name, kind=_tar_kind(info), size=info.size)
+        for entry in read_entries(view):
+            path = entries.admit(entry.name, kind=entry.kind, size=entry.size, problem=entry.name_problem)
             if path is None:
                 continue
-            extracted = tar.extractfile(info)
-            if extracted is None:
-                continue
-            reader = MemberReader(extracted, path)
-            detected = inspector.inspect(reader, info.size)
+            reader = MemberReader(_Slice(view, entry.size), path)
+            detected = inspector.inspect(reader, entry.size)
             reader.drain()
-            if reader.size != info.size:
-                raise ArchiveRejected("truncated", f"'{path}' ends early: the archive is truncated.", path)
             result.files.append({"path": path, "size": reader.size, "sha256": reader.hexdigest(), "type": detected})
             progress(pump.consumed)
-        reason = getattr(tar, "end_reason", "truncated")
-        if reason == "truncated":
-            raise ArchiveRejected("truncated", "The archive ends without tar's end-of-archive marker: it is truncated.")
-        if reason != "end_marker":
-            raise ArchiveRejected("corrupt", f"The tar data has an unreadable {reason} at byte {tar.offset}.")
         trailing = 0
-        while data := tar.fileobj.read(CHUNK):  # type: ignore[union-attr]
+        while data := view.read(CHUNK):
             trailing += len(data) - data.count(0)
-    except tarfile.TarError as exc:
-        raise ArchiveRejected("corrupt", f"The tar data is corrupt or truncated ({exc}).") from None
+    except TarFormatError as exc:
+        raise ArchiveRejected(exc.code, exc.message) from None
     if trailing:
         findings.warning(
             "", "trailing_data", f"{trailing} non-zero bytes follow tar's end-of-archive marker; tar ignores them."
@@ -531,7 +492,7 @@ def _scan_tar(
         pass
     while pump.read(CHUNK):
         pass
-    result.archive_sha256, result.archive_size, result.complete = pump.hexdigest(), pump.consumed, True
+    result.archive_sha256, result.archive_size = pump.hexdigest(), pump.consumed
     inspector.finish(result.files)
     return result
 
@@ -641,6 +602,6 @@ def _scan_zip(
         reader.fill_to(size)
     finally:
         ranged.close()
-    result.archive_sha256, result.archive_size, result.complete = reader.hexdigest(), reader.frontier, True
+    result.archive_sha256, result.archive_size = reader.hexdigest(), reader.frontier
     inspector.finish(result.files)
     return result

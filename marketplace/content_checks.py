@@ -26,6 +26,8 @@ from marketplace.archives import CHUNK, Findings, MemberReader
 MAX_LINE_BYTES = 16 * 1024 * 1024
 MAX_SMALL_FILE_BYTES = 16 * 1024 * 1024  # JSON documents and schema.yaml are parsed whole up to this
 MAX_PROBLEMS_PER_FILE = 5
+SNIFF_BYTES = 4096  # enough for every magic number; audio checks read further when they must
+AUDIO_HEAD_BYTES = 64 * 1024
 PARQUET_TAIL_BYTES = 8 * 1024 * 1024  # footers larger than this are reported as unchecked
 INDEX_SAMPLE_ROWS = 100
 # Column names that usually hold the path of a clip or file, as in Common Voice's TSVs.
@@ -135,7 +137,7 @@ class ContentInspector:
 
     def inspect(self, reader: MemberReader, declared_size: int) -> str:
         path = reader.path
-        head = reader.peek(64 * 1024)
+        head = reader.peek(SNIFF_BYTES)
         detected = sniff(head, path)
         extension = splitext(path.lower())[1]
         expected = EXTENSION_TYPES.get(extension)
@@ -326,6 +328,9 @@ class ContentInspector:
 
     def _check_audio(self, reader: MemberReader, kind: str, head: bytes, size: int) -> None:
         problem = AUDIO_CHECKS[kind](head, size)
+        if problem and len(head) < size:  # a long tag or chunk before the audio: look further
+            head = reader.peek(AUDIO_HEAD_BYTES if kind != "audio/mpeg" else MAX_SMALL_FILE_BYTES)
+            problem = AUDIO_CHECKS[kind](head, size)
         if problem:
             name = kind.split("/")[1].replace("mpeg", "MP3").upper()
             self.findings.error(reader.path, "audio_header", f"'{reader.path}' has a broken {name} header: {problem}.")
@@ -648,8 +653,11 @@ def _check_mp3(head: bytes, size: int) -> str | None:
             return "its ID3 tag is cut short"
         tag = (head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9]
         position = 10 + tag
+        if position > size:
+            return "its ID3 tag is longer than the file"
         if position >= len(head):
-            return None if position <= size else "its ID3 tag is longer than the file"
+            # Not read far enough yet (the caller looks further); past 16 MiB of tag, accept it.
+            return "its ID3 tag runs past the bytes read" if len(head) < min(size, MAX_SMALL_FILE_BYTES) else None
     for at in range(position, min(len(head) - 3, position + 4096)):
         if _mpeg_frame(head, at) is not None:
             return None

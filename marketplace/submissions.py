@@ -327,7 +327,7 @@ def submission_problems(submission: Submission) -> list[str]:
 
 def validation_problem(label: str, upload: Upload, submission_id: str) -> str | None:
     """Why an upload's validation keeps the submission from review, or None once it passed."""
-    report = validation.report_for(upload)
+    report = validation.brief(upload)
     where = f"GET /api/v1/submissions/{submission_id}/validation or the submission page"
     if report["status"] == "passed":
         return None

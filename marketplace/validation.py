@@ -30,7 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models import F, Q
+from django.db.models import F, Func, IntegerField, Q
 from django.utils import timezone
 
 from marketplace import storage
@@ -41,7 +41,7 @@ from marketplace.models import Upload, Validation
 logger = logging.getLogger(__name__)
 Status = Validation.Status
 HEARTBEAT_SECONDS = 2.0
-EXTENSIONS = {"tar.gz": "tar.gz", "tar": "tar", "zip": "zip"}
+ARCHIVE_FORMATS = {"tar.gz", "tar", "zip"}  # what archives.scan reports; also the published key's extension
 
 
 class RetryLater(Exception):
@@ -55,7 +55,8 @@ class Busy(RetryLater):
 
 def published_key(upload: Upload, archive_format: str) -> str:
     """Generated from ids, like the quarantine key; never from the client's file name."""
-    return f"published/{upload.submission_id}/{upload.kind}-{upload.id}.{EXTENSIONS.get(archive_format, 'bin')}"
+    extension = archive_format if archive_format in ARCHIVE_FORMATS else "bin"
+    return f"published/{upload.submission_id}/{upload.kind}-{upload.id}.{extension}"
 
 
 def schedule(upload: Upload) -> Validation:
@@ -160,6 +161,7 @@ def _validate(validation: Validation) -> str:
         max_references=settings.VALIDATION_MAX_ENTRIES,
     )
     report: dict[str, Any] = {"archive_format": "", "archive_sha256": "", "archive_size": None, "files": []}
+    began = time.monotonic()
     try:
         result = scan(
             upload.object_key,
@@ -192,6 +194,11 @@ def _validate(validation: Validation) -> str:
             )  # fmt: skip
     errors, warnings = findings.as_lists()
     report.update(errors=errors, warnings=warnings)
+    read_seconds = time.monotonic() - began
+    logger.info(
+        "upload %s read and checked in %.1f s (%d files, %d errors)",
+        upload.id, read_seconds, len(report["files"]), len(errors),
+    )  # fmt: skip
     if errors:
         _finish(validation, Status.FAILED, report)
         return f"failed with {len(errors)} error(s)"
@@ -207,6 +214,7 @@ def _validate(validation: Validation) -> str:
             Upload.objects.filter(id=upload.id, object_key=upload.object_key).update(object_key=target)
     validation.refresh_from_db()
     _delete_quarantine_copy(validation)
+    logger.info("upload %s published in %.1f s", upload.id, time.monotonic() - began - read_seconds)
     return f"passed: {len(report['files'])} files, published at {target}"
 
 
@@ -313,22 +321,38 @@ def has_passed(upload: Upload) -> bool:
     return Validation.objects.filter(upload=upload, status=Status.PASSED).exists()
 
 
-def status_of(upload: Upload) -> str:
-    found = Validation.objects.filter(upload=upload).values_list("status", flat=True).first()
-    return found or Status.PENDING.value
+def brief(upload: Upload) -> dict[str, Any]:
+    """Status, errors and counts without loading the file list (which can be large)."""
+    found = (
+        Validation.objects.filter(upload=upload)
+        .annotate(
+            file_count=Func(F("files"), function="jsonb_array_length", output_field=IntegerField()),
+            warning_count=Func(F("warnings"), function="jsonb_array_length", output_field=IntegerField()),
+        )
+        .values("status", "errors", "file_count", "warning_count")
+        .first()
+    )
+    if found is None:
+        return {"status": Status.PENDING.value, "errors": [], "files": 0, "warnings": 0}
+    return {
+        "status": found["status"],
+        "errors": found["errors"],
+        "files": found["file_count"],
+        "warnings": found["warning_count"],
+    }
 
 
 def summary_for(upload: Upload | None, *, report_url: str) -> dict[str, Any] | None:
     """A few lines for the submission detail; the full report is at ``report_url``."""
     if upload is None:
         return None
-    report = report_for(upload)
+    found = brief(upload)
     return {
         "fileUploadId": upload.id,
-        "status": report["status"],
-        "files": len(report["files"]),
-        "errors": len(report["errors"]),
-        "warnings": len(report["warnings"]),
-        "firstError": report["errors"][0]["message"] if report["errors"] else None,
+        "status": found["status"],
+        "files": found["files"],
+        "errors": len(found["errors"]),
+        "warnings": found["warnings"],
+        "firstError": found["errors"][0]["message"] if found["errors"] else None,
         "report": report_url,
     }

@@ -320,3 +320,46 @@ def test_the_sweeper_requeues_what_no_worker_finishes(upload_archive: Callable[.
     assert storage.head("quarantine/left-behind.tar.gz") is None
     assert Validation.objects.get(upload=upload).quarantine_key == ""
     assert validation.requeue_stuck(older_than=timedelta(minutes=15)) == 0
+
+
+@pytest.mark.parametrize("tar_format", [tarfile.PAX_FORMAT, tarfile.GNU_FORMAT, tarfile.USTAR_FORMAT])
+def test_tar_headers_of_every_common_format_are_read(
+    upload_archive: Callable[..., Upload], tmp_path: Path, tar_format: int
+) -> None:
+    deep = "/".join(["folder"] * 12) + "/clip.wav"  # over 100 characters: a prefix field or long name
+    members = {"clips/a.wav": wav_bytes(), deep: wav_bytes(), "notes/übersicht-ñandú.txt": "grüße\n".encode()}
+    if tar_format == tarfile.USTAR_FORMAT:
+        members.pop("notes/übersicht-ñandú.txt")  # ustar names are ASCII
+    path = tmp_path / "formats.tar.gz"
+    extra = (
+        {"pax_headers": {"comment": "a global header, as git archive writes"}}
+        if tar_format == tarfile.PAX_FORMAT
+        else {}
+    )
+    with tarfile.open(path, "w:gz", format=tar_format, **extra) as tar:  # type: ignore[call-overload]
+        folder = tarfile.TarInfo("clips")
+        folder.type = tarfile.DIRTYPE
+        tar.addfile(folder)
+        for name, data in members.items():
+            add_file(tar, name, data)
+    found = validate(upload_archive(path, format="WAV", task=""))
+    assert (found.status, found.errors) == ("passed", [])
+    assert {row["path"]: row["sha256"] for row in found.files} == {
+        name: hashlib.sha256(data).hexdigest() for name, data in members.items()
+    }
+
+
+def test_a_damaged_header_or_name_midway_is_reported(upload_archive: Callable[..., Upload], tmp_path: Path) -> None:
+    plain = bytearray(write_tar(tmp_path / "ok.tar", {"a.txt": b"a" * 700, "b.txt": b"b"}, gzip=False).read_bytes())
+    second = 512 + 1024  # the header after a.txt's header and its two data blocks
+    assert plain[second : second + 5] == b"b.txt"
+    plain[second + 150] ^= 0x01  # inside the checksum field
+    (tmp_path / "damaged.tar.gz").write_bytes(gzip.compress(bytes(plain)))
+    found = validate(upload_archive(tmp_path / "damaged.tar.gz", format=""))
+    assert codes(found) == {"corrupt": [""]} and f"header at byte {second} is damaged" in messages(found)
+
+    path = tmp_path / "latin1.tar.gz"
+    with tarfile.open(path, "w:gz", format=tarfile.GNU_FORMAT, encoding="latin-1") as tar:
+        add_file(tar, "caf\xe9.txt", b"bytes of a name that is not UTF-8\n")
+    found = validate(upload_archive(path, format=""))
+    assert found.status == "failed" and "is not valid UTF-8" in messages(found)
