@@ -21,9 +21,18 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits() -> None:
-    """API rate-limit counters live in the cache and every test client is 127.0.0.1: without
-    this, one test's calls would count against the next test's budget."""
+def _fresh_rate_limits(request: pytest.FixtureRequest) -> None:
+    """API rate-limit counters live in the shared cache (a PostgreSQL table, which a transactional
+    test's flush leaves alone) and every test client is 127.0.0.1: without this, one test's calls
+    would count against the next test's budget. Tests without the database have no counters."""
+    names = set(request.fixturenames)
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and not names & {"db", "transactional_db", "live_server"}:
+        return
+    transactional = bool(names & {"transactional_db", "live_server"}) or bool(
+        marker and marker.kwargs.get("transaction")
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
     from django.core.cache import cache
 
     cache.clear()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
     BASE_DIR,
@@ -122,6 +123,22 @@ S3_CONNECT_TIMEOUT = env_int("S3_CONNECT_TIMEOUT", 5, minimum=1)
 
 # Celery. The default broker is kombu's filesystem transport in var/broker: a real broker
 # that needs no install, for one machine. Production names RabbitMQ or Redis.
+# The cache: rate-limit counters and the catalog's facet counts. `locmem://` (the default) keeps
+# them per process, so with N web processes a rate limit admits up to N times its rate; a
+# deployment names a shared one: `redis://host:6379/1`, or `database://` (a PostgreSQL table
+# made by a migration: exact, but a few queries per API call).
+CACHE_URL = env_str("CACHE_URL", "locmem://")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+elif CACHE_URL == "database://":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}}
+elif CACHE_URL == "locmem://":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    raise ImproperlyConfigured(
+        f"CACHE_URL={CACHE_URL!r}: use locmem:// (the default, per process), redis://host:port/db or database://"
+    )
+
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 CELERY_BROKER_DIR = env_str("CELERY_BROKER_DIR", str(VAR_DIR / "broker"))
 CELERY_TASK_MAX_SECONDS = env_int("CELERY_TASK_MAX_SECONDS", 3600, minimum=10)

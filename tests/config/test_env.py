@@ -115,3 +115,30 @@ def test_production_refuses_the_default_secret() -> None:
     assert "SECRET_KEY (or SECRET_KEY_FILE) must be set" in done.stderr
     done = _django_check({"SECRET_KEY": "x" * 64}, "config.settings.production")
     assert done.returncode == 0, done.stderr
+
+
+def test_unknown_cache_url_names_the_choices() -> None:
+    done = _django_check({"CACHE_URL": "memcached://127.0.0.1"})
+    assert done.returncode != 0
+    assert "CACHE_URL='memcached://127.0.0.1': use locmem://" in done.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_cache_is_shared_between_processes() -> None:
+    """With CACHE_URL=database:// rate-limit counters written by one process are seen by another."""
+    from tests.conftest import database_url_of_test_db
+
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local", "CACHE_URL": "database://"}
+    environment["DATABASE_URL"] = database_url_of_test_db()
+    script = "import django, sys; django.setup(); from django.core.cache import cache; "
+    for statement in ("cache.set('shared-probe', 'from another process', 60)", "print(cache.get('shared-probe'))"):
+        done = subprocess.run(
+            [sys.executable, "-c", script + statement],
+            cwd=REPO_DIR,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "from another process"
