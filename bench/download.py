@@ -16,25 +16,17 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from bench.harness import django_with_fresh_database  # noqa: E402
+from bench.harness import bench_workspace, free_port  # noqa: E402
 
 MiB = 1024 * 1024
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def main() -> None:
@@ -42,14 +34,8 @@ def main() -> None:
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="dc-bench-download-"))
-    with django_with_fresh_database():
-        try:
-            run(args, work)
-        finally:
-            for item in sorted(work.rglob("*"), reverse=True):
-                item.rmdir() if item.is_dir() else item.unlink()
-            work.rmdir()
+    with bench_workspace("dc-bench-download-") as work:
+        run(args, work)
 
 
 def run(args: argparse.Namespace, work: Path) -> None:

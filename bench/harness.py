@@ -4,6 +4,8 @@ set up, and a fresh database that is dropped at the end."""
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -43,3 +45,21 @@ def django_with_fresh_database() -> Iterator[str]:
     finally:
         if stack is not None:
             stack.stop()
+
+
+@contextmanager
+def bench_workspace(prefix: str) -> Iterator[Path]:
+    """Services, Django and a fresh database as above, and a scratch folder for the benchmark's
+    files; everything is removed at the end, also when the benchmark fails."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        with django_with_fresh_database():
+            yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

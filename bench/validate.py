@@ -29,13 +29,12 @@ import random
 import subprocess
 import sys
 import tarfile
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from bench.harness import django_with_fresh_database  # noqa: E402
+from bench.harness import bench_workspace  # noqa: E402
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -130,14 +129,8 @@ def main() -> None:
     parser.add_argument("--huge-gib", type=int, default=0)
     parser.add_argument("--only", help="measure only this archive (e.g. small.tar)")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="dc-bench-validate-"))
-    with django_with_fresh_database():
-        try:
-            run(args, work)
-        finally:
-            for item in work.iterdir():
-                item.unlink()
-            work.rmdir()
+    with bench_workspace("dc-bench-validate-") as work:
+        run(args, work)
 
 
 def run(args: argparse.Namespace, work: Path) -> None:
