@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "django_htmx",
+    "csp",
     "marketplace",
     "licensing",
     "provenance",
@@ -55,6 +57,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -256,4 +259,31 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"botocore": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}},
+}
+
+
+def _origin(url: str | None) -> list[str]:
+    if not url:
+        return []
+    parts = urlsplit(url)
+    return [f"{parts.scheme}://{parts.netloc}"]
+
+
+# Content Security Policy (django-csp), in every environment so that the browser tests run under it.
+# Pages load only their own scripts; 'wasm-unsafe-eval' lets the upload widget hash with
+# WebAssembly (hash-wasm), and connect-src names the storage host the widget PUTs parts to. Inline
+# style attributes stay allowed: Uppy's dashboard sets its size with them.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "'wasm-unsafe-eval'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "connect-src": ["'self'", *_origin(S3_PUBLIC_ENDPOINT_URL)],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        # A download form redirects to a presigned URL of storage.
+        "form-action": ["'self'", *_origin(S3_PUBLIC_ENDPOINT_URL)],
+        "frame-ancestors": ["'none'"],
+    }
 }

@@ -4,10 +4,16 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int
 from config.settings.base import *  # noqa: F403
-from config.settings.base import INSECURE_SECRET_KEY, SECRET_KEY
+from config.settings.base import INSECURE_SECRET_KEY, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, SECRET_KEY
 
 if SECRET_KEY == INSECURE_SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) must be set to a random value of 50+ characters")
+
+if not S3_ACCESS_KEY_ID or not S3_SECRET_ACCESS_KEY:
+    raise ImproperlyConfigured(
+        "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (or _FILE) must be set: production never uses a storage "
+        "gateway that accepts anonymous requests (`manage.py check --deploy` also asks the gateway as a stranger)"
+    )
 
 DEBUG = False
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

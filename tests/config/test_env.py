@@ -142,3 +142,11 @@ def test_a_database_cache_is_shared_between_processes() -> None:
         )
         assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "from another process"
+
+
+def test_production_refuses_storage_without_credentials() -> None:
+    done = _django_check(
+        {"SECRET_KEY": "x" * 64, "S3_ACCESS_KEY_ID": "", "S3_SECRET_ACCESS_KEY": ""}, "config.settings.production"
+    )
+    assert done.returncode != 0
+    assert "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (or _FILE) must be set" in done.stderr
