@@ -22,6 +22,7 @@ from licensing import consent
 from licensing.authentication import HasScope
 from licensing.models import ConsentTerms
 from marketplace import submissions, uploads, validation
+from marketplace.api import schemas
 from marketplace.api.mdc import Gone
 from marketplace.models import Submission, Upload, User
 
@@ -163,6 +164,7 @@ class SubmissionDetailApi(SubmissionView):
 
     required_scope = "read"
 
+    @extend_schema(responses={200: schemas.SubmissionDetailShape, **schemas.errors(401, 403, 404, 410)})
     def get(self, request: Request, submission_id: str) -> Response:
         try:
             submission = submissions.submission_for(user=self.user(request), submission_id=submission_id)
@@ -186,6 +188,7 @@ class SubmissionValidationApi(SubmissionView):
 
     required_scope = "read"
 
+    @extend_schema(responses={200: schemas.ValidationReportShape, **schemas.errors(401, 403, 404, 410)})
     def get(self, request: Request, submission_id: str) -> Response:
         try:
             submission = submissions.submission_for(user=self.user(request), submission_id=submission_id)
@@ -300,6 +303,7 @@ class UploadStateApi(SubmissionView):
 
 
 class StoredPartsApi(UploadStateApi):
+    @extend_schema(responses={200: schemas.StoredPartsShape, **schemas.errors(401, 403, 404, 409, 410)})
     def get(self, request: Request, file_upload_id: str) -> Response:
         upload = self._upload(request, file_upload_id)
         try:
@@ -310,6 +314,7 @@ class StoredPartsApi(UploadStateApi):
 
 
 class UploadAbortApi(UploadStateApi):
+    @extend_schema(responses={204: None, **schemas.errors(401, 403, 404, 409, 410)})
     def delete(self, request: Request, file_upload_id: str) -> Response:
         upload = self._upload(request, file_upload_id)
         try:
@@ -346,6 +351,10 @@ def consent_json(terms: ConsentTerms) -> dict[str, Any]:
 class SubmissionConsentApi(UploadView):
     """``PUT /api/v1/submissions/{id}/consent``: new consent terms (earlier ones are kept)."""
 
+    @extend_schema(
+        request=schemas.ConsentTermsInputShape,
+        responses={200: schemas.ConsentTermsAnswerShape, **schemas.errors(400, 401, 403, 404, 409, 410)},
+    )
     def put(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
         try:
@@ -362,6 +371,10 @@ class ConsentRecordsApi(UploadView):
 
     parser_classes = [JSONParser, CsvParser]
 
+    @extend_schema(
+        request=schemas.CSV_OR_JSON,
+        responses={201: schemas.ConsentRecordsAddedShape, **schemas.errors(400, 401, 403, 404, 410)},
+    )
     def post(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
         terms = consent.current_terms(submission)
@@ -382,6 +395,10 @@ class ConsentRecordsApi(UploadView):
 class RevenueSplitApi(UploadView):
     """``PUT /api/v1/submissions/{id}/contributors``: who shares the revenue, in basis points."""
 
+    @extend_schema(
+        request=schemas.RevenueSplitShape,
+        responses={200: schemas.RevenueSplitShape, **schemas.errors(400, 401, 403, 404, 409, 410)},
+    )
     def put(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
         data = request.data if isinstance(request.data, dict) else {}
