@@ -14,6 +14,7 @@ from django.utils import timezone
 from licensing.models import AccessRequest
 from marketplace.models import Dataset, Membership, User
 from marketplace.permissions import MANAGER_ROLES
+from provenance import events as provenance_events
 
 Status = AccessRequest.Status
 
@@ -73,7 +74,7 @@ def request_access(
     now = timezone.now()
     try:
         with transaction.atomic():
-            return AccessRequest.objects.create(
+            created = AccessRequest.objects.create(
                 dataset=dataset,
                 user=user,
                 status=Status.APPROVED if auto else Status.PENDING,
@@ -81,6 +82,8 @@ def request_access(
                 decided_at=now if auto else None,
                 **values,
             )
+            provenance_events.access_decided(created)  # an auto-approval is a decision too
+            return created
     except IntegrityError:  # a concurrent request of the same user won the race
         found = open_request(user=user, dataset=dataset)
         if found is None:
@@ -101,6 +104,8 @@ def _move(*, request_id: int, dataset: Dataset | None, by: User, old: str, new: 
         status=new, decided_by=by, decided_at=timezone.now(), reason=reason
     )
     access.refresh_from_db()
+    if changed:
+        provenance_events.access_decided(access)
     if not changed and access.status != new:
         raise ValidationError(f"This request is {access.status}, not {old}: it cannot become {new}.")
     return access

@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from licensing.models import LicenseGrant
 from licensing.services import sha256_text
 from marketplace.models import Dataset, DatasetVersion, Membership, Organization, User
+from provenance import events as provenance_events
 
 # The datasheet fields that add conditions to the license, in the order the terms list them.
 RESTRICTION_FIELDS = [
@@ -106,10 +107,11 @@ def accept_terms(
     )
 
 
+@transaction.atomic
 def record_grant(
     *, user: User, dataset: Dataset, terms: Terms, source: str, user_agent: str, organization: Organization | None
 ) -> LicenseGrant:
-    return LicenseGrant.objects.create(
+    grant = LicenseGrant.objects.create(
         user=user,
         organization=organization,
         dataset=dataset,
@@ -120,6 +122,8 @@ def record_grant(
         source=source,
         user_agent=user_agent[:USER_AGENT_MAX],
     )
+    provenance_events.grant_recorded(grant)
+    return grant
 
 
 def grant_covering(*, user: User, dataset: Dataset, terms_sha256: str) -> LicenseGrant | None:

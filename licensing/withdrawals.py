@@ -20,6 +20,7 @@ from django.db import transaction
 from licensing.access import can_manage_dataset
 from licensing.models import ConsentWithdrawal, DownloadRecord
 from marketplace.models import Dataset, DatasetVersion, RevenueShare, User
+from provenance import events as provenance_events
 
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 MAX_RECORDS = 100_000
@@ -106,6 +107,7 @@ def withdraw_consent(
             recorded_by=by,
             on_behalf=manager and not is_contributor(by, version),
         )
+        provenance_events.consent_withdrawn(withdrawal)
         downloaders = DownloadRecord.objects.filter(version=version, kind=DownloadRecord.Kind.ARCHIVE)
         recipients = list(
             User.objects.filter(id__in=downloaders.values("user_id")).exclude(email="").values_list("email", flat=True)

@@ -1,8 +1,9 @@
-from django.urls import path
+from django.urls import include, path
 
 from marketplace.api import submissions, v1
 
 urlpatterns = [
+    path("", include("provenance.api_urls")),  # keys, manifests, transparency log, Croissant
     path("datasets", v1.DatasetListApi.as_view(), name="api-dataset-list"),
     path("datasets/<str:id>", v1.DatasetDetailApi.as_view(), name="api-dataset-detail"),
     path("datasets/<str:id>/versions", v1.DatasetVersionListApi.as_view(), name="api-dataset-versions"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
@@ -344,6 +346,10 @@ class Submission(Datasheet):
     version = models.ForeignKey(
         "DatasetVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         help_text="The version its approval published.",
+    )  # fmt: skip
+    parents: models.ManyToManyField[DatasetVersion, Any] = models.ManyToManyField(
+        "DatasetVersion", blank=True, related_name="child_submissions",
+        help_text="Published versions this dataset derives from (its lineage); their licenses must allow it.",
     )  # fmt: skip
 
     class Meta:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from licensing.models import License
 from marketplace.catalog import forget_facets
 from marketplace.models import Dataset, DatasetVersion, Invitation, Membership, Organization, User
+from provenance.manifests import record_publication
 
 
 @transaction.atomic
@@ -223,5 +224,6 @@ def publish_version(
         has_sample=bool(sample_key),
     )
     transaction.on_commit(forget_facets)
+    record_publication(version=version)  # its signed manifest and log entry commit with it
     dataset.refresh_from_db()
     return version

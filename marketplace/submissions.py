@@ -32,6 +32,7 @@ from marketplace.models import (
     Visibility,
 )
 from marketplace.services import create_dataset, publish_version
+from provenance.lineage import license_problems
 
 logger = logging.getLogger(__name__)
 
@@ -322,6 +323,7 @@ def submission_problems(submission: Submission) -> list[str]:
         problems.append("consent terms are missing (how, and under which terms, the data was given)")
     if not submission.revenue_shares.exists():
         problems.append("contributors and their revenue shares are missing (they must sum to 10,000 basis points)")
+    problems += license_problems(submission)  # lineage: a parent's license must allow this one
     return problems
 
 

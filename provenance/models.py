@@ -1,1 +1,102 @@
-"""Manifests, signing keys and the transparency log arrive with the provenance issue."""
+"""Provenance evidence: signing keys, signed manifests of published versions, and the append-only
+transparency log with its signed tree heads. Every table here is append-only: the database
+refuses UPDATE and DELETE (migration 0001's triggers)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+SHA256_HEX = r"^[0-9a-f]{64}$"
+
+
+class SigningKey(models.Model):
+    """A public key this instance signed with. Kept forever so that rotation never orphans an
+    old signature."""
+
+    key_id = models.CharField(primary_key=True, max_length=64, help_text="SHA-256 of the DER public key, hex.")
+    public_pem = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=Q(key_id__regex=SHA256_HEX), name="signingkey_id_hex")]
+
+    def __str__(self) -> str:
+        return f"key {self.key_id[:16]}"
+
+
+class Manifest(models.Model):
+    """The DSSE envelope of a published version's in-toto statement. ``statement_sha256`` is the
+    SHA-256 of the envelope's payload bytes: the digest children name as their parent's."""
+
+    version = models.OneToOneField(
+        "marketplace.DatasetVersion", on_delete=models.PROTECT, related_name="manifest", primary_key=True
+    )
+    envelope = models.JSONField()
+    statement_sha256 = models.CharField(max_length=64, unique=True)
+    signing_key = models.ForeignKey(SigningKey, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(statement_sha256__regex=SHA256_HEX), name="manifest_sha256_hex"),
+        ]
+
+    def __str__(self) -> str:
+        return f"manifest of {self.version_id}"
+
+
+class LogEntry(models.Model):
+    """One leaf of the transparency log. ``leaf_data`` is the exact canonical JSON that was hashed
+    (kept as text, because jsonb would reorder it); the database checks that ``leaf_hash`` is its
+    RFC 6962 leaf hash."""
+
+    class Kind(models.TextChoices):
+        PUBLISH = "publish", "A version was published"
+        GRANT = "grant", "A license grant was recorded"
+        ACCESS = "access", "An access request was decided"
+        WITHDRAWAL = "withdrawal", "Consent was withdrawn"
+        TAKEDOWN = "takedown", "A dataset was taken down"
+
+    index = models.BigIntegerField(primary_key=True, help_text="Leaf index, from 0, without gaps.")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    subject = models.CharField(max_length=200, help_text="What the entry is about, e.g. dataset:ID/version:N.")
+    payload = models.JSONField()
+    leaf_data = models.TextField()
+    leaf_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["index"]
+        indexes = [models.Index(fields=["subject", "index"], name="logentry_subject_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(index__gte=0), name="logentry_index_nonnegative"),
+            models.CheckConstraint(condition=Q(leaf_hash__regex=SHA256_HEX), name="logentry_leaf_hash_hex"),
+            models.CheckConstraint(condition=Q(kind__in=["publish", "grant", "access", "withdrawal", "takedown"]),
+                                   name="logentry_kind_known"),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"log entry {self.index} ({self.kind})"
+
+
+class SignedTreeHead(models.Model):
+    """The log's root at a size, signed (a DSSE envelope whose payload names size, root and time)."""
+
+    tree_size = models.BigIntegerField(primary_key=True)
+    root_hash = models.CharField(max_length=64)
+    envelope = models.JSONField()
+    signing_key = models.ForeignKey(SigningKey, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-tree_size"]
+        constraints = [
+            models.CheckConstraint(condition=Q(tree_size__gte=0), name="treehead_size_nonnegative"),
+            models.CheckConstraint(condition=Q(root_hash__regex=SHA256_HEX), name="treehead_root_hex"),
+        ]
+
+    def __str__(self) -> str:
+        return f"tree head {self.tree_size}"

@@ -209,6 +209,8 @@ SPECTACULAR_SETTINGS = {
 API_KEY_DEFAULT_EXPIRY = timedelta(days=env_int("API_KEY_DEFAULT_EXPIRY_DAYS", 90, minimum=1, maximum=3650))
 API_KEY_MAX_EXPIRY = timedelta(days=env_int("API_KEY_MAX_EXPIRY_DAYS", 365, minimum=1, maximum=3650))
 PLATFORM_FEE_RATE = env_decimal_str("PLATFORM_FEE_RATE", "0.05")
+# Ed25519 key (PEM) that signs manifests and tree heads; empty: generated into VAR_DIR/provenance/.
+PROVENANCE_SIGNING_KEY = env_secret("PROVENANCE_SIGNING_KEY", "")
 MAX_ARCHIVE_BYTES = env_int("MAX_ARCHIVE_BYTES", 50 * 1024**3, minimum=1)
 MAX_SAMPLE_BYTES = env_int("MAX_SAMPLE_BYTES", 1024**3, minimum=1)
 # Part URLs are asked for just before each PUT; an hour covers a slow 5 GiB part.

@@ -310,8 +310,9 @@ def test_dataset_page_shows_the_datasheet(client: Client, documented: Dataset) -
     assert terms.text_sha256 in body and "CC-BY-4.0" in text and 'href="https://licenses.example.org/CC-BY-4.0"' in body
     assert "Commercial use allowed" in text and "Redistribution not allowed" in text
     assert "Attribution required" in text and "Share-alike not required" in text
-    # Honest about what this instance cannot do yet; how to license it, and how the SDK fetches it.
-    assert "Signed manifests and the transparency log are not available on this instance yet" in text
+    # The signed manifest, key and inclusion proof to download, and the command that checks them;
+    # how to license it, and how the SDK fetches it.
+    assert f"/api/v1/datasets/{documented.id}/versions/2/manifest" in body and "python -m provenance.verify" in text
     assert "Log in to accept the terms, buy and download." in text
     assert f'download_dataset("{documented.id}")' in body
     assert "from datacollective import download_dataset" in text

@@ -1,0 +1,215 @@
+"""Provenance API under /api/v1/: public keys, manifests, the transparency log and its proofs.
+
+Everything here is public evidence (private datasets excepted: their manifests follow the
+dataset's visibility). Before serving, the server re-checks what it serves against its own
+signatures and hashes, so that rows altered behind the database's triggers are reported
+(500, ``log_inconsistent`` / ``manifest_invalid``) rather than served as proof.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api_errors import error_body
+from marketplace.models import DatasetVersion
+from marketplace.selectors import visible_datasets
+from provenance import dsse, log, manifests, signing
+from provenance.models import LogEntry, Manifest, SigningKey
+
+MAX_ENTRIES = 1000
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    body = error_body(message)
+    body["error"] = code
+    return Response(body, status=status)
+
+
+def _int_param(request: Request, name: str, default: int | None) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit():
+        raise ValueError(f"{name} must be a whole number, not {raw!r}")
+    return int(raw)
+
+
+def _version(request: Request, dataset_id: str, number: int) -> DatasetVersion:
+    dataset = get_object_or_404(visible_datasets(user=getattr(request, "user", None)), id=dataset_id)
+    return get_object_or_404(
+        DatasetVersion.objects.select_related("dataset__organization", "license"),
+        dataset=dataset,
+        number=number,
+        published_at__isnull=False,
+    )
+
+
+class PublicKeysApi(APIView):
+    """Every public key this instance signed with (PEM), newest first: old ones stay after a
+    rotation so that old signatures still verify."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        current = signing.current_key().key_id
+        keys = [
+            {"keyId": row.key_id, "algorithm": "ed25519", "publicKeyPem": row.public_pem,
+             "createdAt": row.created_at.isoformat(), "current": row.key_id == current}
+            for row in SigningKey.objects.order_by("-created_at")
+        ]  # fmt: skip
+        return Response({"keys": keys})
+
+
+class PublicKeyPemApi(APIView):
+    """One public key as a PEM file, for ``provenance.verify --public-key``."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: str})
+    def get(self, request: Request, key_id: str) -> HttpResponse:
+        row = get_object_or_404(SigningKey, key_id=key_id)
+        response = HttpResponse(row.public_pem, content_type="application/x-pem-file")
+        response["Content-Disposition"] = f'attachment; filename="datacollective-{key_id[:16]}.pub.pem"'
+        return response
+
+
+class ManifestApi(APIView):
+    """The DSSE envelope of a version's signed in-toto statement."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, id: str, number: int) -> Response:
+        version = _version(request, id, number)
+        manifest = Manifest.objects.filter(version=version).first()
+        if manifest is None:
+            return _error(404, "not_found", f"Version {number} has no manifest.")
+        try:
+            manifests.verified_statement(manifest)
+        except dsse.EnvelopeError as exc:
+            return _error(500, "manifest_invalid", f"The stored manifest of version {number} fails its check: {exc}.")
+        response = Response(manifest.envelope)
+        response["Content-Disposition"] = f'attachment; filename="{version.filename}.manifest.json"'
+        return response
+
+
+class VersionInclusionProofApi(APIView):
+    """The inclusion proof of a version's publish entry in the latest signed tree head."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, id: str, number: int) -> Response:
+        version = _version(request, id, number)
+        subject = log.manifest_subject(version.dataset_id, number)
+        entry = LogEntry.objects.filter(kind=LogEntry.Kind.PUBLISH, subject=subject).order_by("index").first()
+        if entry is None:
+            return _error(404, "not_found", f"Version {number} has no entry in the transparency log.")
+        return _inclusion(entry.index, None, filename=f"{version.filename}.inclusion-proof.json")
+
+
+def _inclusion(index: int, size: int | None, *, filename: str = "") -> Response:
+    try:
+        tree = log.load_tree(size)
+    except log.LogInconsistent as exc:
+        return _error(500, "log_inconsistent", f"The transparency log fails its own check: {exc}.")
+    if index >= tree.size:
+        return _error(404, "not_found", f"The log of {tree.size} entries has no entry {index}.")
+    head = log.signed_tree_head(tree)
+    response = Response(log.inclusion(index=index, tree=tree, head=head))
+    if filename:
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class LogEntriesApi(APIView):
+    """Entries in index order: ``start`` (default 0) and ``limit`` (at most 1000)."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        try:
+            start = _int_param(request, "start", 0) or 0
+            limit = min(_int_param(request, "limit", 100) or 100, MAX_ENTRIES)
+        except ValueError as exc:
+            return _error(400, "bad_request", f"{exc}.")
+        entries = LogEntry.objects.filter(index__gte=start).order_by("index")[:limit]
+        items = [log.entry_json(entry) for entry in entries]
+        return Response({"entries": items, "next": start + len(items) if len(items) == limit else None})
+
+
+class InclusionProofApi(APIView):
+    """The audit path of entry ``index`` in the tree of ``treeSize`` entries (default: all)."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, index: int) -> Response:
+        try:
+            size = _int_param(request, "treeSize", None)
+        except ValueError as exc:
+            return _error(400, "bad_request", f"{exc}.")
+        if size is not None and index >= size:
+            return _error(400, "bad_request", f"Entry {index} is not in a tree of {size} entries.")
+        if size is not None and size > LogEntry.objects.count():
+            return _error(400, "bad_request", f"The log has fewer than {size} entries.")
+        return _inclusion(index, size)
+
+
+class ConsistencyProofApi(APIView):
+    """Proof that the tree of ``first`` entries is a prefix of the tree of ``second`` (default: all)."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        try:
+            first = _int_param(request, "first", None)
+            second = _int_param(request, "second", None)
+        except ValueError as exc:
+            return _error(400, "bad_request", f"{exc}.")
+        if first is None:
+            return _error(400, "bad_request", "Give first, the size of the older tree.")
+        try:
+            tree = log.load_tree()
+        except log.LogInconsistent as exc:
+            return _error(500, "log_inconsistent", f"The transparency log fails its own check: {exc}.")
+        second = tree.size if second is None else second
+        if not 0 <= first <= second <= tree.size:
+            return _error(400, "bad_request", f"Need 0 <= first <= second <= {tree.size} (the log's size).")
+        hashes = tree.leaf_hashes[:second]
+        head = log.signed_tree_head(log.Tree(second, hashes)) if second == tree.size else None
+        body: dict[str, Any] = {
+            "first": first,
+            "second": second,
+            "firstRootHash": log.merkle.root_from_leaf_hashes(hashes[:first]).hex(),
+            "secondRootHash": log.merkle.root_from_leaf_hashes(hashes).hex(),
+            "proof": [node.hex() for node in log.merkle.consistency_proof(first, hashes)],
+            "treeHead": head.envelope if head else None,
+        }
+        return Response(body)
+
+
+class TreeHeadApi(APIView):
+    """The latest signed tree head (signed now if the log grew since the last one)."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        try:
+            head = log.signed_tree_head()
+        except log.LogInconsistent as exc:
+            return _error(500, "log_inconsistent", f"The transparency log fails its own check: {exc}.")
+        return Response({"treeSize": head.tree_size, "rootHash": head.root_hash, "keyId": head.signing_key_id,
+                         "envelope": head.envelope})  # fmt: skip

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from provenance import api
+
+urlpatterns = [
+    path("provenance/keys", api.PublicKeysApi.as_view(), name="api-provenance-keys"),
+    path("provenance/keys/<str:key_id>.pem", api.PublicKeyPemApi.as_view(), name="api-provenance-key-pem"),
+    path("provenance/log/entries", api.LogEntriesApi.as_view(), name="api-log-entries"),
+    path(
+        "provenance/log/entries/<int:index>/inclusion-proof", api.InclusionProofApi.as_view(), name="api-log-inclusion"
+    ),
+    path("provenance/log/consistency-proof", api.ConsistencyProofApi.as_view(), name="api-log-consistency"),
+    path("provenance/log/tree-head", api.TreeHeadApi.as_view(), name="api-log-tree-head"),
+    path("datasets/<str:id>/versions/<int:number>/manifest", api.ManifestApi.as_view(), name="api-version-manifest"),
+    path(
+        "datasets/<str:id>/versions/<int:number>/inclusion-proof",
+        api.VersionInclusionProofApi.as_view(),
+        name="api-version-inclusion-proof",
+    ),
+]

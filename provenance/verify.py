@@ -1,0 +1,179 @@
+"""Offline verifier of a downloaded version: needs the standard library and ``cryptography`` only.
+
+    python -m provenance.verify ARCHIVE --manifest FILE --public-key FILE [--inclusion-proof FILE]
+
+Checks, in order, and stops at the first mismatch with a message naming it (exit 1; 2 for bad
+usage): the manifest's Ed25519 signature (DSSE), the statement's types, the archive's SHA-256,
+every member's SHA-256 against the manifest's file subjects (none missing, none extra), the
+Merkle root of the files, and with ``--inclusion-proof`` that the publish entry of this very
+manifest is in the transparency log under a tree head signed by the same key.
+
+Nothing here imports Django: copy ``provenance/{verify,dsse,merkle,statement}.py`` anywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import tarfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from provenance import dsse, merkle, statement
+
+CHUNK = 1024 * 1024
+TREE_HEAD_PAYLOAD_TYPE = "application/vnd.datacollective.tree-head+json"
+
+
+class Mismatch(Exception):
+    """The first check that failed."""
+
+
+def _sha256_stream(stream: IO[bytes]) -> str:
+    digest = hashlib.sha256()
+    while chunk := stream.read(CHUNK):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def archive_members(path: Path) -> Iterator[tuple[str, str]]:
+    """(path, sha256) of every regular file of a tar, tar.gz or zip, by the bytes (not the name)."""
+    with path.open("rb") as handle:
+        magic = handle.read(4)
+    if magic.startswith(b"PK\x03\x04") or magic.startswith(b"PK\x05\x06"):
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if not info.is_dir():
+                    with archive.open(info) as member:
+                        yield info.filename, _sha256_stream(member)
+        return
+    try:
+        with tarfile.open(path, mode="r:*") as tar:
+            for entry in tar:
+                if entry.isfile():
+                    content = tar.extractfile(entry)
+                    if content is not None:
+                        yield entry.name, _sha256_stream(content)
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise Mismatch(f"archive: {path.name} cannot be read as tar, tar.gz or zip ({exc})") from None
+
+
+def _load_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise Mismatch(f"{what}: {path} is not readable JSON ({exc})") from None
+
+
+def check_manifest(envelope: Any, public_key: Any) -> tuple[dict[str, Any], bytes]:
+    try:
+        payload_type, payload, _ = dsse.open_envelope(envelope, [public_key])
+    except dsse.EnvelopeError as exc:
+        raise Mismatch(f"manifest {exc}") from None
+    if payload_type != dsse.IN_TOTO_PAYLOAD_TYPE:
+        raise Mismatch(f"manifest: payloadType is {payload_type!r}, not {dsse.IN_TOTO_PAYLOAD_TYPE!r}")
+    stated = json.loads(payload)
+    if stated.get("_type") != statement.STATEMENT_TYPE or stated.get("predicateType") != statement.PREDICATE_TYPE:
+        raise Mismatch("manifest: not an in-toto Statement v1 of the Data Collective manifest predicate")
+    return stated, payload
+
+
+def check_archive(archive: Path, stated: dict[str, Any]) -> None:
+    predicate = stated["predicate"]
+    expected_archive = predicate["archive"]["sha256"]
+    with archive.open("rb") as handle:
+        actual_archive = _sha256_stream(handle)
+    if actual_archive != expected_archive:
+        raise Mismatch(f"archive: {archive.name} has SHA-256 {actual_archive}, the manifest says {expected_archive}")
+    expected = {item["path"]: item["sha256"] for item in predicate["files"]}
+    subjects = {item["name"]: item["digest"]["sha256"] for item in stated["subject"][1:]}
+    if subjects != expected:
+        raise Mismatch("manifest: its subjects and its predicate's file list disagree")
+    seen: dict[str, str] = {}
+    if expected:
+        for path, digest in archive_members(archive):
+            if path not in expected:
+                raise Mismatch(f"file {path}: in the archive but not in the manifest")
+            if digest != expected[path]:
+                raise Mismatch(f"file {path}: SHA-256 {digest}, the manifest says {expected[path]}")
+            seen[path] = digest
+        missing = sorted(set(expected) - set(seen))
+        if missing:
+            raise Mismatch(f"file {missing[0]}: in the manifest but not in the archive")
+    root = statement.files_merkle_root(seen.items())
+    if root != predicate["filesMerkleRoot"]:
+        raise Mismatch(f"merkle root: the files hash to {root}, the manifest says {predicate['filesMerkleRoot']}")
+
+
+def check_inclusion(proof: Any, payload: bytes, public_key: Any) -> None:
+    """The proof's leaf must be the publish entry of this manifest, its audit path must lead to the
+    root of a tree head signed by the same key."""
+    try:
+        leaf_text: str = proof["leaf"]
+        leaf = json.loads(leaf_text)
+        index, size = int(proof["leafIndex"]), int(proof["treeSize"])
+        path = [bytes.fromhex(node) for node in proof["auditPath"]]
+        head_envelope = proof["treeHead"]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Mismatch(f"inclusion proof: malformed ({exc})") from None
+    manifest_digest = hashlib.sha256(payload).hexdigest()
+    if leaf.get("kind") != "publish" or leaf.get("payload", {}).get("manifestSha256") != manifest_digest:
+        raise Mismatch("inclusion proof: its log entry is not the publication of this manifest")
+    if leaf.get("index") != index:
+        raise Mismatch(f"inclusion proof: the entry says index {leaf.get('index')}, the proof {index}")
+    try:
+        head_type, head_payload, _ = dsse.open_envelope(head_envelope, [public_key])
+    except dsse.EnvelopeError as exc:
+        raise Mismatch(f"tree head {exc}") from None
+    head = json.loads(head_payload)
+    if head_type != TREE_HEAD_PAYLOAD_TYPE or head.get("treeSize") != size:
+        raise Mismatch(f"tree head: it is not the signed head of a tree of {size} entries")
+    try:
+        merkle.verify_inclusion(index, size, merkle.leaf_hash(leaf_text.encode("utf-8")), path,
+                                bytes.fromhex(head["rootHash"]))  # fmt: skip
+    except merkle.ProofError as exc:
+        raise Mismatch(f"inclusion proof: {exc}") from None
+
+
+def verify(archive: Path, manifest: Path, public_key_file: Path, inclusion_proof: Path | None = None) -> str:
+    """Run every check; return a one-line summary, or raise ``Mismatch`` at the first failure."""
+    try:
+        public_key = dsse.load_public_pem(public_key_file.read_bytes())
+    except (OSError, dsse.EnvelopeError) as exc:
+        raise Mismatch(f"public key: {exc}") from None
+    stated, payload = check_manifest(_load_json(manifest, "manifest"), public_key)
+    check_archive(archive, stated)
+    if inclusion_proof is not None:
+        check_inclusion(_load_json(inclusion_proof, "inclusion proof"), payload, public_key)
+    predicate = stated["predicate"]
+    return (
+        f"OK: {archive.name} is version {predicate['version']} of {predicate['dataset']['slug']}, "
+        f"{len(predicate['files'])} files, signed by key {dsse.key_id(public_key)[:16]}"
+        + (", logged in the transparency log" if inclusion_proof is not None else "")
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m provenance.verify", description=__doc__.split("\n\n")[0])
+    parser.add_argument("archive", type=Path)
+    parser.add_argument("--manifest", type=Path, required=True, help="the DSSE envelope (JSON)")
+    parser.add_argument("--public-key", type=Path, required=True, help="the instance's Ed25519 public key (PEM)")
+    parser.add_argument("--inclusion-proof", type=Path, help="the version's inclusion proof (JSON)")
+    args = parser.parse_args(argv)
+    try:
+        print(verify(args.archive, args.manifest, args.public_key, args.inclusion_proof))
+    except Mismatch as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
