@@ -54,8 +54,11 @@ class LedgerError(ValidationError):
     """A posting that would break the ledger's rules; nothing was written."""
 
 
-def money(cents: int, currency: str) -> str:
-    return f"{cents / 100:,.2f} {currency.upper()}"
+def money(cents: int, currency: str = "") -> str:
+    """Integer cents as ``1,234.56 USD``, with integer arithmetic (floats lose cents)."""
+    whole, fraction = divmod(abs(cents), 100)
+    text = f"{'-' if cents < 0 else ''}{whole:,}.{fraction:02d}"
+    return f"{text} {currency.upper()}" if currency else text
 
 
 # --- The split: pure arithmetic, property-tested ----------------------------------------------
