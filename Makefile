@@ -21,7 +21,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
-# The browser's upload widget, bundled from npm packages pinned by package-lock.json.
+# The browser's upload widget and earnings chart, bundled from npm packages pinned by package-lock.json.
 node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm (Node.js 18 or newer) is needed to build the upload widget"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
@@ -30,7 +30,10 @@ node_modules/.installed: package.json package-lock.json
 static/build/upload.js: node_modules/.installed frontend/upload.js
 	npm run --silent build
 
-run: $(VENV)/.installed static/build/upload.js
+static/build/earnings.js: node_modules/.installed frontend/earnings.js
+	npm run --silent build
+
+run: $(VENV)/.installed static/build/upload.js static/build/earnings.js
 	exec $(PY) -m devstack run --port $(PORT)
 
 lint: $(VENV)/.installed-dev
@@ -40,7 +43,7 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy .
 
-pytest: $(VENV)/.installed-dev static/build/upload.js
+pytest: $(VENV)/.installed-dev static/build/upload.js static/build/earnings.js
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest

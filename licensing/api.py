@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api_errors import error_body
-from licensing import access, grants, payments, withdrawals
+from licensing import access, earnings, grants, payments, withdrawals
 from licensing.authentication import HasScope
 from licensing.models import AccessRequest, ApiKey, DownloadRecord, Invoice, LicenseGrant
 from marketplace.api.mdc import issue_download
@@ -63,6 +63,38 @@ class MeApi(APIView):
                 },
             }
         )
+
+
+class MyEarningsApi(APIView):
+    """The caller's earnings, as the earnings page shows them: totals per currency (earned,
+    refunded, paid out, balance), net earnings per dataset and month, and payouts. Integer cents."""
+
+    permission_classes = [IsAuthenticated, HasScope]
+    required_scope = "read"
+
+    def get(self, request: Request) -> Response:
+        figures = earnings.earnings_for(earnings.accounts_of(_user(request)))
+        return Response(
+            {
+                "totals": [
+                    {"currency": t.currency, "earnedCents": t.earned, "refundedCents": t.refunded,
+                     "paidOutCents": t.paid_out, "balanceCents": t.balance}
+                    for t in figures.totals
+                ],
+                "datasets": [
+                    {"datasetId": d.dataset_id, "name": d.name, "currency": d.currency, "payments": d.payments,
+                     "earnedCents": d.earned, "refundedCents": d.refunded, "netCents": d.net,
+                     "periods": [{"period": p, "netCents": cents} for p, cents in d.periods.items()]}
+                    for d in figures.datasets
+                ],
+                "payouts": [
+                    {"batchId": p["batch"], "amountCents": p["amount"], "currency": p["currency"],
+                     "status": p["status"], "createdAt": p["created_at"].isoformat(),
+                     "paidAt": p["paid_at"].isoformat() if p["paid_at"] else None, "reference": p["reference"]}
+                    for p in figures.payouts
+                ],
+            }
+        )  # fmt: skip
 
 
 # --- Licensing, access, purchases and downloads: /api/v1/datasets/{id}/... -----------------------

@@ -4,6 +4,7 @@ from licensing import api
 
 urlpatterns = [
     path("me", api.MeApi.as_view(), name="api-me"),
+    path("me/earnings", api.MyEarningsApi.as_view(), name="api-me-earnings"),
     path("grants", api.GrantListApi.as_view(), name="api-grants"),
     path("grants/<int:grant_id>", api.GrantReceiptApi.as_view(), name="api-grant-receipt"),
     path("datasets/<str:dataset_id>/terms", api.TermsApi.as_view(), name="api-dataset-terms"),

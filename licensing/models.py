@@ -393,3 +393,157 @@ class ConsentWithdrawal(models.Model):
 
     def __str__(self) -> str:
         return f"withdrawal of {len(self.record_ids)} records from {self.version_id}"
+
+
+# --- The revenue-share ledger (licensing/ledger.py writes it) ---------------------------------
+
+
+class LedgerAccount(models.Model):
+    """An account of the double-entry ledger, named by a stable ``code``: ``cash:received``
+    (money licensees paid us), ``platform:fees``, ``payable:user:<id>``,
+    ``payable:payee:<email>``, ``payable:org:<id>`` (what we owe a contributor or an
+    organization), ``payout:pending`` (payouts sent to the bank, not yet confirmed) and
+    ``platform:refund-shortfall`` (refunds of money already paid out). Balances are sums of
+    entries, never stored; the row is what a payout locks so that two cannot spend one balance."""
+
+    class Kind(models.TextChoices):
+        CASH = "cash", "Cash"
+        FEES = "fees", "Platform fees"
+        PAYABLE = "payable", "Payable to a contributor"
+        PAYOUT = "payout", "Payouts in transit"
+        SHORTFALL = "shortfall", "Refund shortfall"
+
+    code = models.CharField(max_length=300, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    name = models.CharField(max_length=200, help_text="Who or what the account is, for people.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_accounts"
+    )
+    payee_email = models.EmailField(blank=True)
+    organization = models.ForeignKey(
+        "marketplace.Organization", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_accounts"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["cash", "fees", "payable", "payout", "shortfall"]), name="ledger_account_kind"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="payable")
+                | Q(user__isnull=False, organization__isnull=True, payee_email="")
+                | Q(user__isnull=True, organization__isnull=False, payee_email="")
+                | (Q(user__isnull=True, organization__isnull=True) & ~Q(payee_email="")),
+                name="ledger_payable_names_one_payee",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class PayoutBatch(models.Model):
+    """Payouts staff send together. Creating the batch takes the amounts off the payees'
+    balances at once (a ledger transaction), so a balance cannot be paid twice; marking it paid
+    with the bank's reference moves the money out of cash (another transaction). Its state moves
+    pending -> paid by a conditional update."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PAID = "paid", "Paid"
+
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    paid_at = models.DateTimeField(null=True, blank=True)
+    reference = models.CharField(max_length=200, blank=True, help_text="The bank's or provider's reference.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["pending", "paid"]), name="payout_batch_status"),
+            models.CheckConstraint(
+                condition=Q(status="pending") | (Q(paid_at__isnull=False, paid_by__isnull=False) & ~Q(reference="")),
+                name="payout_batch_paid_has_reference",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"payout batch {self.id} ({self.status})"
+
+
+class LedgerTransaction(models.Model):
+    """One event that moves money: a payment, its refund, a payout batch, or the batch's
+    confirmation. Its entries sum to zero in its single currency (a deferred database trigger
+    checks every commit), and ``idempotency_key`` names the source event, so posting it again
+    finds this row instead of a second one. Append-only, like its entries."""
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment", "Payment"
+        REFUND = "refund", "Refund"
+        PAYOUT = "payout", "Payout batch created"
+        PAYOUT_PAID = "payout_paid", "Payout batch paid"
+
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    currency = models.CharField(max_length=3)
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    dataset = models.ForeignKey(
+        "marketplace.Dataset", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    submission = models.ForeignKey(
+        "marketplace.Submission", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="Whose revenue shares split the payment; empty when the dataset has none.",
+    )  # fmt: skip
+    payout_batch = models.ForeignKey(
+        PayoutBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="transactions"
+    )
+    memo = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["payment", "refund", "payout", "payout_paid"]), name="ledger_transaction_kind"
+            ),
+            models.CheckConstraint(condition=Q(currency__regex=r"^[a-z]{3}$"), name="ledger_transaction_currency"),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["payment", "refund"]) | Q(payment__isnull=False, dataset__isnull=False),
+                name="ledger_payment_names_its_payment",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["payout", "payout_paid"]) | Q(payout_batch__isnull=False),
+                name="ledger_payout_names_its_batch",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.idempotency_key
+
+
+class LedgerEntry(models.Model):
+    """One line of a transaction, in integer minor units (cents): positive is a debit, negative
+    a credit. What we owe a payee is the negated sum of their payable account's entries."""
+
+    transaction = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="entries")
+    amount = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["transaction", "id"]
+        indexes = [models.Index(fields=["account", "transaction"], name="ledger_entry_account_idx")]
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="ledger_entry_not_zero")]
+        # The database also checks that each transaction's entries sum to zero: see migration 0006.
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.amount:+d}"

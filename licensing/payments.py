@@ -4,7 +4,8 @@ The default provider is a manual invoice: the licensee pays by transfer and an a
 selling organization (or staff) marks the invoice paid, in the browser or with
 ``manage.py mark_invoice_paid``. A card provider implements ``PaymentProvider`` and calls
 ``record_payment`` from its confirmation webhook. A recorded payment creates the licensee's
-grant for the terms shown when the invoice was opened, in the same transaction.
+grant for the terms shown when the invoice was opened, and posts it to the revenue-share ledger
+(``licensing.ledger``), in the same transaction.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from licensing import ledger
 from licensing.grants import current_version, terms_for
 from licensing.models import Invoice, LicenseGrant, Payment
 from marketplace.models import Dataset, Membership, Organization, User
@@ -133,9 +135,11 @@ def can_mark_paid(user: object, invoice: Invoice) -> bool:
 
 @transaction.atomic
 def record_payment(*, invoice_id: str, recorded_by: User | None, reference: str = "") -> Payment:
-    """Mark an open invoice paid: the payment row, the grant and the invoice's new state commit
-    together. Repeating it returns the first payment. ``recorded_by`` None means a trusted caller
-    (a management command or a provider webhook); a person must be allowed to."""
+    """Mark an open invoice paid: the payment row, the grant, its ledger transaction and the
+    invoice's new state commit together. Repeating it returns the first payment (and posts it
+    to the ledger if it was recorded before the ledger existed: posting is idempotent).
+    ``recorded_by`` None means a trusted caller (a management command or a provider webhook);
+    a person must be allowed to."""
     invoice = Invoice.objects.select_for_update().select_related("dataset__organization", "version__license").filter(
         id=invoice_id
     ).first()  # fmt: skip
@@ -144,6 +148,7 @@ def record_payment(*, invoice_id: str, recorded_by: User | None, reference: str 
     if recorded_by is not None and not can_mark_paid(recorded_by, invoice):
         raise PermissionDenied(f"Only admins of {invoice.dataset.organization.name} or staff mark invoices paid.")
     if invoice.status == Invoice.Status.PAID:
+        ledger.post_payment(payment=invoice.payment)
         return invoice.payment
     if invoice.status != Invoice.Status.OPEN:
         raise ValidationError(f"Invoice {invoice.id} is {invoice.status}: it cannot be paid.")
@@ -170,6 +175,7 @@ def record_payment(*, invoice_id: str, recorded_by: User | None, reference: str 
     Invoice.objects.filter(id=invoice.id, status=Invoice.Status.OPEN).update(
         status=Invoice.Status.PAID, paid_at=timezone.now()
     )
+    ledger.post_payment(payment=payment)
     return payment
 
 

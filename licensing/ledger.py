@@ -1,0 +1,377 @@
+"""The revenue-share ledger: every cent a licensee pays, where it went, and what we still owe.
+
+Double entry in integer minor units (cents), one currency per transaction; a debit is positive,
+a credit negative, and every transaction sums to zero (the database checks it at commit, see
+migration 0006). Accounts:
+
+- ``cash:received``: money licensees paid us (debited by payments, credited by refunds and
+  confirmed payouts);
+- ``platform:fees``: the platform's fee on each payment;
+- ``payable:user:<id>``, ``payable:payee:<email>``, ``payable:org:<id>``: what we owe a
+  contributor (a user, a payee named by email) or an organization;
+- ``payout:pending``: payouts staff created, on their way to the bank;
+- ``platform:refund-shortfall``: what a refund took back from contributors who had already
+  been paid out: the platform bears it, so that no payable goes below zero.
+
+Each transaction's ``idempotency_key`` names its source event (``payment:<id>``,
+``refund:payment:<id>``, ``payout:batch:<id>``, ``payout:batch:<id>:paid``): posting the same
+event again returns the first transaction and writes nothing.
+
+Which split applies: the revenue shares of the submission whose approval published the paid
+version. A version with no such submission (seeded data, a version published another way) pays
+its whole remainder to the dataset's organization.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from licensing.models import LedgerAccount, LedgerEntry, LedgerTransaction, Payment, PayoutBatch
+from marketplace.models import Organization, RevenueShare, Submission, User
+
+CASH = "cash:received"
+FEES = "platform:fees"
+PAYOUT_PENDING = "payout:pending"
+REFUND_SHORTFALL = "platform:refund-shortfall"
+
+SYSTEM_ACCOUNTS = {
+    CASH: (LedgerAccount.Kind.CASH, "Payments received"),
+    FEES: (LedgerAccount.Kind.FEES, "Platform fees"),
+    PAYOUT_PENDING: (LedgerAccount.Kind.PAYOUT, "Payouts sent, awaiting confirmation"),
+    REFUND_SHORTFALL: (LedgerAccount.Kind.SHORTFALL, "Refunds of money already paid out"),
+}
+
+
+class LedgerError(ValidationError):
+    """A posting that would break the ledger's rules; nothing was written."""
+
+
+def money(cents: int, currency: str = "") -> str:
+    """Integer cents as ``1,234.56 USD``, with integer arithmetic (floats lose cents)."""
+    whole, fraction = divmod(abs(cents), 100)
+    text = f"{'-' if cents < 0 else ''}{whole:,}.{fraction:02d}"
+    return f"{text} {currency.upper()}" if currency else text
+
+
+# --- The split: pure arithmetic, property-tested ----------------------------------------------
+
+
+def largest_remainder(amount: int, weights: Sequence[int]) -> list[int]:
+    """Divide ``amount`` in proportion to ``weights`` so that the parts sum exactly to it.
+
+    Each part is first the floor of its exact quota; the cents left over (fewer than the number
+    of parts) go one each to the largest fractional remainders (Hamilton's method), ties to the
+    earlier weight, so the same inputs always give the same cents."""
+    if amount < 0:
+        raise ValueError("amount must not be negative")
+    if not weights or any(w <= 0 for w in weights):
+        raise ValueError("weights must be positive and at least one")
+    total = sum(weights)
+    quotas = [amount * weight for weight in weights]
+    parts = [quota // total for quota in quotas]
+    left = amount - sum(parts)
+    by_remainder = sorted(range(len(weights)), key=lambda i: (-(quotas[i] % total), i))
+    for index in by_remainder[:left]:
+        parts[index] += 1
+    return parts
+
+
+def split_payment(*, amount: int, fee: int, weights: Sequence[int]) -> tuple[int, list[int]]:
+    """(fee, parts): the platform fee first, then the rest by ``weights`` (basis points)."""
+    if not 0 <= fee <= amount:
+        raise ValueError(f"fee {fee} must be between 0 and the amount {amount}")
+    return fee, largest_remainder(amount - fee, weights)
+
+
+# --- Accounts ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Payee:
+    code: str
+    name: str
+    user_id: int | None = None
+    payee_email: str = ""
+    organization_id: str | None = None
+
+
+def payee_of_share(share: RevenueShare) -> Payee:
+    if share.user_id is not None:
+        user = share.user
+        name = (user.get_full_name() or user.get_username()) if user else f"user {share.user_id}"
+        return Payee(code=f"payable:user:{share.user_id}", name=name, user_id=share.user_id)
+    email = share.payee_email.strip().lower()
+    return Payee(code=f"payable:payee:{email}", name=f"{share.payee_name} <{email}>", payee_email=email)
+
+
+def payee_of_organization(organization: Organization) -> Payee:
+    return Payee(code=f"payable:org:{organization.id}", name=organization.name, organization_id=organization.id)
+
+
+def _accounts(payees: Sequence[Payee] = (), *, system: Sequence[str] = ()) -> dict[str, LedgerAccount]:
+    """The accounts with these codes, created when missing. ON CONFLICT DO NOTHING, so fifty
+    concurrent payments for the same contributor create the account once and none fails."""
+    rows = [LedgerAccount(code=code, kind=SYSTEM_ACCOUNTS[code][0], name=SYSTEM_ACCOUNTS[code][1]) for code in system]
+    rows += [
+        LedgerAccount(
+            code=p.code,
+            kind=LedgerAccount.Kind.PAYABLE,
+            name=p.name[:200],
+            user_id=p.user_id,
+            payee_email=p.payee_email,
+            organization_id=p.organization_id,
+        )
+        for p in payees
+    ]
+    codes = [row.code for row in rows]
+    found = {a.code: a for a in LedgerAccount.objects.filter(code__in=codes)}
+    missing = [row for row in rows if row.code not in found]
+    if missing:
+        LedgerAccount.objects.bulk_create(missing, ignore_conflicts=True)
+        found = {a.code: a for a in LedgerAccount.objects.filter(code__in=codes)}
+    return found
+
+
+def owed(account: LedgerAccount | int, currency: str) -> int:
+    """What we owe on a payable account: the negated sum of its entries (credits are negative)."""
+    account_id = account if isinstance(account, int) else account.id
+    total = LedgerEntry.objects.filter(account_id=account_id, transaction__currency=currency).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return -(total or 0)
+
+
+# --- Posting ----------------------------------------------------------------------------------
+
+
+def _post(
+    *, key: str, kind: str, currency: str, lines: Sequence[tuple[LedgerAccount, int]], **fields: Any
+) -> tuple[LedgerTransaction, bool]:
+    """Write one balanced transaction, or return the one already posted under ``key``.
+
+    Lines on the same account are merged and zero lines dropped; a set of lines that does not sum
+    to zero is refused here with a clear message (the database would refuse it at commit)."""
+    existing = LedgerTransaction.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing, False
+    merged: dict[int, int] = defaultdict(int)
+    accounts: dict[int, LedgerAccount] = {}
+    for account, amount in lines:
+        merged[account.id] += amount
+        accounts[account.id] = account
+    entries = [(accounts[account_id], amount) for account_id, amount in merged.items() if amount != 0]
+    if sum(amount for _, amount in entries) != 0:
+        raise LedgerError(f"Transaction {key} does not balance: {entries}.")
+    if len(entries) < 2:
+        raise LedgerError(f"Transaction {key} moves nothing.")
+    try:
+        with transaction.atomic():
+            posted = LedgerTransaction.objects.create(idempotency_key=key, kind=kind, currency=currency, **fields)
+            LedgerEntry.objects.bulk_create(
+                LedgerEntry(transaction=posted, account=account, amount=amount) for account, amount in entries
+            )
+    except IntegrityError:
+        # A concurrent call posted the same event first and committed: that one stands.
+        concurrent = LedgerTransaction.objects.filter(idempotency_key=key).first()
+        if concurrent is None:
+            raise
+        return concurrent, False
+    return posted, True
+
+
+def split_for(payment: Payment) -> tuple[Submission | None, list[tuple[Payee, int]]]:
+    """Who shares a payment's remainder, with their weights (basis points)."""
+    invoice = payment.invoice
+    submission = (
+        Submission.objects.filter(version_id=invoice.version_id, status=Submission.Status.APPROVED)
+        .order_by("reviewed_at", "id")
+        .first()
+    )
+    shares = (
+        list(submission.revenue_shares.select_related("user").order_by("-basis_points", "id")) if submission else []
+    )
+    if not shares:
+        return None, [(payee_of_organization(invoice.dataset.organization), 1)]
+    return submission, [(payee_of_share(share), share.basis_points) for share in shares]
+
+
+@transaction.atomic
+def post_payment(*, payment: Payment) -> LedgerTransaction:
+    """Post a recorded payment: cash in, the invoice's platform fee, each payee's part.
+
+    The fee is the one the invoice charged (``licensing.payments.price_of``: the base price times
+    ``PLATFORM_FEE_RATE``, rounded half up, added on top of the base price); the rest is split by
+    basis points with largest-remainder rounding, so fee + parts == amount to the cent."""
+    key = f"payment:{payment.id}"
+    existing = LedgerTransaction.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    payment = Payment.objects.select_related("invoice__dataset__organization").get(id=payment.id)
+    submission, split = split_for(payment)
+    fee, parts = split_payment(
+        amount=payment.amount_cents,
+        fee=min(payment.invoice.platform_fee_cents, payment.amount_cents),
+        weights=[weight for _, weight in split],
+    )
+    accounts = _accounts([payee for payee, _ in split], system=[CASH, FEES])
+    lines = [(accounts[CASH], payment.amount_cents), (accounts[FEES], -fee)]
+    lines += [(accounts[payee.code], -part) for (payee, _), part in zip(split, parts, strict=True)]
+    posted, _ = _post(
+        key=key,
+        kind=LedgerTransaction.Kind.PAYMENT,
+        currency=payment.currency.lower(),
+        lines=lines,
+        payment=payment,
+        dataset=payment.invoice.dataset,
+        submission=submission,
+        memo=f"Invoice {payment.invoice_id}",
+    )
+    return posted
+
+
+def _lock(account_ids: Sequence[int]) -> dict[int, LedgerAccount]:
+    """Lock accounts in id order (so two lockers never deadlock): payouts and refunds that
+    read a balance and spend it hold these locks until they commit."""
+    return {a.id: a for a in LedgerAccount.objects.select_for_update().filter(id__in=account_ids).order_by("id")}
+
+
+@transaction.atomic
+def refund_payment(*, payment: Payment, refunded_by: User | None, reason: str = "") -> LedgerTransaction:
+    """Reverse a payment's transaction. Every line of the payment is reversed exactly, except
+    where a payee has since been paid out and is owed less than their part: the platform's
+    ``platform:refund-shortfall`` bears the difference, so a payable never goes negative.
+    Refunding twice returns the first refund. ``refunded_by`` None is a trusted caller."""
+    if refunded_by is not None and not refunded_by.is_staff:
+        raise PermissionDenied("Only staff refund payments.")
+    key = f"refund:payment:{payment.id}"
+    existing = LedgerTransaction.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    original = post_payment(payment=payment)
+    entries = list(original.entries.select_related("account"))
+    locked = _lock([e.account_id for e in entries if e.account.kind == LedgerAccount.Kind.PAYABLE])
+    shortfall = _accounts(system=[REFUND_SHORTFALL])[REFUND_SHORTFALL]
+    lines: list[tuple[LedgerAccount, int]] = []
+    for entry in entries:
+        if entry.account_id not in locked:
+            lines.append((entry.account, -entry.amount))
+            continue
+        part = -entry.amount
+        taken_back = min(part, max(owed(entry.account_id, original.currency), 0))
+        lines += [(entry.account, taken_back), (shortfall, part - taken_back)]
+    posted, _ = _post(
+        key=key,
+        kind=LedgerTransaction.Kind.REFUND,
+        currency=original.currency,
+        lines=lines,
+        payment=payment,
+        dataset_id=original.dataset_id,
+        submission_id=original.submission_id,
+        memo=(reason.strip() or f"Refund of invoice {payment.invoice_id}")[:300],
+        created_by=refunded_by,
+    )
+    return posted
+
+
+def is_refunded(payment: Payment) -> bool:
+    return LedgerTransaction.objects.filter(idempotency_key=f"refund:payment:{payment.id}").exists()
+
+
+# --- Payouts ----------------------------------------------------------------------------------
+
+
+def _staff(user: User) -> None:
+    if not user.is_staff:
+        raise PermissionDenied("Only staff manage payouts.")
+
+
+@transaction.atomic
+def create_payout_batch(*, amounts: Mapping[int, int], currency: str, created_by: User) -> PayoutBatch:
+    """Take ``amounts`` (payable account id -> cents) off the payees' balances into one batch.
+
+    The accounts are locked and their balances read under the lock, so two batches (or a batch
+    and a refund) cannot both spend the same cents; an amount above a balance refuses the whole
+    batch with an error naming the account, and nothing is written."""
+    _staff(created_by)
+    currency = currency.lower()
+    errors: dict[str, list[str]] = {}
+    for account_id, amount in amounts.items():
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+            errors[str(account_id)] = ["Enter a whole number of cents above zero."]
+    if not amounts:
+        raise LedgerError({"amounts": ["Choose at least one payee and an amount."]})
+    locked = _lock(list(amounts))
+    for account_id in amounts:
+        account = locked.get(account_id)
+        if account is None or account.kind != LedgerAccount.Kind.PAYABLE:
+            errors[str(account_id)] = [f"No payable account {account_id}."]
+        elif str(account_id) not in errors and amounts[account_id] > (balance := owed(account, currency)):
+            errors[str(account_id)] = [
+                f"{account.name} is owed {money(balance, currency)}: "
+                f"{money(amounts[account_id], currency)} would pay out more than their balance."
+            ]
+    if errors:
+        raise LedgerError(errors)
+    batch = PayoutBatch.objects.create(currency=currency, created_by=created_by)
+    pending = _accounts(system=[PAYOUT_PENDING])[PAYOUT_PENDING]
+    lines = [(locked[account_id], amount) for account_id, amount in amounts.items()]
+    lines.append((pending, -sum(amounts.values())))
+    _post(
+        key=f"payout:batch:{batch.id}",
+        kind=LedgerTransaction.Kind.PAYOUT,
+        currency=currency,
+        lines=lines,
+        payout_batch=batch,
+        memo=f"Payout batch {batch.id}",
+        created_by=created_by,
+    )
+    return batch
+
+
+@transaction.atomic
+def mark_payout_batch_paid(*, batch_id: int, reference: str, paid_by: User) -> PayoutBatch:
+    """The bank confirmed the batch: record its reference and move the money out of cash.
+    Marking it again returns it unchanged."""
+    _staff(paid_by)
+    reference = reference.strip()
+    if not reference:
+        raise LedgerError({"reference": ["Give the bank's or provider's reference of the transfer."]})
+    batch = PayoutBatch.objects.select_for_update().filter(id=batch_id).first()
+    if batch is None:
+        raise PayoutBatch.DoesNotExist(f"No payout batch {batch_id}.")
+    if batch.status == PayoutBatch.Status.PAID:
+        return batch
+    PayoutBatch.objects.filter(id=batch.id, status=PayoutBatch.Status.PENDING).update(
+        status=PayoutBatch.Status.PAID, paid_at=timezone.now(), paid_by=paid_by, reference=reference[:200]
+    )
+    accounts = _accounts(system=[PAYOUT_PENDING, CASH])
+    total = batch_total(batch)
+    _post(
+        key=f"payout:batch:{batch.id}:paid",
+        kind=LedgerTransaction.Kind.PAYOUT_PAID,
+        currency=batch.currency,
+        lines=[(accounts[PAYOUT_PENDING], total), (accounts[CASH], -total)],
+        payout_batch=batch,
+        memo=f"Payout batch {batch.id} paid: {reference}"[:300],
+        created_by=paid_by,
+    )
+    batch.refresh_from_db()
+    return batch
+
+
+def batch_total(batch: PayoutBatch) -> int:
+    """The cents a batch takes off payables (its payout transaction's debits to them)."""
+    total = LedgerEntry.objects.filter(
+        transaction__payout_batch=batch,
+        transaction__kind=LedgerTransaction.Kind.PAYOUT,
+        account__kind=LedgerAccount.Kind.PAYABLE,
+    ).aggregate(total=Sum("amount"))["total"]
+    return total or 0

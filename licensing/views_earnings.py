@@ -1,0 +1,159 @@
+"""Pages of the revenue-share ledger: a contributor's earnings (chart, table, payouts) and CSV
+statement, an organization's revenue per dataset, and the staff's payout batches.
+
+Views parse and render; licensing.earnings reads and licensing.ledger writes. The earnings page
+is complete without JavaScript (a table of the same figures the chart draws)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from licensing import earnings, ledger
+from licensing.models import LedgerAccount, PayoutBatch
+from licensing.views_access import _organization
+from marketplace.models import User
+from marketplace.permissions import signed_in_user
+
+
+@login_required
+def my_earnings(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request)
+    figures = earnings.earnings_for(earnings.accounts_of(user))
+    return render(
+        request,
+        "licensing/earnings.html",
+        {"earnings": figures, "chart": figures.chart(), "periods": list(reversed(figures.periods))},
+    )
+
+
+@login_required
+def my_statement(request: HttpRequest) -> HttpResponse:
+    """The CSV statement of the signed-in user's accounts: every movement with its running
+    balance, for one month (``?period=YYYY-MM``) or everything."""
+    user = signed_in_user(request)
+    raw = request.GET.get("period", "")
+    period = earnings.parse_period(raw) if raw else None
+    if raw and period is None:
+        return HttpResponseBadRequest(
+            f"period must be a month as YYYY-MM, not {raw[:20]!r}.", content_type="text/plain"
+        )
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["date", "transaction", "kind", "account", "dataset", "memo", "currency", "amount", "balance"])
+    for line in earnings.statement(earnings.accounts_of(user), period=period):
+        writer.writerow(
+            [line.at.isoformat(), line.transaction, line.kind, line.account, line.dataset, _csv_safe(line.memo),
+             line.currency.upper(), ledger.money(line.amount), ledger.money(line.balance)]
+        )  # fmt: skip
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    name = f"earnings-{user.get_username()}-{raw or 'all'}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _csv_safe(text: str) -> str:
+    """A cell a spreadsheet will not run as a formula (OWASP CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@login_required
+def organization_revenue(request: HttpRequest, slug: str) -> HttpResponse:
+    organization = _organization(request, slug, managers_only=True, staff=True)
+    rows = earnings.revenue_of(organization)
+    return render(request, "licensing/earnings_organization.html", {"organization": organization, "rows": rows})
+
+
+def _staff(request: HttpRequest) -> User:
+    user = signed_in_user(request)
+    if not user.is_staff:
+        raise PermissionDenied("Only staff manage payouts.")
+    return user
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def payouts(request: HttpRequest) -> HttpResponse:
+    """Every balance we owe, with an amount to pay each (blank skips it); one batch per submit."""
+    user = _staff(request)
+    balances = earnings.payable_balances()
+    entered: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        currency = request.POST.get("currency", "usd")
+        amounts: dict[int, int] = {}
+        for item in balances:
+            if item.currency != currency:
+                continue
+            name = f"amount-{item.account.id}"
+            raw = entered[name] = request.POST.get(name, "").strip()
+            if not raw:
+                continue
+            cents = _cents(raw)
+            if cents is None:
+                errors[str(item.account.id)] = ["Enter an amount such as 12.50."]
+            else:
+                amounts[item.account.id] = cents
+        if not amounts and not errors:
+            errors["amounts"] = ["Enter an amount for at least one payee."]
+        if not errors:
+            try:
+                batch = ledger.create_payout_batch(amounts=amounts, currency=currency, created_by=user)
+            except ledger.LedgerError as exc:
+                errors = exc.message_dict
+            else:
+                messages.success(request, f"Payout batch {batch.id} created; mark it paid when the bank confirms.")
+                return redirect("payout-batch", batch_id=batch.id)
+    return render(
+        request,
+        "licensing/earnings_payouts.html",
+        {
+            "rows": [
+                {"item": b, "value": entered.get(f"amount-{b.account.id}", ""), "errors": errors.get(str(b.account.id))}
+                for b in balances
+            ],
+            "errors": errors,
+            "batches": earnings.batches()[:50],
+        },
+        status=400 if errors else 200,
+    )
+
+
+def _cents(raw: str) -> int | None:
+    """``12``, ``12.5`` or ``12.50`` (currency units, as people type them) -> 1250."""
+    whole, _, fraction = raw.replace(",", "").partition(".")
+    if not whole.isdigit() or (fraction and (not fraction.isdigit() or len(fraction) > 2)):
+        return None
+    return int(whole) * 100 + int(fraction.ljust(2, "0") or 0)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def payout_batch(request: HttpRequest, batch_id: int) -> HttpResponse:
+    user = _staff(request)
+    batch = get_object_or_404(PayoutBatch.objects.select_related("created_by", "paid_by"), id=batch_id)
+    error = ""
+    if request.method == "POST":
+        try:
+            ledger.mark_payout_batch_paid(batch_id=batch.id, reference=request.POST.get("reference", ""), paid_by=user)
+        except ledger.LedgerError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, f"Payout batch {batch.id} is marked paid.")
+            return redirect("payout-batch", batch_id=batch.id)
+    lines = (
+        batch.transactions.filter(kind="payout").get().entries.filter(account__kind=LedgerAccount.Kind.PAYABLE)
+    ).select_related("account")
+    return render(
+        request,
+        "licensing/earnings_payout_batch.html",
+        {"batch": batch, "lines": lines, "total": ledger.batch_total(batch), "error": error},
+        status=400 if error else 200,
+    )
