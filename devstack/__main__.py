@@ -97,6 +97,7 @@ def run(port: int) -> int:
         _manage(env, "configure_storage", "-v", "0")
         _manage(env, "collectstatic", "--noinput", "-v", "0")
         _manage(env, "seed_demo")
+        _manage(env, "sign_missing_manifests", "-v", "0")  # versions from before provenance existed
         bin_dir = Path(sys.executable).parent
         commands = [
             [str(bin_dir / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
