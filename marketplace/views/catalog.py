@@ -253,6 +253,7 @@ def render_dataset(request: HttpRequest, dataset: Dataset, *, access: Any = None
     it offers); a form posted from it that fails comes back here with its errors."""
     from licensing import tdmrep
     from licensing.views_access import access_panel
+    from provenance.lineage import lineage_of
 
     license = dataset.license
     tdm = tdmrep.headers(dataset, absolute=request.build_absolute_uri)
@@ -273,6 +274,7 @@ def render_dataset(request: HttpRequest, dataset: Dataset, *, access: Any = None
         else [],
         "access": access or access_panel(request, dataset),
         "tdm_headers": tdm,
+        "lineage": lineage_of(dataset=dataset, user=request.user),
     }
     response = render(request, "catalog/dataset.html", context, status=status)
     for name, value in tdm.items():
