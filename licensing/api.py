@@ -17,7 +17,7 @@ from config.api_errors import error_body
 from licensing import access, earnings, grants, payments, withdrawals
 from licensing.authentication import HasScope
 from licensing.models import AccessRequest, ApiKey, DownloadRecord, Invoice, LicenseGrant
-from marketplace.api.mdc import issue_download
+from marketplace.api.mdc import Gone, issue_download
 from marketplace.models import Dataset, User
 from marketplace.selectors import visible_datasets
 
@@ -148,6 +148,11 @@ class DatasetScopedApi(APIView):
             .first()
         )
         if found is None:
+            removed = Dataset.objects.filter(id=dataset_id, status=Dataset.Status.REMOVED).first()
+            # A removed dataset says so (410, with the reason), unless it was private: then it stays unknown.
+            if removed is not None and removed.visibility != Dataset.Visibility.PRIVATE:
+                reason = f": {removed.removal_reason}" if removed.removal_reason else "."
+                raise Gone(f"Dataset '{removed.slug}' was taken down{reason}")
             raise exceptions.NotFound(f"No dataset with id '{dataset_id}'.")
         return found
 

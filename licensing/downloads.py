@@ -5,7 +5,8 @@ as the HTTP status the API answers (the pages show the same message):
 
 - 401: nobody is signed in;
 - 404: a private dataset of an organization the user is not in (its existence is not told);
-- 410: the version was withdrawn (the message names the replacement, when there is one);
+- 410: the dataset was taken down, or the version was withdrawn (the message names the
+  replacement, when there is one);
 - 403: access to a restricted dataset is not approved, or the current terms are not accepted
   (the message names the page where they are);
 - 402: a paid dataset the user has not paid for.
@@ -55,6 +56,9 @@ def decide(*, user: object, dataset: Dataset, version: DatasetVersion, kind: str
     member = access.is_member(user, dataset)
     if dataset.visibility == Dataset.Visibility.PRIVATE and not member:
         return Verdict(404, f"No dataset with id '{dataset.id}'.")
+    if dataset.status == Dataset.Status.REMOVED:
+        reason = f": {dataset.removal_reason}" if dataset.removal_reason else "."
+        return Verdict(410, f"{dataset.name} was taken down{reason}")
     if is_withdrawn(version):
         return Verdict(410, gone_message(version))
     if member:

@@ -30,4 +30,5 @@ urlpatterns = [
         submissions.RevenueSplitApi.as_view(),
         name="api-revenue-split",
     ),
+    path("submissions/<str:submission_id>/parents", submissions.SubmissionParentsApi.as_view(), name="api-parents"),
 ]

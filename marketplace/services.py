@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
@@ -227,3 +227,29 @@ def publish_version(
     record_publication(version=version)  # its signed manifest and log entry commit with it
     dataset.refresh_from_db()
     return version
+
+
+@transaction.atomic
+def takedown_dataset(*, dataset: Dataset, reason: str, by: User) -> Dataset:
+    """Staff remove a published dataset (a legal claim, a consent problem): it leaves the catalog,
+    its page and every download answer 410 with the reason, and the public transparency log gets a
+    takedown entry in the same transaction (its payload holds the id and status only, never the
+    reason, which may name people). Versions and manifests stay: they are evidence."""
+    from provenance.events import dataset_taken_down
+
+    if not by.is_staff:
+        raise PermissionDenied("Only staff can take a dataset down.")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the dataset is taken down: its page shows the reason."})
+    now = timezone.now()
+    # Conditional update: of two staff taking the same dataset down, one acts and logs.
+    changed = Dataset.objects.filter(id=dataset.id, status=Dataset.Status.PUBLISHED).update(
+        status=Dataset.Status.REMOVED, removed_at=now, removal_reason=reason, updated_at=now
+    )
+    if changed != 1:
+        raise ValidationError(f"{dataset.name} is not published (it is {dataset.status}): nothing to take down.")
+    dataset.refresh_from_db()
+    dataset_taken_down(dataset)
+    transaction.on_commit(forget_facets)
+    return dataset

@@ -150,6 +150,9 @@ def _heartbeat(validation_id: int) -> Callable[[int], None]:
     return beat
 
 
+TABULAR_TYPES = ("text/csv", "text/tab-separated-values")
+
+
 def _validate(validation: Validation) -> str:
     upload = validation.upload
     submission = upload.submission
@@ -178,7 +181,13 @@ def _validate(validation: Validation) -> str:
             archive_format=result.format,
             archive_sha256=result.archive_sha256,
             archive_size=result.archive_size,
-            files=result.files,
+            # The header of each CSV/TSV, kept so that Croissant record sets can name the columns.
+            files=[
+                {**row, "columns": inspector.tables[row["path"]].header}
+                if row["type"] in TABULAR_TYPES and row["path"] in inspector.tables
+                else row
+                for row in result.files
+            ],
         )
         if (result.archive_sha256, result.archive_size) != (upload.sha256, upload.size_bytes):
             findings.error(

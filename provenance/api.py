@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -21,7 +22,7 @@ from rest_framework.views import APIView
 from config.api_errors import error_body
 from marketplace.models import DatasetVersion
 from marketplace.selectors import visible_datasets
-from provenance import dsse, log, manifests, signing
+from provenance import croissant, dsse, log, manifests, signing
 from provenance.models import LogEntry, Manifest, SigningKey
 
 MAX_ENTRIES = 1000
@@ -213,3 +214,23 @@ class TreeHeadApi(APIView):
             return _error(500, "log_inconsistent", f"The transparency log fails its own check: {exc}.")
         return Response({"treeSize": head.tree_size, "rootHash": head.root_hash, "keyId": head.signing_key_id,
                          "envelope": head.envelope})  # fmt: skip
+
+
+class CroissantApi(APIView):
+    """The version's Croissant 1.1 JSON-LD (``provenance.croissant``): the same visibility as its
+    manifest, so a private dataset of another organization is 404."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, id: str, number: int) -> Response:
+        try:
+            version = _version(request, id, number)
+        except Http404:
+            return _error(404, "not_found", f"No published version {number} of a dataset '{id}' that you may see.")
+        base_url = request.build_absolute_uri("/").rstrip("/")
+        download_url = request.build_absolute_uri(
+            reverse("api-version-file-download", args=[version.dataset_id, number, "archive"])
+        )
+        document = croissant.build(version, base_url=base_url, download_url=download_url)
+        return Response(document, content_type="application/ld+json")

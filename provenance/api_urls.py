@@ -17,4 +17,5 @@ urlpatterns = [
         api.VersionInclusionProofApi.as_view(),
         name="api-version-inclusion-proof",
     ),
+    path("datasets/<str:id>/versions/<int:number>/croissant", api.CroissantApi.as_view(), name="api-version-croissant"),
 ]

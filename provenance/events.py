@@ -39,6 +39,5 @@ def consent_withdrawn(withdrawal: ConsentWithdrawal) -> LogEntry:
 
 
 def dataset_taken_down(dataset: Dataset) -> LogEntry:
-    """For the service that removes a dataset (none exists yet: removal is done by staff in the
-    admin today); it must call this in the same transaction."""
+    """Called by ``marketplace.services.takedown_dataset`` in its transaction."""
     return log.append(kind=LogEntry.Kind.TAKEDOWN, subject=f"dataset:{dataset.id}", payload={"status": dataset.status})

@@ -8,32 +8,88 @@ contributor reads the conflict before a reviewer does.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from licensing.models import ConsentTerms
-from marketplace.models import DatasetVersion, Submission
+from marketplace.models import Dataset, DatasetVersion, Submission
+from marketplace.selectors import visible_datasets
 
 
 @transaction.atomic
-def set_parents(*, submission: Submission, parents: Any) -> list[DatasetVersion]:
-    """Replace the declared parents: ``[{"dataset": id, "version": n}]`` of published versions."""
+def set_parents(*, submission: Submission, parents: Any, user: object) -> list[DatasetVersion]:
+    """Replace the declared parents: ``[{"dataset": id or slug, "version": n}]`` of published
+    versions that ``user`` may see. A private dataset the user cannot see is refused with the
+    same words as an unknown one, so the answer does not tell that it exists; a dataset cannot
+    derive from itself (its lineage would be a cycle)."""
+    from marketplace.submissions import ensure_editable
+
+    ensure_editable(submission)
     if not isinstance(parents, list):
-        raise ValidationError("parents must be a list of {dataset, version}.")
+        raise ValidationError('parents must be a list of {"dataset": id or slug, "version": n}.')
+    visible = visible_datasets(user=user)
     found: list[DatasetVersion] = []
     for position, item in enumerate(parents, start=1):
-        version = None
-        if isinstance(item, dict) and isinstance(item.get("version"), int):
-            version = DatasetVersion.objects.filter(
-                dataset_id=item.get("dataset"), number=item["version"], published_at__isnull=False
-            ).first()
+        if not (isinstance(item, dict) and isinstance(item.get("dataset"), str)
+                and isinstance(item.get("version"), int) and not isinstance(item.get("version"), bool)):  # fmt: skip
+            raise ValidationError(f'parent {position}: give {{"dataset": id or slug, "version": n}}, not {item!r}.')
+        key, number = item["dataset"], item["version"]
+        dataset = visible.filter(id=key).first() or visible.filter(slug=key).first()
+        version = (
+            DatasetVersion.objects.filter(dataset=dataset, number=number, published_at__isnull=False).first()
+            if dataset is not None
+            else None
+        )
         if version is None:
-            raise ValidationError(f"parent {position}: no published version {item!r}.")
+            raise ValidationError(f"parent {position}: no published version {number} of a dataset '{key}' you can see.")
+        if submission.dataset_id is not None and version.dataset_id == submission.dataset_id:
+            raise ValidationError(
+                f"parent {position}: {version.dataset.name} is the dataset this submission adds a version to; "
+                "a dataset cannot be its own parent."
+            )
+        if version in found:
+            raise ValidationError(f"parent {position}: {version.dataset.name} v{number} is listed twice.")
         found.append(version)
     submission.parents.set(found)
     return found
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """What a dataset derives from (parents) and what derives from it (children), as published
+    versions the viewer may see."""
+
+    parents: list[DatasetVersion]
+    children: list[DatasetVersion]
+
+
+def lineage_of(*, dataset: Dataset, user: object) -> Lineage:
+    """Both directions in two queries. Parents are declared on the submissions that published
+    this dataset's versions; children are the versions published by submissions naming one of
+    this dataset's versions as a parent. Private relatives the viewer cannot see are left out."""
+
+    visible = visible_datasets(user=user).values("id")
+    parents = (
+        DatasetVersion.objects.filter(
+            child_submissions__version__dataset=dataset, published_at__isnull=False, dataset_id__in=visible
+        )
+        .select_related("dataset")
+        .distinct()
+        .order_by("dataset__name", "number")
+    )
+    children = (
+        DatasetVersion.objects.filter(
+            id__in=Submission.objects.filter(parents__dataset=dataset, version__isnull=False).values("version_id"),
+            published_at__isnull=False,
+            dataset_id__in=visible,
+        )
+        .select_related("dataset")
+        .order_by("dataset__name", "number")
+    )
+    return Lineage(list(parents), list(children))
 
 
 def _child_flags(submission: Submission) -> tuple[bool, str | None]:

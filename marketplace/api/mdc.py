@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from licensing import downloads
+from licensing import downloads, tdmrep
 from licensing.authentication import HasScope
 from licensing.models import ApiKey
 from marketplace import catalog
@@ -133,7 +133,8 @@ class DatasetDownloadApi(DownloadView):
         dataset, version = self.current_version(id_or_slug)
         issued = issue_download(request, dataset, version, downloads.Kind.ARCHIVE)
         return Response(
-            {
+            headers=tdmrep.headers(dataset, absolute=request.build_absolute_uri),
+            data={
                 "downloadUrl": issued.url,
                 "sizeBytes": issued.size_bytes,
                 "checksum": issued.sha256,
@@ -141,7 +142,7 @@ class DatasetDownloadApi(DownloadView):
                 "contentType": "application/gzip",
                 "version": version.number,
                 "expiresAt": issued.expires_at.isoformat(),
-            }
+            },
         )
 
 
@@ -155,12 +156,13 @@ class SampleDownloadApi(DownloadView):
             raise exceptions.NotFound(f"{dataset.name} has no sample.")
         issued = issue_download(request, dataset, version, downloads.Kind.SAMPLE)
         return Response(
-            {
+            headers=tdmrep.headers(dataset, absolute=request.build_absolute_uri),
+            data={
                 "downloadUrl": issued.url,
                 "sizeBytes": issued.size_bytes,
                 "filename": issued.filename,
                 "contentType": "application/gzip",
                 "version": version.number,
                 "expiresAt": issued.expires_at.isoformat(),
-            }
+            },
         )

@@ -24,7 +24,8 @@ from licensing.models import ConsentTerms
 from marketplace import submissions, uploads, validation
 from marketplace.api import schemas
 from marketplace.api.mdc import Gone
-from marketplace.models import Submission, Upload, User
+from marketplace.models import DatasetVersion, Submission, Upload, User
+from provenance import lineage
 
 FIELD_NAMES = {
     **{v: k for k, v in submissions.STRING_FIELDS.items()},
@@ -419,3 +420,32 @@ class RevenueSplitApi(UploadView):
                 ]
             }
         )
+
+
+def parent_json(version: DatasetVersion) -> dict[str, Any]:
+    return {
+        "dataset": version.dataset_id,
+        "slug": version.dataset.slug,
+        "name": version.dataset.name,
+        "version": version.number,
+        "archiveSha256": version.sha256,
+    }
+
+
+class SubmissionParentsApi(UploadView):
+    """``PUT /api/v1/submissions/{id}/parents``: the published versions this dataset derives from
+    (its lineage, signed into the manifest at approval). 400 names the first parent that is
+    unknown, not visible to the caller, the dataset itself, or listed twice; their licenses are
+    checked at submit, with the other problems."""
+
+    @extend_schema(request=dict, responses={200: dict, **schemas.errors(400, 401, 403, 404, 409, 410)})
+    def put(self, request: Request, submission_id: str) -> Response:
+        submission = self._submission(request, submission_id)
+        data = request.data if isinstance(request.data, dict) else {}
+        if set(data) != {"parents"}:
+            raise exceptions.ValidationError('Setting parents takes exactly {"parents": [{"dataset", "version"}]}.')
+        try:
+            parents = lineage.set_parents(submission=submission, parents=data["parents"], user=self.user(request))
+        except (ValidationError, submissions.SubmissionConflict) as exc:
+            raise _api_errors(exc) from None
+        return Response({"parents": [parent_json(version) for version in parents]})

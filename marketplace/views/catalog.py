@@ -251,9 +251,12 @@ def dataset_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def render_dataset(request: HttpRequest, dataset: Dataset, *, access: Any = None, status: int = 200) -> HttpResponse:
     """The datasheet page. ``access`` is the "Access and download" panel (licensing decides what
     it offers); a form posted from it that fails comes back here with its errors."""
+    from licensing import tdmrep
     from licensing.views_access import access_panel
+    from provenance.lineage import lineage_of
 
     license = dataset.license
+    tdm = tdmrep.headers(dataset, absolute=request.build_absolute_uri)
     context = {
         "dataset": dataset,
         "price": price_label(dataset),
@@ -270,8 +273,13 @@ def render_dataset(request: HttpRequest, dataset: Dataset, *, access: Any = None
         if license
         else [],
         "access": access or access_panel(request, dataset),
+        "tdm_headers": tdm,
+        "lineage": lineage_of(dataset=dataset, user=request.user),
     }
-    return render(request, "catalog/dataset.html", context, status=status)
+    response = render(request, "catalog/dataset.html", context, status=status)
+    for name, value in tdm.items():
+        response[name] = value
+    return response
 
 
 @require_GET

@@ -65,7 +65,7 @@ def publish_real(live_server: Any, monkeypatch: pytest.MonkeyPatch, bearer: Any,
                                                 "termsSha256": terms.consent_text_sha256}])  # fmt: skip
         submissions.set_revenue_split(submission=submission, contributors=[{"username": author.username,
                                                                              "basisPoints": 10_000}])  # fmt: skip
-        set_parents(submission=submission, parents=list(parents))
+        set_parents(submission=submission, parents=list(parents), user=author)
         state = datacollective.upload_dataset_file(str(archive), submission.id, show_progress=False)
         validation.run_validation(upload_id=Upload.objects.get(id=state.fileUploadId).id)
         submission.refresh_from_db()

@@ -1,0 +1,188 @@
+"""Croissant 1.1 (MLCommons) JSON-LD of a published version, so ML tooling can load its metadata.
+
+Built from what we already hold and have checked: the datasheet, the archive's SHA-256, the file
+list of the validation that read every byte (with the header of each CSV/TSV, which gives the
+record sets), the license, and the consent terms for the Responsible AI (``rai:``) fields. Nothing
+here talks to storage: the archive's ``contentUrl`` is our download endpoint, which checks the
+caller's grant before it signs a URL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+
+from licensing.models import ConsentTerms
+from marketplace.models import DatasetVersion, Submission, Validation
+from provenance.manifests import _archive_upload, license_id
+
+CONFORMS_TO = "http://mlcommons.org/croissant/1.1"
+# The context of the Croissant 1.1 specification's examples (section "Dataset-level information").
+CONTEXT: dict[str, Any] = {
+    "@language": "en",
+    "@vocab": "https://schema.org/",
+    "citeAs": "cr:citeAs",
+    "column": "cr:column",
+    "conformsTo": "dct:conformsTo",
+    "containedIn": "cr:containedIn",
+    "cr": "http://mlcommons.org/croissant/",
+    "rai": "http://mlcommons.org/croissant/RAI/",
+    "data": {"@id": "cr:data", "@type": "@json"},
+    "dataType": {"@id": "cr:dataType", "@type": "@vocab"},
+    "dct": "http://purl.org/dc/terms/",
+    "equivalentProperty": "cr:equivalentProperty",
+    "examples": {"@id": "cr:examples", "@type": "@json"},
+    "extract": "cr:extract",
+    "field": "cr:field",
+    "fileProperty": "cr:fileProperty",
+    "fileObject": "cr:fileObject",
+    "fileSet": "cr:fileSet",
+    "format": "cr:format",
+    "includes": "cr:includes",
+    "isLiveDataset": "cr:isLiveDataset",
+    "jsonPath": "cr:jsonPath",
+    "key": "cr:key",
+    "md5": "cr:md5",
+    "parentField": "cr:parentField",
+    "path": "cr:path",
+    "recordSet": "cr:recordSet",
+    "references": "cr:references",
+    "regex": "cr:regex",
+    "repeated": "cr:repeated",
+    "replace": "cr:replace",
+    "samplingRate": "cr:samplingRate",
+    "sc": "https://schema.org/",
+    "separator": "cr:separator",
+    "source": "cr:source",
+    "subField": "cr:subField",
+    "transform": "cr:transform",
+}
+ARCHIVE_ID = "archive"
+# Tables whose header the validator keeps (marketplace.validation.TABULAR_TYPES): mlcroissant
+# reads both through pandas, so their columns can become fields.
+TABULAR = ("text/csv", "text/tab-separated-values")
+
+
+def _consent_terms(version: DatasetVersion) -> ConsentTerms | None:
+    """The consent terms in force when the version was approved (the submission's newest)."""
+    submission = Submission.objects.filter(version=version).first()
+    if submission is None:
+        return None
+    return ConsentTerms.objects.filter(submission=submission).order_by("-created_at", "-id").first()
+
+
+def _validated_files(version: DatasetVersion) -> list[dict[str, Any]]:
+    upload = _archive_upload(version)
+    validation = Validation.objects.filter(upload=upload, status=Validation.Status.PASSED).first() if upload else None
+    return list(validation.files) if validation else []
+
+
+def _rai(version: DatasetVersion, terms: ConsentTerms | None) -> dict[str, Any]:
+    """Croissant RAI 1.0 fields; absent where we know nothing, rather than a guess."""
+    dataset = version.dataset
+    rai: dict[str, Any] = {}
+    if dataset.intended_usage:
+        rai["rai:dataUseCases"] = dataset.intended_usage
+    limitations = [
+        text for text in (dataset.restrictions, dataset.forbidden_usage, dataset.additional_conditions) if text
+    ]
+    if limitations:
+        rai["rai:dataLimitations"] = "\n\n".join(limitations)
+    if dataset.ethical_review_process:
+        rai["rai:dataSocialImpact"] = dataset.ethical_review_process
+    if terms is not None:
+        scope = [
+            f"{label}: {'yes' if allowed else 'no'}"
+            for label, allowed in (
+                ("AI training", terms.ai_training),
+                ("commercial use", terms.commercial_use),
+                ("research only", terms.research_only),
+                ("redistribution", terms.redistribution),
+            )
+        ]
+        rai["rai:dataCollection"] = (
+            f"Given by contributors under consent terms (SHA-256 {terms.consent_text_sha256}): "
+            f"{terms.consent_text} Scope: {', '.join(scope)}. {terms.scope_text}".strip()
+        )
+        rai["rai:dataCollectionTimeframe"] = [terms.collection_start.isoformat(), terms.collection_end.isoformat()]
+        rai["rai:personalSensitiveInformation"] = (
+            f"Contributors are named by pseudonymous ids only; each can withdraw consent: {terms.withdrawal_process}"
+        )
+    return rai
+
+
+def _record_set(file_id: str, columns: list[str]) -> dict[str, Any]:
+    record_id = f"{file_id}/records"
+    return {
+        "@type": "cr:RecordSet",
+        "@id": record_id,
+        "name": record_id,
+        "field": [
+            {
+                "@type": "cr:Field",
+                "@id": f"{record_id}/{column}",
+                "name": column,
+                "dataType": "sc:Text",
+                "source": {"fileObject": {"@id": file_id}, "extract": {"column": column}},
+            }
+            for column in columns
+        ],
+    }
+
+
+def build(version: DatasetVersion, *, base_url: str, download_url: str) -> dict[str, Any]:
+    """The Croissant document of ``version``; URLs absolute, from the request's host."""
+    dataset = version.dataset
+    organization = dataset.organization
+    archive = {
+        "@type": "cr:FileObject",
+        "@id": ARCHIVE_ID,
+        "name": version.filename,
+        "description": "The version's archive. POST to contentUrl with an API key (scope 'download') "
+        "after accepting the terms, for a short-lived URL of the bytes.",
+        "contentUrl": download_url,
+        "contentSize": f"{version.size_bytes} B",
+        "encodingFormat": "application/x-tar",
+        "sha256": version.sha256,
+    }
+    distribution: list[dict[str, Any]] = [archive]
+    record_sets: list[dict[str, Any]] = []
+    for row in _validated_files(version):
+        distribution.append(
+            {
+                "@type": "cr:FileObject",
+                "@id": row["path"],
+                "name": row["path"],
+                "contentUrl": row["path"],
+                "containedIn": {"@id": ARCHIVE_ID},
+                "contentSize": f"{row['size']} B",
+                "encodingFormat": row.get("type") or "application/octet-stream",
+                "sha256": row["sha256"],
+            }
+        )
+        if row.get("type") in TABULAR and row.get("columns"):
+            record_sets.append(_record_set(row["path"], list(row["columns"])))
+    license = version.license
+    document: dict[str, Any] = {
+        "@context": CONTEXT,
+        "@type": "sc:Dataset",
+        "conformsTo": CONFORMS_TO,
+        "name": dataset.name,
+        "description": dataset.short_description or dataset.long_description or dataset.name,
+        "url": base_url + reverse("dataset-detail", args=[dataset.slug]),
+        "version": f"{version.number}.0.0",
+        "license": license.url or license_id(license),
+        "datePublished": version.published_at.date().isoformat() if version.published_at else None,
+        "creator": {"@type": "sc:Organization", "name": organization.name,
+                    "url": organization.website or base_url + reverse("organization-detail", args=[organization.slug])},
+        "inLanguage": dataset.locale or None,
+        "keywords": list(dataset.tags) or None,
+        "isAccessibleForFree": not dataset.is_paid,
+        "sameAs": base_url + reverse("api-version-manifest", args=[dataset.id, version.number]),
+        "distribution": distribution,
+        **_rai(version, _consent_terms(version)),
+    }  # fmt: skip
+    if record_sets:
+        document["recordSet"] = record_sets
+    return {key: value for key, value in document.items() if value is not None}
