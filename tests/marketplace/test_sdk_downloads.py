@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import http.server
-import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import datacollective
 import datacollective.schema
@@ -30,64 +28,10 @@ from licensing.models import DownloadRecord
 from licensing.withdrawals import withdraw_consent
 from marketplace.models import Dataset, Membership, User
 from tests.factories import organization, stored_dataset, tar_gz
+from tests.relay import StorageRelay
 
 pytestmark = pytest.mark.django_db(transaction=True)
 MiB = 1024 * 1024
-
-
-class CuttingRelay:
-    """A TCP relay to storage that closes its first connection after ``cut_after`` bytes of
-    response, as a dropped network link would, and relays later connections whole. It keeps
-    the request heads it saw, to show which ones asked for a Range."""
-
-    def __init__(self, upstream: tuple[str, int], cut_after: int) -> None:
-        self.upstream, self.cut_after = upstream, cut_after
-        self.requests: list[bytes] = []
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.connections = 0
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            self.connections += 1
-            limit = self.cut_after if self.connections == 1 else None
-            threading.Thread(target=self._serve, args=(client, limit), daemon=True).start()
-
-    def _serve(self, client: socket.socket, limit: int | None) -> None:
-        server = socket.create_connection(self.upstream)
-        head = client.recv(65536)
-        self.requests.append(head)
-        server.sendall(head)
-        threading.Thread(target=self._pump, args=(client, server, None), daemon=True).start()
-        self._pump(server, client, limit)
-
-    @staticmethod
-    def _pump(source: socket.socket, target: socket.socket, limit: int | None) -> None:
-        sent = 0
-        try:
-            while limit is None or sent < limit:
-                chunk = source.recv(65536 if limit is None else min(65536, limit - sent))
-                if not chunk:
-                    break
-                target.sendall(chunk)
-                sent += len(chunk)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, target):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                sock.close()
-
-    def close(self) -> None:
-        self.listener.close()
 
 
 @pytest.fixture
@@ -104,16 +48,15 @@ def _grant(user: User, dataset: Dataset) -> None:
 
 
 @pytest.fixture
-def relay(settings: Any) -> Iterator[CuttingRelay]:
-    endpoint = urlsplit(django_settings.S3_ENDPOINT_URL)
-    cutter = CuttingRelay((endpoint.hostname or "127.0.0.1", endpoint.port or 80), cut_after=1 * MiB)
-    settings.S3_PUBLIC_ENDPOINT_URL = f"http://127.0.0.1:{cutter.port}"
+def relay(settings: Any) -> Iterator[StorageRelay]:
+    cutter = StorageRelay(django_settings.S3_ENDPOINT_URL, cut_first_after=1 * MiB).open()
+    settings.S3_PUBLIC_ENDPOINT_URL = cutter.url
     yield cutter
     cutter.close()
 
 
 def test_download_interrupted_then_resumed_with_range(
-    sdk_key: tuple[User, str], relay: CuttingRelay, tmp_path: Path
+    sdk_key: tuple[User, str], relay: StorageRelay, tmp_path: Path
 ) -> None:
     user, _ = sdk_key
     data = hashlib.sha256(b"seed").digest() * (3 * MiB // 32)  # 3 MiB, incompressible enough

@@ -8,17 +8,13 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import datacollective
 import pytest
@@ -32,60 +28,10 @@ from marketplace.services import approve_organization
 from tests.conftest import REPO_DIR, database_url_of_test_db, wait_until
 from tests.factories import organization
 from tests.marketplace.archive_builders import asr_members, write_tar
+from tests.relay import StorageRelay
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 MiB = 1024 * 1024
-
-
-class TcpRelay:
-    """Relays TCP connections to storage. Until ``open`` it refuses them (the port is bound but
-    not listening); ``bytes_per_second`` slows the storage-to-worker direction."""
-
-    def __init__(self, target_url: str, *, bytes_per_second: int | None = None) -> None:
-        parts = urlsplit(target_url)
-        self.target = (parts.hostname or "127.0.0.1", parts.port or 80)
-        self.rate = bytes_per_second
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        self.stopped = threading.Event()
-
-    def open(self) -> None:
-        self.listener.listen(32)
-        self.listener.settimeout(0.2)
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while not self.stopped.is_set():
-            try:
-                client, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            threading.Thread(target=self._pipe, args=(client, upstream, None), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, client, self.rate), daemon=True).start()
-
-    def _pipe(self, source: socket.socket, target: socket.socket, rate: int | None) -> None:
-        try:
-            while data := source.recv(64 * 1024):
-                target.sendall(data)
-                if rate:
-                    time.sleep(len(data) / rate)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, target):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                sock.close()
-
-    def close(self) -> None:
-        self.stopped.set()
-        self.listener.close()
 
 
 @pytest.fixture
@@ -152,7 +98,7 @@ def test_a_worker_killed_mid_validation_is_replaced_and_the_work_finished_once(
 ) -> None:
     members = {f"data/part-{i:02d}.bin": os.urandom(2 * MiB) for i in range(12)}
     archive = write_tar(tmp_path / "big.tar.gz", members)
-    slow_link = TcpRelay(settings.S3_ENDPOINT_URL, bytes_per_second=3 * MiB)
+    slow_link = StorageRelay(settings.S3_ENDPOINT_URL, bytes_per_second=3 * MiB)
     slow_link.open()
     try:
         doomed = start_worker(S3_ENDPOINT_URL=slow_link.url)
@@ -191,7 +137,7 @@ def test_a_worker_killed_mid_validation_is_replaced_and_the_work_finished_once(
 def test_storage_unreachable_for_a_while_is_retried_then_finished(
     sdk: dict[str, str], start_worker: Callable[..., subprocess.Popen[bytes]], tmp_path: Path
 ) -> None:
-    broken_link = TcpRelay(settings.S3_ENDPOINT_URL)  # refuses connections until opened
+    broken_link = StorageRelay(settings.S3_ENDPOINT_URL)  # refuses connections until opened
     try:
         start_worker(S3_ENDPOINT_URL=broken_link.url, VALIDATION_RETRY_SECONDS="1")
         upload = upload_via_sdk(write_tar(tmp_path / "tiny.tar.gz", asr_members()))
