@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
+from django.core.exceptions import ImproperlyConfigured
 
 
 @register(Tags.security, deploy=True)
@@ -34,3 +35,12 @@ def storage_refuses_anonymous_requests(app_configs: Any = None, **kwargs: Any) -
             id="marketplace.E003",
         )
     ]
+
+
+def refuse_an_open_gateway() -> None:
+    """Production start-up (web and worker): stop with the check's message when storage answers
+    strangers. Unreachable storage does not stop a start: a process restarted during a storage
+    outage must come up and answer 503 until storage is back."""
+    for problem in storage_refuses_anonymous_requests():
+        if problem.id == "marketplace.E003":
+            raise ImproperlyConfigured(f"{problem.msg} {problem.hint}")

@@ -123,6 +123,8 @@ S3_SECRET_ACCESS_KEY = env_secret("S3_SECRET_ACCESS_KEY", "")
 S3_REGION = env_str("S3_REGION", "us-east-1")
 S3_BUCKET = env_str("S3_BUCKET", "datacollective")
 S3_CONNECT_TIMEOUT = env_int("S3_CONNECT_TIMEOUT", 5, minimum=1)
+# Web and worker ask storage as a stranger when they start and stop if it answers (production turns it on).
+REFUSE_OPEN_STORAGE_ON_START = env_bool("REFUSE_OPEN_STORAGE_ON_START", False)
 
 # Celery. The default broker is kombu's filesystem transport in var/broker: a real broker
 # that needs no install, for one machine. Production names RabbitMQ or Redis.

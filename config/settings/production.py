@@ -1,4 +1,5 @@
-"""Production: TLS everywhere, a real secret, no debug. Refuses to start on a default secret."""
+"""Production: TLS everywhere, a real secret, no debug. Refuses to start on a default secret, and (web and
+worker) on a storage gateway that answers anonymous requests."""
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -16,10 +17,12 @@ if not S3_ACCESS_KEY_ID or not S3_SECRET_ACCESS_KEY:
     )
 
 DEBUG = False
+REFUSE_OPEN_STORAGE_ON_START = env_bool("REFUSE_OPEN_STORAGE_ON_START", True)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# The preload directive only consents to the browsers' list; a domain joins it when its owner submits it.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True

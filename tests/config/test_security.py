@@ -1,8 +1,13 @@
-"""Content Security Policy on every page, and the deployment check that storage refuses strangers."""
+"""Content Security Policy on every page, `check --deploy` under production settings, and production's
+refusal to start on storage that answers strangers."""
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +22,7 @@ from marketplace.models import Membership
 from marketplace.services import approve_organization
 from marketplace.submissions import create_submission
 from tests import factories
+from tests.conftest import REPO_DIR
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I)
 INLINE_HANDLER = re.compile(r"\s(on[a-z]+|hx-on[:\w-]*)\s*=", re.I)
@@ -78,3 +84,60 @@ def test_deploy_check_names_unreachable_storage() -> None:
     with override_settings(S3_ENDPOINT_URL="http://127.0.0.1:9"):
         [error] = storage_refuses_anonymous_requests()
     assert error.id == "marketplace.E002" and "cannot be reached" in error.msg
+
+
+def _production(*command: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    """A command under production settings with a real secret and the test session's storage
+    credentials, as an operator would run it."""
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "ALLOWED_HOSTS": "data.example.org",
+        **extra_env,
+    }
+    return subprocess.run(
+        [sys.executable, *command], cwd=REPO_DIR, env=environment, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_production_pages_carry_hsts_secure_cookies_and_csp() -> None:
+    script = """
+import django
+django.setup()
+from django.test import Client
+client = Client(HTTP_HOST="data.example.org")
+plain = client.get("/login/")
+print("plain", plain.status_code, plain.get("Location"))
+page = client.get("/login/", secure=True)
+print("status", page.status_code)
+print("hsts", page["Strict-Transport-Security"])
+print("csp", page["Content-Security-Policy"])
+print("cookie", page.cookies["csrftoken"]["secure"], page.cookies["csrftoken"]["samesite"])
+"""
+    done = _production("-c", script)
+    assert done.returncode == 0, done.stderr
+    lines = dict(line.split(" ", 1) for line in done.stdout.splitlines())
+    assert lines["plain"] == "301 https://data.example.org/login/"
+    assert lines["status"] == "200"
+    assert lines["hsts"] == "max-age=31536000; includeSubDomains; preload"
+    assert "default-src 'self'" in lines["csp"] and "frame-ancestors 'none'" in lines["csp"]
+    assert lines["cookie"] == "True Lax"
+
+
+def test_production_web_refuses_to_start_on_an_open_gateway(open_gateway: str) -> None:
+    done = _production("-c", "import config.wsgi", S3_ENDPOINT_URL=open_gateway)
+    assert done.returncode != 0
+    assert "ImproperlyConfigured" in done.stderr
+    assert f"Storage at {open_gateway} lists bucket" in done.stderr and "anonymous requests (HTTP 200)" in done.stderr
+    started = _production("-c", "import config.wsgi")  # the session's SeaweedFS wants credentials
+    assert started.returncode == 0, started.stderr
+
+
+def test_production_worker_refuses_to_start_on_an_open_gateway(open_gateway: str) -> None:
+    done = _production(
+        "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--without-gossip", "--without-mingle",
+        S3_ENDPOINT_URL=open_gateway,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert f"Storage at {open_gateway} lists bucket" in done.stdout + done.stderr
