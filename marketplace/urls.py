@@ -47,7 +47,7 @@ urlpatterns = [
     path("review/", submissions.review_queue, name="review-queue"),
     path("review/<str:submission_id>/", submissions.review, name="review"),
     path("signup/", accounts.signup, name="signup"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", accounts.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", accounts.account, name="account"),
 ]

@@ -200,6 +200,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["licensing.throttling.PerKeyRateThrottle", "licensing.throttling.PerIpRateThrottle"],
     # ?format= is a catalog filter (MDC contract), not a renderer override.
     "URL_FORMAT_OVERRIDE": None,
+    # Proxies in front of the app that append to X-Forwarded-For; 0 trusts only REMOTE_ADDR, so a
+    # client cannot pick its own rate-limit bucket with a forged header.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Data Collective API",
@@ -229,6 +232,13 @@ PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "manual")
 # client IP for requests without a key. Counters live in the default cache.
 API_RATE_PER_KEY = env_str("API_RATE_PER_KEY", "1200/minute")
 API_RATE_PER_IP = env_str("API_RATE_PER_IP", "600/minute")
+# Password guessing on the sign-in page (marketplace/sign_in_limits.py): failed sign-ins allowed per
+# account name and per client address within the window, then refused until it ends; and new
+# accounts per client address per hour.
+LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 10, minimum=1)
+LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 50, minimum=1)
+LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=1)
+SIGNUPS_PER_IP_PER_HOUR = env_int("SIGNUPS_PER_IP_PER_HOUR", 20, minimum=1)
 
 # Validation of uploaded archives (marketplace/validation.py). The file list is kept in memory
 # and stored with the report, so the entry limit also bounds the worker's memory (about 300

@@ -1,7 +1,10 @@
 """Sign up and the account page (memberships and API keys)."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -14,6 +17,40 @@ from marketplace.forms import SignupForm
 from marketplace.permissions import signed_in_user
 from marketplace.selectors import memberships_of
 from marketplace.services import register_user
+from marketplace.sign_in_limits import (
+    forget_failed_sign_ins,
+    record_failed_sign_in,
+    record_sign_up,
+    sign_in_wait,
+    sign_up_wait,
+)
+
+
+def _minutes(seconds: int) -> str:
+    minutes = -(-seconds // 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+class SignInView(auth_views.LoginView):
+    """Django's sign-in page, refusing to check passwords once too many guesses failed
+    (marketplace/sign_in_limits.py): 429 with Retry-After and the form saying when to retry."""
+
+    redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        username = str(request.POST.get("username", ""))
+        wait = sign_in_wait(username, request)
+        if wait is not None:
+            refusal = f"Too many failed sign-ins. Try again in {_minutes(wait)}."
+            response = self.render_to_response(self.get_context_data(refusal=refusal), status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        response = super().post(request, *args, **kwargs)
+        if request.user.is_authenticated:
+            forget_failed_sign_ins(username)
+        else:
+            record_failed_sign_in(username, request)
+        return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -21,6 +58,12 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("account")
     form = SignupForm(request.POST or None)
+    wait = sign_up_wait(request) if request.method == "POST" else None
+    if wait is not None:
+        refusal = f"Too many new accounts from your address. Try again in {_minutes(wait)}."
+        response = render(request, "registration/signup.html", {"form": form, "refusal": refusal}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     if request.method == "POST" and form.is_valid():
         try:
             user = register_user(
@@ -33,6 +76,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 for error in errors:
                     form.add_error(field if field in form.fields else None, error)
         else:
+            record_sign_up(request)
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome, {user.username}. Your account is ready.")
             return redirect("account")
