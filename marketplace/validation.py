@@ -64,7 +64,9 @@ def schedule(upload: Upload) -> Validation:
     transaction commits (call inside the transaction that completes the upload)."""
     validation, _ = Validation.objects.get_or_create(upload=upload)
     upload_id = upload.id
-    transaction.on_commit(lambda: enqueue(upload_id))
+    # robust: a broker that is down must not turn the committed completion into an error for
+    # the client; the validation is recorded as pending, and beat's sweeper queues it later.
+    transaction.on_commit(lambda: enqueue(upload_id), robust=True)
     return validation
 
 
