@@ -25,6 +25,7 @@ from typing import Any
 
 import datacollective
 import pytest
+import redis
 import requests
 from datacollective.models import DatasetSubmission
 
@@ -340,27 +341,47 @@ def test_beat_killed_and_restarted_still_sweeps(stack: FaultStack, owner: Seed, 
 def test_broker_restart_loses_the_queue_and_the_sweeper_finishes_the_work(
     stack: FaultStack, owner: Seed, licensee: str, tmp_path: Path
 ) -> None:
-    before = stack.snapshot()
-    pids = stack.pids()
-    stack.redis.kill()
-    code, report = stack.health()
-    assert code == 503 and report["broker"].startswith("error:") and report["database"] == "ok", report
+    relay = StorageRelay(stack.seaweed.endpoint_url, bytes_per_second=3 * MiB).open()
+    try:
+        start_slow_worker(stack, relay)  # busy long enough for a second message to wait in the queue
+        before = stack.snapshot()
+        pids = stack.pids()
+        running_path, _ = random_archive(tmp_path / "running.tar.gz", members=10)
+        running = upload(running_path, new_submission("Being validated"))
+        wait_reading(stack, running)
+        queued_path = write_tar(tmp_path / "queued.tar.gz", asr_members())
+        queued = upload(queued_path, new_submission("Waiting in the queue"))
+        broker = redis.Redis(port=stack.redis.port)
+        waiting = [json.loads(raw)["headers"] for raw in broker.lrange("celery", 0, -1)]
+        broker.close()
+        # Its message waits (beside beat's sweeper runs, which queue up behind the busy worker).
+        assert [h["argsrepr"] for h in waiting if h["task"].endswith("validate_upload")] == [repr((queued,))]
 
-    # Work arrives while the broker is down: the upload completes (its validation is recorded in
-    # the database; queueing it fails after the commit) and a purchase needs no broker at all.
-    path = write_tar(tmp_path / "during-outage.tar.gz", asr_members())
-    upload_id = upload(path, new_submission("Broker down"))
-    assert status_of(stack, upload_id) == "pending"
-    invoice = buy(stack, owner, licensee, owner.paid[1])
+        stack.redis.kill()  # no persistence: both messages (the unacked one and the queued one) are gone
+        code, report = stack.health()
+        assert code == 503 and report["broker"].startswith("error:") and report["database"] == "ok", report
+        # Work arrives while the broker is down: the upload completes (its validation is recorded
+        # in the database; queueing it fails after the commit) and a purchase needs no broker.
+        outage_path = write_tar(tmp_path / "during-outage.tar.gz", {**asr_members(), "notes.txt": b"outage"})
+        during = upload(outage_path, new_submission("Broker down"))
+        assert status_of(stack, during) == "pending"
+        invoice = buy(stack, owner, licensee, owner.paid[1])
 
-    stack.redis.start()  # same port, empty: whatever was queued is gone
-    wait_for(lambda: status_of(stack, upload_id) == "passed", timeout=120, what="validation", stack=stack)
-    stack.wait_healthy(timeout=30)
-
-    after = stack.snapshot()
+        stack.redis.start()  # same port, empty
+        wait_for(
+            lambda: [status_of(stack, u) for u in (running, queued, during)] == ["passed"] * 3,
+            timeout=150,
+            what="the three validations",
+            stack=stack,
+        )
+        stack.wait_healthy(timeout=30)
+        after = stack.snapshot()
+    finally:
+        relay.close()
     before.assert_kept_in(after)
-    assert set(after.uploads) - set(before.uploads) == {upload_id}
-    assert_published_once(stack, after, upload_id, path)
+    assert set(after.uploads) - set(before.uploads) == {running, queued, during}
+    for upload_id, path in ((running, running_path), (queued, queued_path), (during, outage_path)):
+        assert_published_once(stack, after, upload_id, path)
     assert_purchase_posted(before, after, invoice, owner.org_id)
     assert stack.pids() == pids  # web, worker and beat reconnected by themselves
 
