@@ -180,8 +180,8 @@ class FaultStack:
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.env: dict[str, str] = {}
         self._starts: Counter[str] = Counter()
-        # True while the worker runs with other settings than the stack's (a slow link to storage).
-        self.worker_overridden = False
+        # Processes running with other settings than the stack's (a slow link to storage).
+        self.overridden: set[str] = set()
 
     # --- Services --------------------------------------------------------------------------
 
@@ -243,6 +243,10 @@ class FaultStack:
 
     def _spawn(self, name: str, command: list[str], **env_overrides: str) -> subprocess.Popen[bytes]:
         self._starts[name] += 1
+        if env_overrides:
+            self.overridden.add(name)
+        else:
+            self.overridden.discard(name)
         log = self.logs / f"{name}-{self._starts[name]}.log"
         with log.open("wb") as out:
             # Own process groups, as devstack starts them: a SIGKILL of the group takes a gunicorn
@@ -254,12 +258,12 @@ class FaultStack:
         self.processes[name] = proc
         return proc
 
-    def start_web(self) -> subprocess.Popen[bytes]:
+    def start_web(self, **env_overrides: str) -> subprocess.Popen[bytes]:
         bin_dir = Path(sys.executable).parent
         return self._spawn("web", [
             str(bin_dir / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{self.web_port}", "--workers", "2",
             "--graceful-timeout", "5", "--access-logfile", "-", "--no-control-socket",
-        ])  # fmt: skip
+        ], **env_overrides)  # fmt: skip
 
     def start_worker(self, **env_overrides: str) -> subprocess.Popen[bytes]:
         bin_dir = Path(sys.executable).parent
@@ -347,6 +351,10 @@ class FaultStack:
             aws_secret_access_key=self.seaweed.secret_key, region_name="us-east-1",
             config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
         )  # fmt: skip
+
+    def has_object(self, key: str) -> bool:
+        listed = self.s3().list_objects_v2(Bucket=BUCKET_NAME, Prefix=key)
+        return any(item["Key"] == key for item in listed.get("Contents", []))
 
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self.db() as conn:

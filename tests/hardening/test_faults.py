@@ -29,7 +29,7 @@ import redis
 import requests
 from datacollective.models import DatasetSubmission
 
-from marketplace.models import Validation
+from marketplace.models import Upload, Validation
 from tests.conftest import REPO_DIR
 from tests.hardening.fault_stack import (
     REDIS_SERVER,
@@ -100,10 +100,9 @@ def restore(stack: FaultStack) -> None:
         stack.postgres.start()
     for name, start in (("web", stack.start_web), ("worker", stack.start_worker), ("beat", stack.start_beat)):
         proc = stack.processes.get(name)
-        if proc is None or proc.poll() is not None or (name == "worker" and stack.worker_overridden):
+        if proc is None or proc.poll() is not None or name in stack.overridden:
             stack.stop_process(name)
             start()
-    stack.worker_overridden = False
     stack.wait_healthy()
 
 
@@ -191,7 +190,6 @@ def start_slow_worker(stack: FaultStack, relay: StorageRelay) -> None:
     long enough for a fault to land in its middle (set-up, not a fault: a graceful stop)."""
     stack.stop_process("worker")
     stack.start_worker(S3_ENDPOINT_URL=relay.url)
-    stack.worker_overridden = True
 
 
 def wait_reading(stack: FaultStack, upload_id: str) -> None:
@@ -223,7 +221,6 @@ def validation_killed_midway(stack: FaultStack, tmp_path: Path) -> tuple[str, Pa
     assert killed is not None and (killed["status"], killed["attempts"]) == ("running", 1)
     assert killed["progress_bytes"] < path.stat().st_size
     stack.start_worker()
-    stack.worker_overridden = False
     return upload_id, path
 
 
@@ -289,6 +286,57 @@ def test_web_killed_mid_upload_is_restarted_and_the_sdk_resumes(
     assert {name: pid for name, pid in stack.pids().items() if name != "web"} == {
         name: pid for name, pid in others.items() if name != "web"
     }
+
+
+def joined_but_completing(stack: FaultStack, submission_id: str) -> bool:
+    table = Upload._meta.db_table
+    found = stack.rows(f"SELECT status, object_key FROM {table} WHERE submission_id = %s", (submission_id,))  # noqa: S608
+    return len(found) == 1 and found[0][0] == "completing" and stack.has_object(found[0][1])
+
+
+def test_web_killed_mid_completion_and_the_retried_completion_finishes_it(
+    stack: FaultStack, owner: Seed, tmp_path: Path
+) -> None:
+    """The completion joins the parts in storage, then reads the whole object to check its SHA-256:
+    a web process killed in between leaves the upload ``completing``. The retry must finish it."""
+    relay = StorageRelay(stack.seaweed.endpoint_url, bytes_per_second=4 * MiB).open()
+    try:
+        # Set-up: a web whose own reads from storage are slow (presigned URLs still name storage).
+        stack.stop_process("web")
+        stack.start_web(S3_ENDPOINT_URL=relay.url, S3_PUBLIC_ENDPOINT_URL=stack.seaweed.endpoint_url)
+        stack.wait_healthy()
+        before = stack.snapshot()
+        others = {name: pid for name, pid in stack.pids().items() if name != "web"}
+        path, _ = random_archive(tmp_path / "joined.tar.gz", members=5)
+        submission_id = new_submission("Web killed mid-completion")
+        call = f"upload_dataset_file({str(path)!r}, {submission_id!r}, show_progress=False)"
+        script = f"import datacollective; datacollective.{call}"
+        child = subprocess.Popen([sys.executable, "-c", script], cwd=REPO_DIR, env=os.environ.copy(),
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+        try:
+            # Mid-completion, from the database and the bucket: completing, the parts already joined.
+            wait_for(lambda: joined_but_completing(stack, submission_id), timeout=90, interval=0.1,
+                     what="the completion hashing the joined object", stack=stack)  # fmt: skip
+            stack.kill("web")
+            output, _ = child.communicate(timeout=60)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+        assert child.returncode != 0, output[-2000:]
+    finally:
+        relay.close()
+
+    stack.start_web()  # the supervisor's part
+    stack.wait_healthy()
+    upload_id = upload(path, submission_id)  # the user runs the same call again
+    wait_for(lambda: status_of(stack, upload_id) == "passed", timeout=120, what="validation", stack=stack)
+
+    after = stack.snapshot()
+    before.assert_kept_in(after)
+    assert set(after.uploads) - set(before.uploads) == {upload_id}
+    assert_published_once(stack, after, upload_id, path)
+    assert {name: pid for name, pid in stack.pids().items() if name != "web"} == others
 
 
 def test_worker_killed_mid_validation_is_replaced_and_the_work_finished_once(
