@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
+from psycopg import OperationalError as PsycopgOperationalError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -46,7 +47,7 @@ def _unavailable(exc: Exception) -> Response | None:
 
     if storage.is_transient(exc):
         what = "Object storage cannot be reached right now"
-    elif isinstance(exc, OperationalError | InterfaceError):
+    elif isinstance(exc, OperationalError | InterfaceError | PsycopgOperationalError):  # psycopg's: lock connections
         what = "The database cannot be reached right now"
     else:
         return None
