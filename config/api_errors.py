@@ -6,12 +6,17 @@ both carry one plain sentence; validation errors keep the per-field list in ``er
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
+from psycopg import OperationalError as PsycopgOperationalError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
 
 
 def _flatten(detail: Any, prefix: str = "") -> list[str]:
@@ -32,10 +37,30 @@ def error_body(message: str, **extra: Any) -> dict[str, Any]:
     return {"error": message, "message": message, **extra}
 
 
+# A dependency that is down is not the client's fault nor a bug: 503 with a retry hint, not a 500
+# traceback (the services leave nothing half-written when a call to storage fails).
+UNAVAILABLE_RETRY_SECONDS = "30"
+
+
+def _unavailable(exc: Exception) -> Response | None:
+    from marketplace import storage
+
+    if storage.is_transient(exc):
+        what = "Object storage cannot be reached right now"
+    elif isinstance(exc, OperationalError | InterfaceError | PsycopgOperationalError):  # psycopg's: lock connections
+        what = "The database cannot be reached right now"
+    else:
+        return None
+    logger.warning("API answered 503: %s: %s", type(exc).__name__, exc)
+    response = Response(error_body(f"{what}. Retry in a minute."), status=status.HTTP_503_SERVICE_UNAVAILABLE)
+    response["Retry-After"] = UNAVAILABLE_RETRY_SECONDS
+    return response
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None
+        return _unavailable(exc)
     if isinstance(exc, exceptions.ValidationError):
         messages = _flatten(exc.detail)
         response.data = error_body("; ".join(messages) or "Invalid request.", errors=exc.detail)

@@ -62,4 +62,4 @@ def validate_upload(self: Task, upload_id: str) -> str:
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=150)
 def requeue_stuck_validations() -> int:
     """Queue again validations that no worker is finishing (beat runs it every few minutes)."""
-    return validation.requeue_stuck(older_than=timedelta(minutes=settings.VALIDATION_STUCK_MINUTES))
+    return validation.requeue_stuck(older_than=timedelta(seconds=settings.VALIDATION_STUCK_SECONDS))

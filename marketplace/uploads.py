@@ -166,27 +166,47 @@ def complete_upload(*, upload: Upload, completion: Completion) -> Upload:
     and queue the validation of its contents (after commit).
 
     A repeat with the same data answers as the first did; a failed verification marks the upload
-    failed (later calls get 410, which clears the SDK's state) and removes the object.
+    failed (later calls get 410, which clears the SDK's state) and removes the object. A completion
+    whose web process died mid-way (the upload left ``completing``) is taken over by the retry.
     """
     if completion.upload_id != upload.s3_upload_id:
         raise ValidationError({"uploadId": ["does not belong to this upload"]})
     if upload.status == Upload.Status.COMPLETED:
-        if completion.checksum == upload.sha256:
-            return upload
-        raise SubmissionConflict("This upload is already completed with another checksum.")
-    claimed = Upload.objects.filter(id=upload.id, status=Upload.Status.UPLOADING).update(
-        status=Upload.Status.COMPLETING
-    )
-    if not claimed:
-        raise SubmissionConflict("This upload is being completed by another request; retry in a moment.")
+        return _completed_already(upload, completion)
+    # The lock, not the status, says whether a live request is completing the upload: it dies with
+    # the process that holds it, while a ``completing`` status outlives a killed web process.
+    with validation.held_lock(f"completion:{upload.id}") as held:
+        if not held:
+            raise SubmissionConflict("This upload is being completed by another request; retry in a moment.")
+        claimed = Upload.objects.filter(
+            id=upload.id, status__in=[Upload.Status.UPLOADING, Upload.Status.COMPLETING]
+        ).update(status=Upload.Status.COMPLETING)
+        if not claimed:  # completed (or given up) by another request since it was read
+            upload.refresh_from_db()
+            if upload.status == Upload.Status.COMPLETED:
+                return _completed_already(upload, completion)
+            raise SubmissionConflict(f"Upload '{upload.id}' is {upload.status}: it cannot be completed.")
+        return _complete_claimed(upload, completion)
+
+
+def _completed_already(upload: Upload, completion: Completion) -> Upload:
+    if completion.checksum == upload.sha256:
+        return upload
+    raise SubmissionConflict("This upload is already completed with another checksum.")
+
+
+def _complete_claimed(upload: Upload, completion: Completion) -> Upload:
     try:
-        stored = storage.list_parts(upload.object_key, upload_id=upload.s3_upload_id)
-        problems = _part_problems(upload, completion, stored)
-        if problems:
-            # The client may still PUT the missing parts: back to uploading.
-            Upload.objects.filter(id=upload.id).update(status=Upload.Status.UPLOADING)
-            raise ValidationError("The parts do not add up: " + "; ".join(problems) + ".")
-        storage.complete_multipart(upload.object_key, upload_id=upload.s3_upload_id, parts=completion.parts)
+        # An object under the key means the parts were joined already, by a completion that died
+        # before it recorded the result; the SHA-256 below checks the joined object all the same.
+        if storage.head(upload.object_key) is None:
+            stored = storage.list_parts(upload.object_key, upload_id=upload.s3_upload_id)
+            problems = _part_problems(upload, completion, stored)
+            if problems:
+                # The client may still PUT the missing parts: back to uploading.
+                Upload.objects.filter(id=upload.id).update(status=Upload.Status.UPLOADING)
+                raise ValidationError("The parts do not add up: " + "; ".join(problems) + ".")
+            storage.complete_multipart(upload.object_key, upload_id=upload.s3_upload_id, parts=completion.parts)
         digest, size = storage.sha256_of(upload.object_key)
     except ValidationError:
         raise

@@ -64,7 +64,9 @@ def schedule(upload: Upload) -> Validation:
     transaction commits (call inside the transaction that completes the upload)."""
     validation, _ = Validation.objects.get_or_create(upload=upload)
     upload_id = upload.id
-    transaction.on_commit(lambda: enqueue(upload_id))
+    # robust: a broker that is down must not turn the committed completion into an error for
+    # the client; the validation is recorded as pending, and beat's sweeper queues it later.
+    transaction.on_commit(lambda: enqueue(upload_id), robust=True)
     return validation
 
 
@@ -85,6 +87,24 @@ def _lock_connection() -> Iterator[Any]:
         yield raw
     finally:
         raw.close()
+
+
+@contextmanager
+def held_lock(name: str) -> Iterator[bool]:
+    """A PostgreSQL advisory lock named ``name`` for work that calls storage outside any
+    transaction, on a connection of its own: yields whether it was taken. It is released at the
+    end, or by PostgreSQL as soon as the process holding it dies."""
+    with _lock_connection() as raw:
+        with raw.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [name])
+            row = cursor.fetchone()
+        taken = bool(row and row[0])
+        try:
+            yield taken
+        finally:
+            if taken:
+                with raw.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [name])
 
 
 def _try_lock(raw: Any, upload_id: str) -> bool:

@@ -53,7 +53,11 @@ class StorageRelay:
             threading.Thread(target=self._serve, args=(client, limit), daemon=True).start()
 
     def _serve(self, client: socket.socket, limit: int | None) -> None:
-        upstream = socket.create_connection(self.target)
+        try:
+            upstream = socket.create_connection(self.target)
+        except OSError:  # storage itself is down: the client sees its connection dropped, not a hang
+            client.close()
+            return
         head = client.recv(65536)
         self.requests.append(head)
         upstream.sendall(head)

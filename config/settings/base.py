@@ -171,6 +171,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_MAX_SECONDS - 5
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_MAX_SECONDS
 CELERY_TASK_ROUTES = {"marketplace.tasks.*": {"queue": "celery"}}
+# How often beat runs the validation sweeper (marketplace.tasks.requeue_stuck_validations).
+VALIDATION_SWEEP_SECONDS = env_int("VALIDATION_SWEEP_SECONDS", 300, minimum=5)
 CELERY_BEAT_SCHEDULE = {
     "clear-expired-sessions": {
         "task": "marketplace.tasks.clear_expired_sessions",
@@ -182,7 +184,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "requeue-stuck-validations": {
         "task": "marketplace.tasks.requeue_stuck_validations",
-        "schedule": timedelta(minutes=5),
+        "schedule": timedelta(seconds=VALIDATION_SWEEP_SECONDS),
     },
 }
 
@@ -247,7 +249,10 @@ VALIDATION_MAX_ENTRIES = env_int("VALIDATION_MAX_ENTRIES", 100_000, minimum=1, m
 VALIDATION_MAX_UNCOMPRESSED_BYTES = env_int("VALIDATION_MAX_UNCOMPRESSED_BYTES", 200 * 1024**3, minimum=1)
 VALIDATION_MAX_COMPRESSION_RATIO = env_int("VALIDATION_MAX_COMPRESSION_RATIO", 100, minimum=2)
 # A pending or running validation that nobody works on for this long is queued again by beat.
+# VALIDATION_STUCK_SECONDS, when set, names it in seconds (a running validation writes its
+# progress every few seconds, and the sweeper skips one whose lock a live worker holds).
 VALIDATION_STUCK_MINUTES = env_int("VALIDATION_STUCK_MINUTES", 15, minimum=1)
+VALIDATION_STUCK_SECONDS = env_int("VALIDATION_STUCK_SECONDS", VALIDATION_STUCK_MINUTES * 60, minimum=5)
 # Storage or database unreachable: retried after this many seconds, doubling, this many times.
 VALIDATION_RETRY_SECONDS = env_int("VALIDATION_RETRY_SECONDS", 30, minimum=1)
 VALIDATION_MAX_RETRIES = env_int("VALIDATION_MAX_RETRIES", 5, minimum=0, maximum=20)
