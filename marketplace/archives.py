@@ -572,6 +572,27 @@ def _scan_zip(
                 "too_many_entries",
                 f"The archive has {len(infos)} entries; this instance's limit is {limits.max_entries}.",
             )
+        # The central directory declares every member's sizes before any is unpacked: judge each
+        # member's ratio, then the whole archive's, as the gzip reader does as it goes. Many members
+        # each under the grace, or members that overlap and share one compressed kernel (Fifield's
+        # non-recursive bomb), expand far beyond what any one member shows.
+        for info in infos:
+            if info.file_size > RATIO_GRACE_BYTES and info.file_size > limits.max_compression_ratio * max(
+                1, info.compress_size
+            ):
+                raise ArchiveRejected(
+                    "compression_ratio",
+                    f"'{info.filename}' expands more than {limits.max_compression_ratio} times: refused as a "
+                    "possible zip bomb before unpacking it.",
+                    info.filename,
+                )
+        declared = sum(info.file_size for info in infos)
+        if declared > RATIO_GRACE_BYTES and declared > limits.max_compression_ratio * max(1, size):
+            raise ArchiveRejected(
+                "compression_ratio",
+                f"The archive expands more than {limits.max_compression_ratio} times ({declared} bytes declared "
+                f"by its members from {size}): refused as a possible zip bomb before unpacking anything.",
+            )
         entries = _Entries(limits, findings)
         for info in infos:
             path = entries.admit(info.filename, kind=_zip_kind(info), size=info.file_size)
@@ -580,14 +601,6 @@ def _scan_zip(
             if info.flag_bits & 0x1:
                 findings.error(path, "encrypted", f"'{path}' is encrypted; archives must be readable as uploaded.")
                 continue
-            if info.file_size > RATIO_GRACE_BYTES and info.file_size > limits.max_compression_ratio * max(
-                1, info.compress_size
-            ):
-                raise ArchiveRejected(
-                    "compression_ratio",
-                    f"'{path}' expands more than {limits.max_compression_ratio} times: refused as a possible zip bomb.",
-                    path,
-                )
             reader.fill_to(info.header_offset)
             try:
                 with archive.open(info) as member:
