@@ -483,6 +483,12 @@ def _scan_tar(
         while data := view.read(CHUNK):
             trailing += len(data) - data.count(0)
     except TarFormatError as exc:
+        if exc.code == "not_an_archive" and kind == "tar.gz":
+            raise ArchiveRejected(
+                exc.code,
+                "The file is gzip-compressed, but what it holds is not a tar archive: compress a tar of the "
+                "dataset's files (tar -czf), not a single file.",
+            ) from None
         raise ArchiveRejected(exc.code, exc.message) from None
     if trailing:
         findings.warning(
