@@ -27,6 +27,7 @@ import datacollective
 import pytest
 import requests
 from datacollective.models import DatasetSubmission
+from django.conf import settings as django_settings
 from django.test import Client
 
 from marketplace import storage
@@ -405,6 +406,7 @@ class BadCompletion:
     change: Callable[[dict[str, Any]], object]
     says: str
     part_sizes: tuple[int, ...] = (5 * MiB, MiB)
+    status: int = 400
 
 
 BAD_COMPLETIONS = [
@@ -441,6 +443,11 @@ BAD_COMPLETIONS = [
         "lists 10001 parts; at most 10000 are allowed",
     ),
     BadCompletion(
+        "part-list-over-the-body-limit",  # about 10 MB of JSON: refused before it is parsed
+        lambda body: body.update(parts=[{"partNumber": n, "etag": "0" * 32} for n in range(1, 200_001)]),
+        f"The request body is over {django_settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes, this site's limit.",
+    ),
+    BadCompletion(
         "part-never-uploaded",
         lambda body: body["parts"].append({"partNumber": 3, "etag": "0" * 32}),
         "part 3 was never uploaded",
@@ -469,7 +476,7 @@ def test_a_bad_completion_is_refused_and_changes_nothing(bad: BadCompletion, peo
     body = upload.body()
     bad.change(body)
     refused = people["api"].post(f"{people['base']}/api/uploads/{upload.file_upload_id}", json=body)
-    assert refused.status_code == 400, refused.text
+    assert refused.status_code == bad.status, refused.text
     assert bad.says in refused.json()["message"], refused.json()["message"]
 
     stored = Upload.objects.get(id=upload.file_upload_id)
