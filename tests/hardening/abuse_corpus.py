@@ -20,7 +20,7 @@ import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -136,18 +136,42 @@ def _gzip_member(out: BinaryIO, write: Callable[[Deflater], None]) -> None:
 TAR_END = bytes(1024)  # two zero blocks: tar's end-of-archive marker
 
 
-def tar_header(name: str, *, type: bytes = tarfile.REGTYPE, size: int = 0, linkname: str = "") -> bytes:
-    """The header block(s) of one entry, as Python's tarfile writes them (GNU format: long names,
-    base-256 sizes past 8 GiB)."""
+def tar_header(
+    name: str,
+    *,
+    type: bytes = tarfile.REGTYPE,
+    size: int = 0,
+    linkname: str = "",
+    format: Literal[0, 1, 2] = tarfile.GNU_FORMAT,
+) -> bytes:
+    """The header block(s) of one entry, as Python's tarfile writes them (by default GNU format:
+    long names, base-256 sizes past 8 GiB)."""
     info = tarfile.TarInfo(name)
     info.type, info.size, info.linkname, info.mode = type, size, linkname, 0o644
     if type in (tarfile.CHRTYPE, tarfile.BLKTYPE):
         info.devmajor, info.devminor = 8, 0
-    return info.tobuf(format=tarfile.GNU_FORMAT, encoding="utf-8", errors="strict")
+    return info.tobuf(format=format, encoding="utf-8", errors="strict")
 
 
-def tar_member(name: str, data: bytes) -> bytes:
-    return tar_header(name, size=len(data)) + data + bytes(-len(data) % 512)
+def tar_member(name: str, data: bytes, *, format: Literal[0, 1, 2] = tarfile.GNU_FORMAT) -> bytes:
+    return tar_header(name, size=len(data), format=format) + data + bytes(-len(data) % 512)
+
+
+LONG_TRAVERSAL = "data/" + "deep/" * 25 + "../" * 30 + "etc/long.txt"  # over 100 bytes: a GNU long name
+PAX_TRAVERSAL = "données/../../../etc/pax.txt"  # not ASCII: a pax 'path' record carries it
+
+
+def write_extended_name_traversal(path: Path, kind: str) -> Path:
+    """Traversal where only a reader of extended headers sees it: the name field holds a harmless
+    truncation, the real path is in a GNU long-name entry or a pax extended header."""
+    data = (
+        tar_member("data/ok.txt", b"fine\n")
+        + tar_member(LONG_TRAVERSAL, b"long\n")
+        + tar_member(PAX_TRAVERSAL, b"pax\n", format=tarfile.PAX_FORMAT)
+        + TAR_END
+    )
+    path.write_bytes(gzip.compress(data, mtime=0) if kind == "tar.gz" else data)
+    return path
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,11 @@ class Abuse:
     stops_early: bool = False
 
 
+def _writes(filename: str, write: Callable[..., Path], *args: Any, **kwargs: Any) -> Callable[[Path], Path]:
+    """A case's builder: ``write(folder / filename, *args, **kwargs)``."""
+    return lambda folder: write(folder / filename, *args, **kwargs)
+
+
 def _entries_case(name: str, kind: str, entries: list[Entry], *errors: Expect) -> Abuse:
     return Abuse(
         f"{name}-{kind}",
@@ -88,7 +93,16 @@ def _member_cases() -> Iterator[Abuse]:
             "symlink-outside", kind, [Entry("data/escape", type=tarfile.SYMTYPE, linkname="../../../etc/shadow")],
             Expect("link", "data/escape", "'data/escape' is a link"),
         )  # fmt: skip
-        if kind != "zip":  # zip has no hard links
+        if kind != "zip":  # zip has neither extended tar headers nor hard links
+            yield Abuse(
+                f"extended-name-traversal-{kind}",
+                _writes(f"extended.{kind}", corpus.write_extended_name_traversal, kind),
+                tuple(
+                    Expect("unsafe_path", path, f"'{path}' contains '..'")
+                    for path in (corpus.LONG_TRAVERSAL, corpus.PAX_TRAVERSAL)
+                ),
+            )
+        if kind != "zip":
             yield _entries_case(
                 "hardlink-outside", kind, [Entry("data/hard", type=tarfile.LNKTYPE, linkname="/etc/shadow")],
                 Expect("link", "data/hard", "'data/hard' is a link"),
@@ -106,11 +120,6 @@ def _member_cases() -> Iterator[Abuse]:
                 for path in ("dev/tty", "dev/sda", "data/pipe")
             ),
         )
-
-
-def _writes(filename: str, write: Callable[..., Path], *args: Any, **kwargs: Any) -> Callable[[Path], Path]:
-    """A case's builder: ``write(folder / filename, *args, **kwargs)``."""
-    return lambda folder: write(folder / filename, *args, **kwargs)
 
 
 def _whole_archive_cases() -> Iterator[Abuse]:
