@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import queue
 import stat
+import struct
 import threading
 import zipfile
 import zlib
@@ -483,6 +484,12 @@ def _scan_tar(
         while data := view.read(CHUNK):
             trailing += len(data) - data.count(0)
     except TarFormatError as exc:
+        if exc.code == "not_an_archive" and kind == "tar.gz":
+            raise ArchiveRejected(
+                exc.code,
+                "The file is gzip-compressed, but what it holds is not a tar archive: compress a tar of the "
+                "dataset's files (tar -czf), not a single file.",
+            ) from None
         raise ArchiveRejected(exc.code, exc.message) from None
     if trailing:
         findings.warning(
@@ -550,6 +557,55 @@ def _zip_kind(info: zipfile.ZipInfo) -> str:
     return "file"
 
 
+def _zip_directory(reader: _FrontierHasher, size: int) -> tuple[int, int] | None:
+    """Offset and size of the central directory, from the end of central directory record or the
+    ZIP64 one its locator points to (APPNOTE 4.3.14-4.3.16); None if there is none to trust."""
+    tail_start = max(0, size - (22 + 0xFFFF))  # the record, after a comment of up to 64 KiB
+    reader.seek(tail_start)
+    tail = reader.read(size - tail_start)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        return None
+    directory_size, directory_offset = struct.unpack_from("<II", tail, at + 12)
+    if at >= 20 and tail[at - 20 : at - 16] == b"PK\x06\x07":
+        (record_offset,) = struct.unpack_from("<Q", tail, at - 12)
+        reader.seek(record_offset)
+        record = reader.read(56)
+        if len(record) < 56 or record[:4] != b"PK\x06\x06":
+            return None
+        directory_size, directory_offset = struct.unpack_from("<QQ", record, 40)
+    return directory_offset, directory_size
+
+
+def _zip_entries_over(reader: _FrontierHasher, size: int, limit: int) -> bool:
+    """Whether the central directory holds more than ``limit`` entries, walking its 46-byte
+    headers (APPNOTE 4.3.12) a chunk at a time. An unreadable directory is zipfile's to report."""
+    found = _zip_directory(reader, size)
+    if found is None:
+        return False
+    position, end = found[0], min(size, found[0] + found[1])
+    reader.seek(position)
+    buffer, offset, count = b"", 0, 0  # buffer starts at position - offset
+    while position < end:
+        if len(buffer) - offset < 46:
+            buffer, offset = buffer[offset:] + reader.read(min(CHUNK, end - position - (len(buffer) - offset))), 0
+            if len(buffer) < 46:
+                return False
+        if buffer[offset : offset + 4] != b"PK\x01\x02":
+            return False
+        name, extra, comment = struct.unpack_from("<HHH", buffer, offset + 28)
+        count += 1
+        if count > limit:
+            return True
+        length = 46 + name + extra + comment
+        position += length
+        offset += length
+        if offset > len(buffer):  # the entry ran past what is buffered: continue after it
+            reader.seek(position)
+            buffer, offset = b"", 0
+    return False
+
+
 def _scan_zip(
     key: str,
     size: int,
@@ -562,6 +618,13 @@ def _scan_zip(
     reader = _FrontierHasher(ranged)
     result = ScanResult(format="zip")
     try:
+        # zipfile holds the whole central directory and an object per entry in memory: count the
+        # entries first, a chunk at a time, so that millions of them stop at the limit.
+        if _zip_entries_over(reader, size, limits.max_entries):
+            raise ArchiveRejected(
+                "too_many_entries",
+                f"The archive has more than {limits.max_entries} entries, this instance's limit; reading stopped.",
+            )
         try:
             archive = zipfile.ZipFile(reader)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError) as exc:
@@ -572,6 +635,27 @@ def _scan_zip(
                 "too_many_entries",
                 f"The archive has {len(infos)} entries; this instance's limit is {limits.max_entries}.",
             )
+        # The central directory declares every member's sizes before any is unpacked: judge each
+        # member's ratio, then the whole archive's, as the gzip reader does as it goes. Many members
+        # each under the grace, or members that overlap and share one compressed kernel (Fifield's
+        # non-recursive bomb), expand far beyond what any one member shows.
+        for info in infos:
+            if info.file_size > RATIO_GRACE_BYTES and info.file_size > limits.max_compression_ratio * max(
+                1, info.compress_size
+            ):
+                raise ArchiveRejected(
+                    "compression_ratio",
+                    f"'{info.filename}' expands more than {limits.max_compression_ratio} times: refused as a "
+                    "possible zip bomb before unpacking it.",
+                    info.filename,
+                )
+        declared = sum(info.file_size for info in infos)
+        if declared > RATIO_GRACE_BYTES and declared > limits.max_compression_ratio * max(1, size):
+            raise ArchiveRejected(
+                "compression_ratio",
+                f"The archive expands more than {limits.max_compression_ratio} times ({declared} bytes declared "
+                f"by its members from {size}): refused as a possible zip bomb before unpacking anything.",
+            )
         entries = _Entries(limits, findings)
         for info in infos:
             path = entries.admit(info.filename, kind=_zip_kind(info), size=info.file_size)
@@ -580,14 +664,6 @@ def _scan_zip(
             if info.flag_bits & 0x1:
                 findings.error(path, "encrypted", f"'{path}' is encrypted; archives must be readable as uploaded.")
                 continue
-            if info.file_size > RATIO_GRACE_BYTES and info.file_size > limits.max_compression_ratio * max(
-                1, info.compress_size
-            ):
-                raise ArchiveRejected(
-                    "compression_ratio",
-                    f"'{path}' expands more than {limits.max_compression_ratio} times: refused as a possible zip bomb.",
-                    path,
-                )
             reader.fill_to(info.header_offset)
             try:
                 with archive.open(info) as member:

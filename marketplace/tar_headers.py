@@ -111,7 +111,7 @@ def read_entries(stream: ForwardStream) -> Iterator[TarEntry]:
         if block == ZERO_BLOCK:
             return
         if not _checksum_ok(block, offset):
-            if offset == 0:
+            if offset == 0 and block[257:262] != b"ustar":  # no tar magic either: not a tar at all
                 raise TarFormatError(
                     "not_an_archive",
                     "The file is not a .tar.gz, .tar or .zip archive (its first bytes match none of them).",

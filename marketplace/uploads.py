@@ -149,12 +149,28 @@ def parse_completion(payload: Any) -> Completion:
                 errors["parts"] = ["each part needs an integer partNumber and a non-empty etag"]
                 break
             parts.append((number, etag.strip().strip('"')))
-        numbers = [number for number, _ in parts]
-        if "parts" not in errors and numbers != list(range(1, len(parts) + 1)):
-            errors["parts"] = ["part numbers must run 1, 2, 3, ... in ascending order without gaps or repeats"]
+        problem = None if "parts" in errors else _part_number_problem([number for number, _ in parts])
+        if problem:
+            errors["parts"] = [
+                f"part numbers must run 1, 2, 3, ... in ascending order without gaps or repeats: {problem}"
+            ]
     if errors:
         raise ValidationError(errors)
     return Completion(upload_id=str(upload_id), parts=parts, checksum=str(checksum))
+
+
+def _part_number_problem(numbers: list[int]) -> str | None:
+    """The first part number out of place in a completion's list, in words (or None)."""
+    seen: set[int] = set()
+    for position, number in enumerate(numbers, start=1):
+        if not 1 <= number <= storage.MAX_PARTS:
+            return f"part {number} is outside 1 to {storage.MAX_PARTS}"
+        if number in seen:
+            return f"part {number} is listed twice"
+        if number != position:
+            return f"part {number} is listed where part {position} belongs"
+        seen.add(number)
+    return None
 
 
 def _fail(upload: Upload, message: str) -> None:

@@ -2,6 +2,8 @@
 
 No page ever shows a stack trace (DEBUG is off unless set)."""
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -15,6 +17,9 @@ def _error(request: HttpRequest, status: int, title: str, message: str) -> HttpR
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return _error(request, 400, "Request too large", f"The request body is over {limit} bytes, this site's limit.")
     return _error(request, 400, "Bad request", "The request could not be understood.")
 
 
