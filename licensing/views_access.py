@@ -156,6 +156,9 @@ def accept_terms(request: HttpRequest, slug: str) -> HttpResponse:
 def request_access(request: HttpRequest, slug: str) -> HttpResponse:
     dataset = _dataset(slug)
     user = signed_in_user(request)
+    # An error re-renders the whole datasheet: never a private one for someone outside its organization.
+    if dataset.visibility == Dataset.Visibility.PRIVATE and not access.is_member(user, dataset):
+        raise Http404("private")
     form = AccessRequestForm(request.POST)
     if not form.is_valid():
         return _rerender(request, dataset, request_form=form)
