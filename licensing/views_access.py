@@ -265,6 +265,7 @@ class DecisionForm(forms.Form):
 
 
 @login_required
+@require_GET
 def access_requests(request: HttpRequest, slug: str) -> HttpResponse:
     organization = _organization(request, slug, managers_only=True, staff=False)
     items = access.requests_for_organization(organization_id=organization.id)
@@ -297,6 +298,7 @@ def access_decision(request: HttpRequest, slug: str, request_id: int, action: st
 
 
 @login_required
+@require_GET
 def invoices(request: HttpRequest, slug: str) -> HttpResponse:
     organization = _organization(request, slug, managers_only=True, staff=True)
     items = payments.invoices_for_organization(organization_id=organization.id)
