@@ -150,6 +150,7 @@ def build_world() -> World:
 
     draft = submissions.create_submission(user=users["member"], name="Authz draft")
     waiting = submissions.create_submission(user=users["member"], name="Authz waiting")
+    other_draft = submissions.create_submission(user=users["other_admin"], name="Authz B draft")
     Submission.objects.filter(id=waiting.id).update(status="submitted", submitted_at=waiting.created_at)
 
     def upload(kind: str) -> str:
@@ -192,6 +193,7 @@ def build_world() -> World:
         "payable": payable.id,
         "draft": draft.id,
         "waiting": waiting.id,
+        "other_draft": other_draft.id,
         "upload": archive,
         "upload.s3": Upload.objects.get(id=archive).s3_upload_id,
         "doomed_upload": doomed,

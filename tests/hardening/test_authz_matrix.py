@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -28,7 +29,9 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
+from licensing.authentication import HasScope
 from licensing.models import ApiKey
+from licensing.services import create_api_key
 from marketplace.models import Invitation
 from tests.hardening.authz import METHODS, ROLES, World, admin_path, all_routes, build_world, fill, fingerprint
 
@@ -97,7 +100,8 @@ UPLOADERS_400 = (401, 403, 400, 403, 403, 400, 403)  # allowed, then the body is
 PAGE_UPLOADERS = (LOGIN, 403, 200, 403, 403, 200, 403)
 STAFF_PAGE = (LOGIN, 403, 403, 403, 403, 403, 200)
 
-#      anonymous licensee member reviewer other_admin owner staff
+# fmt: off
+# Each answer tuple: anonymous, licensee, member, reviewer, other_admin, owner, staff.
 CASES = [
     Case("GET", "healthz", {}, ALL_200),
     Case("GET", "api-schema", {}, ALL_200),
@@ -108,64 +112,30 @@ CASES = [
     Case("GET", "api-grants", {}, ANY_KEY),
     Case("GET", "api-grant-receipt", {"grant_id": "@grant"}, (401, 200, 404, 404, 404, 404, 404)),
     Case("GET", "api-dataset-terms", PRIVATE, API_MEMBERS),
-    Case(
-        "POST",
-        "api-dataset-grants",
-        PRIVATE,
-        (401, 404, 201, 201, 404, 201, 404),
-        body={"termsSha256": "@private.terms"},
-    ),
+    Case("POST", "api-dataset-grants", PRIVATE, (401, 404, 201, 201, 404, 201, 404),
+         body={"termsSha256": "@private.terms"}),
+    # Accepting on behalf of organization A takes a membership of A.
+    Case("POST", "api-dataset-grants", {"dataset_id": "@public.id"}, (401, 400, 201, 201, 400, 201, 400),
+         body={"termsSha256": "@public.terms", "organization": "@org"}, variant="for A"),
     Case("POST", "api-dataset-purchases", PRIVATE, (401, 404, 400, 400, 404, 400, 404), variant="free private"),
-    Case(
-        "POST", "api-dataset-purchases", {"dataset_id": "@paid.id"}, (401, 200, 201, 201, 201, 201, 201), variant="paid"
-    ),
-    Case(
-        "POST",
-        "api-invoice-payment",
-        {"invoice_id": "@invoice"},
-        (401, 403, 404, 404, 404, 200, 200),
-        body={"reference": "bank-1"},
-    ),
+    Case("POST", "api-dataset-purchases", {"dataset_id": "@paid.id"}, (401, 200, 201, 201, 201, 201, 201),
+         variant="paid"),
+    Case("POST", "api-invoice-payment", {"invoice_id": "@invoice"}, (401, 403, 404, 404, 404, 200, 200),
+         body={"reference": "bank-1"}),
     Case("GET", "api-access-requests", {"dataset_id": "@restricted.id"}, ANY_KEY, variant="restricted"),
-    Case(
-        "POST",
-        "api-access-requests",
-        {"dataset_id": "@restricted.id"},
-        (401, 201, 201, 201, 201, 201, 201),
-        body=REQUEST_JSON,
-        variant="restricted",
-    ),
+    Case("POST", "api-access-requests", {"dataset_id": "@restricted.id"}, (401, 201, 201, 201, 201, 201, 201),
+         body=REQUEST_JSON, variant="restricted"),
     Case("GET", "api-access-requests", PRIVATE, API_MEMBERS, variant="private"),
-    Case(
-        "POST",
-        "api-access-requests",
-        PRIVATE,
-        (401, 404, 400, 400, 404, 400, 404),
-        body=REQUEST_JSON,
-        variant="private",
-    ),
-    Case(
-        "POST",
-        "api-access-decision",
-        {"request_id": "@access_request", "action": "approve"},
-        (401, 404, 404, 404, 404, 200, 404),
-    ),
+    Case("POST", "api-access-requests", PRIVATE, (401, 404, 400, 400, 404, 400, 404), body=REQUEST_JSON,
+         variant="private"),
+    Case("POST", "api-access-decision", {"request_id": "@access_request", "action": "approve"},
+         (401, 404, 404, 404, 404, 200, 404)),
     Case("GET", "api-version-files", PRIVATE_V1, API_MEMBERS),
     Case("POST", "api-version-file-download", {**PRIVATE_V1, "kind": "archive"}, API_MEMBERS, variant="private"),
-    Case(
-        "POST",
-        "api-version-file-download",
-        {"dataset_id": "@public.id", "number": "1", "kind": "archive"},
-        (401, 200, 200, 200, 403, 200, 403),
-        variant="public",
-    ),
-    Case(
-        "POST",
-        "api-dataset-withdrawals",
-        PRIVATE,
-        (401, 404, 403, 403, 404, 201, 404),
-        body={"version": 1, "recordIds": ["r1"]},
-    ),
+    Case("POST", "api-version-file-download", {"dataset_id": "@public.id", "number": "1", "kind": "archive"},
+         (401, 200, 200, 200, 403, 200, 403), variant="public"),
+    Case("POST", "api-dataset-withdrawals", PRIVATE, (401, 404, 403, 403, 404, 201, 404),
+         body={"version": 1, "recordIds": ["r1"]}),
     Case("GET", "api-dataset-removals", PRIVATE, PUBLIC_MEMBERS),
     # --- /api/v1/: provenance ------------------------------------------------------------------
     Case("GET", "api-provenance-keys", {}, ALL_200),
@@ -192,14 +162,12 @@ CASES = [
     Case("GET", "api-submission-validation", DRAFT, (401, 403, 404, 403, 403, 404, 403)),
     Case("PUT", "api-consent", DRAFT, UPLOADERS, body=CONSENT),
     Case("POST", "api-consent-records", DRAFT, UPLOADERS_400, body={"records": []}),
-    Case(
-        "PUT",
-        "api-revenue-split",
-        DRAFT,
-        UPLOADERS,
-        body={"contributors": [{"username": "authz-member", "basisPoints": 10_000}]},
-    ),
+    Case("PUT", "api-revenue-split", DRAFT, UPLOADERS,
+         body={"contributors": [{"username": "authz-member", "basisPoints": 10_000}]}),
     Case("PUT", "api-parents", DRAFT, UPLOADERS, body={"parents": []}),
+    # B's admin cannot name A's private dataset as a parent of B's draft: it is unknown to them.
+    Case("PUT", "api-parents", {"submission_id": "@other_draft"}, (401, 403, 403, 403, 400, 403, 403),
+         body={"parents": [{"dataset": "@private.id", "version": 1}]}, variant="B's draft, A's private parent"),
     # --- /api/: the MDC SDK contract -------------------------------------------------------------
     Case("GET", "mdc-dataset-list", {}, ALL_200),
     Case("GET", "mdc-dataset-filters", {}, ALL_200),
@@ -207,13 +175,8 @@ CASES = [
     Case("GET", "mdc-dataset-detail", {"id_or_slug": "@private.id"}, ALL_200, variant="private id"),
     Case("GET", "mdc-dataset-detail", {"id_or_slug": "@private.slug"}, (404,) * 7, variant="private slug"),
     Case("POST", "mdc-dataset-download", {"id_or_slug": "@private.id"}, API_MEMBERS, variant="private"),
-    Case(
-        "POST",
-        "mdc-dataset-download",
-        {"id_or_slug": "@public.id"},
-        (401, 200, 200, 200, 403, 200, 403),
-        variant="public",
-    ),
+    Case("POST", "mdc-dataset-download", {"id_or_slug": "@public.id"}, (401, 200, 200, 200, 403, 200, 403),
+         variant="public"),
     Case("POST", "mdc-sample-download", {"id_or_slug": "@private.id"}, API_MEMBERS, variant="private"),
     Case("POST", "mdc-sample-download", {"id_or_slug": "@public.id"}, ANY_KEY, variant="public"),
     # other_admin's organization B is approved to upload: the draft is B's.
@@ -227,6 +190,11 @@ CASES = [
     Case("POST", "mdc-sample-start", DRAFT, UPLOADERS, body={**START, "filename": "sample.tar.gz"}),
     Case("POST", "mdc-sample-complete", {**DRAFT, "file_upload_id": "@sample_upload"}, UPLOADERS_400, body=COMPLETE),
     Case("GET", "mdc-sample-part", {**DRAFT, "file_upload_id": "@sample_upload", "part_number": "1"}, UPLOADERS),
+    # B's admin, through B's own draft, cannot reach A's upload.
+    Case("GET", "mdc-sample-part", {"submission_id": "@other_draft", "file_upload_id": "@sample_upload",
+         "part_number": "1"}, (401, 403, 403, 403, 404, 403, 403), variant="B's draft, A's upload"),
+    Case("POST", "mdc-sample-complete", {"submission_id": "@other_draft", "file_upload_id": "@sample_upload"},
+         (401, 403, 403, 403, 404, 403, 403), body=COMPLETE, variant="B's draft, A's upload"),
     # --- Pages: account, licenses, earnings, payouts ---------------------------------------------
     Case("POST", "api-key-create", {}, ANY_LOGIN, body={"name": "k", "scopes": ["read"], "expires_in_days": "30"}),
     Case("POST", "api-key-revoke", {"key_id": "@owner_key"}, (LOGIN, 404, 404, 404, 404, 302, 404)),
@@ -237,92 +205,38 @@ CASES = [
     Case("GET", "payouts", {}, STAFF_PAGE),
     Case("POST", "payouts", {}, (LOGIN, 403, 403, 403, 403, 403, 400), body={"currency": "usd"}),  # no amount
     Case("GET", "payout-batch", {"batch_id": "@batch"}, STAFF_PAGE),
-    Case(
-        "POST",
-        "payout-batch",
-        {"batch_id": "@batch"},
-        (LOGIN, 403, 403, 403, 403, 403, 302),
-        body={"reference": "SEPA-1"},
-    ),
+    Case("POST", "payout-batch", {"batch_id": "@batch"}, (LOGIN, 403, 403, 403, 403, 403, 302),
+         body={"reference": "SEPA-1"}),
     # --- Pages: a dataset's access panel ---------------------------------------------------------
-    Case(
-        "POST",
-        "dataset-accept",
-        {"slug": "@private.slug"},
-        (LOGIN, 404, 302, 302, 404, 302, 404),
-        body={"accept_license": "on", "terms_sha256": "@private.terms"},
-    ),
+    Case("POST", "dataset-accept", {"slug": "@private.slug"}, (LOGIN, 404, 302, 302, 404, 302, 404),
+         body={"accept_license": "on", "terms_sha256": "@private.terms"}),
+    Case("POST", "dataset-accept", {"slug": "@public.slug"}, (LOGIN, 400, 302, 302, 400, 302, 400),
+         body={"accept_license": "on", "terms_sha256": "@public.terms", "organization": "@org"}, variant="for A"),
     # Members are told a private dataset needs no request (400); nobody else learns it exists.
-    Case(
-        "POST",
-        "dataset-request-access",
-        {"slug": "@private.slug"},
-        (LOGIN, 404, 400, 400, 404, 400, 404),
-        body=REQUEST_FORM,
-        variant="private",
-    ),
-    Case(
-        "POST",
-        "dataset-request-access",
-        {"slug": "@restricted.slug"},
-        (LOGIN, 302, 302, 302, 302, 302, 302),
-        body=REQUEST_FORM,
-        variant="restricted",
-    ),
-    Case(
-        "POST",
-        "dataset-buy",
-        {"slug": "@private.slug"},
-        (LOGIN, 404, NOOP, NOOP, 404, NOOP, 404),
-        variant="free private",
-    ),
+    Case("POST", "dataset-request-access", {"slug": "@private.slug"}, (LOGIN, 404, 400, 400, 404, 400, 404),
+         body=REQUEST_FORM, variant="private"),
+    Case("POST", "dataset-request-access", {"slug": "@restricted.slug"}, (LOGIN, 302, 302, 302, 302, 302, 302),
+         body=REQUEST_FORM, variant="restricted"),
+    Case("POST", "dataset-buy", {"slug": "@private.slug"}, (LOGIN, 404, NOOP, NOOP, 404, NOOP, 404),
+         variant="free private"),
     Case("POST", "dataset-buy", {"slug": "@paid.slug"}, (LOGIN, 302, 302, 302, 302, 302, 302), variant="paid"),
-    Case(
-        "POST",
-        "dataset-download",
-        {"slug": "@private.slug"},
-        (LOGIN, 404, SIGNED, SIGNED, 404, SIGNED, 404),
-        variant="private",
-    ),
-    Case(
-        "POST",
-        "dataset-download",
-        {"slug": "@public.slug"},
-        (LOGIN, SIGNED, SIGNED, SIGNED, BACK, SIGNED, BACK),
-        variant="public",
-    ),
+    Case("POST", "dataset-download", {"slug": "@private.slug"}, (LOGIN, 404, SIGNED, SIGNED, 404, SIGNED, 404),
+         variant="private"),
+    Case("POST", "dataset-download", {"slug": "@public.slug"}, (LOGIN, SIGNED, SIGNED, SIGNED, BACK, SIGNED, BACK),
+         variant="public"),
     # --- Pages: the organization's side ----------------------------------------------------------
     Case("GET", "organization-access-requests", ORG, (LOGIN, 403, 403, 403, 403, 200, 403)),
-    Case(
-        "POST",
-        "organization-access-decision",
-        {**ORG, "request_id": "@access_request", "action": "approve"},
-        (LOGIN, 403, 403, 403, 403, 302, 403),
-    ),
+    Case("POST", "organization-access-decision", {**ORG, "request_id": "@access_request", "action": "approve"},
+         (LOGIN, 403, 403, 403, 403, 302, 403)),
     # B's admin, with B's slug and A's object, finds nothing (no IDOR through one's own organization).
-    Case(
-        "POST",
-        "organization-access-decision",
-        {"slug": "@other_org", "request_id": "@access_request", "action": "approve"},
-        (LOGIN, 403, 403, 403, 404, 403, 403),
-        variant="own org",
-    ),
+    Case("POST", "organization-access-decision",
+         {"slug": "@other_org", "request_id": "@access_request", "action": "approve"},
+         (LOGIN, 403, 403, 403, 404, 403, 403), variant="own org"),
     Case("GET", "organization-invoices", ORG, (LOGIN, 403, 403, 403, 403, 200, 200)),
-    Case(
-        "POST",
-        "organization-invoice-paid",
-        {**ORG, "invoice_id": "@invoice"},
-        (LOGIN, 403, 403, 403, 403, 302, 302),
-        body={"reference": "bank-1"},
-    ),
-    Case(
-        "POST",
-        "organization-invoice-paid",
-        {"slug": "@other_org", "invoice_id": "@invoice"},
-        (LOGIN, 403, 403, 403, 404, 403, 404),
-        body={"reference": "bank-1"},
-        variant="own org",
-    ),
+    Case("POST", "organization-invoice-paid", {**ORG, "invoice_id": "@invoice"}, (LOGIN, 403, 403, 403, 403, 302, 302),
+         body={"reference": "bank-1"}),
+    Case("POST", "organization-invoice-paid", {"slug": "@other_org", "invoice_id": "@invoice"},
+         (LOGIN, 403, 403, 403, 404, 403, 404), body={"reference": "bank-1"}, variant="own org"),
     Case("GET", "organization-revenue", ORG, (LOGIN, 403, 403, 403, 403, 200, 200)),
     Case("GET", "organization-downloads", ORG, (LOGIN, 403, 200, 200, 403, 200, 200)),
     # --- Pages: catalog, organizations ---------------------------------------------------------
@@ -330,46 +244,22 @@ CASES = [
     Case("GET", "catalog", {}, ALL_200),
     Case("GET", "dataset-detail", {"slug": "@private.slug"}, PUBLIC_MEMBERS),
     Case("GET", "organization-create", {}, ANY_LOGIN),
-    Case(
-        "POST",
-        "organization-create",
-        {},
-        (LOGIN, 302, 302, 302, 302, 302, 302),
-        body={"name": "Fresh Org", "slug": "fresh-org"},
-    ),
+    Case("POST", "organization-create", {}, (LOGIN, 302, 302, 302, 302, 302, 302),
+         body={"name": "Fresh Org", "slug": "fresh-org"}),
     Case("GET", "organization-detail", ORG, ALL_200),
     Case("GET", "organization-members", ORG, (LOGIN, 403, 403, 403, 403, 200, 403)),
-    Case(
-        "POST",
-        "organization-members",
-        ORG,
-        (LOGIN, 403, 403, 403, 403, 302, 403),
-        body={"email": "new@example.org", "role": "member"},
-    ),
-    Case(
-        "POST",
-        "organization-member-remove",
-        {**ORG, "membership_id": "@membership"},
-        (LOGIN, 403, 403, 403, 403, 302, 403),
-    ),
-    Case(
-        "POST",
-        "organization-member-remove",
-        {"slug": "@other_org", "membership_id": "@membership"},
-        (LOGIN, 403, 403, 403, NOOP, 403, 403),
-        variant="own org",
-    ),
+    Case("POST", "organization-members", ORG, (LOGIN, 403, 403, 403, 403, 302, 403),
+         body={"email": "new@example.org", "role": "member"}),
+    Case("POST", "organization-member-remove", {**ORG, "membership_id": "@membership"},
+         (LOGIN, 403, 403, 403, 403, 302, 403)),
+    Case("POST", "organization-member-remove", {"slug": "@other_org", "membership_id": "@membership"},
+         (LOGIN, 403, 403, 403, NOOP, 403, 403), variant="own org"),
     Case("POST", "invitation-revoke", {**ORG, "invitation_id": "@invitation"}, (LOGIN, 403, 403, 403, 403, 302, 403)),
-    Case(
-        "POST",
-        "invitation-revoke",
-        {"slug": "@other_org", "invitation_id": "@invitation"},
-        (LOGIN, 403, 403, 403, 404, 403, 403),
-        variant="own org",
-    ),
+    Case("POST", "invitation-revoke", {"slug": "@other_org", "invitation_id": "@invitation"},
+         (LOGIN, 403, 403, 403, 404, 403, 403), variant="own org"),
     # Leaving works for A's members; the others are told they are not in it (and A's only owner stays).
     Case("POST", "organization-leave", ORG, (LOGIN, NOOP, 302, 302, NOOP, NOOP, NOOP)),
-    Case("POST", "organization-approve", ORG, STAFF_PAGE[:-1] + (302,)),
+    Case("POST", "organization-approve", ORG, (LOGIN, 403, 403, 403, 403, 403, 302)),
     # Nobody in the matrix is the invitee: the page shows, accepting is refused.
     Case("GET", "invitation-accept", {"token": "@invitation.token"}, ANY_LOGIN),
     Case("POST", "invitation-accept", {"token": "@invitation.token"}, (LOGIN, 400, 400, 400, 400, 400, 400)),
@@ -378,13 +268,8 @@ CASES = [
     Case("GET", "submission-create", {}, ANY_LOGIN),
     Case("POST", "submission-create", {}, (LOGIN, 400, 302, 400, 302, 302, 400), body={"name": "New"}),
     Case("GET", "submission-edit", DRAFT, PAGE_UPLOADERS),
-    Case(
-        "POST",
-        "submission-edit",
-        DRAFT,
-        (LOGIN, 403, 302, 403, 403, 302, 403),
-        body={"name": "Renamed", "visibility": "public"},
-    ),
+    Case("POST", "submission-edit", DRAFT, (LOGIN, 403, 302, 403, 403, 302, 403),
+         body={"name": "Renamed", "visibility": "public"}),
     Case("POST", "submission-consent", DRAFT, (LOGIN, 403, 400, 403, 403, 400, 403)),  # 400: empty form
     Case("POST", "submission-consent-records", DRAFT, (LOGIN, 403, 400, 403, 403, 400, 403)),
     Case("POST", "submission-contributors", DRAFT, (LOGIN, 403, 400, 403, 403, 400, 403)),
@@ -394,13 +279,8 @@ CASES = [
     Case("GET", "review-queue", {}, ANY_LOGIN),
     # The member wrote the waiting submission: nobody reviews their own work.
     Case("GET", "review", {"submission_id": "@waiting"}, (LOGIN, 403, 403, 200, 403, 200, 200)),
-    Case(
-        "POST",
-        "review",
-        {"submission_id": "@waiting"},
-        (LOGIN, 403, 403, 302, 403, 302, 302),
-        body={"decision": "reject", "reason": "Not yet."},
-    ),
+    Case("POST", "review", {"submission_id": "@waiting"}, (LOGIN, 403, 403, 302, 403, 302, 302),
+         body={"decision": "reject", "reason": "Not yet."}),
     # --- Pages: signing up and in ------------------------------------------------------------------
     Case("GET", "signup", {}, (200, 302, 302, 302, 302, 302, 302)),
     Case("POST", "signup", {}, (200, 302, 302, 302, 302, 302, 302)),  # 200: the empty form's errors
@@ -411,6 +291,7 @@ CASES = [
     Case("POST", "logout", {}, (302,) * 7),
     Case("GET", "account", {}, ANY_LOGIN),
 ]
+# fmt: on
 
 # The admin site answers everyone but staff with its login page; these are its exceptions.
 ADMIN_LOGIN = Answer(302, "/admin/login/?next=")
@@ -536,6 +417,42 @@ def test_matrix(world: World, case: Case) -> None:
         if problem:
             wrong.append(f"as {role}: {problem}")
     assert wrong == [], f"{case.id}\n" + "\n".join(wrong)
+
+
+def required_scope(case: Case) -> str | None:
+    """The API key scope the view asks for (HasScope), or None for a view that asks none."""
+    view_class = getattr(ROUTES[case.route].view, "view_class", None)
+    if view_class is None or HasScope not in getattr(view_class, "permission_classes", []):
+        return None
+    view = view_class()
+    view.request = SimpleNamespace(method=case.method)  # AccessRequestListApi's scope depends on it
+    return str(view.required_scope)
+
+
+SCOPED = [case for case in CASES if ROUTES[case.route].is_api and required_scope(case)]
+
+
+@pytest.mark.parametrize("case", SCOPED, ids=lambda case: case.id)
+def test_a_key_needs_the_scope_of_the_endpoint_and_no_other(world: World, case: Case) -> None:
+    """A's owner, with a key lacking the endpoint's scope: 403 before anything changes; with a
+    key of that scope alone: the answer of the matrix."""
+    scope = required_scope(case)
+    owner = world.users["owner"]
+    data = json.dumps(world.resolve(case.body)) if case.body is not None else ""
+    _, lacking = create_api_key(user=owner, name="lacking", scopes=[s for s in ApiKey.Scope.values if s != scope])
+    _, only = create_api_key(user=owner, name="only", scopes=[str(scope)])
+    before = fingerprint()
+    refused = Client().generic(
+        case.method, path_of(world, case), data, content_type="application/json",
+        headers={"Authorization": f"Bearer {lacking}"},
+    )  # fmt: skip
+    assert refused.status_code == 403 and f"lacks the '{scope}' scope" in refused.json()["message"]
+    assert fingerprint() == before
+    allowed = Client().generic(
+        case.method, path_of(world, case), data, content_type="application/json",
+        headers={"Authorization": f"Bearer {only}"},
+    )  # fmt: skip
+    assert mismatch(allowed, answer(case.expect[ROLES.index("owner")])) is None
 
 
 def test_the_fingerprint_sees_a_changed_column_and_nothing_else(world: World) -> None:
