@@ -18,10 +18,17 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from licensing import access, grants, ledger, payments
 from licensing.models import LedgerAccount
-from licensing.services import create_api_key
+from licensing.services import Permissions, create_api_key, create_license
 from marketplace import submissions, uploads
 from marketplace.models import Membership, Submission, Upload, User
-from marketplace.services import add_member, approve_organization, create_organization, invite_member
+from marketplace.services import (
+    add_member,
+    approve_organization,
+    create_dataset,
+    create_organization,
+    invite_member,
+    publish_version,
+)
 from provenance import signing
 from tests.factories import license_for, published_dataset
 
@@ -134,6 +141,17 @@ def build_world() -> World:
     private = published_dataset("authz-private", org=org_a, sample=True, visibility="private")
     restricted = published_dataset("authz-restricted", org=org_a, visibility="restricted")
     paid = published_dataset("authz-paid", org=org_a, is_paid=True, base_price_cents=10_000)
+    # A second private dataset, sold under A's own custom terms.
+    terms = create_license(
+        name="Authz A in-house terms", text="Only for A's partners.", organization=org_a,
+        permissions=Permissions(commercial_use=False, ai_training=False, derivatives=False, redistribution=False,
+                                attribution=True, share_alike=False),
+    )  # fmt: skip
+    in_house = create_dataset(organization=org_a, slug="authz-in-house", name="In-house", visibility="private")
+    publish_version(
+        dataset=in_house, archive_key=f"published/{in_house.id}/a.tar.gz", size_bytes=10, sha256="a" * 64,
+        license=terms,
+    )  # fmt: skip
 
     licensee = users["licensee"]
     public_terms = grants.terms_for(dataset=public, version=grants.current_version(public))
@@ -203,6 +221,7 @@ def build_world() -> World:
         "membership": Membership.objects.get(organization=org_a, user=users["member"]).id,
         "owner_key": spare_key.id,
         "license": public.license_id,
+        "custom_license": terms.id,
         "signing_key": signing.current_key().key_id,
     }
     return World(users=users, keys=keys, sessions={role: _session(user) for role, user in users.items()}, values=values)

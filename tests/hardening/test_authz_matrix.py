@@ -154,7 +154,9 @@ CASES = [
     Case("GET", "api-organization-list", {}, ALL_200),
     Case("GET", "api-organization-detail", ORG, ALL_200),
     Case("GET", "api-license-list", {}, ALL_200),
-    Case("GET", "api-license-detail", {"pk": "@license"}, ALL_200),
+    Case("GET", "api-license-detail", {"pk": "@license"}, ALL_200, variant="SPDX"),
+    # Custom terms of a private dataset are as private as the dataset.
+    Case("GET", "api-license-detail", {"pk": "@custom_license"}, PUBLIC_MEMBERS, variant="custom terms of A"),
     Case("DELETE", "api-upload", {"file_upload_id": "@doomed_upload"}, (401, 403, 204, 403, 403, 204, 403)),
     Case("GET", "api-upload-parts", {"file_upload_id": "@upload"}, UPLOADERS),
     Case("GET", "api-submission", DRAFT, UPLOADERS),
@@ -417,6 +419,14 @@ def test_matrix(world: World, case: Case) -> None:
         if problem:
             wrong.append(f"as {role}: {problem}")
     assert wrong == [], f"{case.id}\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize(("role", "listed"), [("anonymous", False), ("other_admin", False), ("member", True)])
+def test_custom_terms_of_private_datasets_are_listed_to_members_only(world: World, role: str, listed: bool) -> None:
+    response = send(world, role, "GET", "/api/v1/licenses", None, api=True)
+    names = {item["name"] for item in response.json()}
+    assert response.status_code == 200 and "CC-BY-4.0 terms" in names
+    assert ("Authz A in-house terms" in names) is listed
 
 
 def required_scope(case: Case) -> str | None:
