@@ -28,6 +28,7 @@ from marketplace.services import (
     create_organization,
     invite_member,
     publish_version,
+    takedown_dataset,
 )
 from provenance import signing
 from tests.factories import license_for, published_dataset
@@ -117,13 +118,15 @@ class World:
 
 
 def _user(username: str, **extra: Any) -> User:
-    return User.objects.create_user(username=username, email=f"{username}@example.org", password="x" * 16, **extra)
+    # No password (no slow hash): the matrix signs in with sessions and keys.
+    return User.objects.create_user(username=username, email=f"{username}@example.org", password=None, **extra)
 
 
 def build_world() -> World:
     """Organization A (approved to upload) owns everything the URLs name: a public, a private, a
-    restricted and a paid dataset, a draft and a submitted submission with uploads, an invitation,
-    an access request, an invoice, a payout batch. The licensee holds a grant of the public
+    restricted and a paid dataset, a private one taken down, one under A's custom terms, a draft
+    and a submitted submission with uploads, an invitation, an access request, an invoice, a
+    payout batch. The licensee holds a grant of the public
     dataset, an open invoice of the paid one and a pending request for the restricted one."""
     users = {role: _user(f"authz-{role.replace('_', '-')}") for role in ROLES if role != "anonymous"}
     User.objects.filter(id=users["staff"].id).update(is_staff=True)
@@ -141,6 +144,8 @@ def build_world() -> World:
     private = published_dataset("authz-private", org=org_a, sample=True, visibility="private")
     restricted = published_dataset("authz-restricted", org=org_a, visibility="restricted")
     paid = published_dataset("authz-paid", org=org_a, is_paid=True, base_price_cents=10_000)
+    withdrawn = published_dataset("authz-removed", org=org_a, visibility="private")
+    takedown_dataset(dataset=withdrawn, reason="A court order names Ms Doe.", by=users["staff"])
     # A second private dataset, sold under A's own custom terms.
     terms = create_license(
         name="Authz A in-house terms", text="Only for A's partners.", organization=org_a,
@@ -220,6 +225,8 @@ def build_world() -> World:
         "invitation.token": tokens[0],
         "membership": Membership.objects.get(organization=org_a, user=users["member"]).id,
         "owner_key": spare_key.id,
+        "removed.id": withdrawn.id,
+        "removed.slug": withdrawn.slug,
         "license": public.license_id,
         "custom_license": terms.id,
         "signing_key": signing.current_key().key_id,

@@ -176,6 +176,11 @@ CASES = [
     # E3 serves a private dataset to anyone by its exact id (the SDK sends no key), never by slug.
     Case("GET", "mdc-dataset-detail", {"id_or_slug": "@private.id"}, ALL_200, variant="private id"),
     Case("GET", "mdc-dataset-detail", {"id_or_slug": "@private.slug"}, (404,) * 7, variant="private slug"),
+    # A private dataset taken down: 410 by its id, as E3 serves it by id; its slug stays unknown.
+    Case("GET", "mdc-dataset-detail", {"id_or_slug": "@removed.id"}, (410,) * 7, variant="removed private id"),
+    Case("GET", "mdc-dataset-detail", {"id_or_slug": "@removed.slug"}, (404,) * 7, variant="removed private slug"),
+    Case("POST", "mdc-dataset-download", {"id_or_slug": "@removed.slug"}, (401, 404, 404, 404, 404, 404, 404),
+         variant="removed private slug"),
     Case("POST", "mdc-dataset-download", {"id_or_slug": "@private.id"}, API_MEMBERS, variant="private"),
     Case("POST", "mdc-dataset-download", {"id_or_slug": "@public.id"}, (401, 200, 200, 200, 403, 200, 403),
          variant="public"),
@@ -244,7 +249,9 @@ CASES = [
     # --- Pages: catalog, organizations ---------------------------------------------------------
     Case("GET", "home", {}, ALL_200),
     Case("GET", "catalog", {}, ALL_200),
-    Case("GET", "dataset-detail", {"slug": "@private.slug"}, PUBLIC_MEMBERS),
+    Case("GET", "dataset-detail", {"slug": "@private.slug"}, PUBLIC_MEMBERS, variant="private"),
+    Case("GET", "dataset-detail", {"slug": "@removed.slug"}, (404, 404, 410, 410, 404, 410, 404),
+         variant="removed private"),
     Case("GET", "organization-create", {}, ANY_LOGIN),
     Case("POST", "organization-create", {}, (LOGIN, 302, 302, 302, 302, 302, 302),
          body={"name": "Fresh Org", "slug": "fresh-org"}),
