@@ -428,6 +428,20 @@ def test_matrix(world: World, case: Case) -> None:
     assert wrong == [], f"{case.id}\n" + "\n".join(wrong)
 
 
+def test_lists_hold_only_what_the_caller_may_see(world: World) -> None:
+    """A 200 on a list is no proof by itself: the items must be the caller's own (or, for A's
+    managers, A's)."""
+    requests = f"/api/v1/datasets/{world.values['restricted.id']}/access-requests"
+    seen = {role: [item["username"] for item in send(world, role, "GET", requests, None, api=True).json()["items"]]
+            for role in ("licensee", "member", "other_admin", "owner")}  # fmt: skip
+    assert seen == {"licensee": ["authz-licensee"], "member": [], "other_admin": [], "owner": ["authz-licensee"]}
+    grants = {role: send(world, role, "GET", "/api/v1/grants", None, api=True).json()["items"]
+              for role in ("licensee", "owner")}  # fmt: skip
+    assert [item["grantId"] for item in grants["licensee"]] == [world.values["grant"]] and grants["owner"] == []
+    page = send(world, "other_admin", "GET", "/account/licenses/", None, api=False).content.decode()
+    assert "authz-public" not in page
+
+
 @pytest.mark.parametrize(("role", "listed"), [("anonymous", False), ("other_admin", False), ("member", True)])
 def test_custom_terms_of_private_datasets_are_listed_to_members_only(world: World, role: str, listed: bool) -> None:
     response = send(world, role, "GET", "/api/v1/licenses", None, api=True)
