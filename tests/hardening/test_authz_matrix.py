@@ -443,6 +443,16 @@ def test_lists_hold_only_what_the_caller_may_see(world: World) -> None:
     page = send(world, "other_admin", "GET", "/account/licenses/", None, api=False).content.decode()
     assert "authz-public" not in page
 
+    def page_of(role: str, path: str) -> str:
+        return str(send(world, role, "GET", path, None, api=False).content.decode())
+
+    # B's admin reviews B's submissions and submits for B: A's stay out of both lists.
+    assert "Authz waiting" in page_of("reviewer", "/review/")
+    assert "Authz waiting" not in page_of("other_admin", "/review/")
+    assert "Authz draft" in page_of("member", "/submissions/")
+    mine = page_of("other_admin", "/submissions/")
+    assert "Authz B draft" in mine and "Authz draft" not in mine
+
 
 @pytest.mark.parametrize(("role", "listed"), [("anonymous", False), ("other_admin", False), ("member", True)])
 def test_custom_terms_of_private_datasets_are_listed_to_members_only(world: World, role: str, listed: bool) -> None:
