@@ -156,6 +156,9 @@ def accept_terms(request: HttpRequest, slug: str) -> HttpResponse:
 def request_access(request: HttpRequest, slug: str) -> HttpResponse:
     dataset = _dataset(slug)
     user = signed_in_user(request)
+    # An error re-renders the whole datasheet: never a private one for someone outside its organization.
+    if dataset.visibility == Dataset.Visibility.PRIVATE and not access.is_member(user, dataset):
+        raise Http404("private")
     form = AccessRequestForm(request.POST)
     if not form.is_valid():
         return _rerender(request, dataset, request_form=form)
@@ -262,6 +265,7 @@ class DecisionForm(forms.Form):
 
 
 @login_required
+@require_GET
 def access_requests(request: HttpRequest, slug: str) -> HttpResponse:
     organization = _organization(request, slug, managers_only=True, staff=False)
     items = access.requests_for_organization(organization_id=organization.id)
@@ -294,6 +298,7 @@ def access_decision(request: HttpRequest, slug: str, request_id: int, action: st
 
 
 @login_required
+@require_GET
 def invoices(request: HttpRequest, slug: str) -> HttpResponse:
     organization = _organization(request, slug, managers_only=True, staff=True)
     items = payments.invoices_for_organization(organization_id=organization.id)

@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from licensing import earnings, ledger
 from licensing.models import LedgerAccount, PayoutBatch
@@ -24,6 +24,7 @@ from marketplace.permissions import signed_in_user
 
 
 @login_required
+@require_GET
 def my_earnings(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     figures = earnings.earnings_for(earnings.accounts_of(user))
@@ -35,6 +36,7 @@ def my_earnings(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def my_statement(request: HttpRequest) -> HttpResponse:
     """The CSV statement of the signed-in user's accounts: every movement with its running
     balance, for one month (``?period=YYYY-MM``) or everything."""
@@ -65,6 +67,7 @@ def _csv_safe(text: str) -> str:
 
 
 @login_required
+@require_GET
 def organization_revenue(request: HttpRequest, slug: str) -> HttpResponse:
     organization = _organization(request, slug, managers_only=True, staff=True)
     rows = earnings.revenue_of(organization)

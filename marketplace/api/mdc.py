@@ -74,11 +74,12 @@ def find_dataset(id_or_slug: str) -> Dataset:
     found = datasets.filter(id=id_or_slug).first() or datasets.filter(slug=id_or_slug).first()
     if found is None or found.status == Dataset.Status.DRAFT:
         raise exceptions.NotFound(f"No dataset with id or slug '{id_or_slug}'.")
+    # Before the takedown check: a removed private dataset's slug must not tell that it exists.
+    if found.visibility == Dataset.Visibility.PRIVATE and found.id != id_or_slug:
+        raise exceptions.NotFound(f"No dataset with id or slug '{id_or_slug}'.")
     if found.status == Dataset.Status.REMOVED:
         reason = f": {found.removal_reason}" if found.removal_reason else "."
         raise Gone(f"Dataset '{found.slug}' was removed{reason}")
-    if found.visibility == Dataset.Visibility.PRIVATE and found.id != id_or_slug:
-        raise exceptions.NotFound(f"No dataset with id or slug '{id_or_slug}'.")
     return found
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -175,14 +175,26 @@ class OrganizationDetailApi(generics.RetrieveAPIView[Organization]):
     lookup_field = "slug"
 
 
+def _visible_licenses(request: object) -> QuerySet[License]:
+    """Platform-wide licenses, and custom terms under which a dataset the caller may see is sold:
+    the terms of a private dataset are as private as the dataset."""
+    datasets = _visible(request)
+    used = DatasetVersion.objects.filter(dataset__in=datasets).values("license")
+    return License.objects.filter(Q(organization__isnull=True) | Q(id__in=used) | Q(id__in=datasets.values("license")))
+
+
 class LicenseListApi(generics.ListAPIView[License]):
     permission_classes = [AllowAny]
     serializer_class = LicenseSerializer
     pagination_class = None
-    queryset = License.objects.order_by("spdx_id", "name")
+
+    def get_queryset(self) -> QuerySet[License]:
+        return _visible_licenses(self.request).order_by("spdx_id", "name")
 
 
 class LicenseDetailApi(generics.RetrieveAPIView[License]):
     permission_classes = [AllowAny]
     serializer_class = LicenseDetailSerializer
-    queryset = License.objects.all()
+
+    def get_queryset(self) -> QuerySet[License]:
+        return _visible_licenses(self.request)

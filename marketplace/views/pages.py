@@ -2,6 +2,7 @@
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from marketplace.catalog import listed_datasets, task_counts
 from marketplace.models import Dataset
@@ -11,6 +12,7 @@ FEATURED = 3
 NEWEST = 8
 
 
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """Two fixed-size selects and the cached task counts: the query count does not grow with the catalog."""
     listed = listed_datasets().select_related("organization", "license")

@@ -61,6 +61,7 @@ def _own_submission(request: HttpRequest, submission_id: str) -> Submission:
 
 
 @login_required
+@require_GET
 def submission_list(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     organizations = Membership.objects.filter(user=user, role__in=submissions.UPLOADER_ROLES).values("organization")
@@ -338,6 +339,7 @@ def submission_delete(request: HttpRequest, submission_id: str) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def review_queue(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     return render(request, "submissions/review_queue.html", {"waiting": submissions.review_queue(user=user)})

@@ -1,0 +1,532 @@
+"""The authorization matrix: every route of the URLconf, every method it serves, against each role.
+
+The table below is the expected answer of each route and method for each role, with every URL
+parameter an object of organization A (a private dataset, a draft submission, the licensee's
+grant and invoice, an access request, a payout batch, another user's API key...), so a missing
+object-level check shows up as a 2xx where the table says 403 or 404 (IDOR). Pages are reached
+with a session, the API with the bearer keys clients use. A route of the URLconf that the table
+does not name fails the test, and so does an entry for a route that no longer exists; methods a
+route does not list must answer 405. A refused unsafe request must leave every row of the
+database as it was.
+
+Columns: anonymous; licensee (a grant, an invoice and an access request at A, in no
+organization); member and reviewer of A; other_admin (an admin of organization B); and the
+positive controls, A's owner and a staff user (in no organization). Admin site routes are one
+group: nobody in the matrix but staff is staff, so each answers with the admin's login page.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import transaction
+from django.test import Client
+from django.utils import timezone
+
+from licensing.authentication import HasScope
+from licensing.models import ApiKey
+from licensing.services import create_api_key
+from marketplace.models import Invitation
+from tests.hardening.authz import METHODS, ROLES, World, admin_path, all_routes, build_world, fill, fingerprint
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    location: str = ""  # a part the redirect's Location must contain
+    writes: bool = True  # False: the database must be exactly as before (checked for unsafe methods)
+
+
+LOGIN = Answer(302, "/login/?next=", writes=False)  # login_required sends the visitor to log in
+NOOP = Answer(302, writes=False)  # a redirect with an error message, nothing changed
+SIGNED = Answer(302, "X-Amz-Signature")  # the download page sends the browser to a presigned URL
+BACK = Answer(302, "#access", writes=False)  # the download page refuses with a message on the dataset page
+
+
+def answer(item: int | Answer) -> Answer:
+    if isinstance(item, Answer):
+        return item
+    return Answer(item, writes=item < 400)
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    route: str
+    args: dict[str, str]  # URL parameter -> "@value" of the world
+    expect: tuple[int | Answer, ...]  # one per role, in ROLES order
+    body: dict[str, Any] | None = None
+    variant: str = ""
+    query: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.route}" + (f" [{self.variant}]" if self.variant else "")
+
+
+# Bodies: minimal and valid where it is cheap, so that an allowed role shows the action happens.
+CONSENT = {
+    "aiTraining": True, "commercialUse": False, "researchOnly": True, "redistribution": False,
+    "consentText": "I agree.", "withdrawalProcess": "Email us.", "collectionStart": "2025-01-01",
+    "collectionEnd": "2025-02-01",
+}  # fmt: skip
+START = {"submissionId": "@draft", "filename": "more.tar.gz", "fileSize": 1_000, "mimeType": "application/gzip"}
+COMPLETE = {"uploadId": "not-this-one", "parts": [{"partNumber": 1, "etag": "abc"}], "checksum": "0" * 64}
+REQUEST_FORM = {"full_name": "Lee", "organization_name": "Uni", "intended_use": "Research"}
+REQUEST_JSON = {"fullName": "Lee", "organization": "Uni", "intendedUse": "Research"}
+
+PRIVATE = {"dataset_id": "@private.id"}
+PRIVATE_V1 = {"dataset_id": "@private.id", "number": "1"}
+PROVENANCE_V1 = {"id": "@private.id", "number": "1"}
+DRAFT = {"submission_id": "@draft"}
+ORG = {"slug": "@org"}
+ALL_200 = (200,) * 7
+ANY_KEY = (401, 200, 200, 200, 200, 200, 200)  # any valid API key, own data only
+ANY_LOGIN = (LOGIN, 200, 200, 200, 200, 200, 200)  # any session, own data only
+# A's private dataset: its members (any role) see it; nobody else learns it exists.
+API_MEMBERS = (401, 404, 200, 200, 404, 200, 404)
+PUBLIC_MEMBERS = (404, 404, 200, 200, 404, 200, 404)
+# A's submissions: owners, admins and members submit for their organization; reviewers only review.
+UPLOADERS = (401, 403, 200, 403, 403, 200, 403)
+UPLOADERS_400 = (401, 403, 400, 403, 403, 400, 403)  # allowed, then the body is refused
+PAGE_UPLOADERS = (LOGIN, 403, 200, 403, 403, 200, 403)
+STAFF_PAGE = (LOGIN, 403, 403, 403, 403, 403, 200)
+
+# fmt: off
+# Each answer tuple: anonymous, licensee, member, reviewer, other_admin, owner, staff.
+CASES = [
+    Case("GET", "healthz", {}, ALL_200),
+    Case("GET", "api-schema", {}, ALL_200),
+    Case("GET", "api-docs", {}, ALL_200),
+    # --- /api/v1/: licensing -------------------------------------------------------------------
+    Case("GET", "api-me", {}, ANY_KEY),
+    Case("GET", "api-me-earnings", {}, ANY_KEY),
+    Case("GET", "api-grants", {}, ANY_KEY),
+    Case("GET", "api-grant-receipt", {"grant_id": "@grant"}, (401, 200, 404, 404, 404, 404, 404)),
+    Case("GET", "api-dataset-terms", PRIVATE, API_MEMBERS),
+    Case("POST", "api-dataset-grants", PRIVATE, (401, 404, 201, 201, 404, 201, 404),
+         body={"termsSha256": "@private.terms"}),
+    # Accepting on behalf of organization A takes a membership of A.
+    Case("POST", "api-dataset-grants", {"dataset_id": "@public.id"}, (401, 400, 201, 201, 400, 201, 400),
+         body={"termsSha256": "@public.terms", "organization": "@org"}, variant="for A"),
+    Case("POST", "api-dataset-purchases", PRIVATE, (401, 404, 400, 400, 404, 400, 404), variant="free private"),
+    Case("POST", "api-dataset-purchases", {"dataset_id": "@paid.id"}, (401, 200, 201, 201, 201, 201, 201),
+         variant="paid"),
+    Case("POST", "api-invoice-payment", {"invoice_id": "@invoice"}, (401, 403, 404, 404, 404, 200, 200),
+         body={"reference": "bank-1"}),
+    Case("GET", "api-access-requests", {"dataset_id": "@restricted.id"}, ANY_KEY, variant="restricted"),
+    Case("POST", "api-access-requests", {"dataset_id": "@restricted.id"}, (401, 201, 201, 201, 201, 201, 201),
+         body=REQUEST_JSON, variant="restricted"),
+    Case("GET", "api-access-requests", PRIVATE, API_MEMBERS, variant="private"),
+    Case("POST", "api-access-requests", PRIVATE, (401, 404, 400, 400, 404, 400, 404), body=REQUEST_JSON,
+         variant="private"),
+    Case("POST", "api-access-decision", {"request_id": "@access_request", "action": "approve"},
+         (401, 404, 404, 404, 404, 200, 404)),
+    Case("GET", "api-version-files", PRIVATE_V1, API_MEMBERS),
+    Case("POST", "api-version-file-download", {**PRIVATE_V1, "kind": "archive"}, API_MEMBERS, variant="private"),
+    Case("POST", "api-version-file-download", {"dataset_id": "@public.id", "number": "1", "kind": "archive"},
+         (401, 200, 200, 200, 403, 200, 403), variant="public"),
+    Case("POST", "api-dataset-withdrawals", PRIVATE, (401, 404, 403, 403, 404, 201, 404),
+         body={"version": 1, "recordIds": ["r1"]}),
+    Case("GET", "api-dataset-removals", PRIVATE, PUBLIC_MEMBERS),
+    # --- /api/v1/: provenance ------------------------------------------------------------------
+    Case("GET", "api-provenance-keys", {}, ALL_200),
+    Case("GET", "api-provenance-key-pem", {"key_id": "@signing_key"}, ALL_200),
+    Case("GET", "api-log-entries", {}, ALL_200),
+    Case("GET", "api-log-inclusion", {"index": "0"}, ALL_200),
+    Case("GET", "api-log-consistency", {}, ALL_200, query="first=1"),
+    Case("GET", "api-log-tree-head", {}, ALL_200),
+    Case("GET", "api-version-manifest", PROVENANCE_V1, PUBLIC_MEMBERS),
+    Case("GET", "api-version-inclusion-proof", PROVENANCE_V1, PUBLIC_MEMBERS),
+    Case("GET", "api-version-croissant", PROVENANCE_V1, PUBLIC_MEMBERS),
+    # --- /api/v1/: catalog and submissions -----------------------------------------------------
+    Case("GET", "api-dataset-list", {}, ALL_200),
+    Case("GET", "api-dataset-detail", {"id": "@private.id"}, PUBLIC_MEMBERS),
+    Case("GET", "api-dataset-versions", {"id": "@private.id"}, PUBLIC_MEMBERS),
+    Case("GET", "api-organization-list", {}, ALL_200),
+    Case("GET", "api-organization-detail", ORG, ALL_200),
+    Case("GET", "api-license-list", {}, ALL_200),
+    Case("GET", "api-license-detail", {"pk": "@license"}, ALL_200, variant="SPDX"),
+    # Custom terms of a private dataset are as private as the dataset.
+    Case("GET", "api-license-detail", {"pk": "@custom_license"}, PUBLIC_MEMBERS, variant="custom terms of A"),
+    Case("DELETE", "api-upload", {"file_upload_id": "@doomed_upload"}, (401, 403, 204, 403, 403, 204, 403)),
+    Case("GET", "api-upload-parts", {"file_upload_id": "@upload"}, UPLOADERS),
+    Case("GET", "api-submission", DRAFT, UPLOADERS),
+    # Allowed roles get 404: no archive upload of the draft has completed yet.
+    Case("GET", "api-submission-validation", DRAFT, (401, 403, 404, 403, 403, 404, 403)),
+    Case("PUT", "api-consent", DRAFT, UPLOADERS, body=CONSENT),
+    Case("POST", "api-consent-records", DRAFT, UPLOADERS_400, body={"records": []}),
+    Case("PUT", "api-revenue-split", DRAFT, UPLOADERS,
+         body={"contributors": [{"username": "authz-member", "basisPoints": 10_000}]}),
+    Case("PUT", "api-parents", DRAFT, UPLOADERS, body={"parents": []}),
+    # B's admin cannot name A's private dataset as a parent of B's draft: it is unknown to them.
+    Case("PUT", "api-parents", {"submission_id": "@other_draft"}, (401, 403, 403, 403, 400, 403, 403),
+         body={"parents": [{"dataset": "@private.id", "version": 1}]}, variant="B's draft, A's private parent"),
+    # --- /api/: the MDC SDK contract -------------------------------------------------------------
+    Case("GET", "mdc-dataset-list", {}, ALL_200),
+    Case("GET", "mdc-dataset-filters", {}, ALL_200),
+    # E3 serves a private dataset to anyone by its exact id (the SDK sends no key), never by slug.
+    Case("GET", "mdc-dataset-detail", {"id_or_slug": "@private.id"}, ALL_200, variant="private id"),
+    Case("GET", "mdc-dataset-detail", {"id_or_slug": "@private.slug"}, (404,) * 7, variant="private slug"),
+    # A private dataset taken down: 410 by its id, as E3 serves it by id; its slug stays unknown.
+    Case("GET", "mdc-dataset-detail", {"id_or_slug": "@removed.id"}, (410,) * 7, variant="removed private id"),
+    Case("GET", "mdc-dataset-detail", {"id_or_slug": "@removed.slug"}, (404,) * 7, variant="removed private slug"),
+    Case("POST", "mdc-dataset-download", {"id_or_slug": "@removed.slug"}, (401, 404, 404, 404, 404, 404, 404),
+         variant="removed private slug"),
+    Case("POST", "mdc-dataset-download", {"id_or_slug": "@private.id"}, API_MEMBERS, variant="private"),
+    Case("POST", "mdc-dataset-download", {"id_or_slug": "@public.id"}, (401, 200, 200, 200, 403, 200, 403),
+         variant="public"),
+    Case("POST", "mdc-sample-download", {"id_or_slug": "@private.id"}, API_MEMBERS, variant="private"),
+    Case("POST", "mdc-sample-download", {"id_or_slug": "@public.id"}, ANY_KEY, variant="public"),
+    # other_admin's organization B is approved to upload: the draft is B's.
+    Case("POST", "mdc-submission-create", {}, (401, 403, 200, 403, 200, 200, 403), body={"name": "New"}),
+    Case("PATCH", "mdc-submission", DRAFT, UPLOADERS, body={"name": "Renamed"}),
+    Case("POST", "mdc-submission", DRAFT, UPLOADERS_400, body={"agreeToSubmit": True}),  # 400: incomplete
+    Case("DELETE", "mdc-submission", DRAFT, (401, 403, 204, 403, 403, 204, 403)),
+    Case("POST", "mdc-upload-start", {}, UPLOADERS, body=START),
+    Case("POST", "mdc-upload-complete", {"file_upload_id": "@upload"}, UPLOADERS_400, body=COMPLETE),
+    Case("GET", "mdc-upload-part", {"file_upload_id": "@upload", "part_number": "1"}, UPLOADERS),
+    Case("POST", "mdc-sample-start", DRAFT, UPLOADERS, body={**START, "filename": "sample.tar.gz"}),
+    Case("POST", "mdc-sample-complete", {**DRAFT, "file_upload_id": "@sample_upload"}, UPLOADERS_400, body=COMPLETE),
+    Case("GET", "mdc-sample-part", {**DRAFT, "file_upload_id": "@sample_upload", "part_number": "1"}, UPLOADERS),
+    # B's admin, through B's own draft, cannot reach A's upload.
+    Case("GET", "mdc-sample-part", {"submission_id": "@other_draft", "file_upload_id": "@sample_upload",
+         "part_number": "1"}, (401, 403, 403, 403, 404, 403, 403), variant="B's draft, A's upload"),
+    Case("POST", "mdc-sample-complete", {"submission_id": "@other_draft", "file_upload_id": "@sample_upload"},
+         (401, 403, 403, 403, 404, 403, 403), body=COMPLETE, variant="B's draft, A's upload"),
+    # --- Pages: account, licenses, earnings, payouts ---------------------------------------------
+    Case("POST", "api-key-create", {}, ANY_LOGIN, body={"name": "k", "scopes": ["read"], "expires_in_days": "30"}),
+    Case("POST", "api-key-revoke", {"key_id": "@owner_key"}, (LOGIN, 404, 404, 404, 404, 302, 404)),
+    Case("GET", "grant-list", {}, ANY_LOGIN),
+    Case("GET", "grant-receipt", {"grant_id": "@grant"}, (LOGIN, 200, 404, 404, 404, 404, 404)),
+    Case("GET", "earnings", {}, ANY_LOGIN),
+    Case("GET", "earnings-statement", {}, ANY_LOGIN),
+    Case("GET", "payouts", {}, STAFF_PAGE),
+    Case("POST", "payouts", {}, (LOGIN, 403, 403, 403, 403, 403, 400), body={"currency": "usd"}),  # no amount
+    Case("GET", "payout-batch", {"batch_id": "@batch"}, STAFF_PAGE),
+    Case("POST", "payout-batch", {"batch_id": "@batch"}, (LOGIN, 403, 403, 403, 403, 403, 302),
+         body={"reference": "SEPA-1"}),
+    # --- Pages: a dataset's access panel ---------------------------------------------------------
+    Case("POST", "dataset-accept", {"slug": "@private.slug"}, (LOGIN, 404, 302, 302, 404, 302, 404),
+         body={"accept_license": "on", "terms_sha256": "@private.terms"}),
+    Case("POST", "dataset-accept", {"slug": "@public.slug"}, (LOGIN, 400, 302, 302, 400, 302, 400),
+         body={"accept_license": "on", "terms_sha256": "@public.terms", "organization": "@org"}, variant="for A"),
+    # Members are told a private dataset needs no request (400); nobody else learns it exists.
+    Case("POST", "dataset-request-access", {"slug": "@private.slug"}, (LOGIN, 404, 400, 400, 404, 400, 404),
+         body=REQUEST_FORM, variant="private"),
+    Case("POST", "dataset-request-access", {"slug": "@restricted.slug"}, (LOGIN, 302, 302, 302, 302, 302, 302),
+         body=REQUEST_FORM, variant="restricted"),
+    Case("POST", "dataset-buy", {"slug": "@private.slug"}, (LOGIN, 404, NOOP, NOOP, 404, NOOP, 404),
+         variant="free private"),
+    Case("POST", "dataset-buy", {"slug": "@paid.slug"}, (LOGIN, 302, 302, 302, 302, 302, 302), variant="paid"),
+    Case("POST", "dataset-download", {"slug": "@private.slug"}, (LOGIN, 404, SIGNED, SIGNED, 404, SIGNED, 404),
+         variant="private"),
+    Case("POST", "dataset-download", {"slug": "@public.slug"}, (LOGIN, SIGNED, SIGNED, SIGNED, BACK, SIGNED, BACK),
+         variant="public"),
+    # --- Pages: the organization's side ----------------------------------------------------------
+    Case("GET", "organization-access-requests", ORG, (LOGIN, 403, 403, 403, 403, 200, 403)),
+    Case("POST", "organization-access-decision", {**ORG, "request_id": "@access_request", "action": "approve"},
+         (LOGIN, 403, 403, 403, 403, 302, 403)),
+    # B's admin, with B's slug and A's object, finds nothing (no IDOR through one's own organization).
+    Case("POST", "organization-access-decision",
+         {"slug": "@other_org", "request_id": "@access_request", "action": "approve"},
+         (LOGIN, 403, 403, 403, 404, 403, 403), variant="own org"),
+    Case("GET", "organization-invoices", ORG, (LOGIN, 403, 403, 403, 403, 200, 200)),
+    Case("POST", "organization-invoice-paid", {**ORG, "invoice_id": "@invoice"}, (LOGIN, 403, 403, 403, 403, 302, 302),
+         body={"reference": "bank-1"}),
+    Case("POST", "organization-invoice-paid", {"slug": "@other_org", "invoice_id": "@invoice"},
+         (LOGIN, 403, 403, 403, 404, 403, 404), body={"reference": "bank-1"}, variant="own org"),
+    Case("GET", "organization-revenue", ORG, (LOGIN, 403, 403, 403, 403, 200, 200)),
+    Case("GET", "organization-downloads", ORG, (LOGIN, 403, 200, 200, 403, 200, 200)),
+    # --- Pages: catalog, organizations ---------------------------------------------------------
+    Case("GET", "home", {}, ALL_200),
+    Case("GET", "catalog", {}, ALL_200),
+    Case("GET", "dataset-detail", {"slug": "@private.slug"}, PUBLIC_MEMBERS, variant="private"),
+    Case("GET", "dataset-detail", {"slug": "@removed.slug"}, (404, 404, 410, 410, 404, 410, 404),
+         variant="removed private"),
+    Case("GET", "organization-create", {}, ANY_LOGIN),
+    Case("POST", "organization-create", {}, (LOGIN, 302, 302, 302, 302, 302, 302),
+         body={"name": "Fresh Org", "slug": "fresh-org"}),
+    Case("GET", "organization-detail", ORG, ALL_200),
+    Case("GET", "organization-members", ORG, (LOGIN, 403, 403, 403, 403, 200, 403)),
+    Case("POST", "organization-members", ORG, (LOGIN, 403, 403, 403, 403, 302, 403),
+         body={"email": "new@example.org", "role": "member"}),
+    Case("POST", "organization-member-remove", {**ORG, "membership_id": "@membership"},
+         (LOGIN, 403, 403, 403, 403, 302, 403)),
+    Case("POST", "organization-member-remove", {"slug": "@other_org", "membership_id": "@membership"},
+         (LOGIN, 403, 403, 403, NOOP, 403, 403), variant="own org"),
+    Case("POST", "invitation-revoke", {**ORG, "invitation_id": "@invitation"}, (LOGIN, 403, 403, 403, 403, 302, 403)),
+    Case("POST", "invitation-revoke", {"slug": "@other_org", "invitation_id": "@invitation"},
+         (LOGIN, 403, 403, 403, 404, 403, 403), variant="own org"),
+    # Leaving works for A's members; the others are told they are not in it (and A's only owner stays).
+    Case("POST", "organization-leave", ORG, (LOGIN, NOOP, 302, 302, NOOP, NOOP, NOOP)),
+    Case("POST", "organization-approve", ORG, (LOGIN, 403, 403, 403, 403, 403, 302)),
+    # Nobody in the matrix is the invitee: the page shows, accepting is refused.
+    Case("GET", "invitation-accept", {"token": "@invitation.token"}, ANY_LOGIN),
+    Case("POST", "invitation-accept", {"token": "@invitation.token"}, (LOGIN, 400, 400, 400, 400, 400, 400)),
+    # --- Pages: submissions and review -------------------------------------------------------------
+    Case("GET", "submission-list", {}, ANY_LOGIN),
+    Case("GET", "submission-create", {}, ANY_LOGIN),
+    Case("POST", "submission-create", {}, (LOGIN, 400, 302, 400, 302, 302, 400), body={"name": "New"}),
+    Case("GET", "submission-edit", DRAFT, PAGE_UPLOADERS),
+    Case("POST", "submission-edit", DRAFT, (LOGIN, 403, 302, 403, 403, 302, 403),
+         body={"name": "Renamed", "visibility": "public"}),
+    Case("POST", "submission-consent", DRAFT, (LOGIN, 403, 400, 403, 403, 400, 403)),  # 400: empty form
+    Case("POST", "submission-consent-records", DRAFT, (LOGIN, 403, 400, 403, 403, 400, 403)),
+    Case("POST", "submission-contributors", DRAFT, (LOGIN, 403, 400, 403, 403, 400, 403)),
+    Case("GET", "submission-validation", DRAFT, PAGE_UPLOADERS),
+    Case("POST", "submission-submit", DRAFT, (LOGIN, 403, 302, 403, 403, 302, 403)),
+    Case("POST", "submission-delete", DRAFT, (LOGIN, 403, 302, 403, 403, 302, 403)),
+    Case("GET", "review-queue", {}, ANY_LOGIN),
+    # The member wrote the waiting submission: nobody reviews their own work.
+    Case("GET", "review", {"submission_id": "@waiting"}, (LOGIN, 403, 403, 200, 403, 200, 200)),
+    Case("POST", "review", {"submission_id": "@waiting"}, (LOGIN, 403, 403, 302, 403, 302, 302),
+         body={"decision": "reject", "reason": "Not yet."}),
+    # --- Pages: signing up and in ------------------------------------------------------------------
+    Case("GET", "signup", {}, (200, 302, 302, 302, 302, 302, 302)),
+    Case("POST", "signup", {}, (200, 302, 302, 302, 302, 302, 302)),  # 200: the empty form's errors
+    Case("GET", "login", {}, (200, 302, 302, 302, 302, 302, 302)),
+    Case("POST", "login", {}, (200, 302, 302, 302, 302, 302, 302)),
+    # Django's form views treat PUT as POST (ProcessFormView.put): an empty form, no login.
+    Case("PUT", "login", {}, (200, 302, 302, 302, 302, 302, 302)),
+    Case("POST", "logout", {}, (302,) * 7),
+    Case("GET", "account", {}, ANY_LOGIN),
+]
+# fmt: on
+
+# The admin site answers everyone but staff with its login page; these are its exceptions.
+ADMIN_LOGIN = Answer(302, "/admin/login/?next=")
+ADMIN_EXCEPTIONS = {
+    "admin:login": Answer(200),
+    "admin:logout": Answer(302, "/admin/"),  # not staff: back to the index, which asks to log in
+}
+
+
+# --- The world, once per module, rolled back at the end ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
+    """Built once in a transaction that every test's own (savepoint) transaction nests in, and
+    rolled back after the module: each test sees the same objects, and leaves no trace."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+    try:
+        with django_db_blocker.unblock():
+            built = build_world()
+        yield built
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+def client_for(world: World, role: str, *, api: bool) -> tuple[Client, dict[str, str]]:
+    client = Client()
+    if role == "anonymous":
+        return client, {}
+    if api:
+        return client, {"Authorization": f"Bearer {world.keys[role]}"}
+    client.cookies[settings.SESSION_COOKIE_NAME] = world.sessions[role]
+    return client, {}
+
+
+def send(world: World, role: str, method: str, path: str, body: dict[str, Any] | None, *, api: bool) -> Any:
+    client, headers = client_for(world, role, api=api)
+    data = world.resolve(body) if body is not None else None
+    if api:
+        payload = json.dumps(data) if data is not None else ""
+        return client.generic(method, path, payload, content_type="application/json", headers=headers)
+    if method == "GET":
+        return client.get(path)
+    return client.generic(method, path) if data is None else client.post(path, data)
+
+
+ROUTES = {route.key: route for route in all_routes()}
+
+
+def path_of(world: World, case: Case) -> str:
+    path = fill(ROUTES[case.route].pattern, world.resolve(case.args))
+    return f"{path}?{case.query}" if case.query else path
+
+
+def mismatch(response: Any, expected: Answer) -> str | None:
+    """What is wrong with the answer, or None."""
+    location = response.get("Location", "")
+    got = f"{response.status_code} {location}".strip()
+    if response.status_code != expected.status:
+        return f"expected {expected.status}, got {got}"
+    if expected is not LOGIN and "/login/?next=" in location:
+        return f"sent to log in: {got}"
+    if expected.location not in location:
+        return f"expected a redirect to …{expected.location}…, got {got}"
+    return None
+
+
+# --- The table against the URLconf -------------------------------------------------------------------
+
+
+def test_every_route_has_expectations_and_every_expectation_a_route() -> None:
+    routes = {key for key, route in ROUTES.items() if not route.is_admin}
+    named = {case.route for case in CASES}
+    assert sorted(routes - named) == [], "routes without an expected answer per role: add them to CASES"
+    assert sorted(named - set(ROUTES)) == [], "CASES names routes that no longer exist"
+    assert all(len(case.expect) == len(ROLES) for case in CASES), "each case needs one answer per role"
+    assert len({case.id for case in CASES}) == len(CASES), "a case is listed twice"
+
+
+# The admin group is checked as a whole, below.
+@pytest.mark.parametrize(
+    "key", sorted(key for key, route in ROUTES.items() if route.class_methods is not None and not route.is_admin)
+)
+def test_class_based_views_serve_exactly_the_listed_methods(key: str) -> None:
+    route = ROUTES[key]
+    listed = {case.method for case in CASES if case.route == key}
+    assert listed == route.class_methods, f"{key}: the view serves {sorted(route.class_methods or ())}"
+
+
+# The login page sends a signed-in visitor away whatever the method: probe it as a visitor.
+PROBE_AS = {"login": "anonymous"}
+
+
+@pytest.mark.parametrize("key", sorted(key for key, route in ROUTES.items() if not route.is_admin))
+def test_methods_a_route_does_not_list_answer_405(world: World, key: str) -> None:
+    """As A's owner (signed in, every scope), so that only the method can be refused."""
+    listed = {case.method for case in CASES if case.route == key}
+    case = next(case for case in CASES if case.route == key)
+    for method in sorted(set(METHODS) - listed):
+        role = PROBE_AS.get(key, "owner")
+        response = send(world, role, method, path_of(world, case), None, api=ROUTES[key].is_api)
+        assert response.status_code == 405, f"{method} {key}: expected 405, got {response.status_code}"
+
+
+# --- The matrix -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
+def test_matrix(world: World, case: Case) -> None:
+    """Each role in its own savepoint, so that what one allowed role changes, the next does not see."""
+    wrong = []
+    for role, item in zip(ROLES, case.expect, strict=True):
+        expected = answer(item)
+        with transaction.atomic():
+            before = fingerprint() if case.method != "GET" and not expected.writes else None
+            response = send(world, role, case.method, path_of(world, case), case.body, api=ROUTES[case.route].is_api)
+            problem = mismatch(response, expected)
+            if problem is None and before is not None and fingerprint() != before:
+                problem = "refused, yet the database changed"
+            transaction.set_rollback(True)
+        if problem:
+            wrong.append(f"as {role}: {problem}")
+    assert wrong == [], f"{case.id}\n" + "\n".join(wrong)
+
+
+def test_lists_hold_only_what_the_caller_may_see(world: World) -> None:
+    """A 200 on a list is no proof by itself: the items must be the caller's own (or, for A's
+    managers, A's)."""
+    requests = f"/api/v1/datasets/{world.values['restricted.id']}/access-requests"
+    seen = {role: [item["username"] for item in send(world, role, "GET", requests, None, api=True).json()["items"]]
+            for role in ("licensee", "member", "other_admin", "owner")}  # fmt: skip
+    assert seen == {"licensee": ["authz-licensee"], "member": [], "other_admin": [], "owner": ["authz-licensee"]}
+    grants = {role: send(world, role, "GET", "/api/v1/grants", None, api=True).json()["items"]
+              for role in ("licensee", "owner")}  # fmt: skip
+    assert [item["grantId"] for item in grants["licensee"]] == [world.values["grant"]] and grants["owner"] == []
+    page = send(world, "other_admin", "GET", "/account/licenses/", None, api=False).content.decode()
+    assert "authz-public" not in page
+
+    def page_of(role: str, path: str) -> str:
+        return str(send(world, role, "GET", path, None, api=False).content.decode())
+
+    # B's admin reviews B's submissions and submits for B: A's stay out of both lists.
+    assert "Authz waiting" in page_of("reviewer", "/review/")
+    assert "Authz waiting" not in page_of("other_admin", "/review/")
+    assert "Authz draft" in page_of("member", "/submissions/")
+    mine = page_of("other_admin", "/submissions/")
+    assert "Authz B draft" in mine and "Authz draft" not in mine
+
+
+@pytest.mark.parametrize(("role", "listed"), [("anonymous", False), ("other_admin", False), ("member", True)])
+def test_custom_terms_of_private_datasets_are_listed_to_members_only(world: World, role: str, listed: bool) -> None:
+    response = send(world, role, "GET", "/api/v1/licenses", None, api=True)
+    names = {item["name"] for item in response.json()}
+    assert response.status_code == 200 and "CC-BY-4.0 terms" in names
+    assert ("Authz A in-house terms" in names) is listed
+
+
+def required_scope(case: Case) -> str | None:
+    """The API key scope the view asks for (HasScope), or None for a view that asks none."""
+    view_class = getattr(ROUTES[case.route].view, "view_class", None)
+    if view_class is None or HasScope not in getattr(view_class, "permission_classes", []):
+        return None
+    view = view_class()
+    view.request = SimpleNamespace(method=case.method)  # AccessRequestListApi's scope depends on it
+    return str(view.required_scope)
+
+
+SCOPED = [case for case in CASES if ROUTES[case.route].is_api and required_scope(case)]
+
+
+@pytest.mark.parametrize("case", SCOPED, ids=lambda case: case.id)
+def test_a_key_needs_the_scope_of_the_endpoint_and_no_other(world: World, case: Case) -> None:
+    """A's owner, with a key lacking the endpoint's scope: 403 before anything changes; with a
+    key of that scope alone: the answer of the matrix."""
+    scope = required_scope(case)
+    owner = world.users["owner"]
+    data = json.dumps(world.resolve(case.body)) if case.body is not None else ""
+    _, lacking = create_api_key(user=owner, name="lacking", scopes=[s for s in ApiKey.Scope.values if s != scope])
+    _, only = create_api_key(user=owner, name="only", scopes=[str(scope)])
+    before = fingerprint()
+    refused = Client().generic(
+        case.method, path_of(world, case), data, content_type="application/json",
+        headers={"Authorization": f"Bearer {lacking}"},
+    )  # fmt: skip
+    assert refused.status_code == 403 and f"lacks the '{scope}' scope" in refused.json()["message"]
+    assert fingerprint() == before
+    allowed = Client().generic(
+        case.method, path_of(world, case), data, content_type="application/json",
+        headers={"Authorization": f"Bearer {only}"},
+    )  # fmt: skip
+    assert mismatch(allowed, answer(case.expect[ROLES.index("owner")])) is None
+
+
+def test_the_fingerprint_sees_a_changed_column_and_nothing_else(world: World) -> None:
+    """The proof that a refused request changed nothing is only as good as the fingerprint."""
+    before = fingerprint()
+    assert fingerprint() == before
+    with transaction.atomic():
+        Invitation.objects.filter(id=world.values["invitation"]).update(role="reviewer")
+        assert fingerprint() != before
+        transaction.set_rollback(True)
+    with transaction.atomic():
+        ApiKey.objects.filter(user=world.users["owner"]).update(last_used_at=timezone.now())  # volatile
+        assert fingerprint() == before
+        transaction.set_rollback(True)
+
+
+@pytest.mark.parametrize("role", [role for role in ROLES if role != "staff"])
+def test_the_admin_site_is_for_staff_only(world: World, role: str) -> None:
+    admin_routes = [route for route in ROUTES.values() if route.is_admin]
+    client, _ = client_for(world, role, api=False)
+    assert len(admin_routes) > 20  # the admin's own routes and one set per registered model
+    failures = []
+    for route in admin_routes:
+        expected = ADMIN_EXCEPTIONS.get(route.key, ADMIN_LOGIN)
+        response = client.get(admin_path(route))
+        location = response.get("Location", "")
+        if response.status_code != expected.status or expected.location not in location:
+            failures.append(f"{route.key}: {response.status_code} {location}")
+    assert failures == []
+
+
+def test_staff_reach_the_admin_site(world: World) -> None:
+    response = send(world, "staff", "GET", "/admin/", None, api=False)
+    assert response.status_code == 200
