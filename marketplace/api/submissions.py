@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, status
 from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.permissions import IsAuthenticated
@@ -109,8 +109,13 @@ class SubmissionView(APIView):
         return user
 
 
-@extend_schema(exclude=True)
 class SubmissionCreateApi(SubmissionView):
+    @extend_schema(
+        operation_id="mdc_create_submission",
+        tags=["mdc"],
+        request=schemas.SubmissionNameShape,
+        responses=schemas.SubmissionShape,
+    )
     def post(self, request: Request) -> Response:
         data = request.data if isinstance(request.data, dict) else {}
         extra = sorted(set(data) - {"name"})
@@ -123,7 +128,9 @@ class SubmissionCreateApi(SubmissionView):
         return Response({"submission": submission_json(submission)}, status=status.HTTP_200_OK)
 
 
-@extend_schema(exclude=True)
+MDC_SUBMISSION_ERRORS = schemas.errors(409, 410)
+
+
 class SubmissionApi(SubmissionView):
     def _submission(self, request: Request, submission_id: str) -> Submission:
         try:
@@ -131,6 +138,12 @@ class SubmissionApi(SubmissionView):
         except (PermissionDenied, Submission.DoesNotExist, submissions.SubmissionGone) as exc:
             raise _api_errors(exc) from None
 
+    @extend_schema(
+        operation_id="mdc_update_submission",
+        tags=["mdc"],
+        request=schemas.SubmissionChangesShape,
+        responses={200: schemas.SubmissionShape, **MDC_SUBMISSION_ERRORS},
+    )
     def patch(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
         try:
@@ -140,6 +153,12 @@ class SubmissionApi(SubmissionView):
             raise _api_errors(exc) from None
         return Response({"submission": submission_json(submission)})
 
+    @extend_schema(
+        operation_id="mdc_submit_submission",
+        tags=["mdc"],
+        request=schemas.AgreeToSubmitShape,
+        responses={200: schemas.SubmissionShape, **MDC_SUBMISSION_ERRORS},
+    )
     def post(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
         data = request.data if isinstance(request.data, dict) else {}
@@ -151,6 +170,7 @@ class SubmissionApi(SubmissionView):
             raise _api_errors(exc) from None
         return Response({"submission": submission_json(submission)})
 
+    @extend_schema(operation_id="mdc_delete_submission", tags=["mdc"], responses={204: None, **schemas.errors(410)})
     def delete(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
         try:
@@ -224,10 +244,18 @@ class UploadView(SubmissionView):
             raise _api_errors(exc) from None
 
 
-@extend_schema(exclude=True)
+UPLOAD_ERRORS = schemas.errors(404, 409, 410)
+
+
 class UploadStartApi(UploadView):
     """E11: ``POST /api/uploads`` (archive) or ``POST /api/submissions/{id}/sample``."""
 
+    @extend_schema(
+        operation_id="mdc_start_upload",
+        tags=["mdc"],
+        request=schemas.UploadStartShape,
+        responses={200: schemas.UploadStartedShape, **UPLOAD_ERRORS},
+    )
     def post(self, request: Request, submission_id: str | None = None) -> Response:
         data = request.data if isinstance(request.data, dict) else {}
         if submission_id is not None and data.get("submissionId", submission_id) != submission_id:
@@ -247,10 +275,14 @@ class UploadStartApi(UploadView):
         return Response({"fileUploadId": upload.id, "uploadId": upload.s3_upload_id, "objectKey": None})
 
 
-@extend_schema(exclude=True)
 class UploadPartApi(UploadView):
     """E12: a presigned URL for one part."""
 
+    @extend_schema(
+        operation_id="mdc_upload_part_url",
+        tags=["mdc"],
+        responses={200: schemas.PartUrlShape, **schemas.errors(400), **UPLOAD_ERRORS},
+    )
     def get(
         self, request: Request, file_upload_id: str, part_number: int, submission_id: str | None = None
     ) -> Response:
@@ -262,10 +294,15 @@ class UploadPartApi(UploadView):
         return Response({"url": url, "partNumber": part_number})
 
 
-@extend_schema(exclude=True)
 class UploadCompleteApi(UploadView):
     """E14: verify the parts and the SHA-256, then link the file to the submission."""
 
+    @extend_schema(
+        operation_id="mdc_complete_upload",
+        tags=["mdc"],
+        request=schemas.UploadCompletionShape,
+        responses={200: schemas.UploadCompletedShape, **UPLOAD_ERRORS},
+    )
     def post(self, request: Request, file_upload_id: str, submission_id: str | None = None) -> Response:
         upload = self._upload(request, submission_id, file_upload_id)
         try:
@@ -276,14 +313,17 @@ class UploadCompleteApi(UploadView):
         return Response({"success": True, "fileUploadId": upload.id, "status": upload.status, "sha256": upload.sha256})
 
 
+@extend_schema_view(post=extend_schema(operation_id="mdc_start_sample_upload"))
 class SampleStartApi(UploadStartApi):
     kind = Upload.Kind.SAMPLE
 
 
+@extend_schema_view(get=extend_schema(operation_id="mdc_sample_part_url"))
 class SamplePartApi(UploadPartApi):
     kind = Upload.Kind.SAMPLE
 
 
+@extend_schema_view(post=extend_schema(operation_id="mdc_complete_sample_upload"))
 class SampleCompleteApi(UploadCompleteApi):
     kind = Upload.Kind.SAMPLE
 
@@ -438,7 +478,7 @@ class SubmissionParentsApi(UploadView):
     unknown, not visible to the caller, the dataset itself, or listed twice; their licenses are
     checked at submit, with the other problems."""
 
-    @extend_schema(request=dict, responses={200: dict, **schemas.errors(400, 401, 403, 404, 409, 410)})
+    @extend_schema(request=schemas.ParentsInputShape, responses={200: schemas.ParentsShape, **schemas.errors(409, 410)})
     def put(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
         data = request.data if isinstance(request.data, dict) else {}
