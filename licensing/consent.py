@@ -87,9 +87,14 @@ def parse_records_csv(text: str) -> list[dict[str, str]]:
     """CSV with a header: contributor_id, scope (optional), terms_sha256, given_at (ISO 8601)."""
     reader = csv.DictReader(io.StringIO(text))
     required = {"contributor_id", "terms_sha256", "given_at"}
-    if reader.fieldnames is None or not required <= set(reader.fieldnames):
-        raise ValidationError(f"The CSV header must name {', '.join(sorted(required))} (and optionally scope).")
-    return [dict(row) for row in reader]
+    try:
+        if reader.fieldnames is None or not required <= set(reader.fieldnames):
+            raise ValidationError(f"The CSV header must name {', '.join(sorted(required))} (and optionally scope).")
+        return [dict(row) for row in reader]
+    except csv.Error as exc:
+        # The csv module counts the lines it finished; its hints are about opening files, not ours.
+        reason = str(exc).partition(" - ")[0]
+        raise ValidationError(f"The CSV does not parse at line {reader.line_num + 1}: {reason}.") from None
 
 
 def add_consent_records(*, terms: ConsentTerms, rows: Any) -> int:

@@ -12,12 +12,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, status
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api_parsers import NulFreeJSONParser, refuse_nul
 from licensing import consent
 from licensing.authentication import HasScope
 from licensing.models import ConsentTerms
@@ -370,7 +371,11 @@ class CsvParser(BaseParser):
 
     # The CSV text itself; the view parses its rows (DRF's stubs expect a mapping).
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> str:  # type: ignore[override]
-        return stream.read().decode("utf-8-sig")
+        try:
+            text: str = stream.read().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise exceptions.ParseError(f"The CSV must be UTF-8 text: {exc.reason} at byte {exc.start}.") from None
+        return refuse_nul(text)
 
 
 def consent_json(terms: ConsentTerms) -> dict[str, Any]:
@@ -410,7 +415,7 @@ class ConsentRecordsApi(UploadView):
     """``POST /api/v1/submissions/{id}/consent/records``: per-contributor records, as JSON
     ``{"records": [...]}`` or as CSV (contributor_id, scope, terms_sha256, given_at)."""
 
-    parser_classes = [JSONParser, CsvParser]
+    parser_classes = [NulFreeJSONParser, CsvParser]
 
     @extend_schema(
         request=schemas.CSV_OR_JSON,

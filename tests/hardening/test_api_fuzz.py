@@ -1,0 +1,264 @@
+"""Schemathesis over the whole published schema (/api/v1/schema: our /api/v1 and the MDC
+contract's /api/), against the real app on a live server with real PostgreSQL and storage.
+
+Every answer must be no 5xx, a documented status code, the documented content type and headers,
+and a body that matches its documented shape. Run once with a real API key of a user who owns
+realistic data (an organization, published datasets with real archives and samples, a submission
+with an upload, a grant, an invoice, an access request) and once without a key.
+
+Generated path parameters are often random (which must give a clean 404); as often they are
+steered to the ids of that data (flatmap_path_parameters below), so that the fuzzer reaches the
+views behind the lookups. The examples are derandomized (the same cases in every run) and bounded
+per operation, with no deadline: CI time is bounded, not each request's.
+
+Rate limits: the schema documents 429 (with Retry-After) on every operation, and test_api_schema
+checks that; here the limits are raised instead, since a fuzzer that gets throttled stops
+exercising the views behind the throttle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import hypothesis
+import pytest
+import schemathesis
+from hypothesis import strategies as st
+from rest_framework.test import APIClient
+from schemathesis import APIOperation, BaseSchema, GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from licensing import access, consent, grants, payments
+from licensing.models import AccessRequest, ConsentRecord, License, LicenseGrant
+from marketplace import submissions, uploads
+from marketplace.models import Dataset, Membership, Upload, User
+from marketplace.services import approve_organization
+from provenance import signing
+from tests.factories import organization, published_dataset, stored_dataset, tar_gz
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+EXAMPLES_PER_OPERATION = 12
+METHOD_ORDER = ["get", "put", "patch", "post", "delete"]
+
+
+@dataclass
+class World:
+    """The ids a path parameter may be steered to, by parameter name."""
+
+    raw_key: str
+    ids: dict[str, list[Any]] = field(default_factory=dict)
+
+    def for_path(self, path: str, names: list[str]) -> dict[str, list[Any]]:
+        chosen = {name: self.ids[name] for name in names if name in self.ids}
+        if path.startswith("/api/v1/licenses/") and "id" in names:
+            chosen["id"] = self.ids["license_id"]
+        return chosen
+
+
+def consent_payload() -> dict[str, Any]:
+    return {
+        "aiTraining": True, "commercialUse": True, "researchOnly": False, "redistribution": False,
+        "scope": "speech", "consentText": "I agree that my recordings train speech models.",
+        "collectionStart": "2026-01-01", "collectionEnd": "2026-06-30",
+        "withdrawalProcess": "Write to privacy@example.org.",
+    }  # fmt: skip
+
+
+@pytest.fixture
+def world(bearer: Callable[..., tuple[User, str]], make_user: Callable[..., User]) -> World:
+    user, raw_key = bearer("read", "download", "upload")
+    lab = approve_organization(organization=organization("fuzz-lab", owner=user))
+    other = organization("other-co")
+    archive = tar_gz({"train.tsv": b"path\tsentence\nclips/a.wav\thello\n", "clips/a.wav": b"RIFF0000"})
+    own = stored_dataset("lab-speech", archive, sample=tar_gz({"a.wav": b"RIFF"}), org=lab, task="ASR", locale="en")
+    gated = published_dataset("lab-gated", org=lab, visibility=Dataset.Visibility.RESTRICTED)
+    free = published_dataset("open-words", org=other, sample=True)
+    paid = published_dataset("paid-corpus", org=other, is_paid=True, base_price_cents=25_000)
+
+    # Someone asked for access to the lab's gated dataset; the user manages it.
+    asker = make_user()
+    request = access.request_access(
+        user=asker, dataset=gated, full_name="Ada Asker", organization_name="Uni", intended_use="Research."
+    )
+    terms = grants.terms_for(dataset=free, version=grants.current_version(free))
+    grant = grants.accept_terms(user=user, dataset=free, terms_sha256=terms.sha256, source=LicenseGrant.Source.API)
+    invoice, _ = payments.open_invoice(user=user, dataset=paid)
+
+    submission = submissions.create_submission(user=user, name="Fuzzed speech")
+    consent.set_consent_terms(submission=submission, user=user, payload=consent_payload())
+    upload = uploads.start_upload(
+        submission=submission, user=user, kind=Upload.Kind.ARCHIVE, filename="speech.tar.gz",
+        file_size=len(archive), mime_type="application/gzip",
+    )  # fmt: skip
+    assert Membership.objects.filter(organization=lab, user=user).exists()
+
+    datasets = [own.id, gated.id, free.id, paid.id]
+    return World(
+        raw_key=raw_key,
+        ids={
+            "id": datasets,
+            "dataset_id": datasets,
+            "id_or_slug": [*datasets, own.slug, free.slug],
+            "number": [1],
+            "slug": [lab.slug, other.slug],
+            "license_id": list(License.objects.values_list("id", flat=True)),
+            "grant_id": [grant.id],
+            "invoice_id": [invoice.id],
+            "request_id": [request.id],
+            "submission_id": [submission.id],
+            "file_upload_id": [upload.id],
+            "part_number": [1],
+            "key_id": [signing.current_key().key_id],
+            "index": [0],
+        },
+    )
+
+
+@pytest.fixture
+def api_schema(live_server: Any, settings: Any) -> BaseSchema:
+    """The schema the server publishes, as clients fetch it."""
+    settings.API_RATE_PER_KEY = settings.API_RATE_PER_IP = "1000000/minute"
+    config = schemathesis.Config.from_dict({"base-url": live_server.url})
+    return schemathesis.openapi.from_url(f"{live_server.url}/api/v1/schema", config=config)
+
+
+def cases(operation: APIOperation, world: World) -> st.SearchStrategy[schemathesis.Case]:
+    """Valid and invalid requests; half of them with path parameters steered to real ids."""
+    modes = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+    generated = [operation.as_strategy(generation_mode=mode) for mode in modes]
+    names = [parameter.name for parameter in operation.path_parameters]
+    known = world.for_path(operation.path, names)
+    if not known:
+        return st.one_of(generated)
+    real = st.fixed_dictionaries({name: st.sampled_from(values) for name, values in known.items()})
+
+    def steered(mode: GenerationMode) -> st.SearchStrategy[schemathesis.Case]:
+        return real.flatmap(lambda ids: operation.as_strategy(generation_mode=mode, path_parameters=ids))
+
+    return st.one_of(*generated, *(steered(mode) for mode in modes))
+
+
+def fuzz(schema: BaseSchema, world: World, call: Callable[[schemathesis.Case], object]) -> tuple[int, list[str]]:
+    """Run ``call`` on the cases of every operation; the number of operations and every failure."""
+    failures: list[str] = []
+    operations = [result.ok() for result in schema.get_all_operations()]
+    # Reads first and deletions last, so that the data stays there for the operations that need it.
+    operations.sort(key=lambda operation: METHOD_ORDER.index(operation.method.lower()))
+    for operation in operations:
+
+        @hypothesis.settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            derandomize=True,
+            deadline=None,
+            database=None,
+            phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
+            suppress_health_check=list(hypothesis.HealthCheck),
+        )
+        @hypothesis.given(case=cases(operation, world))
+        def run(case: schemathesis.Case) -> None:
+            call(case)
+
+        try:
+            run()
+        except (Exception, schemathesis.errors.FailureGroup) as exc:  # all operations run; all failures are reported
+            failures.append(f"{operation.label}: {exc}")
+    return len(operations), failures
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_an_api_key(api_schema: BaseSchema, world: World) -> None:
+    def call(case: schemathesis.Case) -> None:
+        case.call_and_validate(headers={"Authorization": f"Bearer {world.raw_key}"}, checks=CHECKS)
+
+    count, failures = fuzz(api_schema, world, call)
+    assert count >= 50
+    assert not failures, "\n\n".join(failures)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_key(api_schema: BaseSchema, world: World) -> None:
+    def call(case: schemathesis.Case) -> None:
+        if case.headers:
+            case.headers.pop("Authorization", None)
+        case.call_and_validate(checks=CHECKS)
+
+    count, failures = fuzz(api_schema, world, call)
+    assert count >= 50
+    assert not failures, "\n\n".join(failures)
+
+
+# --- What the fuzzer found, pinned down ----------------------------------------------------------
+
+
+@pytest.fixture
+def key_client(bearer: Callable[..., tuple[User, str]]) -> tuple[User, APIClient]:
+    user, raw_key = bearer("read", "download", "upload")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+    return user, client
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/datasets/nope", "/api/v1/datasets/nope/versions", "/api/v1/organizations/nope", "/api/v1/licenses/999"],
+)
+def test_a_lookup_that_finds_nothing_answers_the_error_body(path: str) -> None:
+    # These views raise Django's Http404 (get_object_or_404), which answered DRF's {"detail"}.
+    response = APIClient().get(path)
+    assert response.status_code == 404
+    body = response.json()
+    assert body["error"] == body["message"] and "matches the given query" in body["message"]
+    assert "detail" not in body
+
+
+@pytest.mark.django_db
+def test_a_nul_character_in_a_body_is_refused_before_the_database(key_client: tuple[User, APIClient]) -> None:
+    # PostgreSQL text cannot hold NUL: this was a 500 from the INSERT.
+    gated = published_dataset("gated-nul", visibility=Dataset.Visibility.RESTRICTED)
+    _, client = key_client
+    response = client.post(
+        f"/api/v1/datasets/{gated.id}/access-requests",
+        {"fullName": "Ada\x00", "organization": "Uni", "intendedUse": "Research."},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["message"] == "Text in the request cannot contain the NUL character (\\u0000)."
+    assert not AccessRequest.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("\rhÈ".encode(), "The CSV does not parse at line 1: new-line character seen in unquoted field"),
+        (b"contributor_id,terms_sha256,given_at\n\xff\xfe", "The CSV must be UTF-8 text: invalid start byte"),
+        (b"contributor_id,terms_sha256,given_at\nc-1\x00,x,y\n", "cannot contain the NUL character"),
+    ],
+)
+def test_a_consent_csv_that_does_not_parse_is_a_clear_400(
+    key_client: tuple[User, APIClient], body: bytes, message: str
+) -> None:
+    user, client = key_client
+    lab = approve_organization(organization=organization("csv-lab", owner=user))
+    assert Membership.objects.filter(organization=lab, user=user).exists()
+    submission = submissions.create_submission(user=user, name="CSV")
+    consent.set_consent_terms(submission=submission, user=user, payload=consent_payload())
+    response = client.post(f"/api/v1/submissions/{submission.id}/consent/records", body, content_type="text/csv")
+    assert response.status_code == 400
+    assert message in response.json()["message"]
+    assert not ConsentRecord.objects.exists()
