@@ -12,7 +12,7 @@ from typing import Any
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 
-NUL = "\x00"
+from config.middleware import NUL
 
 
 def contains_nul(value: Any) -> bool:

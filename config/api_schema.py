@@ -4,8 +4,9 @@ Each view declares its own successes and the refusals only it makes (402, 409, 4
 refusals that come from the machinery around the views are added here, from the same classes that
 produce them, so that the schema cannot forget one: 401 from our API-key authentication (a missing,
 malformed, expired or revoked key), 403 from a key that lacks the view's scope, 404 from a path
-that names nothing or a cursor that does not decode, 400 from a body that does not parse, 429 with
-``Retry-After`` from the rate limits. All of them carry the error body of config/api_errors.py.
+that names nothing or a cursor that does not decode, 400 from a body that does not parse or a URL
+with a NUL character, 429 with ``Retry-After`` from the rate limits. All of them carry the error
+body of config/api_errors.py.
 """
 
 from __future__ import annotations
@@ -50,8 +51,7 @@ class AutoSchema(SpectacularAutoSchema):
         paginator = self._get_paginator()
         if "{" in self.path or isinstance(paginator, CursorPagination):
             codes.add(404)
-        if self.method in ("POST", "PUT", "PATCH"):
-            codes.add(400)
+        codes.add(400)  # a NUL character in the URL (config/middleware.py) or a body that does not parse
         if self.view.get_throttles():
             codes.add(429)
         return codes
