@@ -12,7 +12,7 @@ from rest_framework import serializers
 
 from config.api_schema import ErrorShape
 from marketplace import submissions
-from marketplace.models import Visibility
+from marketplace.models import Task, Visibility
 
 Shape = serializers.Serializer
 
@@ -251,16 +251,28 @@ class SubmissionNameShape(Shape):
     name = serializers.CharField()
 
 
-# E8: the non-null subset (never empty) of the datasheet's fields, in camelCase.
+def _datasheet_text(name: str) -> serializers.Field[Any, Any, Any, Any]:
+    if name in submissions.EMAIL_FIELDS:
+        return serializers.EmailField(required=False)
+    if name == "licenseUrl":
+        return serializers.URLField(required=False)
+    return serializers.CharField(required=False)
+
+
+# E8: the non-null subset (never empty) of the datasheet's fields, in camelCase (submissions.parse_changes).
 SubmissionChangesShape = inline_serializer(
     "SubmissionChanges",
     {
-        "task": serializers.CharField(required=False),
-        "licenseAbbreviation": serializers.CharField(required=False, allow_blank=True),
+        "task": serializers.ChoiceField(Task.choices, required=False),
+        "licenseAbbreviation": serializers.CharField(
+            required=False, allow_blank=True, max_length=100, help_text="An SPDX id, custom terms' name, or ''."
+        ),
         "visibility": serializers.ChoiceField(_VISIBILITY, required=False),
-        "basePriceCents": serializers.IntegerField(required=False),
-        "currency": serializers.CharField(required=False),
-        **{name: serializers.CharField(required=False) for name in submissions.STRING_FIELDS},
+        "basePriceCents": serializers.IntegerField(
+            required=False, min_value=submissions.MIN_PRICE_CENTS, max_value=submissions.MAX_PRICE_CENTS
+        ),
+        "currency": serializers.ChoiceField(["usd"], required=False),
+        **{name: _datasheet_text(name) for name in submissions.STRING_FIELDS},
         **{name: serializers.BooleanField(required=False) for name in submissions.BOOLEAN_FIELDS},
     },
 )
