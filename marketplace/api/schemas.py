@@ -11,8 +11,8 @@ from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
 from config.api_schema import ErrorShape
-from marketplace import submissions
-from marketplace.models import Task, Visibility
+from marketplace import submissions, uploads
+from marketplace.models import Submission, Task, Visibility
 
 Shape = serializers.Serializer
 
@@ -248,15 +248,17 @@ class SubmissionShape(Shape):
 
 
 class SubmissionNameShape(Shape):
-    name = serializers.CharField()
+    name = serializers.CharField(max_length=submissions.text_limit(Submission, "name") or 200)
 
 
 def _datasheet_text(name: str) -> serializers.Field[Any, Any, Any, Any]:
+    limit = submissions.text_limit(Submission, submissions.STRING_FIELDS[name])
+    bounded: dict[str, Any] = {"required": False} | ({"max_length": limit} if limit else {})
     if name in submissions.EMAIL_FIELDS:
-        return serializers.EmailField(required=False)
+        return serializers.EmailField(**bounded)
     if name == "licenseUrl":
-        return serializers.URLField(required=False)
-    return serializers.CharField(required=False)
+        return serializers.URLField(**bounded)
+    return serializers.CharField(**bounded)
 
 
 # E8: the non-null subset (never empty) of the datasheet's fields, in camelCase (submissions.parse_changes).
@@ -284,7 +286,7 @@ class AgreeToSubmitShape(Shape):
 
 class UploadStartShape(Shape):
     submissionId = serializers.CharField()  # noqa: N815
-    filename = serializers.CharField()
+    filename = serializers.CharField(max_length=uploads.MAX_FILENAME, help_text="A bare name ending .tar.gz or .tgz.")
     fileSize = serializers.IntegerField(min_value=1)  # noqa: N815
     mimeType = serializers.CharField()  # noqa: N815
 

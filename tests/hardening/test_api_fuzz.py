@@ -344,3 +344,28 @@ def test_an_impossible_date_is_a_clear_400(key_client: tuple[User, APIClient]) -
     assert response.status_code == 400
     assert "record 1" in response.json()["message"]
     assert not ConsentRecord.objects.exists()
+
+
+@pytest.mark.django_db
+def test_text_longer_than_its_column_is_a_clear_400(key_client: tuple[User, APIClient]) -> None:
+    # A datasheet text or an upload's filename over the column's length failed in the INSERT (500);
+    # the schema now documents the limits, so the fuzzer's invalid cases send such texts.
+    user, client = key_client
+    approve_organization(organization=organization("long-lab", owner=user))
+    submission = submissions.create_submission(user=user, name="Long")
+    response = client.patch(
+        f"/api/submissions/{submission.id}", {"name": "n" * 201, "locale": "en", "format": "f" * 51}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "name": ["is longer than 200 characters"],
+        "format": ["is longer than 50 characters"],
+    }
+    submission.refresh_from_db()
+    assert (submission.name, submission.locale, submission.format) == ("Long", "", "")
+
+    start = {"submissionId": submission.id, "filename": "a" * 250 + ".tar.gz", "fileSize": 10}
+    response = client.post("/api/uploads", {**start, "mimeType": "application/gzip"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"filename": ["is longer than 255 characters"]}
+    assert not Upload.objects.exists()
