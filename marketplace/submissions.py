@@ -257,6 +257,10 @@ def set_revenue_split(*, submission: Submission, contributors: Any) -> list[Reve
             if not isinstance(name, str) or not name.strip() or not isinstance(email, str):
                 problems.append(f"contributor {position}: give a username, or a name and an email")
                 continue
+            name_limit = text_limit(RevenueShare, "payee_name")
+            if name_limit is not None and len(name.strip()) > name_limit:
+                problems.append(f"contributor {position}: the name is longer than {name_limit} characters")
+                continue
             try:
                 EmailValidator()(email.strip())
             except ValidationError:

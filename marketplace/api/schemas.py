@@ -155,7 +155,7 @@ class ConsentRecordsAddedShape(Shape):
 
 class ShareShape(Shape):
     username = serializers.CharField(required=False, allow_null=True)
-    name = serializers.CharField(required=False, allow_null=True)
+    name = serializers.CharField(required=False, allow_null=True, max_length=200)
     email = serializers.EmailField(required=False, allow_null=True)
     basisPoints = serializers.IntegerField(min_value=1, max_value=10_000)  # noqa: N815
 

@@ -45,7 +45,7 @@ from schemathesis.specs.openapi.checks import (
 from licensing import access, consent, grants, payments
 from licensing.models import AccessRequest, ConsentRecord, License, LicenseGrant
 from marketplace import submissions, uploads
-from marketplace.models import Dataset, Membership, Upload, User
+from marketplace.models import Dataset, Membership, RevenueShare, Upload, User
 from marketplace.services import approve_organization
 from provenance import signing
 from tests.factories import organization, published_dataset, stored_dataset, tar_gz
@@ -348,8 +348,8 @@ def test_an_impossible_date_is_a_clear_400(key_client: tuple[User, APIClient]) -
 
 @pytest.mark.django_db
 def test_text_longer_than_its_column_is_a_clear_400(key_client: tuple[User, APIClient]) -> None:
-    # A datasheet text or an upload's filename over the column's length failed in the INSERT (500);
-    # the schema now documents the limits, so the fuzzer's invalid cases send such texts.
+    # A datasheet text, an upload's filename or a payee's name over the column's length failed in the
+    # INSERT (500). The schema now documents the limits, so the fuzzer's invalid cases send such texts.
     user, client = key_client
     approve_organization(organization=organization("long-lab", owner=user))
     submission = submissions.create_submission(user=user, name="Long")
@@ -369,3 +369,9 @@ def test_text_longer_than_its_column_is_a_clear_400(key_client: tuple[User, APIC
     assert response.status_code == 400
     assert response.json()["errors"] == {"filename": ["is longer than 255 characters"]}
     assert not Upload.objects.exists()
+
+    payee = {"name": "n" * 201, "email": "ann@example.org", "basisPoints": 10_000}
+    response = client.put(f"/api/v1/submissions/{submission.id}/contributors", {"contributors": [payee]}, format="json")
+    assert response.status_code == 400
+    assert "contributor 1: the name is longer than 200 characters" in response.json()["message"]
+    assert not RevenueShare.objects.exists()
