@@ -167,8 +167,8 @@ class PaymentShape(Shape):
 
 
 class AccessRequestInputShape(Shape):
-    fullName = serializers.CharField()  # noqa: N815
-    organization = serializers.CharField()
+    fullName = serializers.CharField(max_length=200)  # noqa: N815
+    organization = serializers.CharField(max_length=200)
     intendedUse = serializers.CharField()  # noqa: N815
 
 
@@ -225,9 +225,11 @@ class VersionDownloadShape(Shape):
 
 class WithdrawalInputShape(Shape):
     version = serializers.IntegerField()
-    recordIds = serializers.ListField(child=serializers.CharField(), required=False)  # noqa: N815
-    fileHashes = serializers.ListField(child=serializers.CharField(), required=False)  # noqa: N815
-    contributorId = serializers.CharField(required=False)  # noqa: N815
+    recordIds = serializers.ListField(child=serializers.CharField(max_length=200), required=False)  # noqa: N815
+    fileHashes = serializers.ListField(  # noqa: N815
+        child=serializers.RegexField(r"^[0-9a-fA-F]{64}$"), required=False, help_text="SHA-256 hex of withdrawn files."
+    )
+    contributorId = serializers.CharField(required=False, max_length=128)  # noqa: N815
     reason = serializers.CharField(required=False)
 
 

@@ -138,7 +138,7 @@ class ConsentTermsAnswerShape(Shape):
 
 
 class ConsentRecordInputShape(Shape):
-    contributor_id = serializers.CharField()
+    contributor_id = serializers.CharField(max_length=128, help_text="Pseudonymous: no email, no spaces.")
     scope = serializers.CharField(required=False)
     terms_sha256 = serializers.CharField()
     given_at = serializers.DateTimeField()
