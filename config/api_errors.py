@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from psycopg import OperationalError as PsycopgOperationalError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -58,6 +59,11 @@ def _unavailable(exc: Exception) -> Response | None:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    # DRF answers Django's Http404 and PermissionDenied too; give them the same body as its own.
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
     response = drf_exception_handler(exc, context)
     if response is None:
         return _unavailable(exc)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api_errors import error_body
-from licensing import access, earnings, grants, payments, withdrawals
+from licensing import access, earnings, grants, payments, schema, withdrawals
 from licensing.authentication import HasScope
 from licensing.models import AccessRequest, ApiKey, DownloadRecord, Invoice, LicenseGrant
 from marketplace.api.mdc import Gone, issue_download
@@ -72,6 +72,7 @@ class MyEarningsApi(APIView):
     permission_classes = [IsAuthenticated, HasScope]
     required_scope = "read"
 
+    @extend_schema(responses=schema.EarningsShape)
     def get(self, request: Request) -> Response:
         figures = earnings.earnings_for(earnings.accounts_of(_user(request)))
         return Response(
@@ -177,6 +178,7 @@ class TermsApi(DatasetScopedApi):
 
     required_scope = "read"
 
+    @extend_schema(responses={200: schema.TermsShape, **schema.errors(400, 410)})
     def get(self, request: Request, dataset_id: str) -> Response:
         dataset = self.dataset(request, dataset_id)
         try:
@@ -190,6 +192,10 @@ class GrantCreateApi(DatasetScopedApi):
     """Accept the current terms by their hash: ``{"termsSha256": ..., "organization": slug?}``.
     409 when the terms changed since that hash; the body names the current one."""
 
+    @extend_schema(
+        request=schema.AcceptTermsShape,
+        responses={201: schema.ReceiptShape, 409: schema.TermsChangedShape, **schema.errors(410)},
+    )
     def post(self, request: Request, dataset_id: str) -> Response:
         dataset = self.dataset(request, dataset_id)
         body = _body(request)
@@ -221,6 +227,7 @@ class GrantListApi(APIView):
     permission_classes = [IsAuthenticated, HasScope]
     required_scope = "read"
 
+    @extend_schema(operation_id="v1_grants_list", responses=schema.ReceiptListShape)
     def get(self, request: Request) -> Response:
         items = grants.grants_of(user=_user(request))[:200]
         return Response({"items": [grants.receipt(grant) for grant in items]})
@@ -230,6 +237,7 @@ class GrantReceiptApi(APIView):
     permission_classes = [IsAuthenticated, HasScope]
     required_scope = "read"
 
+    @extend_schema(responses=schema.ReceiptShape)
     def get(self, request: Request, grant_id: int) -> Response:
         grant = grants.grants_of(user=_user(request)).filter(id=grant_id).first()
         if grant is None:
@@ -259,6 +267,10 @@ def invoice_json(invoice: Invoice) -> dict[str, Any]:
 class PurchaseApi(DatasetScopedApi):
     """Create, or return the open (or paid) invoice of the caller for a paid dataset."""
 
+    @extend_schema(
+        request=schema.OrganizationChoiceShape,
+        responses={200: schema.InvoiceShape, 201: schema.InvoiceShape, **schema.errors(410)},
+    )
     def post(self, request: Request, dataset_id: str) -> Response:
         dataset = self.dataset(request, dataset_id)
         body = _body(request) if request.data else {}
@@ -282,6 +294,7 @@ class InvoicePaymentApi(APIView):
     permission_classes = [IsAuthenticated, HasScope]
     required_scope = "read"
 
+    @extend_schema(request=schema.PaymentShape, responses=schema.InvoiceShape)
     def post(self, request: Request, invoice_id: str) -> Response:
         body = _body(request) if request.data else {}
         invoice = Invoice.objects.select_related("dataset__organization").filter(id=invoice_id).first()
@@ -323,6 +336,7 @@ class AccessRequestListApi(DatasetScopedApi):
     def required_scope(self) -> str:  # type: ignore[override]
         return "read" if self.request.method == "GET" else "download"
 
+    @extend_schema(responses={200: schema.AccessRequestListShape, **schema.errors(410)})
     def get(self, request: Request, dataset_id: str) -> Response:
         dataset = self.dataset(request, dataset_id)
         user = _user(request)
@@ -331,6 +345,10 @@ class AccessRequestListApi(DatasetScopedApi):
             items = items.filter(user=user)
         return Response({"items": [access_request_json(item) for item in items[:500]]})
 
+    @extend_schema(
+        request=schema.AccessRequestInputShape,
+        responses={201: schema.AccessRequestShape, **schema.errors(410)},
+    )
     def post(self, request: Request, dataset_id: str) -> Response:
         dataset = self.dataset(request, dataset_id)
         body = _body(request)
@@ -354,6 +372,11 @@ class AccessDecisionApi(APIView):
     permission_classes = [IsAuthenticated, HasScope]
     required_scope = "read"
 
+    @extend_schema(
+        parameters=[OpenApiParameter("action", str, OpenApiParameter.PATH, enum=["approve", "reject", "revoke"])],
+        request=schema.ReasonShape,
+        responses=schema.AccessRequestShape,
+    )
     def post(self, request: Request, request_id: int, action: str) -> Response:
         if action not in ("approve", "reject", "revoke"):
             raise exceptions.NotFound(f"No action '{action}': use approve, reject or revoke.")
@@ -380,6 +403,7 @@ class VersionFilesApi(DatasetScopedApi):
 
     required_scope = "read"
 
+    @extend_schema(responses={200: schema.VersionFilesShape, **schema.errors(410)})
     def get(self, request: Request, dataset_id: str, number: int) -> Response:
         dataset = self.dataset(request, dataset_id)
         version = dataset.versions.filter(number=number, published_at__isnull=False).first()
@@ -397,6 +421,11 @@ class VersionFileDownloadApi(DatasetScopedApi):
     """A presigned GET for one file (``archive`` or ``sample``) of any published version, so a
     pipeline can pin a version. Same decision and record as E4."""
 
+    @extend_schema(
+        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=DownloadRecord.Kind.values)],
+        request=None,
+        responses={200: schema.VersionDownloadShape, **schema.errors(402, 410)},
+    )
     def post(self, request: Request, dataset_id: str, number: int, kind: str) -> Response:
         dataset = self.dataset(request, dataset_id)
         version = dataset.versions.select_related("license").filter(number=number, published_at__isnull=False).first()
@@ -424,6 +453,7 @@ class WithdrawalApi(DatasetScopedApi):
     """A contributor, or an owner or admin on their behalf, withdraws consent for records of a
     version: ``{"version": n, "recordIds": [...], "fileHashes": [...], "contributorId", "reason"}``."""
 
+    @extend_schema(request=schema.WithdrawalInputShape, responses={201: schema.WithdrawalShape, **schema.errors(410)})
     def post(self, request: Request, dataset_id: str) -> Response:
         dataset = self.dataset(request, dataset_id)
         body = _body(request)
@@ -453,6 +483,7 @@ class RemovalFeedApi(DatasetScopedApi):
 
     permission_classes = [AllowAny]
 
+    @extend_schema(responses={200: schema.RemovalFeedShape, **schema.errors(410)})
     def get(self, request: Request, dataset_id: str) -> Response:
         dataset = self.dataset(request, dataset_id)
         return Response({"datasetId": dataset.id, "items": withdrawals.removal_feed(dataset)})

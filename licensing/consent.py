@@ -30,6 +30,21 @@ MAX_RECORDS = 100_000
 _LOOKS_PERSONAL = re.compile(r"@|\s")
 
 
+def _date(raw: Any) -> date | None:
+    """A YYYY-MM-DD date, or None; Django's parser raises on well-formed impossible ones (2024-13-01)."""
+    try:
+        return parse_date(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+
+
+def _datetime(raw: Any) -> datetime | None:
+    try:
+        return parse_datetime(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+
+
 def set_consent_terms(*, submission: Submission, user: User, payload: Any) -> ConsentTerms:
     """Record new consent terms for a draft (a new row: earlier terms stay as they were)."""
     if not isinstance(payload, dict):
@@ -53,7 +68,7 @@ def set_consent_terms(*, submission: Submission, user: User, payload: Any) -> Co
     dates: dict[str, date] = {}
     for camel in ("collectionStart", "collectionEnd"):
         raw = payload.get(camel)
-        parsed = parse_date(raw) if isinstance(raw, str) else None
+        parsed = _date(raw)
         if parsed is None:
             errors[camel] = ["must be a date as YYYY-MM-DD"]
         else:
@@ -87,9 +102,14 @@ def parse_records_csv(text: str) -> list[dict[str, str]]:
     """CSV with a header: contributor_id, scope (optional), terms_sha256, given_at (ISO 8601)."""
     reader = csv.DictReader(io.StringIO(text))
     required = {"contributor_id", "terms_sha256", "given_at"}
-    if reader.fieldnames is None or not required <= set(reader.fieldnames):
-        raise ValidationError(f"The CSV header must name {', '.join(sorted(required))} (and optionally scope).")
-    return [dict(row) for row in reader]
+    try:
+        if reader.fieldnames is None or not required <= set(reader.fieldnames):
+            raise ValidationError(f"The CSV header must name {', '.join(sorted(required))} (and optionally scope).")
+        return [dict(row) for row in reader]
+    except csv.Error as exc:
+        # The csv module counts the lines it finished; its hints are about opening files, not ours.
+        reason = str(exc).partition(" - ")[0]
+        raise ValidationError(f"The CSV does not parse at line {reader.line_num + 1}: {reason}.") from None
 
 
 def add_consent_records(*, terms: ConsentTerms, rows: Any) -> int:
@@ -108,7 +128,7 @@ def add_consent_records(*, terms: ConsentTerms, rows: Any) -> int:
         contributor = str(row.get("contributor_id") or row.get("contributorId") or "").strip()
         digest = str(row.get("terms_sha256") or row.get("termsSha256") or "").strip()
         given_raw = row.get("given_at") or row.get("givenAt")
-        given: datetime | None = parse_datetime(given_raw) if isinstance(given_raw, str) else None
+        given = _datetime(given_raw)
         if not contributor or len(contributor) > 128:
             problems.append(f"record {line}: contributor_id is missing or longer than 128 characters")
         elif _LOOKS_PERSONAL.search(contributor):

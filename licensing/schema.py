@@ -1,8 +1,16 @@
-"""How the OpenAPI schema describes our API keys: an HTTP bearer scheme."""
+"""How the OpenAPI schema describes the licensing API (licensing/api.py): our API keys as an HTTP
+bearer scheme, and the shapes of the answers, which the views build as plain dicts. These
+serializers only describe."""
 
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+from config.api_schema import ErrorShape
+
+Shape = serializers.Serializer
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
@@ -15,3 +23,233 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "An API key from your account page: `Authorization: Bearer dck_…`.",
         }
+
+
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
+    return {code: OpenApiResponse(ErrorShape) for code in codes}
+
+
+def _null(field: type[serializers.Field[Any, Any, Any, Any]], **kwargs: Any) -> Any:
+    return field(allow_null=True, **kwargs)
+
+
+# --- Earnings ------------------------------------------------------------------------------------
+
+
+class EarningsTotalShape(Shape):
+    currency = serializers.CharField()
+    earnedCents = serializers.IntegerField()  # noqa: N815 (the API's camelCase)
+    refundedCents = serializers.IntegerField()  # noqa: N815
+    paidOutCents = serializers.IntegerField()  # noqa: N815
+    balanceCents = serializers.IntegerField()  # noqa: N815
+
+
+class EarningsPeriodShape(Shape):
+    period = serializers.CharField(help_text="YYYY-MM")
+    netCents = serializers.IntegerField()  # noqa: N815
+
+
+class DatasetEarningsShape(Shape):
+    datasetId = serializers.CharField()  # noqa: N815
+    name = serializers.CharField()
+    currency = serializers.CharField()
+    payments = serializers.IntegerField()
+    earnedCents = serializers.IntegerField()  # noqa: N815
+    refundedCents = serializers.IntegerField()  # noqa: N815
+    netCents = serializers.IntegerField()  # noqa: N815
+    periods = EarningsPeriodShape(many=True)
+
+
+class PayoutShape(Shape):
+    batchId = _null(serializers.IntegerField)  # noqa: N815
+    amountCents = serializers.IntegerField()  # noqa: N815
+    currency = serializers.CharField()
+    status = serializers.CharField()
+    createdAt = serializers.DateTimeField()  # noqa: N815
+    paidAt = _null(serializers.DateTimeField)  # noqa: N815
+    reference = serializers.CharField(allow_blank=True)
+
+
+class EarningsShape(Shape):
+    totals = EarningsTotalShape(many=True)
+    datasets = DatasetEarningsShape(many=True)
+    payouts = PayoutShape(many=True)
+
+
+# --- Terms and grants ----------------------------------------------------------------------------
+
+
+class LicenseRefShape(Shape):
+    spdxId = _null(serializers.CharField)  # noqa: N815
+    name = serializers.CharField()
+    textSha256 = serializers.CharField()  # noqa: N815
+
+
+class RestrictionShape(Shape):
+    # The serializer metaclass takes declared fields off the class, so `label` hides nothing.
+    label = serializers.CharField()  # type: ignore[assignment]
+    text = serializers.CharField()
+
+
+class TermsShape(Shape):
+    datasetId = serializers.CharField()  # noqa: N815
+    version = serializers.IntegerField()
+    termsSha256 = serializers.CharField()  # noqa: N815
+    termsText = serializers.CharField()  # noqa: N815
+    license = LicenseRefShape()
+    restrictions = RestrictionShape(many=True)
+
+
+class AcceptTermsShape(Shape):
+    termsSha256 = serializers.CharField()  # noqa: N815
+    organization = serializers.CharField(required=False, help_text="Accept for this organization (its slug).")
+
+
+class TermsChangedShape(Shape):
+    error = serializers.CharField()
+    message = serializers.CharField()
+    currentTermsSha256 = serializers.CharField()  # noqa: N815
+    terms = TermsShape()
+
+
+class ReceiptShape(Shape):
+    """The license receipt (licensing.grants.receipt): ``sha256(termsText) == termsSha256``."""
+
+    type = serializers.CharField()
+    grantId = serializers.IntegerField()  # noqa: N815
+    acceptedAt = serializers.DateTimeField()  # noqa: N815
+    source = serializers.CharField()  # type: ignore[assignment]  # (a declared field, as `label` above)
+    licensee = inline_serializer(
+        "Licensee", {"username": serializers.CharField(), "organization": _null(serializers.CharField)}
+    )
+    dataset = inline_serializer(
+        "ReceiptDataset",
+        {"id": serializers.CharField(), "slug": serializers.CharField(), "name": serializers.CharField()},
+    )
+    version = inline_serializer(
+        "ReceiptVersion",
+        {"number": serializers.IntegerField(), "filename": serializers.CharField(), "sha256": serializers.CharField()},
+    )
+    license = LicenseRefShape()
+    termsSha256 = serializers.CharField()  # noqa: N815
+    termsText = serializers.CharField()  # noqa: N815
+    userAgent = serializers.CharField(allow_blank=True)  # noqa: N815
+
+
+class ReceiptListShape(Shape):
+    items = ReceiptShape(many=True)
+
+
+# --- Purchases and access requests ---------------------------------------------------------------
+
+
+class OrganizationChoiceShape(Shape):
+    organization = serializers.CharField(required=False, help_text="Buy for this organization (its slug).")
+
+
+class InvoiceShape(Shape):
+    invoiceId = serializers.CharField()  # noqa: N815
+    amountCents = serializers.IntegerField()  # noqa: N815
+    basePriceCents = serializers.IntegerField()  # noqa: N815
+    platformFeeCents = serializers.IntegerField()  # noqa: N815
+    currency = serializers.CharField()
+    status = serializers.CharField()
+    provider = serializers.CharField()
+    instructions = _null(serializers.CharField, help_text="How to pay, while the invoice is open.")
+    termsSha256 = serializers.CharField()  # noqa: N815
+    datasetId = serializers.CharField()  # noqa: N815
+    createdAt = serializers.DateTimeField()  # noqa: N815
+    paidAt = _null(serializers.DateTimeField)  # noqa: N815
+
+
+class PaymentShape(Shape):
+    reference = serializers.CharField(required=False, help_text="The bank's or provider's reference.")
+
+
+class AccessRequestInputShape(Shape):
+    fullName = serializers.CharField(max_length=200)  # noqa: N815
+    organization = serializers.CharField(max_length=200)
+    intendedUse = serializers.CharField()  # noqa: N815
+
+
+class AccessRequestShape(Shape):
+    id = serializers.IntegerField()
+    datasetId = serializers.CharField()  # noqa: N815
+    username = serializers.CharField()
+    fullName = serializers.CharField()  # noqa: N815
+    organization = serializers.CharField()
+    intendedUse = serializers.CharField()  # noqa: N815
+    status = serializers.CharField()
+    autoApproved = serializers.BooleanField()  # noqa: N815
+    reason = _null(serializers.CharField)
+    createdAt = serializers.DateTimeField()  # noqa: N815
+    decidedAt = _null(serializers.DateTimeField)  # noqa: N815
+
+
+class AccessRequestListShape(Shape):
+    items = AccessRequestShape(many=True)
+
+
+class ReasonShape(Shape):
+    reason = serializers.CharField(required=False, help_text="Required to reject or revoke.")
+
+
+# --- Version files and downloads -----------------------------------------------------------------
+
+
+class VersionFileShape(Shape):
+    kind = serializers.ChoiceField(["archive", "sample"])
+    filename = serializers.CharField()
+    sizeBytes = _null(serializers.IntegerField)  # noqa: N815
+    sha256 = _null(serializers.CharField)
+
+
+class VersionFilesShape(Shape):
+    datasetId = serializers.CharField()  # noqa: N815
+    version = serializers.IntegerField()
+    files = VersionFileShape(many=True)
+
+
+class VersionDownloadShape(Shape):
+    kind = serializers.ChoiceField(["archive", "sample"])
+    version = serializers.IntegerField()
+    filename = serializers.CharField()
+    sizeBytes = serializers.IntegerField()  # noqa: N815
+    sha256 = _null(serializers.CharField)
+    downloadUrl = serializers.URLField(help_text="A presigned GET; send no Authorization to it.")  # noqa: N815
+    expiresAt = serializers.DateTimeField()  # noqa: N815
+
+
+# --- Consent withdrawals -------------------------------------------------------------------------
+
+
+class WithdrawalInputShape(Shape):
+    version = serializers.IntegerField()
+    recordIds = serializers.ListField(child=serializers.CharField(max_length=200), required=False)  # noqa: N815
+    fileHashes = serializers.ListField(  # noqa: N815
+        child=serializers.RegexField(r"^[0-9a-fA-F]{64}$"), required=False, help_text="SHA-256 hex of withdrawn files."
+    )
+    contributorId = serializers.CharField(required=False, max_length=128)  # noqa: N815
+    reason = serializers.CharField(required=False)
+
+
+class WithdrawalShape(Shape):
+    id = serializers.IntegerField()
+    version = serializers.IntegerField()
+    withdrawnAt = serializers.DateTimeField()  # noqa: N815
+
+
+class RemovalShape(Shape):
+    id = serializers.IntegerField()
+    withdrawnAt = serializers.DateTimeField()  # noqa: N815
+    version = serializers.IntegerField()
+    versionSha256 = serializers.CharField()  # noqa: N815
+    recordIds = serializers.ListField(child=serializers.CharField())  # noqa: N815
+    fileHashes = serializers.ListField(child=serializers.CharField())  # noqa: N815
+    reason = serializers.CharField(allow_blank=True)
+    replacementVersion = _null(serializers.IntegerField)  # noqa: N815
+
+
+class RemovalFeedShape(Shape):
+    datasetId = serializers.CharField()  # noqa: N815
+    items = RemovalShape(many=True)

@@ -28,6 +28,8 @@ DIRECTIONS = ("asc", "desc")
 UPLOAD_WINDOWS = ("today", "thisWeek", "thisMonth", "thisYear")
 PRICING = ("free", "compensated")
 MAX_LIMIT = 100
+# Far beyond any catalog, and far below what an SQL OFFSET holds (page 10**22 failed as a 500).
+MAX_PAGE = 10_000_000
 DEFAULT_LIMIT = 24
 FACETS_CACHE_SECONDS = 60
 _TERM = re.compile(r"\w+", re.UNICODE)
@@ -96,6 +98,13 @@ def _positive_int(name: str, value: str | None, default: int | None, maximum: in
     return number
 
 
+def _page(value: str | None) -> int:
+    page = _positive_int("page", value, 1) or 1
+    if page > MAX_PAGE:
+        raise CatalogQueryError(f"page={page} must be at most {MAX_PAGE}")
+    return page
+
+
 def _size(name: str, value: str | None) -> int | None:
     if value is None or value == "":
         return None
@@ -130,7 +139,7 @@ def parse_query(params: object) -> CatalogQuery:
         max_size=_size("maxSize", get("maxSize")),
         sort=_choice("sort", (get("sort") or "").strip(), SORTS),
         direction=_choice("sortDirection", (get("sortDirection") or "").strip(), DIRECTIONS),
-        page=_positive_int("page", get("page"), 1) or 1,
+        page=_page(get("page")),
         limit=_positive_int("limit", get("limit"), DEFAULT_LIMIT, MAX_LIMIT) or DEFAULT_LIMIT,
     )
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import EmailValidator, URLValidator
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -139,6 +139,12 @@ def submission_for(*, user: User, submission_id: str) -> Submission:
     return submission
 
 
+def text_limit(model: type[models.Model], field_name: str) -> int | None:
+    """The database's length limit of a text column (None for an unbounded TextField)."""
+    field = model._meta.get_field(field_name)
+    return field.max_length if isinstance(field, models.Field) else None
+
+
 def parse_changes(payload: Any) -> dict[str, Any]:
     """Check an E8 payload and return model field -> value. Every problem is reported at once."""
     if not isinstance(payload, dict):
@@ -156,6 +162,10 @@ def parse_changes(payload: Any) -> dict[str, Any]:
                 errors[key] = "must be a non-empty string"
                 continue
             value = value.strip()
+            limit = text_limit(Submission, STRING_FIELDS[key])
+            if limit is not None and len(value) > limit:
+                errors[key] = f"is longer than {limit} characters"
+                continue
             if key in EMAIL_FIELDS:
                 try:
                     EmailValidator()(value)
@@ -246,6 +256,10 @@ def set_revenue_split(*, submission: Submission, contributors: Any) -> list[Reve
             name, email = item.get("name"), item.get("email")
             if not isinstance(name, str) or not name.strip() or not isinstance(email, str):
                 problems.append(f"contributor {position}: give a username, or a name and an email")
+                continue
+            name_limit = text_limit(RevenueShare, "payee_name")
+            if name_limit is not None and len(name.strip()) > name_limit:
+                problems.append(f"contributor {position}: the name is longer than {name_limit} characters")
                 continue
             try:
                 EmailValidator()(email.strip())

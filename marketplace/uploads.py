@@ -21,11 +21,12 @@ from django.utils import timezone
 
 from marketplace import storage, validation
 from marketplace.models import Submission, Upload, User
-from marketplace.submissions import SubmissionConflict, SubmissionGone
+from marketplace.submissions import SubmissionConflict, SubmissionGone, text_limit
 
 logger = logging.getLogger(__name__)
 ARCHIVE_NAME = re.compile(r"^[^/\\]+\.(tar\.gz|tgz)$")
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+MAX_FILENAME = text_limit(Upload, "filename") or 255
 GZIP_TYPES = {"application/gzip", "application/x-gzip", "application/x-tar+gzip"}
 
 
@@ -40,6 +41,8 @@ def start_upload(
     errors: dict[str, list[str]] = {}
     if not isinstance(filename, str) or not ARCHIVE_NAME.match(filename.strip()):
         errors["filename"] = ["must be a bare file name ending in .tar.gz or .tgz"]
+    elif len(filename.strip()) > MAX_FILENAME:
+        errors["filename"] = [f"is longer than {MAX_FILENAME} characters"]
     limit = settings.MAX_ARCHIVE_BYTES if kind == Upload.Kind.ARCHIVE else settings.MAX_SAMPLE_BYTES
     if not isinstance(file_size, int) or isinstance(file_size, bool) or file_size < 1:
         errors["fileSize"] = ["must be a whole number of bytes above 0"]

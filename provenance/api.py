@@ -13,7 +13,7 @@ from typing import Any
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from config.api_errors import error_body
 from marketplace.models import DatasetVersion
 from marketplace.selectors import visible_datasets
+from provenance import api_schemas as shapes
 from provenance import croissant, dsse, log, manifests, signing
 from provenance.models import LogEntry, Manifest, SigningKey
 
@@ -59,7 +60,7 @@ class PublicKeysApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses=shapes.PublicKeysShape)
     def get(self, request: Request) -> Response:
         current = signing.current_key().key_id
         keys = [
@@ -75,7 +76,7 @@ class PublicKeyPemApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: str})
+    @extend_schema(responses={(200, "application/x-pem-file"): str})
     def get(self, request: Request, key_id: str) -> HttpResponse:
         row = get_object_or_404(SigningKey, key_id=key_id)
         response = HttpResponse(row.public_pem, content_type="application/x-pem-file")
@@ -88,7 +89,7 @@ class ManifestApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: shapes.EnvelopeShape, **shapes.INCONSISTENT})
     def get(self, request: Request, id: str, number: int) -> Response:
         version = _version(request, id, number)
         manifest = Manifest.objects.filter(version=version).first()
@@ -108,7 +109,7 @@ class VersionInclusionProofApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: shapes.InclusionProofShape, **shapes.INCONSISTENT})
     def get(self, request: Request, id: str, number: int) -> Response:
         version = _version(request, id, number)
         subject = log.manifest_subject(version.dataset_id, number)
@@ -137,7 +138,13 @@ class LogEntriesApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(
+        parameters=[
+            shapes.whole_number("start", "The first index (default 0)."),
+            shapes.whole_number("limit", f"At most {MAX_ENTRIES} (default 100)."),
+        ],
+        responses={200: shapes.LogEntriesShape, **shapes.errors(400)},
+    )
     def get(self, request: Request) -> Response:
         try:
             start = _int_param(request, "start", 0) or 0
@@ -154,7 +161,10 @@ class InclusionProofApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(
+        parameters=[shapes.whole_number("treeSize", "The size of the tree to prove against (default: all).")],
+        responses={200: shapes.InclusionProofShape, **shapes.errors(400), **shapes.INCONSISTENT},
+    )
     def get(self, request: Request, index: int) -> Response:
         try:
             size = _int_param(request, "treeSize", None)
@@ -172,7 +182,13 @@ class ConsistencyProofApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("first", int, required=True, description="The size of the older tree."),
+            shapes.whole_number("second", "The size of the newer tree (default: all)."),
+        ],
+        responses={200: shapes.ConsistencyProofShape, **shapes.errors(400), **shapes.INCONSISTENT},
+    )
     def get(self, request: Request) -> Response:
         try:
             first = _int_param(request, "first", None)
@@ -206,7 +222,7 @@ class TreeHeadApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: shapes.TreeHeadShape, **shapes.INCONSISTENT})
     def get(self, request: Request) -> Response:
         try:
             head = log.signed_tree_head()
@@ -222,7 +238,7 @@ class CroissantApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={(200, "application/ld+json"): dict})
     def get(self, request: Request, id: str, number: int) -> Response:
         try:
             version = _version(request, id, number)

@@ -6,7 +6,7 @@ with the ``download`` scope; licensing.downloads decides and signs)."""
 from __future__ import annotations
 
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -17,7 +17,9 @@ from licensing import downloads, tdmrep
 from licensing.authentication import HasScope
 from licensing.models import ApiKey
 from marketplace import catalog
+from marketplace.api import schemas
 from marketplace.api.mdc_serializers import dataset_details
+from marketplace.api.v1 import LIST_PARAMETERS
 from marketplace.models import Dataset, DatasetVersion
 
 
@@ -35,8 +37,22 @@ class PublicCatalogView(APIView):
         return request.build_absolute_uri("/").rstrip("/")
 
 
-@extend_schema(exclude=True)
+MDC_LIST_PARAMETERS = [
+    *LIST_PARAMETERS,
+    OpenApiParameter("sort", str, enum=list(catalog.SORTS)),
+    OpenApiParameter("sortDirection", str, enum=list(catalog.DIRECTIONS)),
+    OpenApiParameter("page", int, description="1-based."),
+    OpenApiParameter("limit", int, description=f"1 to {catalog.MAX_LIMIT}; default {catalog.DEFAULT_LIMIT}."),
+]
+
+
 class DatasetListApi(PublicCatalogView):
+    @extend_schema(
+        operation_id="mdc_list_datasets",
+        tags=["mdc"],
+        parameters=MDC_LIST_PARAMETERS,
+        responses={200: schemas.MdcDatasetListShape, **schemas.errors(400)},
+    )
     def get(self, request: Request) -> Response:
         try:
             query = catalog.parse_query(request.query_params)
@@ -54,8 +70,8 @@ class DatasetListApi(PublicCatalogView):
         )
 
 
-@extend_schema(exclude=True)
 class DatasetFiltersApi(PublicCatalogView):
+    @extend_schema(operation_id="mdc_list_dataset_filters", tags=["mdc"], responses=schemas.MdcFiltersShape)
     def get(self, request: Request) -> Response:
         options = catalog.facet_options()
         return Response(
@@ -83,8 +99,10 @@ def find_dataset(id_or_slug: str) -> Dataset:
     return found
 
 
-@extend_schema(exclude=True)
 class DatasetDetailApi(PublicCatalogView):
+    @extend_schema(
+        operation_id="mdc_get_dataset", tags=["mdc"], responses={200: schemas.MdcDatasetShape, **schemas.errors(410)}
+    )
     def get(self, request: Request, id_or_slug: str) -> Response:
         return Response(dataset_details(find_dataset(id_or_slug), base_url=self.base_url(request)))
 
@@ -126,10 +144,15 @@ class DownloadView(APIView):
         return dataset, dataset.current_version
 
 
-@extend_schema(exclude=True)
 class DatasetDownloadApi(DownloadView):
     """E4: a presigned GET of the current version's archive, its size and SHA-256."""
 
+    @extend_schema(
+        operation_id="mdc_download_dataset",
+        tags=["mdc"],
+        request=None,
+        responses={200: schemas.MdcDownloadShape, **schemas.errors(402, 410)},
+    )
     def post(self, request: Request, id_or_slug: str) -> Response:
         dataset, version = self.current_version(id_or_slug)
         issued = issue_download(request, dataset, version, downloads.Kind.ARCHIVE)
@@ -147,10 +170,15 @@ class DatasetDownloadApi(DownloadView):
         )
 
 
-@extend_schema(exclude=True)
 class SampleDownloadApi(DownloadView):
     """E5: the sample of the current version; no checksum, so the SDK never resumes a sample."""
 
+    @extend_schema(
+        operation_id="mdc_download_sample",
+        tags=["mdc"],
+        request=None,
+        responses={200: schemas.MdcSampleDownloadShape, **schemas.errors(402, 410)},
+    )
     def post(self, request: Request, id_or_slug: str) -> Response:
         dataset, version = self.current_version(id_or_slug)
         if not version.sample_key:

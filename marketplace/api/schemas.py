@@ -1,6 +1,7 @@
-"""OpenAPI shapes of the submission endpoints of /api/v1 (what drf-spectacular cannot infer from
-plain APIViews), so that the published schema describes the answers clients really get. These
-serializers only describe; the views build their answers themselves."""
+"""OpenAPI shapes of the marketplace API: the MDC contract's routes under /api/ and the submission
+endpoints of /api/v1 (what drf-spectacular cannot infer from plain APIViews), so that the published
+schema describes the answers clients really get. These serializers only describe; the views build
+their answers themselves."""
 
 from __future__ import annotations
 
@@ -9,18 +10,46 @@ from typing import Any
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
+from config.api_schema import ErrorShape
+from marketplace import submissions, uploads
+from marketplace.models import Submission, Task, Visibility
+
 Shape = serializers.Serializer
-
-
-class ErrorShape(Shape):
-    """Every API error (config/api_errors.py)."""
-
-    error = serializers.CharField()
-    message = serializers.CharField()
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: OpenApiResponse(ErrorShape) for code in codes}
+
+
+def _text(**kwargs: Any) -> serializers.CharField:
+    return serializers.CharField(allow_null=True, **kwargs)
+
+
+_VISIBILITY = Visibility.choices
+
+# A submission in the contract's camelCase (submissions.submission_json); unset texts are null.
+SubmissionFieldsShape = inline_serializer(
+    "SubmissionFields",
+    {
+        "id": serializers.CharField(),
+        "status": serializers.CharField(),
+        "organizationId": serializers.CharField(),
+        "createdBy": _text(),
+        "datasetId": _text(),
+        "task": _text(),
+        "licenseAbbreviation": _text(),
+        "visibility": serializers.ChoiceField(_VISIBILITY),
+        "basePriceCents": serializers.IntegerField(allow_null=True),
+        "currency": serializers.CharField(),
+        "createdAt": serializers.DateTimeField(),
+        "updatedAt": serializers.DateTimeField(),
+        "submittedAt": serializers.DateTimeField(allow_null=True),
+        "fileUploadId": _text(),
+        "sampleFileReferenceId": _text(),
+        **{name: _text() for name in submissions.STRING_FIELDS},
+        **{name: serializers.BooleanField() for name in submissions.BOOLEAN_FIELDS},
+    },
+)
 
 
 class UploadStateShape(Shape):
@@ -35,7 +64,7 @@ class UploadStateShape(Shape):
 
 
 class SubmissionDetailShape(Shape):
-    submission = serializers.DictField(help_text="The submission in the MDC contract's camelCase.")
+    submission = SubmissionFieldsShape
     upload = UploadStateShape(allow_null=True)
     sampleUpload = UploadStateShape(allow_null=True)  # noqa: N815
     validation = serializers.DictField(allow_null=True, help_text="A summary; the full report is at its url.")
@@ -109,7 +138,7 @@ class ConsentTermsAnswerShape(Shape):
 
 
 class ConsentRecordInputShape(Shape):
-    contributor_id = serializers.CharField()
+    contributor_id = serializers.CharField(max_length=128, help_text="Pseudonymous: no email, no spaces.")
     scope = serializers.CharField(required=False)
     terms_sha256 = serializers.CharField()
     given_at = serializers.DateTimeField()
@@ -126,7 +155,7 @@ class ConsentRecordsAddedShape(Shape):
 
 class ShareShape(Shape):
     username = serializers.CharField(required=False, allow_null=True)
-    name = serializers.CharField(required=False, allow_null=True)
+    name = serializers.CharField(required=False, allow_null=True, max_length=200)
     email = serializers.EmailField(required=False, allow_null=True)
     basisPoints = serializers.IntegerField(min_value=1, max_value=10_000)  # noqa: N815
 
@@ -136,3 +165,177 @@ class RevenueSplitShape(Shape):
 
 
 CSV_OR_JSON: dict[str, Any] = {"application/json": ConsentRecordsInputShape, "text/csv": str}
+
+
+# --- The MDC contract's answers (../shared/mdc-sdk-contract.md, marketplace/api/mdc.py) ----------
+
+
+class PricingShape(Shape):
+    """Free datasets have no prices (null); ``platformFeeRate`` is a decimal string, as the SDK requires."""
+
+    isPaid = serializers.BooleanField()  # noqa: N815
+    basePriceCents = serializers.IntegerField(allow_null=True)  # noqa: N815
+    currency = serializers.CharField()
+    platformFeeRate = serializers.CharField(allow_null=True)  # noqa: N815
+    platformFeeCents = serializers.IntegerField(allow_null=True)  # noqa: N815
+    totalPriceCents = serializers.IntegerField(allow_null=True)  # noqa: N815
+
+
+class OrganizationRefShape(Shape):
+    name = serializers.CharField()
+    slug = serializers.CharField()
+
+
+class MdcDatasetShape(Shape):
+    """``DatasetDetails``: one dataset as the SDK reads it (E1 items, E3)."""
+
+    id = serializers.CharField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    shortDescription = _text()  # noqa: N815
+    longDescription = _text()  # noqa: N815
+    locale = _text()
+    task = _text()
+    format = _text()
+    licenseAbbreviation = _text()  # noqa: N815
+    license = _text()
+    licenseUrl = _text()  # noqa: N815
+    visibility = serializers.ChoiceField(_VISIBILITY)
+    createdAt = serializers.DateTimeField()  # noqa: N815
+    publishedAt = serializers.DateTimeField(allow_null=True)  # noqa: N815
+    datasetUrl = serializers.URLField()  # noqa: N815
+    submissionId = _text()  # noqa: N815
+    filename = _text(help_text="The current version's archive name; the SDK caches by it.")
+    checksum = _text(help_text="SHA-256 hex of the current version's archive; the SDK resumes by it.")
+    sizeBytes = serializers.IntegerField(allow_null=True)  # noqa: N815
+    version = serializers.IntegerField(allow_null=True)
+    hasSample = serializers.BooleanField()  # noqa: N815
+    isPaid = serializers.BooleanField()  # noqa: N815
+    basePriceCents = serializers.IntegerField(allow_null=True)  # noqa: N815
+    pricing = PricingShape()
+    organization = OrganizationRefShape()
+
+
+class MdcDatasetListShape(Shape):
+    items = MdcDatasetShape(many=True)
+    total = serializers.IntegerField(help_text="Matches in all pages.")
+    page = serializers.IntegerField()
+    limit = serializers.IntegerField()
+
+
+class MdcFiltersShape(Shape):
+    tasks = serializers.ListField(child=serializers.CharField())
+    locales = serializers.ListField(child=serializers.CharField())
+    licenses = serializers.ListField(child=serializers.CharField())
+    formats = serializers.ListField(child=serializers.CharField())
+
+
+class MdcSampleDownloadShape(Shape):
+    downloadUrl = serializers.URLField(help_text="A presigned GET; send no Authorization to it.")  # noqa: N815
+    sizeBytes = serializers.IntegerField()  # noqa: N815
+    filename = serializers.CharField()
+    contentType = serializers.CharField()  # noqa: N815
+    version = serializers.IntegerField()
+    expiresAt = serializers.DateTimeField()  # noqa: N815
+
+
+class MdcDownloadShape(MdcSampleDownloadShape):
+    checksum = serializers.CharField(help_text="SHA-256 hex of the archive.")
+
+
+class SubmissionShape(Shape):
+    submission = SubmissionFieldsShape
+
+
+class SubmissionNameShape(Shape):
+    name = serializers.CharField(max_length=submissions.text_limit(Submission, "name") or 200)
+
+
+def _datasheet_text(name: str) -> serializers.Field[Any, Any, Any, Any]:
+    limit = submissions.text_limit(Submission, submissions.STRING_FIELDS[name])
+    bounded: dict[str, Any] = {"required": False} | ({"max_length": limit} if limit else {})
+    if name in submissions.EMAIL_FIELDS:
+        return serializers.EmailField(**bounded)
+    if name == "licenseUrl":
+        return serializers.URLField(**bounded)
+    return serializers.CharField(**bounded)
+
+
+# E8: the non-null subset (never empty) of the datasheet's fields, in camelCase (submissions.parse_changes).
+SubmissionChangesShape = inline_serializer(
+    "SubmissionChanges",
+    {
+        "task": serializers.ChoiceField(Task.choices, required=False),
+        "licenseAbbreviation": serializers.CharField(
+            required=False, allow_blank=True, max_length=100, help_text="An SPDX id, custom terms' name, or ''."
+        ),
+        "visibility": serializers.ChoiceField(_VISIBILITY, required=False),
+        "basePriceCents": serializers.IntegerField(
+            required=False, min_value=submissions.MIN_PRICE_CENTS, max_value=submissions.MAX_PRICE_CENTS
+        ),
+        "currency": serializers.ChoiceField(["usd"], required=False),
+        **{name: _datasheet_text(name) for name in submissions.STRING_FIELDS},
+        **{name: serializers.BooleanField(required=False) for name in submissions.BOOLEAN_FIELDS},
+    },
+)
+
+
+class AgreeToSubmitShape(Shape):
+    agreeToSubmit = serializers.BooleanField()  # noqa: N815
+
+
+class UploadStartShape(Shape):
+    submissionId = serializers.CharField()  # noqa: N815
+    filename = serializers.CharField(max_length=uploads.MAX_FILENAME, help_text="A bare name ending .tar.gz or .tgz.")
+    fileSize = serializers.IntegerField(min_value=1)  # noqa: N815
+    mimeType = serializers.CharField()  # noqa: N815
+
+
+class UploadStartedShape(Shape):
+    fileUploadId = serializers.CharField()  # noqa: N815
+    uploadId = serializers.CharField()  # noqa: N815
+    objectKey = serializers.CharField(allow_null=True)  # noqa: N815
+
+
+class PartUrlShape(Shape):
+    url = serializers.URLField(help_text="A presigned PUT for this part; send no Authorization to it.")
+    partNumber = serializers.IntegerField()  # noqa: N815
+
+
+class CompletedPartShape(Shape):
+    partNumber = serializers.IntegerField(min_value=1)  # noqa: N815
+    etag = serializers.CharField()
+
+
+class UploadCompletionShape(Shape):
+    uploadId = serializers.CharField()  # noqa: N815
+    parts = CompletedPartShape(many=True)
+    checksum = serializers.CharField(help_text="Lowercase SHA-256 hex of the whole file.")
+
+
+class UploadCompletedShape(Shape):
+    success = serializers.BooleanField()
+    fileUploadId = serializers.CharField()  # noqa: N815
+    status = serializers.CharField()
+    sha256 = serializers.CharField(allow_null=True)
+
+
+class ParentRefShape(Shape):
+    dataset = serializers.CharField(help_text="The parent dataset's id.")
+    version = serializers.IntegerField(help_text="A published version number of it.")
+
+
+class ParentsInputShape(Shape):
+    parents = ParentRefShape(many=True)
+
+
+class ParentShape(Shape):
+    dataset = serializers.CharField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    version = serializers.IntegerField()
+    archiveSha256 = serializers.CharField()  # noqa: N815
+
+
+class ParentsShape(Shape):
+    parents = ParentShape(many=True)

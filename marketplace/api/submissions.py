@@ -10,14 +10,15 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, status
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api_parsers import NulFreeJSONParser, refuse_nul
 from licensing import consent
 from licensing.authentication import HasScope
 from licensing.models import ConsentTerms
@@ -109,8 +110,13 @@ class SubmissionView(APIView):
         return user
 
 
-@extend_schema(exclude=True)
 class SubmissionCreateApi(SubmissionView):
+    @extend_schema(
+        operation_id="mdc_create_submission",
+        tags=["mdc"],
+        request=schemas.SubmissionNameShape,
+        responses=schemas.SubmissionShape,
+    )
     def post(self, request: Request) -> Response:
         data = request.data if isinstance(request.data, dict) else {}
         extra = sorted(set(data) - {"name"})
@@ -123,7 +129,9 @@ class SubmissionCreateApi(SubmissionView):
         return Response({"submission": submission_json(submission)}, status=status.HTTP_200_OK)
 
 
-@extend_schema(exclude=True)
+MDC_SUBMISSION_ERRORS = schemas.errors(409, 410)
+
+
 class SubmissionApi(SubmissionView):
     def _submission(self, request: Request, submission_id: str) -> Submission:
         try:
@@ -131,6 +139,12 @@ class SubmissionApi(SubmissionView):
         except (PermissionDenied, Submission.DoesNotExist, submissions.SubmissionGone) as exc:
             raise _api_errors(exc) from None
 
+    @extend_schema(
+        operation_id="mdc_update_submission",
+        tags=["mdc"],
+        request=schemas.SubmissionChangesShape,
+        responses={200: schemas.SubmissionShape, **MDC_SUBMISSION_ERRORS},
+    )
     def patch(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
         try:
@@ -140,6 +154,12 @@ class SubmissionApi(SubmissionView):
             raise _api_errors(exc) from None
         return Response({"submission": submission_json(submission)})
 
+    @extend_schema(
+        operation_id="mdc_submit_submission",
+        tags=["mdc"],
+        request=schemas.AgreeToSubmitShape,
+        responses={200: schemas.SubmissionShape, **MDC_SUBMISSION_ERRORS},
+    )
     def post(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
         data = request.data if isinstance(request.data, dict) else {}
@@ -151,6 +171,7 @@ class SubmissionApi(SubmissionView):
             raise _api_errors(exc) from None
         return Response({"submission": submission_json(submission)})
 
+    @extend_schema(operation_id="mdc_delete_submission", tags=["mdc"], responses={204: None, **schemas.errors(410)})
     def delete(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
         try:
@@ -224,10 +245,18 @@ class UploadView(SubmissionView):
             raise _api_errors(exc) from None
 
 
-@extend_schema(exclude=True)
+UPLOAD_ERRORS = schemas.errors(404, 409, 410)
+
+
 class UploadStartApi(UploadView):
     """E11: ``POST /api/uploads`` (archive) or ``POST /api/submissions/{id}/sample``."""
 
+    @extend_schema(
+        operation_id="mdc_start_upload",
+        tags=["mdc"],
+        request=schemas.UploadStartShape,
+        responses={200: schemas.UploadStartedShape, **UPLOAD_ERRORS},
+    )
     def post(self, request: Request, submission_id: str | None = None) -> Response:
         data = request.data if isinstance(request.data, dict) else {}
         if submission_id is not None and data.get("submissionId", submission_id) != submission_id:
@@ -247,10 +276,14 @@ class UploadStartApi(UploadView):
         return Response({"fileUploadId": upload.id, "uploadId": upload.s3_upload_id, "objectKey": None})
 
 
-@extend_schema(exclude=True)
 class UploadPartApi(UploadView):
     """E12: a presigned URL for one part."""
 
+    @extend_schema(
+        operation_id="mdc_upload_part_url",
+        tags=["mdc"],
+        responses={200: schemas.PartUrlShape, **schemas.errors(400), **UPLOAD_ERRORS},
+    )
     def get(
         self, request: Request, file_upload_id: str, part_number: int, submission_id: str | None = None
     ) -> Response:
@@ -262,10 +295,15 @@ class UploadPartApi(UploadView):
         return Response({"url": url, "partNumber": part_number})
 
 
-@extend_schema(exclude=True)
 class UploadCompleteApi(UploadView):
     """E14: verify the parts and the SHA-256, then link the file to the submission."""
 
+    @extend_schema(
+        operation_id="mdc_complete_upload",
+        tags=["mdc"],
+        request=schemas.UploadCompletionShape,
+        responses={200: schemas.UploadCompletedShape, **UPLOAD_ERRORS},
+    )
     def post(self, request: Request, file_upload_id: str, submission_id: str | None = None) -> Response:
         upload = self._upload(request, submission_id, file_upload_id)
         try:
@@ -276,14 +314,17 @@ class UploadCompleteApi(UploadView):
         return Response({"success": True, "fileUploadId": upload.id, "status": upload.status, "sha256": upload.sha256})
 
 
+@extend_schema_view(post=extend_schema(operation_id="mdc_start_sample_upload"))
 class SampleStartApi(UploadStartApi):
     kind = Upload.Kind.SAMPLE
 
 
+@extend_schema_view(get=extend_schema(operation_id="mdc_sample_part_url"))
 class SamplePartApi(UploadPartApi):
     kind = Upload.Kind.SAMPLE
 
 
+@extend_schema_view(post=extend_schema(operation_id="mdc_complete_sample_upload"))
 class SampleCompleteApi(UploadCompleteApi):
     kind = Upload.Kind.SAMPLE
 
@@ -330,7 +371,11 @@ class CsvParser(BaseParser):
 
     # The CSV text itself; the view parses its rows (DRF's stubs expect a mapping).
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> str:  # type: ignore[override]
-        return stream.read().decode("utf-8-sig")
+        try:
+            text: str = stream.read().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise exceptions.ParseError(f"The CSV must be UTF-8 text: {exc.reason} at byte {exc.start}.") from None
+        return refuse_nul(text)
 
 
 def consent_json(terms: ConsentTerms) -> dict[str, Any]:
@@ -370,7 +415,7 @@ class ConsentRecordsApi(UploadView):
     """``POST /api/v1/submissions/{id}/consent/records``: per-contributor records, as JSON
     ``{"records": [...]}`` or as CSV (contributor_id, scope, terms_sha256, given_at)."""
 
-    parser_classes = [JSONParser, CsvParser]
+    parser_classes = [NulFreeJSONParser, CsvParser]
 
     @extend_schema(
         request=schemas.CSV_OR_JSON,
@@ -438,7 +483,7 @@ class SubmissionParentsApi(UploadView):
     unknown, not visible to the caller, the dataset itself, or listed twice; their licenses are
     checked at submit, with the other problems."""
 
-    @extend_schema(request=dict, responses={200: dict, **schemas.errors(400, 401, 403, 404, 409, 410)})
+    @extend_schema(request=schemas.ParentsInputShape, responses={200: schemas.ParentsShape, **schemas.errors(409, 410)})
     def put(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
         data = request.data if isinstance(request.data, dict) else {}

@@ -12,11 +12,12 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, generics, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 
+from config.api_schema import ErrorShape
 from licensing.models import License
 from marketplace import catalog
 from marketplace.api.mdc_serializers import pricing
@@ -109,7 +110,10 @@ LIST_PARAMETERS = [
 ]
 
 
-@extend_schema(parameters=LIST_PARAMETERS)
+@extend_schema(
+    parameters=LIST_PARAMETERS,
+    responses={200: DatasetSerializer(many=True), 400: OpenApiResponse(ErrorShape)},
+)
 class DatasetListApi(generics.ListAPIView[Dataset]):
     """Datasets you may see, newest first, filtered like the catalog."""
 

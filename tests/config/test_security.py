@@ -101,6 +101,12 @@ def _production(*command: str, **extra_env: str) -> subprocess.CompletedProcess[
     )
 
 
+def test_check_deploy_is_clean_under_production_settings() -> None:
+    done = _production("manage.py", "check", "--deploy", "--fail-level", "WARNING")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "System check identified no issues (0 silenced)." in done.stdout
+
+
 def test_production_pages_carry_hsts_secure_cookies_and_csp() -> None:
     script = """
 import django
