@@ -65,7 +65,7 @@ class AutoSchema(SpectacularAutoSchema):
         for code in sorted(self.shared_error_codes()):
             if str(code) not in responses:
                 responses[str(code)] = self._get_response_for_code(ErrorShape, str(code), direction=direction)
-        for code in ("429", "503"):
-            if code in responses:
-                responses[code].setdefault("headers", {}).update(RETRY_AFTER)
+        for retried in ("429", "503"):
+            if retried in responses:
+                responses[retried].setdefault("headers", {}).update(RETRY_AFTER)
         return responses

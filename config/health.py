@@ -1,4 +1,6 @@
-"""``GET /healthz``: 200 when the database, storage and broker all answer, else 503 naming the failure."""
+"""``GET /healthz``: 200 when the database, storage and broker all answer, else 503 naming the part
+that failed and the kind of failure. The endpoint is public, so the exception's text (host names,
+folders, credentials in URLs) goes to the log only."""
 
 from __future__ import annotations
 
@@ -46,6 +48,17 @@ CHECKS: dict[str, Callable[[], None]] = {
 }
 
 
+def public_reason(exc: Exception) -> str:
+    """The kind of failure, without the exception's text; storage's HTTP status when it answered."""
+    reason = type(exc).__name__
+    answer = getattr(exc, "response", None)
+    if isinstance(answer, dict):  # botocore's ClientError
+        status = answer.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if status:
+            reason += f" (HTTP {status})"
+    return f"error: {reason}"
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -54,8 +67,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
         try:
             check()
         except Exception as exc:  # any failure is a report, never a 500
-            logger.warning("health check %s failed: %s", name, exc)
-            report[name] = f"error: {type(exc).__name__}: {exc}"[:300]
+            logger.warning("health check %s failed: %s: %s", name, type(exc).__name__, exc)
+            report[name] = public_reason(exc)
         else:
             report[name] = "ok"
     healthy = all(value == "ok" for value in report.values())
