@@ -51,11 +51,12 @@ CHECKS: dict[str, Callable[[], None]] = {
 def public_reason(exc: Exception) -> str:
     """The kind of failure, without the exception's text; storage's HTTP status when it answered."""
     reason = type(exc).__name__
-    answer = getattr(exc, "response", None)
-    if isinstance(answer, dict):  # botocore's ClientError
-        status = answer.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        if status:
-            reason += f" (HTTP {status})"
+    for cause in (exc, exc.__cause__):
+        answer = getattr(cause, "response", None)
+        if isinstance(answer, dict):  # botocore's ClientError, or ours raised from one
+            status = answer.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status:
+                return f"error: {reason} (HTTP {status})"
     return f"error: {reason}"
 
 

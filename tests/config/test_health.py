@@ -54,7 +54,7 @@ def test_storage_with_wrong_keys_is_down(client: Client, db: None) -> None:
     with override_settings(S3_SECRET_ACCESS_KEY="not-the-secret"):
         response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json()["storage"] == "error: ClientError (HTTP 403)"
+    assert response.json()["storage"] == "error: StorageError (HTTP 403)"
 
 
 @pytest.mark.parametrize("broker", ["amqp://guest:guest@127.0.0.1:{port}//", "redis://127.0.0.1:{port}/0"])
