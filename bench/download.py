@@ -14,17 +14,14 @@ our API only signs, the bytes come from storage either way).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from bench.harness import bench_workspace, free_port  # noqa: E402
+from bench.harness import bench_workspace, gunicorn, publish_random_archive  # noqa: E402
 
 MiB = 1024 * 1024
 
@@ -39,59 +36,24 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace, work: Path) -> None:
-    server = None
-    try:
-        import requests
-        from boto3.s3.transfer import TransferConfig
+    import requests
 
-        from licensing.grants import accept_terms, current_version, terms_for
-        from licensing.services import create_api_key
-        from marketplace import storage
-        from marketplace.models import User
-        from marketplace.services import create_dataset, create_organization, publish_version
-        from tests.conftest import database_url_of_test_db
-        from tests.factories import license_for
+    from licensing.services import create_api_key
+    from marketplace import storage
+    from marketplace.models import User
+    from marketplace.services import create_organization
 
-        owner = User.objects.create_user(username="bench-owner", email="owner@example.org")
-        user = User.objects.create_user(username="bench", email="bench@example.org")
-        org = create_organization(name="Bench", slug="bench", owner=owner)
-        _, key = create_api_key(user=user, name="bench", scopes=["read", "download"])
+    owner = User.objects.create_user(username="bench-owner", email="owner@example.org")
+    user = User.objects.create_user(username="bench", email="bench@example.org")
+    org = create_organization(name="Bench", slug="bench", owner=owner)
+    _, key = create_api_key(user=user, name="bench", scopes=["read", "download"])
+    dataset = publish_random_archive(
+        work=work, organization=org, slug="bench-archive", size_mib=args.size_mib, licensees=[user]
+    )
+    object_key, size = dataset.current_version.archive_key, dataset.current_version.size_bytes
 
-        source = work / "source.bin"
-        digest = hashlib.sha256()
-        with source.open("wb") as out:
-            for _ in range(args.size_mib):
-                block = os.urandom(MiB)
-                digest.update(block)
-                out.write(block)
-        size = source.stat().st_size
-        object_key = "published/bench/archive.tar.gz"
-        config = TransferConfig(multipart_threshold=64 * MiB, multipart_chunksize=64 * MiB, max_concurrency=4)
-        storage.client().upload_file(str(source), storage.bucket(), object_key, Config=config)
-        source.unlink()
-        dataset = create_dataset(organization=org, slug="bench-archive", name="Bench archive")
-        publish_version(
-            dataset=dataset, archive_key=object_key, size_bytes=size, sha256=digest.hexdigest(),
-            license=license_for("CC-BY-4.0"),
-        )  # fmt: skip
-        dataset.refresh_from_db()
-        terms = terms_for(dataset=dataset, version=current_version(dataset))
-        accept_terms(user=user, dataset=dataset, terms_sha256=terms.sha256, source="api")
-
-        port = free_port()
-        env = {**os.environ, "DATABASE_URL": database_url_of_test_db()}
-        server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}",
-             "--workers", "2", "--no-control-socket"],
-            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()  # noqa: S310
-                break
-            except OSError:
-                time.sleep(0.2)
-        os.environ["MDC_API_URL"] = f"http://127.0.0.1:{port}/api"
+    with gunicorn(workers=2) as base_url:
+        os.environ["MDC_API_URL"] = f"{base_url}/api"
         os.environ["MDC_API_KEY"] = key
 
         import datacollective
@@ -123,18 +85,14 @@ def run(args: argparse.Namespace, work: Path) -> None:
                 f"round {round_number + 1}: presigned GET direct {direct[-1]:.2f} s, "
                 f"SDK through our API {through_api[-1]:.2f} s"
             )
-        best_direct, best_api = min(direct), min(through_api)
-        ratio = best_direct / best_api
-        print(f"\nobject: {size / MiB:.0f} MiB")
-        print(
-            f"direct presigned GET: {size / MiB / best_direct:.0f} MiB/s; "
-            f"SDK via our API: {size / MiB / best_api:.0f} MiB/s"
-        )
-        print(f"speed ratio SDK/direct: {ratio:.2f} (target >= 0.9) -> {'met' if ratio >= 0.9 else 'MISSED'}")
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
+    best_direct, best_api = min(direct), min(through_api)
+    ratio = best_direct / best_api
+    print(f"\nobject: {size / MiB:.0f} MiB")
+    print(
+        f"direct presigned GET: {size / MiB / best_direct:.0f} MiB/s; "
+        f"SDK via our API: {size / MiB / best_api:.0f} MiB/s"
+    )
+    print(f"speed ratio SDK/direct: {ratio:.2f} (target >= 0.9) -> {'met' if ratio >= 0.9 else 'MISSED'}")
 
 
 if __name__ == "__main__":

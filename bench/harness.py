@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
@@ -63,3 +64,74 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextmanager
+def gunicorn(*, workers: int = 2, **extra_env: str) -> Iterator[str]:
+    """gunicorn on a free port against the benchmark's database, as production runs it; yield its
+    base URL once /healthz answers, and stop it at the end."""
+    import subprocess
+    import time
+    import urllib.request
+
+    from tests.conftest import database_url_of_test_db
+
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url_of_test_db(), **extra_env}
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--timeout", "600", "--no-control-socket"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base_url}/healthz", timeout=2).close()  # noqa: S310 (loopback)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("gunicorn did not answer /healthz within 60 s") from None
+                time.sleep(0.2)
+        yield base_url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def publish_random_archive(*, work: Path, organization: Any, slug: str, size_mib: int, licensees: list[Any]) -> Any:
+    """Store an archive of random bytes, publish it as a dataset of ``organization`` under CC-BY-4.0
+    and accept its terms for each licensee; return the dataset."""
+    import hashlib
+
+    from boto3.s3.transfer import TransferConfig
+
+    from licensing.grants import accept_terms, current_version, terms_for
+    from marketplace import storage
+    from marketplace.services import create_dataset, publish_version
+    from tests.factories import license_for
+
+    mib = 1024 * 1024
+    source = work / f"{slug}.bin"
+    digest = hashlib.sha256()
+    with source.open("wb") as out:
+        for _ in range(size_mib):
+            block = os.urandom(mib)
+            digest.update(block)
+            out.write(block)
+    size = source.stat().st_size
+    object_key = f"published/bench/{slug}.tar.gz"
+    config = TransferConfig(multipart_threshold=64 * mib, multipart_chunksize=64 * mib, max_concurrency=4)
+    storage.client().upload_file(str(source), storage.bucket(), object_key, Config=config)
+    source.unlink()
+    dataset = create_dataset(organization=organization, slug=slug, name=slug.replace("-", " ").capitalize())
+    publish_version(
+        dataset=dataset, archive_key=object_key, size_bytes=size, sha256=digest.hexdigest(),
+        license=license_for("CC-BY-4.0"),
+    )  # fmt: skip
+    dataset.refresh_from_db()
+    terms = terms_for(dataset=dataset, version=current_version(dataset))
+    for user in licensees:
+        accept_terms(user=user, dataset=dataset, terms_sha256=terms.sha256, source="api")
+    return dataset

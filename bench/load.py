@@ -23,17 +23,13 @@ run, since every client comes from 127.0.0.1: the figures are capacity, not the 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import traceback
-import urllib.request
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -42,7 +38,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from bench.catalog import QUERIES, seed  # noqa: E402
-from bench.harness import bench_workspace, free_port  # noqa: E402
+from bench.harness import bench_workspace, gunicorn, publish_random_archive  # noqa: E402
 
 MiB = 1024 * 1024
 
@@ -176,14 +172,9 @@ def run_clients(jobs: list[tuple[object, tuple[object, ...]]]) -> list[Samples]:
 def prepare(args: argparse.Namespace, work: Path) -> tuple[list[str], list[str], list[str]]:
     """Seed the catalog and the archives; return the downloadable ids, their objects and one API
     key per downloader."""
-    from boto3.s3.transfer import TransferConfig
-
-    from licensing.grants import accept_terms, current_version, terms_for
     from licensing.services import create_api_key
-    from marketplace import storage
     from marketplace.models import User
-    from marketplace.services import create_dataset, create_organization, publish_version
-    from tests.factories import license_for
+    from marketplace.services import create_organization
 
     seed(args.datasets)
     owner = User.objects.create_user(username="load-owner", email="owner@example.org")
@@ -192,66 +183,22 @@ def prepare(args: argparse.Namespace, work: Path) -> tuple[list[str], list[str],
         User.objects.create_user(username=f"load-{n}", email=f"load-{n}@example.org") for n in range(args.downloaders)
     ]
     keys = [create_api_key(user=user, name="load", scopes=["read", "download"])[1] for user in downloaders]
-    dataset_ids, object_keys = [], []
-    config = TransferConfig(multipart_threshold=64 * MiB, multipart_chunksize=64 * MiB, max_concurrency=4)
-    for n in range(args.archives):
-        source = work / f"archive-{n}.bin"
-        digest = hashlib.sha256()
-        with source.open("wb") as out:
-            for _ in range(args.archive_mib):
-                block = os.urandom(MiB)
-                digest.update(block)
-                out.write(block)
-        object_key = f"published/load/archive-{n}.tar.gz"
-        storage.client().upload_file(str(source), storage.bucket(), object_key, Config=config)
-        size = source.stat().st_size
-        source.unlink()
-        dataset = create_dataset(organization=org, slug=f"load-archive-{n}", name=f"Load archive {n}")
-        publish_version(
-            dataset=dataset, archive_key=object_key, size_bytes=size, sha256=digest.hexdigest(),
-            license=license_for("CC-BY-4.0"),
-        )  # fmt: skip
-        dataset.refresh_from_db()
-        terms = terms_for(dataset=dataset, version=current_version(dataset))
-        for user in downloaders:
-            accept_terms(user=user, dataset=dataset, terms_sha256=terms.sha256, source="api")
-        dataset_ids.append(dataset.id)
-        object_keys.append(object_key)
-    return dataset_ids, object_keys, keys
-
-
-def start_gunicorn(args: argparse.Namespace) -> tuple[subprocess.Popen[bytes], str]:
-    from tests.conftest import database_url_of_test_db
-
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_of_test_db(),
-        "API_RATE_PER_KEY": "1000000/minute",
-        "API_RATE_PER_IP": "1000000/minute",
-    }
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(args.web_workers), "--no-control-socket"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base_url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"{base_url}/healthz", timeout=2).close()  # noqa: S310 (loopback)
-            return server, base_url
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise RuntimeError("gunicorn did not answer /healthz within 60 s")
+    datasets = [
+        publish_random_archive(
+            work=work, organization=org, slug=f"load-archive-{n}", size_mib=args.archive_mib, licensees=downloaders
+        )
+        for n in range(args.archives)
+    ]
+    return [d.id for d in datasets], [d.current_version.archive_key for d in datasets], keys
 
 
 def run(args: argparse.Namespace, work: Path) -> None:
     from marketplace import storage
 
     dataset_ids, object_keys, keys = prepare(args, work)
-    server, base_url = start_gunicorn(args)
-    try:
+    # Every client comes from 127.0.0.1: raise the limits so the figures are capacity, not the limiter.
+    unlimited = {"API_RATE_PER_KEY": "1000000/minute", "API_RATE_PER_IP": "1000000/minute"}
+    with gunicorn(workers=args.web_workers, **unlimited) as base_url:
         print(
             f"\ngunicorn: {args.web_workers} sync workers; catalog: {args.datasets:,} datasets; "
             f"{args.archives} archives of {args.archive_mib} MiB; {os.cpu_count()} CPUs on this machine"
@@ -308,12 +255,6 @@ def run(args: argparse.Namespace, work: Path) -> None:
         total = sum(len(s.requests) for s in loaded_results)
         failed = sum(1 for s in loaded_results for _, _, ok in s.requests if not ok)
         print(f"error rate under load: {failed}/{total} = {100 * failed / max(total, 1):.2f}%")
-    except Exception:
-        traceback.print_exc()
-        raise
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def main() -> None:

@@ -17,15 +17,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from bench.harness import bench_workspace, free_port  # noqa: E402
+from bench.harness import bench_workspace, gunicorn  # noqa: E402
 
 MiB = 1024 * 1024
 
@@ -41,35 +39,20 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace, work: Path) -> None:
-    server = None
-    try:
+    with gunicorn(workers=4) as base_url:
         from boto3.s3.transfer import TransferConfig
 
         from licensing.services import create_api_key
         from marketplace import storage
         from marketplace.models import Membership, User
         from marketplace.services import approve_organization, create_organization
-        from tests.conftest import database_url_of_test_db
 
         user = User.objects.create_user(username="bench", email="bench@example.org")
         org = approve_organization(organization=create_organization(name="Bench", slug="bench", owner=user))
         assert Membership.objects.filter(organization=org, user=user).exists()
         _, key = create_api_key(user=user, name="bench", scopes=["upload", "read"])
 
-        port = free_port()
-        env = {**os.environ, "DATABASE_URL": database_url_of_test_db()}
-        server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}",
-             "--workers", "4", "--timeout", "600", "--no-control-socket"],
-            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()  # noqa: S310
-                break
-            except OSError:
-                time.sleep(0.2)
-        os.environ["MDC_API_URL"] = f"http://127.0.0.1:{port}/api"
+        os.environ["MDC_API_URL"] = f"{base_url}/api"
         os.environ["MDC_API_KEY"] = key
 
         path = work / "bench.tar.gz"
@@ -109,10 +92,6 @@ def run(args: argparse.Namespace, work: Path) -> None:
             f"\nboto3 direct: {size / MiB / best_direct:.0f} MiB/s; SDK via our API: {size / MiB / best_api:.0f} MiB/s"
         )
         print(f"speed ratio SDK/boto3: {ratio:.2f} (target >= 0.85) -> {'met' if ratio >= 0.85 else 'MISSED'}")
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
 
 
 if __name__ == "__main__":
