@@ -43,14 +43,20 @@ def error_body(message: str, **extra: Any) -> dict[str, Any]:
 UNAVAILABLE_RETRY_SECONDS = "30"
 
 
-def _unavailable(exc: Exception) -> Response | None:
+def unavailable_dependency(exc: Exception) -> str | None:
+    """The sentence naming the dependency whose outage raised ``exc``, or None for anything else."""
     from marketplace import storage
 
     if storage.is_transient(exc):
-        what = "Object storage cannot be reached right now"
-    elif isinstance(exc, OperationalError | InterfaceError | PsycopgOperationalError):  # psycopg's: lock connections
-        what = "The database cannot be reached right now"
-    else:
+        return "Object storage cannot be reached right now"
+    if isinstance(exc, OperationalError | InterfaceError | PsycopgOperationalError):  # psycopg's: lock connections
+        return "The database cannot be reached right now"
+    return None
+
+
+def _unavailable(exc: Exception) -> Response | None:
+    what = unavailable_dependency(exc)
+    if what is None:
         return None
     logger.warning("API answered 503: %s: %s", type(exc).__name__, exc)
     response = Response(error_body(f"{what}. Retry in a minute."), status=status.HTTP_503_SERVICE_UNAVAILABLE)

@@ -1,4 +1,5 @@
-"""Requests refused before any view: a NUL character anywhere in the URL.
+"""Requests refused before any view (a NUL character anywhere in the URL), and pages whose view
+failed because the database or storage is down.
 
 PostgreSQL text cannot hold NUL, so ``%00`` in a path segment or a query value reached the
 database as a lookup or filter and failed there as a 500. It is refused at the door with a 400
@@ -7,11 +8,16 @@ that says so: the error body under /api/ (config/api_errors.py), plain text on p
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.template.loader import render_to_string
 
-from config.api_errors import json_error
+from config.api_errors import UNAVAILABLE_RETRY_SECONDS, json_error, unavailable_dependency
+
+logger = logging.getLogger(__name__)
 
 NUL = "\x00"
 MESSAGE = "The URL cannot contain the NUL character (%00)."
@@ -33,3 +39,30 @@ class RefuseNulInUrlMiddleware:
                 return json_error(400, MESSAGE)
             return HttpResponseBadRequest(MESSAGE, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+class DependencyUnavailableMiddleware:
+    """A page whose view failed because the database or object storage cannot be reached answers
+    503 with ``Retry-After`` and a sentence naming the dependency, as the API does, instead of the
+    500 page. The page is rendered without the request's context: the signed-in user and the
+    session live in the database that is down."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        what = unavailable_dependency(exception)
+        if what is None:
+            return None
+        logger.warning("%s answered 503: %s: %s", request.path, type(exception).__name__, exception)
+        message = f"{what}. Please try again in a minute."
+        if request.path.startswith("/api/"):
+            response: HttpResponse = json_error(503, message)
+        else:
+            context = {"title": "Temporarily unavailable", "message": message, "site_name": settings.SITE_NAME}
+            response = HttpResponse(render_to_string("error.html", context), status=503)
+        response["Retry-After"] = UNAVAILABLE_RETRY_SECONDS
+        return response

@@ -1,8 +1,10 @@
-"""/healthz answers 200 when database, storage and broker answer, else 503 naming the part."""
+"""/healthz answers 200 when database, storage and broker answer, else 503 naming the part; pages
+and the API answer 503 with Retry-After while the database is down."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ from django.db import connections
 from django.test import Client, override_settings
 
 from devstack.services import free_port
+from marketplace.models import User
 
 
 def test_all_parts_ok(client: Client, db: None) -> None:
@@ -20,6 +23,12 @@ def test_all_parts_ok(client: Client, db: None) -> None:
 
 @pytest.fixture
 def database_down(db: None) -> Iterator[None]:
+    with database_unreachable():
+        yield
+
+
+@contextmanager
+def database_unreachable() -> Iterator[None]:
     connection = connections["default"]
     original = connection.settings_dict["PORT"]
     connection.close()
@@ -77,3 +86,23 @@ def test_filesystem_broker_folder_missing(
     assert response.json()["broker"] == "error: OSError"
     assert gone not in response.content.decode()  # a public page names no folder or host
     assert f"broker folder {gone} is missing" in caplog.text  # the operator's log does
+
+
+PAGE_MESSAGE = "The database cannot be reached right now. Please try again in a minute."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pages_and_api_answer_503_while_the_database_is_down(client: Client, make_user: Callable[..., User]) -> None:
+    client.force_login(make_user("ada"))  # the session and the user live in the database that goes down
+    with database_unreachable():
+        for path in ("/", "/datasets/", "/account/"):
+            response = client.get(path)
+            assert response.status_code == 503, path
+            assert response["Retry-After"] == "30"
+            html = response.content.decode()
+            assert PAGE_MESSAGE in html and "<h1>Temporarily unavailable</h1>" in html
+            assert "OperationalError" not in html and "Traceback" not in html
+        api = client.get("/api/datasets")
+        assert api.status_code == 503 and api["Retry-After"] == "30"
+        assert api.json()["error"] == "The database cannot be reached right now. Retry in a minute."
+    assert client.get("/account/").status_code == 200  # back, with the same session, no restart
