@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -106,6 +107,24 @@ def celery_worker_process(transactional_db: None) -> Iterator[subprocess.Popen[b
             worker.wait()
         if worker.stdout is not None:
             worker.stdout.close()
+
+
+def slow_sdk_upload_script(archive: Path, submission_id: str) -> str:
+    """Python for a child process: the SDK uploads ``archive`` in 5 MiB parts, one at a time, each
+    part PUT waiting 0.4 s (a slow link), so the process can be killed with parts done and parts to
+    do; the SDK keeps its resume state beside the file."""
+    return textwrap.dedent(
+        f"""
+        import time, requests, datacollective
+        put = requests.Session.put
+        def slow_put(self, *args, **kwargs):
+            time.sleep(0.4)
+            return put(self, *args, **kwargs)
+        requests.Session.put = slow_put
+        datacollective.upload_dataset_file({str(archive)!r}, {submission_id!r}, show_progress=False,
+                                           part_size=5 * 1024 * 1024, max_workers=1)
+        """
+    )
 
 
 def chromium_executable() -> str | None:

@@ -18,7 +18,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ import requests
 from datacollective.models import DatasetSubmission
 
 from marketplace.models import Upload, Validation
-from tests.conftest import REPO_DIR
+from tests.conftest import REPO_DIR, slow_sdk_upload_script
 from tests.hardening.fault_stack import (
     REDIS_SERVER,
     STUCK_SECONDS,
@@ -236,18 +235,7 @@ def test_web_killed_mid_upload_is_restarted_and_the_sdk_resumes(
     submission_id = new_submission("Web killed mid-upload")
     state_file = tmp_path / "upload.tar.gz.mdc-upload.json"
     # The SDK in its own process, on a slow link: each part waits before its PUT.
-    script = textwrap.dedent(
-        f"""
-        import time, requests, datacollective
-        put = requests.Session.put
-        def slow_put(self, *args, **kwargs):
-            time.sleep(0.4)
-            return put(self, *args, **kwargs)
-        requests.Session.put = slow_put
-        datacollective.upload_dataset_file({str(path)!r}, {submission_id!r}, show_progress=False,
-                                           part_size=5 * 1024 * 1024, max_workers=1)
-        """
-    )
+    script = slow_sdk_upload_script(path, submission_id)
     child = subprocess.Popen([sys.executable, "-c", script], cwd=REPO_DIR, env=os.environ.copy(),
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
 

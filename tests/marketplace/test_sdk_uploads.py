@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from datacollective.models import DatasetSubmission
 from marketplace import storage
 from marketplace.models import Membership, Submission, Upload
 from marketplace.services import approve_organization
-from tests.conftest import REPO_DIR, wait_until
+from tests.conftest import REPO_DIR, slow_sdk_upload_script, wait_until
 from tests.factories import organization
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -180,18 +179,7 @@ def test_resume_after_the_uploading_process_is_killed(submission_id: str, tmp_pa
     checksum = _archive(archive, 40 * MiB)
     state_file = tmp_path / "big.tar.gz.mdc-upload.json"
     # A slow link: every part PUT waits, so the process is killed with parts done and parts to do.
-    script = textwrap.dedent(
-        f"""
-        import time, requests, datacollective
-        put = requests.Session.put
-        def slow_put(self, *args, **kwargs):
-            time.sleep(0.4)
-            return put(self, *args, **kwargs)
-        requests.Session.put = slow_put
-        datacollective.upload_dataset_file({str(archive)!r}, {submission_id!r}, show_progress=False,
-                                           part_size=5 * 1024 * 1024, max_workers=1)
-        """
-    )
+    script = slow_sdk_upload_script(archive, submission_id)
     child = subprocess.Popen([sys.executable, "-c", script], cwd=REPO_DIR, env=os.environ.copy())
 
     def parts_done() -> int:
