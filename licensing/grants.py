@@ -103,22 +103,33 @@ def accept_terms(
     if terms_sha256.strip().lower() != terms.sha256:
         raise TermsChanged(terms)
     return record_grant(
-        user=user, dataset=dataset, terms=terms, source=source, user_agent=user_agent, organization=organization
-    )
+        user=user, dataset=dataset, version=version, terms_text=terms.text, terms_sha256=terms.sha256,
+        source=source, user_agent=user_agent, organization=organization,
+    )  # fmt: skip
 
 
 @transaction.atomic
 def record_grant(
-    *, user: User, dataset: Dataset, terms: Terms, source: str, user_agent: str, organization: Organization | None
+    *,
+    user: User,
+    dataset: Dataset,
+    version: DatasetVersion,
+    terms_text: str,
+    terms_sha256: str,
+    source: str,
+    user_agent: str,
+    organization: Organization | None,
 ) -> LicenseGrant:
+    """The one writer of grants, whatever made them (an acceptance, an approved request, a
+    payment): the grant and its transparency-log entry commit together."""
     grant = LicenseGrant.objects.create(
         user=user,
         organization=organization,
         dataset=dataset,
-        version=terms.version,
-        license=terms.version.license,
-        terms_text=terms.text,
-        terms_sha256=terms.sha256,
+        version=version,
+        license=version.license,
+        terms_text=terms_text,
+        terms_sha256=terms_sha256,
         source=source,
         user_agent=user_agent[:USER_AGENT_MAX],
     )

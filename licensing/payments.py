@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from licensing import ledger
+from licensing import grants, ledger
 from licensing.grants import current_version, terms_for
 from licensing.models import Invoice, LicenseGrant, Payment
 from marketplace.models import Dataset, Membership, Organization, User
@@ -152,12 +152,11 @@ def record_payment(*, invoice_id: str, recorded_by: User | None, reference: str 
         return invoice.payment
     if invoice.status != Invoice.Status.OPEN:
         raise ValidationError(f"Invoice {invoice.id} is {invoice.status}: it cannot be paid.")
-    grant = LicenseGrant.objects.create(
+    grant = grants.record_grant(
         user=invoice.user,
         organization=invoice.organization,
         dataset=invoice.dataset,
         version=invoice.version,
-        license=invoice.version.license,
         terms_text=invoice.terms_text,
         terms_sha256=invoice.terms_sha256,
         source=LicenseGrant.Source.PAYMENT,

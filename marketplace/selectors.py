@@ -1,6 +1,6 @@
 """Reads of the marketplace domain."""
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from marketplace.models import Dataset, Membership, User
 
@@ -10,16 +10,14 @@ def memberships_of(*, user: User) -> QuerySet[Membership]:
 
 
 def visible_datasets(*, user: object) -> QuerySet[Dataset]:
-    """Published datasets a user may see: the catalog's, plus private ones of their organizations."""
-    from django.db.models import Q
+    """Published datasets a user may see: the catalog's, plus private ones of their organizations.
 
+    Membership is an EXISTS subquery, not a join: a join through the organization's memberships
+    would give each dataset once per member of its organization."""
     from marketplace.catalog import listed_datasets
 
     visible = Q(id__in=listed_datasets().values("id"))
     if isinstance(user, User) and user.is_authenticated:
-        visible |= Q(
-            status=Dataset.Status.PUBLISHED,
-            visibility=Dataset.Visibility.PRIVATE,
-            organization__memberships__user=user,
-        )
+        member = Membership.objects.filter(organization_id=OuterRef("organization_id"), user=user)
+        visible |= Q(status=Dataset.Status.PUBLISHED, visibility=Dataset.Visibility.PRIVATE) & Q(Exists(member))
     return Dataset.objects.filter(visible)

@@ -9,9 +9,11 @@ import sys
 import textwrap
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -37,6 +39,18 @@ def _fresh_rate_limits(request: pytest.FixtureRequest) -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+MID_MONTH = datetime(2026, 6, 17, 12, 0, tzinfo=UTC)  # a Wednesday, far from a week's, month's or year's edge
+
+
+@pytest.fixture
+def mid_month_clock() -> Iterator[time_machine.Traveller]:
+    """The clock (Python's, for the app and the test alike) at ``MID_MONTH`` and ticking, so that
+    "three days ago" and "an hour ago" fall in this week, month and year on every day the tests
+    run. Storage checks request times against its own clock: tests under it use no storage."""
+    with time_machine.travel(MID_MONTH, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api_parsers import NulFreeJSONParser, refuse_nul
+from config.api_parsers import StrictJSONParser, refuse_unstorable_text
 from licensing import consent
 from licensing.authentication import HasScope
 from licensing.models import ConsentTerms
@@ -375,7 +375,7 @@ class CsvParser(BaseParser):
             text: str = stream.read().decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise exceptions.ParseError(f"The CSV must be UTF-8 text: {exc.reason} at byte {exc.start}.") from None
-        return refuse_nul(text)
+        return refuse_unstorable_text(text)
 
 
 def consent_json(terms: ConsentTerms) -> dict[str, Any]:
@@ -415,7 +415,7 @@ class ConsentRecordsApi(UploadView):
     """``POST /api/v1/submissions/{id}/consent/records``: per-contributor records, as JSON
     ``{"records": [...]}`` or as CSV (contributor_id, scope, terms_sha256, given_at)."""
 
-    parser_classes = [NulFreeJSONParser, CsvParser]
+    parser_classes = [StrictJSONParser, CsvParser]
 
     @extend_schema(
         request=schemas.CSV_OR_JSON,

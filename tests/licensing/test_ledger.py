@@ -342,3 +342,17 @@ def test_ledger_properties_over_payments_replays_refunds_and_payouts(
             parts = [-a for k, a in lines if k == "payable"]
             assert fee == payment.invoice.platform_fee_cents and fee + sum(parts) == payment.amount_cents
         assert RevenueShare.objects.count() == sum(len(ws) for ws in splits)
+
+
+@pytest.mark.django_db
+def test_a_grant_made_by_a_payment_is_in_the_transparency_log() -> None:
+    # Payments wrote the grant themselves, so the log had no entry for a bought license.
+    from provenance.models import LogEntry
+
+    dataset = paid_dataset(price_cents=1_500)
+    before = LogEntry.objects.filter(kind=LogEntry.Kind.GRANT).count()
+    payment = pay(dataset)
+    entries = LogEntry.objects.filter(kind=LogEntry.Kind.GRANT)
+    assert entries.count() == before + 1
+    payload = entries.order_by("-index").first().payload
+    assert payload == {"grantId": payment.grant_id, "termsSha256": payment.grant.terms_sha256, "source": "payment"}
