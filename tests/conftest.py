@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import time_machine
@@ -19,6 +20,9 @@ from rest_framework.test import APIClient
 
 from licensing.services import create_api_key
 from marketplace.models import User
+
+if TYPE_CHECKING:
+    from tests.world import World
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 
@@ -35,6 +39,8 @@ def _fresh_rate_limits(request: pytest.FixtureRequest) -> None:
     transactional = bool(names & {"transactional_db", "live_server"}) or bool(
         marker and marker.kwargs.get("transaction")
     )
+    if "world" in names:
+        request.getfixturevalue("_world_in_database")  # before the test's transaction opens
     request.getfixturevalue("transactional_db" if transactional else "db")
     from django.core.cache import cache
 
@@ -51,6 +57,42 @@ def mid_month_clock() -> Iterator[time_machine.Traveller]:
     run. Storage checks request times against its own clock: tests under it use no storage."""
     with time_machine.travel(MID_MONTH, tick=True) as traveller:
         yield traveller
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests in the realistic world run last (in their collected order): the world is committed
+    once and stays in the database, where the other tests expect an empty one."""
+    items.sort(key=lambda item: "world" in getattr(item, "fixturenames", ()))
+
+
+@pytest.fixture(scope="session")
+def _world_built(django_db_setup: None, django_db_blocker: Any) -> tuple[World, str]:
+    from tests import world
+
+    with django_db_blocker.unblock():
+        built = world.build()
+        return built, world.snapshot()
+
+
+@pytest.fixture
+def _world_in_database(_world_built: tuple[World, str], django_db_blocker: Any) -> World:
+    """The world, put back first if a transactional test flushed the database since."""
+    from tests import world
+
+    built, data = _world_built
+    with django_db_blocker.unblock():
+        if not world.is_present():
+            world.restore(data)
+    return built
+
+
+@pytest.fixture
+def world(_world_in_database: World, db: None) -> World:
+    """The realistic world of tests/world.py: three organizations of five, datasets of every
+    visibility and price, versions, a withdrawal and a takedown, grants, invoices, access requests
+    and submissions in every state. Treat it as read-only: a test's own writes are rolled back
+    (or flushed, in a transactional test, and the world restored for the next one)."""
+    return _world_in_database
 
 
 @pytest.fixture

@@ -1,0 +1,531 @@
+"""A realistic world for the suites that judge the app as its users meet it.
+
+Built once per test session through the same services people go through (a draft, its datasheet,
+consent terms and records, a revenue split, archives uploaded part by part to real storage on
+presigned URLs, validation, submission, review and approval), then kept: ``ensure_world``
+restores it from a snapshot whenever a transactional test flushed the database.
+
+Three organizations, each with five members of every role; datasets public, restricted and
+private, free, paid and both restricted and paid; a dataset with three versions; a consent
+withdrawal and a takedown; lineage; grants from acceptance, approval and payment; invoices open
+and paid; access requests in every state; downloads; submissions in every state a draft passes
+through. A fixture with one member and one dataset hides join bugs that every real user meets
+(a dataset listed once per member once answered 500 to every signed-in caller).
+
+Handles name what each object is, so a test reads as the situation it checks:
+``world.people["valley.reviewer"]``, ``world.datasets["valley-paid"]``, ``world.key("licensee")``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tarfile
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from django.apps import apps
+from django.core import serializers
+from django.core.management.color import no_style
+from django.db import connection, transaction
+
+from licensing import access, consent, grants, payments, withdrawals
+from licensing.downloads import Kind as DownloadKind
+from licensing.downloads import issue as issue_download
+from licensing.models import AccessRequest, ApiKey, Invoice, LicenseGrant, Payment
+from licensing.services import create_api_key
+from marketplace import storage, submissions, uploads, validation
+from marketplace.models import Dataset, DatasetVersion, Membership, Organization, Submission, Upload, User
+from marketplace.services import add_member, approve_organization, create_organization, takedown_dataset
+from provenance.lineage import set_parents
+from tests.factories import license_for
+from tests.marketplace.archive_builders import wav_bytes
+
+ROLES = ("owner", "admin", "member", "member2", "reviewer")
+ORGANIZATIONS = {
+    "valley": ("Valley Voices Lab", "valley-voices"),
+    "harbor": ("Harbor Health Data", "harbor-health"),
+    "north": ("Northwind Text Collective", "northwind-text"),
+}
+# People outside every organization, each in one situation a licensee can be in.
+OUTSIDERS = ("licensee", "buyer", "requester", "refused", "revoked", "newcomer", "staff")
+PASSWORD = "a-long-world-password"
+CONSENT = {
+    "aiTraining": True,
+    "commercialUse": True,
+    "researchOnly": False,
+    "redistribution": True,
+    "scope": "Speech and language models.",
+    "consentText": "My recordings and texts may train models.",
+    "collectionStart": "2025-01-01",
+    "collectionEnd": "2025-06-30",
+    "withdrawalProcess": "Write to us with your id.",
+}
+RESTRICTED_CONSENT = {**CONSENT, "commercialUse": False, "redistribution": False, "researchOnly": True}
+
+
+@dataclass
+class World:
+    """The handles of everything the world holds, and every person's raw API key (all scopes)."""
+
+    orgs: dict[str, Organization] = field(default_factory=dict)
+    people: dict[str, User] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
+    datasets: dict[str, Dataset] = field(default_factory=dict)
+    submissions: dict[str, Submission] = field(default_factory=dict)
+    uploads: dict[str, Upload] = field(default_factory=dict)
+    grants: dict[str, LicenseGrant] = field(default_factory=dict)
+    invoices: dict[str, Invoice] = field(default_factory=dict)
+    payments: dict[str, Payment] = field(default_factory=dict)
+    access_requests: dict[str, AccessRequest] = field(default_factory=dict)
+
+    def key(self, person: str) -> str:
+        return self.keys[person]
+
+    def member(self, org: str, role: str) -> User:
+        return self.people[f"{org}.{role}"]
+
+    def version(self, dataset: str, number: int) -> DatasetVersion:
+        return self.datasets[dataset].versions.get(number=number)
+
+    def refresh(self) -> None:
+        """Reload every object from the database (after a restore, or a test's own change)."""
+        for group in (
+            self.orgs,
+            self.people,
+            self.datasets,
+            self.submissions,
+            self.uploads,
+            self.grants,
+            self.invoices,
+            self.payments,
+            self.access_requests,
+        ):
+            objects: dict[str, Any] = group
+            for handle, obj in objects.items():
+                obj.refresh_from_db()
+
+
+def tar_gz(files: dict[str, bytes]) -> bytes:
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w:gz") as archive:
+        for path, data in sorted(files.items()):
+            info = tarfile.TarInfo(path)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return raw.getvalue()
+
+
+def speech_files(name: str, *, clips: int = 3) -> dict[str, bytes]:
+    rows = "".join(f"clips/{name}-{i}.wav\tsentence {i} of {name}\tc-{i}\n" for i in range(clips))
+    return {
+        "train.tsv": f"path\tsentence\tcontributor_id\n{rows}".encode(),
+        **{f"clips/{name}-{i}.wav": wav_bytes(frames=200 + i) for i in range(clips)},
+        "README.md": f"# {name}\n".encode(),
+    }
+
+
+def text_files(name: str) -> dict[str, bytes]:
+    lines = "".join(f'{{"id": {i}, "text": "note {i} of {name}"}}\n' for i in range(5))
+    return {"notes.jsonl": lines.encode(), "labels.csv": b"id,label\n0,a\n1,b\n", "README.md": f"# {name}\n".encode()}
+
+
+class Builder:
+    """Builds the world through the services, in the order things happen on a real instance."""
+
+    def __init__(self) -> None:
+        self.world = World()
+
+    # --- people and organizations ------------------------------------------------------------
+
+    def person(self, handle: str, **extra: Any) -> User:
+        username = "w-" + handle.replace(".", "-")
+        user = User.objects.create_user(
+            username=username, email=f"{username}@world.example.org", password=PASSWORD, **extra
+        )
+        _, raw = create_api_key(user=user, name=f"{handle}'s key", scopes=list(ApiKey.Scope.values))
+        self.world.people[handle] = user
+        self.world.keys[handle] = raw
+        return user
+
+    def organizations(self) -> None:
+        for org, (name, slug) in ORGANIZATIONS.items():
+            owner = self.person(f"{org}.owner")
+            organization = approve_organization(organization=create_organization(name=name, slug=slug, owner=owner))
+            for role in ROLES[1:]:
+                add_member(organization=organization, user=self.person(f"{org}.{role}"), role=role.rstrip("2"))
+            self.world.orgs[org] = organization
+        for handle in OUTSIDERS:
+            self.person(handle, is_staff=handle == "staff")
+
+    # --- the contributor's journey -----------------------------------------------------------
+
+    def upload(
+        self,
+        submission: Submission,
+        author: User,
+        data: bytes,
+        *,
+        kind: str = Upload.Kind.ARCHIVE,
+        complete: bool = True,
+        validate: bool = True,
+    ) -> Upload:
+        """E11, a part PUT on its presigned URL, E14, and the validation task's service."""
+        upload = uploads.start_upload(
+            submission=submission,
+            user=author,
+            kind=kind,
+            filename=f"{submission.name.lower().replace(' ', '-')}.tar.gz",
+            file_size=len(data),
+            mime_type="application/gzip",
+        )
+        if not complete:
+            return upload
+        response = requests.put(uploads.part_url(upload=upload, part_number=1), data=data, timeout=30)
+        response.raise_for_status()
+        completion = uploads.parse_completion(
+            {
+                "uploadId": upload.s3_upload_id,
+                "parts": [{"partNumber": 1, "etag": response.headers["ETag"]}],
+                "checksum": hashlib.sha256(data).hexdigest(),
+            }
+        )
+        upload = uploads.complete_upload(upload=upload, completion=completion)
+        if validate:
+            validation.run_validation(upload_id=upload.id)
+        upload.refresh_from_db()
+        return upload
+
+    def draft(
+        self,
+        handle: str,
+        *,
+        org: str,
+        author_role: str = "member",
+        name: str,
+        task: str = "ASR",
+        license: str = "CC-BY-4.0",
+        consent_terms: dict[str, Any] = CONSENT,
+        split: list[dict[str, Any]] | None = None,
+        **datasheet: Any,
+    ) -> Submission:
+        author = self.world.member(org, author_role)
+        submission = submissions.create_submission(user=author, name=name)
+        fields = {
+            "shortDescription": f"{name}, short.",
+            "longDescription": f"{name}: what it holds and how it was made.",
+            "locale": "en",
+            "task": task,
+            "format": "TSV, WAV" if task == "ASR" else "JSONL, CSV",
+            "licenseAbbreviation": license,
+            "intendedUsage": "Training and evaluating models.",
+            "pointOfContactFullName": "Pat Contact",
+            "pointOfContactEmail": f"contact@{org}.example.org",
+            **datasheet,
+        }
+        submissions.update_submission(submission=submission, changes=submissions.parse_changes(fields))
+        terms = consent.set_consent_terms(submission=submission, user=author, payload=consent_terms)
+        consent.add_consent_records(
+            terms=terms,
+            rows=[
+                {"contributorId": f"c-{i}", "givenAt": "2025-02-01T10:00:00Z", "termsSha256": terms.consent_text_sha256}
+                for i in range(3)
+            ],
+        )
+        submissions.set_revenue_split(
+            submission=submission, contributors=split or [{"username": author.username, "basisPoints": 10_000}]
+        )
+        submission.refresh_from_db()
+        self.world.submissions[handle] = submission
+        return submission
+
+    def publish(
+        self,
+        handle: str,
+        *,
+        org: str,
+        files: dict[str, bytes],
+        sample: dict[str, bytes] | None = None,
+        of: str | None = None,
+        parents: list[dict[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> Dataset:
+        """A dataset (or, with ``of``, its next version) published the whole way: draft, uploads,
+        validation, submit, a reviewer's approval."""
+        submission = self.draft(f"{handle}-v{self._next_number(of)}", org=org, **kwargs)
+        author = submission.created_by
+        if of is not None:
+            # A draft names the dataset it revises once new versions have their own flow (issue 17);
+            # approval already publishes the next version of the dataset a submission names.
+            Submission.objects.filter(id=submission.id).update(dataset=self.world.datasets[of])
+        if parents:
+            set_parents(submission=submission, parents=parents, user=author)
+        self.upload(submission, author, tar_gz(files))
+        if sample is not None:
+            self.upload(submission, author, tar_gz(sample), kind=Upload.Kind.SAMPLE)
+        submission.refresh_from_db()
+        submissions.submit_submission(submission=submission, agree=True)
+        version = submissions.approve_submission(submission=submission, reviewer=self.world.member(org, "reviewer"))
+        dataset = Dataset.objects.get(id=version.dataset_id)
+        self.world.datasets[of or handle] = dataset
+        self.world.submissions[f"{of or handle}-v{version.number}"] = Submission.objects.get(id=submission.id)
+        return dataset
+
+    def _next_number(self, of: str | None) -> int:
+        return 1 if of is None else self.world.datasets[of].versions.count() + 1
+
+    def datasets(self) -> None:
+        w = self.world
+        valley_split = [
+            {"username": w.member("valley", "member").username, "basisPoints": 5_000},
+            {"username": w.member("valley", "owner").username, "basisPoints": 3_000},
+            {"name": "Rosa Recorder", "email": "rosa@contributors.example.org", "basisPoints": 2_000},
+        ]
+        self.publish(
+            "valley-speech",
+            org="valley",
+            name="Valley Speech",
+            files=speech_files("speech-1"),
+            sample=speech_files("sample", clips=1),
+            locale="cy",
+        )
+        for n in (2, 3):
+            self.publish(
+                "valley-speech",
+                of="valley-speech",
+                org="valley",
+                name="Valley Speech",
+                files=speech_files(f"speech-{n}", clips=3 + n),
+                sample=speech_files("sample", clips=1),
+                locale="cy",
+            )
+        self.publish(
+            "valley-paid",
+            org="valley",
+            author_role="admin",
+            name="Valley Studio Speech",
+            files=speech_files("studio"),
+            isPaid=True,
+            basePriceCents=15_000,
+            split=valley_split,
+        )
+        self.publish(
+            "valley-gated",
+            org="valley",
+            name="Valley Children's Speech",
+            files=speech_files("children"),
+            visibility="restricted",
+        )
+        self.publish(
+            "valley-private",
+            org="valley",
+            name="Valley Internal Prompts",
+            files=speech_files("internal"),
+            visibility="private",
+        )
+        self.publish(
+            "harbor-notes",
+            org="harbor",
+            name="Harbor Clinical Notes",
+            task="NLP",
+            files=text_files("notes"),
+            license="CC-BY-NC-4.0",
+            consent_terms=RESTRICTED_CONSENT,
+            visibility="restricted",
+            isPaid=True,
+            basePriceCents=40_000,
+        )
+        self.publish(
+            "harbor-private",
+            org="harbor",
+            name="Harbor Ward Audit",
+            task="NLP",
+            files=text_files("audit"),
+            visibility="private",
+        )
+        self.publish(
+            "harbor-open",
+            org="harbor",
+            name="Harbor Open Triage",
+            task="NLP",
+            files=text_files("triage"),
+            license="Harbor Research Terms",
+            licenseText="Use for research only; cite Harbor Health Data.",
+            consent_terms=RESTRICTED_CONSENT,
+        )
+        speech_v3 = w.version("valley-speech", 3)
+        self.publish(
+            "north-corpus",
+            org="north",
+            name="Northwind Web Text",
+            task="NLP",
+            files=text_files("web"),
+            license="CC0-1.0",
+            parents=[{"dataset": speech_v3.dataset_id, "version": 3}],
+        )
+        self.publish(
+            "north-removed", org="north", name="Northwind Scraped Forum", task="NLP", files=text_files("forum")
+        )
+
+    def unfinished_submissions(self) -> None:
+        """One draft in each state before approval, in Valley's queue and Harbor's."""
+        w = self.world
+        self.draft("valley-draft", org="valley", author_role="member2", name="Valley Street Noise")
+        uploading = self.draft("valley-uploading", org="valley", name="Valley Half Uploaded")
+        w.uploads["valley-uploading"] = self.upload(
+            uploading, uploading.created_by, tar_gz(speech_files("half")), complete=False
+        )
+        failed = self.draft("valley-failed", org="valley", name="Valley Broken Archive")
+        w.uploads["valley-failed"] = self.upload(failed, failed.created_by, b"\x1f\x8b this is not gzip at all")
+        for handle, org in (
+            ("valley-in-review", "valley"),
+            ("harbor-in-review", "harbor"),
+            ("valley-rejected", "valley"),
+        ):
+            submission = self.draft(handle, org=org, name=handle.replace("-", " ").title(), task="ASR")
+            w.uploads[handle] = self.upload(submission, submission.created_by, tar_gz(speech_files(handle)))
+            submission.refresh_from_db()
+            submissions.submit_submission(submission=submission, agree=True)
+        submissions.reject_submission(
+            submission=w.submissions["valley-rejected"],
+            reviewer=w.member("valley", "reviewer"),
+            reason="The clips are cut off at the end; upload whole clips.",
+        )
+        for handle in w.submissions:
+            w.submissions[handle].refresh_from_db()
+
+    # --- the licensee's journey --------------------------------------------------------------
+
+    def licensing(self) -> None:
+        w = self.world
+        speech, paid, gated = w.datasets["valley-speech"], w.datasets["valley-paid"], w.datasets["valley-gated"]
+        for handle, dataset in (
+            ("licensee@valley-speech", speech),
+            ("licensee@north-corpus", w.datasets["north-corpus"]),
+        ):
+            terms = grants.terms_for(dataset=dataset, version=grants.current_version(dataset))
+            w.grants[handle] = grants.accept_terms(
+                user=w.people["licensee"], dataset=dataset, terms_sha256=terms.sha256, source=LicenseGrant.Source.API
+            )
+        # A sale, paid and posted to the ledger; and an invoice still open.
+        invoice, _ = payments.open_invoice(user=w.people["buyer"], dataset=paid)
+        w.payments["buyer@valley-paid"] = payments.record_payment(
+            invoice_id=invoice.id, recorded_by=w.member("valley", "admin"), reference="TRANSFER-0001"
+        )
+        w.invoices["buyer@valley-paid"] = Invoice.objects.get(id=invoice.id)
+        w.invoices["licensee@valley-paid"], _ = payments.open_invoice(user=w.people["licensee"], dataset=paid)
+        w.invoices["buyer@harbor-notes"], _ = payments.open_invoice(
+            user=w.people["buyer"], dataset=w.datasets["harbor-notes"]
+        )
+        # Access requests in every state.
+        for handle in ("licensee", "requester", "refused", "revoked"):
+            w.access_requests[f"{handle}@valley-gated"] = access.request_access(
+                user=w.people[handle],
+                dataset=gated,
+                full_name=f"{handle.title()} Person",
+                organization_name="Open University",
+                intended_use="Benchmarking speech recognition.",
+            )
+        w.access_requests["licensee@harbor-notes"] = access.request_access(
+            user=w.people["licensee"],
+            dataset=w.datasets["harbor-notes"],
+            full_name="Licensee Person",
+            organization_name="Open University",
+            intended_use="Clinical summarisation research.",
+        )
+        admin = w.member("valley", "admin")
+        for handle in ("licensee", "revoked"):
+            access.approve(request_id=w.access_requests[f"{handle}@valley-gated"].id, by=admin)
+        access.reject(request_id=w.access_requests["refused@valley-gated"].id, by=admin, reason="No research purpose.")
+        access.revoke(request_id=w.access_requests["revoked@valley-gated"].id, by=admin, reason="Terms broken.")
+        for handle in w.access_requests:
+            w.access_requests[handle].refresh_from_db()
+        # Downloads on record: the archive and the sample of the current version, an old version.
+        for version, kind in (
+            (w.version("valley-speech", 3), DownloadKind.ARCHIVE),
+            (w.version("valley-speech", 3), DownloadKind.SAMPLE),
+            (w.version("valley-speech", 1), DownloadKind.ARCHIVE),
+        ):
+            issue_download(
+                user=w.people["licensee"],
+                api_key=None,
+                dataset=speech,
+                version=version,
+                kind=kind,
+                page_url="",
+                ip_address="127.0.0.1",
+                user_agent="world",
+            )
+
+    def endings(self) -> None:
+        """A contributor's consent withdrawn from an old version; a dataset taken down."""
+        w = self.world
+        v1 = w.version("valley-speech", 1)
+        withdrawals.withdraw_consent(
+            by=w.member("valley", "owner"),
+            dataset=w.datasets["valley-speech"],
+            version_number=1,
+            record_ids=["c-1"],
+            file_hashes=[hashlib.sha256(speech_files("speech-1")["clips/speech-1-1.wav"]).hexdigest()],
+            contributor_id="c-1",
+            reason="",
+        )
+        assert v1.number == 1
+        w.datasets["north-removed"] = takedown_dataset(
+            dataset=w.datasets["north-removed"], reason="A court order names the forum's posts.", by=w.people["staff"]
+        )
+
+
+def build() -> World:
+    storage.ensure_bucket()
+    license_for("CC-BY-4.0")
+    license_for("CC0-1.0", attribution=False)
+    license_for("CC-BY-NC-4.0", commercial_use=False)
+    builder = Builder()
+    with transaction.atomic():
+        builder.organizations()
+    builder.datasets()
+    builder.unfinished_submissions()
+    builder.licensing()
+    builder.endings()
+    builder.world.refresh()
+    return builder.world
+
+
+# --- keeping it across flushes ---------------------------------------------------------------
+
+SENTINEL_SLUG = ORGANIZATIONS["valley"][1]
+
+
+WORLD_APPS = ("marketplace", "licensing", "provenance")
+
+
+def world_models() -> list[type[Any]]:
+    """The project's models: Django's own (content types, permissions, sessions) are made anew by
+    the flush under other ids, and the world holds none of them."""
+    return [model for label in WORLD_APPS for model in apps.get_app_config(label).get_models()]
+
+
+def snapshot() -> str:
+    """Every row of the project's models, as Django's serializer writes them (the objects in
+    storage are not touched by a flush and stay where they are)."""
+    objects = (obj for model in world_models() for obj in model._base_manager.order_by("pk").iterator())
+    return serializers.serialize("json", objects)
+
+
+def is_present() -> bool:
+    return Organization.objects.filter(slug=SENTINEL_SLUG).exists() and Membership.objects.exists()
+
+
+def restore(data: str) -> None:
+    """Put the snapshot back after a transactional test's flush, and move every sequence past the
+    restored ids, so rows that tests create next do not collide with them."""
+    # Foreign keys are DEFERRABLE INITIALLY DEFERRED in PostgreSQL, and so are the ledger's balance
+    # checks: rows go back in any order and are checked when the transaction commits.
+    with transaction.atomic():
+        for obj in serializers.deserialize("json", data):
+            obj.save()
+        with connection.cursor() as cursor:
+            for statement in connection.ops.sequence_reset_sql(no_style(), world_models()):
+                cursor.execute(statement)
