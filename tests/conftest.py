@@ -39,7 +39,7 @@ def _fresh_rate_limits(request: pytest.FixtureRequest) -> None:
     transactional = bool(names & {"transactional_db", "live_server"}) or bool(
         marker and marker.kwargs.get("transaction")
     )
-    if "world" in names:
+    if "_world_in_database" in names:
         request.getfixturevalue("_world_in_database")  # before the test's transaction opens
     request.getfixturevalue("transactional_db" if transactional else "db")
     from django.core.cache import cache
@@ -62,7 +62,7 @@ def mid_month_clock() -> Iterator[time_machine.Traveller]:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests in the realistic world run last (in their collected order): the world is committed
     once and stays in the database, where the other tests expect an empty one."""
-    items.sort(key=lambda item: "world" in getattr(item, "fixturenames", ()))
+    items.sort(key=lambda item: "_world_in_database" in getattr(item, "fixturenames", ()))
 
 
 @pytest.fixture(scope="session")
