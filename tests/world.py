@@ -103,7 +103,7 @@ class World:
             self.access_requests,
         ):
             objects: dict[str, Any] = group
-            for handle, obj in objects.items():
+            for obj in objects.values():
                 obj.refresh_from_db()
 
 
