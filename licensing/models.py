@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from django.conf import settings
@@ -352,6 +353,11 @@ class DownloadRecord(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The MDC download session names its record twice, as `accessRecordId` (a cuid-like id) and as
+    # `downloadToken` (dlt_<uuid>); both are opaque, unlike the sequential primary key. Null for
+    # the records issued before they were kept.
+    public_id = models.CharField(max_length=32, unique=True, null=True, default=new_id, editable=False)
+    token = models.UUIDField(unique=True, null=True, default=uuid.uuid4, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -6,9 +6,11 @@ from django.urls import path
 from marketplace.api import mdc, submissions
 
 urlpatterns = [
+    path("health", mdc.HealthApi.as_view(), name="mdc-health"),
     path("datasets", mdc.DatasetListApi.as_view(), name="mdc-dataset-list"),
     path("datasets/filters", mdc.DatasetFiltersApi.as_view(), name="mdc-dataset-filters"),
     path("datasets/<str:id_or_slug>", mdc.DatasetDetailApi.as_view(), name="mdc-dataset-detail"),
+    path("datasets/<str:id_or_slug>/metadata", mdc.DatasetMetadataApi.as_view(), name="mdc-dataset-metadata"),
     path("datasets/<str:id_or_slug>/download", mdc.DatasetDownloadApi.as_view(), name="mdc-dataset-download"),
     path("datasets/<str:id_or_slug>/sample-download", mdc.SampleDownloadApi.as_view(), name="mdc-sample-download"),
     path("submissions", submissions.SubmissionCreateApi.as_view(), name="mdc-submission-create"),

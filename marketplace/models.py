@@ -24,6 +24,10 @@ LISTED = Q(status="published", visibility__in=["public", "restricted"])
 class User(AbstractUser):
     """A person. Username is the login; email is unique (case-insensitive) where given."""
 
+    # The id the MDC answers show (a submission's `createdBy`): opaque like every other id there,
+    # where the sequential primary key would tell how many users an instance has.
+    public_id = models.CharField(max_length=32, unique=True, default=new_id, editable=False)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(Lower("email"), condition=~Q(email=""), name="user_email_unique_ci"),
@@ -111,7 +115,8 @@ class Datasheet(models.Model):
     """The datasheet of the MDC submission contract (E8), shared by a dataset and the submission
     that brings it in."""
 
-    name = models.CharField(max_length=200)
+    # 255: what the MDC platform accepts (CreateSubmissionRequest, UpdateSubmissionRequest).
+    name = models.CharField(max_length=255)
     short_description = models.CharField(max_length=500, blank=True)
     long_description = models.TextField(blank=True, help_text="Markdown.")
     locale = models.CharField(max_length=35, blank=True, help_text="BCP 47 language tag, e.g. en-GB.")
@@ -339,6 +344,8 @@ class Submission(Datasheet):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # The MDC submission answers when the contributor opted out of exclusivity, not only whether.
+    exclusivity_opted_out_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     reviewed_at = models.DateTimeField(null=True, blank=True)

@@ -10,7 +10,7 @@ from django import forms
 
 from licensing.models import License
 from marketplace.models import Submission, Task, Visibility
-from marketplace.submissions import MAX_PRICE_CENTS, MIN_PRICE_CENTS, STRING_FIELDS
+from marketplace.submissions import MAX_PRICE_CENTS, MDC_TEXT_LIMITS, MIN_PRICE_CENTS, STRING_FIELDS
 
 CUSTOM = "__custom__"
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
@@ -35,10 +35,13 @@ def license_choices() -> list[tuple[str, str]]:
 class DatasheetForm(forms.Form):
     """Every field of the MDC datasheet, grouped as the page shows them."""
 
-    name = forms.CharField(max_length=200)
-    short_description = forms.CharField(max_length=500, required=False)
+    # The platform's limits, which parse_changes holds the API to as well.
+    name = forms.CharField(max_length=MDC_TEXT_LIMITS["name"])
+    short_description = forms.CharField(max_length=MDC_TEXT_LIMITS["shortDescription"], required=False)
     long_description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 8}), help_text="Markdown.")
-    locale = forms.CharField(max_length=35, required=False, help_text="BCP 47 language tag, e.g. en-GB.")
+    locale = forms.CharField(
+        max_length=MDC_TEXT_LIMITS["locale"], required=False, help_text="BCP 47 language tag, e.g. en-GB."
+    )
     task = forms.ChoiceField(choices=[("", "Choose a task"), *Task.choices], required=False)
     format = forms.CharField(max_length=50, required=False, help_text="e.g. TSV, JSONL, Parquet, WAV.")
     license_choice = forms.ChoiceField(label="License", choices=(), required=False)

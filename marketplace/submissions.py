@@ -72,6 +72,22 @@ BOOLEAN_FIELDS = {
 EMAIL_FIELDS = {"pointOfContactEmail", "fundedByEmail", "legalContactEmail", "createdByEmail"}
 OTHER_FIELDS = {"task", "licenseAbbreviation", "visibility", "basePriceCents", "currency"}
 UPDATABLE = set(STRING_FIELDS) | set(BOOLEAN_FIELDS) | OTHER_FIELDS
+# The MDC platform's length limits (UpdateSubmissionRequest, CreateSubmissionRequest in
+# ../shared/mdc-openapi.json). A text the platform bounds more tightly than our column is held to
+# the platform's limit, so a datasheet written here is one the platform accepts; where the platform
+# sets none, or a looser one, the column's limit applies (parse_changes takes the smaller).
+MDC_TEXT_LIMITS = {
+    "name": 255, "shortDescription": 160, "longDescription": 7500, "locale": 20, "format": 50,
+    "licenseAbbreviation": 25, "license": 1000, "restrictions": 7500, "forbiddenUsage": 7500,
+    "other": 25_000, "additionalConditions": 7500, "intendedUsage": 7500, "ethicalReviewProcess": 7500,
+}  # fmt: skip
+# Fields the platform lets a client set to null, which clears them (its `type: [..., "null"]`).
+# Every other text but the name may be cleared with "" instead; null there is refused.
+NULLABLE = {
+    "shortDescription", "licenseUrl", "other", "additionalConditions", "fundedByFullName", "fundedByEmail",
+    "legalContactFullName", "legalContactEmail", "createdByFullName", "createdByEmail", "intendedUsage",
+    "ethicalReviewProcess", "exclusivityOptOut", "basePriceCents", "currency", "licenseText",
+}  # fmt: skip
 # The price range the platform accepts (MDC platform OpenAPI): $100 to $50,000.
 MIN_PRICE_CENTS, MAX_PRICE_CENTS = 10_000, 5_000_000
 # What a reviewer needs to judge a dataset; submitting without any of them is refused.
@@ -117,14 +133,24 @@ def uploading_organization(*, user: User) -> Organization:
     )
 
 
-def create_submission(*, user: User, name: str) -> Submission:
-    name = name.strip() if isinstance(name, str) else ""
-    if not name:
-        raise ValidationError({"name": "Give the submission a name (a non-empty string)."})
-    if len(name) > 200:
-        raise ValidationError({"name": "The name is longer than 200 characters."})
+def create_submission(*, user: User, name: Any, long_description: Any = "") -> Submission:
+    """E7: a draft with its name and, optionally, its long description (CreateSubmissionRequest)."""
+    errors: dict[str, list[str]] = {}
+    parsed: dict[str, str] = {}
+    for key, value in (("name", name), ("longDescription", long_description)):
+        text, problem = _text_value(key, value)
+        if problem:
+            errors[key] = [problem]
+        elif key == "name" and not text:
+            errors[key] = ["give the submission a name (a non-empty string)"]
+        else:
+            parsed[key] = text or ""
+    if errors:
+        raise ValidationError(errors)
     organization = uploading_organization(user=user)
-    return Submission.objects.create(organization=organization, created_by=user, name=name)
+    return Submission.objects.create(
+        organization=organization, created_by=user, name=parsed["name"], long_description=parsed["longDescription"]
+    )
 
 
 def submission_for(*, user: User, submission_id: str) -> Submission:
@@ -145,8 +171,45 @@ def text_limit(model: type[models.Model], field_name: str) -> int | None:
     return field.max_length if isinstance(field, models.Field) else None
 
 
+def effective_text_limit(key: str) -> int | None:
+    """The length limit of a datasheet text: the platform's or the column's, whichever is smaller."""
+    limits = [limit for limit in (MDC_TEXT_LIMITS.get(key), text_limit(Submission, STRING_FIELDS[key])) if limit]
+    return min(limits) if limits else None
+
+
+def _text_value(key: str, value: Any) -> tuple[str | None, str | None]:
+    """A datasheet text as stored ("" when cleared), or the problem with it in words."""
+    if value is None:
+        if key in NULLABLE:
+            return "", None
+        return None, 'cannot be null: send a string, or "" to clear it' if key != "name" else "cannot be null"
+    if not isinstance(value, str):
+        return None, "must be a string"
+    value = value.strip()
+    if not value:
+        return ("", None) if key != "name" else (None, "must be a non-empty string")
+    limit = effective_text_limit(key)
+    if limit is not None and len(value) > limit:
+        return None, f"is longer than {limit} characters"
+    if key in EMAIL_FIELDS:
+        try:
+            EmailValidator()(value)
+        except ValidationError:
+            return None, f"{value!r} is not an email address"
+    if key == "licenseUrl":
+        try:
+            URLValidator(schemes=["http", "https"])(value)
+        except ValidationError:
+            return None, f"{value!r} is not an http(s) URL"
+    return value, None
+
+
 def parse_changes(payload: Any) -> dict[str, Any]:
-    """Check an E8 payload and return model field -> value. Every problem is reported at once."""
+    """Check an E8 payload (the platform's UpdateSubmissionRequest) and return model field -> value.
+
+    What the platform accepts is accepted: null clears the fields it marks nullable, "" clears
+    every other text but the name (and the task and license), and its length limits hold. Every
+    problem is reported at once."""
     if not isinstance(payload, dict):
         raise ValidationError("The body must be a JSON object of the fields to change.")
     if not payload:
@@ -158,37 +221,26 @@ def parse_changes(payload: Any) -> dict[str, Any]:
         errors["fields"] = f"Unknown field(s): {', '.join(unknown)}."
     for key, value in payload.items():
         if key in STRING_FIELDS:
-            if not isinstance(value, str) or not value.strip():
-                errors[key] = "must be a non-empty string"
-                continue
-            value = value.strip()
-            limit = text_limit(Submission, STRING_FIELDS[key])
-            if limit is not None and len(value) > limit:
-                errors[key] = f"is longer than {limit} characters"
-                continue
-            if key in EMAIL_FIELDS:
-                try:
-                    EmailValidator()(value)
-                except ValidationError:
-                    errors[key] = f"{value!r} is not an email address"
-                    continue
-            if key == "licenseUrl":
-                try:
-                    URLValidator(schemes=["http", "https"])(value)
-                except ValidationError:
-                    errors[key] = f"{value!r} is not an http(s) URL"
-                    continue
-            changes[STRING_FIELDS[key]] = value
+            text, problem = _text_value(key, value)
+            if problem:
+                errors[key] = problem
+            else:
+                changes[STRING_FIELDS[key]] = text
         elif key in BOOLEAN_FIELDS:
-            if not isinstance(value, bool):
+            if value is None and key in NULLABLE:
+                changes[BOOLEAN_FIELDS[key]] = False  # null clears the opt-out
+            elif not isinstance(value, bool):
                 errors[key] = "must be true or false"
-                continue
-            changes[BOOLEAN_FIELDS[key]] = value
+            else:
+                changes[BOOLEAN_FIELDS[key]] = value
     if "task" in payload:
-        if payload["task"] not in Task.values:
-            errors["task"] = f"must be one of {', '.join(Task.values)}"
+        task = payload["task"]
+        if task == "":
+            changes["task"] = ""
+        elif task not in Task.values:
+            errors["task"] = f'must be one of {", ".join(Task.values)}, or "" to clear it'
         else:
-            changes["task"] = payload["task"]
+            changes["task"] = task
     if "visibility" in payload:
         if payload["visibility"] not in Visibility.values:
             errors["visibility"] = f"must be one of {', '.join(Visibility.values)}"
@@ -196,21 +248,27 @@ def parse_changes(payload: Any) -> dict[str, Any]:
             changes["visibility"] = payload["visibility"]
     if "licenseAbbreviation" in payload:
         abbreviation = payload["licenseAbbreviation"]
-        if not isinstance(abbreviation, str) or len(abbreviation.strip()) > 100:
-            errors["licenseAbbreviation"] = "must be an SPDX id, the name of custom terms, or '' to clear"
+        limit = MDC_TEXT_LIMITS["licenseAbbreviation"]
+        if not isinstance(abbreviation, str):
+            errors["licenseAbbreviation"] = 'must be an SPDX id, the name of custom terms, or "" to clear it'
+        elif len(abbreviation.strip()) > limit:
+            errors["licenseAbbreviation"] = f"is longer than {limit} characters"
         else:
             changes["license_abbreviation"] = abbreviation.strip()
     if "basePriceCents" in payload:
         price = payload["basePriceCents"]
-        if not isinstance(price, int) or isinstance(price, bool):
-            errors["basePriceCents"] = "must be a whole number of cents"
+        if price is None:
+            changes["base_price_cents"] = None
+        elif not isinstance(price, int) or isinstance(price, bool):
+            errors["basePriceCents"] = "must be a whole number of cents, or null"
         elif not MIN_PRICE_CENTS <= price <= MAX_PRICE_CENTS:
             errors["basePriceCents"] = f"must be between {MIN_PRICE_CENTS} and {MAX_PRICE_CENTS} cents"
         else:
             changes["base_price_cents"] = price
     if "currency" in payload:
-        if payload["currency"] != "usd":
-            errors["currency"] = "only 'usd' is supported"
+        # null is what the platform sends for a free dataset; 'usd' is the one currency either way.
+        if payload["currency"] not in ("usd", None):
+            errors["currency"] = "only 'usd' is supported (or null)"
         else:
             changes["currency"] = "usd"
     if errors:
@@ -292,8 +350,11 @@ def update_submission(*, submission: Submission, changes: dict[str, Any]) -> Sub
         raise SubmissionConflict(
             f"This submission is {locked.get_status_display().lower()}: its datasheet can no longer be edited."
         )
+    opted_out_before = locked.exclusivity_opt_out
     for field, value in changes.items():
         setattr(locked, field, value)
+    if locked.exclusivity_opt_out != opted_out_before:
+        locked.exclusivity_opted_out_at = timezone.now() if locked.exclusivity_opt_out else None
     if changes.get("is_paid") is False:
         locked.base_price_cents = None
     if "license_abbreviation" in changes:

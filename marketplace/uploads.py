@@ -25,9 +25,11 @@ from marketplace.submissions import SubmissionConflict, SubmissionGone, text_lim
 
 logger = logging.getLogger(__name__)
 ARCHIVE_NAME = re.compile(r"^[^/\\]+\.(tar\.gz|tgz)$")
-SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 MAX_FILENAME = text_limit(Upload, "filename") or 255
-GZIP_TYPES = {"application/gzip", "application/x-gzip", "application/x-tar+gzip"}
+# The media types the MDC platform accepts (InitiateFileUploadRequest: ^application/(x-)?(gzip|tar)$).
+# A client's claim only: validation reads the bytes and refuses anything but a gzip tar.
+ARCHIVE_TYPES = ("application/gzip", "application/x-gzip", "application/tar", "application/x-tar")
+SHA256_ANY_CASE = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
 class UploadGone(SubmissionGone):
@@ -50,8 +52,8 @@ def start_upload(
         errors["fileSize"] = [f"{file_size} bytes is over this instance's limit of {limit} bytes"]
     elif file_size > storage.MAX_PARTS * 5 * 1024**3:
         errors["fileSize"] = ["is beyond what 10,000 parts of 5 GiB can carry"]
-    if mime_type not in GZIP_TYPES:
-        errors["mimeType"] = [f"must be application/gzip, not {mime_type!r}"]
+    if mime_type not in ARCHIVE_TYPES:
+        errors["mimeType"] = [f"must be {', '.join(ARCHIVE_TYPES[:-1])} or {ARCHIVE_TYPES[-1]}, not {mime_type!r}"]
     if errors:
         raise ValidationError(errors)
     if submission.status not in (Submission.Status.DRAFT, Submission.Status.REJECTED):
@@ -136,8 +138,9 @@ def parse_completion(payload: Any) -> Completion:
     if not isinstance(upload_id, str) or not upload_id:
         errors["uploadId"] = ["is missing"]
     checksum = payload.get("checksum")
-    if not isinstance(checksum, str) or not SHA256_HEX.match(checksum):
-        errors["checksum"] = ["must be the lowercase SHA-256 hex digest of the whole file"]
+    # The platform takes either case of hex; we compare and store lowercase.
+    if not isinstance(checksum, str) or not SHA256_ANY_CASE.match(checksum):
+        errors["checksum"] = ["must be the SHA-256 hex digest of the whole file (64 hexadecimal digits)"]
     raw_parts = payload.get("parts")
     parts: list[tuple[int, str]] = []
     if not isinstance(raw_parts, list) or not raw_parts:
@@ -159,7 +162,7 @@ def parse_completion(payload: Any) -> Completion:
             ]
     if errors:
         raise ValidationError(errors)
-    return Completion(upload_id=str(upload_id), parts=parts, checksum=str(checksum))
+    return Completion(upload_id=str(upload_id), parts=parts, checksum=str(checksum).lower())
 
 
 def _part_number_problem(numbers: list[int]) -> str | None:

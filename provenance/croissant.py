@@ -186,3 +186,42 @@ def build(version: DatasetVersion, *, base_url: str, download_url: str) -> dict[
     if record_sets:
         document["recordSet"] = record_sets
     return {key: value for key, value in document.items() if value is not None}
+
+
+class CroissantIncomplete(Exception):
+    """The dataset lacks what a valid document needs (the MDC route answers 422)."""
+
+
+def build_catalog_record(version: DatasetVersion, *, base_url: str, download_url: str) -> dict[str, Any]:
+    """The document of ``build`` with what the MDC platform's ``CroissantMetadata`` also requires of
+    a dataset's current version: its ``@id``, a citation, when it was created and published (full
+    timestamps), its language, keywords, total size and the media types of its files.
+
+    Raises CroissantIncomplete when the dataset names no language: ``inLanguage`` is required there
+    and a guess would be wrong metadata for search engines."""
+    dataset = version.dataset
+    if not dataset.locale:
+        raise CroissantIncomplete(
+            f"{dataset.name} names no language (locale), which Croissant metadata requires: its organization "
+            "can add it in the datasheet of a new version."
+        )
+    document = build(version, base_url=base_url, download_url=download_url)
+    keywords = list(dataset.tags)
+    if dataset.task and dataset.task not in keywords:
+        keywords.append(dataset.task)
+    published = version.published_at or dataset.published_at or dataset.created_at
+    document.update(
+        {
+            "@id": document["url"],
+            "citeAs": f"{dataset.organization.name}. {dataset.name}, version {version.number}. {document['url']}",
+            "dateCreated": dataset.created_at.isoformat(),
+            "datePublished": published.isoformat(),
+            "inLanguage": dataset.locale,
+            "keywords": keywords,
+            "contentSize": str(version.size_bytes),
+            "encodingFormat": sorted({item["encodingFormat"] for item in document["distribution"]}),
+        }
+    )
+    if dataset.task:
+        document["rai:mlTask"] = dataset.task
+    return document

@@ -1,12 +1,15 @@
 """The MDC contract's catalog, E1 ``GET /api/datasets``, E2 ``/api/datasets/filters`` and E3
-``/api/datasets/{idOrSlug}`` (public: no key is read, a stray key is ignored), and its downloads,
+``/api/datasets/{idOrSlug}`` (public: no key is read, a stray key is ignored), its downloads,
 E4 ``POST /api/datasets/{id}/download`` and E5 ``POST /api/datasets/{id}/sample-download`` (a key
-with the ``download`` scope; licensing.downloads decides and signs)."""
+with the ``download`` scope; licensing.downloads decides and signs), ``GET /api/health`` and
+``GET /api/datasets/{id}/metadata`` (Croissant). Answers follow the platform's OpenAPI document
+(../shared/mdc-openapi.json); the README lists where they deliberately differ."""
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -20,7 +23,23 @@ from marketplace import catalog
 from marketplace.api import schemas
 from marketplace.api.mdc_serializers import dataset_details
 from marketplace.api.v1 import LIST_PARAMETERS
-from marketplace.models import Dataset, DatasetVersion
+from marketplace.models import Dataset, DatasetVersion, Membership, User
+from marketplace.selectors import visible_datasets
+from provenance import croissant
+
+
+class HealthApi(APIView):
+    """``GET /api/health``: 200 while the application serves. No key, no rate limit and no database
+    (the rate limits count in the database): a liveness probe must not fail with a dependency;
+    ``/healthz`` checks the dependencies."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    throttle_classes: list[type] = []
+
+    @extend_schema(operation_id="mdc_get_health", tags=["mdc"], responses=schemas.MdcHealthShape)
+    def get(self, request: Request) -> Response:
+        return Response({"status": "ok"})
 
 
 class Gone(exceptions.APIException):
@@ -107,6 +126,63 @@ class DatasetDetailApi(PublicCatalogView):
         return Response(dataset_details(find_dataset(id_or_slug), base_url=self.base_url(request)))
 
 
+class CroissantIncomplete(exceptions.APIException):
+    status_code = 422
+    default_code = "croissant_incomplete"
+
+
+class DatasetMetadataApi(APIView):
+    """The current version's Croissant JSON-LD (provenance.croissant), for search engines: no key
+    needed, and one is read if sent. Unlike E3 (which serves a private dataset by its exact id to
+    the SDK, which sends no key there), a private dataset is 404 but to its organization's members:
+    this document is made to be indexed. Removed: 410, as E3."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="mdc_get_dataset_metadata",
+        tags=["mdc"],
+        responses={
+            (200, "application/ld+json"): OpenApiResponse(schemas.MdcCroissantShape),
+            **schemas.errors(410, 422),
+        },
+    )
+    def get(self, request: Request, id_or_slug: str) -> Response:
+        named = Q(id=id_or_slug) | Q(slug=id_or_slug)
+        dataset = visible_datasets(user=request.user).filter(named).select_related("organization").first()
+        if dataset is None:
+            removed = Dataset.objects.filter(named, status=Dataset.Status.REMOVED).first()
+            if removed is not None and self._may_see(request, removed):
+                raise Gone(f"Dataset '{removed.slug}' was removed.")
+            raise exceptions.NotFound(f"No dataset with id or slug '{id_or_slug}' that you may see.")
+        version = dataset.current_version
+        if version is None:
+            raise exceptions.NotFound(f"{dataset.name} has no published version.")
+        download_url = request.build_absolute_uri(
+            reverse("api-version-file-download", args=[dataset.id, version.number, "archive"])
+        )
+        try:
+            document = croissant.build_catalog_record(
+                version, base_url=request.build_absolute_uri("/").rstrip("/"), download_url=download_url
+            )
+        except croissant.CroissantIncomplete as exc:
+            raise CroissantIncomplete(str(exc)) from None
+        response = Response(document, content_type="application/ld+json")
+        # An hour of cache, as the platform serves it; shared caches only for what anyone may see.
+        shared = dataset.visibility != Dataset.Visibility.PRIVATE
+        response["Cache-Control"] = f"{'public' if shared else 'private'}, max-age=3600"
+        return response
+
+    @staticmethod
+    def _may_see(request: Request, dataset: Dataset) -> bool:
+        if dataset.visibility != Dataset.Visibility.PRIVATE:
+            return True
+        user = request.user
+        if not isinstance(user, User):
+            return False
+        return Membership.objects.filter(organization_id=dataset.organization_id, user=user).exists()
+
+
 class Refused(exceptions.APIException):
     """A download refusal with the status ``licensing.downloads.decide`` chose (402, 403, 404, 410)."""
 
@@ -159,8 +235,12 @@ class DatasetDownloadApi(DownloadView):
         return Response(
             headers=tdmrep.headers(dataset, absolute=request.build_absolute_uri),
             data={
+                # Both name the download's audit record (licensing.models.DownloadRecord).
+                "accessRecordId": issued.record.public_id,
+                "downloadToken": f"dlt_{issued.record.token}",
                 "downloadUrl": issued.url,
-                "sizeBytes": issued.size_bytes,
+                # int64 as a digit string, as the document has it (the SDK reads int(str(x))).
+                "sizeBytes": str(issued.size_bytes),
                 "checksum": issued.sha256,
                 "filename": issued.filename,
                 "contentType": "application/gzip",
@@ -188,7 +268,7 @@ class SampleDownloadApi(DownloadView):
             headers=tdmrep.headers(dataset, absolute=request.build_absolute_uri),
             data={
                 "downloadUrl": issued.url,
-                "sizeBytes": issued.size_bytes,
+                "sizeBytes": str(issued.size_bytes),
                 "filename": issued.filename,
                 "contentType": "application/gzip",
                 "version": version.number,

@@ -12,7 +12,7 @@ from rest_framework import serializers
 
 from config.api_schema import ErrorShape
 from marketplace import submissions, uploads
-from marketplace.models import Submission, Task, Visibility
+from marketplace.models import Task, Visibility
 
 Shape = serializers.Serializer
 
@@ -170,12 +170,17 @@ CSV_OR_JSON: dict[str, Any] = {"application/json": ConsentRecordsInputShape, "te
 # --- The MDC contract's answers (../shared/mdc-sdk-contract.md, marketplace/api/mdc.py) ----------
 
 
+class MdcHealthShape(Shape):
+    status = serializers.ChoiceField(["ok"])
+
+
 class PricingShape(Shape):
-    """Free datasets have no prices (null); ``platformFeeRate`` is a decimal string, as the SDK requires."""
+    """Free datasets have no prices and no currency (null); ``platformFeeRate`` is a decimal string,
+    as the SDK requires."""
 
     isPaid = serializers.BooleanField()  # noqa: N815
     basePriceCents = serializers.IntegerField(allow_null=True)  # noqa: N815
-    currency = serializers.CharField()
+    currency = serializers.ChoiceField(["usd"], allow_null=True)
     platformFeeRate = serializers.CharField(allow_null=True)  # noqa: N815
     platformFeeCents = serializers.IntegerField(allow_null=True)  # noqa: N815
     totalPriceCents = serializers.IntegerField(allow_null=True)  # noqa: N815
@@ -187,15 +192,15 @@ class OrganizationRefShape(Shape):
 
 
 class MdcDatasetShape(Shape):
-    """``DatasetDetails``: one dataset as the SDK reads it (E1 items, E3)."""
+    """``DatasetSummary``: one dataset as the SDK reads it (E1 items, E3)."""
 
     id = serializers.CharField()
     slug = serializers.CharField()
     name = serializers.CharField()
     shortDescription = _text()  # noqa: N815
-    longDescription = _text()  # noqa: N815
-    locale = _text()
-    task = _text()
+    longDescription = serializers.CharField(allow_blank=True)  # noqa: N815
+    locale = serializers.CharField(allow_blank=True)
+    task = serializers.ChoiceField(Task.choices, allow_null=True)
     format = _text()
     licenseAbbreviation = _text()  # noqa: N815
     license = _text()
@@ -204,7 +209,6 @@ class MdcDatasetShape(Shape):
     createdAt = serializers.DateTimeField()  # noqa: N815
     publishedAt = serializers.DateTimeField(allow_null=True)  # noqa: N815
     datasetUrl = serializers.URLField()  # noqa: N815
-    submissionId = _text()  # noqa: N815
     filename = _text(help_text="The current version's archive name; the SDK caches by it.")
     checksum = _text(help_text="SHA-256 hex of the current version's archive; the SDK resumes by it.")
     sizeBytes = serializers.IntegerField(allow_null=True)  # noqa: N815
@@ -230,9 +234,13 @@ class MdcFiltersShape(Shape):
     formats = serializers.ListField(child=serializers.CharField())
 
 
+# int64 as a digit string, as the platform's document has it.
+DIGITS = r"^\d+$"
+
+
 class MdcSampleDownloadShape(Shape):
     downloadUrl = serializers.URLField(help_text="A presigned GET; send no Authorization to it.")  # noqa: N815
-    sizeBytes = serializers.IntegerField()  # noqa: N815
+    sizeBytes = serializers.RegexField(DIGITS, help_text="Bytes, as a digit string.")  # noqa: N815
     filename = serializers.CharField()
     contentType = serializers.CharField()  # noqa: N815
     version = serializers.IntegerField()
@@ -240,42 +248,160 @@ class MdcSampleDownloadShape(Shape):
 
 
 class MdcDownloadShape(MdcSampleDownloadShape):
-    checksum = serializers.CharField(help_text="SHA-256 hex of the archive.")
+    accessRecordId = serializers.CharField(help_text="The id of this download's audit record.")  # noqa: N815
+    downloadToken = serializers.CharField(help_text="The same record, as dlt_<uuid>.")  # noqa: N815
+    checksum = serializers.CharField(allow_null=True, help_text="SHA-256 hex of the archive.")
 
 
-class SubmissionShape(Shape):
-    submission = SubmissionFieldsShape
+# The platform's ``CroissantMetadata``: Croissant JSON-LD of the current version (with more keys than
+# these, as provenance.croissant builds them). Built from a dict: JSON-LD keys start with "@".
+MdcCroissantShape = inline_serializer(
+    "MdcCroissant",
+    {
+        "@context": serializers.DictField(),
+        "@type": serializers.ChoiceField(["sc:Dataset"]),
+        "@id": serializers.URLField(),
+        "name": serializers.CharField(),
+        "description": serializers.CharField(),
+        "conformsTo": serializers.CharField(),
+        "citeAs": serializers.CharField(),
+        "dateCreated": serializers.DateTimeField(),
+        "datePublished": serializers.DateTimeField(),
+        "inLanguage": serializers.CharField(),
+        "keywords": serializers.ListField(child=serializers.CharField()),
+        "license": serializers.CharField(),
+        "url": serializers.URLField(),
+        "version": serializers.CharField(),
+        "contentSize": serializers.RegexField(DIGITS),
+        "encodingFormat": serializers.ListField(child=serializers.CharField()),
+    },
+)
+
+
+class MdcFileUploadShape(Shape):
+    id = serializers.CharField()
+    filename = serializers.CharField()
+    sizeBytes = serializers.RegexField(DIGITS, allow_null=True)  # noqa: N815
+    status = serializers.ChoiceField(["initiating", "uploading", "completed", "failed"])
+
+
+class MdcFileVersionShape(Shape):
+    id = serializers.UUIDField()
+    fileUpload = MdcFileUploadShape()  # noqa: N815
+
+
+class MdcSampleReferenceShape(Shape):
+    currentVersion = MdcFileVersionShape(allow_null=True)  # noqa: N815
+
+
+class MdcFeeShape(Shape):
+    platformFeeRate = serializers.CharField(allow_null=True)  # noqa: N815
+
+
+class MdcDatasetRefShape(Shape):
+    id = serializers.CharField()
+
+
+_MDC_SUBMISSION_TEXTS = (
+    "other", "restrictions", "forbiddenUsage", "additionalConditions", "pointOfContactFullName",
+    "pointOfContactEmail", "fundedByFullName", "fundedByEmail", "legalContactFullName", "legalContactEmail",
+    "createdByFullName", "createdByEmail", "intendedUsage", "ethicalReviewProcess", "licenseText",
+)  # fmt: skip
+
+# The union of the platform's SubmissionEnvelope (GET) and SubmissionMutationEnvelope (POST, PATCH)
+# (mdc_serializers.submission_envelope).
+MdcSubmissionFieldsShape = inline_serializer(
+    "MdcSubmissionFields",
+    {
+        "id": serializers.CharField(),
+        "organizationId": serializers.CharField(),
+        "createdBy": serializers.CharField(),
+        "fileReferenceId": serializers.UUIDField(),
+        "sampleFileReferenceId": serializers.UUIDField(),
+        "status": serializers.ChoiceField(["draft", "submitted", "edits_requested", "approved"]),
+        "name": serializers.CharField(),
+        "slug": _text(),
+        "shortDescription": _text(),
+        "longDescription": serializers.CharField(allow_blank=True),
+        "locale": serializers.CharField(allow_blank=True),
+        "visibility": serializers.ChoiceField(_VISIBILITY),
+        "task": serializers.ChoiceField(Task.choices, allow_null=True),
+        "format": _text(),
+        "licenseAbbreviation": _text(),
+        "license": _text(),
+        "licenseUrl": serializers.URLField(allow_null=True),
+        "isPaid": serializers.BooleanField(),
+        "basePriceCents": serializers.IntegerField(allow_null=True),
+        "currency": serializers.ChoiceField(["usd"], allow_null=True),
+        "autoApproveAccessRequests": serializers.BooleanField(),
+        "showContactInfo": serializers.BooleanField(),
+        "showComplianceAttributes": serializers.BooleanField(),
+        "agreeToSubmit": serializers.DateTimeField(allow_null=True, help_text="When the submitter agreed."),
+        "exclusivityOptOut": serializers.DateTimeField(allow_null=True, help_text="When they opted out."),
+        "submittedAt": serializers.DateTimeField(allow_null=True),
+        "approvedDatasetId": _text(),
+        "createdAt": serializers.DateTimeField(),
+        "updatedAt": serializers.DateTimeField(),
+        "expiresAt": serializers.DateTimeField(allow_null=True),
+        "fileUploadId": _text(),
+        "reviewedBy": _text(),
+        "organization": MdcFeeShape(),
+        "dataset": MdcDatasetRefShape(allow_null=True),
+        "fileUpload": MdcFileUploadShape(allow_null=True),
+        "sampleFileReference": MdcSampleReferenceShape(),
+        **{name: _text() for name in _MDC_SUBMISSION_TEXTS},
+    },
+)
+
+
+class MdcSubmissionShape(Shape):
+    submission = MdcSubmissionFieldsShape
 
 
 class SubmissionNameShape(Shape):
-    name = serializers.CharField(max_length=submissions.text_limit(Submission, "name") or 200)
+    name = serializers.CharField(min_length=1, max_length=submissions.MDC_TEXT_LIMITS["name"])
+    longDescription = serializers.CharField(  # noqa: N815
+        required=False, allow_blank=True, max_length=submissions.MDC_TEXT_LIMITS["longDescription"]
+    )
 
 
 def _datasheet_text(name: str) -> serializers.Field[Any, Any, Any, Any]:
-    limit = submissions.text_limit(Submission, submissions.STRING_FIELDS[name])
-    bounded: dict[str, Any] = {"required": False} | ({"max_length": limit} if limit else {})
+    """As parse_changes reads it: null where the platform allows it, "" clears (but the name)."""
+    limit = submissions.effective_text_limit(name)
+    options: dict[str, Any] = {"required": False, "allow_null": name in submissions.NULLABLE}
+    options |= {"min_length": 1} if name == "name" else {"allow_blank": True}
+    options |= {"max_length": limit} if limit else {}
     if name in submissions.EMAIL_FIELDS:
-        return serializers.EmailField(**bounded)
+        return serializers.EmailField(**options)
     if name == "licenseUrl":
-        return serializers.URLField(**bounded)
-    return serializers.CharField(**bounded)
+        return serializers.URLField(**options)
+    return serializers.CharField(**options)
 
 
-# E8: the non-null subset (never empty) of the datasheet's fields, in camelCase (submissions.parse_changes).
+# E8: the platform's UpdateSubmissionRequest (submissions.parse_changes).
 SubmissionChangesShape = inline_serializer(
     "SubmissionChanges",
     {
-        "task": serializers.ChoiceField(Task.choices, required=False),
+        "task": serializers.ChoiceField(Task.choices, required=False, allow_blank=True, help_text='"" clears it.'),
         "licenseAbbreviation": serializers.CharField(
-            required=False, allow_blank=True, max_length=100, help_text="An SPDX id, custom terms' name, or ''."
+            required=False,
+            allow_blank=True,
+            max_length=submissions.MDC_TEXT_LIMITS["licenseAbbreviation"],
+            help_text="An SPDX id, custom terms' name, or '' to clear it.",
         ),
         "visibility": serializers.ChoiceField(_VISIBILITY, required=False),
         "basePriceCents": serializers.IntegerField(
-            required=False, min_value=submissions.MIN_PRICE_CENTS, max_value=submissions.MAX_PRICE_CENTS
+            required=False,
+            allow_null=True,
+            min_value=submissions.MIN_PRICE_CENTS,
+            max_value=submissions.MAX_PRICE_CENTS,
         ),
-        "currency": serializers.ChoiceField(["usd"], required=False),
+        "currency": serializers.ChoiceField(["usd"], required=False, allow_null=True),
         **{name: _datasheet_text(name) for name in submissions.STRING_FIELDS},
-        **{name: serializers.BooleanField(required=False) for name in submissions.BOOLEAN_FIELDS},
+        **{
+            name: serializers.BooleanField(required=False, allow_null=name in submissions.NULLABLE)
+            for name in submissions.BOOLEAN_FIELDS
+        },
     },
 )
 
@@ -288,7 +414,7 @@ class UploadStartShape(Shape):
     submissionId = serializers.CharField()  # noqa: N815
     filename = serializers.CharField(max_length=uploads.MAX_FILENAME, help_text="A bare name ending .tar.gz or .tgz.")
     fileSize = serializers.IntegerField(min_value=1)  # noqa: N815
-    mimeType = serializers.CharField()  # noqa: N815
+    mimeType = serializers.ChoiceField(uploads.ARCHIVE_TYPES)  # noqa: N815
 
 
 class UploadStartedShape(Shape):
@@ -299,24 +425,25 @@ class UploadStartedShape(Shape):
 
 class PartUrlShape(Shape):
     url = serializers.URLField(help_text="A presigned PUT for this part; send no Authorization to it.")
+    expiresAt = serializers.DateTimeField()  # noqa: N815
     partNumber = serializers.IntegerField()  # noqa: N815
 
 
 class CompletedPartShape(Shape):
-    partNumber = serializers.IntegerField(min_value=1)  # noqa: N815
+    partNumber = serializers.IntegerField(min_value=1, max_value=10_000)  # noqa: N815
     etag = serializers.CharField()
 
 
 class UploadCompletionShape(Shape):
     uploadId = serializers.CharField()  # noqa: N815
-    parts = CompletedPartShape(many=True)
-    checksum = serializers.CharField(help_text="Lowercase SHA-256 hex of the whole file.")
+    parts = serializers.ListField(child=CompletedPartShape(), min_length=1, max_length=10_000)
+    checksum = serializers.RegexField(r"^[0-9a-fA-F]{64}$", help_text="SHA-256 hex of the whole file.")
 
 
 class UploadCompletedShape(Shape):
     success = serializers.BooleanField()
     fileUploadId = serializers.CharField()  # noqa: N815
-    status = serializers.CharField()
+    status = serializers.ChoiceField(["completed"])
     sha256 = serializers.CharField(allow_null=True)
 
 

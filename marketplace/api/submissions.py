@@ -1,15 +1,21 @@
-"""Submission endpoints of the MDC contract: E7 ``POST /api/submissions``, E8 ``PATCH``, E9 ``POST``
-and E10 ``DELETE /api/submissions/{id}``; and ``GET /api/v1/submissions/{id}``.
+"""Submission endpoints of the MDC contract: E7 ``POST /api/submissions``, ``GET``, E8 ``PATCH``,
+E9 ``POST`` and E10 ``DELETE /api/submissions/{id}``, the uploads (E11-E14); and
+``GET /api/v1/submissions/{id}``.
 
-Bodies and answers are the contract's camelCase; every error is ``{"error", "message"}``.
+Bodies and answers are the contract's camelCase; the MDC routes answer the envelopes of the
+platform's OpenAPI document (mdc_serializers.submission_envelope); every error is
+``{"error", "message"}``.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, status
 from rest_framework.parsers import BaseParser
@@ -25,6 +31,7 @@ from licensing.models import ConsentTerms
 from marketplace import submissions, uploads, validation
 from marketplace.api import schemas
 from marketplace.api.mdc import Gone
+from marketplace.api.mdc_serializers import MDC_UPLOAD_STATUS, submission_envelope
 from marketplace.models import DatasetVersion, Submission, Upload, User
 from provenance import lineage
 
@@ -115,18 +122,22 @@ class SubmissionCreateApi(SubmissionView):
         operation_id="mdc_create_submission",
         tags=["mdc"],
         request=schemas.SubmissionNameShape,
-        responses=schemas.SubmissionShape,
+        responses=schemas.MdcSubmissionShape,
     )
     def post(self, request: Request) -> Response:
         data = request.data if isinstance(request.data, dict) else {}
-        extra = sorted(set(data) - {"name"})
+        extra = sorted(set(data) - {"name", "longDescription"})
         if extra:
-            raise exceptions.ValidationError(f"A new submission takes only a name; unexpected: {', '.join(extra)}.")
+            raise exceptions.ValidationError(
+                f"A new submission takes only a name and a longDescription; unexpected: {', '.join(extra)}."
+            )
         try:
-            submission = submissions.create_submission(user=self.user(request), name=data.get("name", ""))
+            submission = submissions.create_submission(
+                user=self.user(request), name=data.get("name", ""), long_description=data.get("longDescription", "")
+            )
         except (ValidationError, PermissionDenied) as exc:
             raise _api_errors(exc) from None
-        return Response({"submission": submission_json(submission)}, status=status.HTTP_200_OK)
+        return Response(submission_envelope(submission), status=status.HTTP_200_OK)
 
 
 MDC_SUBMISSION_ERRORS = schemas.errors(409, 410)
@@ -140,10 +151,18 @@ class SubmissionApi(SubmissionView):
             raise _api_errors(exc) from None
 
     @extend_schema(
+        operation_id="mdc_get_submission",
+        tags=["mdc"],
+        responses={200: schemas.MdcSubmissionShape, **schemas.errors(410)},
+    )
+    def get(self, request: Request, submission_id: str) -> Response:
+        return Response(submission_envelope(self._submission(request, submission_id)))
+
+    @extend_schema(
         operation_id="mdc_update_submission",
         tags=["mdc"],
         request=schemas.SubmissionChangesShape,
-        responses={200: schemas.SubmissionShape, **MDC_SUBMISSION_ERRORS},
+        responses={200: schemas.MdcSubmissionShape, **MDC_SUBMISSION_ERRORS},
     )
     def patch(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
@@ -152,13 +171,13 @@ class SubmissionApi(SubmissionView):
             submission = submissions.update_submission(submission=submission, changes=changes)
         except (ValidationError, submissions.SubmissionConflict) as exc:
             raise _api_errors(exc) from None
-        return Response({"submission": submission_json(submission)})
+        return Response(submission_envelope(submission))
 
     @extend_schema(
         operation_id="mdc_submit_submission",
         tags=["mdc"],
         request=schemas.AgreeToSubmitShape,
-        responses={200: schemas.SubmissionShape, **MDC_SUBMISSION_ERRORS},
+        responses={200: schemas.MdcSubmissionShape, **MDC_SUBMISSION_ERRORS},
     )
     def post(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
@@ -169,7 +188,7 @@ class SubmissionApi(SubmissionView):
             submission = submissions.submit_submission(submission=submission, agree=data["agreeToSubmit"])
         except (ValidationError, submissions.SubmissionConflict) as exc:
             raise _api_errors(exc) from None
-        return Response({"submission": submission_json(submission)})
+        return Response(submission_envelope(submission))
 
     @extend_schema(operation_id="mdc_delete_submission", tags=["mdc"], responses={204: None, **schemas.errors(410)})
     def delete(self, request: Request, submission_id: str) -> Response:
@@ -288,11 +307,14 @@ class UploadPartApi(UploadView):
         self, request: Request, file_upload_id: str, part_number: int, submission_id: str | None = None
     ) -> Response:
         upload = self._upload(request, submission_id, file_upload_id)
+        signed_at = timezone.now()
         try:
             url = uploads.part_url(upload=upload, part_number=part_number)
         except (ValidationError, submissions.SubmissionConflict) as exc:
             raise _api_errors(exc) from None
-        return Response({"url": url, "partNumber": part_number})
+        # Taken before signing: the URL is good at least until then.
+        expires_at = signed_at + timedelta(seconds=settings.UPLOAD_PART_URL_SECONDS)
+        return Response({"url": url, "expiresAt": expires_at.isoformat(), "partNumber": part_number})
 
 
 class UploadCompleteApi(UploadView):
@@ -311,7 +333,14 @@ class UploadCompleteApi(UploadView):
             upload = uploads.complete_upload(upload=upload, completion=completion)
         except (ValidationError, submissions.SubmissionConflict) as exc:
             raise _api_errors(exc) from None
-        return Response({"success": True, "fileUploadId": upload.id, "status": upload.status, "sha256": upload.sha256})
+        return Response(
+            {
+                "success": True,
+                "fileUploadId": upload.id,
+                "status": MDC_UPLOAD_STATUS[Upload.Status(upload.status)],
+                "sha256": upload.sha256,
+            }
+        )
 
 
 @extend_schema_view(post=extend_schema(operation_id="mdc_start_sample_upload"))

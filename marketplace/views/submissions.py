@@ -87,7 +87,7 @@ def submission_list(request: HttpRequest) -> HttpResponse:
 
 
 class NewSubmissionForm(forms.Form):
-    name = forms.CharField(max_length=200, help_text="You can change it later.")
+    name = forms.CharField(max_length=submissions.MDC_TEXT_LIMITS["name"], help_text="You can change it later.")
 
 
 @login_required

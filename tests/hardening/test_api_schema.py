@@ -62,7 +62,13 @@ def test_every_api_route_is_in_the_schema(schema: dict[str, Any]) -> None:
     assert set(schema["paths"]) == api_routes()
     # The MDC contract's routes are API endpoints the SDK calls: they are documented, with the SDK's names.
     assert schema["paths"]["/api/datasets/{id_or_slug}/download"]["post"]["operationId"] == "mdc_download_dataset"
-    assert {"patch", "post", "delete"} <= set(schema["paths"]["/api/submissions/{submission_id}"])
+    assert {"get", "patch", "post", "delete"} <= set(schema["paths"]["/api/submissions/{submission_id}"])
+    # The operations the MDC platform's document adds to the SDK's contract, tagged as the rest.
+    for path, method in (("/api/health", "get"), ("/api/datasets/{id_or_slug}/metadata", "get"),
+                         ("/api/submissions/{submission_id}", "get")):  # fmt: skip
+        assert schema["paths"][path][method]["tags"] == ["mdc"], path
+    metadata = schema["paths"]["/api/datasets/{id_or_slug}/metadata"]["get"]["responses"]
+    assert set(metadata["200"]["content"]) == {"application/ld+json"} and "422" in metadata
 
 
 def test_operation_ids_are_unique(schema: dict[str, Any]) -> None:
@@ -89,6 +95,11 @@ def test_every_operation_documents_its_refusals(schema: dict[str, Any]) -> None:
         responses = operation["responses"]
         where = f"{method.upper()} {path}"
         assert any(code.startswith("2") for code in responses), where
+        if path == "/api/health":
+            # The one exception: a liveness probe counts nothing (the rate limits count in the
+            # database, which it must not need) and reads no key; /healthz checks dependencies.
+            assert set(responses) == {"200", "400", "503"}, responses
+            continue
         # Every view is rate limited: 429 with the error body and Retry-After.
         assert responses["429"]["content"]["application/json"]["schema"] == error, where
         assert responses["429"]["headers"]["Retry-After"]["required"] is True, where

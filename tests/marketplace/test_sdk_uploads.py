@@ -120,7 +120,7 @@ def test_repeat_completion_is_200_and_bad_checksum_is_400_then_410(submission_id
         (lambda body: body["parts"].append({"partNumber": 3, "etag": "abc"}), "part 3 was never uploaded"),
         (lambda body: body["parts"].reverse(), "must run 1, 2, 3"),
         (lambda body: body.update(parts=[]), "must list at least one"),
-        (lambda body: body.update(checksum="ABC"), "lowercase SHA-256 hex"),
+        (lambda body: body.update(checksum="ABC"), "SHA-256 hex digest of the whole file (64 hexadecimal digits)"),
         (lambda body: body.update(uploadId="someone-else"), "does not belong to this upload"),
     ],
 )
