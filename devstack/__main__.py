@@ -23,12 +23,6 @@ from types import FrameType
 from devstack.services import ServiceError, die_with_parent, port_open, stop_process
 from devstack.stack import REPO_DIR, Stack, var_dir
 
-DEMO_LOGINS = """\
-  demo-owner     / demo-owner-password     owner of Common Voices (approved to upload)
-  demo-reviewer  / demo-reviewer-password  reviewer in Common Voices
-  demo-licensee  / demo-licensee-password  in no organization
-  admin          / admin-password          staff (admin site at /admin/)"""
-
 
 class Shutdown(Exception):
     pass
@@ -36,6 +30,16 @@ class Shutdown(Exception):
 
 def _manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=REPO_DIR, env=env, check=True)
+
+
+def _seed_demo(env: dict[str, str]) -> str:
+    """Load the demo data; return the logins it printed, which the banner repeats once the stack
+    serves (seed_demo is the one place that knows who the demo users are)."""
+    done = subprocess.run(
+        [sys.executable, "manage.py", "seed_demo"], cwd=REPO_DIR, env=env, check=True, stdout=subprocess.PIPE, text=True
+    )
+    print(done.stdout.partition("\n")[0], flush=True)  # "Demo data ready in ... s: ..."
+    return done.stdout[done.stdout.find("Demo logins:") :].rstrip()
 
 
 def _wait_healthy(url: str, children: list[subprocess.Popen[bytes]], timeout: float) -> None:
@@ -96,7 +100,7 @@ def run(port: int) -> int:
         _manage(env, "migrate", "--noinput", "-v", "0")
         _manage(env, "configure_storage", "-v", "0")
         _manage(env, "collectstatic", "--noinput", "-v", "0")
-        _manage(env, "seed_demo")
+        logins = _seed_demo(env)
         _manage(env, "sign_missing_manifests", "-v", "0")  # versions from before provenance existed
         bin_dir = Path(sys.executable).parent
         commands = [
@@ -116,7 +120,7 @@ def run(port: int) -> int:
         _wait_healthy(f"{url}/healthz", children, timeout=120)
         print(
             f"\nData Collective is up in {time.monotonic() - started:.0f} s: open {url}/\n"
-            f"API: {url}/api/  health: {url}/healthz\nDemo logins:\n{DEMO_LOGINS}\n"
+            f"API: {url}/api/  health: {url}/healthz\n{logins}\n"
             "Stop with Ctrl-C.\n",
             flush=True,
         )

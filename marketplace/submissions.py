@@ -153,6 +153,33 @@ def create_submission(*, user: User, name: Any, long_description: Any = "") -> S
     )
 
 
+def create_version_submission(*, user: User, dataset: Dataset) -> Submission:
+    """A draft of the next version of a published dataset, in the dataset's organization, carrying
+    its current datasheet and license: approving it publishes version N+1 of the same dataset (a
+    correction, or the re-release without records whose consent was withdrawn). The datasheet is
+    copied because approval writes the submission's datasheet over the dataset's."""
+    if not Membership.objects.filter(organization=dataset.organization, user=user, role__in=UPLOADER_ROLES).exists():
+        raise PermissionDenied(f"Only owners, admins and members of {dataset.organization.name} add versions.")
+    if dataset.status != Dataset.Status.PUBLISHED:
+        raise SubmissionConflict(f"{dataset.name} is {dataset.get_status_display().lower()}: it gets no new versions.")
+    if not dataset.organization.approved_to_upload:
+        raise PermissionDenied(f"{dataset.organization.name} is not approved to upload yet.")
+    license = dataset.license
+    terms: dict[str, Any] = {}
+    if license is not None:
+        terms = {"license_abbreviation": license.spdx_id or license.name, "license_name": license.name}
+        if not license.spdx_id:  # custom terms: the exact text licensees accepted
+            terms["license_text"] = license.text
+    return Submission.objects.create(
+        organization=dataset.organization,
+        created_by=user,
+        dataset=dataset,
+        name=dataset.name,
+        **{field: getattr(dataset, field) for field in DATASHEET_FIELDS},
+        **terms,
+    )
+
+
 def submission_for(*, user: User, submission_id: str) -> Submission:
     """A submission the user may change: 404 unknown, 410 deleted, 403 another organization's."""
     submission = Submission.objects.select_related("organization").filter(id=submission_id).first()
