@@ -36,14 +36,27 @@ from licensing.models import (
 )
 from licensing.services import create_api_key
 from licensing.withdrawals import replacement_for
-from marketplace.demo.people import FEATURED, ORGANIZATIONS, ROLES, usernames
+from marketplace.demo.people import FEATURED, ORGANIZATIONS, ROLES
 from marketplace.models import Dataset, Membership, Organization, RevenueShare, Submission, Upload, User
 from marketplace.services import register_user
 from provenance.models import LogEntry, SigningKey
 from tests.hardening.authz import all_routes, fill
 
 pytestmark = pytest.mark.django_db
-IDENTITIES = [*usernames(), "new-user", "anonymous"]
+# Every featured user, each role of the first organization and an admin and a member of the others
+# (the second person in a role meets the same rules as the first), someone new, and no one: every
+# kind of caller, in a bounded time.
+IDENTITIES = list(
+    dict.fromkeys(
+        [
+            *FEATURED,
+            *(ORGANIZATIONS[0].members[role][0] for role in ROLES),
+            *(org.members[role][1] for org in ORGANIZATIONS[1:] for role in ("admin", "member")),
+            "new-user",
+            "anonymous",
+        ]
+    )
+)
 MISSING = "no-such-thing"
 # The POSTs of the MDC contract that read rather than write (they sign a download URL): the SDK's
 # download_dataset and its sample download send them, so every demo user tries them too.
