@@ -79,6 +79,8 @@ class World:
     invoices: dict[str, Invoice] = field(default_factory=dict)
     payments: dict[str, Payment] = field(default_factory=dict)
     access_requests: dict[str, AccessRequest] = field(default_factory=dict)
+    archives: dict[str, bytes] = field(default_factory=dict)  # dataset handle -> its current archive's bytes
+    samples: dict[str, bytes] = field(default_factory=dict)  # dataset handle -> its current sample's bytes
 
     def key(self, person: str) -> str:
         return self.keys[person]
@@ -261,9 +263,13 @@ class Builder:
             Submission.objects.filter(id=submission.id).update(dataset=self.world.datasets[of])
         if parents:
             set_parents(submission=submission, parents=parents, user=author)
-        self.upload(submission, author, tar_gz(files))
+        archive = tar_gz(files)
+        self.upload(submission, author, archive)
+        self.world.archives[of or handle] = archive
         if sample is not None:
-            self.upload(submission, author, tar_gz(sample), kind=Upload.Kind.SAMPLE)
+            sample_archive = tar_gz(sample)
+            self.upload(submission, author, sample_archive, kind=Upload.Kind.SAMPLE)
+            self.world.samples[of or handle] = sample_archive
         submission.refresh_from_db()
         submissions.submit_submission(submission=submission, agree=True)
         version = submissions.approve_submission(submission=submission, reviewer=self.world.member(org, "reviewer"))
@@ -361,9 +367,18 @@ class Builder:
             name="Northwind Web Text",
             task="NLP",
             files=text_files("web"),
+            sample=text_files("web-sample"),
             license="CC0-1.0",
             parents=[{"dataset": speech_v3.dataset_id, "version": 3}],
         )
+        self.publish(
+            "north-paid", org="north", name="Northwind News Summaries", task="NLP", files=text_files("news"),
+            sample=text_files("news-sample"), isPaid=True, basePriceCents=25_000,
+        )  # fmt: skip
+        self.publish(
+            "north-gated", org="north", name="Northwind Forum Threads", task="NLP", files=text_files("threads"),
+            visibility="restricted",
+        )  # fmt: skip
         self.publish(
             "north-removed", org="north", name="Northwind Scraped Forum", task="NLP", files=text_files("forum")
         )
