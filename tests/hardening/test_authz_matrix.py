@@ -22,6 +22,8 @@ staff is staff, so each answers with the admin's login page.
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -33,9 +35,9 @@ from django.test import Client
 from django.utils import timezone
 
 from licensing.authentication import HasScope
-from licensing.models import ApiKey
+from licensing.models import AccessRequest, ApiKey, Invoice, LicenseGrant
 from licensing.services import create_api_key
-from marketplace.models import Membership
+from marketplace.models import Dataset, Membership, Submission
 from tests.hardening.authz import METHODS, ROLES, Matrix, admin_path, all_routes, fill, fingerprint
 from tests.world import World
 
@@ -545,3 +547,172 @@ def test_the_admin_site_is_for_staff_only(matrix: Matrix, role: str) -> None:
 def test_staff_reach_the_admin_site(matrix: Matrix) -> None:
     response = send(matrix, "staff", "GET", "/admin/", None, api=False)
     assert response.status_code == 200
+
+
+# --- Lists in a busy world: each visible item exactly once, for everyone -------------------------------
+
+# Beyond the matrix's roles: a second member of A, A's admin, B's member and outsiders with a paid
+# grant or nothing, so that every list is read by someone with several co-members in each organization.
+LIST_READERS = (
+    "anonymous", "licensee", "buyer", "newcomer", "valley.member", "valley.member2", "valley.reviewer",
+    "valley.admin", "valley.owner", "harbor.admin", "harbor.member", "staff",
+)  # fmt: skip
+UPLOADER_ROLES, MANAGER_ROLES, REVIEWER_ROLES = (
+    {"owner", "admin", "member"},
+    {"owner", "admin"},
+    {"owner", "admin", "reviewer"},
+)
+
+
+def role_in_org(person: str, org: str) -> str | None:
+    """The person's role in a world organization, from their handle ("valley.member2" is a member)."""
+    handle_org, _, role = person.partition(".")
+    return role.rstrip("2") if handle_org == org and role else None
+
+
+def api_json(world: World, person: str, path: str) -> Any:
+    headers = {} if person == "anonymous" else {"Authorization": f"Bearer {world.key(person)}"}
+    response = Client().get(path, headers=headers)
+    assert response.status_code == 200, f"{path} as {person}: {response.status_code}"
+    return response.json()
+
+
+def page_as(world: World, person: str, path: str) -> Any:
+    client = Client()
+    if person != "anonymous":
+        client.force_login(world.people[person])
+    return client.get(path)
+
+
+def links(html: str, pattern: str) -> Counter[str]:
+    """How often each id or slug appears in ``pattern``'s group on the page."""
+    return Counter(re.findall(pattern, html))
+
+
+def counted(items: Any) -> Counter[str]:
+    """How often each id comes back (ids as text: pages and JSON spell them differently)."""
+    return Counter(str(item) for item in items)
+
+
+def once(items: Any) -> dict[str, int]:
+    return dict.fromkeys((str(item) for item in items), 1)
+
+
+CARD_SLUGS = r'<li class="card">\s*<h3><a href="/datasets/([\w-]+)/"'
+
+
+@pytest.mark.parametrize("person", LIST_READERS)
+def test_dataset_lists_name_each_listed_dataset_once(world: World, person: str) -> None:
+    """The catalog's lists (API, SDK contract, pages, searches) hold every listed dataset of the
+    world once, whoever asks: never once per member, grant or version."""
+    listed = Dataset.objects.filter(
+        status=Dataset.Status.PUBLISHED, visibility__in=[Dataset.Visibility.PUBLIC, Dataset.Visibility.RESTRICTED]
+    )
+    assert listed.count() >= 6
+    # The point of the world: several people of each role in each organization, whom a join through
+    # memberships, grants or versions would repeat each dataset for.
+    assert all(Membership.objects.filter(organization=org).count() >= 5 for org in world.orgs.values())
+    ids, slugs = once(listed.values_list("id", flat=True)), once(listed.values_list("slug", flat=True))
+    v1 = api_json(world, person, "/api/v1/datasets?limit=100")
+    assert counted(item["id"] for item in v1["results"]) == ids
+    mdc = api_json(world, person, "/api/datasets?limit=100")
+    assert counted(item["id"] for item in mdc["items"]) == ids and mdc["total"] == len(ids)
+    assert links(page_as(world, person, "/datasets/").content.decode(), CARD_SLUGS) == slugs
+    for org in world.orgs.values():
+        own = once(listed.filter(organization=org).values_list("slug", flat=True))
+        assert links(page_as(world, person, f"/organizations/{org.slug}/").content.decode(), CARD_SLUGS) == own
+    # A search ranks a candidate set: the same dataset must not come back once per matching row.
+    searched = [
+        [item["id"] for item in api_json(world, person, "/api/v1/datasets?q=speech&limit=100")["results"]],
+        [item["id"] for item in api_json(world, person, "/api/datasets?q=speech&limit=100")["items"]],
+    ]
+    for found in searched:
+        assert found and len(found) == len(set(found)) and set(found) <= set(ids)
+    found_slugs = links(page_as(world, person, "/datasets/?q=speech").content.decode(), CARD_SLUGS)
+    assert found_slugs and set(found_slugs.values()) == {1} and set(found_slugs) <= set(slugs)
+
+
+@pytest.mark.parametrize("person", LIST_READERS)
+def test_own_lists_name_each_item_once(world: World, person: str) -> None:
+    """Grants, access requests, invoices, submissions and the review queue: each item the person
+    may see, once, and nothing else."""
+    user = world.people.get(person)
+    if user is None:  # anonymous: nothing of their own to list
+        assert page_as(world, person, "/account/licenses/").status_code == 302
+        return
+    mine = once(LicenseGrant.objects.filter(user=user).values_list("id", flat=True))
+    assert counted(item["grantId"] for item in api_json(world, person, "/api/v1/grants")["items"]) == mine
+    grant_page = page_as(world, person, "/account/licenses/").content.decode()
+    assert links(grant_page, r'href="/account/licenses/(\d+)/receipt.json"') == mine
+
+    for handle in ("valley-gated", "harbor-notes"):  # the restricted datasets, A's free and B's paid
+        dataset = world.datasets[handle]
+        requests = AccessRequest.objects.filter(dataset=dataset)
+        manages = role_in_org(person, handle.split("-")[0]) in MANAGER_ROLES
+        expected = once((requests if manages else requests.filter(user=user)).values_list("id", flat=True))
+        got = api_json(world, person, f"/api/v1/datasets/{dataset.id}/access-requests")["items"]
+        assert counted(item["id"] for item in got) == expected, handle
+
+    for key, org in world.orgs.items():
+        role = role_in_org(person, key)
+        requests_page = page_as(world, person, f"/organizations/{org.slug}/access-requests/")
+        invoices_page = page_as(world, person, f"/organizations/{org.slug}/invoices/")
+        if role in MANAGER_ROLES:
+            org_requests = AccessRequest.objects.filter(dataset__organization=org).values_list("id", flat=True)
+            assert links(requests_page.content.decode(), r'<tr id="request-(\d+)"') == once(org_requests)
+        else:
+            assert requests_page.status_code == 403
+        if role in MANAGER_ROLES or user.is_staff:
+            org_invoices = Invoice.objects.filter(dataset__organization=org).values_list("id", flat=True)
+            assert links(invoices_page.content.decode(), r'<tr id="invoice-(\w+)"') == once(org_invoices)
+        else:
+            assert invoices_page.status_code == 403
+
+    uploading = [org for key, org in world.orgs.items() if role_in_org(person, key) in UPLOADER_ROLES]
+    own_submissions = Submission.objects.filter(organization__in=uploading).exclude(status=Submission.Status.DELETED)
+    submission_page = page_as(world, person, "/submissions/").content.decode()
+    assert links(submission_page, r'<td><a href="/submissions/(\w+)/">') == once(
+        own_submissions.values_list("id", flat=True)
+    )
+    reviewing = [org for key, org in world.orgs.items() if role_in_org(person, key) in REVIEWER_ROLES]
+    waiting = Submission.objects.filter(status=Submission.Status.SUBMITTED).exclude(created_by=user)
+    if not user.is_staff:
+        waiting = waiting.filter(organization__in=reviewing)
+    queue = page_as(world, person, "/review/").content.decode()
+    assert links(queue, r'href="/review/(\w+)/"') == once(waiting.values_list("id", flat=True))
+
+
+# --- A second member of the same organization ------------------------------------------------------
+
+# Owners, admins and members of an organization work on its submissions together; reviewers and
+# other organizations do not see them, and nobody reviews a submission without a reviewing role.
+# (reader, submission, the draft's page and API, its review page)
+SHARED_WORK = [
+    ("valley.member2", "valley-uploading", 200, 403),  # a co-member's draft, with an upload under way
+    ("valley.member2", "valley-failed", 200, 403),
+    ("valley.member2", "valley-rejected", 200, 403),
+    ("valley.member2", "valley-in-review", 200, 403),  # may read it, may not review it
+    ("valley.member", "valley-draft", 200, 403),  # and the other way round
+    ("valley.admin", "valley-in-review", 200, 200),
+    ("valley.reviewer", "valley-draft", 403, 403),  # reviewers review, and only what was submitted
+    ("valley.reviewer", "valley-in-review", 403, 200),
+    ("harbor.member", "valley-draft", 403, 403),
+    ("harbor.admin", "valley-in-review", 403, 403),
+    ("harbor.reviewer", "valley-in-review", 403, 403),
+]
+
+
+@pytest.mark.parametrize(("reader", "handle", "work", "review"), SHARED_WORK)
+def test_members_of_one_organization_share_its_submissions(
+    world: World, reader: str, handle: str, work: int, review: int
+) -> None:
+    submission = world.submissions[handle]
+    assert page_as(world, reader, f"/submissions/{submission.id}/").status_code == work
+    assert page_as(world, reader, f"/submissions/{submission.id}/validation/").status_code == work
+    response = Client().get(
+        f"/api/v1/submissions/{submission.id}", headers={"Authorization": f"Bearer {world.key(reader)}"}
+    )
+    assert response.status_code == work
+    if work == 200:
+        assert response.json()["submission"]["id"] == submission.id
+    assert page_as(world, reader, f"/review/{submission.id}/").status_code == review
