@@ -194,6 +194,7 @@ CASES = [
     Case("PUT", "api-parents", {"submission_id": "@other_draft"}, (401, 403, 403, 403, 400, 403, 403),
          body={"parents": [{"dataset": "@private.id", "version": 1}]}, variant="B's draft, A's private parent"),
     # --- /api/: the MDC SDK contract -------------------------------------------------------------
+    Case("GET", "mdc-health", {}, ALL_200),
     Case("GET", "mdc-dataset-list", {}, ALL_200),
     Case("GET", "mdc-dataset-filters", {}, ALL_200),
     # E3 serves a private dataset to anyone by its exact id (the SDK sends no key), never by slug.
@@ -205,6 +206,9 @@ CASES = [
     # The world's takedown is of a public dataset (of a third organization): gone, and said so, to all.
     Case("GET", "mdc-dataset-detail", {"id_or_slug": "@taken_down.id"}, (410,) * 7, variant="removed public id"),
     Case("GET", "mdc-dataset-detail", {"id_or_slug": "@taken_down.slug"}, (410,) * 7, variant="removed public slug"),
+    # Croissant metadata: as the dataset's own answers, but a private dataset only to its members.
+    Case("GET", "mdc-dataset-metadata", {"id_or_slug": "@public.id"}, ALL_200, variant="public"),
+    Case("GET", "mdc-dataset-metadata", {"id_or_slug": "@private.id"}, PUBLIC_MEMBERS, variant="private"),
     Case("POST", "mdc-dataset-download", {"id_or_slug": "@removed.slug"}, (401, 404, 404, 404, 404, 404, 404),
          variant="removed private slug"),
     Case("POST", "mdc-dataset-download", {"id_or_slug": "@private.id"}, API_MEMBERS, variant="private"),
@@ -223,6 +227,7 @@ CASES = [
     Case("POST", "mdc-sample-download", {"id_or_slug": "@public.id"}, ANY_KEY, variant="public"),
     # other_admin's organization B is approved to upload: the draft is B's.
     Case("POST", "mdc-submission-create", {}, (401, 403, 200, 403, 200, 200, 403), body={"name": "New"}),
+    Case("GET", "mdc-submission", DRAFT, UPLOADERS),
     Case("PATCH", "mdc-submission", DRAFT, UPLOADERS, body={"name": "Renamed"}),
     Case("POST", "mdc-submission", DRAFT, UPLOADERS_400, body={"agreeToSubmit": True}),  # 400: incomplete
     Case("DELETE", "mdc-submission", DRAFT, (401, 403, 204, 403, 403, 204, 403)),
@@ -237,11 +242,6 @@ CASES = [
          "part_number": "1"}, (401, 403, 403, 403, 404, 403, 403), variant="B's draft, A's upload"),
     Case("POST", "mdc-sample-complete", {"submission_id": "@other_draft", "file_upload_id": "@sample_upload"},
          (401, 403, 403, 403, 404, 403, 403), body=COMPLETE, variant="B's draft, A's upload"),
-    # Routes on their way to main (GET /api/health, GET /api/datasets/{id}/metadata, GET
-    # /api/submissions/{id}) go here, under their URL names, when they land: the coverage tests
-    # fail until they do. Expected, by the rules above: health ALL_200; a private dataset's
-    # metadata as its detail by id (E3 serves it by exact id) and unknown by slug; a draft read as
-    # UPLOADERS (add the GET to "mdc-submission" itself: a view's methods are checked together).
     # --- Pages: account, licenses, earnings, payouts ---------------------------------------------
     Case("POST", "api-key-create", {}, ANY_LOGIN, body={"name": "k", "scopes": ["read"], "expires_in_days": "30"}),
     Case("POST", "api-key-revoke", {"key_id": "@owner_key"}, (LOGIN, 404, 404, 404, 404, 302, 404)),
@@ -709,10 +709,10 @@ def test_members_of_one_organization_share_its_submissions(
     submission = world.submissions[handle]
     assert page_as(world, reader, f"/submissions/{submission.id}/").status_code == work
     assert page_as(world, reader, f"/submissions/{submission.id}/validation/").status_code == work
-    response = Client().get(
-        f"/api/v1/submissions/{submission.id}", headers={"Authorization": f"Bearer {world.key(reader)}"}
-    )
+    key = {"Authorization": f"Bearer {world.key(reader)}"}
+    response = Client().get(f"/api/v1/submissions/{submission.id}", headers=key)
     assert response.status_code == work
     if work == 200:
         assert response.json()["submission"]["id"] == submission.id
+    assert Client().get(f"/api/submissions/{submission.id}", headers=key).status_code == work  # the SDK's read
     assert page_as(world, reader, f"/review/{submission.id}/").status_code == review
