@@ -504,6 +504,13 @@ def can_review(user: User, submission: Submission) -> bool:
     return Membership.objects.filter(organization=submission.organization, user=user, role__in=REVIEWER_ROLES).exists()
 
 
+def can_open_review(user: User, submission: Submission) -> bool:
+    """The review page shows what was handed in for review (waiting, or already decided). A draft
+    stays with the organization's contributors until they submit it: its reviewers, who may not
+    open its edit page either, do not read it early through the review page."""
+    return submission.status != Submission.Status.DRAFT and can_review(user, submission)
+
+
 def review_queue(*, user: User) -> list[Submission]:
     """Submissions waiting for this reviewer, oldest first."""
     waiting = Submission.objects.filter(status=Submission.Status.SUBMITTED).exclude(created_by=user)

@@ -349,8 +349,11 @@ def _reviewable(user: User, submission_id: str) -> Submission:
     submission = Submission.objects.select_related("organization", "created_by").filter(id=submission_id).first()
     if submission is None or submission.status == Submission.Status.DELETED:
         raise Http404(f"No submission with id '{submission_id}'.")
-    if not submissions.can_review(user, submission):
-        raise PermissionDenied("Only the organization's reviewers or staff review a submission, never its author.")
+    if not submissions.can_open_review(user, submission):
+        raise PermissionDenied(
+            "Only the organization's reviewers or staff review a submission, never its author, and only once it "
+            "is submitted."
+        )
     return submission
 
 

@@ -1,14 +1,14 @@
 """What the authorization matrix (test_authz_matrix.py) runs against: every route of the URLconf,
-one instance's worth of real objects owned by organization A (built through the services), a
-user and an API key per role, and a fingerprint of the database to prove that a refused request
-changed nothing."""
+the shared realistic world (tests/world.py) seen from organization A (Valley), its people in the
+matrix's roles with their API keys and fresh sessions, and a fingerprint of the database to prove
+that a refused request changed nothing."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.conf import settings
@@ -16,22 +16,17 @@ from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from licensing import access, grants, ledger, payments
-from licensing.models import LedgerAccount
-from licensing.services import Permissions, create_api_key, create_license
+from licensing import grants, ledger
+from licensing.models import ApiKey, LedgerAccount
+from licensing.services import Permissions, create_license
 from marketplace import submissions, uploads
-from marketplace.models import Membership, Submission, Upload, User
-from marketplace.services import (
-    add_member,
-    approve_organization,
-    create_dataset,
-    create_organization,
-    invite_member,
-    publish_version,
-    takedown_dataset,
-)
+from marketplace.models import Membership, Upload
+from marketplace.services import create_dataset, invite_member, publish_version, takedown_dataset
 from provenance import signing
-from tests.factories import license_for, published_dataset
+from tests.factories import license_for
+
+if TYPE_CHECKING:
+    from tests.world import World
 
 # The matrix's columns, in order. "owner" (of organization A) and "staff" are the positive controls.
 ROLES = ("anonymous", "licensee", "member", "reviewer", "other_admin", "owner", "staff")
@@ -97,147 +92,169 @@ def admin_path(route: Route) -> str:
     return "/" + _PARAMETER.sub("1", path)
 
 
-# --- One instance's worth of objects ---------------------------------------------------------------
+# --- The shared world, seen from organization A ---------------------------------------------------
+
+# Who plays each role in the shared world (tests/world.py): organization A is Valley, B is Harbor.
+PEOPLE = {
+    "licensee": "licensee",  # grants, an open invoice at A, approved access to A's restricted dataset
+    "member": "valley.member",
+    "reviewer": "valley.reviewer",
+    "other_admin": "harbor.admin",
+    "owner": "valley.owner",
+    "staff": "staff",
+}
 
 
-@dataclass
-class World:
-    users: dict[str, User]
-    keys: dict[str, str]  # role -> raw API key with every scope
-    sessions: dict[str, str]  # role -> session key of a signed-in browser
-    values: dict[str, Any] = field(default_factory=dict)  # what "@name" placeholders resolve to
+class Matrix:
+    """The world's people in the matrix's roles, and what "@name" placeholders resolve to.
+
+    Most values are the world's objects of organization A. A few objects the world lacks (a
+    private dataset taken down, custom terms of a private dataset, a payout batch, a pending
+    invitation, a draft of B, spare uploads to abort) are made through the services the first time
+    a test names them, inside the test's transaction: the world stays as it was for the next test.
+    Resolve every value before a role's savepoint opens, or the savepoint's rollback takes it away."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.users = {role: world.people[handle] for role, handle in PEOPLE.items()}
+        self.keys = {role: world.key(handle) for role, handle in PEOPLE.items()}
+        self._sessions: dict[str, str] = {}
+        self._values: dict[str, Any] = {}
+        self._extras: dict[str, Callable[[], dict[str, Any]]] = {
+            "removed": self._private_removed,
+            "in_house": self._in_house,
+            "batch": self._payout_batch,
+            "invitation": self._invitation,
+            "other_draft": self._other_draft,
+            "doomed_upload": lambda: {"doomed_upload": self._start_upload(Upload.Kind.ARCHIVE)},
+            "sample_upload": lambda: {"sample_upload": self._start_upload(Upload.Kind.SAMPLE)},
+        }
+
+    # The world's own objects.
+    def _world_value(self, name: str) -> Any:
+        w = self.world
+        datasets = {
+            "public": w.datasets["valley-speech"],
+            "private": w.datasets["valley-private"],
+            "restricted": w.datasets["valley-gated"],
+            "paid": w.datasets["valley-paid"],
+            "restricted_paid": w.datasets["harbor-notes"],
+            "other_private": w.datasets["harbor-private"],
+            "taken_down": w.datasets["north-removed"],
+        }
+        head, _, attribute = name.partition(".")
+        if head in datasets:
+            dataset = datasets[head]
+            if attribute == "terms":
+                return grants.terms_for(dataset=dataset, version=grants.current_version(dataset)).sha256
+            if attribute == "version":
+                return dataset.current_version.number if dataset.current_version else None
+            return getattr(dataset, attribute)
+        simple: dict[str, Callable[[], Any]] = {
+            "org": lambda: w.orgs["valley"].slug,
+            "other_org": lambda: w.orgs["harbor"].slug,
+            "grant": lambda: w.grants["licensee@valley-speech"].id,
+            "invoice": lambda: w.invoices["licensee@valley-paid"].id,
+            "paid_invoice": lambda: w.invoices["buyer@valley-paid"].id,
+            "access_request": lambda: w.access_requests["requester@valley-gated"].id,
+            "approved_request": lambda: w.access_requests["licensee@valley-gated"].id,
+            "draft": lambda: w.submissions["valley-uploading"].id,
+            "waiting": lambda: w.submissions["valley-in-review"].id,
+            "upload": lambda: w.uploads["valley-uploading"].id,
+            "member.username": lambda: self.users["member"].username,
+            "membership": lambda: Membership.objects.get(organization=w.orgs["valley"], user=self.users["member"]).id,
+            "owner_key": lambda: ApiKey.objects.get(user=self.users["owner"]).id,
+            "license": lambda: w.datasets["valley-speech"].license_id,
+            "public_custom_license": lambda: w.datasets["harbor-open"].license_id,
+            "signing_key": lambda: signing.current_key().key_id,
+        }
+        return simple[name]()
+
+    def value(self, name: str) -> Any:
+        if name not in self._values:
+            extra = next((make for prefix, make in self._extras.items() if name.split(".")[0] == prefix), None)
+            self._values.update(extra() if extra is not None else {name: self._world_value(name)})
+        return self._values[name]
 
     def resolve(self, item: Any) -> Any:
         if isinstance(item, str) and item.startswith("@"):
-            return self.values[item[1:]]
+            return self.value(item[1:])
         if isinstance(item, dict):
             return {key: self.resolve(value) for key, value in item.items()}
         if isinstance(item, list):
             return [self.resolve(value) for value in item]
         return item
 
+    def session(self, role: str) -> str:
+        """A signed-in browser's session key. Sessions are not in the world's snapshot: each test
+        signs its people in itself (and its transaction takes the sessions away)."""
+        if role not in self._sessions:
+            browser = Client()
+            browser.force_login(self.users[role])
+            self._sessions[role] = browser.cookies[settings.SESSION_COOKIE_NAME].value
+        return self._sessions[role]
 
-def _user(username: str, **extra: Any) -> User:
-    # No password (no slow hash): the matrix signs in with sessions and keys.
-    return User.objects.create_user(username=username, email=f"{username}@example.org", password=None, **extra)
+    # What the world lacks, made on demand.
+    def _private_removed(self) -> dict[str, Any]:
+        """The world's takedown is of a public dataset; a private one taken down must not even say
+        it existed to those who could not see it."""
+        dataset = create_dataset(
+            organization=self.world.orgs["valley"], slug="valley-removed-private", name="Removed", visibility="private"
+        )
+        publish_version(
+            dataset=dataset, archive_key=f"published/{dataset.id}/a.tar.gz", size_bytes=10, sha256="a" * 64,
+            license=license_for("CC-BY-4.0"),
+        )  # fmt: skip
+        takedown_dataset(dataset=dataset, reason="A court order names Ms Doe.", by=self.users["staff"])
+        return {"removed.id": dataset.id, "removed.slug": dataset.slug}
 
+    def _in_house(self) -> dict[str, Any]:
+        """A private dataset of A, with a sample, under A's own custom terms."""
+        terms = create_license(
+            name="Valley in-house terms", text="Only for Valley's partners.", organization=self.world.orgs["valley"],
+            permissions=Permissions(commercial_use=False, ai_training=False, derivatives=False, redistribution=False,
+                                    attribution=True, share_alike=False),
+        )  # fmt: skip
+        dataset = create_dataset(
+            organization=self.world.orgs["valley"], slug="valley-in-house", name="In-house", visibility="private"
+        )
+        publish_version(
+            dataset=dataset, archive_key=f"published/{dataset.id}/a.tar.gz", size_bytes=10, sha256="a" * 64,
+            license=terms, sample_key=f"published/{dataset.id}/sample.tar.gz", sample_size_bytes=5,
+        )  # fmt: skip
+        return {"in_house.id": dataset.id, "in_house.slug": dataset.slug, "in_house.license": terms.id}
 
-def build_world() -> World:
-    """Organization A (approved to upload) owns everything the URLs name: a public, a private, a
-    restricted and a paid dataset, a private one taken down, one under A's custom terms, a draft
-    and a submitted submission with uploads, an invitation, an access request, an invoice, a
-    payout batch. The licensee holds a grant of the public
-    dataset, an open invoice of the paid one and a pending request for the restricted one."""
-    users = {role: _user(f"authz-{role.replace('_', '-')}") for role in ROLES if role != "anonymous"}
-    User.objects.filter(id=users["staff"].id).update(is_staff=True)
-    users["staff"].refresh_from_db()
-    org_a = approve_organization(organization=create_organization(name="Authz A", slug="authz-a", owner=users["owner"]))
-    add_member(organization=org_a, user=users["member"], role=Membership.Role.MEMBER)
-    add_member(organization=org_a, user=users["reviewer"], role=Membership.Role.REVIEWER)
-    org_b = approve_organization(
-        organization=create_organization(name="Authz B", slug="authz-b", owner=_user("authz-b-owner"))
-    )
-    add_member(organization=org_b, user=users["other_admin"], role=Membership.Role.ADMIN)
+    def _payout_batch(self) -> dict[str, Any]:
+        """Part of what A's owner earned from the world's sale (the split pays people, not A),
+        paid out by staff in a batch."""
+        payable = LedgerAccount.objects.get(user=self.users["owner"], kind=LedgerAccount.Kind.PAYABLE)
+        batch = ledger.create_payout_batch(amounts={payable.id: 1_000}, currency="usd", created_by=self.users["staff"])
+        return {"batch": batch.id, "batch.payable": payable.id}
 
-    license_for("CC-BY-4.0")
-    public = published_dataset("authz-public", org=org_a, sample=True)
-    private = published_dataset("authz-private", org=org_a, sample=True, visibility="private")
-    restricted = published_dataset("authz-restricted", org=org_a, visibility="restricted")
-    paid = published_dataset("authz-paid", org=org_a, is_paid=True, base_price_cents=10_000)
-    withdrawn = published_dataset("authz-removed", org=org_a, visibility="private")
-    takedown_dataset(dataset=withdrawn, reason="A court order names Ms Doe.", by=users["staff"])
-    # A second private dataset, sold under A's own custom terms.
-    terms = create_license(
-        name="Authz A in-house terms", text="Only for A's partners.", organization=org_a,
-        permissions=Permissions(commercial_use=False, ai_training=False, derivatives=False, redistribution=False,
-                                attribution=True, share_alike=False),
-    )  # fmt: skip
-    in_house = create_dataset(organization=org_a, slug="authz-in-house", name="In-house", visibility="private")
-    publish_version(
-        dataset=in_house, archive_key=f"published/{in_house.id}/a.tar.gz", size_bytes=10, sha256="a" * 64,
-        license=terms,
-    )  # fmt: skip
+    def _invitation(self) -> dict[str, Any]:
+        tokens: list[str] = []
 
-    licensee = users["licensee"]
-    public_terms = grants.terms_for(dataset=public, version=grants.current_version(public))
-    grant = grants.accept_terms(user=licensee, dataset=public, terms_sha256=public_terms.sha256, source="web")
-    invoice, _ = payments.open_invoice(user=licensee, dataset=paid)
-    request = access.request_access(
-        user=licensee, dataset=restricted, full_name="Lee", organization_name="Uni", intended_use="Research"
-    )
-    # A payment by someone else gives organization A a balance, which staff pay out in a batch.
-    bought, _ = payments.open_invoice(user=_user("authz-buyer"), dataset=paid)
-    payments.record_payment(invoice_id=bought.id, recorded_by=None, reference="bank")
-    payable = LedgerAccount.objects.get(organization=org_a)
-    batch = ledger.create_payout_batch(amounts={payable.id: 1_000}, currency="usd", created_by=users["staff"])
+        def accept_url(token: str) -> str:  # the link of the invitation email
+            tokens.append(token)
+            return f"/invitations/{token}/"
 
-    draft = submissions.create_submission(user=users["member"], name="Authz draft")
-    waiting = submissions.create_submission(user=users["member"], name="Authz waiting")
-    other_draft = submissions.create_submission(user=users["other_admin"], name="Authz B draft")
-    Submission.objects.filter(id=waiting.id).update(status="submitted", submitted_at=waiting.created_at)
+        invitation = invite_member(
+            organization=self.world.orgs["valley"], email="invitee@example.org", role="member",
+            invited_by=self.users["owner"], accept_url=accept_url,
+        )  # fmt: skip
+        return {"invitation": invitation.id, "invitation.token": tokens[0]}
 
-    def upload(kind: str) -> str:
+    def _other_draft(self) -> dict[str, Any]:
+        """A draft of B by B's admin: the world's B submissions are all past drafting."""
+        return {"other_draft": submissions.create_submission(user=self.users["other_admin"], name="Harbor draft").id}
+
+    def _start_upload(self, kind: str) -> str:
+        """One more upload of A's draft, by the member who wrote it (to abort, or a sample's)."""
+        draft = self.world.submissions["valley-uploading"]
         return uploads.start_upload(
-            submission=draft, user=users["member"], kind=kind, filename="data.tar.gz",
-            file_size=1_000, mime_type="application/gzip",
+            submission=draft, user=self.users["member"], kind=kind, filename="data.tar.gz", file_size=1_000,
+            mime_type="application/gzip",
         ).id  # fmt: skip
-
-    archive, doomed, sample = upload("archive"), upload("archive"), upload("sample")
-    tokens: list[str] = []
-
-    def accept_url(token: str) -> str:  # the link of the invitation email
-        tokens.append(token)
-        return f"/invitations/{token}/"
-
-    invitation = invite_member(
-        organization=org_a, email="invitee@example.org", role="member", invited_by=users["owner"], accept_url=accept_url
-    )
-    spare_key, _ = create_api_key(user=users["owner"], name="owner's spare key", scopes=["read"])
-    keys = {role: create_api_key(user=user, name="authz", scopes=["read", "download", "upload"])[1]
-            for role, user in users.items()}  # fmt: skip
-
-    values = {
-        "org": org_a.slug,
-        "other_org": org_b.slug,
-        "public.id": public.id,
-        "public.slug": public.slug,
-        "public.terms": public_terms.sha256,
-        "private.id": private.id,
-        "private.slug": private.slug,
-        "private.terms": grants.terms_for(dataset=private, version=grants.current_version(private)).sha256,
-        "restricted.id": restricted.id,
-        "restricted.slug": restricted.slug,
-        "paid.id": paid.id,
-        "paid.slug": paid.slug,
-        "grant": grant.id,
-        "invoice": invoice.id,
-        "access_request": request.id,
-        "batch": batch.id,
-        "payable": payable.id,
-        "draft": draft.id,
-        "waiting": waiting.id,
-        "other_draft": other_draft.id,
-        "upload": archive,
-        "upload.s3": Upload.objects.get(id=archive).s3_upload_id,
-        "doomed_upload": doomed,
-        "sample_upload": sample,
-        "invitation": invitation.id,
-        "invitation.token": tokens[0],
-        "membership": Membership.objects.get(organization=org_a, user=users["member"]).id,
-        "owner_key": spare_key.id,
-        "removed.id": withdrawn.id,
-        "removed.slug": withdrawn.slug,
-        "license": public.license_id,
-        "custom_license": terms.id,
-        "signing_key": signing.current_key().key_id,
-    }
-    return World(users=users, keys=keys, sessions={role: _session(user) for role, user in users.items()}, values=values)
-
-
-def _session(user: User) -> str:
-    browser = Client()
-    browser.force_login(user)
-    return browser.cookies[settings.SESSION_COOKIE_NAME].value
 
 
 # --- Proof that nothing changed ---------------------------------------------------------------------

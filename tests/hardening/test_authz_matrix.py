@@ -1,24 +1,29 @@
 """The authorization matrix: every route of the URLconf, every method it serves, against each role.
 
-The table below is the expected answer of each route and method for each role, with every URL
-parameter an object of organization A (a private dataset, a draft submission, the licensee's
-grant and invoice, an access request, a payout batch, another user's API key...), so a missing
-object-level check shows up as a 2xx where the table says 403 or 404 (IDOR). Pages are reached
-with a session, the API with the bearer keys clients use. A route of the URLconf that the table
-does not name fails the test, and so does an entry for a route that no longer exists; methods a
-route does not list must answer 405. A refused unsafe request must leave every row of the
-database as it was.
+It runs in the shared realistic world (tests/world.py: three organizations of five, datasets of
+every visibility and price, grants, invoices, access requests and submissions in every state), seen
+from organization A, the world's Valley; B is Harbor. The table below is the expected answer of each
+route and method for each role, with every URL parameter an object of A (a private dataset, a
+draft with an upload under way, the licensee's grant and invoice, an access request, a payout
+batch, another user's API key...), so a missing object-level check shows up as a 2xx where the
+table says 403 or 404 (IDOR). Pages are reached with a session, the API with the bearer keys
+clients use. A route of the URLconf that the table does not name fails the test, and so does an
+entry for a route that no longer exists; methods a route does not list must answer 405. A refused
+unsafe request must leave every row of the database as it was.
 
-Columns: anonymous; licensee (a grant, an invoice and an access request at A, in no
-organization); member and reviewer of A; other_admin (an admin of organization B); and the
-positive controls, A's owner and a staff user (in no organization). Admin site routes are one
-group: nobody in the matrix but staff is staff, so each answers with the admin's login page.
+Columns: anonymous; licensee (grants, an open invoice at A, an approved request for A's
+restricted dataset, in no organization); A's member (who wrote A's drafts and holds revenue
+shares) and reviewer; other_admin (an admin of B); and the positive controls, A's owner and a
+staff user (in no organization). Each organization has several members of each role, so a join
+that returns a row per member shows up. Admin site routes are one group: nobody in the matrix but
+staff is staff, so each answers with the admin's login page.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+from collections import Counter
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -30,10 +35,11 @@ from django.test import Client
 from django.utils import timezone
 
 from licensing.authentication import HasScope
-from licensing.models import ApiKey
+from licensing.models import AccessRequest, ApiKey, Invoice, LicenseGrant
 from licensing.services import create_api_key
-from marketplace.models import Invitation
-from tests.hardening.authz import METHODS, ROLES, World, admin_path, all_routes, build_world, fill, fingerprint
+from marketplace.models import Dataset, Membership, Submission
+from tests.hardening.authz import METHODS, ROLES, Matrix, admin_path, all_routes, fill, fingerprint
+from tests.world import World
 
 pytestmark = pytest.mark.django_db
 
@@ -117,11 +123,18 @@ CASES = [
     # Accepting on behalf of organization A takes a membership of A.
     Case("POST", "api-dataset-grants", {"dataset_id": "@public.id"}, (401, 400, 201, 201, 400, 201, 400),
          body={"termsSha256": "@public.terms", "organization": "@org"}, variant="for A"),
+    # Accepting the terms of A's restricted dataset is open to whoever sees it: the approved request
+    # is checked at the download (below), which refuses B's admin and staff, who have none.
+    Case("POST", "api-dataset-grants", {"dataset_id": "@restricted.id"}, (401, 201, 201, 201, 201, 201, 201),
+         body={"termsSha256": "@restricted.terms"}, variant="restricted"),
     Case("POST", "api-dataset-purchases", PRIVATE, (401, 404, 400, 400, 404, 400, 404), variant="free private"),
     Case("POST", "api-dataset-purchases", {"dataset_id": "@paid.id"}, (401, 200, 201, 201, 201, 201, 201),
          variant="paid"),
     Case("POST", "api-invoice-payment", {"invoice_id": "@invoice"}, (401, 403, 404, 404, 404, 200, 200),
          body={"reference": "bank-1"}),
+    # Marking a paid invoice paid again returns the first payment (idempotent), to those who may.
+    Case("POST", "api-invoice-payment", {"invoice_id": "@paid_invoice"}, (401, 404, 404, 404, 404, 200, 200),
+         body={"reference": "bank-2"}, variant="paid already"),
     Case("GET", "api-access-requests", {"dataset_id": "@restricted.id"}, ANY_KEY, variant="restricted"),
     Case("POST", "api-access-requests", {"dataset_id": "@restricted.id"}, (401, 201, 201, 201, 201, 201, 201),
          body=REQUEST_JSON, variant="restricted"),
@@ -130,11 +143,18 @@ CASES = [
          variant="private"),
     Case("POST", "api-access-decision", {"request_id": "@access_request", "action": "approve"},
          (401, 404, 404, 404, 404, 200, 404)),
+    Case("POST", "api-access-decision", {"request_id": "@approved_request", "action": "revoke"},
+         (401, 404, 404, 404, 404, 200, 404), body={"reason": "Terms broken."}, variant="the licensee's, approved"),
     Case("GET", "api-version-files", PRIVATE_V1, API_MEMBERS),
     Case("POST", "api-version-file-download", {**PRIVATE_V1, "kind": "archive"}, API_MEMBERS, variant="private"),
+    Case("POST", "api-version-file-download", {"dataset_id": "@public.id", "number": "@public.version",
+         "kind": "archive"}, (401, 200, 200, 200, 403, 200, 403), variant="public"),
+    # Version 1 of the public dataset lost a contributor's consent: gone for everyone, grant or not.
     Case("POST", "api-version-file-download", {"dataset_id": "@public.id", "number": "1", "kind": "archive"},
-         (401, 200, 200, 200, 403, 200, 403), variant="public"),
-    Case("POST", "api-dataset-withdrawals", PRIVATE, (401, 404, 403, 403, 404, 201, 404),
+         (401, 410, 410, 410, 410, 410, 410), variant="public, consent withdrawn"),
+    # A's member holds the revenue share of the private dataset (they uploaded it), so withdraws as
+    # its contributor; A's reviewer holds none.
+    Case("POST", "api-dataset-withdrawals", PRIVATE, (401, 404, 201, 403, 404, 201, 404),
          body={"version": 1, "recordIds": ["r1"]}),
     Case("GET", "api-dataset-removals", PRIVATE, PUBLIC_MEMBERS),
     # --- /api/v1/: provenance ------------------------------------------------------------------
@@ -150,13 +170,16 @@ CASES = [
     # --- /api/v1/: catalog and submissions -----------------------------------------------------
     Case("GET", "api-dataset-list", {}, ALL_200),
     Case("GET", "api-dataset-detail", {"id": "@private.id"}, PUBLIC_MEMBERS),
+    Case("GET", "api-dataset-detail", {"id": "@other_private.id"}, (404, 404, 404, 404, 200, 404, 404),
+         variant="B's private"),
     Case("GET", "api-dataset-versions", {"id": "@private.id"}, PUBLIC_MEMBERS),
     Case("GET", "api-organization-list", {}, ALL_200),
     Case("GET", "api-organization-detail", ORG, ALL_200),
     Case("GET", "api-license-list", {}, ALL_200),
     Case("GET", "api-license-detail", {"pk": "@license"}, ALL_200, variant="SPDX"),
     # Custom terms of a private dataset are as private as the dataset.
-    Case("GET", "api-license-detail", {"pk": "@custom_license"}, PUBLIC_MEMBERS, variant="custom terms of A"),
+    Case("GET", "api-license-detail", {"pk": "@in_house.license"}, PUBLIC_MEMBERS, variant="custom terms of A"),
+    Case("GET", "api-license-detail", {"pk": "@public_custom_license"}, ALL_200, variant="custom terms of a public"),
     Case("DELETE", "api-upload", {"file_upload_id": "@doomed_upload"}, (401, 403, 204, 403, 403, 204, 403)),
     Case("GET", "api-upload-parts", {"file_upload_id": "@upload"}, UPLOADERS),
     Case("GET", "api-submission", DRAFT, UPLOADERS),
@@ -165,12 +188,13 @@ CASES = [
     Case("PUT", "api-consent", DRAFT, UPLOADERS, body=CONSENT),
     Case("POST", "api-consent-records", DRAFT, UPLOADERS_400, body={"records": []}),
     Case("PUT", "api-revenue-split", DRAFT, UPLOADERS,
-         body={"contributors": [{"username": "authz-member", "basisPoints": 10_000}]}),
+         body={"contributors": [{"username": "@member.username", "basisPoints": 10_000}]}),
     Case("PUT", "api-parents", DRAFT, UPLOADERS, body={"parents": []}),
     # B's admin cannot name A's private dataset as a parent of B's draft: it is unknown to them.
     Case("PUT", "api-parents", {"submission_id": "@other_draft"}, (401, 403, 403, 403, 400, 403, 403),
          body={"parents": [{"dataset": "@private.id", "version": 1}]}, variant="B's draft, A's private parent"),
     # --- /api/: the MDC SDK contract -------------------------------------------------------------
+    Case("GET", "mdc-health", {}, ALL_200),
     Case("GET", "mdc-dataset-list", {}, ALL_200),
     Case("GET", "mdc-dataset-filters", {}, ALL_200),
     # E3 serves a private dataset to anyone by its exact id (the SDK sends no key), never by slug.
@@ -179,15 +203,31 @@ CASES = [
     # A private dataset taken down: 410 by its id, as E3 serves it by id; its slug stays unknown.
     Case("GET", "mdc-dataset-detail", {"id_or_slug": "@removed.id"}, (410,) * 7, variant="removed private id"),
     Case("GET", "mdc-dataset-detail", {"id_or_slug": "@removed.slug"}, (404,) * 7, variant="removed private slug"),
+    # The world's takedown is of a public dataset (of a third organization): gone, and said so, to all.
+    Case("GET", "mdc-dataset-detail", {"id_or_slug": "@taken_down.id"}, (410,) * 7, variant="removed public id"),
+    Case("GET", "mdc-dataset-detail", {"id_or_slug": "@taken_down.slug"}, (410,) * 7, variant="removed public slug"),
+    # Croissant metadata: as the dataset's own answers, but a private dataset only to its members.
+    Case("GET", "mdc-dataset-metadata", {"id_or_slug": "@public.id"}, ALL_200, variant="public"),
+    Case("GET", "mdc-dataset-metadata", {"id_or_slug": "@private.id"}, PUBLIC_MEMBERS, variant="private"),
     Case("POST", "mdc-dataset-download", {"id_or_slug": "@removed.slug"}, (401, 404, 404, 404, 404, 404, 404),
          variant="removed private slug"),
     Case("POST", "mdc-dataset-download", {"id_or_slug": "@private.id"}, API_MEMBERS, variant="private"),
     Case("POST", "mdc-dataset-download", {"id_or_slug": "@public.id"}, (401, 200, 200, 200, 403, 200, 403),
          variant="public"),
-    Case("POST", "mdc-sample-download", {"id_or_slug": "@private.id"}, API_MEMBERS, variant="private"),
+    # The licensee's request for A's restricted dataset was approved, which lets them accept its
+    # terms (above), not yet download; B's restricted and paid one is B's alone until a request is
+    # approved and an invoice paid; A's paid one waits for payment (402) of the licensee's invoice.
+    Case("POST", "mdc-dataset-download", {"id_or_slug": "@restricted.id"}, (401, 403, 200, 200, 403, 200, 403),
+         variant="restricted"),
+    Case("POST", "mdc-dataset-download", {"id_or_slug": "@restricted_paid.id"}, (401, 403, 403, 403, 200, 403, 403),
+         variant="restricted and paid, of B"),
+    Case("POST", "mdc-dataset-download", {"id_or_slug": "@paid.id"}, (401, 402, 200, 200, 402, 200, 402),
+         variant="paid"),
+    Case("POST", "mdc-sample-download", {"id_or_slug": "@in_house.id"}, API_MEMBERS, variant="private"),
     Case("POST", "mdc-sample-download", {"id_or_slug": "@public.id"}, ANY_KEY, variant="public"),
     # other_admin's organization B is approved to upload: the draft is B's.
     Case("POST", "mdc-submission-create", {}, (401, 403, 200, 403, 200, 200, 403), body={"name": "New"}),
+    Case("GET", "mdc-submission", DRAFT, UPLOADERS),
     Case("PATCH", "mdc-submission", DRAFT, UPLOADERS, body={"name": "Renamed"}),
     Case("POST", "mdc-submission", DRAFT, UPLOADERS_400, body={"agreeToSubmit": True}),  # 400: incomplete
     Case("DELETE", "mdc-submission", DRAFT, (401, 403, 204, 403, 403, 204, 403)),
@@ -252,6 +292,7 @@ CASES = [
     Case("GET", "dataset-detail", {"slug": "@private.slug"}, PUBLIC_MEMBERS, variant="private"),
     Case("GET", "dataset-detail", {"slug": "@removed.slug"}, (404, 404, 410, 410, 404, 410, 404),
          variant="removed private"),
+    Case("GET", "dataset-detail", {"slug": "@taken_down.slug"}, (410,) * 7, variant="removed public"),
     Case("GET", "organization-create", {}, ANY_LOGIN),
     Case("POST", "organization-create", {}, (LOGIN, 302, 302, 302, 302, 302, 302),
          body={"name": "Fresh Org", "slug": "fresh-org"}),
@@ -290,6 +331,8 @@ CASES = [
     Case("GET", "review", {"submission_id": "@waiting"}, (LOGIN, 403, 403, 200, 403, 200, 200)),
     Case("POST", "review", {"submission_id": "@waiting"}, (LOGIN, 403, 403, 302, 403, 302, 302),
          body={"decision": "reject", "reason": "Not yet."}),
+    # A draft is its contributors' until submitted: no reviewer (nor staff) reads it on the review page.
+    Case("GET", "review", DRAFT, (LOGIN, 403, 403, 403, 403, 403, 403), variant="draft"),
     # --- Pages: signing up and in ------------------------------------------------------------------
     Case("GET", "signup", {}, (200, 302, 302, 302, 302, 302, 302)),
     Case("POST", "signup", {}, (200, 302, 302, 302, 302, 302, 302)),  # 200: the empty form's errors
@@ -310,39 +353,31 @@ ADMIN_EXCEPTIONS = {
 }
 
 
-# --- The world, once per module, rolled back at the end ------------------------------------------
+# --- The shared world, in the matrix's roles ---------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
-    """Built once in a transaction that every test's own (savepoint) transaction nests in, and
-    rolled back after the module: each test sees the same objects, and leaves no trace."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-    try:
-        with django_db_blocker.unblock():
-            built = build_world()
-        yield built
-    finally:
-        with django_db_blocker.unblock():
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+@pytest.fixture
+def matrix(world: World) -> Matrix:
+    """The shared world of tests/world.py (its per-test transaction rolls back whatever a test
+    writes), its people in the matrix's roles."""
+    return Matrix(world)
 
 
-def client_for(world: World, role: str, *, api: bool) -> tuple[Client, dict[str, str]]:
+def client_for(matrix: Matrix, role: str, *, api: bool) -> tuple[Client, dict[str, str]]:
+    """A fresh client per request, so that no cookie (a message, a CSRF token) passes between roles."""
     client = Client()
     if role == "anonymous":
         return client, {}
     if api:
-        return client, {"Authorization": f"Bearer {world.keys[role]}"}
-    client.cookies[settings.SESSION_COOKIE_NAME] = world.sessions[role]
+        return client, {"Authorization": f"Bearer {matrix.keys[role]}"}
+    client.cookies[settings.SESSION_COOKIE_NAME] = matrix.session(role)
     return client, {}
 
 
-def send(world: World, role: str, method: str, path: str, body: dict[str, Any] | None, *, api: bool) -> Any:
-    client, headers = client_for(world, role, api=api)
-    data = world.resolve(body) if body is not None else None
+def send(matrix: Matrix, role: str, method: str, path: str, body: dict[str, Any] | None, *, api: bool) -> Any:
+    """``body`` resolved already (see Matrix: values are made outside a role's savepoint)."""
+    client, headers = client_for(matrix, role, api=api)
+    data = body
     if api:
         payload = json.dumps(data) if data is not None else ""
         return client.generic(method, path, payload, content_type="application/json", headers=headers)
@@ -354,8 +389,8 @@ def send(world: World, role: str, method: str, path: str, body: dict[str, Any] |
 ROUTES = {route.key: route for route in all_routes()}
 
 
-def path_of(world: World, case: Case) -> str:
-    path = fill(ROUTES[case.route].pattern, world.resolve(case.args))
+def path_of(matrix: Matrix, case: Case) -> str:
+    path = fill(ROUTES[case.route].pattern, matrix.resolve(case.args))
     return f"{path}?{case.query}" if case.query else path
 
 
@@ -399,13 +434,13 @@ PROBE_AS = {"login": "anonymous"}
 
 
 @pytest.mark.parametrize("key", sorted(key for key, route in ROUTES.items() if not route.is_admin))
-def test_methods_a_route_does_not_list_answer_405(world: World, key: str) -> None:
+def test_methods_a_route_does_not_list_answer_405(matrix: Matrix, key: str) -> None:
     """As A's owner (signed in, every scope), so that only the method can be refused."""
     listed = {case.method for case in CASES if case.route == key}
     case = next(case for case in CASES if case.route == key)
     for method in sorted(set(METHODS) - listed):
         role = PROBE_AS.get(key, "owner")
-        response = send(world, role, method, path_of(world, case), None, api=ROUTES[key].is_api)
+        response = send(matrix, role, method, path_of(matrix, case), None, api=ROUTES[key].is_api)
         assert response.status_code == 405, f"{method} {key}: expected 405, got {response.status_code}"
 
 
@@ -413,14 +448,19 @@ def test_methods_a_route_does_not_list_answer_405(world: World, key: str) -> Non
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
-def test_matrix(world: World, case: Case) -> None:
-    """Each role in its own savepoint, so that what one allowed role changes, the next does not see."""
+def test_matrix(matrix: Matrix, case: Case) -> None:
+    """Each role in its own savepoint, so that what one allowed role changes, the next does not see.
+    The path, the body and the sessions are made before: a savepoint's rollback would take them."""
+    path, body, api = path_of(matrix, case), matrix.resolve(case.body), ROUTES[case.route].is_api
+    if not api:
+        for role in ROLES[1:]:
+            matrix.session(role)
     wrong = []
     for role, item in zip(ROLES, case.expect, strict=True):
         expected = answer(item)
         with transaction.atomic():
             before = fingerprint() if case.method != "GET" and not expected.writes else None
-            response = send(world, role, case.method, path_of(world, case), case.body, api=ROUTES[case.route].is_api)
+            response = send(matrix, role, case.method, path, body, api=api)
             problem = mismatch(response, expected)
             if problem is None and before is not None and fingerprint() != before:
                 problem = "refused, yet the database changed"
@@ -430,36 +470,14 @@ def test_matrix(world: World, case: Case) -> None:
     assert wrong == [], f"{case.id}\n" + "\n".join(wrong)
 
 
-def test_lists_hold_only_what_the_caller_may_see(world: World) -> None:
-    """A 200 on a list is no proof by itself: the items must be the caller's own (or, for A's
-    managers, A's)."""
-    requests = f"/api/v1/datasets/{world.values['restricted.id']}/access-requests"
-    seen = {role: [item["username"] for item in send(world, role, "GET", requests, None, api=True).json()["items"]]
-            for role in ("licensee", "member", "other_admin", "owner")}  # fmt: skip
-    assert seen == {"licensee": ["authz-licensee"], "member": [], "other_admin": [], "owner": ["authz-licensee"]}
-    grants = {role: send(world, role, "GET", "/api/v1/grants", None, api=True).json()["items"]
-              for role in ("licensee", "owner")}  # fmt: skip
-    assert [item["grantId"] for item in grants["licensee"]] == [world.values["grant"]] and grants["owner"] == []
-    page = send(world, "other_admin", "GET", "/account/licenses/", None, api=False).content.decode()
-    assert "authz-public" not in page
-
-    def page_of(role: str, path: str) -> str:
-        return str(send(world, role, "GET", path, None, api=False).content.decode())
-
-    # B's admin reviews B's submissions and submits for B: A's stay out of both lists.
-    assert "Authz waiting" in page_of("reviewer", "/review/")
-    assert "Authz waiting" not in page_of("other_admin", "/review/")
-    assert "Authz draft" in page_of("member", "/submissions/")
-    mine = page_of("other_admin", "/submissions/")
-    assert "Authz B draft" in mine and "Authz draft" not in mine
-
-
 @pytest.mark.parametrize(("role", "listed"), [("anonymous", False), ("other_admin", False), ("member", True)])
-def test_custom_terms_of_private_datasets_are_listed_to_members_only(world: World, role: str, listed: bool) -> None:
-    response = send(world, role, "GET", "/api/v1/licenses", None, api=True)
+def test_custom_terms_of_private_datasets_are_listed_to_members_only(matrix: Matrix, role: str, listed: bool) -> None:
+    """A's in-house terms name a private dataset; Harbor's research terms, a public one."""
+    matrix.value("in_house.license")
+    response = send(matrix, role, "GET", "/api/v1/licenses", None, api=True)
     names = {item["name"] for item in response.json()}
-    assert response.status_code == 200 and "CC-BY-4.0 terms" in names
-    assert ("Authz A in-house terms" in names) is listed
+    assert response.status_code == 200 and {"CC-BY-4.0 terms", "Harbor Research Terms"} <= names
+    assert ("Valley in-house terms" in names) is listed
 
 
 def required_scope(case: Case) -> str | None:
@@ -476,46 +494,45 @@ SCOPED = [case for case in CASES if ROUTES[case.route].is_api and required_scope
 
 
 @pytest.mark.parametrize("case", SCOPED, ids=lambda case: case.id)
-def test_a_key_needs_the_scope_of_the_endpoint_and_no_other(world: World, case: Case) -> None:
+def test_a_key_needs_the_scope_of_the_endpoint_and_no_other(matrix: Matrix, case: Case) -> None:
     """A's owner, with a key lacking the endpoint's scope: 403 before anything changes; with a
     key of that scope alone: the answer of the matrix."""
     scope = required_scope(case)
-    owner = world.users["owner"]
-    data = json.dumps(world.resolve(case.body)) if case.body is not None else ""
+    owner = matrix.users["owner"]
+    path = path_of(matrix, case)
+    data = json.dumps(matrix.resolve(case.body)) if case.body is not None else ""
     _, lacking = create_api_key(user=owner, name="lacking", scopes=[s for s in ApiKey.Scope.values if s != scope])
     _, only = create_api_key(user=owner, name="only", scopes=[str(scope)])
     before = fingerprint()
     refused = Client().generic(
-        case.method, path_of(world, case), data, content_type="application/json",
-        headers={"Authorization": f"Bearer {lacking}"},
-    )  # fmt: skip
+        case.method, path, data, content_type="application/json", headers={"Authorization": f"Bearer {lacking}"}
+    )
     assert refused.status_code == 403 and f"lacks the '{scope}' scope" in refused.json()["message"]
     assert fingerprint() == before
     allowed = Client().generic(
-        case.method, path_of(world, case), data, content_type="application/json",
-        headers={"Authorization": f"Bearer {only}"},
-    )  # fmt: skip
+        case.method, path, data, content_type="application/json", headers={"Authorization": f"Bearer {only}"}
+    )
     assert mismatch(allowed, answer(case.expect[ROLES.index("owner")])) is None
 
 
-def test_the_fingerprint_sees_a_changed_column_and_nothing_else(world: World) -> None:
+def test_the_fingerprint_sees_a_changed_column_and_nothing_else(matrix: Matrix) -> None:
     """The proof that a refused request changed nothing is only as good as the fingerprint."""
     before = fingerprint()
     assert fingerprint() == before
     with transaction.atomic():
-        Invitation.objects.filter(id=world.values["invitation"]).update(role="reviewer")
+        Membership.objects.filter(id=matrix.value("membership")).update(role="reviewer")
         assert fingerprint() != before
         transaction.set_rollback(True)
     with transaction.atomic():
-        ApiKey.objects.filter(user=world.users["owner"]).update(last_used_at=timezone.now())  # volatile
+        ApiKey.objects.filter(user=matrix.users["owner"]).update(last_used_at=timezone.now())  # volatile
         assert fingerprint() == before
         transaction.set_rollback(True)
 
 
 @pytest.mark.parametrize("role", [role for role in ROLES if role != "staff"])
-def test_the_admin_site_is_for_staff_only(world: World, role: str) -> None:
+def test_the_admin_site_is_for_staff_only(matrix: Matrix, role: str) -> None:
     admin_routes = [route for route in ROUTES.values() if route.is_admin]
-    client, _ = client_for(world, role, api=False)
+    client, _ = client_for(matrix, role, api=False)
     assert len(admin_routes) > 20  # the admin's own routes and one set per registered model
     failures = []
     for route in admin_routes:
@@ -527,6 +544,175 @@ def test_the_admin_site_is_for_staff_only(world: World, role: str) -> None:
     assert failures == []
 
 
-def test_staff_reach_the_admin_site(world: World) -> None:
-    response = send(world, "staff", "GET", "/admin/", None, api=False)
+def test_staff_reach_the_admin_site(matrix: Matrix) -> None:
+    response = send(matrix, "staff", "GET", "/admin/", None, api=False)
     assert response.status_code == 200
+
+
+# --- Lists in a busy world: each visible item exactly once, for everyone -------------------------------
+
+# Beyond the matrix's roles: a second member of A, A's admin, B's member and outsiders with a paid
+# grant or nothing, so that every list is read by someone with several co-members in each organization.
+LIST_READERS = (
+    "anonymous", "licensee", "buyer", "newcomer", "valley.member", "valley.member2", "valley.reviewer",
+    "valley.admin", "valley.owner", "harbor.admin", "harbor.member", "staff",
+)  # fmt: skip
+UPLOADER_ROLES, MANAGER_ROLES, REVIEWER_ROLES = (
+    {"owner", "admin", "member"},
+    {"owner", "admin"},
+    {"owner", "admin", "reviewer"},
+)
+
+
+def role_in_org(person: str, org: str) -> str | None:
+    """The person's role in a world organization, from their handle ("valley.member2" is a member)."""
+    handle_org, _, role = person.partition(".")
+    return role.rstrip("2") if handle_org == org and role else None
+
+
+def api_json(world: World, person: str, path: str) -> Any:
+    headers = {} if person == "anonymous" else {"Authorization": f"Bearer {world.key(person)}"}
+    response = Client().get(path, headers=headers)
+    assert response.status_code == 200, f"{path} as {person}: {response.status_code}"
+    return response.json()
+
+
+def page_as(world: World, person: str, path: str) -> Any:
+    client = Client()
+    if person != "anonymous":
+        client.force_login(world.people[person])
+    return client.get(path)
+
+
+def links(html: str, pattern: str) -> Counter[str]:
+    """How often each id or slug appears in ``pattern``'s group on the page."""
+    return Counter(re.findall(pattern, html))
+
+
+def counted(items: Any) -> Counter[str]:
+    """How often each id comes back (ids as text: pages and JSON spell them differently)."""
+    return Counter(str(item) for item in items)
+
+
+def once(items: Any) -> dict[str, int]:
+    return dict.fromkeys((str(item) for item in items), 1)
+
+
+CARD_SLUGS = r'<li class="card">\s*<h3><a href="/datasets/([\w-]+)/"'
+
+
+@pytest.mark.parametrize("person", LIST_READERS)
+def test_dataset_lists_name_each_listed_dataset_once(world: World, person: str) -> None:
+    """The catalog's lists (API, SDK contract, pages, searches) hold every listed dataset of the
+    world once, whoever asks: never once per member, grant or version."""
+    listed = Dataset.objects.filter(
+        status=Dataset.Status.PUBLISHED, visibility__in=[Dataset.Visibility.PUBLIC, Dataset.Visibility.RESTRICTED]
+    )
+    assert listed.count() >= 6
+    # The point of the world: several people of each role in each organization, whom a join through
+    # memberships, grants or versions would repeat each dataset for.
+    assert all(Membership.objects.filter(organization=org).count() >= 5 for org in world.orgs.values())
+    ids, slugs = once(listed.values_list("id", flat=True)), once(listed.values_list("slug", flat=True))
+    v1 = api_json(world, person, "/api/v1/datasets?limit=100")
+    assert counted(item["id"] for item in v1["results"]) == ids
+    mdc = api_json(world, person, "/api/datasets?limit=100")
+    assert counted(item["id"] for item in mdc["items"]) == ids and mdc["total"] == len(ids)
+    assert links(page_as(world, person, "/datasets/").content.decode(), CARD_SLUGS) == slugs
+    for org in world.orgs.values():
+        own = once(listed.filter(organization=org).values_list("slug", flat=True))
+        assert links(page_as(world, person, f"/organizations/{org.slug}/").content.decode(), CARD_SLUGS) == own
+    # A search ranks a candidate set: the same dataset must not come back once per matching row.
+    searched = [
+        [item["id"] for item in api_json(world, person, "/api/v1/datasets?q=speech&limit=100")["results"]],
+        [item["id"] for item in api_json(world, person, "/api/datasets?q=speech&limit=100")["items"]],
+    ]
+    for found in searched:
+        assert found and len(found) == len(set(found)) and set(found) <= set(ids)
+    found_slugs = links(page_as(world, person, "/datasets/?q=speech").content.decode(), CARD_SLUGS)
+    assert found_slugs and set(found_slugs.values()) == {1} and set(found_slugs) <= set(slugs)
+
+
+@pytest.mark.parametrize("person", LIST_READERS)
+def test_own_lists_name_each_item_once(world: World, person: str) -> None:
+    """Grants, access requests, invoices, submissions and the review queue: each item the person
+    may see, once, and nothing else."""
+    user = world.people.get(person)
+    if user is None:  # anonymous: nothing of their own to list
+        assert page_as(world, person, "/account/licenses/").status_code == 302
+        return
+    mine = once(LicenseGrant.objects.filter(user=user).values_list("id", flat=True))
+    assert counted(item["grantId"] for item in api_json(world, person, "/api/v1/grants")["items"]) == mine
+    grant_page = page_as(world, person, "/account/licenses/").content.decode()
+    assert links(grant_page, r'href="/account/licenses/(\d+)/receipt.json"') == mine
+
+    for handle in ("valley-gated", "harbor-notes"):  # the restricted datasets, A's free and B's paid
+        dataset = world.datasets[handle]
+        requests = AccessRequest.objects.filter(dataset=dataset)
+        manages = role_in_org(person, handle.split("-")[0]) in MANAGER_ROLES
+        expected = once((requests if manages else requests.filter(user=user)).values_list("id", flat=True))
+        got = api_json(world, person, f"/api/v1/datasets/{dataset.id}/access-requests")["items"]
+        assert counted(item["id"] for item in got) == expected, handle
+
+    for key, org in world.orgs.items():
+        role = role_in_org(person, key)
+        requests_page = page_as(world, person, f"/organizations/{org.slug}/access-requests/")
+        invoices_page = page_as(world, person, f"/organizations/{org.slug}/invoices/")
+        if role in MANAGER_ROLES:
+            org_requests = AccessRequest.objects.filter(dataset__organization=org).values_list("id", flat=True)
+            assert links(requests_page.content.decode(), r'<tr id="request-(\d+)"') == once(org_requests)
+        else:
+            assert requests_page.status_code == 403
+        if role in MANAGER_ROLES or user.is_staff:
+            org_invoices = Invoice.objects.filter(dataset__organization=org).values_list("id", flat=True)
+            assert links(invoices_page.content.decode(), r'<tr id="invoice-(\w+)"') == once(org_invoices)
+        else:
+            assert invoices_page.status_code == 403
+
+    uploading = [org for key, org in world.orgs.items() if role_in_org(person, key) in UPLOADER_ROLES]
+    own_submissions = Submission.objects.filter(organization__in=uploading).exclude(status=Submission.Status.DELETED)
+    submission_page = page_as(world, person, "/submissions/").content.decode()
+    assert links(submission_page, r'<td><a href="/submissions/(\w+)/">') == once(
+        own_submissions.values_list("id", flat=True)
+    )
+    reviewing = [org for key, org in world.orgs.items() if role_in_org(person, key) in REVIEWER_ROLES]
+    waiting = Submission.objects.filter(status=Submission.Status.SUBMITTED).exclude(created_by=user)
+    if not user.is_staff:
+        waiting = waiting.filter(organization__in=reviewing)
+    queue = page_as(world, person, "/review/").content.decode()
+    assert links(queue, r'href="/review/(\w+)/"') == once(waiting.values_list("id", flat=True))
+
+
+# --- A second member of the same organization ------------------------------------------------------
+
+# Owners, admins and members of an organization work on its submissions together; reviewers and
+# other organizations do not see them, and nobody reviews a submission without a reviewing role.
+# (reader, submission, the draft's page and API, its review page)
+SHARED_WORK = [
+    ("valley.member2", "valley-uploading", 200, 403),  # a co-member's draft, with an upload under way
+    ("valley.member2", "valley-failed", 200, 403),
+    ("valley.member2", "valley-rejected", 200, 403),
+    ("valley.member2", "valley-in-review", 200, 403),  # may read it, may not review it
+    ("valley.member", "valley-draft", 200, 403),  # and the other way round
+    ("valley.admin", "valley-in-review", 200, 200),
+    ("valley.reviewer", "valley-draft", 403, 403),  # reviewers review, and only what was submitted
+    ("valley.reviewer", "valley-in-review", 403, 200),
+    ("harbor.member", "valley-draft", 403, 403),
+    ("harbor.admin", "valley-in-review", 403, 403),
+    ("harbor.reviewer", "valley-in-review", 403, 403),
+]
+
+
+@pytest.mark.parametrize(("reader", "handle", "work", "review"), SHARED_WORK)
+def test_members_of_one_organization_share_its_submissions(
+    world: World, reader: str, handle: str, work: int, review: int
+) -> None:
+    submission = world.submissions[handle]
+    assert page_as(world, reader, f"/submissions/{submission.id}/").status_code == work
+    assert page_as(world, reader, f"/submissions/{submission.id}/validation/").status_code == work
+    key = {"Authorization": f"Bearer {world.key(reader)}"}
+    response = Client().get(f"/api/v1/submissions/{submission.id}", headers=key)
+    assert response.status_code == work
+    if work == 200:
+        assert response.json()["submission"]["id"] == submission.id
+    assert Client().get(f"/api/submissions/{submission.id}", headers=key).status_code == work  # the SDK's read
+    assert page_as(world, reader, f"/review/{submission.id}/").status_code == review

@@ -127,6 +127,17 @@ def test_datasheet_errors_show_beside_their_fields_and_good_values_save(people: 
     assert "licenseText is missing" not in " ".join(submissions.submission_problems(stored))
 
 
+def test_a_draft_is_not_open_to_review_until_submitted(people: dict[str, User]) -> None:
+    """The review page showed a draft's datasheet, consent terms and contributors to the
+    organization's reviewers (and staff), whom the draft's own page refuses."""
+    draft = submissions.create_submission(user=people["author"], name="Valley speech")
+    for person in ("reviewer", "staff"):
+        assert client_for(people[person]).get(f"/submissions/{draft.id}/").status_code == 403
+        assert client_for(people[person]).get(f"/review/{draft.id}/").status_code == 403
+    Submission.objects.filter(id=draft.id).update(status="submitted", submitted_at=draft.created_at)
+    assert client_for(people["reviewer"]).get(f"/review/{draft.id}/").status_code == 200
+
+
 def test_another_organization_cannot_open_a_draft(people: dict[str, User]) -> None:
     submission = submissions.create_submission(user=people["author"], name="Valley speech")
     assert client_for(people["stranger"]).get(f"/submissions/{submission.id}/").status_code == 403
