@@ -4,7 +4,8 @@ documented refusals, is validated with ``jsonschema`` against the schema the doc
 that operation, status and content type. The data is the shared realistic world (tests/world.py:
 three organizations of five, datasets of every visibility and price that went through submission
 and review, real archives in storage), plus what a test creates through the services for its
-person; the official SDK makes its calls as well.
+person; every dataset of the world is asked for by keys of several roles, and the official SDK
+makes its calls as well.
 
 OpenAPI 3.2 schemas are JSON Schema 2020-12; what is OpenAPI-specific is handled here, by name:
 
@@ -48,7 +49,7 @@ from licensing import access, grants, payments
 from licensing.consent import add_consent_records, set_consent_terms
 from licensing.models import LicenseGrant
 from marketplace import submissions, uploads, validation
-from marketplace.models import Dataset, Submission, Upload, User
+from marketplace.models import Dataset, Membership, Submission, Upload, User
 from tests.factories import published_dataset, tar_gz
 from tests.marketplace.archive_builders import wav_bytes
 from tests.world import World
@@ -303,6 +304,72 @@ CATALOG_OPERATIONS = {
     "getHealth", "listDatasets", "listDatasetFilters", "getDataset", "getDatasetCroissantMetadata",
     "createDatasetDownload", "createSampleDownload",
 }  # fmt: skip
+
+
+# A member of the organization that owns most of the world, an admin of another, the licensee
+# (grants, an open invoice, access approved and pending), someone in no situation yet, and no key.
+SWEEP_CALLERS = ("valley.member", "harbor.admin", "licensee", "newcomer", None)
+# What each of them may download of each dataset of the world, its archive and its sample, by id
+# (licensing.downloads.decide; 404 for a sample that does not exist). By slug the same, but for a
+# private dataset, which the MDC routes find by its exact id only.
+DOWNLOADS = {
+    #                   valley.member harbor.admin  licensee    newcomer    no key
+    "valley-speech":  ((200, 200), (403, 200), (200, 200), (403, 200), (401, 401)),
+    "valley-paid":    ((200, 404), (402, 404), (402, 404), (402, 404), (401, 401)),
+    "valley-gated":   ((200, 404), (403, 404), (403, 404), (403, 404), (401, 401)),  # licensee: terms next
+    "valley-private": ((200, 404), (404, 404), (404, 404), (404, 404), (401, 401)),
+    "harbor-notes":   ((403, 404), (200, 404), (403, 404), (403, 404), (401, 401)),  # licensee: pending
+    "harbor-private": ((404, 404), (200, 404), (404, 404), (404, 404), (401, 401)),
+    "harbor-open":    ((403, 404), (200, 404), (403, 404), (403, 404), (401, 401)),
+    "north-corpus":   ((403, 200), (403, 200), (200, 200), (403, 200), (401, 401)),
+    "north-paid":     ((402, 200), (402, 200), (402, 200), (402, 200), (401, 401)),
+    "north-gated":    ((403, 404), (403, 404), (403, 404), (403, 404), (401, 401)),
+    "north-removed":  ((410, 410), (410, 410), (410, 410), (410, 410), (401, 401)),
+}  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_every_dataset_of_the_world_answers_every_caller_as_the_document_says(world: World, settings: Any) -> None:
+    """The catalog, details, metadata and both downloads of every dataset of the world, by id and
+    by slug, with keys of several roles and none: every answer, whatever its status, is one the
+    document gives (or one of the deviations above), and says what the caller may do."""
+    settings.API_RATE_PER_IP = settings.API_RATE_PER_KEY = "100000/minute"  # the limits are not the subject
+    assert set(DOWNLOADS) == set(world.datasets)
+    seen, listable = Recorder(), sorted(d.slug for d in world.datasets.values() if is_listed(d))
+    for column, caller in enumerate(SWEEP_CALLERS):
+        client = client_for(world.key(caller) if caller else None)
+        member_of = {m.organization_id for m in Membership.objects.filter(user=world.people[caller])} if caller else ()
+        listed = seen.check("listDatasets", client.get("/api/datasets", {"limit": 100}))["items"]
+        assert sorted(item["slug"] for item in listed) == listable, caller  # each once, whoever asks
+        for handle, dataset in world.datasets.items():
+            private = dataset.visibility == Dataset.Visibility.PRIVATE
+            for ref in (dataset.id, dataset.slug):
+                where, hidden = f"{caller} {handle} {ref}", private and ref == dataset.slug
+                detail = client.get(f"/api/datasets/{ref}")
+                seen.check("getDataset", detail)
+                assert detail.status_code == (404 if hidden else 410 if handle == "north-removed" else 200), where
+                metadata = client.get(f"/api/datasets/{ref}/metadata")
+                seen.check("getDatasetCroissantMetadata", metadata)
+                unseen = private and dataset.organization_id not in member_of
+                assert metadata.status_code == (404 if unseen else 410 if handle == "north-removed" else 200), where
+                archive = client.post(f"/api/datasets/{ref}/download")
+                sample = client.post(f"/api/datasets/{ref}/sample-download")
+                archive_body = seen.check("createDatasetDownload", archive)
+                sample_body = seen.check("createSampleDownload", sample)
+                statuses = (404, 404) if hidden and caller else DOWNLOADS[handle][column]
+                assert (archive.status_code, sample.status_code) == statuses, where
+                if ref == dataset.id and archive.status_code == 200:  # the bytes of the current version
+                    got = requests.get(archive_body["downloadUrl"], timeout=30).content
+                    assert got == world.archives[handle], where
+                if ref == dataset.id and sample.status_code == 200:
+                    assert requests.get(sample_body["downloadUrl"], timeout=30).content == world.samples[handle], where
+    # The licensee's access to valley-gated was approved: what stands between them and it is the terms.
+    refused = client_for(world.key("licensee")).post(f"/api/datasets/{world.datasets['valley-gated'].id}/download")
+    assert "You have not accepted the terms" in refused.json()["message"]
+    assert seen.seen == {
+        "listDatasets": {200}, "getDataset": {200, 404, 410}, "getDatasetCroissantMetadata": {200, 404, 410},
+        "createDatasetDownload": {200, 401, 402, 403, 404, 410}, "createSampleDownload": {200, 401, 404, 410},
+    }  # fmt: skip
 
 
 @pytest.mark.django_db(transaction=True)  # the SDK calls a live server: the world is restored after
