@@ -1,8 +1,11 @@
 """The MDC routes (``/api/...``) against the MDC platform's own OpenAPI document
 (``/work/shared/mdc-openapi.json``, OpenAPI 3.2): every answer we can provoke, successes and the
 documented refusals, is validated with ``jsonschema`` against the schema the document gives for
-that operation, status and content type. The data is built through the services (one fixture,
-``mdc_world``), the bytes go to real storage, and the official SDK makes its calls as well.
+that operation, status and content type. The data is the shared realistic world (tests/world.py:
+three organizations of five, datasets of every visibility and price that went through submission
+and review, real archives in storage), plus what a test creates through the services for its
+person; every dataset of the world is asked for by keys of several roles, and the official SDK
+makes its calls as well.
 
 OpenAPI 3.2 schemas are JSON Schema 2020-12; what is OpenAPI-specific is handled here, by name:
 
@@ -46,12 +49,10 @@ from licensing import access, grants, payments
 from licensing.consent import add_consent_records, set_consent_terms
 from licensing.models import LicenseGrant
 from marketplace import submissions, uploads, validation
-from marketplace.models import Dataset, Membership, Organization, Submission, Upload, User
-from marketplace.services import approve_organization, takedown_dataset
-from tests.factories import organization, published_dataset, stored_dataset, tar_gz
+from marketplace.models import Dataset, Membership, Submission, Upload, User
+from tests.factories import published_dataset, tar_gz
 from tests.marketplace.archive_builders import wav_bytes
-
-pytestmark = pytest.mark.django_db(transaction=True)
+from tests.world import World
 
 DOCUMENT_PATH = Path("/work/shared/mdc-openapi.json")
 BASE = "urn:mdc-openapi"
@@ -72,6 +73,7 @@ UNDOCUMENTED: dict[tuple[str, int], str] = {
     ("getDataset", 410): "a removed dataset",
     ("getDatasetCroissantMetadata", 410): "a removed dataset, as getDataset",
     ("createDatasetDownload", 410): "a removed dataset",
+    ("createSampleDownload", 410): "a removed dataset, as createDatasetDownload",
     ("getSubmission", 410): "a deleted submission",
     ("updateSubmission", 410): "a deleted submission",
     ("submitSubmissionForReview", 409): "a submission already approved cannot be submitted",
@@ -255,57 +257,38 @@ def test_the_document_is_what_we_validate_against() -> None:
 # --- The world ------------------------------------------------------------------------------------
 
 
-@dataclass
-class MdcWorld:
-    owner: User
+@dataclass(frozen=True)
+class Cast:
+    """The shared world (tests/world.py) in the roles these tests give its people and datasets:
+    Valley's owner meets Valley's own datasets and Northwind's of every visibility and price, and a
+    member of Harbor is a stranger to all of them."""
+
+    owner: User  # valley.owner
     key: str
-    stranger_key: str
-    lab: Organization
-    own: Dataset  # the lab's, with real archive and sample bytes
-    free: Dataset  # another organization's, public, terms accepted by the owner
-    paid: Dataset  # unpaid invoice
-    gated: Dataset  # restricted, access requested, not approved
-    secret: Dataset  # another organization's private dataset
-    lab_private: Dataset  # the lab's private dataset
-    removed: Dataset
-    no_locale: Dataset
-    archive: bytes
+    stranger_key: str  # harbor.member's
+    own: Dataset  # valley-speech: Valley's, three versions, real archive and sample
+    free: Dataset  # north-corpus: another organization's, public, free (CC0), with a sample
+    paid: Dataset  # north-paid: public, paid
+    gated: Dataset  # north-gated: restricted
+    unsampled: Dataset  # harbor-open: public, free, no sample
+    secret: Dataset  # harbor-private: another organization's private dataset
+    lab_private: Dataset  # valley-private
+    removed: Dataset  # north-removed: taken down
 
 
-@pytest.fixture
-def mdc_world(bearer: Callable[..., tuple[User, str]], make_user: Callable[..., User]) -> MdcWorld:
-    """Datasets of every visibility and price, a grant, an invoice, an access request, through the
-    services. One fixture, so that the shared world of tests/world.py can replace it."""
-    owner, key = bearer("read", "download", "upload")
-    lab = approve_organization(organization=organization("mdc-lab", owner=owner))
-    reviewer = make_user("mdc-reviewer")
-    Membership.objects.create(organization=lab, user=reviewer, role="reviewer")
-    other = approve_organization(organization=organization("other-co"))
-    stranger, stranger_key = bearer("read", "download", "upload")
-    Membership.objects.create(organization=other, user=stranger, role="member")
+def cast(world: World) -> Cast:
+    d = world.datasets
+    return Cast(
+        owner=world.people["valley.owner"], key=world.key("valley.owner"), stranger_key=world.key("harbor.member"),
+        own=d["valley-speech"], free=d["north-corpus"], paid=d["north-paid"], gated=d["north-gated"],
+        unsampled=d["harbor-open"], secret=d["harbor-private"], lab_private=d["valley-private"],
+        removed=d["north-removed"],
+    )  # fmt: skip
 
-    archive = tar_gz({"train.tsv": b"path\tsentence\nclips/a.wav\thello\n", "clips/a.wav": wav_bytes()})
-    datasheet: dict[str, Any] = {
-        "task": "ASR", "locale": "cy", "format": "TSV", "short_description": "Read Welsh speech.",
-        "long_description": "Read **Welsh** speech.", "tags": ["speech", "welsh"],
-    }  # fmt: skip
-    own = stored_dataset("lab-speech", archive, sample=tar_gz({"a.wav": wav_bytes()}), org=lab, **datasheet)
-    free = stored_dataset("open-words", archive, sample=tar_gz({"b.wav": wav_bytes()}), org=other, **datasheet)
-    paid = published_dataset("paid-corpus", org=other, is_paid=True, base_price_cents=25_000, **datasheet)
-    gated = published_dataset("gated-corpus", org=other, visibility=Dataset.Visibility.RESTRICTED, **datasheet)
-    secret = published_dataset("secret-corpus", org=other, visibility=Dataset.Visibility.PRIVATE, **datasheet)
-    lab_private = published_dataset("lab-private", org=lab, visibility=Dataset.Visibility.PRIVATE, **datasheet)
-    removed = published_dataset("pulled-corpus", org=other, **datasheet)
-    takedown_dataset(dataset=removed, reason="A legal claim.", by=make_user("staff", is_staff=True))
-    no_locale = published_dataset("no-locale", org=lab, **{**datasheet, "locale": ""})
 
-    terms = grants.terms_for(dataset=free, version=grants.current_version(free))
-    grants.accept_terms(user=owner, dataset=free, terms_sha256=terms.sha256, source=LicenseGrant.Source.API)
-    payments.open_invoice(user=owner, dataset=paid)
-    access.request_access(user=owner, dataset=gated, full_name="Ann", organization_name="Lab", intended_use="ASR.")
-    removed.refresh_from_db()
-    return MdcWorld(owner, key, stranger_key, lab, own, free, paid, gated, secret, lab_private, removed, no_locale,
-                    archive)  # fmt: skip
+def is_listed(dataset: Dataset) -> bool:
+    """In the catalog (marketplace.catalog.listed_datasets): published, public or restricted."""
+    return dataset.status == Dataset.Status.PUBLISHED and dataset.visibility != Dataset.Visibility.PRIVATE
 
 
 def client_for(key: str | None) -> APIClient:
@@ -323,19 +306,100 @@ CATALOG_OPERATIONS = {
 }  # fmt: skip
 
 
+# A member of the organization that owns most of the world, an admin of another, the licensee
+# (grants, an open invoice, access approved and pending), someone in no situation yet, and no key.
+SWEEP_CALLERS = ("valley.member", "harbor.admin", "licensee", "newcomer", None)
+# What each of them may download of each dataset of the world, its archive and its sample, by id
+# (licensing.downloads.decide; 404 for a sample that does not exist). By slug the same, but for a
+# private dataset, which the MDC routes find by its exact id only.
+DOWNLOADS = {
+    #                   valley.member harbor.admin  licensee    newcomer    no key
+    "valley-speech":  ((200, 200), (403, 200), (200, 200), (403, 200), (401, 401)),
+    "valley-paid":    ((200, 404), (402, 404), (402, 404), (402, 404), (401, 401)),
+    "valley-gated":   ((200, 404), (403, 404), (403, 404), (403, 404), (401, 401)),  # licensee: terms next
+    "valley-private": ((200, 404), (404, 404), (404, 404), (404, 404), (401, 401)),
+    "harbor-notes":   ((403, 404), (200, 404), (403, 404), (403, 404), (401, 401)),  # licensee: pending
+    "harbor-private": ((404, 404), (200, 404), (404, 404), (404, 404), (401, 401)),
+    "harbor-open":    ((403, 404), (200, 404), (403, 404), (403, 404), (401, 401)),
+    "north-corpus":   ((403, 200), (403, 200), (200, 200), (403, 200), (401, 401)),
+    "north-paid":     ((402, 200), (402, 200), (402, 200), (402, 200), (401, 401)),
+    "north-gated":    ((403, 404), (403, 404), (403, 404), (403, 404), (401, 401)),
+    "north-removed":  ((410, 410), (410, 410), (410, 410), (410, 410), (401, 401)),
+}  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_every_dataset_of_the_world_answers_every_caller_as_the_document_says(world: World, settings: Any) -> None:
+    """The catalog, details, metadata and both downloads of every dataset of the world, by id and
+    by slug, with keys of several roles and none: every answer, whatever its status, is one the
+    document gives (or one of the deviations above), and says what the caller may do."""
+    settings.API_RATE_PER_IP = settings.API_RATE_PER_KEY = "100000/minute"  # the limits are not the subject
+    assert set(DOWNLOADS) == set(world.datasets)
+    seen, listable = Recorder(), sorted(d.slug for d in world.datasets.values() if is_listed(d))
+    for column, caller in enumerate(SWEEP_CALLERS):
+        client = client_for(world.key(caller) if caller else None)
+        member_of = {m.organization_id for m in Membership.objects.filter(user=world.people[caller])} if caller else ()
+        listed = seen.check("listDatasets", client.get("/api/datasets", {"limit": 100}))["items"]
+        assert sorted(item["slug"] for item in listed) == listable, caller  # each once, whoever asks
+        for handle, dataset in world.datasets.items():
+            private = dataset.visibility == Dataset.Visibility.PRIVATE
+            for ref in (dataset.id, dataset.slug):
+                where, hidden = f"{caller} {handle} {ref}", private and ref == dataset.slug
+                detail = client.get(f"/api/datasets/{ref}")
+                seen.check("getDataset", detail)
+                assert detail.status_code == (404 if hidden else 410 if handle == "north-removed" else 200), where
+                metadata = client.get(f"/api/datasets/{ref}/metadata")
+                seen.check("getDatasetCroissantMetadata", metadata)
+                unseen = private and dataset.organization_id not in member_of
+                assert metadata.status_code == (404 if unseen else 410 if handle == "north-removed" else 200), where
+                archive = client.post(f"/api/datasets/{ref}/download")
+                sample = client.post(f"/api/datasets/{ref}/sample-download")
+                archive_body = seen.check("createDatasetDownload", archive)
+                sample_body = seen.check("createSampleDownload", sample)
+                statuses = (404, 404) if hidden and caller else DOWNLOADS[handle][column]
+                assert (archive.status_code, sample.status_code) == statuses, where
+                if ref == dataset.id and archive.status_code == 200:  # the bytes of the current version
+                    got = requests.get(archive_body["downloadUrl"], timeout=30).content
+                    assert got == world.archives[handle], where
+                if ref == dataset.id and sample.status_code == 200:
+                    assert requests.get(sample_body["downloadUrl"], timeout=30).content == world.samples[handle], where
+    # The licensee's access to valley-gated was approved: what stands between them and it is the terms.
+    refused = client_for(world.key("licensee")).post(f"/api/datasets/{world.datasets['valley-gated'].id}/download")
+    assert "You have not accepted the terms" in refused.json()["message"]
+    assert seen.seen == {
+        "listDatasets": {200}, "getDataset": {200, 404, 410}, "getDatasetCroissantMetadata": {200, 404, 410},
+        "createDatasetDownload": {200, 401, 402, 403, 404, 410}, "createSampleDownload": {200, 401, 404, 410},
+    }  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)  # the SDK calls a live server: the world is restored after
 def test_catalog_and_download_answers_match_the_document(
-    mdc_world: MdcWorld, live_server: Any, monkeypatch: pytest.MonkeyPatch, settings: Any, tmp_path: Path
+    world: World, live_server: Any, monkeypatch: pytest.MonkeyPatch, settings: Any, tmp_path: Path
 ) -> None:
-    world, seen = mdc_world, Recorder()
-    anonymous, owner, stranger = client_for(None), client_for(world.key), client_for(world.stranger_key)
+    roles, seen = cast(world), Recorder()
+    anonymous, owner, stranger = client_for(None), client_for(roles.key), client_for(roles.stranger_key)
+    # What the world lacks for Valley's owner, through the services: Northwind's free terms
+    # accepted, an invoice for its paid dataset left open, access to its restricted one requested.
+    terms = grants.terms_for(dataset=roles.free, version=grants.current_version(roles.free))
+    grants.accept_terms(user=roles.owner, dataset=roles.free, terms_sha256=terms.sha256, source=LicenseGrant.Source.API)
+    payments.open_invoice(user=roles.owner, dataset=roles.paid)
+    access.request_access(user=roles.owner, dataset=roles.gated, full_name="Valley Owner",
+                          organization_name="Valley Voices Lab", intended_use="ASR.")  # fmt: skip
+    # A dataset without a locale cannot come through a submission (its datasheet requires one).
+    no_locale = published_dataset("no-locale", org=world.orgs["valley"], task="ASR", locale="", format="TSV",
+                                  short_description="Read speech in a language nobody named.")  # fmt: skip
+    # The catalog lists each public and restricted dataset of the world once (organizations of
+    # five: a join through memberships would repeat them), and none private or removed.
+    listable = {d.slug for d in world.datasets.values() if is_listed(d)} | {no_locale.slug}
 
     assert seen.check("getHealth", anonymous.get("/api/health")) == {"status": "ok"}
 
     listed = seen.check("listDatasets", anonymous.get("/api/datasets", {"limit": 100}))
     slugs = {item["slug"] for item in listed["items"]}
-    assert {"lab-speech", "open-words", "paid-corpus", "gated-corpus"} <= slugs
-    assert not slugs & {"secret-corpus", "lab-private", "pulled-corpus"}
-    free_item = next(item for item in listed["items"] if item["slug"] == "open-words")
+    assert slugs == listable and len(listed["items"]) == listed["total"] == len(listable)
+    assert {roles.own.slug, roles.free.slug, roles.paid.slug, roles.gated.slug} <= slugs
+    assert not slugs & {roles.secret.slug, roles.lab_private.slug, roles.removed.slug}
+    free_item = next(item for item in listed["items"] if item["slug"] == roles.free.slug)
     assert free_item["pricing"] == {"isPaid": False, "basePriceCents": None, "currency": None,
                                     "platformFeeRate": None, "platformFeeCents": None,
                                     "totalPriceCents": None}  # fmt: skip
@@ -344,45 +408,50 @@ def test_catalog_and_download_answers_match_the_document(
     seen.check("listDatasets", anonymous.get("/api/datasets", {"sort": "sideways"}))  # 400
     seen.check("listDatasetFilters", anonymous.get("/api/datasets/filters"))
 
-    for dataset in (world.own, world.paid, world.gated, world.secret):  # E3 serves private by exact id
+    for dataset in (roles.own, roles.paid, roles.gated, roles.secret):  # E3 serves private by exact id
         detail = seen.check("getDataset", anonymous.get(f"/api/datasets/{dataset.id}"))
         assert detail["id"] == dataset.id
-    seen.check("getDataset", anonymous.get(f"/api/datasets/{world.own.slug}"))
+    seen.check("getDataset", anonymous.get(f"/api/datasets/{roles.own.slug}"))
     seen.check("getDataset", anonymous.get("/api/datasets/cnosuchdataset000000000000"))  # 404
-    seen.check("getDataset", anonymous.get(f"/api/datasets/{world.removed.id}"))  # 410
+    seen.check("getDataset", anonymous.get(f"/api/datasets/{roles.removed.id}"))  # 410
     seen.check("getDataset", anonymous.get("/api/datasets/%00"))  # 400
 
-    metadata = seen.check("getDatasetCroissantMetadata", anonymous.get(f"/api/datasets/{world.own.id}/metadata"))
-    assert metadata["inLanguage"] == "cy" and metadata["contentSize"] == str(world.own.current_version.size_bytes)
-    assert metadata["keywords"] == ["speech", "welsh", "ASR"] and metadata["rai:mlTask"] == "ASR"
-    seen.check("getDatasetCroissantMetadata", owner.get(f"/api/datasets/{world.lab_private.id}/metadata"))
-    assert anonymous.get(f"/api/datasets/{world.own.id}/metadata")["Cache-Control"] == "public, max-age=3600"
-    for hidden in (world.secret.id, "cnosuchdataset000000000000"):  # private to another organization: 404
+    metadata = seen.check("getDatasetCroissantMetadata", anonymous.get(f"/api/datasets/{roles.own.id}/metadata"))
+    current = roles.own.versions.get(number=3)  # the current of three
+    assert metadata["inLanguage"] == "cy" and metadata["contentSize"] == str(current.size_bytes)
+    # A submission's datasheet carries no tags, so the world's datasets have none: the task alone.
+    assert metadata["keywords"] == [*roles.own.tags, "ASR"] == ["ASR"] and metadata["rai:mlTask"] == "ASR"
+    seen.check("getDatasetCroissantMetadata", owner.get(f"/api/datasets/{roles.lab_private.id}/metadata"))
+    assert anonymous.get(f"/api/datasets/{roles.own.id}/metadata")["Cache-Control"] == "public, max-age=3600"
+    for hidden in (roles.secret.id, "cnosuchdataset000000000000"):  # private to another organization: 404
         assert seen.check("getDatasetCroissantMetadata", owner.get(f"/api/datasets/{hidden}/metadata")) is not None
-    assert owner.get(f"/api/datasets/{world.secret.id}/metadata").status_code == 404
-    assert anonymous.get(f"/api/datasets/{world.lab_private.id}/metadata").status_code == 404
-    unready = seen.check("getDatasetCroissantMetadata", anonymous.get(f"/api/datasets/{world.no_locale.id}/metadata"))
+    assert owner.get(f"/api/datasets/{roles.secret.id}/metadata").status_code == 404
+    assert anonymous.get(f"/api/datasets/{roles.lab_private.id}/metadata").status_code == 404
+    unready = seen.check("getDatasetCroissantMetadata", anonymous.get(f"/api/datasets/{no_locale.id}/metadata"))
     assert "names no language (locale)" in unready["message"]
-    seen.check("getDatasetCroissantMetadata", anonymous.get(f"/api/datasets/{world.removed.id}/metadata"))  # 410
+    seen.check("getDatasetCroissantMetadata", anonymous.get(f"/api/datasets/{roles.removed.id}/metadata"))  # 410
     seen.check("getDatasetCroissantMetadata", anonymous.get("/api/datasets/%00/metadata"))  # 400
 
-    session = seen.check("createDatasetDownload", owner.post(f"/api/datasets/{world.free.id}/download"))
-    assert session["checksum"] == hashlib.sha256(world.archive).hexdigest()
-    assert session["sizeBytes"] == str(len(world.archive))
-    assert requests.get(session["downloadUrl"], timeout=30).content == world.archive
-    seen.check("createDatasetDownload", owner.post(f"/api/datasets/{world.own.id}/download"))  # a member
-    seen.check("createDatasetDownload", anonymous.post(f"/api/datasets/{world.free.id}/download"))  # 401
-    seen.check("createDatasetDownload", owner.post(f"/api/datasets/{world.paid.id}/download"))  # 402
-    seen.check("createDatasetDownload", owner.post(f"/api/datasets/{world.gated.id}/download"))  # 403
-    seen.check("createDatasetDownload", owner.post(f"/api/datasets/{world.secret.id}/download"))  # 404
-    seen.check("createDatasetDownload", owner.post(f"/api/datasets/{world.removed.id}/download"))  # 410
+    session = seen.check("createDatasetDownload", owner.post(f"/api/datasets/{roles.free.id}/download"))
+    free_archive = world.archives["north-corpus"]
+    assert session["checksum"] == hashlib.sha256(free_archive).hexdigest()
+    assert session["sizeBytes"] == str(len(free_archive))
+    assert requests.get(session["downloadUrl"], timeout=30).content == free_archive
+    mine = seen.check("createDatasetDownload", owner.post(f"/api/datasets/{roles.own.id}/download"))  # a member
+    assert (mine["version"], mine["checksum"]) == (3, hashlib.sha256(world.archives["valley-speech"]).hexdigest())
+    seen.check("createDatasetDownload", anonymous.post(f"/api/datasets/{roles.free.id}/download"))  # 401
+    seen.check("createDatasetDownload", owner.post(f"/api/datasets/{roles.paid.id}/download"))  # 402
+    seen.check("createDatasetDownload", owner.post(f"/api/datasets/{roles.gated.id}/download"))  # 403
+    seen.check("createDatasetDownload", owner.post(f"/api/datasets/{roles.secret.id}/download"))  # 404
+    seen.check("createDatasetDownload", owner.post(f"/api/datasets/{roles.removed.id}/download"))  # 410
     seen.check("createDatasetDownload", owner.post("/api/datasets/%00/download"))  # 400
 
-    sample = seen.check("createSampleDownload", owner.post(f"/api/datasets/{world.free.id}/sample-download"))
+    sample = seen.check("createSampleDownload", owner.post(f"/api/datasets/{roles.free.id}/sample-download"))
     assert requests.get(sample["downloadUrl"], timeout=30).status_code == 200
-    seen.check("createSampleDownload", anonymous.post(f"/api/datasets/{world.free.id}/sample-download"))  # 401
-    seen.check("createSampleDownload", owner.post(f"/api/datasets/{world.paid.id}/sample-download"))  # 404: none
-    sample_of_another = stranger.post(f"/api/datasets/{world.own.id}/sample-download")
+    seen.check("createSampleDownload", anonymous.post(f"/api/datasets/{roles.free.id}/sample-download"))  # 401
+    seen.check("createSampleDownload", owner.post(f"/api/datasets/{roles.unsampled.id}/sample-download"))  # 404
+    seen.check("createSampleDownload", owner.post(f"/api/datasets/{roles.removed.id}/sample-download"))  # 410
+    sample_of_another = stranger.post(f"/api/datasets/{roles.own.id}/sample-download")
     assert seen.check("createSampleDownload", sample_of_another)["filename"]  # a sample needs no terms
     seen.check("createSampleDownload", owner.post("/api/datasets/%00/sample-download"))  # 400
 
@@ -396,9 +465,9 @@ def test_catalog_and_download_answers_match_the_document(
     assert throttled.status_code == 429 and int(throttled["Retry-After"]) > 0
     seen.check("listDatasets", throttled)
     seen.check("listDatasetFilters", anonymous.get("/api/datasets/filters"))
-    owner.post(f"/api/datasets/{world.free.id}/download")
-    seen.check("createDatasetDownload", owner.post(f"/api/datasets/{world.free.id}/download"))
-    seen.check("getDataset", anonymous.get(f"/api/datasets/{world.own.id}"))
+    owner.post(f"/api/datasets/{roles.free.id}/download")
+    seen.check("createDatasetDownload", owner.post(f"/api/datasets/{roles.free.id}/download"))
+    seen.check("getDataset", anonymous.get(f"/api/datasets/{roles.own.id}"))
     assert seen.check("getHealth", anonymous.get("/api/health")) == {"status": "ok"}  # never throttled
     settings.API_RATE_PER_IP = settings.API_RATE_PER_KEY = "1000/minute"
     cache.clear()
@@ -407,19 +476,19 @@ def test_catalog_and_download_answers_match_the_document(
         "getHealth": {200}, "listDatasets": {200, 400, 429}, "listDatasetFilters": {200, 429},
         "getDataset": {200, 400, 404, 410, 429}, "getDatasetCroissantMetadata": {200, 400, 404, 410, 422},
         "createDatasetDownload": {200, 400, 401, 402, 403, 404, 410, 429},
-        "createSampleDownload": {200, 400, 401, 404},
+        "createSampleDownload": {200, 400, 401, 404, 410},
     }  # fmt: skip
     assert dict(seen.seen) == expected
 
     # The official SDK reads the same answers.
     monkeypatch.setenv("MDC_API_URL", f"{live_server.url}/api")
-    monkeypatch.setenv("MDC_API_KEY", world.key)
+    monkeypatch.setenv("MDC_API_KEY", roles.key)
     assert {d.slug for d in datacollective.list_datasets(results_per_page=100)} == slugs
-    details = datacollective.get_dataset_details(world.free.id)
+    details = datacollective.get_dataset_details(roles.free.id)
     assert details.pricing is not None and details.pricing.currency is None and "submissionId" not in details
-    path = datacollective.download_dataset(world.free.id, str(tmp_path), show_progress=False)
-    assert path.read_bytes() == world.archive
-    assert datacollective.download_sample(world.free.id, str(tmp_path), show_progress=False).exists()
+    path = datacollective.download_dataset(roles.free.id, str(tmp_path), show_progress=False)
+    assert path.read_bytes() == free_archive
+    assert datacollective.download_sample(roles.free.id, str(tmp_path), show_progress=False).exists()
 
 
 # --- Submissions and uploads ----------------------------------------------------------------------
@@ -469,34 +538,35 @@ def upload_through(
     return str(file_upload_id)
 
 
+@pytest.mark.django_db(transaction=True)  # the SDK calls a live server: the world is restored after
 def test_submission_answers_match_the_document(
-    mdc_world: MdcWorld, make_user: Callable[..., User], live_server: Any, monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-) -> None:  # fmt: skip
-    world, seen = mdc_world, Recorder()
-    owner, anonymous, stranger = client_for(world.key), client_for(None), client_for(world.stranger_key)
+    world: World, live_server: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    seen = Recorder()
+    member, reviewer = world.people["valley.member"], world.people["valley.reviewer"]
+    author, anonymous = client_for(world.key("valley.member")), client_for(None)
+    stranger = client_for(world.key("harbor.member"))  # a member of another organization
+    outsider = client_for(world.key("newcomer"))  # a member of none
 
     create = {"name": "Valley Speech", "longDescription": "Read speech from the valleys."}
     request_fits("createSubmission", create)
-    created = seen.check("createSubmission", owner.post("/api/submissions", create, format="json"))["submission"]
+    created = seen.check("createSubmission", author.post("/api/submissions", create, format="json"))["submission"]
     submission_id = created["id"]
     assert (created["status"], created["longDescription"], created["task"]) == (
         "draft",
         create["longDescription"],
         None,
     )
-    assert created["createdBy"] == world.owner.public_id
-    seen.check("createSubmission", owner.post("/api/submissions", {"name": ""}, format="json"))  # 400
+    assert created["createdBy"] == member.public_id
+    seen.check("createSubmission", author.post("/api/submissions", {"name": ""}, format="json"))  # 400
     seen.check("createSubmission", anonymous.post("/api/submissions", create, format="json"))  # 401
-    _, key = create_key_without_organization(make_user)
-    outsider_key = client_for(key)
-    seen.check("createSubmission", outsider_key.post("/api/submissions", create, format="json"))  # 403
+    seen.check("createSubmission", outsider.post("/api/submissions", create, format="json"))  # 403
 
     url = f"/api/submissions/{submission_id}"
-    seen.check("getSubmission", owner.get(url))
+    seen.check("getSubmission", author.get(url))
     seen.check("getSubmission", anonymous.get(url))  # 401
     seen.check("getSubmission", stranger.get(url))  # 403
-    seen.check("getSubmission", owner.get("/api/submissions/cnosuchsubmission00000000"))  # 404
+    seen.check("getSubmission", author.get("/api/submissions/cnosuchsubmission00000000"))  # 404
 
     changes = {
         "shortDescription": "Welsh read speech.", "locale": "cy", "task": "ASR", "format": "TSV, WAV",
@@ -505,51 +575,51 @@ def test_submission_answers_match_the_document(
         "currency": "usd", "fundedByEmail": "fund@example.org",
     }  # fmt: skip
     request_fits("updateSubmission", changes)
-    updated = seen.check("updateSubmission", owner.patch(url, changes, format="json"))["submission"]
+    updated = seen.check("updateSubmission", author.patch(url, changes, format="json"))["submission"]
     assert updated["exclusivityOptOut"] is not None and updated["currency"] == "usd"
-    seen.check("updateSubmission", owner.patch(url, {"name": "n" * 256}, format="json"))  # 400
+    seen.check("updateSubmission", author.patch(url, {"name": "n" * 256}, format="json"))  # 400
     seen.check("updateSubmission", anonymous.patch(url, changes, format="json"))  # 401
     seen.check("updateSubmission", stranger.patch(url, changes, format="json"))  # 403
-    seen.check("updateSubmission", owner.patch("/api/submissions/cnosuchsubmission00000000", changes, format="json"))
+    seen.check("updateSubmission", author.patch("/api/submissions/cnosuchsubmission00000000", changes, format="json"))
     free = {"isPaid": False, "basePriceCents": None, "currency": None}
     request_fits("updateSubmission", free)
-    assert seen.check("updateSubmission", owner.patch(url, free, format="json"))["submission"]["currency"] is None
+    assert seen.check("updateSubmission", author.patch(url, free, format="json"))["submission"]["currency"] is None
 
-    seen.check("submitSubmissionForReview", owner.post(url, {"agreeToSubmit": True}, format="json"))  # 400: no file
+    seen.check("submitSubmissionForReview", author.post(url, {"agreeToSubmit": True}, format="json"))  # 400: no file
     seen.check("submitSubmissionForReview", anonymous.post(url, {"agreeToSubmit": True}, format="json"))  # 401
     seen.check("submitSubmissionForReview", stranger.post(url, {"agreeToSubmit": True}, format="json"))  # 403
-    seen.check("submitSubmissionForReview", owner.post("/api/submissions/cnosuchsubmission00000000",
+    seen.check("submitSubmissionForReview", author.post("/api/submissions/cnosuchsubmission00000000",
                                                        {"agreeToSubmit": True}, format="json"))  # 404  # fmt: skip
 
     archive = tar_gz({"train.tsv": b"path\tsentence\na.wav\thello\n", "clips/a.wav": wav_bytes(),
                       "README.md": b"# Valley Speech\n"})  # fmt: skip
-    upload_through(seen, owner, archive, submission_id=submission_id, sample=False, mime_type="application/x-tar")
+    upload_through(seen, author, archive, submission_id=submission_id, sample=False, mime_type="application/x-tar")
     # The sample is a smaller archive of the same kind of files (validation checks it like one).
-    upload_through(seen, owner, archive, submission_id=submission_id, sample=True, mime_type="application/gzip")
+    upload_through(seen, author, archive, submission_id=submission_id, sample=True, mime_type="application/gzip")
     for name, prefix in (("createFileUpload", "/api/uploads"), ("createSampleFileUpload", f"{url}/sample")):
         bad = {"submissionId": submission_id, "filename": "speech.zip", "fileSize": 10, "mimeType": "text/plain"}
         request_refused_by_document(name, bad)
-        refused = seen.check(name, owner.post(prefix, bad, format="json"))  # 400
+        refused = seen.check(name, author.post(prefix, bad, format="json"))  # 400
         assert "filename" in refused["message"] and "mimeType" in refused["message"]
         seen.check(name, anonymous.post(prefix, bad, format="json"))  # 401
         seen.check(name, stranger.post(prefix, {**bad, "filename": "a.tgz", "mimeType": "application/gzip"},
                                        format="json"))  # 403  # fmt: skip
-    seen.check("createFileUpload", owner.post("/api/uploads", {"submissionId": "cnosuch00000000", "filename": "a.tgz",
+    seen.check("createFileUpload", author.post("/api/uploads", {"submissionId": "cnosuch00000000", "filename": "a.tgz",
                                                                 "fileSize": 1, "mimeType": "application/gzip"},
                                               format="json"))  # 404  # fmt: skip
-    seen.check("createSampleFileUpload", owner.post("/api/submissions/cnosuch00000000/sample",
+    seen.check("createSampleFileUpload", author.post("/api/submissions/cnosuch00000000/sample",
                                                     {"filename": "a.tgz", "fileSize": 1, "mimeType": "application/gzip",
                                                      "submissionId": "cnosuch00000000"}, format="json"))  # fmt: skip
     for name, base in (("getFileUploadPartUrl", "/api/uploads"), ("getSampleFileUploadPartUrl", f"{url}/sample")):
-        seen.check(name, owner.get(f"{base}/cnosuchupload000000/parts/1"))  # 404
+        seen.check(name, author.get(f"{base}/cnosuchupload000000/parts/1"))  # 404
         seen.check(name, anonymous.get(f"{base}/cnosuchupload000000/parts/1"))  # 401
     for name, base in (("completeFileUpload", "/api/uploads"), ("completeSampleFileUpload", f"{url}/sample")):
-        seen.check(name, owner.post(f"{base}/cnosuchupload000000", {}, format="json"))  # 404
+        seen.check(name, author.post(f"{base}/cnosuchupload000000", {}, format="json"))  # 404
         seen.check(name, anonymous.post(f"{base}/cnosuchupload000000", {}, format="json"))  # 401
     archive_upload = Upload.objects.get(submission_id=submission_id, kind=Upload.Kind.ARCHIVE)
     seen.check("getFileUploadPartUrl", stranger.get(f"/api/uploads/{archive_upload.id}/parts/1"))  # 403
     seen.check("completeFileUpload", stranger.post(f"/api/uploads/{archive_upload.id}", {}, format="json"))  # 403
-    seen.check("completeFileUpload", owner.post(f"/api/uploads/{archive_upload.id}",
+    seen.check("completeFileUpload", author.post(f"/api/uploads/{archive_upload.id}",
                                                 {"uploadId": archive_upload.s3_upload_id, "parts": [{"partNumber": 1,
                                                  "etag": "x"}], "checksum": "a" * 64}, format="json"))  # fmt: skip
 
@@ -557,34 +627,33 @@ def test_submission_answers_match_the_document(
     for upload in Upload.objects.filter(submission_id=submission_id, status=Upload.Status.COMPLETED):
         validation.run_validation(upload_id=upload.id)
     submission = Submission.objects.get(id=submission_id)
-    terms = set_consent_terms(submission=submission, user=world.owner, payload=CONSENT)
+    terms = set_consent_terms(submission=submission, user=member, payload=CONSENT)
     add_consent_records(terms=terms, rows=[{"contributorId": "c-1", "givenAt": "2025-02-01T10:00:00Z",
                                             "termsSha256": terms.consent_text_sha256}])  # fmt: skip
-    submissions.set_revenue_split(submission=submission, contributors=[{"username": world.owner.username,
+    submissions.set_revenue_split(submission=submission, contributors=[{"username": member.username,
                                                                         "basisPoints": 10_000}])  # fmt: skip
-    body = seen.check("submitSubmissionForReview", owner.post(url, {"agreeToSubmit": True}, format="json"))
+    body = seen.check("submitSubmissionForReview", author.post(url, {"agreeToSubmit": True}, format="json"))
     assert body.get("submission", {}).get("status") == "submitted", body
     assert body["submission"]["agreeToSubmit"] is not None
-    reviewer = User.objects.get(username="mdc-reviewer")
     submissions.reject_submission(submission=submission, reviewer=reviewer, reason="Add the speakers' ages.")
-    assert seen.check("getSubmission", owner.get(url))["submission"]["status"] == "edits_requested"
-    seen.check("updateSubmission", owner.patch(url, {"other": "Ages 20-60."}, format="json"))
-    seen.check("submitSubmissionForReview", owner.post(url, {"agreeToSubmit": True}, format="json"))
+    assert seen.check("getSubmission", author.get(url))["submission"]["status"] == "edits_requested"
+    seen.check("updateSubmission", author.patch(url, {"other": "Ages 20-60."}, format="json"))
+    seen.check("submitSubmissionForReview", author.post(url, {"agreeToSubmit": True}, format="json"))
     version = submissions.approve_submission(submission=submission, reviewer=reviewer)
-    approved = seen.check("getSubmission", owner.get(url))["submission"]
+    approved = seen.check("getSubmission", author.get(url))["submission"]
     assert (approved["status"], approved["approvedDatasetId"]) == ("approved", version.dataset_id)
     assert approved["sampleFileReference"]["currentVersion"]["fileUpload"]["status"] == "completed"
-    seen.check("updateSubmission", owner.patch(url, {"locale": "en"}, format="json"))  # 409
-    seen.check("submitSubmissionForReview", owner.post(url, {"agreeToSubmit": True}, format="json"))  # 409
+    seen.check("updateSubmission", author.patch(url, {"locale": "en"}, format="json"))  # 409
+    seen.check("submitSubmissionForReview", author.post(url, {"agreeToSubmit": True}, format="json"))  # 409
 
     # A deleted submission (the SDK's delete_submission): 204, then 410 everywhere.
-    doomed = seen.check("createSubmission", owner.post("/api/submissions", {"name": "Doomed"}, format="json"))
+    doomed = seen.check("createSubmission", author.post("/api/submissions", {"name": "Doomed"}, format="json"))
     doomed_url = f"/api/submissions/{doomed['submission']['id']}"
-    seen.check("deleteSubmission", owner.delete(doomed_url))
-    seen.check("deleteSubmission", owner.delete(doomed_url))
-    seen.check("getSubmission", owner.get(doomed_url))
-    seen.check("updateSubmission", owner.patch(doomed_url, {"locale": "cy"}, format="json"))
-    seen.check("getSubmission", owner.get("/api/submissions/%00"))  # 400
+    seen.check("deleteSubmission", author.delete(doomed_url))
+    seen.check("deleteSubmission", author.delete(doomed_url))
+    seen.check("getSubmission", author.get(doomed_url))
+    seen.check("updateSubmission", author.patch(doomed_url, {"locale": "cy"}, format="json"))
+    seen.check("getSubmission", author.get("/api/submissions/%00"))  # 400
 
     expected = {
         "createSubmission": {200, 400, 401, 403}, "getSubmission": {200, 400, 401, 403, 404, 410},
@@ -599,33 +668,26 @@ def test_submission_answers_match_the_document(
 
     # The official SDK: a draft, its datasheet, the archive and sample uploads.
     monkeypatch.setenv("MDC_API_URL", f"{live_server.url}/api")
-    monkeypatch.setenv("MDC_API_KEY", world.key)
+    monkeypatch.setenv("MDC_API_KEY", world.key("valley.member"))
     draft = datacollective.create_submission_draft(DatasetSubmission(name="SDK speech"))["submission"]["id"]
     datacollective.update_submission(draft, DatasetSubmission(locale="cy", licenseAbbreviation=""))
     path = tmp_path / "sdk.tar.gz"
     path.write_bytes(archive)
     state = datacollective.upload_dataset_file(str(path), draft, show_progress=False)
     sample_state = datacollective.upload_sample_file(str(path), draft, show_progress=False)
-    read = seen.check("getSubmission", owner.get(f"/api/submissions/{draft}"))["submission"]
+    read = seen.check("getSubmission", author.get(f"/api/submissions/{draft}"))["submission"]
     assert read["fileUploadId"] == state.fileUploadId
     assert read["sampleFileReference"]["currentVersion"]["fileUpload"]["id"] == sample_state.fileUploadId
-
-
-def create_key_without_organization(make_user: Callable[..., User]) -> tuple[User, str]:
-    from licensing.services import create_api_key
-
-    loner = make_user()
-    _, raw = create_api_key(user=loner, name="loner", scopes=["upload"])
-    return loner, raw
 
 
 # --- What the document's request schemas accept ---------------------------------------------------
 
 
-def test_requests_the_document_accepts_are_accepted(mdc_world: MdcWorld) -> None:
-    world, seen = mdc_world, Recorder()
-    owner = client_for(world.key)
-    submission_id = submissions.create_submission(user=world.owner, name="Clearable").id
+@pytest.mark.django_db
+def test_requests_the_document_accepts_are_accepted(world: World) -> None:
+    seen = Recorder()
+    author = client_for(world.key("valley.member"))
+    submission_id = submissions.create_submission(user=world.people["valley.member"], name="Clearable").id
     url = f"/api/submissions/{submission_id}"
     filled = {
         "shortDescription": "Short.", "longDescription": "Long.", "task": "ASR", "locale": "cy", "format": "TSV",
@@ -637,7 +699,7 @@ def test_requests_the_document_accepts_are_accepted(mdc_world: MdcWorld) -> None
         "ethicalReviewProcess": "Board.", "exclusivityOptOut": True, "isPaid": True, "basePriceCents": 10_000,
     }  # fmt: skip
     request_fits("updateSubmission", filled)
-    seen.check("updateSubmission", owner.patch(url, filled, format="json"))
+    seen.check("updateSubmission", author.patch(url, filled, format="json"))
 
     # null where the document allows it, "" where it allows that: both clear the field.
     nullable = (
@@ -653,7 +715,7 @@ def test_requests_the_document_accepts_are_accepted(mdc_world: MdcWorld) -> None
     empties = dict.fromkeys(clearable, "")
     cleared = {**nulls, **empties, "isPaid": False}
     request_fits("updateSubmission", cleared)
-    body = seen.check("updateSubmission", owner.patch(url, cleared, format="json"))["submission"]
+    body = seen.check("updateSubmission", author.patch(url, cleared, format="json"))["submission"]
     for name in nulls.keys() - {"exclusivityOptOut", "basePriceCents", "currency"}:
         assert body[name] is None, name
     assert (body["longDescription"], body["locale"], body["task"], body["licenseAbbreviation"]) == ("", "", None, None)
@@ -669,34 +731,34 @@ def test_requests_the_document_accepts_are_accepted(mdc_world: MdcWorld) -> None
               "additionalConditions": 7500, "intendedUsage": 7500, "ethicalReviewProcess": 7500}  # fmt: skip
     at_limit = {name: "x" * limit for name, limit in limits.items()}
     request_fits("updateSubmission", at_limit)
-    assert seen.check("updateSubmission", owner.patch(url, at_limit, format="json"))["submission"]["name"] == "x" * 255
+    assert seen.check("updateSubmission", author.patch(url, at_limit, format="json"))["submission"]["name"] == "x" * 255
     over = {name: "x" * (limit + 1) for name, limit in limits.items()}
     request_refused_by_document("updateSubmission", over)
-    refused = seen.check("updateSubmission", owner.patch(url, over, format="json"))
+    refused = seen.check("updateSubmission", author.patch(url, over, format="json"))
     for name, limit in limits.items():
         assert f"{name}: is longer than {limit} characters" in refused["message"]
     name_only = {"name": "y" * 255, "longDescription": "z" * 7500}
     request_fits("createSubmission", name_only)
-    seen.check("createSubmission", owner.post("/api/submissions", name_only, format="json"))
+    seen.check("createSubmission", author.post("/api/submissions", name_only, format="json"))
     too_long = {"name": "y" * 256}
     request_refused_by_document("createSubmission", too_long)
-    refused = seen.check("createSubmission", owner.post("/api/submissions", too_long, format="json"))
+    refused = seen.check("createSubmission", author.post("/api/submissions", too_long, format="json"))
     assert refused["message"] == "name: is longer than 255 characters"
 
     # null where the document does not allow it: a clear 400 naming the field.
     for name, value in (("name", None), ("longDescription", None), ("task", None), ("isPaid", None)):
         request_refused_by_document("updateSubmission", {name: value})
-        message = seen.check("updateSubmission", owner.patch(url, {name: value}, format="json"))["message"]
+        message = seen.check("updateSubmission", author.patch(url, {name: value}, format="json"))["message"]
         assert message.startswith(f"{name}: "), message
 
     # Every media type the document names for an archive, and nothing else.
     for mime_type in ("application/gzip", "application/x-gzip", "application/tar", "application/x-tar"):
         start = {"submissionId": submission_id, "filename": "a.tgz", "fileSize": 10, "mimeType": mime_type}
         request_fits("createFileUpload", start)
-        seen.check("createFileUpload", owner.post("/api/uploads", start, format="json"))
+        seen.check("createFileUpload", author.post("/api/uploads", start, format="json"))
     start = {"submissionId": submission_id, "filename": "a.tgz", "fileSize": 10, "mimeType": "application/zip"}
     request_refused_by_document("createFileUpload", start)
-    refused = seen.check("createFileUpload", owner.post("/api/uploads", start, format="json"))
+    refused = seen.check("createFileUpload", author.post("/api/uploads", start, format="json"))
     assert refused["message"] == (
         "mimeType: must be application/gzip, application/x-gzip, application/tar or application/x-tar, "
         "not 'application/zip'"
