@@ -19,8 +19,6 @@ Handles name what each object is, so a test reads as the situation it checks:
 from __future__ import annotations
 
 import hashlib
-import io
-import tarfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +37,7 @@ from marketplace import storage, submissions, uploads, validation
 from marketplace.models import Dataset, DatasetVersion, Membership, Organization, Submission, Upload, User
 from marketplace.services import add_member, approve_organization, create_organization, takedown_dataset
 from provenance.lineage import set_parents
-from tests.factories import license_for
+from tests.factories import license_for, tar_gz
 from tests.marketplace.archive_builders import wav_bytes
 
 ROLES = ("owner", "admin", "member", "member2", "reviewer")
@@ -107,16 +105,6 @@ class World:
             objects: dict[str, Any] = group
             for obj in objects.values():
                 obj.refresh_from_db()
-
-
-def tar_gz(files: dict[str, bytes]) -> bytes:
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w:gz") as archive:
-        for path, data in sorted(files.items()):
-            info = tarfile.TarInfo(path)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return raw.getvalue()
 
 
 def speech_files(name: str, *, clips: int = 3) -> dict[str, bytes]:
@@ -282,106 +270,52 @@ class Builder:
         return 1 if of is None else self.world.datasets[of].versions.count() + 1
 
     def datasets(self) -> None:
+        """Each row is one dataset's first version: handle, organization, name, then what sets it apart."""
         w = self.world
         valley_split = [
             {"username": w.member("valley", "member").username, "basisPoints": 5_000},
             {"username": w.member("valley", "owner").username, "basisPoints": 3_000},
             {"name": "Rosa Recorder", "email": "rosa@contributors.example.org", "basisPoints": 2_000},
         ]
-        self.publish(
-            "valley-speech",
-            org="valley",
-            name="Valley Speech",
-            files=speech_files("speech-1"),
-            sample=speech_files("sample", clips=1),
-            locale="cy",
-        )
-        for n in (2, 3):
-            self.publish(
-                "valley-speech",
-                of="valley-speech",
-                org="valley",
-                name="Valley Speech",
-                files=speech_files(f"speech-{n}", clips=3 + n),
-                sample=speech_files("sample", clips=1),
-                locale="cy",
-            )
-        self.publish(
-            "valley-paid",
-            org="valley",
-            author_role="admin",
-            name="Valley Studio Speech",
-            files=speech_files("studio"),
-            isPaid=True,
-            basePriceCents=15_000,
-            split=valley_split,
-        )
-        self.publish(
-            "valley-gated",
-            org="valley",
-            name="Valley Children's Speech",
-            files=speech_files("children"),
-            visibility="restricted",
-        )
-        self.publish(
-            "valley-private",
-            org="valley",
-            name="Valley Internal Prompts",
-            files=speech_files("internal"),
-            visibility="private",
-        )
-        self.publish(
-            "harbor-notes",
-            org="harbor",
-            name="Harbor Clinical Notes",
-            task="NLP",
-            files=text_files("notes"),
-            license="CC-BY-NC-4.0",
-            consent_terms=RESTRICTED_CONSENT,
-            visibility="restricted",
-            isPaid=True,
-            basePriceCents=40_000,
-        )
-        self.publish(
-            "harbor-private",
-            org="harbor",
-            name="Harbor Ward Audit",
-            task="NLP",
-            files=text_files("audit"),
-            visibility="private",
-        )
-        self.publish(
-            "harbor-open",
-            org="harbor",
-            name="Harbor Open Triage",
-            task="NLP",
-            files=text_files("triage"),
-            license="Harbor Research Terms",
-            licenseText="Use for research only; cite Harbor Health Data.",
-            consent_terms=RESTRICTED_CONSENT,
-        )
-        speech_v3 = w.version("valley-speech", 3)
-        self.publish(
-            "north-corpus",
-            org="north",
-            name="Northwind Web Text",
-            task="NLP",
-            files=text_files("web"),
-            sample=text_files("web-sample"),
-            license="CC0-1.0",
-            parents=[{"dataset": speech_v3.dataset_id, "version": 3}],
-        )
-        self.publish(
-            "north-paid", org="north", name="Northwind News Summaries", task="NLP", files=text_files("news"),
-            sample=text_files("news-sample"), isPaid=True, basePriceCents=25_000,
-        )  # fmt: skip
-        self.publish(
-            "north-gated", org="north", name="Northwind Forum Threads", task="NLP", files=text_files("threads"),
-            visibility="restricted",
-        )  # fmt: skip
-        self.publish(
-            "north-removed", org="north", name="Northwind Scraped Forum", task="NLP", files=text_files("forum")
-        )
+        speech: dict[str, Any] = {
+            "files": speech_files("speech-1"),
+            "sample": speech_files("sample", clips=1),
+            "locale": "cy",
+        }
+        nlp: dict[str, Any] = {"task": "NLP"}
+        rows: list[tuple[str, str, str, dict[str, Any]]] = [
+            ("valley-speech", "valley", "Valley Speech", speech),
+            ("valley-paid", "valley", "Valley Studio Speech", {"files": speech_files("studio"), "author_role": "admin",
+             "isPaid": True, "basePriceCents": 15_000, "split": valley_split}),
+            ("valley-gated", "valley", "Valley Children's Speech", {"files": speech_files("children"),
+             "visibility": "restricted"}),
+            ("valley-private", "valley", "Valley Internal Prompts", {"files": speech_files("internal"),
+             "visibility": "private"}),
+            ("harbor-notes", "harbor", "Harbor Clinical Notes", {**nlp, "files": text_files("notes"),
+             "license": "CC-BY-NC-4.0", "consent_terms": RESTRICTED_CONSENT, "visibility": "restricted",
+             "isPaid": True, "basePriceCents": 40_000}),
+            ("harbor-private", "harbor", "Harbor Ward Audit", {**nlp, "files": text_files("audit"),
+             "visibility": "private"}),
+            ("harbor-open", "harbor", "Harbor Open Triage", {**nlp, "files": text_files("triage"),
+             "license": "Harbor Research Terms", "licenseText": "Use for research only; cite Harbor Health Data.",
+             "consent_terms": RESTRICTED_CONSENT}),
+            ("north-corpus", "north", "Northwind Web Text", {**nlp, "files": text_files("web"),
+             "sample": text_files("web-sample"), "license": "CC0-1.0", "parents": [("valley-speech", 3)]}),
+            ("north-paid", "north", "Northwind News Summaries", {**nlp, "files": text_files("news"),
+             "sample": text_files("news-sample"), "isPaid": True, "basePriceCents": 25_000}),
+            ("north-gated", "north", "Northwind Forum Threads", {**nlp, "files": text_files("threads"),
+             "visibility": "restricted"}),
+            ("north-removed", "north", "Northwind Scraped Forum", {**nlp, "files": text_files("forum")}),
+        ]  # fmt: skip
+        for handle, org, name, fields in rows:
+            if "parents" in fields:
+                fields = {**fields, "parents": [{"dataset": w.datasets[parent].id, "version": number}
+                                                for parent, number in fields["parents"]]}  # fmt: skip
+            self.publish(handle, org=org, name=name, **fields)
+            if handle == "valley-speech":  # versions 2 and 3, each with more clips
+                for n in (2, 3):
+                    more = {**speech, "files": speech_files(f"speech-{n}", clips=3 + n)}
+                    self.publish(handle, of=handle, org=org, name=name, **more)
 
     def unfinished_submissions(self) -> None:
         """One draft in each state before approval, in Valley's queue and Harbor's."""
