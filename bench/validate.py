@@ -138,8 +138,8 @@ def run(args: argparse.Namespace, work: Path) -> None:
     from django.utils import timezone
 
     from marketplace import storage
-    from marketplace.archives import Findings, Limits, scan
-    from marketplace.content_checks import ContentInspector
+    from marketplace.inspection.archives import Findings, Limits, scan
+    from marketplace.inspection.contents import ContentInspector
     from marketplace.models import Submission, Upload, User, Validation
     from marketplace.services import approve_organization, create_organization
     from marketplace.validation import schedule

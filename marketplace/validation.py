@@ -2,8 +2,8 @@
 
 Flow: completing an upload (E14) creates a pending ``Validation`` and, after commit, queues
 ``marketplace.tasks.validate_upload`` with the upload's id. The task streams the object from
-the quarantine prefix (``marketplace.archives``), checks the contents
-(``marketplace.content_checks``) and then either
+the quarantine prefix (``marketplace.inspection.archives``), checks the contents
+(``marketplace.inspection.contents``) and then either
 
 * passes: copies the object to the published prefix on the server side, records the report and
   points the upload at the published key in one transaction, then deletes the quarantine copy;
@@ -34,8 +34,8 @@ from django.db.models import F, Func, IntegerField, Q
 from django.utils import timezone
 
 from marketplace import storage
-from marketplace.archives import ArchiveRejected, Findings, Limits, StorageInterrupted, scan
-from marketplace.content_checks import ContentInspector
+from marketplace.inspection.archives import ArchiveRejected, Findings, Limits, StorageInterrupted, scan
+from marketplace.inspection.contents import ContentInspector
 from marketplace.models import Upload, Validation
 
 logger = logging.getLogger(__name__)

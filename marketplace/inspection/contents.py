@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from marketplace.archives import CHUNK, Findings, MemberReader
+from marketplace.inspection.archives import CHUNK, Findings, MemberReader
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
 MAX_SMALL_FILE_BYTES = 16 * 1024 * 1024  # JSON documents and schema.yaml are parsed whole up to this

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from django.conf import settings
 
 from marketplace import storage
-from marketplace.tar_headers import TarFormatError, read_entries
+from marketplace.inspection.tar_headers import TarFormatError, read_entries
 
 CHUNK = 1024 * 1024
 PUMP_CHUNK = 4 * CHUNK  # fewer, larger reads on the body-reading thread: less time holding the GIL
