@@ -39,6 +39,7 @@ run: $(VENV)/.installed static/build/upload.js static/build/earnings.js
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy .
