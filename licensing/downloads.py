@@ -26,9 +26,10 @@ from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from licensing import access, payments
+from licensing import access
 from licensing.grants import grant_covering, terms_for
 from licensing.models import ApiKey, DownloadRecord, LicenseGrant
+from licensing.revenue import payments
 from licensing.withdrawals import gone_message, is_withdrawn
 from marketplace import storage
 from marketplace.models import Dataset, DatasetVersion, User

@@ -1,16 +1,17 @@
 from django.urls import path
 
-from licensing import views, views_access, views_earnings
+from licensing import views, views_access
+from licensing.revenue import views as revenue_views
 
 urlpatterns = [
     path("account/keys/", views.api_key_create, name="api-key-create"),
     path("account/keys/<int:key_id>/revoke/", views.api_key_revoke, name="api-key-revoke"),
     path("account/licenses/", views_access.grant_list, name="grant-list"),
     path("account/licenses/<int:grant_id>/receipt.json", views_access.grant_receipt, name="grant-receipt"),
-    path("account/earnings/", views_earnings.my_earnings, name="earnings"),
-    path("account/earnings/statement.csv", views_earnings.my_statement, name="earnings-statement"),
-    path("staff/payouts/", views_earnings.payouts, name="payouts"),
-    path("staff/payouts/<int:batch_id>/", views_earnings.payout_batch, name="payout-batch"),
+    path("account/earnings/", revenue_views.my_earnings, name="earnings"),
+    path("account/earnings/statement.csv", revenue_views.my_statement, name="earnings-statement"),
+    path("staff/payouts/", revenue_views.payouts, name="payouts"),
+    path("staff/payouts/<int:batch_id>/", revenue_views.payout_batch, name="payout-batch"),
     path("datasets/<slug:slug>/accept/", views_access.accept_terms, name="dataset-accept"),
     path("datasets/<slug:slug>/request-access/", views_access.request_access, name="dataset-request-access"),
     path("datasets/<slug:slug>/buy/", views_access.buy, name="dataset-buy"),
@@ -31,6 +32,6 @@ urlpatterns = [
         views_access.invoice_paid,
         name="organization-invoice-paid",
     ),
-    path("organizations/<slug:slug>/revenue/", views_earnings.organization_revenue, name="organization-revenue"),
+    path("organizations/<slug:slug>/revenue/", revenue_views.organization_revenue, name="organization-revenue"),
     path("organizations/<slug:slug>/downloads/", views_access.download_analytics, name="organization-downloads"),
 ]

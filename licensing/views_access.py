@@ -21,8 +21,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from licensing import access, downloads, grants, payments
+from licensing import access, downloads, grants
 from licensing.models import AccessRequest, Invoice
+from licensing.revenue import payments
 from marketplace.models import Dataset, Membership, Organization
 from marketplace.permissions import MANAGER_ROLES, signed_in_user
 

@@ -28,10 +28,11 @@ from django.core import serializers
 from django.core.management.color import no_style
 from django.db import connection, transaction
 
-from licensing import access, consent, grants, payments, withdrawals
+from licensing import access, consent, grants, withdrawals
 from licensing.downloads import Kind as DownloadKind
 from licensing.downloads import issue as issue_download
 from licensing.models import AccessRequest, ApiKey, Invoice, LicenseGrant, Payment
+from licensing.revenue import payments
 from licensing.services import create_api_key
 from marketplace import storage, submissions, uploads, validation
 from marketplace.models import Dataset, DatasetVersion, Membership, Organization, Submission, Upload, User

@@ -207,7 +207,7 @@ def split_for(payment: Payment) -> tuple[Submission | None, list[tuple[Payee, in
 def post_payment(*, payment: Payment) -> LedgerTransaction:
     """Post a recorded payment: cash in, the invoice's platform fee, each payee's part.
 
-    The fee is the one the invoice charged (``licensing.payments.price_of``: the base price times
+    The fee is the one the invoice charged (``licensing.revenue.payments.price_of``: the base price times
     ``PLATFORM_FEE_RATE``, rounded half up, added on top of the base price); the rest is split by
     basis points with largest-remainder rounding, so fee + parts == amount to the cent."""
     key = f"payment:{payment.id}"

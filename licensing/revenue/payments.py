@@ -5,7 +5,7 @@ selling organization (or staff) marks the invoice paid, in the browser or with
 ``manage.py mark_invoice_paid``. A card provider implements ``PaymentProvider`` and calls
 ``record_payment`` from its confirmation webhook. A recorded payment creates the licensee's
 grant for the terms shown when the invoice was opened, and posts it to the revenue-share ledger
-(``licensing.ledger``), in the same transaction.
+(``licensing.revenue.ledger``), in the same transaction.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from licensing import grants, ledger
+from licensing import grants
 from licensing.grants import current_version, terms_for
 from licensing.models import Invoice, LicenseGrant, Payment
+from licensing.revenue import ledger
 from marketplace.models import Dataset, Membership, Organization, User
 from marketplace.permissions import MANAGER_ROLES
 

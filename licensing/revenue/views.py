@@ -1,7 +1,7 @@
 """Pages of the revenue-share ledger: a contributor's earnings (chart, table, payouts) and CSV
 statement, an organization's revenue per dataset, and the staff's payout batches.
 
-Views parse and render; licensing.earnings reads and licensing.ledger writes. The earnings page
+Views parse and render; licensing.revenue.earnings reads and licensing.revenue.ledger writes. The earnings page
 is complete without JavaScript (a table of the same figures the chart draws)."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from licensing import earnings, ledger
 from licensing.models import LedgerAccount, PayoutBatch
+from licensing.revenue import earnings, ledger
 from licensing.views_access import _organization
 from marketplace.models import User
 from marketplace.permissions import signed_in_user

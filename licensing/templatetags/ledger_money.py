@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from licensing import ledger
+from licensing.revenue import ledger
 
 register = template.Library()
 

@@ -21,7 +21,7 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 from django.utils.text import slugify
 
-from licensing import access, consent, downloads, grants, ledger, payments, withdrawals
+from licensing import access, consent, downloads, grants, withdrawals
 from licensing.models import (
     AccessRequest,
     ConsentWithdrawal,
@@ -31,6 +31,7 @@ from licensing.models import (
     LicenseGrant,
     PayoutBatch,
 )
+from licensing.revenue import ledger, payments
 from licensing.services import Permissions, create_license
 from marketplace import storage, submissions, uploads, validation
 from marketplace.demo import archives

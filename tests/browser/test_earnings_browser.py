@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from licensing import ledger
+from licensing.revenue import ledger
 from marketplace.models import User
 from tests.browser.test_submission_browser import log_in
 from tests.licensing.test_ledger import approved_submission, paid_dataset, pay

@@ -16,8 +16,9 @@ from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from licensing import grants, ledger
+from licensing import grants
 from licensing.models import ApiKey, LedgerAccount
+from licensing.revenue import ledger
 from licensing.services import Permissions, create_license
 from marketplace import submissions, uploads
 from marketplace.models import Membership, Upload

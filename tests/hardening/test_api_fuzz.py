@@ -42,8 +42,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from licensing import access, consent, grants, payments
+from licensing import access, consent, grants
 from licensing.models import AccessRequest, ConsentRecord, License, LicenseGrant
+from licensing.revenue import payments
 from marketplace import submissions, uploads
 from marketplace.models import Dataset, Membership, RevenueShare, Upload, User
 from marketplace.services import approve_organization

@@ -17,8 +17,8 @@ from django.utils import timezone
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from licensing import ledger, payments
 from licensing.models import LedgerAccount, LedgerEntry, LedgerTransaction, Payment, PayoutBatch
+from licensing.revenue import ledger, payments
 from marketplace.models import Dataset, RevenueShare, Submission, User
 from marketplace.submissions import set_revenue_split
 from tests.factories import published_dataset

@@ -13,8 +13,8 @@ import pytest
 from django.db import connection
 from django.db.models import Sum
 
-from licensing import ledger, payments
 from licensing.models import LedgerAccount, LedgerEntry, LedgerTransaction, PayoutBatch
+from licensing.revenue import ledger, payments
 from marketplace.models import User
 from tests.licensing.test_ledger import approved_submission, licensee, paid_dataset, staff
 

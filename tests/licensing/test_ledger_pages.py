@@ -13,8 +13,8 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from licensing import ledger
 from licensing.models import LedgerAccount, PayoutBatch
+from licensing.revenue import ledger
 from marketplace.models import Membership, User
 from tests.licensing.test_ledger import approved_submission, paid_dataset, pay, staff
 

@@ -45,9 +45,10 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from rest_framework.test import APIClient
 
-from licensing import access, grants, payments
+from licensing import access, grants
 from licensing.consent import add_consent_records, set_consent_terms
 from licensing.models import LicenseGrant
+from licensing.revenue import payments
 from marketplace import submissions, uploads, validation
 from marketplace.models import Dataset, Membership, Submission, Upload, User
 from tests.factories import published_dataset, tar_gz

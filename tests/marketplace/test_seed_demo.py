@@ -22,7 +22,6 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 
-from licensing.earnings import accounts_of, earnings_for
 from licensing.models import (
     AccessRequest,
     ConsentRecord,
@@ -34,6 +33,7 @@ from licensing.models import (
     LicenseGrant,
     PayoutBatch,
 )
+from licensing.revenue.earnings import accounts_of, earnings_for
 from licensing.services import create_api_key
 from licensing.withdrawals import replacement_for
 from marketplace.demo.people import FEATURED, ORGANIZATIONS, ROLES

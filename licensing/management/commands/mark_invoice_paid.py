@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from licensing.models import Invoice
-from licensing.payments import format_amount, record_payment
+from licensing.revenue.payments import format_amount, record_payment
 
 
 class Command(BaseCommand):
