@@ -355,11 +355,11 @@ def test_text_longer_than_its_column_is_a_clear_400(key_client: tuple[User, APIC
     approve_organization(organization=organization("long-lab", owner=user))
     submission = submissions.create_submission(user=user, name="Long")
     response = client.patch(
-        f"/api/submissions/{submission.id}", {"name": "n" * 201, "locale": "en", "format": "f" * 51}, format="json"
+        f"/api/submissions/{submission.id}", {"name": "n" * 256, "locale": "en", "format": "f" * 51}, format="json"
     )
     assert response.status_code == 400
     assert response.json()["errors"] == {
-        "name": ["is longer than 200 characters"],
+        "name": ["is longer than 255 characters"],  # the platform document's limit
         "format": ["is longer than 50 characters"],
     }
     submission.refresh_from_db()
