@@ -121,9 +121,7 @@ def _submission_links(submission: str) -> dict[str, Link]:
     return {
         **_datasheet_links(submission),
         "UpdateSubmission": _link("mdc_update_submission", "Write its datasheet (E8).", submission_id=submission),
-        "StartUpload": _link(
-            "mdc_start_upload", "Upload its archive (E11).", body={"submissionId": submission}
-        ),
+        "StartUpload": _link("mdc_start_upload", "Upload its archive (E11).", body={"submissionId": submission}),
         "StartSampleUpload": _link("mdc_start_sample_upload", "Upload its sample.", submission_id=submission),
         "SetParents": _link("v1_submissions_parents_update", "Name its lineage.", submission_id=submission),
         "SubmitSubmission": _link(
@@ -224,17 +222,23 @@ def _decision_link(request: str) -> dict[str, Link]:
 BODY = "$response.body#"
 CREATED_SUBMISSION = f"{BODY}/submission/id"
 LINKS: dict[tuple[str, str], dict[str, Link]] = {
-    # A submission, from its creation through its datasheet and uploads.
-    ("mdc_create_submission", "200"): _submission_links(CREATED_SUBMISSION),
-    ("mdc_update_submission", "200"): _submission_links(CREATED_SUBMISSION),
+    # A submission: the MDC flow (E7, E8, E11, E12, E14, E9), and from its state everything a draft takes.
+    **{
+        (operation_id, "200"): {
+            name: link
+            for name, link in _submission_links(CREATED_SUBMISSION).items()
+            if name in ("GetSubmission", "UpdateSubmission", "StartUpload", "SubmitSubmission")
+        }
+        for operation_id in ("mdc_create_submission", "mdc_update_submission")
+    },
     ("v1_submissions_retrieve", "200"): _submission_links(CREATED_SUBMISSION),
     ("mdc_start_upload", "200"): {
         **_upload_links(f"{BODY}/fileUploadId", submission="$request.body#/submissionId", sample=False),
-        **_datasheet_links("$request.body#/submissionId"),
+        "GetSubmission": _submission_links("$request.body#/submissionId")["GetSubmission"],
     },
     ("mdc_start_sample_upload", "200"): {
         **_upload_links(f"{BODY}/fileUploadId", submission="$request.path.submission_id", sample=True),
-        **_datasheet_links("$request.path.submission_id"),
+        "GetSubmission": _submission_links("$request.path.submission_id")["GetSubmission"],
     },
     ("mdc_upload_part_url", "200"): {
         "ListStoredParts": _link(
