@@ -213,6 +213,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Catalog, licensing, downloads and provenance of a Data Collective instance.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.api_schema.postprocess"],
 }
 
 API_KEY_DEFAULT_EXPIRY = timedelta(days=env_int("API_KEY_DEFAULT_EXPIRY_DAYS", 90, minimum=1, maximum=3650))

@@ -412,7 +412,9 @@ class AgreeToSubmitShape(Shape):
 
 class UploadStartShape(Shape):
     submissionId = serializers.CharField()  # noqa: N815
-    filename = serializers.CharField(max_length=uploads.MAX_FILENAME, help_text="A bare name ending .tar.gz or .tgz.")
+    filename = serializers.RegexField(
+        uploads.ARCHIVE_NAME.pattern, max_length=uploads.MAX_FILENAME, help_text="A bare name ending .tar.gz or .tgz."
+    )
     fileSize = serializers.IntegerField(min_value=1)  # noqa: N815
     mimeType = serializers.ChoiceField(uploads.ARCHIVE_TYPES)  # noqa: N815
 

@@ -118,3 +118,33 @@ def test_the_served_schema_is_the_generated_one(schema: dict[str, Any], db: None
     assert response.status_code == 200
     served = yaml.safe_load(response.content)
     assert served["paths"] == schema["paths"]
+
+
+def test_answers_link_to_the_calls_that_follow_them(schema: dict[str, Any]) -> None:
+    # OpenAPI links (config/api_schema.py): clients and the stateful fuzz follow them from one answer
+    # to the next call; each names an operation that exists, by parameters it has.
+    by_id = {operation["operationId"]: operation for _, _, operation in operations(schema)}
+    followed = 0
+    for _, _, operation in operations(schema):
+        for response in operation["responses"].values():
+            for link in response.get("links", {}).values():
+                target = by_id[link["operationId"]]
+                names = {parameter["name"] for parameter in target.get("parameters", [])}
+                assert {name.rpartition(".")[2] for name in link.get("parameters", {})} <= names, link
+                followed += 1
+    assert followed >= 100
+    created = schema["paths"]["/api/submissions"]["post"]["responses"]["200"]["links"]
+    assert created["StartUpload"]["requestBody"] == {"submissionId": "$response.body#/submission/id"}
+    started = schema["paths"]["/api/uploads"]["post"]["responses"]["200"]["links"]
+    assert started["GetPartUrl"]["parameters"] == {"file_upload_id": "$response.body#/fileUploadId", "part_number": 1}
+    terms = schema["paths"]["/api/v1/datasets/{dataset_id}/terms"]["get"]["responses"]["200"]["links"]
+    assert terms["AcceptTerms"]["requestBody"] == {"termsSha256": "$response.body#/termsSha256"}
+
+
+def test_bodies_the_views_close_say_so(schema: dict[str, Any]) -> None:
+    # The views refuse keys they do not know; E8 refuses an empty change.
+    shapes = schema["components"]["schemas"]
+    assert shapes["SubmissionNameShape"]["additionalProperties"] is False
+    assert shapes["PatchedSubmissionChanges"]["minProperties"] == 1
+    upload = shapes["UploadStartShape"]["properties"]
+    assert upload["filename"]["pattern"] == r"^[^/\\]+\.(tar\.gz|tgz)$"
