@@ -411,7 +411,6 @@ class Builder:
     def endings(self) -> None:
         """A contributor's consent withdrawn from an old version; a dataset taken down."""
         w = self.world
-        v1 = w.version("valley-speech", 1)
         withdrawals.withdraw_consent(
             by=w.member("valley", "owner"),
             dataset=w.datasets["valley-speech"],
@@ -421,7 +420,6 @@ class Builder:
             contributor_id="c-1",
             reason="",
         )
-        assert v1.number == 1
         w.datasets["north-removed"] = takedown_dataset(
             dataset=w.datasets["north-removed"], reason="A court order names the forum's posts.", by=w.people["staff"]
         )
