@@ -41,7 +41,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
     from licensing.services import create_api_key
     from marketplace import storage
     from marketplace.models import User
-    from marketplace.services import create_organization
+    from marketplace.organizations.services import create_organization
 
     owner = User.objects.create_user(username="bench-owner", email="owner@example.org")
     user = User.objects.create_user(username="bench", email="bench@example.org")

@@ -109,7 +109,7 @@ def publish_random_archive(*, work: Path, organization: Any, slug: str, size_mib
 
     from licensing.grants import accept_terms, current_version, terms_for
     from marketplace import storage
-    from marketplace.services import create_dataset, publish_version
+    from marketplace.publishing import create_dataset, publish_version
     from tests.factories import license_for
 
     mib = 1024 * 1024

@@ -174,7 +174,7 @@ def prepare(args: argparse.Namespace, work: Path) -> tuple[list[str], list[str],
     key per downloader."""
     from licensing.services import create_api_key
     from marketplace.models import User
-    from marketplace.services import create_organization
+    from marketplace.organizations.services import create_organization
 
     seed(args.datasets)
     owner = User.objects.create_user(username="load-owner", email="owner@example.org")

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
         from licensing.services import create_api_key
         from marketplace import storage
         from marketplace.models import Membership, User
-        from marketplace.services import approve_organization, create_organization
+        from marketplace.organizations.services import approve_organization, create_organization
 
         user = User.objects.create_user(username="bench", email="bench@example.org")
         org = approve_organization(organization=create_organization(name="Bench", slug="bench", owner=user))

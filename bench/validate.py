@@ -141,8 +141,8 @@ def run(args: argparse.Namespace, work: Path) -> None:
     from marketplace.inspection.archives import Findings, Limits, scan
     from marketplace.inspection.contents import ContentInspector
     from marketplace.models import Submission, Upload, User, Validation
-    from marketplace.services import approve_organization, create_organization
-    from marketplace.validation import schedule
+    from marketplace.organizations.services import approve_organization, create_organization
+    from marketplace.submissions.validation import schedule
     from tests.conftest import database_url_of_test_db
 
     started = time.perf_counter()

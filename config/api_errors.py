@@ -34,6 +34,15 @@ def _flatten(detail: Any, prefix: str = "") -> list[str]:
     return [f"{label}: {text}" if label else text]
 
 
+class Gone(exceptions.APIException):
+    """410: what the client asks for existed and was removed (a dataset taken down, a submission
+    deleted, a version whose consent was withdrawn); the message says what and why."""
+
+    status_code = 410
+    default_detail = "This dataset was removed."
+    default_code = "gone"
+
+
 def error_body(message: str, **extra: Any) -> dict[str, Any]:
     return {"error": message, "message": message, **extra}
 

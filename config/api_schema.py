@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
-from drf_spectacular.utils import inline_serializer
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 from rest_framework.pagination import CursorPagination
 
@@ -29,6 +29,23 @@ ErrorShape = inline_serializer(
         "errors": serializers.JSONField(required=False, help_text="Per-field messages of a validation error."),
     },
 )
+
+
+# A serializer that only describes an answer (the views build their answers themselves).
+Shape = serializers.Serializer
+
+
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
+    """The documented refusals of an operation, each answered with the one error shape."""
+    return {code: OpenApiResponse(ErrorShape) for code in codes}
+
+
+def nullable_text(**kwargs: Any) -> serializers.CharField:
+    return serializers.CharField(allow_null=True, **kwargs)
+
+
+# int64 as a digit string, as the platform's document has it.
+DIGITS = r"^\d+$"
 
 
 RETRY_AFTER = {

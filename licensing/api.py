@@ -13,14 +13,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api_errors import error_body
+from config.api_errors import Gone, error_body
 from licensing import access, grants, schema, withdrawals
 from licensing.authentication import HasScope
 from licensing.models import AccessRequest, ApiKey, DownloadRecord, Invoice, LicenseGrant
 from licensing.revenue import earnings, payments
-from marketplace.api.mdc import Gone, issue_download
+from marketplace.api.mdc import issue_download
+from marketplace.catalog.visibility import visible_datasets
 from marketplace.models import Dataset, User
-from marketplace.selectors import visible_datasets
 
 
 class MeApi(APIView):

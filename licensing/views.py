@@ -15,8 +15,8 @@ from licensing.forms import ApiKeyForm
 from licensing.models import ApiKey
 from licensing.selectors import api_keys_of
 from licensing.services import create_api_key, revoke_api_key
+from marketplace.catalog.visibility import memberships_of
 from marketplace.permissions import signed_in_user
-from marketplace.selectors import memberships_of
 
 
 @never_cache

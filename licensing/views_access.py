@@ -112,7 +112,7 @@ def _back(dataset: Dataset) -> HttpResponseRedirect:
 
 
 def _rerender(request: HttpRequest, dataset: Dataset, **extra: Any) -> HttpResponse:
-    from marketplace.views.catalog import render_dataset
+    from marketplace.catalog.dataset_page import render_dataset
 
     return render_dataset(request, dataset, access=access_panel(request, dataset, **extra), status=400)
 

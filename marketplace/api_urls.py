@@ -1,6 +1,7 @@
 from django.urls import include, path
 
-from marketplace.api import submissions, v1
+from marketplace.api import v1
+from marketplace.submissions import api as submissions
 
 urlpatterns = [
     path("", include("provenance.api_urls")),  # keys, manifests, transparency log, Croissant

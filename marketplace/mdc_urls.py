@@ -3,7 +3,8 @@
 
 from django.urls import path
 
-from marketplace.api import mdc, submissions
+from marketplace.api import mdc
+from marketplace.submissions import api as submissions
 
 urlpatterns = [
     path("health", mdc.HealthApi.as_view(), name="mdc-health"),

@@ -11,20 +11,20 @@ from django.db import DatabaseError
 from django.utils import timezone
 from psycopg import OperationalError as PsycopgOperationalError
 
-from marketplace import validation
-from marketplace.uploads import abort_stale_uploads
+from marketplace.submissions import validation
+from marketplace.submissions.uploads import abort_stale_uploads
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True, soft_time_limit=120, time_limit=150)
+@shared_task(name="marketplace.tasks.clear_expired_sessions", acks_late=True, soft_time_limit=120, time_limit=150)
 def clear_expired_sessions() -> int:
     """Delete expired login sessions (beat runs it daily). Idempotent."""
     deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
     return deleted
 
 
-@shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
+@shared_task(name="marketplace.tasks.abort_unfinished_uploads", acks_late=True, soft_time_limit=600, time_limit=660)
 def abort_unfinished_uploads() -> int:
     """Unfinished multipart uploads stay resumable for UPLOAD_RESUMABLE_DAYS, then their parts
     are freed (beat runs it hourly). Idempotent."""
@@ -32,6 +32,7 @@ def abort_unfinished_uploads() -> int:
 
 
 @shared_task(
+    name=validation.VALIDATE_UPLOAD_TASK,
     bind=True,
     # A worker that dies mid-run (SIGKILL, OOM, lost host) leaves the message unacknowledged, so
     # the broker hands it to another worker; the run is idempotent, so running twice is safe.
@@ -42,7 +43,7 @@ def abort_unfinished_uploads() -> int:
     max_retries=settings.VALIDATION_MAX_RETRIES,
 )
 def validate_upload(self: Task, upload_id: str) -> str:
-    """Stream, hash and check a completed upload, then publish it or record what to fix."""
+    """Stream, hash and check a completed upload, then keep it for review or record what to fix."""
     try:
         return validation.run_validation(upload_id=upload_id)
     except SoftTimeLimitExceeded:
@@ -59,7 +60,7 @@ def validate_upload(self: Task, upload_id: str) -> str:
         raise self.retry(exc=exc, countdown=countdown) from exc
 
 
-@shared_task(acks_late=True, soft_time_limit=120, time_limit=150)
+@shared_task(name="marketplace.tasks.requeue_stuck_validations", acks_late=True, soft_time_limit=120, time_limit=150)
 def requeue_stuck_validations() -> int:
     """Queue again validations that no worker is finishing (beat runs it every few minutes)."""
     return validation.requeue_stuck(older_than=timedelta(seconds=settings.VALIDATION_STUCK_SECONDS))

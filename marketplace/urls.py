@@ -1,14 +1,18 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from marketplace.views import accounts, catalog, organizations, pages, submissions
+from marketplace.accounts import views as accounts
+from marketplace.catalog import dataset_page, views
+from marketplace.organizations import views as organizations
+from marketplace.submissions import views as submissions
+from marketplace.views import pages
 
 urlpatterns = [
     path("", pages.home, name="home"),
-    path("datasets/", catalog.catalog, name="catalog"),
-    path("datasets/<slug:slug>/", catalog.dataset_detail, name="dataset-detail"),
+    path("datasets/", views.catalog, name="catalog"),
+    path("datasets/<slug:slug>/", dataset_page.dataset_detail, name="dataset-detail"),
     path("organizations/new/", organizations.organization_create, name="organization-create"),
-    path("organizations/<slug:slug>/", catalog.organization_detail, name="organization-detail"),
+    path("organizations/<slug:slug>/", views.organization_detail, name="organization-detail"),
     path("organizations/<slug:slug>/members/", organizations.organization_members, name="organization-members"),
     path(
         "organizations/<slug:slug>/members/<int:membership_id>/remove/",

@@ -20,8 +20,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api_errors import error_body
+from marketplace.catalog.visibility import visible_datasets
 from marketplace.models import DatasetVersion
-from marketplace.selectors import visible_datasets
 from provenance import api_schemas as shapes
 from provenance import croissant, dsse, log, manifests, signing
 from provenance.models import LogEntry, Manifest, SigningKey

@@ -15,7 +15,8 @@ from django.urls import reverse
 
 from licensing.models import ConsentTerms
 from marketplace.models import DatasetVersion, Submission, Validation
-from provenance.manifests import _archive_upload, license_id
+from marketplace.submissions.reports import TABULAR_TYPES
+from provenance.manifests import license_id
 
 CONFORMS_TO = "http://mlcommons.org/croissant/1.1"
 # The context of the Croissant 1.1 specification's examples (section "Dataset-level information").
@@ -59,9 +60,6 @@ CONTEXT: dict[str, Any] = {
     "transform": "cr:transform",
 }
 ARCHIVE_ID = "archive"
-# Tables whose header the validator keeps (marketplace.validation.TABULAR_TYPES): mlcroissant
-# reads both through pandas, so their columns can become fields.
-TABULAR = ("text/csv", "text/tab-separated-values")
 
 
 def _consent_terms(version: DatasetVersion) -> ConsentTerms | None:
@@ -73,7 +71,9 @@ def _consent_terms(version: DatasetVersion) -> ConsentTerms | None:
 
 
 def _validated_files(version: DatasetVersion) -> list[dict[str, Any]]:
-    upload = _archive_upload(version)
+    """The files of the validated archive the version was approved from (none for an import)."""
+    submission = Submission.objects.filter(version=version).select_related("archive_upload").first()
+    upload = submission.archive_upload if submission is not None else None
     validation = Validation.objects.filter(upload=upload, status=Validation.Status.PASSED).first() if upload else None
     return list(validation.files) if validation else []
 
@@ -161,7 +161,7 @@ def build(version: DatasetVersion, *, base_url: str, download_url: str) -> dict[
                 "sha256": row["sha256"],
             }
         )
-        if row.get("type") in TABULAR and row.get("columns"):
+        if row.get("type") in TABULAR_TYPES and row.get("columns"):
             record_sets.append(_record_set(row["path"], list(row["columns"])))
     license = version.license
     document: dict[str, Any] = {

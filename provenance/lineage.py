@@ -15,8 +15,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from licensing.models import ConsentTerms
+from marketplace.catalog.visibility import visible_datasets
 from marketplace.models import Dataset, DatasetVersion, Submission
-from marketplace.selectors import visible_datasets
+from marketplace.submissions.rules import ensure_editable, spdx_license
 
 
 @transaction.atomic
@@ -25,8 +26,6 @@ def set_parents(*, submission: Submission, parents: Any, user: object) -> list[D
     versions that ``user`` may see. A private dataset the user cannot see is refused with the
     same words as an unknown one, so the answer does not tell that it exists; a dataset cannot
     derive from itself (its lineage would be a cycle)."""
-    from marketplace.submissions import ensure_editable
-
     ensure_editable(submission)
     if not isinstance(parents, list):
         raise ValidationError('parents must be a list of {"dataset": id or slug, "version": n}.')
@@ -95,8 +94,6 @@ def lineage_of(*, dataset: Dataset, user: object) -> Lineage:
 def _child_flags(submission: Submission) -> tuple[bool, str | None]:
     """(commercial use allowed, license text hash) of the license the submission would publish
     under; custom terms allow commercial use only when the consent does (as approval makes them)."""
-    from marketplace.submissions import spdx_license
-
     known = spdx_license(submission)
     if known is not None:
         return known.commercial_use, known.text_sha256

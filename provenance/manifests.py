@@ -19,7 +19,7 @@ from django.db.models import QuerySet
 
 from licensing.models import ConsentRecord, ConsentTerms, License
 from marketplace.models import DatasetVersion, Submission, Upload
-from marketplace.validation import report_for
+from marketplace.submissions.reports import report_for
 from provenance import dsse, log, signing, statement
 from provenance.models import LogEntry, Manifest
 
@@ -31,16 +31,6 @@ def sha256_json(value: Any) -> str:
 def license_id(license: License) -> str:
     """The SPDX id, or an SPDX ``LicenseRef-`` for custom terms (SPDX 2.3 annex D)."""
     return license.spdx_id or f"LicenseRef-datacollective-{license.pk}"
-
-
-def _archive_upload(version: DatasetVersion) -> Upload | None:
-    """The upload whose validated object became the version's archive (none for versions
-    published outside the submission flow, such as imports)."""
-    return (
-        Upload.objects.filter(object_key=version.archive_key, kind=Upload.Kind.ARCHIVE)
-        .select_related("submission", "validation")
-        .first()
-    )
 
 
 def _consent(submission: Submission | None) -> dict[str, Any] | None:
@@ -87,9 +77,10 @@ def parents_of(submission: Submission | None) -> list[dict[str, Any]]:
 
 
 def build_statement(version: DatasetVersion, *, submission: Submission | None = None) -> dict[str, Any]:
+    """The statement of a version published from ``submission`` (its validated archive upload, consent,
+    split and parents), or of one published outside the submission flow (an import: no submission)."""
     dataset = version.dataset
-    upload = _archive_upload(version)
-    submission = submission or (upload.submission if upload else None)
+    upload: Upload | None = submission.archive_upload if submission is not None else None
     validation = getattr(upload, "validation", None) if upload else None
     files = [
         {"path": f["path"], "size": f["size"], "sha256": f["sha256"]}

@@ -14,7 +14,8 @@ from licensing.models import License
 from licensing.services import Permissions, create_license
 from marketplace import storage
 from marketplace.models import Dataset, DatasetVersion, Organization, User
-from marketplace.services import create_dataset, create_organization, publish_version
+from marketplace.organizations.services import create_organization
+from marketplace.publishing import create_dataset, publish_version
 
 
 def license_for(spdx_id: str = "CC-BY-4.0", **permissions: bool) -> License:

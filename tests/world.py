@@ -34,9 +34,11 @@ from licensing.downloads import issue as issue_download
 from licensing.models import AccessRequest, ApiKey, Invoice, LicenseGrant, Payment
 from licensing.revenue import payments
 from licensing.services import create_api_key
-from marketplace import storage, submissions, uploads, validation
+from marketplace import storage
 from marketplace.models import Dataset, DatasetVersion, Membership, Organization, Submission, Upload, User
-from marketplace.services import add_member, approve_organization, create_organization, takedown_dataset
+from marketplace.organizations.services import add_member, approve_organization, create_organization
+from marketplace.publishing import takedown_dataset
+from marketplace.submissions import drafts, review, uploads, validation
 from provenance.lineage import set_parents
 from tests.factories import license_for, tar_gz
 from tests.marketplace.archive_builders import wav_bytes
@@ -202,7 +204,7 @@ class Builder:
         **datasheet: Any,
     ) -> Submission:
         author = self.world.member(org, author_role)
-        submission = submissions.create_submission(user=author, name=name)
+        submission = drafts.create_submission(user=author, name=name)
         fields = {
             "shortDescription": f"{name}, short.",
             "longDescription": f"{name}: what it holds and how it was made.",
@@ -215,7 +217,7 @@ class Builder:
             "pointOfContactEmail": f"contact@{org}.example.org",
             **datasheet,
         }
-        submissions.update_submission(submission=submission, changes=submissions.parse_changes(fields))
+        drafts.update_submission(submission=submission, changes=drafts.parse_changes(fields))
         terms = consent.set_consent_terms(submission=submission, user=author, payload=consent_terms)
         consent.add_consent_records(
             terms=terms,
@@ -224,7 +226,7 @@ class Builder:
                 for i in range(3)
             ],
         )
-        submissions.set_revenue_split(
+        drafts.set_revenue_split(
             submission=submission, contributors=split or [{"username": author.username, "basisPoints": 10_000}]
         )
         submission.refresh_from_db()
@@ -260,8 +262,8 @@ class Builder:
             self.upload(submission, author, sample_archive, kind=Upload.Kind.SAMPLE)
             self.world.samples[of or handle] = sample_archive
         submission.refresh_from_db()
-        submissions.submit_submission(submission=submission, agree=True)
-        version = submissions.approve_submission(submission=submission, reviewer=self.world.member(org, "reviewer"))
+        drafts.submit_submission(submission=submission, agree=True)
+        version = review.approve_submission(submission=submission, reviewer=self.world.member(org, "reviewer"))
         dataset = Dataset.objects.get(id=version.dataset_id)
         self.world.datasets[of or handle] = dataset
         self.world.submissions[f"{of or handle}-v{version.number}"] = Submission.objects.get(id=submission.id)
@@ -336,8 +338,8 @@ class Builder:
             submission = self.draft(handle, org=org, name=handle.replace("-", " ").title(), task="ASR")
             w.uploads[handle] = self.upload(submission, submission.created_by, tar_gz(speech_files(handle)))
             submission.refresh_from_db()
-            submissions.submit_submission(submission=submission, agree=True)
-        submissions.reject_submission(
+            drafts.submit_submission(submission=submission, agree=True)
+        review.reject_submission(
             submission=w.submissions["valley-rejected"],
             reviewer=w.member("valley", "reviewer"),
             reason="The clips are cut off at the end; upload whole clips.",

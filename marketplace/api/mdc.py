@@ -16,15 +16,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api_errors import Gone
+from config.api_schema import errors
 from licensing import downloads, tdmrep
 from licensing.authentication import HasScope
 from licensing.models import ApiKey
-from marketplace import catalog
 from marketplace.api import schemas
 from marketplace.api.mdc_serializers import dataset_details
 from marketplace.api.v1 import LIST_PARAMETERS
+from marketplace.catalog import search as catalog_search
+from marketplace.catalog.visibility import visible_datasets
 from marketplace.models import Dataset, DatasetVersion, Membership, User
-from marketplace.selectors import visible_datasets
 from provenance import croissant
 
 
@@ -42,12 +44,6 @@ class HealthApi(APIView):
         return Response({"status": "ok"})
 
 
-class Gone(exceptions.APIException):
-    status_code = 410
-    default_detail = "This dataset was removed."
-    default_code = "gone"
-
-
 class PublicCatalogView(APIView):
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
@@ -58,10 +54,12 @@ class PublicCatalogView(APIView):
 
 MDC_LIST_PARAMETERS = [
     *LIST_PARAMETERS,
-    OpenApiParameter("sort", str, enum=list(catalog.SORTS)),
-    OpenApiParameter("sortDirection", str, enum=list(catalog.DIRECTIONS)),
+    OpenApiParameter("sort", str, enum=list(catalog_search.SORTS)),
+    OpenApiParameter("sortDirection", str, enum=list(catalog_search.DIRECTIONS)),
     OpenApiParameter("page", int, description="1-based."),
-    OpenApiParameter("limit", int, description=f"1 to {catalog.MAX_LIMIT}; default {catalog.DEFAULT_LIMIT}."),
+    OpenApiParameter(
+        "limit", int, description=f"1 to {catalog_search.MAX_LIMIT}; default {catalog_search.DEFAULT_LIMIT}."
+    ),
 ]
 
 
@@ -70,14 +68,14 @@ class DatasetListApi(PublicCatalogView):
         operation_id="mdc_list_datasets",
         tags=["mdc"],
         parameters=MDC_LIST_PARAMETERS,
-        responses={200: schemas.MdcDatasetListShape, **schemas.errors(400)},
+        responses={200: schemas.MdcDatasetListShape, **errors(400)},
     )
     def get(self, request: Request) -> Response:
         try:
-            query = catalog.parse_query(request.query_params)
-        except catalog.CatalogQueryError as exc:
+            query = catalog_search.parse_query(request.query_params)
+        except catalog_search.CatalogQueryError as exc:
             raise exceptions.ParseError(str(exc)) from None
-        page = catalog.search(query)
+        page = catalog_search.search(query)
         base = self.base_url(request)
         return Response(
             {
@@ -92,7 +90,7 @@ class DatasetListApi(PublicCatalogView):
 class DatasetFiltersApi(PublicCatalogView):
     @extend_schema(operation_id="mdc_list_dataset_filters", tags=["mdc"], responses=schemas.MdcFiltersShape)
     def get(self, request: Request) -> Response:
-        options = catalog.facet_options()
+        options = catalog_search.facet_options()
         return Response(
             {
                 "tasks": options.tasks,
@@ -120,7 +118,7 @@ def find_dataset(id_or_slug: str) -> Dataset:
 
 class DatasetDetailApi(PublicCatalogView):
     @extend_schema(
-        operation_id="mdc_get_dataset", tags=["mdc"], responses={200: schemas.MdcDatasetShape, **schemas.errors(410)}
+        operation_id="mdc_get_dataset", tags=["mdc"], responses={200: schemas.MdcDatasetShape, **errors(410)}
     )
     def get(self, request: Request, id_or_slug: str) -> Response:
         return Response(dataset_details(find_dataset(id_or_slug), base_url=self.base_url(request)))
@@ -144,7 +142,7 @@ class DatasetMetadataApi(APIView):
         tags=["mdc"],
         responses={
             (200, "application/ld+json"): OpenApiResponse(schemas.MdcCroissantShape),
-            **schemas.errors(410, 422),
+            **errors(410, 422),
         },
     )
     def get(self, request: Request, id_or_slug: str) -> Response:
@@ -227,7 +225,7 @@ class DatasetDownloadApi(DownloadView):
         operation_id="mdc_download_dataset",
         tags=["mdc"],
         request=None,
-        responses={200: schemas.MdcDownloadShape, **schemas.errors(402, 410)},
+        responses={200: schemas.MdcDownloadShape, **errors(402, 410)},
     )
     def post(self, request: Request, id_or_slug: str) -> Response:
         dataset, version = self.current_version(id_or_slug)
@@ -257,7 +255,7 @@ class SampleDownloadApi(DownloadView):
         operation_id="mdc_download_sample",
         tags=["mdc"],
         request=None,
-        responses={200: schemas.MdcSampleDownloadShape, **schemas.errors(402, 410)},
+        responses={200: schemas.MdcSampleDownloadShape, **errors(402, 410)},
     )
     def post(self, request: Request, id_or_slug: str) -> Response:
         dataset, version = self.current_version(id_or_slug)

@@ -19,10 +19,10 @@ from rest_framework.permissions import AllowAny
 
 from config.api_schema import ErrorShape
 from licensing.models import License
-from marketplace import catalog
 from marketplace.api.mdc_serializers import pricing
+from marketplace.catalog import search as catalog_search
+from marketplace.catalog.visibility import visible_datasets
 from marketplace.models import Dataset, DatasetVersion, Organization
-from marketplace.selectors import visible_datasets
 
 
 class Pages(CursorPagination):
@@ -102,9 +102,9 @@ LIST_PARAMETERS = [
     OpenApiParameter("locale", str, many=True),
     OpenApiParameter("license", str, many=True),
     OpenApiParameter("format", str, many=True),
-    OpenApiParameter("pricing", str, enum=list(catalog.PRICING)),
+    OpenApiParameter("pricing", str, enum=list(catalog_search.PRICING)),
     OpenApiParameter("sample", bool),
-    OpenApiParameter("uploadDate", str, enum=list(catalog.UPLOAD_WINDOWS)),
+    OpenApiParameter("uploadDate", str, enum=list(catalog_search.UPLOAD_WINDOWS)),
     OpenApiParameter("minSize", int),
     OpenApiParameter("maxSize", int),
 ]
@@ -123,13 +123,13 @@ class DatasetListApi(generics.ListAPIView[Dataset]):
 
     def get_queryset(self) -> QuerySet[Dataset]:
         try:
-            query = catalog.parse_query(self.request.query_params)
-        except catalog.CatalogQueryError as exc:
+            query = catalog_search.parse_query(self.request.query_params)
+        except catalog_search.CatalogQueryError as exc:
             raise exceptions.ParseError(str(exc)) from None
-        qs = catalog.filtered(query)
+        qs = catalog_search.filtered(query)
         if query.q:
-            terms = catalog.search_terms(query.q)
-            qs = qs.filter(search_vector=catalog.text_query(terms)) if terms else qs.none()
+            terms = catalog_search.search_terms(query.q)
+            qs = qs.filter(search_vector=catalog_search.text_query(terms)) if terms else qs.none()
         return qs.select_related("organization", "license", "current_version__license")
 
 

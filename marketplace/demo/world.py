@@ -33,11 +33,13 @@ from licensing.models import (
 )
 from licensing.revenue import ledger, payments
 from licensing.services import Permissions, create_license
-from marketplace import storage, submissions, uploads, validation
+from marketplace import storage
 from marketplace.demo import archives
 from marketplace.demo.people import ORGANIZATIONS, ROLES, STAFF, password_of, usernames
 from marketplace.models import Dataset, Organization, Submission, Upload, User
-from marketplace.services import add_member, approve_organization, create_organization, takedown_dataset
+from marketplace.organizations.services import add_member, approve_organization, create_organization
+from marketplace.publishing import takedown_dataset
+from marketplace.submissions import drafts, review, uploads, validation
 
 LICENSES: list[dict[str, Any]] = [
     {
@@ -98,7 +100,7 @@ class Story:
 
     @property
     def slug(self) -> str:
-        return slugify(self.name)  # what approval names the dataset (``submissions._unique_slug``)
+        return slugify(self.name)  # what approval names the dataset (``review._unique_slug``)
 
 
 def _sheet(short: str, **fields: Any) -> dict[str, Any]:
@@ -255,7 +257,7 @@ class World:
         elif Submission.objects.filter(organization=organization, name=story.name).exclude(status="deleted").exists():
             return
         author = self.users[story.author]
-        submission = submissions.create_submission(user=author, name=story.name)
+        submission = drafts.create_submission(user=author, name=story.name)
         self._prepare(submission, story, author)
         self._finish(submission, story)
         self.created.append(f"submission {story.name} ({story.outcome})")
@@ -263,7 +265,7 @@ class World:
     def _prepare(self, submission: Submission, story: Story, author: User) -> None:
         """The datasheet, consent, split and uploads of a draft, as its contributor gives them."""
         if story.datasheet:  # a next version's draft comes with the dataset's datasheet
-            submissions.update_submission(submission=submission, changes=submissions.parse_changes(story.datasheet))
+            drafts.update_submission(submission=submission, changes=drafts.parse_changes(story.datasheet))
         terms = consent.set_consent_terms(submission=submission, user=author, payload=story.consent)
         consent.add_consent_records(
             terms=terms,
@@ -274,7 +276,7 @@ class World:
             ],
         )  # fmt: skip
         split = story.split or [{"username": story.author, "basisPoints": 10_000}]
-        submissions.set_revenue_split(submission=submission, contributors=split)
+        drafts.set_revenue_split(submission=submission, contributors=split)
         if story.archive is not None:
             self._upload(submission, author, Upload.Kind.ARCHIVE, story.archive())
         if story.sample is not None:
@@ -302,12 +304,12 @@ class World:
         if story.outcome == "draft":
             return
         submission.refresh_from_db()
-        submissions.submit_submission(submission=submission, agree=True)
+        drafts.submit_submission(submission=submission, agree=True)
         reviewer = self.users.get(story.reviewer)
         if story.outcome == "approved" and reviewer is not None:
-            submissions.approve_submission(submission=submission, reviewer=reviewer)
+            review.approve_submission(submission=submission, reviewer=reviewer)
         elif story.outcome == "rejected" and reviewer is not None:
-            submissions.reject_submission(submission=submission, reviewer=reviewer, reason=story.reason)
+            review.reject_submission(submission=submission, reviewer=reviewer, reason=story.reason)
 
     # --- Licensing ----------------------------------------------------------------------------
 
@@ -388,7 +390,7 @@ class World:
         if dataset.versions.count() >= 2:
             return
         author = self.users["voices-member"]
-        submission = submissions.create_version_submission(user=author, dataset=dataset)
+        submission = drafts.create_version_submission(user=author, dataset=dataset)
         story = Story(
             dataset.name, dataset.organization.slug, author.username, "approved", datasheet={},
             archive=lambda: archives.speech(without=frozenset({WITHDRAWN_CLIP})), sample=archives.speech_sample,

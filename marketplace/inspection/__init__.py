@@ -2,4 +2,4 @@
 an object once through ``marketplace.storage``'s streams and walks its tar, tar.gz or zip members
 safely (traversal, links, bombs, entry counts), ``tar_headers`` parses tar headers itself, and
 ``contents`` checks what the members hold (tabular files, JSON Lines, audio, schema.yaml). The
-validation worker (``marketplace.validation``) runs them and records their findings."""
+validation worker (``marketplace.submissions.validation``) runs them and records their findings."""

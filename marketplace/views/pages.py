@@ -4,9 +4,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from marketplace.catalog import listed_datasets, task_counts
+from marketplace.catalog.search import listed_datasets, task_counts
+from marketplace.catalog.views import TASK_LABELS, cards
 from marketplace.models import Dataset
-from marketplace.views.catalog import TASK_LABELS, cards
 
 FEATURED = 3
 NEWEST = 8

@@ -12,7 +12,8 @@ from playwright.sync_api import expect
 
 from licensing.services import Permissions, create_license
 from marketplace.models import User
-from marketplace.services import create_dataset, create_organization, publish_version
+from marketplace.organizations.services import create_organization
+from marketplace.publishing import create_dataset, publish_version
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

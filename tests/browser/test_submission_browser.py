@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 
 from marketplace import storage
 from marketplace.models import Submission, Upload, User
-from marketplace.services import add_member, approve_organization
+from marketplace.organizations.services import add_member, approve_organization
 from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -177,7 +177,7 @@ def test_contributor_fills_the_form_uploads_12_mib_and_submits_and_a_reviewer_pu
     assert (version.sha256, version.size_bytes, version.filename) == (
         digest, archive.stat().st_size, f"{submission.dataset.slug}-v1.tar.gz"
     )  # fmt: skip
-    assert version.archive_key.startswith("published/")
+    assert version.archive_key.startswith("validated/")
     assert storage.sha256_of(version.archive_key) == (digest, archive.stat().st_size)
     review_page.context.close()
 

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from licensing.models import AccessRequest
 from marketplace.models import Dataset, Submission, User
-from marketplace.services import approve_organization
+from marketplace.organizations.services import approve_organization
 from tests.factories import organization, published_dataset
 
 pytestmark = pytest.mark.django_db

@@ -19,8 +19,8 @@ from django.test import Client, override_settings
 
 from marketplace.checks import storage_refuses_anonymous_requests
 from marketplace.models import Membership
-from marketplace.services import approve_organization
-from marketplace.submissions import create_submission
+from marketplace.organizations.services import approve_organization
+from marketplace.submissions.drafts import create_submission
 from tests import factories
 from tests.conftest import REPO_DIR
 

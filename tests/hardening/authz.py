@@ -20,9 +20,10 @@ from licensing import grants
 from licensing.models import ApiKey, LedgerAccount
 from licensing.revenue import ledger
 from licensing.services import Permissions, create_license
-from marketplace import submissions, uploads
 from marketplace.models import Membership, Upload
-from marketplace.services import create_dataset, invite_member, publish_version, takedown_dataset
+from marketplace.organizations.services import invite_member
+from marketplace.publishing import create_dataset, publish_version, takedown_dataset
+from marketplace.submissions import drafts, uploads
 from provenance import signing
 from tests.factories import license_for
 
@@ -247,7 +248,7 @@ class Matrix:
 
     def _other_draft(self) -> dict[str, Any]:
         """A draft of B by B's admin: the world's B submissions are all past drafting."""
-        return {"other_draft": submissions.create_submission(user=self.users["other_admin"], name="Harbor draft").id}
+        return {"other_draft": drafts.create_submission(user=self.users["other_admin"], name="Harbor draft").id}
 
     def _start_upload(self, kind: str) -> str:
         """One more upload of A's draft, by the member who wrote it (to abort, or a sample's)."""

@@ -91,7 +91,7 @@ SEED_SCRIPT = """
 import json
 from licensing.services import create_api_key
 from marketplace.models import User
-from marketplace.services import approve_organization
+from marketplace.organizations.services import approve_organization
 from tests.factories import organization, stored_dataset, tar_gz
 
 owner = User.objects.create_user(username="fault-owner", email="owner@fault.example.org")
@@ -142,7 +142,7 @@ class Snapshot:
             assert later.uploads.get(upload_id) == row, f"upload {upload_id}: {row} -> {later.uploads.get(upload_id)}"
         for upload_id, row in self.validations.items():
             assert later.validations.get(upload_id) == row, f"validation of {upload_id} changed"
-        published = {key: value for key, value in self.objects.items() if key.startswith("published/")}
+        published = {key: value for key, value in self.objects.items() if key.startswith("validated/")}
         missing = {key for key in published if later.objects.get(key) != published[key]}
         assert not missing, f"published objects lost or changed: {sorted(missing)}"
         assert all(later.grants.get(gid) == row for gid, row in self.grants.items()), "a grant was lost or changed"
@@ -153,7 +153,7 @@ class Snapshot:
         assert self.unbalanced == [], f"ledger transactions that do not sum to zero: {self.unbalanced}"
         assert sum(self.ledger.values()) == 0
         # One published object per upload that passed, and one grant per payment.
-        published = [key for key in self.objects if key.startswith("published/")]
+        published = [key for key in self.objects if key.startswith("validated/")]
         per_upload = Counter(key.rsplit("-", 1)[-1].split(".")[0] for key in published)
         duplicated = {upload_id for upload_id, count in per_upload.items() if count > 1 and upload_id in self.uploads}
         assert not duplicated, f"uploads published more than once: {duplicated}"

@@ -77,9 +77,9 @@ from schemathesis.specs.openapi.stateful import OpenAPIStateMachine
 
 from licensing import consent
 from licensing.models import AccessRequest, ConsentRecord, License
-from marketplace import submissions
 from marketplace.models import Dataset, Membership, RevenueShare, Upload, User
-from marketplace.services import approve_organization
+from marketplace.organizations.services import approve_organization
+from marketplace.submissions import drafts
 from provenance.models import LogEntry, SigningKey
 from tests.factories import organization, published_dataset
 from tests.world import World
@@ -561,7 +561,7 @@ def test_a_consent_csv_that_does_not_parse_is_a_clear_400(
     user, client = key_client
     lab = approve_organization(organization=organization("csv-lab", owner=user))
     assert Membership.objects.filter(organization=lab, user=user).exists()
-    submission = submissions.create_submission(user=user, name="CSV")
+    submission = drafts.create_submission(user=user, name="CSV")
     consent.set_consent_terms(submission=submission, user=user, payload=consent_payload())
     response = client.post(f"/api/v1/submissions/{submission.id}/consent/records", body, content_type="text/csv")
     assert response.status_code == 400
@@ -612,7 +612,7 @@ def test_an_impossible_date_is_a_clear_400(key_client: tuple[User, APIClient]) -
     # Django's date parsers raise on well-formed impossible dates (2024-13-01): this was a 500.
     user, client = key_client
     approve_organization(organization=organization("date-lab", owner=user))
-    submission = submissions.create_submission(user=user, name="Dates")
+    submission = drafts.create_submission(user=user, name="Dates")
     url = f"/api/v1/submissions/{submission.id}"
     response = client.put(f"{url}/consent", {**consent_payload(), "collectionStart": "2024-13-01"}, format="json")
     assert response.status_code == 400
@@ -634,7 +634,7 @@ def test_text_longer_than_its_column_is_a_clear_400(key_client: tuple[User, APIC
     # INSERT (500). The schema now documents the limits, so the fuzzer's invalid cases send such texts.
     user, client = key_client
     approve_organization(organization=organization("long-lab", owner=user))
-    submission = submissions.create_submission(user=user, name="Long")
+    submission = drafts.create_submission(user=user, name="Long")
     response = client.patch(
         f"/api/submissions/{submission.id}", {"name": "n" * 256, "locale": "en", "format": "f" * 51}, format="json"
     )

@@ -163,8 +163,8 @@ def assert_published_once(stack: FaultStack, after: Snapshot, upload_id: str, pa
     status, sha256, size, key = after.uploads[upload_id]
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     assert (status, sha256, size) == ("completed", digest, path.stat().st_size)
-    assert key.startswith("published/") and key.endswith(f"-{upload_id}.tar.gz")
-    published = [k for k in after.objects if k.startswith("published/") and upload_id in k]
+    assert key.startswith("validated/") and key.endswith(f"-{upload_id}.tar.gz")
+    published = [k for k in after.objects if k.startswith("validated/") and upload_id in k]
     assert published == [key], published
     assert after.objects[key][0] == size
     submission = key.split("/")[1]

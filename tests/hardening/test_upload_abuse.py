@@ -32,7 +32,7 @@ from django.test import Client
 
 from marketplace import storage
 from marketplace.models import DatasetVersion, Membership, Submission, Upload, User, Validation
-from marketplace.services import approve_organization
+from marketplace.organizations.services import approve_organization
 from marketplace.tasks import validate_upload
 from tests.conftest import wait_until
 from tests.factories import organization
@@ -40,7 +40,7 @@ from tests.hardening import abuse_corpus as corpus
 from tests.hardening.abuse_corpus import Entry, GiB, MiB
 
 pytestmark = pytest.mark.django_db(transaction=True)
-PUBLISHED = "published/"  # marketplace.validation.published_key: what passes is copied here
+PUBLISHED = "validated/"  # marketplace.submissions.validation.validated_key: what passes is copied here
 
 
 @dataclass(frozen=True)

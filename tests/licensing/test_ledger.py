@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from licensing.models import LedgerAccount, LedgerEntry, LedgerTransaction, Payment, PayoutBatch
 from licensing.revenue import ledger, payments
 from marketplace.models import Dataset, RevenueShare, Submission, User
-from marketplace.submissions import set_revenue_split
+from marketplace.submissions.drafts import set_revenue_split
 from tests.factories import published_dataset
 
 _names = itertools.count(1)

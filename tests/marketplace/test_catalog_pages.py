@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from licensing.models import License
 from marketplace.models import Dataset, Membership, Organization, User
-from marketplace.services import add_member, create_dataset, create_organization, publish_version
+from marketplace.organizations.services import add_member, create_organization
+from marketplace.publishing import create_dataset, publish_version
 from tests.factories import license_for, published_dataset
 
 MB = 1024 * 1024

@@ -11,8 +11,8 @@ from rest_framework.test import APIClient
 
 from licensing.models import ConsentRecord, ConsentTerms
 from marketplace.models import Membership, RevenueShare, Submission, User
-from marketplace.services import approve_organization
-from marketplace.submissions import create_submission
+from marketplace.organizations.services import approve_organization
+from marketplace.submissions.drafts import create_submission
 from tests.factories import organization
 
 CONSENT = "I agree that my recordings are used to train speech models, also commercially."

@@ -49,8 +49,8 @@ from licensing import access, grants
 from licensing.consent import add_consent_records, set_consent_terms
 from licensing.models import LicenseGrant
 from licensing.revenue import payments
-from marketplace import submissions, uploads, validation
 from marketplace.models import Dataset, Membership, Submission, Upload, User
+from marketplace.submissions import drafts, review, uploads, validation
 from tests.factories import published_dataset, tar_gz
 from tests.marketplace.archive_builders import wav_bytes
 from tests.world import World
@@ -631,16 +631,16 @@ def test_submission_answers_match_the_document(
     terms = set_consent_terms(submission=submission, user=member, payload=CONSENT)
     add_consent_records(terms=terms, rows=[{"contributorId": "c-1", "givenAt": "2025-02-01T10:00:00Z",
                                             "termsSha256": terms.consent_text_sha256}])  # fmt: skip
-    submissions.set_revenue_split(submission=submission, contributors=[{"username": member.username,
+    drafts.set_revenue_split(submission=submission, contributors=[{"username": member.username,
                                                                         "basisPoints": 10_000}])  # fmt: skip
     body = seen.check("submitSubmissionForReview", author.post(url, {"agreeToSubmit": True}, format="json"))
     assert body.get("submission", {}).get("status") == "submitted", body
     assert body["submission"]["agreeToSubmit"] is not None
-    submissions.reject_submission(submission=submission, reviewer=reviewer, reason="Add the speakers' ages.")
+    review.reject_submission(submission=submission, reviewer=reviewer, reason="Add the speakers' ages.")
     assert seen.check("getSubmission", author.get(url))["submission"]["status"] == "edits_requested"
     seen.check("updateSubmission", author.patch(url, {"other": "Ages 20-60."}, format="json"))
     seen.check("submitSubmissionForReview", author.post(url, {"agreeToSubmit": True}, format="json"))
-    version = submissions.approve_submission(submission=submission, reviewer=reviewer)
+    version = review.approve_submission(submission=submission, reviewer=reviewer)
     approved = seen.check("getSubmission", author.get(url))["submission"]
     assert (approved["status"], approved["approvedDatasetId"]) == ("approved", version.dataset_id)
     assert approved["sampleFileReference"]["currentVersion"]["fileUpload"]["status"] == "completed"
@@ -688,7 +688,7 @@ def test_submission_answers_match_the_document(
 def test_requests_the_document_accepts_are_accepted(world: World) -> None:
     seen = Recorder()
     author = client_for(world.key("valley.member"))
-    submission_id = submissions.create_submission(user=world.people["valley.member"], name="Clearable").id
+    submission_id = drafts.create_submission(user=world.people["valley.member"], name="Clearable").id
     url = f"/api/submissions/{submission_id}"
     filled = {
         "shortDescription": "Short.", "longDescription": "Long.", "task": "ASR", "locale": "cy", "format": "TSV",

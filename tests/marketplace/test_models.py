@@ -10,7 +10,8 @@ from django.db import IntegrityError, transaction
 from licensing.models import License
 from licensing.services import Permissions, create_license
 from marketplace.models import Dataset, DatasetVersion, Membership, Organization, User
-from marketplace.services import create_dataset, create_organization, publish_version
+from marketplace.organizations.services import create_organization
+from marketplace.publishing import create_dataset, publish_version
 
 SHA = "a" * 64
 

@@ -12,9 +12,10 @@ from botocore.exceptions import ClientError
 from django.test import Client
 
 from licensing import consent
-from marketplace import storage, submissions
+from marketplace import storage
 from marketplace.models import Membership, Submission, Upload, User
-from marketplace.services import approve_organization
+from marketplace.organizations.services import approve_organization
+from marketplace.submissions import drafts, review
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -42,7 +43,7 @@ def client_for(user: User) -> Client:
 
 def submitted(author: User) -> Submission:
     """A submission in review (set directly: reaching it through the pages needs a validated archive)."""
-    submission = submissions.create_submission(user=author, name="Valley speech")
+    submission = drafts.create_submission(user=author, name="Valley speech")
     Submission.objects.filter(id=submission.id).update(status="submitted", submitted_at=submission.created_at)
     submission.refresh_from_db()
     return submission
@@ -50,10 +51,10 @@ def submitted(author: User) -> Submission:
 
 def test_reviewers_see_their_organizations_queue_never_their_own_work(people: dict[str, User]) -> None:
     submission = submitted(people["author"])
-    assert [s.id for s in submissions.review_queue(user=people["reviewer"])] == [submission.id]
-    assert [s.id for s in submissions.review_queue(user=people["staff"])] == [submission.id]
-    assert submissions.review_queue(user=people["stranger"]) == []
-    assert submissions.review_queue(user=people["author"]) == []
+    assert [s.id for s in review.review_queue(user=people["reviewer"])] == [submission.id]
+    assert [s.id for s in review.review_queue(user=people["staff"])] == [submission.id]
+    assert review.review_queue(user=people["stranger"]) == []
+    assert review.review_queue(user=people["author"]) == []
 
     page = client_for(people["reviewer"]).get("/review/")
     assert page.status_code == 200 and b"Valley speech" in page.content
@@ -92,7 +93,7 @@ def test_approval_is_refused_while_anything_is_missing(people: dict[str, User]) 
 
 def test_datasheet_errors_show_beside_their_fields_and_good_values_save(people: dict[str, User]) -> None:
     factories.license_for("CC-BY-4.0")
-    submission = submissions.create_submission(user=people["author"], name="Valley speech")
+    submission = drafts.create_submission(user=people["author"], name="Valley speech")
     author = client_for(people["author"])
     form = {"name": "Valley speech", "visibility": "public", "license_choice": "", "short_description": "Speech"}
 
@@ -124,13 +125,13 @@ def test_datasheet_errors_show_beside_their_fields_and_good_values_save(people: 
         "CC-BY-4.0 terms",
         "",
     )
-    assert "licenseText is missing" not in " ".join(submissions.submission_problems(stored))
+    assert "licenseText is missing" not in " ".join(drafts.submission_problems(stored))
 
 
 def test_a_draft_is_not_open_to_review_until_submitted(people: dict[str, User]) -> None:
     """The review page showed a draft's datasheet, consent terms and contributors to the
     organization's reviewers (and staff), whom the draft's own page refuses."""
-    draft = submissions.create_submission(user=people["author"], name="Valley speech")
+    draft = drafts.create_submission(user=people["author"], name="Valley speech")
     for person in ("reviewer", "staff"):
         assert client_for(people[person]).get(f"/submissions/{draft.id}/").status_code == 403
         assert client_for(people[person]).get(f"/review/{draft.id}/").status_code == 403
@@ -139,7 +140,7 @@ def test_a_draft_is_not_open_to_review_until_submitted(people: dict[str, User]) 
 
 
 def test_another_organization_cannot_open_a_draft(people: dict[str, User]) -> None:
-    submission = submissions.create_submission(user=people["author"], name="Valley speech")
+    submission = drafts.create_submission(user=people["author"], name="Valley speech")
     assert client_for(people["stranger"]).get(f"/submissions/{submission.id}/").status_code == 403
 
 
@@ -158,7 +159,7 @@ def test_stored_parts_let_a_page_resume_and_abort_frees_them(live_server: Any, b
     org = approve_organization(organization=factories.organization("speech-co"))
     user, key = bearer("upload", "read")
     Membership.objects.create(organization=org, user=user, role="member")
-    submission = submissions.create_submission(user=user, name="Resumable")
+    submission = drafts.create_submission(user=user, name="Resumable")
     auth = {"Authorization": f"Bearer {key}"}
     started = _start(live_server, key, submission.id, 6 * MiB)
     upload_id = started["fileUploadId"]
@@ -199,7 +200,7 @@ def test_deleting_a_submission_removes_its_objects_and_parts(live_server: Any, b
     org = approve_organization(organization=factories.organization("speech-co"))
     user, key = bearer("upload", "read")
     Membership.objects.create(organization=org, user=user, role="member")
-    submission = submissions.create_submission(user=user, name="To delete")
+    submission = drafts.create_submission(user=user, name="To delete")
     storage.put_stream("quarantine/stray", __import__("io").BytesIO(b"x"))
     started = _start(live_server, key, submission.id, 6 * MiB)
     upload = Upload.objects.get(id=started["fileUploadId"])

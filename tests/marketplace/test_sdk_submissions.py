@@ -11,7 +11,7 @@ from datacollective.errors import ResourceRemovedError
 from datacollective.models import DatasetSubmission, License, Task
 
 from marketplace.models import Membership, Organization, Submission, User
-from marketplace.services import approve_organization
+from marketplace.organizations.services import approve_organization
 from tests.factories import license_for, organization
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -19,7 +19,7 @@ from datacollective.models import DatasetSubmission
 
 from marketplace import storage
 from marketplace.models import Membership, Submission, Upload
-from marketplace.services import approve_organization
+from marketplace.organizations.services import approve_organization
 from tests.conftest import REPO_DIR, slow_sdk_upload_script, wait_until
 from tests.factories import organization
 

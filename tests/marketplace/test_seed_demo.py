@@ -36,9 +36,9 @@ from licensing.models import (
 from licensing.revenue.earnings import accounts_of, earnings_for
 from licensing.services import create_api_key
 from licensing.withdrawals import replacement_for
+from marketplace.accounts.services import register_user
 from marketplace.demo.people import FEATURED, ORGANIZATIONS, ROLES
 from marketplace.models import Dataset, Membership, Organization, RevenueShare, Submission, Upload, User
-from marketplace.services import register_user
 from provenance.models import LogEntry, SigningKey
 from tests.hardening.authz import all_routes, fill
 

@@ -10,7 +10,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from marketplace.models import Dataset, Membership
-from marketplace.services import takedown_dataset
+from marketplace.publishing import takedown_dataset
 from provenance.models import LogEntry
 from tests import factories
 

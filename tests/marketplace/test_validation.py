@@ -20,10 +20,11 @@ import requests
 from datacollective.models import DatasetSubmission
 from django.utils import timezone
 
-from marketplace import storage, validation
+from marketplace import storage
 from marketplace.models import Membership, Submission, Upload, Validation
-from marketplace.services import approve_organization
-from marketplace.submissions import submission_problems
+from marketplace.organizations.services import approve_organization
+from marketplace.submissions import reports, validation
+from marketplace.submissions.drafts import submission_problems
 from tests.factories import organization
 from tests.marketplace.archive_builders import add_file, asr_members, wav_bytes, write_tar, write_zip
 
@@ -79,7 +80,7 @@ def test_a_tidy_archive_passes_is_published_and_reported(
     quarantine_key = upload.object_key
     submission = upload.submission
     assert any("still being validated" in problem for problem in submission_problems(submission))
-    assert validation.report_for(upload)["status"] == "pending"
+    assert reports.report_for(upload)["status"] == "pending"
 
     found = validate(upload)
     assert (found.status, found.errors, found.attempts) == ("passed", [], 1), found.errors
@@ -94,10 +95,10 @@ def test_a_tidy_archive_passes_is_published_and_reported(
     assert rows["train.tsv"]["type"] == "text/tab-separated-values"
 
     upload.refresh_from_db()
-    assert upload.object_key == f"published/{submission.id}/archive-{upload.id}.tar.gz"
+    assert upload.object_key == f"validated/{submission.id}/archive-{upload.id}.tar.gz"
     assert storage.head(quarantine_key) is None
     assert storage.sha256_of(upload.object_key) == (upload.sha256, upload.size_bytes)
-    assert validation.has_passed(upload) and found.quarantine_key == ""
+    assert reports.has_passed(upload) and found.quarantine_key == ""
     assert not any("validat" in problem for problem in submission_problems(Submission.objects.get(id=submission.id)))
 
     session = requests.Session()
@@ -143,7 +144,7 @@ def test_unsafe_members_are_each_named_and_nothing_is_published(
     upload.refresh_from_db()
     assert upload.object_key.startswith("quarantine/") and storage.head(upload.object_key) is not None
     assert (
-        storage.client().list_objects_v2(Bucket=storage.bucket(), Prefix=f"published/{upload.submission_id}/")[
+        storage.client().list_objects_v2(Bucket=storage.bucket(), Prefix=f"validated/{upload.submission_id}/")[
             "KeyCount"
         ]
         == 0

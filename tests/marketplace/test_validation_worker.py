@@ -22,9 +22,10 @@ import requests
 from datacollective.models import DatasetSubmission
 from django.conf import settings
 
-from marketplace import storage, validation
+from marketplace import storage
 from marketplace.models import Membership, Upload, Validation
-from marketplace.services import approve_organization
+from marketplace.organizations.services import approve_organization
+from marketplace.submissions import validation
 from tests.conftest import REPO_DIR, database_url_of_test_db, wait_until
 from tests.factories import organization
 from tests.marketplace.archive_builders import asr_members, write_tar
@@ -130,7 +131,7 @@ def test_a_worker_killed_mid_validation_is_replaced_and_the_work_finished_once(
     }
     upload.refresh_from_db()
     assert objects_under(f"quarantine/{upload.submission_id}/") == []
-    assert objects_under(f"published/{upload.submission_id}/") == [upload.object_key]
+    assert objects_under(f"validated/{upload.submission_id}/") == [upload.object_key]
     assert storage.sha256_of(upload.object_key) == (upload.sha256, upload.size_bytes)
 
 
@@ -155,7 +156,7 @@ def test_storage_unreachable_for_a_while_is_retried_then_finished(
     done = Validation.objects.get(upload=upload)
     assert done.attempts >= 2 and done.last_error == "" and len(done.files) == len(asr_members())
     upload.refresh_from_db()
-    assert upload.object_key.startswith("published/") and storage.head(quarantine_key) is None
+    assert upload.object_key.startswith("validated/") and storage.head(quarantine_key) is None
 
 
 def test_completion_sent_twice_validates_once(

@@ -1,4 +1,4 @@
-"""``submissions.create_version_submission``: a draft of version N+1 of a published dataset.
+"""``drafts.create_version_submission``: a draft of version N+1 of a published dataset.
 (Its approval, which publishes version 2 onto the same dataset, runs in test_seed_demo.)"""
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from marketplace import submissions
 from marketplace.models import Membership, User
-from marketplace.services import approve_organization, takedown_dataset
+from marketplace.organizations.services import approve_organization
+from marketplace.publishing import takedown_dataset
+from marketplace.submissions import drafts, rules
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -32,25 +33,25 @@ def test_the_draft_carries_the_datasheet_and_license_of_the_dataset(people: dict
         "valley-speech", org=factories.organization("speech-co"), name="Valley Speech", locale="cy", task="ASR",
         visibility="restricted", is_paid=True, base_price_cents=20_000, intended_usage="ASR research.",
     )  # fmt: skip
-    draft = submissions.create_version_submission(user=people["member"], dataset=dataset)
+    draft = drafts.create_version_submission(user=people["member"], dataset=dataset)
     assert (draft.dataset, draft.organization, draft.status, draft.created_by) == (
         dataset, dataset.organization, "draft", people["member"]
     )  # fmt: skip
     assert (draft.name, draft.locale, draft.task, draft.visibility, draft.base_price_cents, draft.intended_usage) == (
         "Valley Speech", "cy", "ASR", "restricted", 20_000, "ASR research."
     )  # fmt: skip
-    assert (draft.license_abbreviation, submissions.spdx_license(draft)) == ("CC-BY-4.0", dataset.license)
+    assert (draft.license_abbreviation, rules.spdx_license(draft)) == ("CC-BY-4.0", dataset.license)
 
 
 @pytest.mark.parametrize("who", ["reviewer", "outsider"])
 def test_only_uploaders_of_the_dataset_organization_open_one(people: dict[str, User], who: str) -> None:
     dataset = factories.published_dataset("valley-speech", org=factories.organization("speech-co"))
     with pytest.raises(PermissionDenied):
-        submissions.create_version_submission(user=people[who], dataset=dataset)
+        drafts.create_version_submission(user=people[who], dataset=dataset)
 
 
 def test_a_taken_down_dataset_gets_no_new_version(people: dict[str, User], make_user: Any) -> None:
     dataset = factories.published_dataset("valley-speech", org=factories.organization("speech-co"))
     takedown_dataset(dataset=dataset, reason="A legal claim.", by=make_user("staff", is_staff=True))
-    with pytest.raises(submissions.SubmissionConflict, match="removed"):
-        submissions.create_version_submission(user=people["member"], dataset=dataset)
+    with pytest.raises(rules.SubmissionConflict, match="removed"):
+        drafts.create_version_submission(user=people["member"], dataset=dataset)

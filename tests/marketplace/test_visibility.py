@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from marketplace.catalog.visibility import visible_datasets
 from marketplace.models import Dataset, Membership, User
-from marketplace.selectors import visible_datasets
 from tests.factories import organization, published_dataset
 
 pytestmark = pytest.mark.django_db

@@ -12,9 +12,9 @@ import pytest
 from datacollective.models import DatasetSubmission
 
 from licensing.consent import add_consent_records, set_consent_terms
-from marketplace import submissions, validation
 from marketplace.models import DatasetVersion, Membership, Submission, Upload, User
-from marketplace.services import approve_organization
+from marketplace.organizations.services import approve_organization
+from marketplace.submissions import drafts, review, validation
 from provenance.lineage import set_parents
 from tests.factories import license_for, organization
 from tests.marketplace.archive_builders import wav_bytes, write_tar
@@ -59,18 +59,18 @@ def publish_real(live_server: Any, monkeypatch: pytest.MonkeyPatch, bearer: Any,
         fields = {"shortDescription": "Short.", "longDescription": "Long.", "locale": "cy", "task": "ASR",
                   "format": "TSV, WAV", "licenseAbbreviation": "CC-BY-4.0", "intendedUsage": "ASR.",
                   "pointOfContactFullName": "Ann", "pointOfContactEmail": "ann@example.org", **datasheet}  # fmt: skip
-        submissions.update_submission(submission=submission, changes=submissions.parse_changes(fields))
+        drafts.update_submission(submission=submission, changes=drafts.parse_changes(fields))
         terms = set_consent_terms(submission=submission, user=author, payload=CONSENT)
         add_consent_records(terms=terms, rows=[{"contributorId": "c-1", "givenAt": "2025-02-01T10:00:00Z",
                                                 "termsSha256": terms.consent_text_sha256}])  # fmt: skip
-        submissions.set_revenue_split(submission=submission, contributors=[{"username": author.username,
+        drafts.set_revenue_split(submission=submission, contributors=[{"username": author.username,
                                                                              "basisPoints": 10_000}])  # fmt: skip
         set_parents(submission=submission, parents=list(parents), user=author)
         state = datacollective.upload_dataset_file(str(archive), submission.id, show_progress=False)
         validation.run_validation(upload_id=Upload.objects.get(id=state.fileUploadId).id)
         submission.refresh_from_db()
-        submissions.submit_submission(submission=submission, agree=True)
-        version = submissions.approve_submission(submission=submission, reviewer=reviewer)
+        drafts.submit_submission(submission=submission, agree=True)
+        version = review.approve_submission(submission=submission, reviewer=reviewer)
         return Published(version, archive, files, live_server.url)
 
     return publish

@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from marketplace import submissions
 from marketplace.models import Membership, Organization, Submission
+from marketplace.submissions import drafts
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -20,7 +20,7 @@ def test_parents_api_sets_by_slug_and_refuses_unknown_private_and_self(publish_r
     hidden = factories.published_dataset("hidden-notes", org=factories.organization("other-co"), visibility="private")
     author, key = bearer("upload")
     Membership.objects.create(organization=Organization.objects.get(slug="speech-co"), user=author, role="member")
-    draft = submissions.create_submission(user=author, name="Derived Speech")
+    draft = drafts.create_submission(user=author, name="Derived Speech")
     client = APIClient(HTTP_AUTHORIZATION=f"Bearer {key}")
     url = f"/api/v1/submissions/{draft.id}/parents"
 

@@ -1,7 +1,9 @@
+"""The sign-up form."""
+
 from django import forms
 from django.contrib.auth.forms import UsernameField
 
-from marketplace.models import MembershipRole, User
+from marketplace.models import User
 
 
 class SignupForm(forms.Form):
@@ -24,17 +26,3 @@ class SignupForm(forms.Form):
         if data.get("password1") and data.get("password1") != data.get("password2"):
             self.add_error("password2", "The two passwords differ.")
         return data
-
-
-class OrganizationForm(forms.Form):
-    name = forms.CharField(max_length=200)
-    slug = forms.SlugField(
-        max_length=80, label="Address", help_text="Letters, digits and hyphens: /organizations/&lt;address&gt;/"
-    )
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
-    website = forms.URLField(required=False, assume_scheme="https")
-
-
-class InvitationForm(forms.Form):
-    email = forms.EmailField()
-    role = forms.ChoiceField(choices=MembershipRole.choices, initial=MembershipRole.MEMBER)

@@ -1,7 +1,9 @@
-"""Reads of the marketplace domain."""
+"""Who sees which dataset: the catalog's listed datasets for everyone, plus the private datasets of
+the organizations a user belongs to."""
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from marketplace.catalog.search import listed_datasets
 from marketplace.models import Dataset, Membership, User
 
 
@@ -14,8 +16,6 @@ def visible_datasets(*, user: object) -> QuerySet[Dataset]:
 
     Membership is an EXISTS subquery, not a join: a join through the organization's memberships
     would give each dataset once per member of its organization."""
-    from marketplace.catalog import listed_datasets
-
     visible = Q(id__in=listed_datasets().values("id"))
     if isinstance(user, User) and user.is_authenticated:
         member = Membership.objects.filter(organization_id=OuterRef("organization_id"), user=user)

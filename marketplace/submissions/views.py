@@ -19,10 +19,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from licensing import consent
-from marketplace import submissions, validation
 from marketplace.models import Membership, Submission, Upload, User
 from marketplace.permissions import signed_in_user
-from marketplace.submission_forms import (
+from marketplace.submissions import drafts, reports, rules
+from marketplace.submissions import review as reviewing
+from marketplace.submissions.forms import (
     CAMEL,
     CONSENT_FIELDS,
     ConsentForm,
@@ -53,10 +54,10 @@ def _show_errors(form: forms.Form, exc: ValidationError, field_of: dict[str, str
 
 def _own_submission(request: HttpRequest, submission_id: str) -> Submission:
     try:
-        return submissions.submission_for(user=signed_in_user(request), submission_id=submission_id)
+        return drafts.submission_for(user=signed_in_user(request), submission_id=submission_id)
     except Submission.DoesNotExist:
         raise Http404(f"No submission with id '{submission_id}'.") from None
-    except submissions.SubmissionGone:
+    except rules.SubmissionGone:
         raise Http404("This submission was deleted.") from None
 
 
@@ -64,7 +65,7 @@ def _own_submission(request: HttpRequest, submission_id: str) -> Submission:
 @require_GET
 def submission_list(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
-    organizations = Membership.objects.filter(user=user, role__in=submissions.UPLOADER_ROLES).values("organization")
+    organizations = Membership.objects.filter(user=user, role__in=rules.UPLOADER_ROLES).values("organization")
     mine = (
         Submission.objects.filter(organization__in=organizations)
         .exclude(status=Submission.Status.DELETED)
@@ -72,7 +73,7 @@ def submission_list(request: HttpRequest) -> HttpResponse:
     )
     cannot_upload = ""
     try:
-        submissions.uploading_organization(user=user)
+        drafts.uploading_organization(user=user)
     except PermissionDenied as exc:
         cannot_upload = str(exc)
     return render(
@@ -81,13 +82,13 @@ def submission_list(request: HttpRequest) -> HttpResponse:
         {
             "submissions": mine,
             "cannot_upload": cannot_upload,
-            "reviewing": len(submissions.review_queue(user=user)),
+            "reviewing": len(reviewing.review_queue(user=user)),
         },
     )
 
 
 class NewSubmissionForm(forms.Form):
-    name = forms.CharField(max_length=submissions.MDC_TEXT_LIMITS["name"], help_text="You can change it later.")
+    name = forms.CharField(max_length=rules.MDC_TEXT_LIMITS["name"], help_text="You can change it later.")
 
 
 @login_required
@@ -97,7 +98,7 @@ def submission_create(request: HttpRequest) -> HttpResponse:
     form = NewSubmissionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            submission = submissions.create_submission(user=user, name=form.cleaned_data["name"])
+            submission = drafts.create_submission(user=user, name=form.cleaned_data["name"])
         except (ValidationError, PermissionDenied) as exc:
             form.add_error(None, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
         else:
@@ -145,7 +146,7 @@ def _edit_context(submission: Submission, **forms_by_name: Any) -> dict[str, Any
     }
     context: dict[str, Any] = {
         "submission": submission,
-        "editable": submission.status in (Submission.Status.DRAFT, Submission.Status.REJECTED),
+        "editable": rules.is_editable(submission),
         "datasheet_form": DatasheetForm(initial=DatasheetForm.initial_of(submission)),
         "consent_form": ConsentForm(initial=_consent_initial(terms)),
         "records_form": ConsentRecordsForm(),
@@ -155,7 +156,7 @@ def _edit_context(submission: Submission, **forms_by_name: Any) -> dict[str, Any
         "shares": shares,
         "archive_upload": uploads_by_kind[Upload.Kind.ARCHIVE],
         "sample_upload": uploads_by_kind[Upload.Kind.SAMPLE],
-        "problems": submissions.submission_problems(submission),
+        "problems": drafts.submission_problems(submission),
         "validation": _validation_of(uploads_by_kind[Upload.Kind.ARCHIVE]),
         "sample_validation": _validation_of(uploads_by_kind[Upload.Kind.SAMPLE]),
         "archive_urls": upload_urls(submission, Upload.Kind.ARCHIVE),
@@ -172,7 +173,7 @@ SHOWN_FILES = 200
 def _validation_of(upload: Upload | None) -> dict[str, Any] | None:
     if upload is None or upload.status != Upload.Status.COMPLETED:
         return None
-    report = validation.report_for(upload)
+    report = reports.report_for(upload)
     return {**report, "upload": upload, "shown_files": report["files"][:SHOWN_FILES]}
 
 
@@ -221,12 +222,12 @@ def submission_edit(request: HttpRequest, submission_id: str) -> HttpResponse:
     if form.is_valid():
         payload, cleared = form.payload()
         try:
-            changes = submissions.parse_changes(payload)
+            changes = drafts.parse_changes(payload)
             changes.update(dict.fromkeys(cleared, ""))
-            submissions.update_submission(submission=submission, changes=changes)
+            drafts.update_submission(submission=submission, changes=changes)
         except ValidationError as exc:
             _show_errors(form, exc, FIELD_OF_CAMEL)
-        except submissions.SubmissionConflict as exc:
+        except rules.SubmissionConflict as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, "Datasheet saved.")
@@ -241,11 +242,11 @@ def submission_consent(request: HttpRequest, submission_id: str) -> HttpResponse
     form = ConsentForm(request.POST)
     if form.is_valid():
         try:
-            submissions.ensure_editable(submission)
+            rules.ensure_editable(submission)
             consent.set_consent_terms(submission=submission, user=signed_in_user(request), payload=form.payload())
         except ValidationError as exc:
             _show_errors(form, exc, CONSENT_FIELDS)
-        except submissions.SubmissionConflict as exc:
+        except rules.SubmissionConflict as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, "Consent terms saved.")
@@ -263,7 +264,7 @@ def submission_consent_records(request: HttpRequest, submission_id: str) -> Http
         try:
             if terms is None:
                 raise ValidationError("Save the consent terms first: each record cites their SHA-256.")
-            submissions.ensure_editable(submission)
+            rules.ensure_editable(submission)
             text = form.cleaned_data["records"].read().decode("utf-8-sig")
             added = consent.add_consent_records(terms=terms, rows=consent.parse_records_csv(text))
         except UnicodeDecodeError:
@@ -271,7 +272,7 @@ def submission_consent_records(request: HttpRequest, submission_id: str) -> Http
         except ValidationError as exc:
             for error in exc.messages:
                 form.add_error("records", error)
-        except submissions.SubmissionConflict as exc:
+        except rules.SubmissionConflict as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, f"{added} consent records added.")
@@ -298,10 +299,10 @@ def submission_contributors(request: HttpRequest, submission_id: str) -> HttpRes
                 row["name"], row["email"] = data.get("name") or "", data.get("email") or ""
             rows.append(row)
         try:
-            submissions.set_revenue_split(submission=submission, contributors=rows)
+            drafts.set_revenue_split(submission=submission, contributors=rows)
         except ValidationError as exc:
             errors = exc.messages
-        except submissions.SubmissionConflict as exc:
+        except rules.SubmissionConflict as exc:
             errors = [str(exc)]
         else:
             messages.success(request, "Revenue split saved.")
@@ -314,11 +315,11 @@ def submission_contributors(request: HttpRequest, submission_id: str) -> HttpRes
 def submission_submit(request: HttpRequest, submission_id: str) -> HttpResponse:
     submission = _own_submission(request, submission_id)
     try:
-        submissions.submit_submission(submission=submission, agree=request.POST.get("agree") == "on")
+        drafts.submit_submission(submission=submission, agree=request.POST.get("agree") == "on")
     except ValidationError as exc:
         for error in exc.messages:
             messages.error(request, error)
-    except submissions.SubmissionConflict as exc:
+    except rules.SubmissionConflict as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, "Submitted for review. Reviewers are notified; you will see their answer here.")
@@ -330,7 +331,7 @@ def submission_submit(request: HttpRequest, submission_id: str) -> HttpResponse:
 def submission_delete(request: HttpRequest, submission_id: str) -> HttpResponse:
     submission = _own_submission(request, submission_id)
     try:
-        submissions.delete_submission(submission=submission)
+        drafts.delete_submission(submission=submission)
     except PermissionDenied as exc:
         messages.error(request, str(exc))
         return redirect("submission-edit", submission_id=submission.id)
@@ -342,14 +343,14 @@ def submission_delete(request: HttpRequest, submission_id: str) -> HttpResponse:
 @require_GET
 def review_queue(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
-    return render(request, "submissions/review_queue.html", {"waiting": submissions.review_queue(user=user)})
+    return render(request, "submissions/review_queue.html", {"waiting": reviewing.review_queue(user=user)})
 
 
 def _reviewable(user: User, submission_id: str) -> Submission:
     submission = Submission.objects.select_related("organization", "created_by").filter(id=submission_id).first()
     if submission is None or submission.status == Submission.Status.DELETED:
         raise Http404(f"No submission with id '{submission_id}'.")
-    if not submissions.can_open_review(user, submission):
+    if not rules.can_open_review(user, submission):
         raise PermissionDenied(
             "Only the organization's reviewers or staff review a submission, never its author, and only once it "
             "is submitted."
@@ -368,11 +369,11 @@ def review(request: HttpRequest, submission_id: str) -> HttpResponse:
     if request.method == "POST":
         try:
             if request.POST.get("decision") == "approve":
-                version = submissions.approve_submission(submission=submission, reviewer=user)
+                version = reviewing.approve_submission(submission=submission, reviewer=user)
                 messages.success(request, f"Approved: {version.dataset.name} version {version.number} is published.")
                 return redirect("dataset-detail", slug=version.dataset.slug)
             if rejecting and reject_form.is_valid():
-                submissions.reject_submission(
+                reviewing.reject_submission(
                     submission=submission, reviewer=user, reason=reject_form.cleaned_data["reason"]
                 )
                 messages.success(request, "Rejected; the contributor sees your reason.")
@@ -381,7 +382,7 @@ def review(request: HttpRequest, submission_id: str) -> HttpResponse:
                 errors.append("Choose to approve or to reject.")
         except ValidationError as exc:
             errors += exc.messages
-        except (submissions.SubmissionConflict, PermissionDenied) as exc:
+        except (rules.SubmissionConflict, PermissionDenied) as exc:
             errors.append(str(exc))
     context = _edit_context(submission, reject_form=reject_form, decision_errors=errors)
     return render(request, "submissions/review.html", context, status=400 if request.method == "POST" else 200)

@@ -13,17 +13,17 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from licensing.forms import ApiKeyForm
 from licensing.selectors import api_keys_of
-from marketplace.forms import SignupForm
-from marketplace.permissions import signed_in_user
-from marketplace.selectors import memberships_of
-from marketplace.services import register_user
-from marketplace.sign_in_limits import (
+from marketplace.accounts.forms import SignupForm
+from marketplace.accounts.services import register_user
+from marketplace.accounts.sign_in_limits import (
     forget_failed_sign_ins,
     record_failed_sign_in,
     record_sign_up,
     sign_in_wait,
     sign_up_wait,
 )
+from marketplace.catalog.visibility import memberships_of
+from marketplace.permissions import signed_in_user
 
 
 def _minutes(seconds: int) -> str:

@@ -1,4 +1,4 @@
-"""Submissions: a contributor's draft of a dataset, its datasheet edits, submitting and deleting.
+"""Drafts: a contributor's submission of a dataset, its datasheet edits, submitting and deleting.
 
 The writes behind the MDC contract's E7-E10 (``../shared/mdc-sdk-contract.md``) and the pages.
 Payloads arrive in the contract's camelCase and are checked here, so that the API and the
@@ -12,16 +12,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import EmailValidator, URLValidator
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
-from django.utils.text import slugify
 
 from licensing.models import License
-from licensing.services import Permissions, create_license
-from marketplace import storage, validation
+from marketplace import storage
 from marketplace.models import (
     Dataset,
-    DatasetVersion,
     Membership,
     Organization,
     RevenueShare,
@@ -31,87 +28,30 @@ from marketplace.models import (
     User,
     Visibility,
 )
-from marketplace.services import create_dataset, publish_version
+from marketplace.submissions import reports
+from marketplace.submissions.rules import (
+    BOOLEAN_FIELDS,
+    DATASHEET_FIELDS,
+    EMAIL_FIELDS,
+    MAX_PRICE_CENTS,
+    MDC_TEXT_LIMITS,
+    MIN_PRICE_CENTS,
+    NULLABLE,
+    REQUIRED_TO_SUBMIT,
+    STRING_FIELDS,
+    UPDATABLE,
+    UPLOADER_ROLES,
+    SubmissionConflict,
+    SubmissionGone,
+    effective_text_limit,
+    ensure_editable,
+    is_editable,
+    spdx_license,
+    text_limit,
+)
 from provenance.lineage import license_problems
 
 logger = logging.getLogger(__name__)
-
-# camelCase of the contract -> model field.
-STRING_FIELDS = {
-    "name": "name",
-    "shortDescription": "short_description",
-    "longDescription": "long_description",
-    "locale": "locale",
-    "format": "format",
-    "license": "license_name",
-    "licenseUrl": "license_url",
-    "other": "other",
-    "restrictions": "restrictions",
-    "forbiddenUsage": "forbidden_usage",
-    "additionalConditions": "additional_conditions",
-    "pointOfContactFullName": "point_of_contact_full_name",
-    "pointOfContactEmail": "point_of_contact_email",
-    "fundedByFullName": "funded_by_full_name",
-    "fundedByEmail": "funded_by_email",
-    "legalContactFullName": "legal_contact_full_name",
-    "legalContactEmail": "legal_contact_email",
-    "createdByFullName": "created_by_full_name",
-    "createdByEmail": "created_by_email",
-    "intendedUsage": "intended_usage",
-    "ethicalReviewProcess": "ethical_review_process",
-    # Not in the MDC contract: the exact text of custom terms (an SPDX id needs none).
-    "licenseText": "license_text",
-}
-BOOLEAN_FIELDS = {
-    "showContactInfo": "show_contact_info",
-    "showComplianceAttributes": "show_compliance_attributes",
-    "exclusivityOptOut": "exclusivity_opt_out",
-    "autoApproveAccessRequests": "auto_approve_access_requests",
-    "isPaid": "is_paid",
-}
-EMAIL_FIELDS = {"pointOfContactEmail", "fundedByEmail", "legalContactEmail", "createdByEmail"}
-OTHER_FIELDS = {"task", "licenseAbbreviation", "visibility", "basePriceCents", "currency"}
-UPDATABLE = set(STRING_FIELDS) | set(BOOLEAN_FIELDS) | OTHER_FIELDS
-# The MDC platform's length limits (UpdateSubmissionRequest, CreateSubmissionRequest in
-# ../shared/mdc-openapi.json). A text the platform bounds more tightly than our column is held to
-# the platform's limit, so a datasheet written here is one the platform accepts; where the platform
-# sets none, or a looser one, the column's limit applies (parse_changes takes the smaller).
-MDC_TEXT_LIMITS = {
-    "name": 255, "shortDescription": 160, "longDescription": 7500, "locale": 20, "format": 50,
-    "licenseAbbreviation": 25, "license": 1000, "restrictions": 7500, "forbiddenUsage": 7500,
-    "other": 25_000, "additionalConditions": 7500, "intendedUsage": 7500, "ethicalReviewProcess": 7500,
-}  # fmt: skip
-# Fields the platform lets a client set to null, which clears them (its `type: [..., "null"]`).
-# Every other text but the name may be cleared with "" instead; null there is refused.
-NULLABLE = {
-    "shortDescription", "licenseUrl", "other", "additionalConditions", "fundedByFullName", "fundedByEmail",
-    "legalContactFullName", "legalContactEmail", "createdByFullName", "createdByEmail", "intendedUsage",
-    "ethicalReviewProcess", "exclusivityOptOut", "basePriceCents", "currency", "licenseText",
-}  # fmt: skip
-# The price range the platform accepts (MDC platform OpenAPI): $100 to $50,000.
-MIN_PRICE_CENTS, MAX_PRICE_CENTS = 10_000, 5_000_000
-# What a reviewer needs to judge a dataset; submitting without any of them is refused.
-REQUIRED_TO_SUBMIT = {
-    "name": "name",
-    "shortDescription": "short_description",
-    "longDescription": "long_description",
-    "locale": "locale",
-    "task": "task",
-    "format": "format",
-    "licenseAbbreviation": "license_abbreviation",
-    "intendedUsage": "intended_usage",
-    "pointOfContactFullName": "point_of_contact_full_name",
-    "pointOfContactEmail": "point_of_contact_email",
-}
-UPLOADER_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN, Membership.Role.MEMBER)
-
-
-class SubmissionGone(Exception):
-    """The submission was deleted (410)."""
-
-
-class SubmissionConflict(Exception):
-    """The submission is in a state that does not allow this change (409)."""
 
 
 def uploading_organization(*, user: User) -> Organization:
@@ -190,18 +130,6 @@ def submission_for(*, user: User, submission_id: str) -> Submission:
     if submission.status == Submission.Status.DELETED:
         raise SubmissionGone(f"Submission '{submission_id}' was deleted.")
     return submission
-
-
-def text_limit(model: type[models.Model], field_name: str) -> int | None:
-    """The database's length limit of a text column (None for an unbounded TextField)."""
-    field = model._meta.get_field(field_name)
-    return field.max_length if isinstance(field, models.Field) else None
-
-
-def effective_text_limit(key: str) -> int | None:
-    """The length limit of a datasheet text: the platform's or the column's, whichever is smaller."""
-    limits = [limit for limit in (MDC_TEXT_LIMITS.get(key), text_limit(Submission, STRING_FIELDS[key])) if limit]
-    return min(limits) if limits else None
 
 
 def _text_value(key: str, value: Any) -> tuple[str | None, str | None]:
@@ -303,13 +231,6 @@ def parse_changes(payload: Any) -> dict[str, Any]:
     return changes
 
 
-def ensure_editable(submission: Submission) -> None:
-    if submission.status not in (Submission.Status.DRAFT, Submission.Status.REJECTED):
-        raise SubmissionConflict(
-            f"This submission is {submission.get_status_display().lower()}: it can no longer be edited."
-        )
-
-
 @transaction.atomic
 def set_revenue_split(*, submission: Submission, contributors: Any) -> list[RevenueShare]:
     """Replace the split: users by username, or payees by name and email, with basis points
@@ -373,10 +294,7 @@ def set_revenue_split(*, submission: Submission, contributors: Any) -> list[Reve
 @transaction.atomic
 def update_submission(*, submission: Submission, changes: dict[str, Any]) -> Submission:
     locked = Submission.objects.select_for_update().get(id=submission.id)
-    if locked.status not in (Submission.Status.DRAFT, Submission.Status.REJECTED):
-        raise SubmissionConflict(
-            f"This submission is {locked.get_status_display().lower()}: its datasheet can no longer be edited."
-        )
+    ensure_editable(locked, what="its datasheet can no longer be edited")
     opted_out_before = locked.exclusivity_opt_out
     for field, value in changes.items():
         setattr(locked, field, value)
@@ -396,13 +314,6 @@ def update_submission(*, submission: Submission, changes: dict[str, Any]) -> Sub
     locked.updated_at = timezone.now()
     locked.save()
     return locked
-
-
-def spdx_license(submission: Submission) -> License | None:
-    """The instance's SPDX license the submission names, if it names one."""
-    if not submission.license_abbreviation:
-        return None
-    return License.objects.filter(spdx_id=submission.license_abbreviation).first()
 
 
 def submission_problems(submission: Submission) -> list[str]:
@@ -431,7 +342,7 @@ def submission_problems(submission: Submission) -> list[str]:
 
 def validation_problem(label: str, upload: Upload, submission_id: str) -> str | None:
     """Why an upload's validation keeps the submission from review, or None once it passed."""
-    report = validation.brief(upload)
+    report = reports.brief(upload)
     where = f"GET /api/v1/submissions/{submission_id}/validation or the submission page"
     if report["status"] == "passed":
         return None
@@ -452,7 +363,7 @@ def submit_submission(*, submission: Submission, agree: Any) -> Submission:
     locked = Submission.objects.select_for_update().get(id=submission.id)
     if locked.status == Submission.Status.SUBMITTED:
         return locked  # submitting twice is the same as once
-    if locked.status not in (Submission.Status.DRAFT, Submission.Status.REJECTED):
+    if not is_editable(locked):
         raise SubmissionConflict(f"This submission is {locked.get_status_display().lower()}.")
     problems = submission_problems(locked)
     if problems:
@@ -489,137 +400,3 @@ def _remove_files(files: list[tuple[str, str, str]]) -> None:
                 storage.delete(key)
         except Exception:
             logger.exception("could not remove %s of a deleted submission", key)
-
-
-REVIEWER_ROLES = (Membership.Role.REVIEWER, Membership.Role.ADMIN, Membership.Role.OWNER)
-
-
-def can_review(user: User, submission: Submission) -> bool:
-    """Staff, and the organization's reviewers, admins and owners, review its submissions; never the
-    contributor who made it (nobody approves their own work)."""
-    if not user.is_authenticated or user.pk == submission.created_by_id:
-        return False
-    if user.is_staff:
-        return True
-    return Membership.objects.filter(organization=submission.organization, user=user, role__in=REVIEWER_ROLES).exists()
-
-
-def can_open_review(user: User, submission: Submission) -> bool:
-    """The review page shows what was handed in for review (waiting, or already decided). A draft
-    stays with the organization's contributors until they submit it: its reviewers, who may not
-    open its edit page either, do not read it early through the review page."""
-    return submission.status != Submission.Status.DRAFT and can_review(user, submission)
-
-
-def review_queue(*, user: User) -> list[Submission]:
-    """Submissions waiting for this reviewer, oldest first."""
-    waiting = Submission.objects.filter(status=Submission.Status.SUBMITTED).exclude(created_by=user)
-    if not user.is_staff:
-        organizations = Membership.objects.filter(user=user, role__in=REVIEWER_ROLES).values("organization")
-        waiting = waiting.filter(organization__in=organizations)
-    return list(waiting.select_related("organization", "created_by").order_by("submitted_at", "id"))
-
-
-def _license_for_approval(submission: Submission) -> License:
-    known = spdx_license(submission)
-    if known is not None:
-        return known
-    terms = submission.consent_terms.order_by("-created_at", "-id").first()
-    # Custom terms grant no more than the contributors consented to.
-    permissions = Permissions(
-        commercial_use=bool(terms and terms.commercial_use),
-        ai_training=bool(terms and terms.ai_training),
-        derivatives=False,
-        redistribution=bool(terms and terms.redistribution),
-        attribution=True,
-        share_alike=False,
-    )
-    return create_license(
-        name=submission.license_name or submission.license_abbreviation,
-        text=submission.license_text,
-        permissions=permissions,
-        url=submission.license_url,
-        organization=submission.organization,
-    )
-
-
-DATASHEET_FIELDS = [
-    field.name
-    for field in Submission._meta.get_fields()
-    if field.concrete and field.model is Submission and field.name in {f.name for f in Dataset._meta.fields}
-    and field.name not in {"id", "organization", "name", "status", "created_at", "updated_at", "license"}
-]  # fmt: skip
-
-
-def _unique_slug(name: str) -> str:
-    base = slugify(name)[:80].strip("-") or "dataset"
-    slug, n = base, 1
-    while Dataset.objects.filter(slug=slug).exists():
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
-
-
-@transaction.atomic
-def approve_submission(*, submission: Submission, reviewer: User) -> DatasetVersion:
-    """Publish the submission as a new immutable version (of a new dataset, or of the one it names)."""
-    locked = (
-        Submission.objects.select_for_update(of=("self",))
-        .select_related("archive_upload", "sample_upload")
-        .get(id=submission.id)
-    )
-    if not can_review(reviewer, locked):
-        raise PermissionDenied("Only the organization's reviewers or staff review a submission, never its author.")
-    if locked.status != Submission.Status.SUBMITTED:
-        raise SubmissionConflict(f"This submission is {locked.get_status_display().lower()}, not waiting for review.")
-    problems = submission_problems(locked)
-    archive = locked.archive_upload
-    if problems or archive is None:
-        raise ValidationError("It cannot be approved: " + "; ".join(problems) + ".")
-    license = _license_for_approval(locked)
-    datasheet = {field: getattr(locked, field) for field in DATASHEET_FIELDS}
-    if locked.dataset_id is None:
-        dataset = create_dataset(
-            organization=locked.organization, slug=_unique_slug(locked.name), name=locked.name, **datasheet
-        )
-    else:
-        dataset = Dataset.objects.get(id=locked.dataset_id)
-        Dataset.objects.filter(id=dataset.id).update(name=locked.name, **datasheet)
-    sample = locked.sample_upload if locked.sample_upload and locked.sample_upload.status == "completed" else None
-    version = publish_version(
-        dataset=dataset,
-        archive_key=archive.object_key,
-        size_bytes=archive.size_bytes,
-        sha256=archive.sha256,
-        license=license,
-        sample_key=sample.object_key if sample else "",
-        sample_size_bytes=sample.size_bytes if sample else None,
-    )
-    now = timezone.now()
-    Submission.objects.filter(id=locked.id).update(
-        status=Submission.Status.APPROVED,
-        dataset=dataset,
-        version=version,
-        reviewed_by=reviewer,
-        reviewed_at=now,
-        review_reason="",
-        updated_at=now,
-    )
-    return version
-
-
-@transaction.atomic
-def reject_submission(*, submission: Submission, reviewer: User, reason: Any) -> Submission:
-    """Send it back with a reason the contributor reads; they may edit it and submit again."""
-    if not isinstance(reason, str) or not reason.strip():
-        raise ValidationError({"reason": ["Say why it is rejected: the contributor reads it to fix the submission."]})
-    locked = Submission.objects.select_for_update().get(id=submission.id)
-    if not can_review(reviewer, locked):
-        raise PermissionDenied("Only the organization's reviewers or staff review a submission, never its author.")
-    if locked.status != Submission.Status.SUBMITTED:
-        raise SubmissionConflict(f"This submission is {locked.get_status_display().lower()}, not waiting for review.")
-    now = timezone.now()
-    locked.status, locked.reviewed_by, locked.reviewed_at = Submission.Status.REJECTED, reviewer, now
-    locked.review_reason, locked.updated_at = reason.strip(), now
-    locked.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason", "updated_at"])
-    return locked

@@ -11,10 +11,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from marketplace.forms import InvitationForm, OrganizationForm
 from marketplace.models import Invitation, Membership, Organization
-from marketplace.permissions import can_manage_members, signed_in_user
-from marketplace.services import (
+from marketplace.organizations.forms import InvitationForm, OrganizationForm
+from marketplace.organizations.services import (
     accept_invitation,
     approve_organization,
     create_organization,
@@ -23,6 +22,7 @@ from marketplace.services import (
     remove_member,
     revoke_invitation,
 )
+from marketplace.permissions import can_manage_members, signed_in_user
 
 
 def _form_errors(form: OrganizationForm | InvitationForm, exc: ValidationError) -> None:

@@ -7,7 +7,6 @@ inside a database transaction: state moves with conditional updates (``uploading
 
 from __future__ import annotations
 
-import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -19,11 +18,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from marketplace import storage, validation
+from marketplace import storage
 from marketplace.models import Submission, Upload, User
-from marketplace.submissions import SubmissionConflict, SubmissionGone, text_limit
+from marketplace.submissions import validation
+from marketplace.submissions.rules import SubmissionConflict, SubmissionGone, ensure_editable, text_limit
 
-logger = logging.getLogger(__name__)
 ARCHIVE_NAME = re.compile(r"^[^/\\]+\.(tar\.gz|tgz)$")
 MAX_FILENAME = text_limit(Upload, "filename") or 255
 # The media types the MDC platform accepts (InitiateFileUploadRequest: ^application/(x-)?(gzip|tar)$).
@@ -56,10 +55,7 @@ def start_upload(
         errors["mimeType"] = [f"must be {', '.join(ARCHIVE_TYPES[:-1])} or {ARCHIVE_TYPES[-1]}, not {mime_type!r}"]
     if errors:
         raise ValidationError(errors)
-    if submission.status not in (Submission.Status.DRAFT, Submission.Status.REJECTED):
-        raise SubmissionConflict(
-            f"This submission is {submission.get_status_display().lower()}: archives are uploaded to drafts."
-        )
+    ensure_editable(submission, what="archives are uploaded to drafts")
     upload_id = secrets.token_hex(4)  # only to make the key unique before the row exists
     key = f"quarantine/{submission.id}/{kind}-{timezone.now():%Y%m%dT%H%M%S}-{upload_id}.tar.gz"
     s3_upload_id = storage.create_multipart(key, content_type="application/gzip")

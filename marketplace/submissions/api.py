@@ -24,20 +24,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api_errors import Gone
 from config.api_parsers import StrictJSONParser, refuse_unstorable_text
+from config.api_schema import errors
 from licensing import consent
 from licensing.authentication import HasScope
 from licensing.models import ConsentTerms
-from marketplace import submissions, uploads, validation
-from marketplace.api import schemas
-from marketplace.api.mdc import Gone
-from marketplace.api.mdc_serializers import MDC_UPLOAD_STATUS, submission_envelope
 from marketplace.models import DatasetVersion, Submission, Upload, User
+from marketplace.submissions import drafts, reports, rules, shapes, uploads
+from marketplace.submissions.serializers import MDC_UPLOAD_STATUS, submission_envelope
 from provenance import lineage
 
 FIELD_NAMES = {
-    **{v: k for k, v in submissions.STRING_FIELDS.items()},
-    **{v: k for k, v in submissions.BOOLEAN_FIELDS.items()},
+    **{v: k for k, v in rules.STRING_FIELDS.items()},
+    **{v: k for k, v in rules.BOOLEAN_FIELDS.items()},
 }
 
 
@@ -99,9 +99,9 @@ def _api_errors(exc: Exception) -> exceptions.APIException:
         return exceptions.NotFound(str(exc))
     if isinstance(exc, Upload.DoesNotExist):
         return exceptions.NotFound(str(exc))
-    if isinstance(exc, submissions.SubmissionGone):
+    if isinstance(exc, rules.SubmissionGone):
         return Gone(str(exc))
-    if isinstance(exc, submissions.SubmissionConflict):
+    if isinstance(exc, rules.SubmissionConflict):
         return Conflict(str(exc))
     raise exc
 
@@ -121,8 +121,8 @@ class SubmissionCreateApi(SubmissionView):
     @extend_schema(
         operation_id="mdc_create_submission",
         tags=["mdc"],
-        request=schemas.SubmissionNameShape,
-        responses=schemas.MdcSubmissionShape,
+        request=shapes.SubmissionNameShape,
+        responses=shapes.MdcSubmissionShape,
     )
     def post(self, request: Request) -> Response:
         data = request.data if isinstance(request.data, dict) else {}
@@ -132,7 +132,7 @@ class SubmissionCreateApi(SubmissionView):
                 f"A new submission takes only a name and a longDescription; unexpected: {', '.join(extra)}."
             )
         try:
-            submission = submissions.create_submission(
+            submission = drafts.create_submission(
                 user=self.user(request), name=data.get("name", ""), long_description=data.get("longDescription", "")
             )
         except (ValidationError, PermissionDenied) as exc:
@@ -140,20 +140,20 @@ class SubmissionCreateApi(SubmissionView):
         return Response(submission_envelope(submission), status=status.HTTP_200_OK)
 
 
-MDC_SUBMISSION_ERRORS = schemas.errors(409, 410)
+MDC_SUBMISSION_ERRORS = errors(409, 410)
 
 
 class SubmissionApi(SubmissionView):
     def _submission(self, request: Request, submission_id: str) -> Submission:
         try:
-            return submissions.submission_for(user=self.user(request), submission_id=submission_id)
-        except (PermissionDenied, Submission.DoesNotExist, submissions.SubmissionGone) as exc:
+            return drafts.submission_for(user=self.user(request), submission_id=submission_id)
+        except (PermissionDenied, Submission.DoesNotExist, rules.SubmissionGone) as exc:
             raise _api_errors(exc) from None
 
     @extend_schema(
         operation_id="mdc_get_submission",
         tags=["mdc"],
-        responses={200: schemas.MdcSubmissionShape, **schemas.errors(410)},
+        responses={200: shapes.MdcSubmissionShape, **errors(410)},
     )
     def get(self, request: Request, submission_id: str) -> Response:
         return Response(submission_envelope(self._submission(request, submission_id)))
@@ -161,23 +161,23 @@ class SubmissionApi(SubmissionView):
     @extend_schema(
         operation_id="mdc_update_submission",
         tags=["mdc"],
-        request=schemas.SubmissionChangesShape,
-        responses={200: schemas.MdcSubmissionShape, **MDC_SUBMISSION_ERRORS},
+        request=shapes.SubmissionChangesShape,
+        responses={200: shapes.MdcSubmissionShape, **MDC_SUBMISSION_ERRORS},
     )
     def patch(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
         try:
-            changes = submissions.parse_changes(request.data)
-            submission = submissions.update_submission(submission=submission, changes=changes)
-        except (ValidationError, submissions.SubmissionConflict) as exc:
+            changes = drafts.parse_changes(request.data)
+            submission = drafts.update_submission(submission=submission, changes=changes)
+        except (ValidationError, rules.SubmissionConflict) as exc:
             raise _api_errors(exc) from None
         return Response(submission_envelope(submission))
 
     @extend_schema(
         operation_id="mdc_submit_submission",
         tags=["mdc"],
-        request=schemas.AgreeToSubmitShape,
-        responses={200: schemas.MdcSubmissionShape, **MDC_SUBMISSION_ERRORS},
+        request=shapes.AgreeToSubmitShape,
+        responses={200: shapes.MdcSubmissionShape, **MDC_SUBMISSION_ERRORS},
     )
     def post(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
@@ -185,16 +185,16 @@ class SubmissionApi(SubmissionView):
         if set(data) != {"agreeToSubmit"}:
             raise exceptions.ValidationError('Submitting takes exactly {"agreeToSubmit": true}.')
         try:
-            submission = submissions.submit_submission(submission=submission, agree=data["agreeToSubmit"])
-        except (ValidationError, submissions.SubmissionConflict) as exc:
+            submission = drafts.submit_submission(submission=submission, agree=data["agreeToSubmit"])
+        except (ValidationError, rules.SubmissionConflict) as exc:
             raise _api_errors(exc) from None
         return Response(submission_envelope(submission))
 
-    @extend_schema(operation_id="mdc_delete_submission", tags=["mdc"], responses={204: None, **schemas.errors(410)})
+    @extend_schema(operation_id="mdc_delete_submission", tags=["mdc"], responses={204: None, **errors(410)})
     def delete(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
         try:
-            submissions.delete_submission(submission=submission)
+            drafts.delete_submission(submission=submission)
         except PermissionDenied as exc:
             raise _api_errors(exc) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -205,11 +205,11 @@ class SubmissionDetailApi(SubmissionView):
 
     required_scope = "read"
 
-    @extend_schema(responses={200: schemas.SubmissionDetailShape, **schemas.errors(401, 403, 404, 410)})
+    @extend_schema(responses={200: shapes.SubmissionDetailShape, **errors(401, 403, 404, 410)})
     def get(self, request: Request, submission_id: str) -> Response:
         try:
-            submission = submissions.submission_for(user=self.user(request), submission_id=submission_id)
-        except (PermissionDenied, Submission.DoesNotExist, submissions.SubmissionGone) as exc:
+            submission = drafts.submission_for(user=self.user(request), submission_id=submission_id)
+        except (PermissionDenied, Submission.DoesNotExist, rules.SubmissionGone) as exc:
             raise _api_errors(exc) from None
         report_url = request.build_absolute_uri(reverse("api-submission-validation", args=[submission.id]))
         return Response(
@@ -217,8 +217,8 @@ class SubmissionDetailApi(SubmissionView):
                 "submission": submission_json(submission),
                 "upload": upload_json(submission, Upload.Kind.ARCHIVE),
                 "sampleUpload": upload_json(submission, Upload.Kind.SAMPLE),
-                "validation": validation.summary_for(submission.archive_upload, report_url=report_url),
-                "problems": submissions.submission_problems(submission),
+                "validation": reports.summary_for(submission.archive_upload, report_url=report_url),
+                "problems": drafts.submission_problems(submission),
             }
         )
 
@@ -229,15 +229,15 @@ class SubmissionValidationApi(SubmissionView):
 
     required_scope = "read"
 
-    @extend_schema(responses={200: schemas.ValidationReportShape, **schemas.errors(401, 403, 404, 410)})
+    @extend_schema(responses={200: shapes.ValidationReportShape, **errors(401, 403, 404, 410)})
     def get(self, request: Request, submission_id: str) -> Response:
         try:
-            submission = submissions.submission_for(user=self.user(request), submission_id=submission_id)
-        except (PermissionDenied, Submission.DoesNotExist, submissions.SubmissionGone) as exc:
+            submission = drafts.submission_for(user=self.user(request), submission_id=submission_id)
+        except (PermissionDenied, Submission.DoesNotExist, rules.SubmissionGone) as exc:
             raise _api_errors(exc) from None
         if submission.archive_upload is None:
             raise exceptions.NotFound("No archive upload has completed for this submission yet: upload one first.")
-        return Response(validation.report_for(submission.archive_upload))
+        return Response(reports.report_for(submission.archive_upload))
 
 
 class UploadView(SubmissionView):
@@ -247,8 +247,8 @@ class UploadView(SubmissionView):
         if not isinstance(submission_id, str) or not submission_id:
             raise exceptions.ValidationError({"submissionId": ["is missing"]})
         try:
-            return submissions.submission_for(user=self.user(request), submission_id=submission_id)
-        except (PermissionDenied, Submission.DoesNotExist, submissions.SubmissionGone) as exc:
+            return drafts.submission_for(user=self.user(request), submission_id=submission_id)
+        except (PermissionDenied, Submission.DoesNotExist, rules.SubmissionGone) as exc:
             raise _api_errors(exc) from None
 
     def _upload(self, request: Request, submission_id: str | None, file_upload_id: str) -> Upload:
@@ -264,7 +264,7 @@ class UploadView(SubmissionView):
             raise _api_errors(exc) from None
 
 
-UPLOAD_ERRORS = schemas.errors(404, 409, 410)
+UPLOAD_ERRORS = errors(404, 409, 410)
 
 
 class UploadStartApi(UploadView):
@@ -273,8 +273,8 @@ class UploadStartApi(UploadView):
     @extend_schema(
         operation_id="mdc_start_upload",
         tags=["mdc"],
-        request=schemas.UploadStartShape,
-        responses={200: schemas.UploadStartedShape, **UPLOAD_ERRORS},
+        request=shapes.UploadStartShape,
+        responses={200: shapes.UploadStartedShape, **UPLOAD_ERRORS},
     )
     def post(self, request: Request, submission_id: str | None = None) -> Response:
         data = request.data if isinstance(request.data, dict) else {}
@@ -290,7 +290,7 @@ class UploadStartApi(UploadView):
                 file_size=data.get("fileSize"),
                 mime_type=data.get("mimeType"),
             )
-        except (ValidationError, submissions.SubmissionConflict) as exc:
+        except (ValidationError, rules.SubmissionConflict) as exc:
             raise _api_errors(exc) from None
         return Response({"fileUploadId": upload.id, "uploadId": upload.s3_upload_id, "objectKey": None})
 
@@ -301,7 +301,7 @@ class UploadPartApi(UploadView):
     @extend_schema(
         operation_id="mdc_upload_part_url",
         tags=["mdc"],
-        responses={200: schemas.PartUrlShape, **schemas.errors(400), **UPLOAD_ERRORS},
+        responses={200: shapes.PartUrlShape, **errors(400), **UPLOAD_ERRORS},
     )
     def get(
         self, request: Request, file_upload_id: str, part_number: int, submission_id: str | None = None
@@ -310,7 +310,7 @@ class UploadPartApi(UploadView):
         signed_at = timezone.now()
         try:
             url = uploads.part_url(upload=upload, part_number=part_number)
-        except (ValidationError, submissions.SubmissionConflict) as exc:
+        except (ValidationError, rules.SubmissionConflict) as exc:
             raise _api_errors(exc) from None
         # Taken before signing: the URL is good at least until then.
         expires_at = signed_at + timedelta(seconds=settings.UPLOAD_PART_URL_SECONDS)
@@ -323,15 +323,15 @@ class UploadCompleteApi(UploadView):
     @extend_schema(
         operation_id="mdc_complete_upload",
         tags=["mdc"],
-        request=schemas.UploadCompletionShape,
-        responses={200: schemas.UploadCompletedShape, **UPLOAD_ERRORS},
+        request=shapes.UploadCompletionShape,
+        responses={200: shapes.UploadCompletedShape, **UPLOAD_ERRORS},
     )
     def post(self, request: Request, file_upload_id: str, submission_id: str | None = None) -> Response:
         upload = self._upload(request, submission_id, file_upload_id)
         try:
             completion = uploads.parse_completion(request.data)
             upload = uploads.complete_upload(upload=upload, completion=completion)
-        except (ValidationError, submissions.SubmissionConflict) as exc:
+        except (ValidationError, rules.SubmissionConflict) as exc:
             raise _api_errors(exc) from None
         return Response(
             {
@@ -367,30 +367,30 @@ class UploadStateApi(SubmissionView):
         if upload is None:
             raise exceptions.NotFound(f"No upload '{file_upload_id}'.")
         try:
-            submissions.submission_for(user=self.user(request), submission_id=upload.submission_id)
-        except (PermissionDenied, Submission.DoesNotExist, submissions.SubmissionGone) as exc:
+            drafts.submission_for(user=self.user(request), submission_id=upload.submission_id)
+        except (PermissionDenied, Submission.DoesNotExist, rules.SubmissionGone) as exc:
             raise _api_errors(exc) from None
         return upload
 
 
 class StoredPartsApi(UploadStateApi):
-    @extend_schema(responses={200: schemas.StoredPartsShape, **schemas.errors(401, 403, 404, 409, 410)})
+    @extend_schema(responses={200: shapes.StoredPartsShape, **errors(401, 403, 404, 409, 410)})
     def get(self, request: Request, file_upload_id: str) -> Response:
         upload = self._upload(request, file_upload_id)
         try:
             parts = uploads.stored_parts(upload=upload)
-        except submissions.SubmissionConflict as exc:
+        except rules.SubmissionConflict as exc:
             raise _api_errors(exc) from None
         return Response({"fileUploadId": upload.id, "status": upload.status, "parts": parts})
 
 
 class UploadAbortApi(UploadStateApi):
-    @extend_schema(responses={204: None, **schemas.errors(401, 403, 404, 409, 410)})
+    @extend_schema(responses={204: None, **errors(401, 403, 404, 409, 410)})
     def delete(self, request: Request, file_upload_id: str) -> Response:
         upload = self._upload(request, file_upload_id)
         try:
             uploads.abort_upload(upload=upload)
-        except submissions.SubmissionConflict as exc:
+        except rules.SubmissionConflict as exc:
             raise _api_errors(exc) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -427,15 +427,15 @@ class SubmissionConsentApi(UploadView):
     """``PUT /api/v1/submissions/{id}/consent``: new consent terms (earlier ones are kept)."""
 
     @extend_schema(
-        request=schemas.ConsentTermsInputShape,
-        responses={200: schemas.ConsentTermsAnswerShape, **schemas.errors(400, 401, 403, 404, 409, 410)},
+        request=shapes.ConsentTermsInputShape,
+        responses={200: shapes.ConsentTermsAnswerShape, **errors(400, 401, 403, 404, 409, 410)},
     )
     def put(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
         try:
-            submissions.ensure_editable(submission)
+            rules.ensure_editable(submission)
             terms = consent.set_consent_terms(submission=submission, user=self.user(request), payload=request.data)
-        except (ValidationError, submissions.SubmissionConflict) as exc:
+        except (ValidationError, rules.SubmissionConflict) as exc:
             raise _api_errors(exc) from None
         return Response({"consent": consent_json(terms)})
 
@@ -447,8 +447,8 @@ class ConsentRecordsApi(UploadView):
     parser_classes = [StrictJSONParser, CsvParser]
 
     @extend_schema(
-        request=schemas.CSV_OR_JSON,
-        responses={201: schemas.ConsentRecordsAddedShape, **schemas.errors(400, 401, 403, 404, 410)},
+        request=shapes.CSV_OR_JSON,
+        responses={201: shapes.ConsentRecordsAddedShape, **errors(400, 401, 403, 404, 410)},
     )
     def post(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
@@ -471,15 +471,15 @@ class RevenueSplitApi(UploadView):
     """``PUT /api/v1/submissions/{id}/contributors``: who shares the revenue, in basis points."""
 
     @extend_schema(
-        request=schemas.RevenueSplitShape,
-        responses={200: schemas.RevenueSplitShape, **schemas.errors(400, 401, 403, 404, 409, 410)},
+        request=shapes.RevenueSplitShape,
+        responses={200: shapes.RevenueSplitShape, **errors(400, 401, 403, 404, 409, 410)},
     )
     def put(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
         data = request.data if isinstance(request.data, dict) else {}
         try:
-            shares = submissions.set_revenue_split(submission=submission, contributors=data.get("contributors"))
-        except (ValidationError, submissions.SubmissionConflict) as exc:
+            shares = drafts.set_revenue_split(submission=submission, contributors=data.get("contributors"))
+        except (ValidationError, rules.SubmissionConflict) as exc:
             raise _api_errors(exc) from None
         return Response(
             {
@@ -512,7 +512,7 @@ class SubmissionParentsApi(UploadView):
     unknown, not visible to the caller, the dataset itself, or listed twice; their licenses are
     checked at submit, with the other problems."""
 
-    @extend_schema(request=schemas.ParentsInputShape, responses={200: schemas.ParentsShape, **schemas.errors(409, 410)})
+    @extend_schema(request=shapes.ParentsInputShape, responses={200: shapes.ParentsShape, **errors(409, 410)})
     def put(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
         data = request.data if isinstance(request.data, dict) else {}
@@ -520,6 +520,6 @@ class SubmissionParentsApi(UploadView):
             raise exceptions.ValidationError('Setting parents takes exactly {"parents": [{"dataset", "version"}]}.')
         try:
             parents = lineage.set_parents(submission=submission, parents=data["parents"], user=self.user(request))
-        except (ValidationError, submissions.SubmissionConflict) as exc:
+        except (ValidationError, rules.SubmissionConflict) as exc:
             raise _api_errors(exc) from None
         return Response({"parents": [parent_json(version) for version in parents]})

@@ -1,19 +1,21 @@
-"""Validation of completed uploads: a worker reads every byte, then publishes or explains.
+"""Validation of completed uploads: a worker reads every byte, then keeps the file or explains.
 
 Flow: completing an upload (E14) creates a pending ``Validation`` and, after commit, queues
 ``marketplace.tasks.validate_upload`` with the upload's id. The task streams the object from
 the quarantine prefix (``marketplace.inspection.archives``), checks the contents
 (``marketplace.inspection.contents``) and then either
 
-* passes: copies the object to the published prefix on the server side, records the report and
-  points the upload at the published key in one transaction, then deletes the quarantine copy;
-* fails: records the report; nothing is published and the contributor sees what to fix.
+* passes: copies the object to the validated prefix on the server side, records the report and
+  points the upload at the validated key in one transaction, then deletes the quarantine copy.
+  Nothing is published yet: a version is published when a reviewer approves the submission
+  (``marketplace.submissions.review``);
+* fails: records the report; the contributor sees what to fix.
 
 Crash safety. Each run holds a PostgreSQL advisory lock, on a connection of its own, for the
 upload: a second copy of the task (a redelivery, a re-queue by beat) finds it taken and leaves.
 The lock dies with the worker's connection, so after a SIGKILL the next delivery starts over from
 the quarantine object, which stays until the pass is committed. Every step can be repeated: a
-copy to the same published key, a conditional status update, a delete of a key that may be gone.
+copy to the same validated key, a conditional status update, a delete of a key that may be gone.
 Beat re-queues validations nobody has touched for ``VALIDATION_STUCK_MINUTES`` whose lock is
 free, and passed ones whose quarantine copy was not deleted yet (a worker that died between the
 commit and the delete).
@@ -28,20 +30,28 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models import F, Func, IntegerField, Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from marketplace import storage
 from marketplace.inspection.archives import ArchiveRejected, Findings, Limits, StorageInterrupted, scan
 from marketplace.inspection.contents import ContentInspector
 from marketplace.models import Upload, Validation
+from marketplace.submissions.reports import TABULAR_TYPES
 
 logger = logging.getLogger(__name__)
+
+
 Status = Validation.Status
+
+
 HEARTBEAT_SECONDS = 2.0
-ARCHIVE_FORMATS = {"tar.gz", "tar", "zip"}  # what archives.scan reports; also the published key's extension
+
+
+ARCHIVE_FORMATS = {"tar.gz", "tar", "zip"}  # what archives.scan reports; also the validated key's extension
 
 
 class RetryLater(Exception):
@@ -53,10 +63,10 @@ class Busy(RetryLater):
     worker's lock can outlive it for a moment, so the message is retried, not dropped."""
 
 
-def published_key(upload: Upload, archive_format: str) -> str:
+def validated_key(upload: Upload, archive_format: str) -> str:
     """Generated from ids, like the quarantine key; never from the client's file name."""
     extension = archive_format if archive_format in ARCHIVE_FORMATS else "bin"
-    return f"published/{upload.submission_id}/{upload.kind}-{upload.id}.{extension}"
+    return f"validated/{upload.submission_id}/{upload.kind}-{upload.id}.{extension}"
 
 
 def schedule(upload: Upload) -> Validation:
@@ -70,10 +80,13 @@ def schedule(upload: Upload) -> Validation:
     return validation
 
 
-def enqueue(upload_id: str) -> None:
-    from marketplace.tasks import validate_upload
+# The worker's entry point (``marketplace.tasks``) is queued by its stable name, so that this module,
+# which the task runs, does not import the task module back.
+VALIDATE_UPLOAD_TASK = "marketplace.tasks.validate_upload"
 
-    validate_upload.delay(upload_id)
+
+def enqueue(upload_id: str) -> None:
+    current_app.send_task(VALIDATE_UPLOAD_TASK, args=[upload_id])
 
 
 @contextmanager
@@ -170,9 +183,6 @@ def _heartbeat(validation_id: int) -> Callable[[int], None]:
     return beat
 
 
-TABULAR_TYPES = ("text/csv", "text/tab-separated-values")
-
-
 def _validate(validation: Validation) -> str:
     upload = validation.upload
     submission = upload.submission
@@ -231,20 +241,20 @@ def _validate(validation: Validation) -> str:
     if errors:
         _finish(validation, Status.FAILED, report)
         return f"failed with {len(errors)} error(s)"
-    target = published_key(upload, report["archive_format"])
+    target = validated_key(upload, report["archive_format"])
     try:
         storage.copy(upload.object_key, target)
     except Exception as exc:
         if storage.is_transient(exc):
-            raise RetryLater(f"copying to the published prefix failed: {exc}") from exc
+            raise RetryLater(f"copying to the validated prefix failed: {exc}") from exc
         raise
     with transaction.atomic():
         if _finish(validation, Status.PASSED, {**report, "quarantine_key": upload.object_key}):
             Upload.objects.filter(id=upload.id, object_key=upload.object_key).update(object_key=target)
     validation.refresh_from_db()
     _delete_quarantine_copy(validation)
-    logger.info("upload %s published in %.1f s", upload.id, time.monotonic() - began - read_seconds)
-    return f"passed: {len(report['files'])} files, published at {target}"
+    logger.info("upload %s moved out of quarantine in %.1f s", upload.id, time.monotonic() - began - read_seconds)
+    return f"passed: {len(report['files'])} files, kept at {target}"
 
 
 def _finish(validation: Validation, status: str, report: dict[str, Any]) -> bool:
@@ -321,67 +331,3 @@ def requeue_stuck(*, older_than: timedelta, now: datetime | None = None) -> int:
             enqueue(upload_id)
             queued += 1
     return queued
-
-
-def report_for(upload: Upload) -> dict[str, Any]:
-    """The validation report of an upload, as the API and the submission page show it."""
-    validation = Validation.objects.filter(upload=upload).first()
-    if validation is None:
-        return {
-            "status": Status.PENDING.value,
-            "archive": {"sha256": upload.sha256 or None, "size": upload.size_bytes},
-            "files": [],
-            "errors": [],
-            "warnings": [],
-        }
-    return {
-        "status": validation.status,
-        "archive": {
-            "sha256": validation.archive_sha256 or upload.sha256 or None,
-            "size": validation.archive_size if validation.archive_size is not None else upload.size_bytes,
-        },
-        "files": validation.files,
-        "errors": validation.errors,
-        "warnings": validation.warnings,
-    }
-
-
-def has_passed(upload: Upload) -> bool:
-    return Validation.objects.filter(upload=upload, status=Status.PASSED).exists()
-
-
-def brief(upload: Upload) -> dict[str, Any]:
-    """Status, errors and counts without loading the file list (which can be large)."""
-    found = (
-        Validation.objects.filter(upload=upload)
-        .annotate(
-            file_count=Func(F("files"), function="jsonb_array_length", output_field=IntegerField()),
-            warning_count=Func(F("warnings"), function="jsonb_array_length", output_field=IntegerField()),
-        )
-        .values("status", "errors", "file_count", "warning_count")
-        .first()
-    )
-    if found is None:
-        return {"status": Status.PENDING.value, "errors": [], "files": 0, "warnings": 0}
-    return {
-        "status": found["status"],
-        "errors": found["errors"],
-        "files": found["file_count"],
-        "warnings": found["warning_count"],
-    }
-
-
-def summary_for(upload: Upload | None, *, report_url: str) -> dict[str, Any] | None:
-    """A few lines for the submission detail; the full report is at ``report_url``."""
-    if upload is None:
-        return None
-    found = brief(upload)
-    return {
-        "fileUploadId": upload.id,
-        "status": found["status"],
-        "files": found["files"],
-        "errors": len(found["errors"]),
-        "warnings": found["warnings"],
-        "firstError": found["errors"][0]["message"] if found["errors"] else None,
-        "report": report_url,
-    }

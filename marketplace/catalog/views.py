@@ -1,6 +1,6 @@
-"""Catalog pages: search with facets, a dataset's datasheet, an organization and its datasets.
+"""Catalog pages: search with facets, an organization and its datasets.
 
-Views only parse and render; reads come from marketplace.catalog or plain ORM selects. The
+Views only parse and render; reads come from ``marketplace.catalog.search`` or plain ORM selects. The
 search form is a GET form, so the URL holds the whole state (shareable, the back button
 works) and it works without JavaScript; htmx only swaps the results in place.
 """
@@ -10,24 +10,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.defaultfilters import filesizeformat
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
-from marketplace import catalog as catalog_reads
-from marketplace.markdown import render_markdown
-from marketplace.models import Dataset, Membership, Organization, Task
+from marketplace.catalog import search as catalog_reads
+from marketplace.models import Dataset, Organization, Task
 from marketplace.permissions import MANAGER_ROLES, role_in
 
 KIB = 1024
+
+
 # Size choices offered in the filters; the API accepts any byte count, and a URL with
 # another value keeps it as an extra option rather than losing it.
 SIZE_STEPS = [KIB**2, 100 * KIB**2, KIB**3, 10 * KIB**3, 100 * KIB**3]
+
+
 TASK_LABELS = {task.value: task.label for task in Task}
+
+
 PRICING_CHOICES = [("", "Any price"), ("free", "Free"), ("compensated", "Paid")]
+
+
 UPLOAD_CHOICES = [
     ("", "Any time"),
     ("today", "Today"),
@@ -35,10 +42,16 @@ UPLOAD_CHOICES = [
     ("thisMonth", "This month"),
     ("thisYear", "This year"),
 ]
+
+
 # The defaults have the empty value, which the form leaves out of the URL. Without search
 # words, "best match" is the newest first (catalog.search).
 SORT_CHOICES = [("", "Best match"), ("newest", "Date published"), ("size", "Size")]
+
+
 DIRECTION_CHOICES = [("", "Descending"), ("asc", "Ascending")]
+
+
 DEFAULT_SORT, DEFAULT_DIRECTION = "relevance", "desc"
 
 
@@ -178,108 +191,6 @@ def catalog(request: HtmxHttpRequest) -> HttpResponse:
     context["partial"] = partial
     template = "catalog/_results.html" if partial else "catalog/list.html"
     return render(request, template, context, status=status)
-
-
-def _is_member(request: HttpRequest, organization_id: str) -> bool:
-    user = request.user
-    if not user.is_authenticated:
-        return False
-    return Membership.objects.filter(organization_id=organization_id, user_id=user.pk).exists()
-
-
-# The MDC datasheet's long texts, in the order the page shows them.
-DATASHEET_TEXTS = [
-    ("intended_usage", "Intended usage"),
-    ("forbidden_usage", "Forbidden usage"),
-    ("restrictions", "Restrictions"),
-    ("additional_conditions", "Additional conditions"),
-    ("ethical_review_process", "Ethical review process"),
-    ("other", "Other information"),
-]
-PERMISSIONS = [
-    ("commercial_use", "Commercial use", ("allowed", "not allowed")),
-    ("ai_training", "AI training", ("allowed", "not allowed")),
-    ("derivatives", "Derivative works", ("allowed", "not allowed")),
-    ("redistribution", "Redistribution", ("allowed", "not allowed")),
-    ("attribution", "Attribution", ("required", "not required")),
-    ("share_alike", "Share-alike", ("required", "not required")),
-]
-
-
-@dataclass(frozen=True)
-class Person:
-    role: str
-    name: str
-    email: str
-
-
-def _people(dataset: Dataset) -> list[Person]:
-    """Who made, funded and answers for the dataset. Email addresses, and the contacts
-    themselves, appear only when the organization chose to show contact information."""
-    shown = dataset.show_contact_info
-    people = [
-        Person("Created by", dataset.created_by_full_name, dataset.created_by_email if shown else ""),
-        Person("Funded by", dataset.funded_by_full_name, dataset.funded_by_email if shown else ""),
-    ]
-    if shown:
-        people += [
-            Person("Point of contact", dataset.point_of_contact_full_name, dataset.point_of_contact_email),
-            Person("Legal contact", dataset.legal_contact_full_name, dataset.legal_contact_email),
-        ]
-    return people
-
-
-@require_GET
-def dataset_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    """The datasheet. Drafts do not exist for visitors; private datasets exist only for the
-    organization's members (404, not 403, so their names do not leak); a removed dataset
-    answers 410 with the reason, so links to it explain themselves."""
-    dataset = get_object_or_404(
-        Dataset.objects.select_related("organization", "license", "current_version__license"),
-        slug=slug,
-    )
-    if dataset.status == Dataset.Status.DRAFT:
-        raise Http404("draft")
-    if dataset.visibility == Dataset.Visibility.PRIVATE and not _is_member(request, dataset.organization_id):
-        raise Http404("private")
-    if dataset.status == Dataset.Status.REMOVED:
-        return render(request, "catalog/removed.html", {"dataset": dataset}, status=410)
-
-    return render_dataset(request, dataset)
-
-
-def render_dataset(request: HttpRequest, dataset: Dataset, *, access: Any = None, status: int = 200) -> HttpResponse:
-    """The datasheet page. ``access`` is the "Access and download" panel (licensing decides what
-    it offers); a form posted from it that fails comes back here with its errors."""
-    from licensing import tdmrep
-    from licensing.views_access import access_panel
-    from provenance.lineage import lineage_of
-
-    license = dataset.license
-    tdm = tdmrep.headers(dataset, absolute=request.build_absolute_uri)
-    context = {
-        "dataset": dataset,
-        "price": price_label(dataset),
-        "task_label": TASK_LABELS.get(dataset.task, ""),
-        "long_description": render_markdown(dataset.long_description),
-        "texts": [
-            (label, render_markdown(getattr(dataset, field), heading_level=4)) for field, label in DATASHEET_TEXTS
-        ],
-        "people": _people(dataset),
-        "versions": list(dataset.versions.order_by("-number")),
-        "permissions": [
-            (label, words[0] if getattr(license, field) else words[1]) for field, label, words in PERMISSIONS
-        ]
-        if license
-        else [],
-        "access": access or access_panel(request, dataset),
-        "tdm_headers": tdm,
-        "lineage": lineage_of(dataset=dataset, user=request.user),
-    }
-    response = render(request, "catalog/dataset.html", context, status=status)
-    for name, value in tdm.items():
-        response[name] = value
-    return response
 
 
 @require_GET

@@ -10,7 +10,7 @@ from django import forms
 
 from licensing.models import License
 from marketplace.models import Submission, Task, Visibility
-from marketplace.submissions import MAX_PRICE_CENTS, MDC_TEXT_LIMITS, MIN_PRICE_CENTS, STRING_FIELDS
+from marketplace.submissions.rules import MAX_PRICE_CENTS, MDC_TEXT_LIMITS, MIN_PRICE_CENTS, STRING_FIELDS
 
 CUSTOM = "__custom__"
 TEXTAREA = forms.Textarea(attrs={"rows": 3})

@@ -1,0 +1,133 @@
+"""Review: the queue of submissions waiting for a reviewer, and the two decisions. Approval
+publishes a version (of a new dataset, or of the one the submission names) through
+``marketplace.publishing``; rejection sends the submission back with a reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from licensing.models import License
+from licensing.services import Permissions, create_license
+from marketplace.models import (
+    Dataset,
+    DatasetVersion,
+    Membership,
+    Submission,
+    User,
+)
+from marketplace.publishing import create_dataset, publish_version
+from marketplace.submissions.drafts import submission_problems
+from marketplace.submissions.rules import DATASHEET_FIELDS, REVIEWER_ROLES, SubmissionConflict, can_review, spdx_license
+
+
+def review_queue(*, user: User) -> list[Submission]:
+    """Submissions waiting for this reviewer, oldest first."""
+    waiting = Submission.objects.filter(status=Submission.Status.SUBMITTED).exclude(created_by=user)
+    if not user.is_staff:
+        organizations = Membership.objects.filter(user=user, role__in=REVIEWER_ROLES).values("organization")
+        waiting = waiting.filter(organization__in=organizations)
+    return list(waiting.select_related("organization", "created_by").order_by("submitted_at", "id"))
+
+
+def _license_for_approval(submission: Submission) -> License:
+    known = spdx_license(submission)
+    if known is not None:
+        return known
+    terms = submission.consent_terms.order_by("-created_at", "-id").first()
+    # Custom terms grant no more than the contributors consented to.
+    permissions = Permissions(
+        commercial_use=bool(terms and terms.commercial_use),
+        ai_training=bool(terms and terms.ai_training),
+        derivatives=False,
+        redistribution=bool(terms and terms.redistribution),
+        attribution=True,
+        share_alike=False,
+    )
+    return create_license(
+        name=submission.license_name or submission.license_abbreviation,
+        text=submission.license_text,
+        permissions=permissions,
+        url=submission.license_url,
+        organization=submission.organization,
+    )
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:80].strip("-") or "dataset"
+    slug, n = base, 1
+    while Dataset.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+@transaction.atomic
+def approve_submission(*, submission: Submission, reviewer: User) -> DatasetVersion:
+    """Publish the submission as a new immutable version (of a new dataset, or of the one it names)."""
+    locked = (
+        Submission.objects.select_for_update(of=("self",))
+        .select_related("archive_upload", "sample_upload")
+        .get(id=submission.id)
+    )
+    if not can_review(reviewer, locked):
+        raise PermissionDenied("Only the organization's reviewers or staff review a submission, never its author.")
+    if locked.status != Submission.Status.SUBMITTED:
+        raise SubmissionConflict(f"This submission is {locked.get_status_display().lower()}, not waiting for review.")
+    problems = submission_problems(locked)
+    archive = locked.archive_upload
+    if problems or archive is None:
+        raise ValidationError("It cannot be approved: " + "; ".join(problems) + ".")
+    license = _license_for_approval(locked)
+    datasheet = {field: getattr(locked, field) for field in DATASHEET_FIELDS}
+    if locked.dataset_id is None:
+        dataset = create_dataset(
+            organization=locked.organization, slug=_unique_slug(locked.name), name=locked.name, **datasheet
+        )
+    else:
+        dataset = Dataset.objects.get(id=locked.dataset_id)
+        Dataset.objects.filter(id=dataset.id).update(name=locked.name, **datasheet)
+    sample = locked.sample_upload if locked.sample_upload and locked.sample_upload.status == "completed" else None
+    version = publish_version(
+        dataset=dataset,
+        archive_key=archive.object_key,
+        size_bytes=archive.size_bytes,
+        sha256=archive.sha256,
+        license=license,
+        sample_key=sample.object_key if sample else "",
+        sample_size_bytes=sample.size_bytes if sample else None,
+        submission=locked,
+    )
+    now = timezone.now()
+    Submission.objects.filter(id=locked.id).update(
+        status=Submission.Status.APPROVED,
+        dataset=dataset,
+        version=version,
+        reviewed_by=reviewer,
+        reviewed_at=now,
+        review_reason="",
+        updated_at=now,
+    )
+    return version
+
+
+@transaction.atomic
+def reject_submission(*, submission: Submission, reviewer: User, reason: Any) -> Submission:
+    """Send it back with a reason the contributor reads; they may edit it and submit again."""
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationError({"reason": ["Say why it is rejected: the contributor reads it to fix the submission."]})
+    locked = Submission.objects.select_for_update().get(id=submission.id)
+    if not can_review(reviewer, locked):
+        raise PermissionDenied("Only the organization's reviewers or staff review a submission, never its author.")
+    if locked.status != Submission.Status.SUBMITTED:
+        raise SubmissionConflict(f"This submission is {locked.get_status_display().lower()}, not waiting for review.")
+    now = timezone.now()
+    locked.status, locked.reviewed_by, locked.reviewed_at = Submission.Status.REJECTED, reviewer, now
+    locked.review_reason, locked.updated_at = reason.strip(), now
+    locked.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason", "updated_at"])
+    return locked
