@@ -9,13 +9,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from psycopg import OperationalError as PsycopgOperationalError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from config import refusals
 
 logger = logging.getLogger(__name__)
 
@@ -32,15 +35,6 @@ def _flatten(detail: Any, prefix: str = "") -> list[str]:
     text = str(detail)
     label = prefix.rstrip(".")
     return [f"{label}: {text}" if label else text]
-
-
-class Gone(exceptions.APIException):
-    """410: what the client asks for existed and was removed (a dataset taken down, a submission
-    deleted, a version whose consent was withdrawn); the message says what and why."""
-
-    status_code = 410
-    default_detail = "This dataset was removed."
-    default_code = "gone"
 
 
 def error_body(message: str, **extra: Any) -> dict[str, Any]:
@@ -73,12 +67,40 @@ def _unavailable(exc: Exception) -> Response | None:
     return response
 
 
+class ConflictAnswer(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This cannot be done in the current state."
+    default_code = "conflict"
+
+
+class GoneAnswer(exceptions.APIException):
+    status_code = status.HTTP_410_GONE
+    default_detail = "This was removed."
+    default_code = "gone"
+
+
+def api_exception(exc: Exception) -> exceptions.APIException | None:
+    """The API's answer to a refusal a service raised (``config.refusals``), or None for an
+    exception that is not one. The one place where what happened becomes an HTTP status."""
+    if isinstance(exc, exceptions.APIException):
+        return exc
+    if isinstance(exc, Http404 | ObjectDoesNotExist):
+        return exceptions.NotFound(*exc.args)
+    if isinstance(exc, PermissionDenied):
+        return exceptions.PermissionDenied(*exc.args)
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            return exceptions.ValidationError(exc.message_dict)
+        return exceptions.ValidationError(" ".join(exc.messages))
+    if isinstance(exc, refusals.Conflict):
+        return ConflictAnswer(str(exc))
+    if isinstance(exc, refusals.Gone):
+        return GoneAnswer(str(exc))
+    return None
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    # DRF answers Django's Http404 and PermissionDenied too; give them the same body as its own.
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound(*exc.args)
-    elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied(*exc.args)
+    exc = api_exception(exc) or exc
     response = drf_exception_handler(exc, context)
     if response is None:
         return _unavailable(exc)

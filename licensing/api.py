@@ -13,7 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api_errors import Gone, error_body
+from config.api_errors import error_body
+from config.refusals import Gone
 from licensing import access, grants, schema, withdrawals
 from licensing.authentication import HasScope
 from licensing.models import AccessRequest, ApiKey, DownloadRecord, Invoice, LicenseGrant

@@ -16,8 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api_errors import Gone
 from config.api_schema import errors
+from config.refusals import Gone
 from licensing import downloads, tdmrep
 from licensing.authentication import HasScope
 from licensing.models import ApiKey

@@ -13,7 +13,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -24,7 +23,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api_errors import Gone
 from config.api_parsers import StrictJSONParser, refuse_unstorable_text
 from config.api_schema import errors
 from licensing import consent
@@ -39,11 +37,6 @@ FIELD_NAMES = {
     **{v: k for k, v in rules.STRING_FIELDS.items()},
     **{v: k for k, v in rules.BOOLEAN_FIELDS.items()},
 }
-
-
-class Conflict(exceptions.APIException):
-    status_code = 409
-    default_code = "conflict"
 
 
 def submission_json(submission: Submission) -> dict[str, Any]:
@@ -87,25 +80,6 @@ def upload_json(submission: Submission, kind: str) -> dict[str, Any] | None:
     }
 
 
-def _api_errors(exc: Exception) -> exceptions.APIException:
-    """Domain errors as the API's answers."""
-    if isinstance(exc, ValidationError):
-        if hasattr(exc, "error_dict"):
-            return exceptions.ValidationError(exc.message_dict)
-        return exceptions.ValidationError(" ".join(exc.messages))
-    if isinstance(exc, PermissionDenied):
-        return exceptions.PermissionDenied(str(exc))
-    if isinstance(exc, Submission.DoesNotExist):
-        return exceptions.NotFound(str(exc))
-    if isinstance(exc, Upload.DoesNotExist):
-        return exceptions.NotFound(str(exc))
-    if isinstance(exc, rules.SubmissionGone):
-        return Gone(str(exc))
-    if isinstance(exc, rules.SubmissionConflict):
-        return Conflict(str(exc))
-    raise exc
-
-
 class SubmissionView(APIView):
     permission_classes = [IsAuthenticated, HasScope]
     required_scope = "upload"
@@ -131,12 +105,9 @@ class SubmissionCreateApi(SubmissionView):
             raise exceptions.ValidationError(
                 f"A new submission takes only a name and a longDescription; unexpected: {', '.join(extra)}."
             )
-        try:
-            submission = drafts.create_submission(
-                user=self.user(request), name=data.get("name", ""), long_description=data.get("longDescription", "")
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            raise _api_errors(exc) from None
+        submission = drafts.create_submission(
+            user=self.user(request), name=data.get("name", ""), long_description=data.get("longDescription", "")
+        )
         return Response(submission_envelope(submission), status=status.HTTP_200_OK)
 
 
@@ -145,10 +116,7 @@ MDC_SUBMISSION_ERRORS = errors(409, 410)
 
 class SubmissionApi(SubmissionView):
     def _submission(self, request: Request, submission_id: str) -> Submission:
-        try:
-            return drafts.submission_for(user=self.user(request), submission_id=submission_id)
-        except (PermissionDenied, Submission.DoesNotExist, rules.SubmissionGone) as exc:
-            raise _api_errors(exc) from None
+        return drafts.submission_for(user=self.user(request), submission_id=submission_id)
 
     @extend_schema(
         operation_id="mdc_get_submission",
@@ -166,11 +134,8 @@ class SubmissionApi(SubmissionView):
     )
     def patch(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
-        try:
-            changes = drafts.parse_changes(request.data)
-            submission = drafts.update_submission(submission=submission, changes=changes)
-        except (ValidationError, rules.SubmissionConflict) as exc:
-            raise _api_errors(exc) from None
+        changes = drafts.parse_changes(request.data)
+        submission = drafts.update_submission(submission=submission, changes=changes)
         return Response(submission_envelope(submission))
 
     @extend_schema(
@@ -184,19 +149,13 @@ class SubmissionApi(SubmissionView):
         data = request.data if isinstance(request.data, dict) else {}
         if set(data) != {"agreeToSubmit"}:
             raise exceptions.ValidationError('Submitting takes exactly {"agreeToSubmit": true}.')
-        try:
-            submission = drafts.submit_submission(submission=submission, agree=data["agreeToSubmit"])
-        except (ValidationError, rules.SubmissionConflict) as exc:
-            raise _api_errors(exc) from None
+        submission = drafts.submit_submission(submission=submission, agree=data["agreeToSubmit"])
         return Response(submission_envelope(submission))
 
     @extend_schema(operation_id="mdc_delete_submission", tags=["mdc"], responses={204: None, **errors(410)})
     def delete(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
-        try:
-            drafts.delete_submission(submission=submission)
-        except PermissionDenied as exc:
-            raise _api_errors(exc) from None
+        drafts.delete_submission(submission=submission)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -207,10 +166,7 @@ class SubmissionDetailApi(SubmissionView):
 
     @extend_schema(responses={200: shapes.SubmissionDetailShape, **errors(401, 403, 404, 410)})
     def get(self, request: Request, submission_id: str) -> Response:
-        try:
-            submission = drafts.submission_for(user=self.user(request), submission_id=submission_id)
-        except (PermissionDenied, Submission.DoesNotExist, rules.SubmissionGone) as exc:
-            raise _api_errors(exc) from None
+        submission = drafts.submission_for(user=self.user(request), submission_id=submission_id)
         report_url = request.build_absolute_uri(reverse("api-submission-validation", args=[submission.id]))
         return Response(
             {
@@ -231,10 +187,7 @@ class SubmissionValidationApi(SubmissionView):
 
     @extend_schema(responses={200: shapes.ValidationReportShape, **errors(401, 403, 404, 410)})
     def get(self, request: Request, submission_id: str) -> Response:
-        try:
-            submission = drafts.submission_for(user=self.user(request), submission_id=submission_id)
-        except (PermissionDenied, Submission.DoesNotExist, rules.SubmissionGone) as exc:
-            raise _api_errors(exc) from None
+        submission = drafts.submission_for(user=self.user(request), submission_id=submission_id)
         if submission.archive_upload is None:
             raise exceptions.NotFound("No archive upload has completed for this submission yet: upload one first.")
         return Response(reports.report_for(submission.archive_upload))
@@ -246,10 +199,7 @@ class UploadView(SubmissionView):
     def _submission(self, request: Request, submission_id: Any) -> Submission:
         if not isinstance(submission_id, str) or not submission_id:
             raise exceptions.ValidationError({"submissionId": ["is missing"]})
-        try:
-            return drafts.submission_for(user=self.user(request), submission_id=submission_id)
-        except (PermissionDenied, Submission.DoesNotExist, rules.SubmissionGone) as exc:
-            raise _api_errors(exc) from None
+        return drafts.submission_for(user=self.user(request), submission_id=submission_id)
 
     def _upload(self, request: Request, submission_id: str | None, file_upload_id: str) -> Upload:
         if submission_id is None:  # /uploads/{id}: the submission is the upload's own
@@ -258,10 +208,7 @@ class UploadView(SubmissionView):
             if not submission_id:
                 raise exceptions.NotFound(f"No upload '{file_upload_id}'.")
         submission = self._submission(request, submission_id)
-        try:
-            return uploads.upload_of(submission=submission, upload_id=file_upload_id, kind=self.kind)
-        except (Upload.DoesNotExist, uploads.UploadGone) as exc:
-            raise _api_errors(exc) from None
+        return uploads.upload_of(submission=submission, upload_id=file_upload_id, kind=self.kind)
 
 
 UPLOAD_ERRORS = errors(404, 409, 410)
@@ -281,17 +228,14 @@ class UploadStartApi(UploadView):
         if submission_id is not None and data.get("submissionId", submission_id) != submission_id:
             raise exceptions.ValidationError({"submissionId": ["differs from the submission in the URL"]})
         submission = self._submission(request, submission_id or data.get("submissionId"))
-        try:
-            upload = uploads.start_upload(
-                submission=submission,
-                user=self.user(request),
-                kind=self.kind,
-                filename=data.get("filename"),
-                file_size=data.get("fileSize"),
-                mime_type=data.get("mimeType"),
-            )
-        except (ValidationError, rules.SubmissionConflict) as exc:
-            raise _api_errors(exc) from None
+        upload = uploads.start_upload(
+            submission=submission,
+            user=self.user(request),
+            kind=self.kind,
+            filename=data.get("filename"),
+            file_size=data.get("fileSize"),
+            mime_type=data.get("mimeType"),
+        )
         return Response({"fileUploadId": upload.id, "uploadId": upload.s3_upload_id, "objectKey": None})
 
 
@@ -308,10 +252,7 @@ class UploadPartApi(UploadView):
     ) -> Response:
         upload = self._upload(request, submission_id, file_upload_id)
         signed_at = timezone.now()
-        try:
-            url = uploads.part_url(upload=upload, part_number=part_number)
-        except (ValidationError, rules.SubmissionConflict) as exc:
-            raise _api_errors(exc) from None
+        url = uploads.part_url(upload=upload, part_number=part_number)
         # Taken before signing: the URL is good at least until then.
         expires_at = signed_at + timedelta(seconds=settings.UPLOAD_PART_URL_SECONDS)
         return Response({"url": url, "expiresAt": expires_at.isoformat(), "partNumber": part_number})
@@ -328,11 +269,8 @@ class UploadCompleteApi(UploadView):
     )
     def post(self, request: Request, file_upload_id: str, submission_id: str | None = None) -> Response:
         upload = self._upload(request, submission_id, file_upload_id)
-        try:
-            completion = uploads.parse_completion(request.data)
-            upload = uploads.complete_upload(upload=upload, completion=completion)
-        except (ValidationError, rules.SubmissionConflict) as exc:
-            raise _api_errors(exc) from None
+        completion = uploads.parse_completion(request.data)
+        upload = uploads.complete_upload(upload=upload, completion=completion)
         return Response(
             {
                 "success": True,
@@ -366,10 +304,7 @@ class UploadStateApi(SubmissionView):
         upload = Upload.objects.filter(id=file_upload_id).first()
         if upload is None:
             raise exceptions.NotFound(f"No upload '{file_upload_id}'.")
-        try:
-            drafts.submission_for(user=self.user(request), submission_id=upload.submission_id)
-        except (PermissionDenied, Submission.DoesNotExist, rules.SubmissionGone) as exc:
-            raise _api_errors(exc) from None
+        drafts.submission_for(user=self.user(request), submission_id=upload.submission_id)
         return upload
 
 
@@ -377,10 +312,7 @@ class StoredPartsApi(UploadStateApi):
     @extend_schema(responses={200: shapes.StoredPartsShape, **errors(401, 403, 404, 409, 410)})
     def get(self, request: Request, file_upload_id: str) -> Response:
         upload = self._upload(request, file_upload_id)
-        try:
-            parts = uploads.stored_parts(upload=upload)
-        except rules.SubmissionConflict as exc:
-            raise _api_errors(exc) from None
+        parts = uploads.stored_parts(upload=upload)
         return Response({"fileUploadId": upload.id, "status": upload.status, "parts": parts})
 
 
@@ -388,10 +320,7 @@ class UploadAbortApi(UploadStateApi):
     @extend_schema(responses={204: None, **errors(401, 403, 404, 409, 410)})
     def delete(self, request: Request, file_upload_id: str) -> Response:
         upload = self._upload(request, file_upload_id)
-        try:
-            uploads.abort_upload(upload=upload)
-        except rules.SubmissionConflict as exc:
-            raise _api_errors(exc) from None
+        uploads.abort_upload(upload=upload)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -432,11 +361,8 @@ class SubmissionConsentApi(UploadView):
     )
     def put(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
-        try:
-            rules.ensure_editable(submission)
-            terms = consent.set_consent_terms(submission=submission, user=self.user(request), payload=request.data)
-        except (ValidationError, rules.SubmissionConflict) as exc:
-            raise _api_errors(exc) from None
+        rules.ensure_editable(submission)
+        terms = consent.set_consent_terms(submission=submission, user=self.user(request), payload=request.data)
         return Response({"consent": consent_json(terms)})
 
 
@@ -455,15 +381,12 @@ class ConsentRecordsApi(UploadView):
         terms = consent.current_terms(submission)
         if terms is None:
             raise exceptions.ValidationError("Set the consent terms first; records name the terms' SHA-256.")
-        try:
-            rows = (
-                consent.parse_records_csv(request.data)
-                if isinstance(request.data, str)
-                else (request.data.get("records") if isinstance(request.data, dict) else None)
-            )
-            added = consent.add_consent_records(terms=terms, rows=rows)
-        except ValidationError as exc:
-            raise _api_errors(exc) from None
+        rows = (
+            consent.parse_records_csv(request.data)
+            if isinstance(request.data, str)
+            else (request.data.get("records") if isinstance(request.data, dict) else None)
+        )
+        added = consent.add_consent_records(terms=terms, rows=rows)
         return Response({"added": added, "termsSha256": terms.consent_text_sha256}, status=status.HTTP_201_CREATED)
 
 
@@ -477,10 +400,7 @@ class RevenueSplitApi(UploadView):
     def put(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
         data = request.data if isinstance(request.data, dict) else {}
-        try:
-            shares = drafts.set_revenue_split(submission=submission, contributors=data.get("contributors"))
-        except (ValidationError, rules.SubmissionConflict) as exc:
-            raise _api_errors(exc) from None
+        shares = drafts.set_revenue_split(submission=submission, contributors=data.get("contributors"))
         return Response(
             {
                 "contributors": [
@@ -518,8 +438,5 @@ class SubmissionParentsApi(UploadView):
         data = request.data if isinstance(request.data, dict) else {}
         if set(data) != {"parents"}:
             raise exceptions.ValidationError('Setting parents takes exactly {"parents": [{"dataset", "version"}]}.')
-        try:
-            parents = lineage.set_parents(submission=submission, parents=data["parents"], user=self.user(request))
-        except (ValidationError, rules.SubmissionConflict) as exc:
-            raise _api_errors(exc) from None
+        parents = lineage.set_parents(submission=submission, parents=data["parents"], user=self.user(request))
         return Response({"parents": [parent_json(version) for version in parents]})

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from config import refusals
 from licensing.models import License
 from marketplace.models import (
     Dataset,
@@ -103,12 +104,12 @@ REQUIRED_TO_SUBMIT = {
 UPLOADER_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN, Membership.Role.MEMBER)
 
 
-class SubmissionGone(Exception):
-    """The submission was deleted (410)."""
+class SubmissionGone(refusals.Gone):
+    """The submission was deleted."""
 
 
-class SubmissionConflict(Exception):
-    """The submission is in a state that does not allow this change (409)."""
+class SubmissionConflict(refusals.Conflict):
+    """The submission is in a state that does not allow this change."""
 
 
 def text_limit(model: type[models.Model], field_name: str) -> int | None:

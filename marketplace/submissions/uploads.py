@@ -32,7 +32,7 @@ SHA256_ANY_CASE = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
 class UploadGone(SubmissionGone):
-    """The upload was aborted or failed verification: the client must start a new one (410)."""
+    """The upload was aborted or failed verification: the client must start a new one."""
 
 
 def start_upload(
