@@ -40,8 +40,8 @@ from marketplace.organizations.services import add_member, approve_organization,
 from marketplace.publishing import takedown_dataset
 from marketplace.submissions import drafts, review, uploads, validation
 from provenance.lineage import set_parents
+from tests.archive_builders import wav_bytes
 from tests.factories import license_for, tar_gz
-from tests.marketplace.archive_builders import wav_bytes
 
 ROLES = ("owner", "admin", "member", "member2", "reviewer")
 ORGANIZATIONS = {

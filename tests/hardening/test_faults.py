@@ -29,6 +29,7 @@ import requests
 from datacollective.models import DatasetSubmission
 
 from marketplace.models import Upload, Validation
+from tests.archive_builders import asr_members, write_tar
 from tests.conftest import REPO_DIR, slow_sdk_upload_script
 from tests.hardening.fault_stack import (
     REDIS_SERVER,
@@ -39,7 +40,6 @@ from tests.hardening.fault_stack import (
     Snapshot,
     wait_for,
 )
-from tests.marketplace.archive_builders import asr_members, write_tar
 from tests.relay import StorageRelay
 
 pytestmark = [

@@ -16,8 +16,8 @@ from marketplace.models import DatasetVersion, Membership, Submission, Upload, U
 from marketplace.organizations.services import approve_organization
 from marketplace.submissions import drafts, review, validation
 from provenance.lineage import set_parents
+from tests.archive_builders import wav_bytes, write_tar
 from tests.factories import license_for, organization
-from tests.marketplace.archive_builders import wav_bytes, write_tar
 
 CONSENT = {
     "aiTraining": True, "commercialUse": True, "researchOnly": False, "redistribution": True,

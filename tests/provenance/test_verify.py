@@ -19,8 +19,8 @@ from securesystemslib.signer import SSlibKey
 
 from provenance import dsse, signing
 from provenance.verify import Mismatch, verify
+from tests.archive_builders import write_tar
 from tests.factories import published_dataset
-from tests.marketplace.archive_builders import write_tar
 
 pytestmark = pytest.mark.django_db(transaction=True)
 REPO = Path(__file__).resolve().parents[2]

@@ -26,9 +26,9 @@ from marketplace import storage
 from marketplace.models import Membership, Upload, Validation
 from marketplace.organizations.services import approve_organization
 from marketplace.submissions import validation
+from tests.archive_builders import asr_members, write_tar
 from tests.conftest import REPO_DIR, database_url_of_test_db, wait_until
 from tests.factories import organization
-from tests.marketplace.archive_builders import asr_members, write_tar
 from tests.relay import StorageRelay
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

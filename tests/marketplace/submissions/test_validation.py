@@ -25,8 +25,8 @@ from marketplace.models import Membership, Submission, Upload, Validation
 from marketplace.organizations.services import approve_organization
 from marketplace.submissions import reports, validation
 from marketplace.submissions.drafts import submission_problems
+from tests.archive_builders import add_file, asr_members, wav_bytes, write_tar, write_zip
 from tests.factories import organization
-from tests.marketplace.archive_builders import add_file, asr_members, wav_bytes, write_tar, write_zip
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

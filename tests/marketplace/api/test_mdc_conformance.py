@@ -51,8 +51,8 @@ from licensing.models import LicenseGrant
 from licensing.revenue import payments
 from marketplace.models import Dataset, Membership, Submission, Upload, User
 from marketplace.submissions import drafts, review, uploads, validation
+from tests.archive_builders import wav_bytes
 from tests.factories import published_dataset, tar_gz
-from tests.marketplace.archive_builders import wav_bytes
 from tests.world import World
 
 DOCUMENT_PATH = Path("/work/shared/mdc-openapi.json")
