@@ -191,14 +191,14 @@ def _version_links(dataset: str, number: str) -> dict[str, Link]:
             "v1_datasets_versions_inclusion_proof_retrieve", "Its entry's inclusion proof.", id=dataset, number=number
         ),
         "ListFiles": _link("v1_datasets_versions_files_retrieve", "Its files.", dataset_id=dataset, number=number),
-        "DownloadVersion": _link(
-            "v1_datasets_versions_files_download_create",
-            "Download its archive.",
-            dataset_id=dataset,
-            number=number,
-            kind="archive",
-        ),
+        "DownloadVersion": _archive_link("Download its archive.", dataset, number),
     }
+
+
+def _archive_link(description: str, dataset: str, number: str) -> Link:
+    return _link(
+        "v1_datasets_versions_files_download_create", description, dataset_id=dataset, number=number, kind="archive"
+    )
 
 
 def _dataset_links(dataset: str) -> dict[str, Link]:
@@ -220,13 +220,7 @@ def _dataset_links(dataset: str) -> dict[str, Link]:
 def _grant_links(dataset: str, number: str) -> dict[str, Link]:
     return {
         "Download": _link("mdc_download_dataset", "Download the current version (E4).", id_or_slug=dataset),
-        "DownloadVersion": _link(
-            "v1_datasets_versions_files_download_create",
-            "Download the licensed version.",
-            dataset_id=dataset,
-            number=number,
-            kind="archive",
-        ),
+        "DownloadVersion": _archive_link("Download the licensed version.", dataset, number),
     }
 
 
