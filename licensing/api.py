@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from config.api_errors import error_body
 from licensing import access, grants, schema, withdrawals
-from licensing.authentication import HasScope
+from licensing.keys.authentication import HasScope
 from licensing.models import AccessRequest, ApiKey, DownloadRecord, Invoice, LicenseGrant
 from licensing.revenue import earnings, payments
 from marketplace.api.mdc import Gone, issue_download

@@ -16,8 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.dateparse import parse_date, parse_datetime
 
+from licensing.licenses import sha256_text
 from licensing.models import ConsentRecord, ConsentTerms
-from licensing.services import sha256_text
 from marketplace.models import Submission, User
 
 FLAGS = {

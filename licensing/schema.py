@@ -14,7 +14,7 @@ Shape = serializers.Serializer
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "licensing.authentication.ApiKeyAuthentication"
+    target_class = "licensing.keys.authentication.ApiKeyAuthentication"
     name = "apiKey"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from licensing import views, views_access
+from licensing import views_access
+from licensing.keys import views as key_views
 from licensing.revenue import views as revenue_views
 
 urlpatterns = [
-    path("account/keys/", views.api_key_create, name="api-key-create"),
-    path("account/keys/<int:key_id>/revoke/", views.api_key_revoke, name="api-key-revoke"),
+    path("account/keys/", key_views.api_key_create, name="api-key-create"),
+    path("account/keys/<int:key_id>/revoke/", key_views.api_key_revoke, name="api-key-revoke"),
     path("account/licenses/", views_access.grant_list, name="grant-list"),
     path("account/licenses/<int:grant_id>/receipt.json", views_access.grant_receipt, name="grant-receipt"),
     path("account/earnings/", revenue_views.my_earnings, name="earnings"),

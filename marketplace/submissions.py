@@ -16,8 +16,8 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from licensing.licenses import Permissions, create_license
 from licensing.models import License
-from licensing.services import Permissions, create_license
 from marketplace import storage, validation
 from marketplace.models import (
     Dataset,

@@ -31,9 +31,9 @@ from django.db import connection, transaction
 from licensing import access, consent, grants, withdrawals
 from licensing.downloads import Kind as DownloadKind
 from licensing.downloads import issue as issue_download
+from licensing.keys.services import create_api_key
 from licensing.models import AccessRequest, ApiKey, Invoice, LicenseGrant, Payment
 from licensing.revenue import payments
-from licensing.services import create_api_key
 from marketplace import storage, submissions, uploads, validation
 from marketplace.models import Dataset, DatasetVersion, Membership, Organization, Submission, Upload, User
 from marketplace.services import add_member, approve_organization, create_organization, takedown_dataset

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from licensing import downloads, tdmrep
-from licensing.authentication import HasScope
+from licensing.keys.authentication import HasScope
 from licensing.models import ApiKey
 from marketplace import catalog
 from marketplace.api import schemas

@@ -26,7 +26,7 @@ from rest_framework.views import APIView
 
 from config.api_parsers import StrictJSONParser, refuse_unstorable_text
 from licensing import consent
-from licensing.authentication import HasScope
+from licensing.keys.authentication import HasScope
 from licensing.models import ConsentTerms
 from marketplace import submissions, uploads, validation
 from marketplace.api import schemas

@@ -22,6 +22,7 @@ from django.contrib.auth.hashers import make_password
 from django.utils.text import slugify
 
 from licensing import access, consent, downloads, grants, withdrawals
+from licensing.licenses import Permissions, create_license
 from licensing.models import (
     AccessRequest,
     ConsentWithdrawal,
@@ -32,7 +33,6 @@ from licensing.models import (
     PayoutBatch,
 )
 from licensing.revenue import ledger, payments
-from licensing.services import Permissions, create_license
 from marketplace import storage, submissions, uploads, validation
 from marketplace.demo import archives
 from marketplace.demo.people import ORGANIZATIONS, ROLES, STAFF, password_of, usernames

@@ -17,9 +17,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from licensing import grants
+from licensing.licenses import Permissions, create_license
 from licensing.models import ApiKey, LedgerAccount
 from licensing.revenue import ledger
-from licensing.services import Permissions, create_license
 from marketplace import submissions, uploads
 from marketplace.models import Membership, Upload
 from marketplace.services import create_dataset, invite_member, publish_version, takedown_dataset
