@@ -14,7 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api_errors import error_body
-from licensing import access, grants, schema, withdrawals
+from licensing import schema, withdrawals
+from licensing.access import access_requests, grants
 from licensing.keys.authentication import HasScope
 from licensing.models import AccessRequest, ApiKey, DownloadRecord, Invoice, LicenseGrant
 from licensing.revenue import earnings, payments
@@ -342,7 +343,7 @@ class AccessRequestListApi(DatasetScopedApi):
         dataset = self.dataset(request, dataset_id)
         user = _user(request)
         items = AccessRequest.objects.filter(dataset=dataset).select_related("user").order_by("-created_at")
-        if not access.can_manage_dataset(user, dataset):
+        if not access_requests.can_manage_dataset(user, dataset):
             items = items.filter(user=user)
         return Response({"items": [access_request_json(item) for item in items[:500]]})
 
@@ -354,7 +355,7 @@ class AccessRequestListApi(DatasetScopedApi):
         dataset = self.dataset(request, dataset_id)
         body = _body(request)
         try:
-            item = access.request_access(
+            item = access_requests.request_access(
                 user=_user(request),
                 dataset=dataset,
                 full_name=_string(body, "fullName"),
@@ -384,16 +385,16 @@ class AccessDecisionApi(APIView):
         user = _user(request)
         item = AccessRequest.objects.select_related("dataset").filter(id=request_id).first()
         # Requests of datasets the caller does not manage do not exist for them (no IDOR).
-        if item is None or not access.can_manage_dataset(user, item.dataset):
+        if item is None or not access_requests.can_manage_dataset(user, item.dataset):
             raise exceptions.NotFound(f"No access request {request_id}.")
         body = _body(request) if request.data else {}
         try:
             if action == "approve":
-                item = access.approve(request_id=item.id, by=user)
+                item = access_requests.approve(request_id=item.id, by=user)
             elif action == "reject":
-                item = access.reject(request_id=item.id, by=user, reason=_string(body, "reason"))
+                item = access_requests.reject(request_id=item.id, by=user, reason=_string(body, "reason"))
             else:
-                item = access.revoke(request_id=item.id, by=user, reason=_string(body, "reason"))
+                item = access_requests.revoke(request_id=item.id, by=user, reason=_string(body, "reason"))
         except (ValidationError, PermissionDenied) as exc:
             raise _api_error(exc) from None
         return Response(access_request_json(item))

@@ -28,9 +28,11 @@ from django.core import serializers
 from django.core.management.color import no_style
 from django.db import connection, transaction
 
-from licensing import access, consent, grants, withdrawals
-from licensing.downloads import Kind as DownloadKind
-from licensing.downloads import issue as issue_download
+from licensing import consent, withdrawals
+from licensing.access import access_requests as access
+from licensing.access import grants
+from licensing.access.downloads import Kind as DownloadKind
+from licensing.access.downloads import issue as issue_download
 from licensing.keys.services import create_api_key
 from licensing.models import AccessRequest, ApiKey, Invoice, LicenseGrant, Payment
 from licensing.revenue import payments

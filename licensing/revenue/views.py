@@ -16,9 +16,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from licensing.access.views import _organization
 from licensing.models import LedgerAccount, PayoutBatch
 from licensing.revenue import earnings, ledger
-from licensing.views_access import _organization
 from marketplace.models import User
 from marketplace.permissions import signed_in_user
 

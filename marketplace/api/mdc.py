@@ -16,7 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from licensing import downloads, tdmrep
+from licensing import tdmrep
+from licensing.access import downloads
 from licensing.keys.authentication import HasScope
 from licensing.models import ApiKey
 from marketplace import catalog

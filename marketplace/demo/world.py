@@ -21,7 +21,9 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 from django.utils.text import slugify
 
-from licensing import access, consent, downloads, grants, withdrawals
+from licensing import consent, withdrawals
+from licensing.access import access_requests as access
+from licensing.access import downloads, grants
 from licensing.licenses import Permissions, create_license
 from licensing.models import (
     AccessRequest,

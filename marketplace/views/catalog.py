@@ -252,7 +252,7 @@ def render_dataset(request: HttpRequest, dataset: Dataset, *, access: Any = None
     """The datasheet page. ``access`` is the "Access and download" panel (licensing decides what
     it offers); a form posted from it that fails comes back here with its errors."""
     from licensing import tdmrep
-    from licensing.views_access import access_panel
+    from licensing.access.views import access_panel
     from provenance.lineage import lineage_of
 
     license = dataset.license

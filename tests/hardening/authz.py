@@ -16,7 +16,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from licensing import grants
+from licensing.access import grants
 from licensing.licenses import Permissions, create_license
 from licensing.models import ApiKey, LedgerAccount
 from licensing.revenue import ledger

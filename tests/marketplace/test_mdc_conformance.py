@@ -45,7 +45,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from rest_framework.test import APIClient
 
-from licensing import access, grants
+from licensing.access import access_requests as access
+from licensing.access import grants
 from licensing.consent import add_consent_records, set_consent_terms
 from licensing.models import LicenseGrant
 from licensing.revenue import payments

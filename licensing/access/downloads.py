@@ -26,8 +26,8 @@ from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from licensing import access
-from licensing.grants import grant_covering, terms_for
+from licensing.access import access_requests
+from licensing.access.grants import grant_covering, terms_for
 from licensing.models import ApiKey, DownloadRecord, LicenseGrant
 from licensing.revenue import payments
 from licensing.withdrawals import gone_message, is_withdrawn
@@ -54,7 +54,7 @@ def decide(*, user: object, dataset: Dataset, version: DatasetVersion, kind: str
     messages send people to (absolute for API callers)."""
     if not isinstance(user, User) or not user.is_authenticated:
         return Verdict(401, "Sign in, or send an API key with the 'download' scope.")
-    member = access.is_member(user, dataset)
+    member = access_requests.is_member(user, dataset)
     if dataset.visibility == Dataset.Visibility.PRIVATE and not member:
         return Verdict(404, f"No dataset with id '{dataset.id}'.")
     if dataset.status == Dataset.Status.REMOVED:
@@ -66,8 +66,10 @@ def decide(*, user: object, dataset: Dataset, version: DatasetVersion, kind: str
         return Verdict(200, basis="member")
     if kind == Kind.SAMPLE:
         return Verdict(200, basis="sample")
-    if dataset.visibility == Dataset.Visibility.RESTRICTED and not access.has_access(user=user, dataset=dataset):
-        latest = access.latest_request(user=user, dataset=dataset)
+    if dataset.visibility == Dataset.Visibility.RESTRICTED and not access_requests.has_access(
+        user=user, dataset=dataset
+    ):
+        latest = access_requests.latest_request(user=user, dataset=dataset)
         state = {
             "pending": "Your access request is pending: the owner has not decided yet.",
             "rejected": f"Your access request was rejected: {latest.reason if latest else ''}",

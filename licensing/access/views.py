@@ -21,7 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from licensing import access, downloads, grants
+from licensing.access import access_requests, downloads, grants
 from licensing.models import AccessRequest, Invoice
 from licensing.revenue import payments
 from marketplace.models import Dataset, Membership, Organization
@@ -55,7 +55,7 @@ def access_panel(request: HttpRequest, dataset: Dataset, **extra: Any) -> Access
         return AccessPanel("no-version")
     page_url = reverse("dataset-detail", args=[dataset.slug])
     verdict = downloads.decide(user=request.user, dataset=dataset, version=version, kind="archive", page_url=page_url)
-    can_manage = access.can_manage_dataset(request.user, dataset)
+    can_manage = access_requests.can_manage_dataset(request.user, dataset)
     if verdict.status == 401:
         return AccessPanel("anonymous", terms=grants.terms_for(dataset=dataset, version=version))
     user = signed_in_user(request)
@@ -77,8 +77,10 @@ def access_panel(request: HttpRequest, dataset: Dataset, **extra: Any) -> Access
             terms=grants.terms_for(dataset=dataset, version=version),
             can_manage=can_manage,
         )
-    if dataset.visibility == Dataset.Visibility.RESTRICTED and not access.has_access(user=user, dataset=dataset):
-        latest = access.latest_request(user=user, dataset=dataset)
+    if dataset.visibility == Dataset.Visibility.RESTRICTED and not access_requests.has_access(
+        user=user, dataset=dataset
+    ):
+        latest = access_requests.latest_request(user=user, dataset=dataset)
         state = latest.status if latest and latest.status != AccessRequest.Status.APPROVED else "request"
         form = extra.get("request_form") or AccessRequestForm(initial={"full_name": user.get_full_name()})
         return AccessPanel(state, request=latest, request_form=form, can_manage=can_manage)
@@ -123,7 +125,7 @@ def accept_terms(request: HttpRequest, slug: str) -> HttpResponse:
     """Accept the license and every restriction shown; the hidden hash is the terms the page showed."""
     dataset = _dataset(slug)
     user = signed_in_user(request)
-    if dataset.visibility == Dataset.Visibility.PRIVATE and not access.is_member(user, dataset):
+    if dataset.visibility == Dataset.Visibility.PRIVATE and not access_requests.is_member(user, dataset):
         raise Http404("private")
     version = grants.current_version(dataset)
     terms = grants.terms_for(dataset=dataset, version=version)
@@ -158,13 +160,13 @@ def request_access(request: HttpRequest, slug: str) -> HttpResponse:
     dataset = _dataset(slug)
     user = signed_in_user(request)
     # An error re-renders the whole datasheet: never a private one for someone outside its organization.
-    if dataset.visibility == Dataset.Visibility.PRIVATE and not access.is_member(user, dataset):
+    if dataset.visibility == Dataset.Visibility.PRIVATE and not access_requests.is_member(user, dataset):
         raise Http404("private")
     form = AccessRequestForm(request.POST)
     if not form.is_valid():
         return _rerender(request, dataset, request_form=form)
     try:
-        item = access.request_access(user=user, dataset=dataset, **form.cleaned_data)
+        item = access_requests.request_access(user=user, dataset=dataset, **form.cleaned_data)
     except ValidationError as exc:
         for name, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]:
             for error in errors:
@@ -182,7 +184,7 @@ def request_access(request: HttpRequest, slug: str) -> HttpResponse:
 def buy(request: HttpRequest, slug: str) -> HttpResponse:
     dataset = _dataset(slug)
     user = signed_in_user(request)
-    if dataset.visibility == Dataset.Visibility.PRIVATE and not access.is_member(user, dataset):
+    if dataset.visibility == Dataset.Visibility.PRIVATE and not access_requests.is_member(user, dataset):
         raise Http404("private")
     try:
         invoice, _ = payments.open_invoice(
@@ -267,9 +269,9 @@ class DecisionForm(forms.Form):
 
 @login_required
 @require_GET
-def access_requests(request: HttpRequest, slug: str) -> HttpResponse:
+def organization_access_requests(request: HttpRequest, slug: str) -> HttpResponse:
     organization = _organization(request, slug, managers_only=True, staff=False)
-    items = access.requests_for_organization(organization_id=organization.id)
+    items = access_requests.requests_for_organization(organization_id=organization.id)
     return render(request, "licensing/access_requests.html", {"organization": organization, "requests": items})
 
 
@@ -282,16 +284,16 @@ def access_decision(request: HttpRequest, slug: str, request_id: int, action: st
     reason = request.POST.get("reason", "")
     try:
         if action == "approve":
-            access.approve(request_id=item.id, by=user)
+            access_requests.approve(request_id=item.id, by=user)
         elif action == "reject":
-            access.reject(request_id=item.id, by=user, reason=reason)
+            access_requests.reject(request_id=item.id, by=user, reason=reason)
         elif action == "revoke":
-            access.revoke(request_id=item.id, by=user, reason=reason)
+            access_requests.revoke(request_id=item.id, by=user, reason=reason)
         else:
             raise Http404("unknown action")
     except ValidationError as exc:
         errors = {item.id: " ".join(exc.messages)}
-        items = access.requests_for_organization(organization_id=organization.id)
+        items = access_requests.requests_for_organization(organization_id=organization.id)
         context = {"organization": organization, "requests": items, "errors": errors}
         return render(request, "licensing/access_requests.html", context, status=400)
     messages.success(request, f"Request {item.id} of {item.user.get_username()}: {action}d.")
