@@ -14,8 +14,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api_errors import error_body
-from licensing import schema, withdrawals
+from licensing import schema
 from licensing.access import access_requests, grants
+from licensing.consent import withdrawals
 from licensing.keys.authentication import HasScope
 from licensing.models import AccessRequest, ApiKey, DownloadRecord, Invoice, LicenseGrant
 from licensing.revenue import earnings, payments

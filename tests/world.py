@@ -28,11 +28,12 @@ from django.core import serializers
 from django.core.management.color import no_style
 from django.db import connection, transaction
 
-from licensing import consent, withdrawals
 from licensing.access import access_requests as access
 from licensing.access import grants
 from licensing.access.downloads import Kind as DownloadKind
 from licensing.access.downloads import issue as issue_download
+from licensing.consent import terms as consent
+from licensing.consent import withdrawals
 from licensing.keys.services import create_api_key
 from licensing.models import AccessRequest, ApiKey, Invoice, LicenseGrant, Payment
 from licensing.revenue import payments

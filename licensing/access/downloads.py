@@ -28,9 +28,9 @@ from django.utils import timezone
 
 from licensing.access import access_requests
 from licensing.access.grants import grant_covering, terms_for
+from licensing.consent.withdrawals import gone_message, is_withdrawn
 from licensing.models import ApiKey, DownloadRecord, LicenseGrant
 from licensing.revenue import payments
-from licensing.withdrawals import gone_message, is_withdrawn
 from marketplace import storage
 from marketplace.models import Dataset, DatasetVersion, User
 

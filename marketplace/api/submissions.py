@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api_parsers import StrictJSONParser, refuse_unstorable_text
-from licensing import consent
+from licensing.consent import terms as consent
 from licensing.keys.authentication import HasScope
 from licensing.models import ConsentTerms
 from marketplace import submissions, uploads, validation

@@ -21,9 +21,10 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 from django.utils.text import slugify
 
-from licensing import consent, withdrawals
 from licensing.access import access_requests as access
 from licensing.access import downloads, grants
+from licensing.consent import terms as consent
+from licensing.consent import withdrawals
 from licensing.licenses import Permissions, create_license
 from licensing.models import (
     AccessRequest,

@@ -47,7 +47,7 @@ from rest_framework.test import APIClient
 
 from licensing.access import access_requests as access
 from licensing.access import grants
-from licensing.consent import add_consent_records, set_consent_terms
+from licensing.consent.terms import add_consent_records, set_consent_terms
 from licensing.models import LicenseGrant
 from licensing.revenue import payments
 from marketplace import submissions, uploads, validation

@@ -24,8 +24,8 @@ from requests import HTTPError
 
 from licensing.access import grants
 from licensing.access.grants import accept_terms, terms_for
+from licensing.consent.withdrawals import withdraw_consent
 from licensing.models import DownloadRecord
-from licensing.withdrawals import withdraw_consent
 from marketplace.models import Dataset, Membership, User
 from tests.factories import organization, stored_dataset, tar_gz
 from tests.relay import StorageRelay

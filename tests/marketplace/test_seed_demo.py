@@ -22,6 +22,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 
+from licensing.consent.withdrawals import replacement_for
 from licensing.keys.services import create_api_key
 from licensing.models import (
     AccessRequest,
@@ -35,7 +36,6 @@ from licensing.models import (
     PayoutBatch,
 )
 from licensing.revenue.earnings import accounts_of, earnings_for
-from licensing.withdrawals import replacement_for
 from marketplace.demo.people import FEATURED, ORGANIZATIONS, ROLES
 from marketplace.models import Dataset, Membership, Organization, RevenueShare, Submission, Upload, User
 from marketplace.services import register_user
