@@ -27,10 +27,10 @@ urlpatterns = [
         access_views.access_decision,
         name="organization-access-decision",
     ),
-    path("organizations/<slug:slug>/invoices/", access_views.invoices, name="organization-invoices"),
+    path("organizations/<slug:slug>/invoices/", revenue_views.invoices, name="organization-invoices"),
     path(
         "organizations/<slug:slug>/invoices/<str:invoice_id>/paid/",
-        access_views.invoice_paid,
+        revenue_views.invoice_paid,
         name="organization-invoice-paid",
     ),
     path("organizations/<slug:slug>/revenue/", revenue_views.organization_revenue, name="organization-revenue"),

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
+from licensing.access.panel import access_panel
 from marketplace import catalog as catalog_reads
 from marketplace.markdown import render_markdown
 from marketplace.models import Dataset, Membership, Organization, Task
@@ -252,7 +253,6 @@ def render_dataset(request: HttpRequest, dataset: Dataset, *, access: Any = None
     """The datasheet page. ``access`` is the "Access and download" panel (licensing decides what
     it offers); a form posted from it that fails comes back here with its errors."""
     from licensing import tdmrep
-    from licensing.access.views import access_panel
     from provenance.lineage import lineage_of
 
     license = dataset.license
