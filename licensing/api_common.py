@@ -12,6 +12,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from licensing.access.downloads import taken_down
 from licensing.keys.authentication import HasScope
 from marketplace.api.mdc import Gone
 from marketplace.models import Dataset, User
@@ -69,8 +70,7 @@ class DatasetScopedApi(APIView):
             removed = Dataset.objects.filter(id=dataset_id, status=Dataset.Status.REMOVED).first()
             # A removed dataset says so (410, with the reason), unless it was private: then it stays unknown.
             if removed is not None and removed.visibility != Dataset.Visibility.PRIVATE:
-                reason = f": {removed.removal_reason}" if removed.removal_reason else "."
-                raise Gone(f"Dataset '{removed.slug}' was taken down{reason}")
+                raise Gone(taken_down(f"Dataset '{removed.slug}'", removed.removal_reason))
             raise exceptions.NotFound(f"No dataset with id '{dataset_id}'.")
         return found
 

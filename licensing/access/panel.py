@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from licensing.access import access_requests, downloads, grants
+from licensing.access.downloads import Refusal
 from licensing.access.forms import AccessRequestForm
 from licensing.models import AccessRequest, Invoice
 from licensing.revenue import payments
@@ -40,14 +41,14 @@ def access_panel(request: HttpRequest, dataset: Dataset, **extra: Any) -> Access
     page_url = reverse("dataset-detail", args=[dataset.slug])
     verdict = downloads.decide(user=request.user, dataset=dataset, version=version, kind="archive", page_url=page_url)
     can_manage = access_requests.can_manage_dataset(request.user, dataset)
-    if verdict.status == 401:
+    if verdict.refusal is Refusal.SIGN_IN:
         return AccessPanel("anonymous", terms=grants.terms_for(dataset=dataset, version=version))
     user = signed_in_user(request)
-    if verdict.status == 410:
+    if verdict.refusal in (Refusal.TAKEN_DOWN, Refusal.WITHDRAWN):
         return AccessPanel("withdrawn", verdict.message, can_manage=can_manage)
     if verdict.allowed:
         return AccessPanel("ready", basis_text(verdict.basis), can_manage=can_manage)
-    if verdict.status == 402:
+    if verdict.refusal is Refusal.PAYMENT_DUE:
         invoice = (
             Invoice.objects.filter(user=user, dataset=dataset, status=Invoice.Status.OPEN)
             .select_related("dataset__organization")
@@ -61,16 +62,14 @@ def access_panel(request: HttpRequest, dataset: Dataset, **extra: Any) -> Access
             terms=grants.terms_for(dataset=dataset, version=version),
             can_manage=can_manage,
         )
-    if dataset.visibility == Dataset.Visibility.RESTRICTED and not access_requests.has_access(
-        user=user, dataset=dataset
-    ):
+    if verdict.refusal is Refusal.ACCESS_NOT_APPROVED:
         latest = access_requests.latest_request(user=user, dataset=dataset)
         state = latest.status if latest and latest.status != AccessRequest.Status.APPROVED else "request"
         form = extra.get("request_form") or AccessRequestForm(initial={"full_name": user.get_full_name()})
         return AccessPanel(state, request=latest, request_form=form, can_manage=can_manage)
     return AccessPanel(
         "accept",
-        verdict.message.split(" Read and accept")[0],
+        verdict.why,
         terms=grants.terms_for(dataset=dataset, version=version),
         accept_errors=extra.get("accept_errors", []),
         can_manage=can_manage,

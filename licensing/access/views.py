@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from licensing.access import access_requests, downloads, grants
 from licensing.access.forms import AccessRequestForm
+from licensing.access.http_statuses import REFUSAL_STATUS
 from licensing.access.panel import access_panel
 from licensing.models import AccessRequest
 from licensing.revenue import payments
@@ -146,7 +147,7 @@ def download(request: HttpRequest, slug: str) -> HttpResponse:
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
         )
     except downloads.DownloadRefused as exc:
-        if exc.verdict.status == 404:
+        if REFUSAL_STATUS[exc.refusal] == 404:
             raise Http404("private") from None
         messages.error(request, exc.verdict.message)
         return _back(dataset)

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from licensing import tdmrep
 from licensing.access import downloads
+from licensing.access.http_statuses import REFUSAL_STATUS
 from licensing.keys.authentication import HasScope
 from licensing.models import ApiKey
 from marketplace import catalog
@@ -185,11 +186,11 @@ class DatasetMetadataApi(APIView):
 
 
 class Refused(exceptions.APIException):
-    """A download refusal with the status ``licensing.downloads.decide`` chose (402, 403, 404, 410)."""
+    """A download refusal, answered with the status licensing maps its reason to (402, 403, 404, 410)."""
 
-    def __init__(self, verdict: downloads.Verdict) -> None:
-        super().__init__(verdict.message)
-        self.status_code = verdict.status
+    def __init__(self, refused: downloads.DownloadRefused) -> None:
+        super().__init__(refused.verdict.message)
+        self.status_code = REFUSAL_STATUS[refused.refusal]
 
 
 def issue_download(request: Request, dataset: Dataset, version: DatasetVersion, kind: str) -> downloads.IssuedDownload:
@@ -207,7 +208,7 @@ def issue_download(request: Request, dataset: Dataset, version: DatasetVersion, 
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
         )
     except downloads.DownloadRefused as exc:
-        raise Refused(exc.verdict) from None
+        raise Refused(exc) from None
 
 
 class DownloadView(APIView):
