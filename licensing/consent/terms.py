@@ -95,7 +95,7 @@ def set_consent_terms(*, submission: Submission, user: User, payload: Any) -> Co
 
 
 def current_terms(submission: Submission) -> ConsentTerms | None:
-    return submission.consent_terms.order_by("-created_at", "-id").first()
+    return ConsentTerms.objects.current_for(submission)
 
 
 def parse_records_csv(text: str) -> list[dict[str, str]]:
