@@ -1,4 +1,5 @@
-"""Licenses: the exact text of the terms, its SHA-256, and what the license permits."""
+"""Licenses: the exact text of the terms, its SHA-256, what the license permits (custom terms no
+more than the contributors consented to), and the instance's SPDX licenses."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from licensing.models import License
+from licensing.models import ConsentTerms, License
 from marketplace.models import Organization
 
 
@@ -54,3 +55,24 @@ def create_license(
         attribution=permissions.attribution,
         share_alike=permissions.share_alike,
     )
+
+
+def custom_terms_permissions(terms: ConsentTerms | None) -> Permissions:
+    """What custom terms permit: no more than the contributors consented to (``terms``, the
+    submission's current consent terms; none means nothing was consented to), no derivatives,
+    attribution required."""
+    return Permissions(
+        commercial_use=bool(terms and terms.commercial_use),
+        ai_training=bool(terms and terms.ai_training),
+        derivatives=False,
+        redistribution=bool(terms and terms.redistribution),
+        attribution=True,
+        share_alike=False,
+    )
+
+
+def spdx_license(abbreviation: str) -> License | None:
+    """The instance's SPDX license of that identifier, if there is one."""
+    if not abbreviation:
+        return None
+    return License.objects.filter(spdx_id=abbreviation).first()
