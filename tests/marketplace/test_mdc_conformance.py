@@ -312,7 +312,7 @@ CATALOG_OPERATIONS = {
 # (grants, an open invoice, access approved and pending), someone in no situation yet, and no key.
 SWEEP_CALLERS = ("valley.member", "harbor.admin", "licensee", "newcomer", None)
 # What each of them may download of each dataset of the world, its archive and its sample, by id
-# (licensing.downloads.decide; 404 for a sample that does not exist). By slug the same, but for a
+# (licensing.access.downloads.decide; 404 for a sample that does not exist). By slug the same, but for a
 # private dataset, which the MDC routes find by its exact id only.
 DOWNLOADS = {
     #                   valley.member harbor.admin  licensee    newcomer    no key
