@@ -38,7 +38,7 @@ def main() -> None:
 def run(args: argparse.Namespace, work: Path) -> None:
     import requests
 
-    from licensing.services import create_api_key
+    from licensing.keys.services import create_api_key
     from marketplace import storage
     from marketplace.models import User
     from marketplace.organizations.services import create_organization

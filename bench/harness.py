@@ -107,7 +107,7 @@ def publish_random_archive(*, work: Path, organization: Any, slug: str, size_mib
 
     from boto3.s3.transfer import TransferConfig
 
-    from licensing.grants import accept_terms, current_version, terms_for
+    from licensing.access.grants import accept_terms, current_version, terms_for
     from marketplace import storage
     from marketplace.publishing import create_dataset, publish_version
     from tests.factories import license_for

@@ -172,7 +172,7 @@ def run_clients(jobs: list[tuple[object, tuple[object, ...]]]) -> list[Samples]:
 def prepare(args: argparse.Namespace, work: Path) -> tuple[list[str], list[str], list[str]]:
     """Seed the catalog and the archives; return the downloadable ids, their objects and one API
     key per downloader."""
-    from licensing.services import create_api_key
+    from licensing.keys.services import create_api_key
     from marketplace.models import User
     from marketplace.organizations.services import create_organization
 

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
     with gunicorn(workers=4) as base_url:
         from boto3.s3.transfer import TransferConfig
 
-        from licensing.services import create_api_key
+        from licensing.keys.services import create_api_key
         from marketplace import storage
         from marketplace.models import Membership, User
         from marketplace.organizations.services import approve_organization, create_organization

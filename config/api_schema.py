@@ -59,7 +59,7 @@ RETRY_AFTER = {
 
 class AutoSchema(SpectacularAutoSchema):
     def shared_error_codes(self) -> set[int]:
-        from licensing.authentication import ApiKeyAuthentication, HasScope
+        from licensing.keys.authentication import ApiKeyAuthentication, HasScope
 
         codes: set[int] = set()
         if any(isinstance(a, ApiKeyAuthentication) for a in self.view.get_authenticators()):

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
+from licensing.licenses import sha256_text
 from licensing.models import ApiKey, License
-from licensing.services import sha256_text
 
 
 @admin.register(License)

@@ -1,30 +1,39 @@
 from django.urls import path
 
-from licensing import api
+from licensing.access import api as access_api
+from licensing.consent import api as consent_api
+from licensing.keys import api as keys_api
+from licensing.revenue import api as revenue_api
 
 urlpatterns = [
-    path("me", api.MeApi.as_view(), name="api-me"),
-    path("me/earnings", api.MyEarningsApi.as_view(), name="api-me-earnings"),
-    path("grants", api.GrantListApi.as_view(), name="api-grants"),
-    path("grants/<int:grant_id>", api.GrantReceiptApi.as_view(), name="api-grant-receipt"),
-    path("datasets/<str:dataset_id>/terms", api.TermsApi.as_view(), name="api-dataset-terms"),
-    path("datasets/<str:dataset_id>/grants", api.GrantCreateApi.as_view(), name="api-dataset-grants"),
-    path("datasets/<str:dataset_id>/purchases", api.PurchaseApi.as_view(), name="api-dataset-purchases"),
-    path("invoices/<str:invoice_id>/payment", api.InvoicePaymentApi.as_view(), name="api-invoice-payment"),
-    path("datasets/<str:dataset_id>/access-requests", api.AccessRequestListApi.as_view(), name="api-access-requests"),
+    path("me", keys_api.MeApi.as_view(), name="api-me"),
+    path("me/earnings", revenue_api.MyEarningsApi.as_view(), name="api-me-earnings"),
+    path("grants", access_api.GrantListApi.as_view(), name="api-grants"),
+    path("grants/<int:grant_id>", access_api.GrantReceiptApi.as_view(), name="api-grant-receipt"),
+    path("datasets/<str:dataset_id>/terms", access_api.TermsApi.as_view(), name="api-dataset-terms"),
+    path("datasets/<str:dataset_id>/grants", access_api.GrantCreateApi.as_view(), name="api-dataset-grants"),
+    path("datasets/<str:dataset_id>/purchases", revenue_api.PurchaseApi.as_view(), name="api-dataset-purchases"),
+    path("invoices/<str:invoice_id>/payment", revenue_api.InvoicePaymentApi.as_view(), name="api-invoice-payment"),
+    path(
+        "datasets/<str:dataset_id>/access-requests",
+        access_api.AccessRequestListApi.as_view(),
+        name="api-access-requests",
+    ),
     path(
         "access-requests/<int:request_id>/<str:action>",
-        api.AccessDecisionApi.as_view(),
+        access_api.AccessDecisionApi.as_view(),
         name="api-access-decision",
     ),
     path(
-        "datasets/<str:dataset_id>/versions/<int:number>/files", api.VersionFilesApi.as_view(), name="api-version-files"
+        "datasets/<str:dataset_id>/versions/<int:number>/files",
+        access_api.VersionFilesApi.as_view(),
+        name="api-version-files",
     ),
     path(
         "datasets/<str:dataset_id>/versions/<int:number>/files/<str:kind>/download",
-        api.VersionFileDownloadApi.as_view(),
+        access_api.VersionFileDownloadApi.as_view(),
         name="api-version-file-download",
     ),
-    path("datasets/<str:dataset_id>/withdrawals", api.WithdrawalApi.as_view(), name="api-dataset-withdrawals"),
-    path("datasets/<str:dataset_id>/removals", api.RemovalFeedApi.as_view(), name="api-dataset-removals"),
+    path("datasets/<str:dataset_id>/withdrawals", consent_api.WithdrawalApi.as_view(), name="api-dataset-withdrawals"),
+    path("datasets/<str:dataset_id>/removals", consent_api.RemovalFeedApi.as_view(), name="api-dataset-removals"),
 ]

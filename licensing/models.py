@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -12,6 +13,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from marketplace.ids import new_id
+
+if TYPE_CHECKING:
+    from marketplace.models import Submission
 
 SHA256_HEX = r"^[0-9a-f]{64}$"
 
@@ -109,6 +113,12 @@ class ApiKey(models.Model):
         return "active"
 
 
+class ConsentTermsQuerySet(models.QuerySet["ConsentTerms"]):
+    def current_for(self, submission: Submission) -> ConsentTerms | None:
+        """The submission's current consent terms: the newest (terms are appended, never edited)."""
+        return self.filter(submission=submission).order_by("-created_at", "-id").first()
+
+
 class ConsentTerms(models.Model):
     """The terms under which a dataset's data was given: the scope, the exact text contributors
     saw (with its SHA-256, checked by the database) and how they withdraw. Immutable: a change
@@ -127,6 +137,8 @@ class ConsentTerms(models.Model):
     withdrawal_process = models.TextField(help_text="How a contributor withdraws consent.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ConsentTermsQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,6 +1,6 @@
-"""How the OpenAPI schema describes the licensing API (licensing/api.py): our API keys as an HTTP
-bearer scheme, and the shapes of the answers, which the views build as plain dicts. These
-serializers only describe."""
+"""How the OpenAPI schema describes the licensing API (the api.py of licensing's access, consent,
+keys and revenue): our API keys as an HTTP bearer scheme, and the shapes of the answers, which the
+views build as plain dicts. These serializers only describe."""
 
 from typing import Any
 
@@ -14,7 +14,7 @@ Shape = serializers.Serializer
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "licensing.authentication.ApiKeyAuthentication"
+    target_class = "licensing.keys.authentication.ApiKeyAuthentication"
     name = "apiKey"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:

@@ -1,37 +1,38 @@
 from django.urls import path
 
-from licensing import views, views_access
+from licensing.access import views as access_views
+from licensing.keys import views as key_views
 from licensing.revenue import views as revenue_views
 
 urlpatterns = [
-    path("account/keys/", views.api_key_create, name="api-key-create"),
-    path("account/keys/<int:key_id>/revoke/", views.api_key_revoke, name="api-key-revoke"),
-    path("account/licenses/", views_access.grant_list, name="grant-list"),
-    path("account/licenses/<int:grant_id>/receipt.json", views_access.grant_receipt, name="grant-receipt"),
+    path("account/keys/", key_views.api_key_create, name="api-key-create"),
+    path("account/keys/<int:key_id>/revoke/", key_views.api_key_revoke, name="api-key-revoke"),
+    path("account/licenses/", access_views.grant_list, name="grant-list"),
+    path("account/licenses/<int:grant_id>/receipt.json", access_views.grant_receipt, name="grant-receipt"),
     path("account/earnings/", revenue_views.my_earnings, name="earnings"),
     path("account/earnings/statement.csv", revenue_views.my_statement, name="earnings-statement"),
     path("staff/payouts/", revenue_views.payouts, name="payouts"),
     path("staff/payouts/<int:batch_id>/", revenue_views.payout_batch, name="payout-batch"),
-    path("datasets/<slug:slug>/accept/", views_access.accept_terms, name="dataset-accept"),
-    path("datasets/<slug:slug>/request-access/", views_access.request_access, name="dataset-request-access"),
-    path("datasets/<slug:slug>/buy/", views_access.buy, name="dataset-buy"),
-    path("datasets/<slug:slug>/download/", views_access.download, name="dataset-download"),
+    path("datasets/<slug:slug>/accept/", access_views.accept_terms, name="dataset-accept"),
+    path("datasets/<slug:slug>/request-access/", access_views.request_access, name="dataset-request-access"),
+    path("datasets/<slug:slug>/buy/", access_views.buy, name="dataset-buy"),
+    path("datasets/<slug:slug>/download/", access_views.download, name="dataset-download"),
     path(
         "organizations/<slug:slug>/access-requests/",
-        views_access.access_requests,
+        access_views.organization_access_requests,
         name="organization-access-requests",
     ),
     path(
         "organizations/<slug:slug>/access-requests/<int:request_id>/<str:action>/",
-        views_access.access_decision,
+        access_views.access_decision,
         name="organization-access-decision",
     ),
-    path("organizations/<slug:slug>/invoices/", views_access.invoices, name="organization-invoices"),
+    path("organizations/<slug:slug>/invoices/", revenue_views.invoices, name="organization-invoices"),
     path(
         "organizations/<slug:slug>/invoices/<str:invoice_id>/paid/",
-        views_access.invoice_paid,
+        revenue_views.invoice_paid,
         name="organization-invoice-paid",
     ),
     path("organizations/<slug:slug>/revenue/", revenue_views.organization_revenue, name="organization-revenue"),
-    path("organizations/<slug:slug>/downloads/", views_access.download_analytics, name="organization-downloads"),
+    path("organizations/<slug:slug>/downloads/", access_views.download_analytics, name="organization-downloads"),
 ]

@@ -83,6 +83,12 @@ def publish_version(
     return version
 
 
+def takedown_sentence(subject: str, reason: str) -> str:
+    """What every answer about a taken-down dataset says: ``subject`` names it (its name, or
+    "Dataset 'slug'"), then the reason staff gave (its page shows the same reason)."""
+    return f"{subject} was taken down" + (f": {reason}" if reason else ".")
+
+
 @transaction.atomic
 def takedown_dataset(*, dataset: Dataset, reason: str, by: User) -> Dataset:
     """Staff remove a published dataset (a legal claim, a consent problem): it leaves the catalog,

@@ -67,7 +67,7 @@ def _consent_terms(version: DatasetVersion) -> ConsentTerms | None:
     submission = Submission.objects.filter(version=version).first()
     if submission is None:
         return None
-    return ConsentTerms.objects.filter(submission=submission).order_by("-created_at", "-id").first()
+    return ConsentTerms.objects.current_for(submission)
 
 
 def _validated_files(version: DatasetVersion) -> list[dict[str, Any]]:

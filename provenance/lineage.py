@@ -14,10 +14,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from licensing.licenses import custom_terms_permissions, spdx_license
 from licensing.models import ConsentTerms
 from marketplace.catalog.visibility import visible_datasets
 from marketplace.models import Dataset, DatasetVersion, Submission
-from marketplace.submissions.rules import ensure_editable, spdx_license
+from marketplace.submissions.rules import ensure_editable
 
 
 @transaction.atomic
@@ -93,12 +94,11 @@ def lineage_of(*, dataset: Dataset, user: object) -> Lineage:
 
 def _child_flags(submission: Submission) -> tuple[bool, str | None]:
     """(commercial use allowed, license text hash) of the license the submission would publish
-    under; custom terms allow commercial use only when the consent does (as approval makes them)."""
-    known = spdx_license(submission)
+    under: an SPDX license's, or custom terms', which permit what the consent does."""
+    known = spdx_license(submission.license_abbreviation)
     if known is not None:
         return known.commercial_use, known.text_sha256
-    terms = ConsentTerms.objects.filter(submission=submission).order_by("-created_at", "-id").first()
-    return bool(terms and terms.commercial_use), None
+    return custom_terms_permissions(ConsentTerms.objects.current_for(submission)).commercial_use, None
 
 
 def license_problems(submission: Submission) -> list[str]:

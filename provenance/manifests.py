@@ -36,7 +36,7 @@ def license_id(license: License) -> str:
 def _consent(submission: Submission | None) -> dict[str, Any] | None:
     if submission is None:
         return None
-    terms = ConsentTerms.objects.filter(submission=submission).order_by("-created_at", "-id").first()
+    terms = ConsentTerms.objects.current_for(submission)
     if terms is None:
         return None
     records: QuerySet[ConsentRecord] = terms.records.order_by("contributor_id")

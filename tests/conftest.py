@@ -18,7 +18,7 @@ import time_machine
 from django.db import connection
 from rest_framework.test import APIClient
 
-from licensing.services import create_api_key
+from licensing.keys.services import create_api_key
 from marketplace.models import User
 
 if TYPE_CHECKING:

@@ -10,8 +10,8 @@ import tarfile
 from datetime import datetime
 from typing import Any
 
+from licensing.licenses import Permissions, create_license
 from licensing.models import License
-from licensing.services import Permissions, create_license
 from marketplace import storage
 from marketplace.models import Dataset, DatasetVersion, Organization, User
 from marketplace.organizations.services import create_organization

@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.db.models import Count
 from rest_framework.test import APIClient
 
+from licensing.keys.services import create_api_key
 from licensing.models import AccessRequest, ConsentWithdrawal, DownloadRecord, Invoice, LicenseGrant
-from licensing.services import create_api_key
 from marketplace.models import Dataset, Membership, Organization, Submission, Upload
 from provenance.models import LogEntry
 from tests.world import World, is_present, restore, world_models

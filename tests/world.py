@@ -28,12 +28,15 @@ from django.core import serializers
 from django.core.management.color import no_style
 from django.db import connection, transaction
 
-from licensing import access, consent, grants, withdrawals
-from licensing.downloads import Kind as DownloadKind
-from licensing.downloads import issue as issue_download
+from licensing.access import access_requests as access
+from licensing.access import grants
+from licensing.access.downloads import Kind as DownloadKind
+from licensing.access.downloads import issue as issue_download
+from licensing.consent import terms as consent
+from licensing.consent import withdrawals
+from licensing.keys.services import create_api_key
 from licensing.models import AccessRequest, ApiKey, Invoice, LicenseGrant, Payment
 from licensing.revenue import payments
-from licensing.services import create_api_key
 from marketplace import storage
 from marketplace.models import Dataset, DatasetVersion, Membership, Organization, Submission, Upload, User
 from marketplace.organizations.services import add_member, approve_organization, create_organization

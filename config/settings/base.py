@@ -192,7 +192,7 @@ CELERY_BEAT_SCHEDULE = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "licensing.authentication.ApiKeyAuthentication",
+        "licensing.keys.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -201,7 +201,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "config.api_schema.AutoSchema",
     "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_THROTTLE_CLASSES": ["licensing.throttling.PerKeyRateThrottle", "licensing.throttling.PerIpRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "licensing.keys.throttling.PerKeyRateThrottle",
+        "licensing.keys.throttling.PerIpRateThrottle",
+    ],
     # ?format= is a catalog filter (MDC contract), not a renderer override.
     "URL_FORMAT_OVERRIDE": None,
     # Proxies in front of the app that append to X-Forwarded-For; 0 trusts only REMOTE_ADDR, so a

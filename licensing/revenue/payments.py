@@ -19,8 +19,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from licensing import grants
-from licensing.grants import current_version, terms_for
+from licensing.access import grants
+from licensing.access.grants import current_version, terms_for
 from licensing.models import Invoice, LicenseGrant, Payment
 from licensing.revenue import ledger
 from marketplace.models import Dataset, Membership, Organization, User

@@ -1,5 +1,6 @@
-"""Pages of the revenue-share ledger: a contributor's earnings (chart, table, payouts) and CSV
-statement, an organization's revenue per dataset, and the staff's payout batches.
+"""Pages of money: an organization's invoices (marked paid there), and of the revenue-share ledger:
+a contributor's earnings (chart, table, payouts) and CSV statement, an organization's revenue per
+dataset, and the staff's payout batches.
 
 Views parse and render; licensing.revenue.earnings reads and licensing.revenue.ledger writes. The earnings page
 is complete without JavaScript (a table of the same figures the chart draws)."""
@@ -11,14 +12,14 @@ import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from licensing.models import LedgerAccount, PayoutBatch
-from licensing.revenue import earnings, ledger
-from licensing.views_access import _organization
+from licensing.models import Invoice, LedgerAccount, PayoutBatch
+from licensing.revenue import earnings, ledger, payments
+from licensing.views_common import organization_for_page
 from marketplace.models import User
 from marketplace.permissions import signed_in_user
 
@@ -69,7 +70,7 @@ def _csv_safe(text: str) -> str:
 @login_required
 @require_GET
 def organization_revenue(request: HttpRequest, slug: str) -> HttpResponse:
-    organization = _organization(request, slug, managers_only=True, staff=True)
+    organization = organization_for_page(request, slug, managers_only=True, staff=True)
     rows = earnings.revenue_of(organization)
     return render(request, "licensing/earnings_organization.html", {"organization": organization, "rows": rows})
 
@@ -160,3 +161,27 @@ def payout_batch(request: HttpRequest, batch_id: int) -> HttpResponse:
         {"batch": batch, "lines": lines, "total": ledger.batch_total(batch), "error": error},
         status=400 if error else 200,
     )
+
+
+@login_required
+@require_GET
+def invoices(request: HttpRequest, slug: str) -> HttpResponse:
+    organization = organization_for_page(request, slug, managers_only=True, staff=True)
+    items = payments.invoices_for_organization(organization_id=organization.id)
+    return render(request, "licensing/invoices.html", {"organization": organization, "invoices": items})
+
+
+@login_required
+@require_POST
+def invoice_paid(request: HttpRequest, slug: str, invoice_id: str) -> HttpResponse:
+    organization = organization_for_page(request, slug, managers_only=True, staff=True)
+    invoice = get_object_or_404(Invoice, id=invoice_id, dataset__organization=organization)
+    try:
+        payments.record_payment(
+            invoice_id=invoice.id, recorded_by=signed_in_user(request), reference=request.POST.get("reference", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Invoice {invoice.id} is paid; {invoice.user.get_username()} may download now.")
+    return redirect("organization-invoices", slug=organization.slug)

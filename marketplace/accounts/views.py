@@ -11,8 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from licensing.forms import ApiKeyForm
-from licensing.selectors import api_keys_of
+from licensing.keys.forms import ApiKeyForm
+from licensing.keys.selectors import api_keys_of
 from marketplace.accounts.forms import SignupForm
 from marketplace.accounts.services import register_user
 from marketplace.accounts.sign_in_limits import (

@@ -18,8 +18,10 @@ from rest_framework.views import APIView
 
 from config.api_schema import errors
 from config.refusals import Gone
-from licensing import downloads, tdmrep
-from licensing.authentication import HasScope
+from licensing import tdmrep
+from licensing.access import downloads
+from licensing.access.http_statuses import REFUSAL_STATUS
+from licensing.keys.authentication import HasScope
 from licensing.models import ApiKey
 from marketplace.api import schemas
 from marketplace.api.mdc_serializers import dataset_details
@@ -27,6 +29,7 @@ from marketplace.api.v1 import LIST_PARAMETERS
 from marketplace.catalog import search as catalog_search
 from marketplace.catalog.visibility import visible_datasets
 from marketplace.models import Dataset, DatasetVersion, Membership, User
+from marketplace.publishing import takedown_sentence
 from provenance import croissant
 
 
@@ -111,8 +114,7 @@ def find_dataset(id_or_slug: str) -> Dataset:
     if found.visibility == Dataset.Visibility.PRIVATE and found.id != id_or_slug:
         raise exceptions.NotFound(f"No dataset with id or slug '{id_or_slug}'.")
     if found.status == Dataset.Status.REMOVED:
-        reason = f": {found.removal_reason}" if found.removal_reason else "."
-        raise Gone(f"Dataset '{found.slug}' was removed{reason}")
+        raise Gone(takedown_sentence(f"Dataset '{found.slug}'", found.removal_reason))
     return found
 
 
@@ -151,7 +153,7 @@ class DatasetMetadataApi(APIView):
         if dataset is None:
             removed = Dataset.objects.filter(named, status=Dataset.Status.REMOVED).first()
             if removed is not None and self._may_see(request, removed):
-                raise Gone(f"Dataset '{removed.slug}' was removed.")
+                raise Gone(takedown_sentence(f"Dataset '{removed.slug}'", removed.removal_reason))
             raise exceptions.NotFound(f"No dataset with id or slug '{id_or_slug}' that you may see.")
         version = dataset.current_version
         if version is None:
@@ -182,11 +184,11 @@ class DatasetMetadataApi(APIView):
 
 
 class Refused(exceptions.APIException):
-    """A download refusal with the status ``licensing.downloads.decide`` chose (402, 403, 404, 410)."""
+    """A download refusal, answered with the status licensing maps its reason to (402, 403, 404, 410)."""
 
-    def __init__(self, verdict: downloads.Verdict) -> None:
-        super().__init__(verdict.message)
-        self.status_code = verdict.status
+    def __init__(self, refused: downloads.DownloadRefused) -> None:
+        super().__init__(refused.verdict.message)
+        self.status_code = REFUSAL_STATUS[refused.refusal]
 
 
 def issue_download(request: Request, dataset: Dataset, version: DatasetVersion, kind: str) -> downloads.IssuedDownload:
@@ -204,7 +206,7 @@ def issue_download(request: Request, dataset: Dataset, version: DatasetVersion, 
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
         )
     except downloads.DownloadRefused as exc:
-        raise Refused(exc.verdict) from None
+        raise Refused(exc) from None
 
 
 class DownloadView(APIView):

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from licensing import tdmrep
+from licensing.access.panel import access_panel
 from marketplace.catalog.views import TASK_LABELS, price_label
 from marketplace.markdown import render_markdown
 from marketplace.models import Dataset, Membership
@@ -92,7 +93,6 @@ def dataset_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def render_dataset(request: HttpRequest, dataset: Dataset, *, access: Any = None, status: int = 200) -> HttpResponse:
     """The datasheet page. ``access`` is the "Access and download" panel (licensing decides what
     it offers); a form posted from it that fails comes back here with its errors."""
-    from licensing.views_access import access_panel
 
     license = dataset.license
     tdm = tdmrep.headers(dataset, absolute=request.build_absolute_uri)

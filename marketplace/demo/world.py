@@ -21,7 +21,11 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 from django.utils.text import slugify
 
-from licensing import access, consent, downloads, grants, withdrawals
+from licensing.access import access_requests as access
+from licensing.access import downloads, grants
+from licensing.consent import terms as consent
+from licensing.consent import withdrawals
+from licensing.licenses import Permissions, create_license
 from licensing.models import (
     AccessRequest,
     ConsentWithdrawal,
@@ -32,7 +36,6 @@ from licensing.models import (
     PayoutBatch,
 )
 from licensing.revenue import ledger, payments
-from licensing.services import Permissions, create_license
 from marketplace import storage
 from marketplace.demo import archives
 from marketplace.demo.people import ORGANIZATIONS, ROLES, STAFF, password_of, usernames

@@ -25,8 +25,8 @@ from rest_framework.views import APIView
 
 from config.api_parsers import StrictJSONParser, refuse_unstorable_text
 from config.api_schema import errors
-from licensing import consent
-from licensing.authentication import HasScope
+from licensing.consent import terms as consent
+from licensing.keys.authentication import HasScope
 from licensing.models import ConsentTerms
 from marketplace.models import DatasetVersion, Submission, Upload, User
 from marketplace.submissions import drafts, reports, rules, shapes, uploads

@@ -15,7 +15,7 @@ from django.core.validators import EmailValidator, URLValidator
 from django.db import transaction
 from django.utils import timezone
 
-from licensing.models import License
+from licensing.licenses import spdx_license
 from marketplace import storage
 from marketplace.models import (
     Dataset,
@@ -46,7 +46,6 @@ from marketplace.submissions.rules import (
     effective_text_limit,
     ensure_editable,
     is_editable,
-    spdx_license,
     text_limit,
 )
 from provenance.lineage import license_problems
@@ -304,7 +303,7 @@ def update_submission(*, submission: Submission, changes: dict[str, Any]) -> Sub
         locked.base_price_cents = None
     if "license_abbreviation" in changes:
         # With the SDK's License enum, `license` and `licenseUrl` are not sent: derive them.
-        known = License.objects.filter(spdx_id=locked.license_abbreviation).first()
+        known = spdx_license(locked.license_abbreviation)
         if known is not None:
             locked.license_name = changes.get("license_name") or known.name
             locked.license_url = changes.get("license_url") or known.url
@@ -321,7 +320,11 @@ def submission_problems(submission: Submission) -> list[str]:
     problems = [f"{camel} is missing" for camel, field in REQUIRED_TO_SUBMIT.items() if not getattr(submission, field)]
     if submission.is_paid and not submission.base_price_cents:
         problems.append("basePriceCents is missing for a paid dataset")
-    if submission.license_abbreviation and not submission.license_text.strip() and not spdx_license(submission):
+    if (
+        submission.license_abbreviation
+        and not submission.license_text.strip()
+        and not spdx_license(submission.license_abbreviation)
+    ):
         problems.append(
             f"licenseText is missing: '{submission.license_abbreviation}' is not an SPDX license of this instance, "
             "so give the exact text of the custom terms"

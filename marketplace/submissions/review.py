@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from licensing.models import License
-from licensing.services import Permissions, create_license
+from licensing.licenses import create_license, custom_terms_permissions, spdx_license
+from licensing.models import ConsentTerms, License
 from marketplace.models import (
     Dataset,
     DatasetVersion,
@@ -23,7 +23,7 @@ from marketplace.models import (
 )
 from marketplace.publishing import create_dataset, publish_version
 from marketplace.submissions.drafts import submission_problems
-from marketplace.submissions.rules import DATASHEET_FIELDS, REVIEWER_ROLES, SubmissionConflict, can_review, spdx_license
+from marketplace.submissions.rules import DATASHEET_FIELDS, REVIEWER_ROLES, SubmissionConflict, can_review
 
 
 def review_queue(*, user: User) -> list[Submission]:
@@ -36,19 +36,10 @@ def review_queue(*, user: User) -> list[Submission]:
 
 
 def _license_for_approval(submission: Submission) -> License:
-    known = spdx_license(submission)
+    known = spdx_license(submission.license_abbreviation)
     if known is not None:
         return known
-    terms = submission.consent_terms.order_by("-created_at", "-id").first()
-    # Custom terms grant no more than the contributors consented to.
-    permissions = Permissions(
-        commercial_use=bool(terms and terms.commercial_use),
-        ai_training=bool(terms and terms.ai_training),
-        derivatives=False,
-        redistribution=bool(terms and terms.redistribution),
-        attribution=True,
-        share_alike=False,
-    )
+    permissions = custom_terms_permissions(ConsentTerms.objects.current_for(submission))
     return create_license(
         name=submission.license_name or submission.license_abbreviation,
         text=submission.license_text,

@@ -8,7 +8,6 @@ from __future__ import annotations
 from django.db import models
 
 from config import refusals
-from licensing.models import License
 from marketplace.models import (
     Dataset,
     Membership,
@@ -138,13 +137,6 @@ def ensure_editable(submission: Submission, *, what: str = "it can no longer be 
     sentence, saying what cannot happen any more."""
     if not is_editable(submission):
         raise SubmissionConflict(f"This submission is {submission.get_status_display().lower()}: {what}.")
-
-
-def spdx_license(submission: Submission) -> License | None:
-    """The instance's SPDX license the submission names, if it names one."""
-    if not submission.license_abbreviation:
-        return None
-    return License.objects.filter(spdx_id=submission.license_abbreviation).first()
 
 
 REVIEWER_ROLES = (Membership.Role.REVIEWER, Membership.Role.ADMIN, Membership.Role.OWNER)

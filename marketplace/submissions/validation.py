@@ -86,7 +86,7 @@ VALIDATE_UPLOAD_TASK = "marketplace.tasks.validate_upload"
 
 
 def enqueue(upload_id: str) -> None:
-    current_app.send_task(VALIDATE_UPLOAD_TASK, args=[upload_id])
+    current_app.send_task(VALIDATE_UPLOAD_TASK, args=(upload_id,))
 
 
 @contextmanager

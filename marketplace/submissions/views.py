@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from licensing import consent
+from licensing.consent import terms as consent
 from marketplace.models import Membership, Submission, Upload, User
 from marketplace.permissions import signed_in_user
 from marketplace.submissions import drafts, reports, rules

@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
+from licensing.keys.services import hash_api_key
 from licensing.models import ApiKey
-from licensing.services import hash_api_key
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

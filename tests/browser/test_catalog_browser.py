@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import cache
 from playwright.sync_api import expect
 
-from licensing.services import Permissions, create_license
+from licensing.licenses import Permissions, create_license
 from marketplace.models import User
 from marketplace.organizations.services import create_organization
 from marketplace.publishing import create_dataset, publish_version

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from licensing.revenue import ledger
 from marketplace.models import User
 from tests.browser.test_submission_browser import log_in
-from tests.licensing.test_ledger import approved_submission, paid_dataset, pay
+from tests.licensing.revenue.test_ledger import approved_submission, paid_dataset, pay
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -16,10 +16,10 @@ from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from licensing import grants
+from licensing.access import grants
+from licensing.licenses import Permissions, create_license
 from licensing.models import ApiKey, LedgerAccount
 from licensing.revenue import ledger
-from licensing.services import Permissions, create_license
 from marketplace.models import Membership, Upload
 from marketplace.organizations.services import invite_member
 from marketplace.publishing import create_dataset, publish_version, takedown_dataset

@@ -89,7 +89,7 @@ class RedisBroker:
 
 SEED_SCRIPT = """
 import json
-from licensing.services import create_api_key
+from licensing.keys.services import create_api_key
 from marketplace.models import User
 from marketplace.organizations.services import approve_organization
 from tests.factories import organization, stored_dataset, tar_gz

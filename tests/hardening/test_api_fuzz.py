@@ -75,7 +75,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from schemathesis.specs.openapi.stateful import OpenAPIStateMachine
 
-from licensing import consent
+from licensing.consent import terms as consent
 from licensing.models import AccessRequest, ConsentRecord, License
 from marketplace.models import Dataset, Membership, RevenueShare, Upload, User
 from marketplace.organizations.services import approve_organization

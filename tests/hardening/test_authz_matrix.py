@@ -34,9 +34,9 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
-from licensing.authentication import HasScope
+from licensing.keys.authentication import HasScope
+from licensing.keys.services import create_api_key
 from licensing.models import AccessRequest, ApiKey, Invoice, LicenseGrant
-from licensing.services import create_api_key
 from marketplace.models import Dataset, Membership, Submission
 from tests.hardening.authz import METHODS, ROLES, Matrix, admin_path, all_routes, fill, fingerprint
 from tests.world import World

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from licensing.services import Permissions, create_license
+from licensing.licenses import Permissions, create_license
 from marketplace.models import Membership
 from tests import factories
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 from django.db import IntegrityError, transaction
 
+from licensing.licenses import Permissions, create_license
 from licensing.models import License
-from licensing.services import Permissions, create_license
 from marketplace.models import Dataset, DatasetVersion, Membership, Organization, User
 from marketplace.organizations.services import create_organization
 from marketplace.publishing import create_dataset, publish_version

@@ -22,6 +22,8 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 
+from licensing.consent.withdrawals import replacement_for
+from licensing.keys.services import create_api_key
 from licensing.models import (
     AccessRequest,
     ConsentRecord,
@@ -34,8 +36,6 @@ from licensing.models import (
     PayoutBatch,
 )
 from licensing.revenue.earnings import accounts_of, earnings_for
-from licensing.services import create_api_key
-from licensing.withdrawals import replacement_for
 from marketplace.accounts.services import register_user
 from marketplace.demo.people import FEATURED, ORGANIZATIONS, ROLES
 from marketplace.models import Dataset, Membership, Organization, RevenueShare, Submission, Upload, User

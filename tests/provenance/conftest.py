@@ -11,7 +11,7 @@ import datacollective
 import pytest
 from datacollective.models import DatasetSubmission
 
-from licensing.consent import add_consent_records, set_consent_terms
+from licensing.consent.terms import add_consent_records, set_consent_terms
 from marketplace.models import DatasetVersion, Membership, Submission, Upload, User
 from marketplace.organizations.services import approve_organization
 from marketplace.submissions import drafts, review, validation

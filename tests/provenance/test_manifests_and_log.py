@@ -8,7 +8,9 @@ import json
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from licensing import access, grants, withdrawals
+from licensing.access import access_requests as access
+from licensing.access import grants
+from licensing.consent import withdrawals
 from marketplace.models import Dataset
 from provenance import dsse, log, merkle, signing, statement
 from provenance.models import LogEntry, Manifest, SignedTreeHead

@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from licensing.keys.services import create_api_key
 from licensing.models import ApiKey
-from licensing.services import create_api_key
 from marketplace.models import User
 
 

@@ -45,8 +45,9 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from rest_framework.test import APIClient
 
-from licensing import access, grants
-from licensing.consent import add_consent_records, set_consent_terms
+from licensing.access import access_requests as access
+from licensing.access import grants
+from licensing.consent.terms import add_consent_records, set_consent_terms
 from licensing.models import LicenseGrant
 from licensing.revenue import payments
 from marketplace.models import Dataset, Membership, Submission, Upload, User
@@ -311,7 +312,7 @@ CATALOG_OPERATIONS = {
 # (grants, an open invoice, access approved and pending), someone in no situation yet, and no key.
 SWEEP_CALLERS = ("valley.member", "harbor.admin", "licensee", "newcomer", None)
 # What each of them may download of each dataset of the world, its archive and its sample, by id
-# (licensing.downloads.decide; 404 for a sample that does not exist). By slug the same, but for a
+# (licensing.access.downloads.decide; 404 for a sample that does not exist). By slug the same, but for a
 # private dataset, which the MDC routes find by its exact id only.
 DOWNLOADS = {
     #                   valley.member harbor.admin  licensee    newcomer    no key

@@ -22,10 +22,10 @@ from datacollective.errors import AuthenticationError, DownloadError, ResourceRe
 from django.conf import settings as django_settings
 from requests import HTTPError
 
-from licensing import grants
-from licensing.grants import accept_terms, terms_for
+from licensing.access import grants
+from licensing.access.grants import accept_terms, terms_for
+from licensing.consent.withdrawals import withdraw_consent
 from licensing.models import DownloadRecord
-from licensing.withdrawals import withdraw_consent
 from marketplace.models import Dataset, Membership, User
 from tests.factories import organization, stored_dataset, tar_gz
 from tests.relay import StorageRelay

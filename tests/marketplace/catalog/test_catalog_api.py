@@ -168,7 +168,7 @@ def test_detail_by_id_and_slug_private_removed_draft(api_client: APIClient, cata
     )
     gone = api_client.get("/api/datasets/welsh-speech")
     assert gone.status_code == 410
-    assert gone.json()["message"] == "Dataset 'welsh-speech' was removed: consent withdrawn"
+    assert gone.json()["message"] == "Dataset 'welsh-speech' was taken down: consent withdrawn"
     assert "welsh-speech" not in _slugs(api_client.get("/api/datasets"))
 
     Dataset.objects.create(organization=speech.organization, slug="a-draft", name="Draft")

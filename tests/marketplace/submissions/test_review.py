@@ -11,7 +11,7 @@ import requests
 from botocore.exceptions import ClientError
 from django.test import Client
 
-from licensing import consent
+from licensing.consent import terms as consent
 from marketplace import storage
 from marketplace.models import Membership, Submission, Upload, User
 from marketplace.organizations.services import approve_organization

@@ -1,4 +1,4 @@
-"""The revenue-share ledger (licensing/ledger.py) against real PostgreSQL: the split's
+"""The revenue-share ledger (licensing/revenue/ledger.py) against real PostgreSQL: the split's
 arithmetic, the database's own checks (balanced transactions, append-only rows), posting from
 recorded payments, refunds and payouts, with hypothesis properties over sequences of them."""
 

@@ -1,7 +1,8 @@
 """Access requests to restricted datasets: ask, approve, reject with a reason, revoke.
 
-Each move is a conditional update from the state it leaves, so two managers deciding at the
-same moment cannot both win; a refused requester may ask again, as a new row.
+Each move locks the request and updates it from the state it leaves, so two managers deciding at
+the same moment cannot both win, and writes its transparency-log entry in the same transaction; a
+refused requester may ask again, as a new row.
 """
 
 from __future__ import annotations
@@ -92,23 +93,30 @@ def request_access(
 
 
 def _move(*, request_id: int, dataset: Dataset | None, by: User, old: str, new: str, reason: str) -> AccessRequest:
-    access = AccessRequest.objects.select_related("dataset").filter(id=request_id).first()
-    if access is None or (dataset is not None and access.dataset_id != dataset.id):
-        raise AccessRequest.DoesNotExist(f"No access request {request_id}.")
-    if not can_manage_dataset(by, access.dataset):
-        raise PermissionDenied(f"Only owners and admins of the organization of {access.dataset.name} decide on access.")
-    reason = reason.strip()
-    if new in (Status.REJECTED, Status.REVOKED) and not reason:
-        raise ValidationError({"reason": "Give a reason: the requester reads it."})
-    changed = AccessRequest.objects.filter(id=request_id, status=old).update(
-        status=new, decided_by=by, decided_at=timezone.now(), reason=reason
-    )
-    access.refresh_from_db()
-    if changed:
-        provenance_events.access_decided(access)
-    if not changed and access.status != new:
-        raise ValidationError(f"This request is {access.status}, not {old}: it cannot become {new}.")
-    return access
+    """Move a request from ``old`` to ``new``; the new state and its transparency-log entry commit
+    together. The row is locked, so two managers deciding at once are serialized: the second
+    finds the state the first left. Moving again to the state it is in returns it unchanged."""
+    with transaction.atomic():
+        locked = AccessRequest.objects.select_for_update(of=("self",)).select_related("dataset")
+        access = locked.filter(id=request_id).first()
+        if access is None or (dataset is not None and access.dataset_id != dataset.id):
+            raise AccessRequest.DoesNotExist(f"No access request {request_id}.")
+        if not can_manage_dataset(by, access.dataset):
+            raise PermissionDenied(
+                f"Only owners and admins of the organization of {access.dataset.name} decide on access."
+            )
+        reason = reason.strip()
+        if new in (Status.REJECTED, Status.REVOKED) and not reason:
+            raise ValidationError({"reason": "Give a reason: the requester reads it."})
+        changed = AccessRequest.objects.filter(id=request_id, status=old).update(
+            status=new, decided_by=by, decided_at=timezone.now(), reason=reason
+        )
+        access.refresh_from_db()
+        if changed:
+            provenance_events.access_decided(access)
+        if not changed and access.status != new:
+            raise ValidationError(f"This request is {access.status}, not {old}: it cannot become {new}.")
+        return access
 
 
 def approve(*, request_id: int, by: User, dataset: Dataset | None = None) -> AccessRequest:

@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from licensing.models import LedgerAccount, PayoutBatch
 from licensing.revenue import ledger
 from marketplace.models import Membership, User
-from tests.licensing.test_ledger import approved_submission, paid_dataset, pay, staff
+from tests.licensing.revenue.test_ledger import approved_submission, paid_dataset, pay, staff
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.dateparse import parse_date, parse_datetime
 
+from licensing.licenses import sha256_text
 from licensing.models import ConsentRecord, ConsentTerms
-from licensing.services import sha256_text
 from marketplace.models import Submission, User
 
 FLAGS = {
@@ -95,7 +95,7 @@ def set_consent_terms(*, submission: Submission, user: User, payload: Any) -> Co
 
 
 def current_terms(submission: Submission) -> ConsentTerms | None:
-    return submission.consent_terms.order_by("-created_at", "-id").first()
+    return ConsentTerms.objects.current_for(submission)
 
 
 def parse_records_csv(text: str) -> list[dict[str, str]]:

@@ -1,15 +1,18 @@
 """Who may download which version, and the downloads themselves: a decision, a record, a URL.
 
-``decide`` is the one place that says whether a user may download a version and, if not, why,
-as the HTTP status the API answers (the pages show the same message):
+``decide`` is the one place that says whether a user may download a version and, if not, why:
+a ``Refusal`` (a domain reason, not an HTTP status: licensing.access.http_statuses maps it for the
+API and the pages) with the plain-language why and, apart, the instruction that says what to do:
 
-- 401: nobody is signed in;
-- 404: a private dataset of an organization the user is not in (its existence is not told);
-- 410: the dataset was taken down, or the version was withdrawn (the message names the
-  replacement, when there is one);
-- 403: access to a restricted dataset is not approved, or the current terms are not accepted
-  (the message names the page where they are);
-- 402: a paid dataset the user has not paid for.
+- SIGN_IN: nobody is signed in;
+- NOT_VISIBLE: a private dataset of an organization the user is not in (its existence is not told);
+- TAKEN_DOWN, WITHDRAWN: the dataset was taken down, or the version was withdrawn (the message
+  names the replacement, when there is one);
+- ACCESS_NOT_APPROVED: access to a restricted dataset is not approved;
+- PAYMENT_DUE: a paid dataset the user has not paid for;
+- TERMS_NOT_ACCEPTED: the current terms are not accepted (the instruction names the page where
+  they are);
+- NO_SAMPLE: the sample asked for does not exist.
 
 Members of the dataset's organization download without a grant (it is their data); samples
 need no grant (they exist to decide whether to license). Everything else needs a grant for the
@@ -18,6 +21,7 @@ version's current terms hash. Bytes never pass through Django: a download is a p
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -26,59 +30,83 @@ from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from licensing import access
-from licensing.grants import grant_covering, terms_for
+from licensing.access import access_requests
+from licensing.access.grants import grant_covering, terms_for
+from licensing.consent.withdrawals import gone_message, is_withdrawn
 from licensing.models import ApiKey, DownloadRecord, LicenseGrant
 from licensing.revenue import payments
-from licensing.withdrawals import gone_message, is_withdrawn
 from marketplace import storage
 from marketplace.models import Dataset, DatasetVersion, User
+from marketplace.publishing import takedown_sentence
 
 Kind = DownloadRecord.Kind
 
 
+class Refusal(enum.Enum):
+    """Why a download is refused."""
+
+    SIGN_IN = "sign-in"
+    NOT_VISIBLE = "not-visible"
+    TAKEN_DOWN = "taken-down"
+    WITHDRAWN = "withdrawn"
+    ACCESS_NOT_APPROVED = "access-not-approved"
+    PAYMENT_DUE = "payment-due"
+    TERMS_NOT_ACCEPTED = "terms-not-accepted"
+    NO_SAMPLE = "no-sample"
+
+
 @dataclass(frozen=True)
 class Verdict:
-    status: int
-    message: str = ""
+    """Allowed (``refusal`` None, with the ``basis`` and the ``grant`` it rests on) or refused: the
+    ``refusal``, ``why`` in plain words, and the ``instruction`` that says what to do about it."""
+
+    refusal: Refusal | None = None
+    why: str = ""
+    instruction: str = ""
     basis: str = ""
     grant: LicenseGrant | None = None
 
     @property
     def allowed(self) -> bool:
-        return self.status == 200
+        return self.refusal is None
+
+    @property
+    def message(self) -> str:
+        """The whole sentence a refused caller reads: the why, then the instruction."""
+        return " ".join(part for part in (self.why, self.instruction) if part)
 
 
 def decide(*, user: object, dataset: Dataset, version: DatasetVersion, kind: str, page_url: str) -> Verdict:
     """May ``user`` download ``kind`` of ``version``? ``page_url`` is the dataset page the
     messages send people to (absolute for API callers)."""
     if not isinstance(user, User) or not user.is_authenticated:
-        return Verdict(401, "Sign in, or send an API key with the 'download' scope.")
-    member = access.is_member(user, dataset)
+        return Verdict(Refusal.SIGN_IN, instruction="Sign in, or send an API key with the 'download' scope.")
+    member = access_requests.is_member(user, dataset)
     if dataset.visibility == Dataset.Visibility.PRIVATE and not member:
-        return Verdict(404, f"No dataset with id '{dataset.id}'.")
+        return Verdict(Refusal.NOT_VISIBLE, f"No dataset with id '{dataset.id}'.")
     if dataset.status == Dataset.Status.REMOVED:
-        reason = f": {dataset.removal_reason}" if dataset.removal_reason else "."
-        return Verdict(410, f"{dataset.name} was taken down{reason}")
+        return Verdict(Refusal.TAKEN_DOWN, takedown_sentence(dataset.name, dataset.removal_reason))
     if is_withdrawn(version):
-        return Verdict(410, gone_message(version))
+        return Verdict(Refusal.WITHDRAWN, gone_message(version))
     if member:
-        return Verdict(200, basis="member")
+        return Verdict(basis="member")
     if kind == Kind.SAMPLE:
-        return Verdict(200, basis="sample")
-    if dataset.visibility == Dataset.Visibility.RESTRICTED and not access.has_access(user=user, dataset=dataset):
-        latest = access.latest_request(user=user, dataset=dataset)
+        return Verdict(basis="sample")
+    restricted = dataset.visibility == Dataset.Visibility.RESTRICTED
+    if restricted and not access_requests.has_access(user=user, dataset=dataset):
+        latest = access_requests.latest_request(user=user, dataset=dataset)
         state = {
             "pending": "Your access request is pending: the owner has not decided yet.",
             "rejected": f"Your access request was rejected: {latest.reason if latest else ''}",
             "revoked": f"Your access was revoked: {latest.reason if latest else ''}",
         }.get(latest.status if latest else "", "Access to this dataset is granted on request.")
-        return Verdict(403, f"{state} Request access at {page_url}#access")
+        return Verdict(Refusal.ACCESS_NOT_APPROVED, state, f"Request access at {page_url}#access")
     if dataset.is_paid and not payments.has_paid(user=user, dataset=dataset):
         return Verdict(
-            402,
-            f"{dataset.name} is paid and you have not bought it. Buy it at {page_url}#access "
-            f"or with POST /api/v1/datasets/{dataset.id}/purchases; the download opens once the payment is recorded.",
+            Refusal.PAYMENT_DUE,
+            f"{dataset.name} is paid and you have not bought it.",
+            f"Buy it at {page_url}#access or with POST /api/v1/datasets/{dataset.id}/purchases; "
+            "the download opens once the payment is recorded.",
         )
     terms = terms_for(dataset=dataset, version=version)
     grant = grant_covering(user=user, dataset=dataset, terms_sha256=terms.sha256)
@@ -86,11 +114,12 @@ def decide(*, user: object, dataset: Dataset, version: DatasetVersion, kind: str
         earlier = LicenseGrant.objects.filter(user=user, dataset=dataset).exists()
         why = "The terms changed since you accepted them." if earlier else "You have not accepted the terms."
         return Verdict(
-            403,
-            f"{why} Read and accept them at {page_url}#access (or POST /api/v1/datasets/{dataset.id}/grants "
+            Refusal.TERMS_NOT_ACCEPTED,
+            why,
+            f"Read and accept them at {page_url}#access (or POST /api/v1/datasets/{dataset.id}/grants "
             f'with {{"termsSha256": "{terms.sha256}"}}).',
         )
-    return Verdict(200, basis="grant", grant=grant)
+    return Verdict(basis="grant", grant=grant)
 
 
 @dataclass(frozen=True)
@@ -104,9 +133,14 @@ class IssuedDownload:
 
 
 class DownloadRefused(Exception):
+    """A refused download; the message is the verdict's whole sentence."""
+
     def __init__(self, verdict: Verdict) -> None:
+        if verdict.refusal is None:
+            raise ValueError("An allowed verdict is no refusal.")
         super().__init__(verdict.message)
         self.verdict = verdict
+        self.refusal: Refusal = verdict.refusal
 
 
 def issue(
@@ -128,10 +162,10 @@ def issue(
     if not verdict.allowed:
         raise DownloadRefused(verdict)
     if not isinstance(user, User):  # decide() refused anyone else already; this tells mypy
-        raise DownloadRefused(Verdict(401, "Sign in first."))
+        raise DownloadRefused(Verdict(Refusal.SIGN_IN, instruction="Sign in first."))
     if kind == Kind.SAMPLE:
         if not version.sample_key:
-            raise DownloadRefused(Verdict(404, f"{dataset.name} version {version.number} has no sample."))
+            raise DownloadRefused(Verdict(Refusal.NO_SAMPLE, f"{dataset.name} version {version.number} has no sample."))
         key, filename, size, sha256 = version.sample_key, version.sample_filename, version.sample_size_bytes, None
     else:
         key, filename, size, sha256 = version.archive_key, version.filename, version.size_bytes, version.sha256

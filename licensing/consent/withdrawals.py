@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mass_mail
 from django.db import transaction
 
-from licensing.access import can_manage_dataset
+from licensing.access.access_requests import can_manage_dataset
 from licensing.models import ConsentWithdrawal, DownloadRecord
 from marketplace.models import Dataset, DatasetVersion, RevenueShare, User
 from provenance import events as provenance_events

@@ -1,101 +1,34 @@
-"""Pages for licensing and access: the dataset page's "Access and download" panel and its forms
+"""Pages of access to datasets: the forms of the dataset page's "Access and download" panel
 (accept the terms, request access, buy, download), the licensee's grants and receipts, and the
-organization's access requests, invoices and download analytics.
+organization's access requests and download analytics.
 
-Views parse and render; licensing.downloads.decide says what the panel offers, so the page and
-the API never disagree about who may download.
+Views parse and render; licensing.access.panel says what the panel offers (from
+licensing.access.downloads.decide), so the page and the API never disagree about who may download.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from licensing import access, downloads, grants
-from licensing.models import AccessRequest, Invoice
+from licensing.access import access_requests, downloads, grants
+from licensing.access.forms import AccessRequestForm
+from licensing.access.http_statuses import REFUSAL_STATUS
+from licensing.access.panel import access_panel
+from licensing.models import AccessRequest
 from licensing.revenue import payments
-from marketplace.models import Dataset, Membership, Organization
-from marketplace.permissions import MANAGER_ROLES, signed_in_user
-
-
-class AccessRequestForm(forms.Form):
-    full_name = forms.CharField(label="Your name", max_length=200)
-    organization_name = forms.CharField(label="Your organization", max_length=200)
-    intended_use = forms.CharField(label="Intended use", widget=forms.Textarea(attrs={"rows": 3}))
-
-
-@dataclass
-class AccessPanel:
-    """What the dataset page offers the visitor, in the order licensing.downloads.decide checks."""
-
-    state: str
-    message: str = ""
-    terms: grants.Terms | None = None
-    invoice: Invoice | None = None
-    instructions: str = ""
-    request: AccessRequest | None = None
-    request_form: AccessRequestForm | None = None
-    accept_errors: list[str] = field(default_factory=list)
-    can_manage: bool = False
-
-
-def access_panel(request: HttpRequest, dataset: Dataset, **extra: Any) -> AccessPanel:
-    version = dataset.current_version
-    if version is None:
-        return AccessPanel("no-version")
-    page_url = reverse("dataset-detail", args=[dataset.slug])
-    verdict = downloads.decide(user=request.user, dataset=dataset, version=version, kind="archive", page_url=page_url)
-    can_manage = access.can_manage_dataset(request.user, dataset)
-    if verdict.status == 401:
-        return AccessPanel("anonymous", terms=grants.terms_for(dataset=dataset, version=version))
-    user = signed_in_user(request)
-    if verdict.status == 410:
-        return AccessPanel("withdrawn", verdict.message, can_manage=can_manage)
-    if verdict.allowed:
-        return AccessPanel("ready", basis_text(verdict.basis), can_manage=can_manage)
-    if verdict.status == 402:
-        invoice = (
-            Invoice.objects.filter(user=user, dataset=dataset, status=Invoice.Status.OPEN)
-            .select_related("dataset__organization")
-            .first()
-        )
-        instructions = payments.provider(invoice.provider).instructions(invoice) if invoice else ""
-        return AccessPanel(
-            "invoice-open" if invoice else "buy",
-            invoice=invoice,
-            instructions=instructions,
-            terms=grants.terms_for(dataset=dataset, version=version),
-            can_manage=can_manage,
-        )
-    if dataset.visibility == Dataset.Visibility.RESTRICTED and not access.has_access(user=user, dataset=dataset):
-        latest = access.latest_request(user=user, dataset=dataset)
-        state = latest.status if latest and latest.status != AccessRequest.Status.APPROVED else "request"
-        form = extra.get("request_form") or AccessRequestForm(initial={"full_name": user.get_full_name()})
-        return AccessPanel(state, request=latest, request_form=form, can_manage=can_manage)
-    return AccessPanel(
-        "accept",
-        verdict.message.split(" Read and accept")[0],
-        terms=grants.terms_for(dataset=dataset, version=version),
-        accept_errors=extra.get("accept_errors", []),
-        can_manage=can_manage,
-    )
-
-
-def basis_text(basis: str) -> str:
-    return {
-        "member": "You are a member of the organization that publishes this dataset.",
-        "grant": "You accepted the current terms.",
-    }.get(basis, "")
+from licensing.views_common import organization_for_page
+from marketplace.catalog.dataset_page import render_dataset
+from marketplace.models import Dataset
+from marketplace.permissions import signed_in_user
 
 
 def _dataset(slug: str) -> Dataset:
@@ -112,8 +45,6 @@ def _back(dataset: Dataset) -> HttpResponseRedirect:
 
 
 def _rerender(request: HttpRequest, dataset: Dataset, **extra: Any) -> HttpResponse:
-    from marketplace.catalog.dataset_page import render_dataset
-
     return render_dataset(request, dataset, access=access_panel(request, dataset, **extra), status=400)
 
 
@@ -123,7 +54,7 @@ def accept_terms(request: HttpRequest, slug: str) -> HttpResponse:
     """Accept the license and every restriction shown; the hidden hash is the terms the page showed."""
     dataset = _dataset(slug)
     user = signed_in_user(request)
-    if dataset.visibility == Dataset.Visibility.PRIVATE and not access.is_member(user, dataset):
+    if dataset.visibility == Dataset.Visibility.PRIVATE and not access_requests.is_member(user, dataset):
         raise Http404("private")
     version = grants.current_version(dataset)
     terms = grants.terms_for(dataset=dataset, version=version)
@@ -158,13 +89,13 @@ def request_access(request: HttpRequest, slug: str) -> HttpResponse:
     dataset = _dataset(slug)
     user = signed_in_user(request)
     # An error re-renders the whole datasheet: never a private one for someone outside its organization.
-    if dataset.visibility == Dataset.Visibility.PRIVATE and not access.is_member(user, dataset):
+    if dataset.visibility == Dataset.Visibility.PRIVATE and not access_requests.is_member(user, dataset):
         raise Http404("private")
     form = AccessRequestForm(request.POST)
     if not form.is_valid():
         return _rerender(request, dataset, request_form=form)
     try:
-        item = access.request_access(user=user, dataset=dataset, **form.cleaned_data)
+        item = access_requests.request_access(user=user, dataset=dataset, **form.cleaned_data)
     except ValidationError as exc:
         for name, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]:
             for error in errors:
@@ -182,7 +113,7 @@ def request_access(request: HttpRequest, slug: str) -> HttpResponse:
 def buy(request: HttpRequest, slug: str) -> HttpResponse:
     dataset = _dataset(slug)
     user = signed_in_user(request)
-    if dataset.visibility == Dataset.Visibility.PRIVATE and not access.is_member(user, dataset):
+    if dataset.visibility == Dataset.Visibility.PRIVATE and not access_requests.is_member(user, dataset):
         raise Http404("private")
     try:
         invoice, _ = payments.open_invoice(
@@ -216,7 +147,7 @@ def download(request: HttpRequest, slug: str) -> HttpResponse:
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
         )
     except downloads.DownloadRefused as exc:
-        if exc.verdict.status == 404:
+        if REFUSAL_STATUS[exc.refusal] == 404:
             raise Http404("private") from None
         messages.error(request, exc.verdict.message)
         return _back(dataset)
@@ -249,77 +180,37 @@ def grant_receipt(request: HttpRequest, grant_id: int) -> HttpResponse:
 # --- The organization's side ---------------------------------------------------------------------
 
 
-def _organization(request: HttpRequest, slug: str, *, managers_only: bool, staff: bool) -> Organization:
-    """The organization, if the user is a member (a manager when ``managers_only``), or staff
-    where ``staff`` lets them in (staff mark invoices paid and read analytics)."""
-    organization = get_object_or_404(Organization, slug=slug)
-    user = signed_in_user(request)
-    membership = Membership.objects.filter(organization=organization, user=user).only("role").first()
-    allowed = membership is not None and (not managers_only or membership.role in MANAGER_ROLES)
-    if not allowed and not (staff and user.is_staff):
-        raise PermissionDenied(f"Only {'owners and admins' if managers_only else 'members'} of {organization.name}.")
-    return organization
-
-
-class DecisionForm(forms.Form):
-    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-
 @login_required
 @require_GET
-def access_requests(request: HttpRequest, slug: str) -> HttpResponse:
-    organization = _organization(request, slug, managers_only=True, staff=False)
-    items = access.requests_for_organization(organization_id=organization.id)
+def organization_access_requests(request: HttpRequest, slug: str) -> HttpResponse:
+    organization = organization_for_page(request, slug, managers_only=True, staff=False)
+    items = access_requests.requests_for_organization(organization_id=organization.id)
     return render(request, "licensing/access_requests.html", {"organization": organization, "requests": items})
 
 
 @login_required
 @require_POST
 def access_decision(request: HttpRequest, slug: str, request_id: int, action: str) -> HttpResponse:
-    organization = _organization(request, slug, managers_only=True, staff=False)
+    organization = organization_for_page(request, slug, managers_only=True, staff=False)
     user = signed_in_user(request)
     item = get_object_or_404(AccessRequest, id=request_id, dataset__organization=organization)
     reason = request.POST.get("reason", "")
     try:
         if action == "approve":
-            access.approve(request_id=item.id, by=user)
+            access_requests.approve(request_id=item.id, by=user)
         elif action == "reject":
-            access.reject(request_id=item.id, by=user, reason=reason)
+            access_requests.reject(request_id=item.id, by=user, reason=reason)
         elif action == "revoke":
-            access.revoke(request_id=item.id, by=user, reason=reason)
+            access_requests.revoke(request_id=item.id, by=user, reason=reason)
         else:
             raise Http404("unknown action")
     except ValidationError as exc:
         errors = {item.id: " ".join(exc.messages)}
-        items = access.requests_for_organization(organization_id=organization.id)
+        items = access_requests.requests_for_organization(organization_id=organization.id)
         context = {"organization": organization, "requests": items, "errors": errors}
         return render(request, "licensing/access_requests.html", context, status=400)
     messages.success(request, f"Request {item.id} of {item.user.get_username()}: {action}d.")
     return redirect("organization-access-requests", slug=organization.slug)
-
-
-@login_required
-@require_GET
-def invoices(request: HttpRequest, slug: str) -> HttpResponse:
-    organization = _organization(request, slug, managers_only=True, staff=True)
-    items = payments.invoices_for_organization(organization_id=organization.id)
-    return render(request, "licensing/invoices.html", {"organization": organization, "invoices": items})
-
-
-@login_required
-@require_POST
-def invoice_paid(request: HttpRequest, slug: str, invoice_id: str) -> HttpResponse:
-    organization = _organization(request, slug, managers_only=True, staff=True)
-    invoice = get_object_or_404(Invoice, id=invoice_id, dataset__organization=organization)
-    try:
-        payments.record_payment(
-            invoice_id=invoice.id, recorded_by=signed_in_user(request), reference=request.POST.get("reference", "")
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"Invoice {invoice.id} is paid; {invoice.user.get_username()} may download now.")
-    return redirect("organization-invoices", slug=organization.slug)
 
 
 CHART_WIDTH, CHART_HEIGHT = 600, 160
@@ -328,7 +219,7 @@ CHART_WIDTH, CHART_HEIGHT = 600, 160
 @login_required
 @require_GET
 def download_analytics(request: HttpRequest, slug: str) -> HttpResponse:
-    organization = _organization(request, slug, managers_only=False, staff=True)
+    organization = organization_for_page(request, slug, managers_only=False, staff=True)
     stats = downloads.analytics(organization_id=organization.id)
     step = CHART_WIDTH / len(stats.days)
     scale = (CHART_HEIGHT - 20) / stats.peak if stats.peak else 0

@@ -10,8 +10,8 @@ from rest_framework.request import Request
 if TYPE_CHECKING:  # rest_framework.views imports this module through the settings
     from rest_framework.views import APIView
 
+from licensing.keys.services import ApiKeyRefused, use_api_key
 from licensing.models import ApiKey
-from licensing.services import ApiKeyRefused, use_api_key
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):

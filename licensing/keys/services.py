@@ -1,67 +1,21 @@
-"""Writes of the licensing domain: licenses and API keys."""
+"""API keys: create, revoke, and use one to authenticate (writes)."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
-from licensing.models import ApiKey, License
-from marketplace.models import Organization, User
+from licensing.models import ApiKey
+from marketplace.models import User
 
 API_KEY_PREFIX = "dck_"
 # last_used_at is written at most once a minute per key, not on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class Permissions:
-    commercial_use: bool
-    ai_training: bool
-    derivatives: bool
-    redistribution: bool
-    attribution: bool
-    share_alike: bool
-
-
-@transaction.atomic
-def create_license(
-    *,
-    name: str,
-    text: str,
-    permissions: Permissions,
-    spdx_id: str | None = None,
-    url: str = "",
-    organization: Organization | None = None,
-) -> License:
-    if not text.strip():
-        raise ValidationError({"text": "The license text is empty: paste the exact terms licensees accept."})
-    if spdx_id is None and organization is None:
-        raise ValidationError({"organization": "Custom terms belong to an organization."})
-    return License.objects.create(
-        spdx_id=spdx_id,
-        name=name,
-        url=url,
-        text=text,
-        text_sha256=sha256_text(text),
-        organization=organization,
-        commercial_use=permissions.commercial_use,
-        ai_training=permissions.ai_training,
-        derivatives=permissions.derivatives,
-        redistribution=permissions.redistribution,
-        attribution=permissions.attribution,
-        share_alike=permissions.share_alike,
-    )
 
 
 def hash_api_key(raw_key: str) -> str:

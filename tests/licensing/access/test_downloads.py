@@ -1,4 +1,4 @@
-"""Who may download what (licensing.downloads.decide) through E4 and our v1 API, against real
+"""Who may download what (licensing.access.downloads.decide) through E4 and our v1 API, against real
 PostgreSQL and real storage: grants by hash, paid datasets, restricted access, private
 datasets, withdrawn versions, and object-level checks on keys."""
 

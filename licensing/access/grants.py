@@ -15,8 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 
+from licensing.licenses import sha256_text
 from licensing.models import LicenseGrant
-from licensing.services import sha256_text
 from marketplace.models import Dataset, DatasetVersion, Membership, Organization, User
 from provenance import events as provenance_events
 

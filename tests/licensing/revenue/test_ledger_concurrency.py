@@ -16,7 +16,7 @@ from django.db.models import Sum
 from licensing.models import LedgerAccount, LedgerEntry, LedgerTransaction, PayoutBatch
 from licensing.revenue import ledger, payments
 from marketplace.models import User
-from tests.licensing.test_ledger import approved_submission, licensee, paid_dataset, staff
+from tests.licensing.revenue.test_ledger import approved_submission, licensee, paid_dataset, staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 T = TypeVar("T")

@@ -14,8 +14,8 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from licensing.keys.services import create_api_key, hash_api_key, revoke_api_key
 from licensing.models import ApiKey
-from licensing.services import create_api_key, hash_api_key, revoke_api_key
 from marketplace.models import User
 from tests.conftest import REPO_DIR
 

@@ -11,10 +11,10 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from licensing.forms import ApiKeyForm
+from licensing.keys.forms import ApiKeyForm
+from licensing.keys.selectors import api_keys_of
+from licensing.keys.services import create_api_key, revoke_api_key
 from licensing.models import ApiKey
-from licensing.selectors import api_keys_of
-from licensing.services import create_api_key, revoke_api_key
 from marketplace.catalog.visibility import memberships_of
 from marketplace.permissions import signed_in_user
 

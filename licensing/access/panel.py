@@ -1,0 +1,83 @@
+"""The dataset page's "Access and download" panel: what it offers the visitor (sign in, accept the
+terms, request access, buy, download), read from licensing.access.downloads.decide. A read: the
+page renderer (marketplace.views.catalog) calls it, and it imports no views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from licensing.access import access_requests, downloads, grants
+from licensing.access.downloads import Refusal
+from licensing.access.forms import AccessRequestForm
+from licensing.models import AccessRequest, Invoice
+from licensing.revenue import payments
+from marketplace.models import Dataset
+from marketplace.permissions import signed_in_user
+
+
+@dataclass
+class AccessPanel:
+    """What the dataset page offers the visitor, in the order licensing.access.downloads.decide checks."""
+
+    state: str
+    message: str = ""
+    terms: grants.Terms | None = None
+    invoice: Invoice | None = None
+    instructions: str = ""
+    request: AccessRequest | None = None
+    request_form: AccessRequestForm | None = None
+    accept_errors: list[str] = field(default_factory=list)
+    can_manage: bool = False
+
+
+def access_panel(request: HttpRequest, dataset: Dataset, **extra: Any) -> AccessPanel:
+    version = dataset.current_version
+    if version is None:
+        return AccessPanel("no-version")
+    page_url = reverse("dataset-detail", args=[dataset.slug])
+    verdict = downloads.decide(user=request.user, dataset=dataset, version=version, kind="archive", page_url=page_url)
+    can_manage = access_requests.can_manage_dataset(request.user, dataset)
+    if verdict.refusal is Refusal.SIGN_IN:
+        return AccessPanel("anonymous", terms=grants.terms_for(dataset=dataset, version=version))
+    user = signed_in_user(request)
+    if verdict.refusal in (Refusal.TAKEN_DOWN, Refusal.WITHDRAWN):
+        return AccessPanel("withdrawn", verdict.message, can_manage=can_manage)
+    if verdict.allowed:
+        return AccessPanel("ready", basis_text(verdict.basis), can_manage=can_manage)
+    if verdict.refusal is Refusal.PAYMENT_DUE:
+        invoice = (
+            Invoice.objects.filter(user=user, dataset=dataset, status=Invoice.Status.OPEN)
+            .select_related("dataset__organization")
+            .first()
+        )
+        instructions = payments.provider(invoice.provider).instructions(invoice) if invoice else ""
+        return AccessPanel(
+            "invoice-open" if invoice else "buy",
+            invoice=invoice,
+            instructions=instructions,
+            terms=grants.terms_for(dataset=dataset, version=version),
+            can_manage=can_manage,
+        )
+    if verdict.refusal is Refusal.ACCESS_NOT_APPROVED:
+        latest = access_requests.latest_request(user=user, dataset=dataset)
+        state = latest.status if latest and latest.status != AccessRequest.Status.APPROVED else "request"
+        form = extra.get("request_form") or AccessRequestForm(initial={"full_name": user.get_full_name()})
+        return AccessPanel(state, request=latest, request_form=form, can_manage=can_manage)
+    return AccessPanel(
+        "accept",
+        verdict.why,
+        terms=grants.terms_for(dataset=dataset, version=version),
+        accept_errors=extra.get("accept_errors", []),
+        can_manage=can_manage,
+    )
+
+
+def basis_text(basis: str) -> str:
+    return {
+        "member": "You are a member of the organization that publishes this dataset.",
+        "grant": "You accepted the current terms.",
+    }.get(basis, "")

@@ -1,0 +1,56 @@
+"""The API's answer to who is calling, and with which key (/api/v1/me)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from licensing.keys.authentication import HasScope
+from licensing.models import ApiKey
+
+
+class MeApi(APIView):
+    """Who the caller is, and the key the call was made with."""
+
+    permission_classes = [IsAuthenticated, HasScope]
+    required_scope = "read"
+
+    @extend_schema(
+        responses=inline_serializer(
+            "Me",
+            {
+                "username": serializers.CharField(),
+                "email": serializers.EmailField(),
+                "apiKey": inline_serializer(
+                    "MeApiKey",
+                    {
+                        "name": serializers.CharField(),
+                        "prefix": serializers.CharField(),
+                        "scopes": serializers.ListField(child=serializers.CharField()),
+                        "expiresAt": serializers.DateTimeField(),
+                    },
+                    allow_null=True,
+                ),
+            },
+        )
+    )
+    def get(self, request: Request) -> Response:
+        key = request.auth if isinstance(request.auth, ApiKey) else None
+        return Response(
+            {
+                "username": request.user.get_username(),
+                "email": getattr(request.user, "email", ""),
+                "apiKey": None
+                if key is None
+                else {
+                    "name": key.name,
+                    "prefix": key.prefix,
+                    "scopes": key.scopes,
+                    "expiresAt": key.expires_at.isoformat(),
+                },
+            }
+        )
