@@ -21,16 +21,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from bench.harness import bench_workspace, gunicorn, publish_random_archive  # noqa: E402
-
-MiB = 1024 * 1024
+from bench.harness import MiB, bench_workspace, gunicorn, publish_random_archive, throughput_arguments  # noqa: E402
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--size-mib", type=int, default=1024)
-    parser.add_argument("--rounds", type=int, default=2)
-    args = parser.parse_args()
+    args = throughput_arguments()
     with bench_workspace("dc-bench-download-") as work:
         run(args, work)
 

@@ -3,6 +3,7 @@ set up, and a fresh database that is dropped at the end."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import socket
@@ -16,6 +17,17 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+MiB = 1024 * 1024
+
+
+def throughput_arguments() -> argparse.Namespace:
+    """The command line of the throughput benchmarks (upload, download): the object's size and how
+    many rounds of the two paths alternate."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--rounds", type=int, default=2)
+    return parser.parse_args()
 
 
 @contextmanager
@@ -112,17 +124,16 @@ def publish_random_archive(*, work: Path, organization: Any, slug: str, size_mib
     from marketplace.publishing import create_dataset, publish_version
     from tests.factories import license_for
 
-    mib = 1024 * 1024
     source = work / f"{slug}.bin"
     digest = hashlib.sha256()
     with source.open("wb") as out:
         for _ in range(size_mib):
-            block = os.urandom(mib)
+            block = os.urandom(MiB)
             digest.update(block)
             out.write(block)
     size = source.stat().st_size
     object_key = f"published/bench/{slug}.tar.gz"
-    config = TransferConfig(multipart_threshold=64 * mib, multipart_chunksize=64 * mib, max_concurrency=4)
+    config = TransferConfig(multipart_threshold=64 * MiB, multipart_chunksize=64 * MiB, max_concurrency=4)
     storage.client().upload_file(str(source), storage.bucket(), object_key, Config=config)
     source.unlink()
     dataset = create_dataset(organization=organization, slug=slug, name=slug.replace("-", " ").capitalize())

@@ -38,9 +38,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from bench.catalog import QUERIES, seed  # noqa: E402
-from bench.harness import bench_workspace, gunicorn, publish_random_archive  # noqa: E402
-
-MiB = 1024 * 1024
+from bench.harness import MiB, bench_workspace, gunicorn, publish_random_archive  # noqa: E402
 
 
 @dataclass

@@ -34,9 +34,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from bench.harness import bench_workspace  # noqa: E402
+from bench.harness import MiB, bench_workspace  # noqa: E402
 
-MiB = 1024 * 1024
 GiB = 1024 * MiB
 
 
