@@ -27,7 +27,7 @@ from licensing.models import AccessRequest
 from licensing.revenue import payments
 from licensing.views_common import organization_for_page
 from marketplace.catalog.dataset_page import render_dataset
-from marketplace.models import Dataset
+from marketplace.models import Dataset, User
 from marketplace.permissions import signed_in_user
 
 
@@ -38,6 +38,18 @@ def _dataset(slug: str) -> Dataset:
     if dataset.status != Dataset.Status.PUBLISHED:
         raise Http404("not published")
     return dataset
+
+
+def _dataset_for_member(request: HttpRequest, slug: str) -> tuple[Dataset, User]:
+    """The published dataset and the signed-in user; a private dataset is a 404 outside its organization.
+
+    An error re-renders the whole datasheet: never a private one for someone outside its organization.
+    """
+    dataset = _dataset(slug)
+    user = signed_in_user(request)
+    if dataset.visibility == Dataset.Visibility.PRIVATE and not access_requests.is_member(user, dataset):
+        raise Http404("private")
+    return dataset, user
 
 
 def _back(dataset: Dataset) -> HttpResponseRedirect:
@@ -52,10 +64,7 @@ def _rerender(request: HttpRequest, dataset: Dataset, **extra: Any) -> HttpRespo
 @require_POST
 def accept_terms(request: HttpRequest, slug: str) -> HttpResponse:
     """Accept the license and every restriction shown; the hidden hash is the terms the page showed."""
-    dataset = _dataset(slug)
-    user = signed_in_user(request)
-    if dataset.visibility == Dataset.Visibility.PRIVATE and not access_requests.is_member(user, dataset):
-        raise Http404("private")
+    dataset, user = _dataset_for_member(request, slug)
     version = grants.current_version(dataset)
     terms = grants.terms_for(dataset=dataset, version=version)
     errors = []
@@ -86,11 +95,7 @@ def accept_terms(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def request_access(request: HttpRequest, slug: str) -> HttpResponse:
-    dataset = _dataset(slug)
-    user = signed_in_user(request)
-    # An error re-renders the whole datasheet: never a private one for someone outside its organization.
-    if dataset.visibility == Dataset.Visibility.PRIVATE and not access_requests.is_member(user, dataset):
-        raise Http404("private")
+    dataset, user = _dataset_for_member(request, slug)
     form = AccessRequestForm(request.POST)
     if not form.is_valid():
         return _rerender(request, dataset, request_form=form)
@@ -111,10 +116,7 @@ def request_access(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def buy(request: HttpRequest, slug: str) -> HttpResponse:
-    dataset = _dataset(slug)
-    user = signed_in_user(request)
-    if dataset.visibility == Dataset.Visibility.PRIVATE and not access_requests.is_member(user, dataset):
-        raise Http404("private")
+    dataset, user = _dataset_for_member(request, slug)
     try:
         invoice, _ = payments.open_invoice(
             user=user, dataset=dataset, user_agent=request.META.get("HTTP_USER_AGENT", "")
