@@ -151,6 +151,23 @@ class ScanResult:
     archive_size: int = 0
 
 
+@dataclass(frozen=True)
+class _Scan:
+    """What a tar scan and a zip scan both take: the object's size and where they report."""
+
+    size: int
+    limits: Limits
+    findings: Findings
+    inspector: Inspector
+    progress: Callable[[int], None]
+
+    def inspect(self, reader: MemberReader, declared_size: int) -> dict[str, Any]:
+        """Check an admitted member's content, hash it to its end; its row of ``ScanResult.files``."""
+        detected = self.inspector.inspect(reader, declared_size)
+        reader.drain()
+        return {"path": reader.path, "size": reader.size, "sha256": reader.hexdigest(), "type": detected}
+
+
 class ObjectPump:
     """Reads a GET body on a background thread, a bounded queue ahead of the parser, and hashes
     every byte: the archive's SHA-256 costs a second core instead of the parser's time."""
@@ -375,16 +392,17 @@ def scan(
                 "missing_object", "The uploaded file is no longer in storage; upload it again."
             ) from None
         raise
+    job = _Scan(size, limits, findings, inspector, progress)
     pump = ObjectPump(head)
     try:
         first = pump.read(512)
         magic = first[:4]
         if magic[:2] == b"\x1f\x8b":
-            return _scan_tar(pump, first, "tar.gz", size, limits, findings, inspector, progress)
+            return _scan_tar(pump, first, "tar.gz", job)
         if magic in (b"PK\x03\x04", b"PK\x05\x06"):
             pump.close()
-            return _scan_zip(key, size, limits, findings, inspector, progress)
-        return _scan_tar(pump, first, "tar", size, limits, findings, inspector, progress)
+            return _scan_zip(key, job)
+        return _scan_tar(pump, first, "tar", job)
     finally:
         pump.close()
 
@@ -455,31 +473,19 @@ class _Slice:
         return data
 
 
-def _scan_tar(
-    pump: ObjectPump,
-    first: bytes,
-    kind: str,
-    size: int,
-    limits: Limits,
-    findings: Findings,
-    inspector: Inspector,
-    progress: Callable[[int], None],
-) -> ScanResult:
+def _scan_tar(pump: ObjectPump, first: bytes, kind: str, job: _Scan) -> ScanResult:
     raw = _Prepend(first, pump)
-    stream: _Prepend | GunzipReader = GunzipReader(raw, limits) if kind == "tar.gz" else raw
+    stream: _Prepend | GunzipReader = GunzipReader(raw, job.limits) if kind == "tar.gz" else raw
     result = ScanResult(format=kind)
-    entries = _Entries(limits, findings)
+    entries = _Entries(job.limits, job.findings)
     view = _ForwardOnly(stream)
     try:
         for entry in read_entries(view):
             path = entries.admit(entry.name, kind=entry.kind, size=entry.size, problem=entry.name_problem)
             if path is None:
                 continue
-            reader = MemberReader(_Slice(view, entry.size), path)
-            detected = inspector.inspect(reader, entry.size)
-            reader.drain()
-            result.files.append({"path": path, "size": reader.size, "sha256": reader.hexdigest(), "type": detected})
-            progress(pump.consumed)
+            result.files.append(job.inspect(MemberReader(_Slice(view, entry.size), path), entry.size))
+            job.progress(pump.consumed)
         trailing = 0
         while data := view.read(CHUNK):
             trailing += len(data) - data.count(0)
@@ -492,7 +498,7 @@ def _scan_tar(
             ) from None
         raise ArchiveRejected(exc.code, exc.message) from None
     if trailing:
-        findings.warning(
+        job.findings.warning(
             "", "trailing_data", f"{trailing} non-zero bytes follow tar's end-of-archive marker; tar ignores them."
         )
     while stream.read(CHUNK):  # the gzip trailer, if any, is part of the archive too
@@ -500,7 +506,7 @@ def _scan_tar(
     while pump.read(CHUNK):
         pass
     result.archive_sha256, result.archive_size = pump.hexdigest(), pump.consumed
-    inspector.finish(result.files)
+    job.inspector.finish(result.files)
     return result
 
 
@@ -606,14 +612,8 @@ def _zip_entries_over(reader: _FrontierHasher, size: int, limit: int) -> bool:
     return False
 
 
-def _scan_zip(
-    key: str,
-    size: int,
-    limits: Limits,
-    findings: Findings,
-    inspector: Inspector,
-    progress: Callable[[int], None],
-) -> ScanResult:
+def _scan_zip(key: str, job: _Scan) -> ScanResult:
+    size, limits = job.size, job.limits
     ranged = storage.RangedReader(key, size)
     reader = _FrontierHasher(ranged)
     result = ScanResult(format="zip")
@@ -656,28 +656,25 @@ def _scan_zip(
                 f"The archive expands more than {limits.max_compression_ratio} times ({declared} bytes declared "
                 f"by its members from {size}): refused as a possible zip bomb before unpacking anything.",
             )
-        entries = _Entries(limits, findings)
+        entries = _Entries(limits, job.findings)
         for info in infos:
             path = entries.admit(info.filename, kind=_zip_kind(info), size=info.file_size)
             if path is None:
                 continue
             if info.flag_bits & 0x1:
-                findings.error(path, "encrypted", f"'{path}' is encrypted; archives must be readable as uploaded.")
+                job.findings.error(path, "encrypted", f"'{path}' is encrypted; archives must be readable as uploaded.")
                 continue
             reader.fill_to(info.header_offset)
             try:
                 with archive.open(info) as member:
-                    member_reader = MemberReader(member, path)
-                    detected = inspector.inspect(member_reader, info.file_size)
-                    member_reader.drain()
+                    row = job.inspect(MemberReader(member, path), info.file_size)
             except (zipfile.BadZipFile, EOFError, NotImplementedError, zlib.error) as exc:
                 raise ArchiveRejected("corrupt", f"'{path}' cannot be read: {exc}.", path) from None
-            row = {"path": path, "size": member_reader.size, "sha256": member_reader.hexdigest(), "type": detected}
             result.files.append(row)
-            progress(reader.frontier)
+            job.progress(reader.frontier)
         reader.fill_to(size)
     finally:
         ranged.close()
     result.archive_sha256, result.archive_size = reader.hexdigest(), reader.frontier
-    inspector.finish(result.files)
+    job.inspector.finish(result.files)
     return result
