@@ -85,13 +85,20 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
-def _positive_int(name: str, value: str | None, default: int | None, maximum: int | None = None) -> int | None:
+def _integer(name: str, value: str | None, *, what: str) -> int | None:
+    """The parameter as an integer, None when it is absent or empty."""
     if value is None or value == "":
-        return default
+        return None
     try:
-        number = int(value)
+        return int(value)
     except ValueError:
-        raise CatalogQueryError(f"{name}={value!r} is not a whole number") from None
+        raise CatalogQueryError(f"{name}={value!r} is not {what}") from None
+
+
+def _positive_int(name: str, value: str | None, default: int | None, maximum: int | None = None) -> int | None:
+    number = _integer(name, value, what="a whole number")
+    if number is None:
+        return default
     if number < 1 or (maximum is not None and number > maximum):
         bound = f"between 1 and {maximum}" if maximum else "at least 1"
         raise CatalogQueryError(f"{name}={number} must be {bound}")
@@ -106,13 +113,8 @@ def _page(value: str | None) -> int:
 
 
 def _size(name: str, value: str | None) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        raise CatalogQueryError(f"{name}={value!r} is not a number of bytes") from None
-    if number < 0:
+    number = _integer(name, value, what="a number of bytes")
+    if number is not None and number < 0:
         raise CatalogQueryError(f"{name} cannot be negative")
     return number
 
