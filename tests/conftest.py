@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -163,6 +165,27 @@ def celery_worker_process(transactional_db: None) -> Iterator[subprocess.Popen[b
             worker.wait()
         if worker.stdout is not None:
             worker.stdout.close()
+
+
+@contextmanager
+def python_child(script: str, **popen: Any) -> Iterator[subprocess.Popen[bytes]]:
+    """``script`` run by this Python in a child process in the repository, with this environment;
+    killed at the end if it still runs, also when the test fails."""
+    child = subprocess.Popen([sys.executable, "-c", script], cwd=REPO_DIR, env=os.environ.copy(), **popen)
+    try:
+        yield child
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+def sdk_parts_done(state_file: Path) -> int:
+    """How many parts the SDK's resume state (``<archive>.mdc-upload.json``) records as uploaded."""
+    try:
+        return len(json.loads(state_file.read_text()).get("parts", []))
+    except (OSError, ValueError):
+        return 0
 
 
 def slow_sdk_upload_script(archive: Path, submission_id: str) -> str:

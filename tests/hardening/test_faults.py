@@ -30,7 +30,7 @@ from datacollective.models import DatasetSubmission
 
 from marketplace.models import Upload, Validation
 from tests.archive_builders import asr_members, write_tar
-from tests.conftest import REPO_DIR, slow_sdk_upload_script
+from tests.conftest import python_child, sdk_parts_done, slow_sdk_upload_script
 from tests.hardening.fault_stack import (
     REDIS_SERVER,
     STUCK_SECONDS,
@@ -236,26 +236,14 @@ def test_web_killed_mid_upload_is_restarted_and_the_sdk_resumes(
     state_file = tmp_path / "upload.tar.gz.mdc-upload.json"
     # The SDK in its own process, on a slow link: each part waits before its PUT.
     script = slow_sdk_upload_script(path, submission_id)
-    child = subprocess.Popen([sys.executable, "-c", script], cwd=REPO_DIR, env=os.environ.copy(),
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
-
-    def parts_done() -> int:
-        try:
-            return len(json.loads(state_file.read_text()).get("parts", []))
-        except (OSError, ValueError):
-            return 0
-
-    try:
-        wait_for(lambda: parts_done() >= 2, timeout=60, interval=0.05, what="two parts uploaded", stack=stack)
+    with python_child(script, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as child:
+        wait_for(lambda: sdk_parts_done(state_file) >= 2, timeout=60, interval=0.05,
+                 what="two parts uploaded", stack=stack)  # fmt: skip
         stack.kill("web")
         output, _ = child.communicate(timeout=60)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
     assert child.returncode != 0, "the upload finished although the API was down"
     assert b"ConnectionError" in output or b"Connection refused" in output, output[-2000:]
-    done_before = parts_done()
+    done_before = sdk_parts_done(state_file)
     assert 2 <= done_before < 7
 
     stack.start_web()  # the supervisor's part
@@ -299,18 +287,12 @@ def test_web_killed_mid_completion_and_the_retried_completion_finishes_it(
         submission_id = new_submission("Web killed mid-completion")
         call = f"upload_dataset_file({str(path)!r}, {submission_id!r}, show_progress=False)"
         script = f"import datacollective; datacollective.{call}"
-        child = subprocess.Popen([sys.executable, "-c", script], cwd=REPO_DIR, env=os.environ.copy(),
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
-        try:
+        with python_child(script, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as child:
             # Mid-completion, from the database and the bucket: completing, the parts already joined.
             wait_for(lambda: joined_but_completing(stack, submission_id), timeout=90, interval=0.1,
                      what="the completion hashing the joined object", stack=stack)  # fmt: skip
             stack.kill("web")
             output, _ = child.communicate(timeout=60)
-        finally:
-            if child.poll() is None:
-                child.kill()
-                child.wait()
         assert child.returncode != 0, output[-2000:]
     finally:
         relay.close()

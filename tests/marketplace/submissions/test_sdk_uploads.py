@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,22 +15,16 @@ from datacollective.errors import ResourceRemovedError
 from datacollective.models import DatasetSubmission
 
 from marketplace import storage
-from marketplace.models import Membership, Submission, Upload
-from marketplace.organizations.services import approve_organization
-from tests.conftest import REPO_DIR, slow_sdk_upload_script, wait_until
-from tests.factories import organization
+from marketplace.models import Submission, Upload
+from tests.conftest import python_child, sdk_parts_done, slow_sdk_upload_script, wait_until
+from tests.marketplace.submissions.conftest import SdkContributor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 MiB = 1024 * 1024
 
 
 @pytest.fixture
-def submission_id(live_server: Any, monkeypatch: pytest.MonkeyPatch, bearer) -> str:  # type: ignore[no-untyped-def]
-    org = approve_organization(organization=organization("speech-co"))
-    user, key = bearer("upload", "read")
-    Membership.objects.create(organization=org, user=user, role="member")
-    monkeypatch.setenv("MDC_API_URL", f"{live_server.url}/api")
-    monkeypatch.setenv("MDC_API_KEY", key)
+def submission_id(sdk_contributor: SdkContributor) -> str:
     return str(datacollective.create_submission_draft(DatasetSubmission(name="Upload test"))["submission"]["id"])
 
 
@@ -179,24 +170,11 @@ def test_resume_after_the_uploading_process_is_killed(submission_id: str, tmp_pa
     checksum = _archive(archive, 40 * MiB)
     state_file = tmp_path / "big.tar.gz.mdc-upload.json"
     # A slow link: every part PUT waits, so the process is killed with parts done and parts to do.
-    script = slow_sdk_upload_script(archive, submission_id)
-    child = subprocess.Popen([sys.executable, "-c", script], cwd=REPO_DIR, env=os.environ.copy())
-
-    def parts_done() -> int:
-        try:
-            return len(json.loads(state_file.read_text()).get("parts", []))
-        except (OSError, ValueError):
-            return 0
-
-    try:
-        assert wait_until(lambda: parts_done() >= 2, timeout=60, interval=0.05)
+    with python_child(slow_sdk_upload_script(archive, submission_id)) as child:
+        assert wait_until(lambda: sdk_parts_done(state_file) >= 2, timeout=60, interval=0.05)
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=10)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-    done_before = parts_done()
+    done_before = sdk_parts_done(state_file)
     assert 2 <= done_before < 8
     assert Upload.objects.filter(submission_id=submission_id).count() == 1
 
