@@ -13,19 +13,15 @@ from datacollective.models import DatasetSubmission, License, Task
 from marketplace.models import Membership, Organization, Submission, User
 from marketplace.organizations.services import approve_organization
 from tests.factories import license_for, organization
+from tests.marketplace.submissions.conftest import SdkContributor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def contributor(live_server: Any, monkeypatch: pytest.MonkeyPatch, bearer) -> tuple[User, Organization]:  # type: ignore[no-untyped-def]
-    org = approve_organization(organization=organization("speech-co"))
-    user, key = bearer("upload", "read")
-    Membership.objects.create(organization=org, user=user, role="member")
+def contributor(sdk_contributor: SdkContributor) -> tuple[User, Organization]:
     license_for("CC-BY-4.0")
-    monkeypatch.setenv("MDC_API_URL", f"{live_server.url}/api")
-    monkeypatch.setenv("MDC_API_KEY", key)
-    return user, org
+    return sdk_contributor.user, sdk_contributor.organization
 
 
 def test_create_update_and_read_back(contributor: tuple[User, Organization], live_server: Any) -> None:

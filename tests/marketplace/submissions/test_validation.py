@@ -21,24 +21,18 @@ from datacollective.models import DatasetSubmission
 from django.utils import timezone
 
 from marketplace import storage
-from marketplace.models import Membership, Submission, Upload, Validation
-from marketplace.organizations.services import approve_organization
+from marketplace.models import Submission, Upload, Validation
 from marketplace.submissions import reports, validation
 from marketplace.submissions.drafts import submission_problems
 from tests.archive_builders import add_file, asr_members, wav_bytes, write_tar, write_zip
-from tests.factories import organization
+from tests.marketplace.submissions.conftest import SdkContributor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def contributor(live_server: Any, monkeypatch: pytest.MonkeyPatch, bearer) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    org = approve_organization(organization=organization("speech-co"))
-    user, key = bearer("upload", "read")
-    Membership.objects.create(organization=org, user=user, role="member")
-    monkeypatch.setenv("MDC_API_URL", f"{live_server.url}/api")
-    monkeypatch.setenv("MDC_API_KEY", key)
-    return {"key": key, "base": live_server.url}
+def contributor(sdk_contributor: SdkContributor, live_server: Any) -> dict[str, str]:
+    return {"key": sdk_contributor.key, "base": live_server.url}
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import datacollective
 import pytest
@@ -23,12 +22,11 @@ from datacollective.models import DatasetSubmission
 from django.conf import settings
 
 from marketplace import storage
-from marketplace.models import Membership, Upload, Validation
-from marketplace.organizations.services import approve_organization
+from marketplace.models import Upload, Validation
 from marketplace.submissions import validation
 from tests.archive_builders import asr_members, write_tar
 from tests.conftest import REPO_DIR, database_url_of_test_db, wait_until
-from tests.factories import organization
+from tests.marketplace.submissions.conftest import SdkContributor
 from tests.relay import StorageRelay
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -70,13 +68,8 @@ def start_worker(transactional_db: None, tmp_path: Path) -> Iterator[Callable[..
 
 
 @pytest.fixture
-def sdk(live_server: Any, monkeypatch: pytest.MonkeyPatch, bearer) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    org = approve_organization(organization=organization("speech-co"))
-    user, key = bearer("upload", "read")
-    Membership.objects.create(organization=org, user=user, role="member")
-    monkeypatch.setenv("MDC_API_URL", f"{live_server.url}/api")
-    monkeypatch.setenv("MDC_API_KEY", key)
-    return {"base": f"{live_server.url}/api", "key": key}
+def sdk(sdk_contributor: SdkContributor) -> dict[str, str]:
+    return {"base": sdk_contributor.api_url, "key": sdk_contributor.key}
 
 
 def upload_via_sdk(path: Path) -> Upload:
