@@ -66,7 +66,8 @@ def _session() -> requests.Session:
     return session
 
 
-def _start_and_put(base: str, submission_id: str, data: bytes, part_size: int) -> tuple[str, str, list[dict]]:
+def _start_and_put(base: str, submission_id: str, data: bytes, part_size: int) -> tuple[str, dict[str, Any]]:
+    """Start an upload of ``data`` and PUT its parts: the upload's id and the completion body that finishes it."""
     session = _session()
     declared: dict[str, Any] = {"submissionId": submission_id, "filename": "x.tar.gz", "fileSize": len(data)}
     started = session.post(f"{base}/uploads", json={**declared, "mimeType": "application/gzip"}).json()
@@ -76,22 +77,22 @@ def _start_and_put(base: str, submission_id: str, data: bytes, part_size: int) -
         put = requests.put(url, data=data[offset : offset + part_size], timeout=60)
         assert put.status_code == 200, put.text
         parts.append({"partNumber": number, "etag": put.headers["ETag"].strip('"')})
-    return started["fileUploadId"], started["uploadId"], parts
+    completion = {"uploadId": started["uploadId"], "parts": parts, "checksum": hashlib.sha256(data).hexdigest()}
+    return started["fileUploadId"], completion
 
 
 def test_repeat_completion_is_200_and_bad_checksum_is_400_then_410(submission_id: str, live_server: Any) -> None:
     base = f"{live_server.url}/api"
     data = os.urandom(6 * MiB)
-    file_upload_id, upload_id, parts = _start_and_put(base, submission_id, data, 5 * MiB)
-    body: dict[str, Any] = {"uploadId": upload_id, "parts": parts, "checksum": hashlib.sha256(data).hexdigest()}
+    file_upload_id, body = _start_and_put(base, submission_id, data, 5 * MiB)
     first = _session().post(f"{base}/uploads/{file_upload_id}", json=body)
     again = _session().post(f"{base}/uploads/{file_upload_id}", json=body)
     assert (first.status_code, again.status_code) == (200, 200)
     assert first.json() == again.json()
 
     other = os.urandom(6 * MiB)
-    file_upload_id, upload_id, parts = _start_and_put(base, submission_id, other, 5 * MiB)
-    wrong: dict[str, Any] = {"uploadId": upload_id, "parts": parts, "checksum": "0" * 64}
+    file_upload_id, other_body = _start_and_put(base, submission_id, other, 5 * MiB)
+    wrong = {**other_body, "checksum": "0" * 64}
     refused = _session().post(f"{base}/uploads/{file_upload_id}", json=wrong)
     assert refused.status_code == 400
     assert (
@@ -118,8 +119,7 @@ def test_repeat_completion_is_200_and_bad_checksum_is_400_then_410(submission_id
 def test_bad_completions_say_what_is_wrong(submission_id: str, live_server: Any, change, message: str) -> None:  # type: ignore[no-untyped-def]
     base = f"{live_server.url}/api"
     data = os.urandom(6 * MiB)
-    file_upload_id, upload_id, parts = _start_and_put(base, submission_id, data, 5 * MiB)
-    body: dict[str, Any] = {"uploadId": upload_id, "parts": parts, "checksum": hashlib.sha256(data).hexdigest()}
+    file_upload_id, body = _start_and_put(base, submission_id, data, 5 * MiB)
     change(body)
     response = _session().post(f"{base}/uploads/{file_upload_id}", json=body)
     assert response.status_code == 400
@@ -130,8 +130,7 @@ def test_bad_completions_say_what_is_wrong(submission_id: str, live_server: Any,
 def test_small_parts_and_bad_starts_are_refused(submission_id: str, live_server: Any) -> None:
     base = f"{live_server.url}/api"
     data = os.urandom(3 * MiB)
-    file_upload_id, upload_id, parts = _start_and_put(base, submission_id, data, 1 * MiB)
-    body: dict[str, Any] = {"uploadId": upload_id, "parts": parts, "checksum": hashlib.sha256(data).hexdigest()}
+    file_upload_id, body = _start_and_put(base, submission_id, data, 1 * MiB)
     response = _session().post(f"{base}/uploads/{file_upload_id}", json=body)
     assert response.status_code == 400 and "every part but the last needs at least 5 MiB" in response.json()["message"]
 
@@ -193,7 +192,7 @@ def test_unfinished_uploads_are_aborted_after_seven_days(submission_id: str, liv
     from marketplace.tasks import abort_unfinished_uploads
 
     base = f"{live_server.url}/api"
-    file_upload_id, _, _ = _start_and_put(base, submission_id, os.urandom(MiB), 5 * MiB)
+    file_upload_id, _ = _start_and_put(base, submission_id, os.urandom(MiB), 5 * MiB)
     upload = Upload.objects.get(id=file_upload_id)
     assert storage.list_parts(upload.object_key, upload_id=upload.s3_upload_id)
     assert abort_unfinished_uploads() == 0  # six days and a bit: still resumable
