@@ -141,28 +141,38 @@ def wait_until(condition: Callable[[], bool], *, timeout: float, interval: float
     return condition()
 
 
+def start_celery_worker(hostname: str, *, stdout: Any, **env_overrides: str) -> subprocess.Popen[bytes]:
+    """A real Celery worker process (one task at a time) on the session's broker, using the test
+    database; its output and errors go to ``stdout``."""
+    env = {**os.environ, "DATABASE_URL": database_url_of_test_db(),
+           "DJANGO_SETTINGS_MODULE": "config.settings.local", **env_overrides}  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--loglevel", "INFO",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "--hostname", hostname],
+        cwd=REPO_DIR, env=env, stdout=stdout, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+
+
+def stop_celery_worker(worker: subprocess.Popen[bytes]) -> None:
+    """Stop it warmly (SIGTERM), and with SIGKILL when it has not stopped within 15 s."""
+    if worker.poll() is not None:
+        return
+    worker.terminate()
+    try:
+        worker.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+
+
 @pytest.fixture
 def celery_worker_process(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
     """A real Celery worker process on the session's broker, using the test database."""
-    env = {**os.environ, "DATABASE_URL": database_url_of_test_db(), "DJANGO_SETTINGS_MODULE": "config.settings.local"}
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--loglevel", "INFO",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "--hostname", f"test-{os.getpid()}@%h"],
-        cwd=REPO_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )  # fmt: skip
+    worker = start_celery_worker(f"test-{os.getpid()}@%h", stdout=subprocess.PIPE)
     try:
         yield worker
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        stop_celery_worker(worker)
         if worker.stdout is not None:
             worker.stdout.close()
 

@@ -25,7 +25,7 @@ from marketplace import storage
 from marketplace.models import Upload, Validation
 from marketplace.submissions import validation
 from tests.archive_builders import asr_members, write_tar
-from tests.conftest import REPO_DIR, database_url_of_test_db, wait_until
+from tests.conftest import start_celery_worker, stop_celery_worker, wait_until
 from tests.marketplace.submissions.conftest import SdkContributor
 from tests.relay import StorageRelay
 
@@ -40,29 +40,16 @@ def start_worker(transactional_db: None, tmp_path: Path) -> Iterator[Callable[..
     logs: list[Path] = []
 
     def start(**env_overrides: str) -> subprocess.Popen[bytes]:
-        env = {**os.environ, "DATABASE_URL": database_url_of_test_db(),
-               "DJANGO_SETTINGS_MODULE": "config.settings.local", **env_overrides}  # fmt: skip
         log = tmp_path / f"worker-{len(started)}.log"
         logs.append(log)
         with log.open("wb") as out:
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--loglevel", "INFO",
-                 "--without-gossip", "--without-mingle", "--without-heartbeat",
-                 "--hostname", f"validation-{uuid.uuid4().hex[:8]}@%h"],
-                cwd=REPO_DIR, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
+            worker = start_celery_worker(f"validation-{uuid.uuid4().hex[:8]}@%h", stdout=out, **env_overrides)
         started.append(worker)
         return worker
 
     yield start
     for worker in started:
-        if worker.poll() is None:
-            worker.terminate()
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+        stop_celery_worker(worker)
     for log in logs:
         sys.stdout.write(f"--- {log.name} (last lines) ---\n{log.read_text(errors='replace')[-3000:]}\n")
 
