@@ -9,7 +9,7 @@ import shutil
 import socket
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -19,15 +19,6 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 MiB = 1024 * 1024
-
-
-def throughput_arguments() -> argparse.Namespace:
-    """The command line of the throughput benchmarks (upload, download): the object's size and how
-    many rounds of the two paths alternate."""
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--size-mib", type=int, default=1024)
-    parser.add_argument("--rounds", type=int, default=2)
-    return parser.parse_args()
 
 
 @contextmanager
@@ -70,6 +61,17 @@ def bench_workspace(prefix: str) -> Iterator[Path]:
             yield work
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def throughput_main(run: Callable[[argparse.Namespace, Path], None], *, prefix: str) -> None:
+    """The command line of the throughput benchmarks (upload, download): the object's size and how
+    many rounds of the two paths alternate; ``run`` gets them and a workspace."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    with bench_workspace(prefix) as work:
+        run(args, work)
 
 
 def free_port() -> int:

@@ -23,13 +23,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from bench.harness import MiB, bench_workspace, gunicorn, throughput_arguments  # noqa: E402
+from bench.harness import MiB, gunicorn, throughput_main  # noqa: E402
 
 
 def main() -> None:
-    args = throughput_arguments()
-    with bench_workspace("dc-bench-upload-") as work:
-        run(args, work)
+    throughput_main(run, prefix="dc-bench-upload-")
 
 
 def run(args: argparse.Namespace, work: Path) -> None:
