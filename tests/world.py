@@ -39,6 +39,7 @@ from marketplace.models import Dataset, DatasetVersion, Membership, Organization
 from marketplace.organizations.services import add_member, approve_organization, create_organization
 from marketplace.publishing import takedown_dataset
 from marketplace.submissions import drafts, review, uploads, validation
+from marketplace.submissions.inputs import DatasheetChanges
 from provenance.lineage import set_parents
 from tests.factories import license_for, tar_gz
 from tests.marketplace.archive_builders import wav_bytes
@@ -217,7 +218,7 @@ class Builder:
             "pointOfContactEmail": f"contact@{org}.example.org",
             **datasheet,
         }
-        drafts.update_submission(submission=submission, changes=drafts.parse_changes(fields))
+        drafts.update_submission(submission=submission, changes=DatasheetChanges.from_json(fields))
         terms = consent.set_consent_terms(submission=submission, user=author, payload=consent_terms)
         consent.add_consent_records(
             terms=terms,

@@ -40,6 +40,7 @@ from marketplace.models import Dataset, Organization, Submission, Upload, User
 from marketplace.organizations.services import add_member, approve_organization, create_organization
 from marketplace.publishing import takedown_dataset
 from marketplace.submissions import drafts, review, uploads, validation
+from marketplace.submissions.inputs import DatasheetChanges
 
 LICENSES: list[dict[str, Any]] = [
     {
@@ -265,7 +266,7 @@ class World:
     def _prepare(self, submission: Submission, story: Story, author: User) -> None:
         """The datasheet, consent, split and uploads of a draft, as its contributor gives them."""
         if story.datasheet:  # a next version's draft comes with the dataset's datasheet
-            drafts.update_submission(submission=submission, changes=drafts.parse_changes(story.datasheet))
+            drafts.update_submission(submission=submission, changes=DatasheetChanges.from_json(story.datasheet))
         terms = consent.set_consent_terms(submission=submission, user=author, payload=story.consent)
         consent.add_consent_records(
             terms=terms,

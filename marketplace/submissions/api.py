@@ -29,14 +29,9 @@ from licensing import consent
 from licensing.authentication import HasScope
 from licensing.models import ConsentTerms
 from marketplace.models import DatasetVersion, Submission, Upload, User
-from marketplace.submissions import drafts, reports, rules, shapes, uploads
+from marketplace.submissions import drafts, inputs, reports, rules, shapes, uploads
 from marketplace.submissions.serializers import MDC_UPLOAD_STATUS, submission_envelope
 from provenance import lineage
-
-FIELD_NAMES = {
-    **{v: k for k, v in rules.STRING_FIELDS.items()},
-    **{v: k for k, v in rules.BOOLEAN_FIELDS.items()},
-}
 
 
 def submission_json(submission: Submission) -> dict[str, Any]:
@@ -57,8 +52,8 @@ def submission_json(submission: Submission) -> dict[str, Any]:
         "fileUploadId": submission.archive_upload_id,
         "sampleFileReferenceId": submission.sample_upload_id,
     }
-    for field, camel in FIELD_NAMES.items():
-        value = getattr(submission, field)
+    for camel in (*inputs.TEXTS, *inputs.FLAGS):
+        value = getattr(submission, inputs.MODEL_FIELD[camel])
         body[camel] = value if value != "" else None
     return body
 
@@ -99,14 +94,9 @@ class SubmissionCreateApi(SubmissionView):
         responses=shapes.MdcSubmissionShape,
     )
     def post(self, request: Request) -> Response:
-        data = request.data if isinstance(request.data, dict) else {}
-        extra = sorted(set(data) - {"name", "longDescription"})
-        if extra:
-            raise exceptions.ValidationError(
-                f"A new submission takes only a name and a longDescription; unexpected: {', '.join(extra)}."
-            )
+        new = inputs.NewSubmission.from_json(request.data)
         submission = drafts.create_submission(
-            user=self.user(request), name=data.get("name", ""), long_description=data.get("longDescription", "")
+            user=self.user(request), name=new.name, long_description=new.long_description
         )
         return Response(submission_envelope(submission), status=status.HTTP_200_OK)
 
@@ -134,7 +124,7 @@ class SubmissionApi(SubmissionView):
     )
     def patch(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
-        changes = drafts.parse_changes(request.data)
+        changes = inputs.DatasheetChanges.from_json(request.data)
         submission = drafts.update_submission(submission=submission, changes=changes)
         return Response(submission_envelope(submission))
 

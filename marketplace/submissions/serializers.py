@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 
 from marketplace.models import Submission, Upload
-from marketplace.submissions.rules import STRING_FIELDS
+from marketplace.submissions.inputs import MODEL_FIELD
 
 # Our submission states as the platform's status enum. A rejection here sends the submission back
 # to its author to edit and submit again, which is the platform's `edits_requested`; the platform's
@@ -125,5 +125,5 @@ def submission_envelope(submission: Submission) -> dict[str, Any]:
         "pointOfContactEmail", "fundedByFullName", "fundedByEmail", "legalContactFullName", "legalContactEmail",
         "createdByFullName", "createdByEmail", "intendedUsage", "ethicalReviewProcess",
     ):  # fmt: skip
-        body[camel] = getattr(submission, STRING_FIELDS[camel]) or None
+        body[camel] = getattr(submission, MODEL_FIELD[camel]) or None
     return {"submission": body}

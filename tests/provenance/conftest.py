@@ -15,6 +15,7 @@ from licensing.consent import add_consent_records, set_consent_terms
 from marketplace.models import DatasetVersion, Membership, Submission, Upload, User
 from marketplace.organizations.services import approve_organization
 from marketplace.submissions import drafts, review, validation
+from marketplace.submissions.inputs import DatasheetChanges
 from provenance.lineage import set_parents
 from tests.factories import license_for, organization
 from tests.marketplace.archive_builders import wav_bytes, write_tar
@@ -59,7 +60,7 @@ def publish_real(live_server: Any, monkeypatch: pytest.MonkeyPatch, bearer: Any,
         fields = {"shortDescription": "Short.", "longDescription": "Long.", "locale": "cy", "task": "ASR",
                   "format": "TSV, WAV", "licenseAbbreviation": "CC-BY-4.0", "intendedUsage": "ASR.",
                   "pointOfContactFullName": "Ann", "pointOfContactEmail": "ann@example.org", **datasheet}  # fmt: skip
-        drafts.update_submission(submission=submission, changes=drafts.parse_changes(fields))
+        drafts.update_submission(submission=submission, changes=DatasheetChanges.from_json(fields))
         terms = set_consent_terms(submission=submission, user=author, payload=CONSENT)
         add_consent_records(terms=terms, rows=[{"contributorId": "c-1", "givenAt": "2025-02-01T10:00:00Z",
                                                 "termsSha256": terms.consent_text_sha256}])  # fmt: skip
