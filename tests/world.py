@@ -263,7 +263,7 @@ class Builder:
             self.upload(submission, author, sample_archive, kind=Upload.Kind.SAMPLE)
             self.world.samples[of or handle] = sample_archive
         submission.refresh_from_db()
-        drafts.submit_submission(submission=submission, agree=True)
+        drafts.submit_submission(submission=submission)
         version = review.approve_submission(submission=submission, reviewer=self.world.member(org, "reviewer"))
         dataset = Dataset.objects.get(id=version.dataset_id)
         self.world.datasets[of or handle] = dataset
@@ -339,7 +339,7 @@ class Builder:
             submission = self.draft(handle, org=org, name=handle.replace("-", " ").title(), task="ASR")
             w.uploads[handle] = self.upload(submission, submission.created_by, tar_gz(speech_files(handle)))
             submission.refresh_from_db()
-            drafts.submit_submission(submission=submission, agree=True)
+            drafts.submit_submission(submission=submission)
         review.reject_submission(
             submission=w.submissions["valley-rejected"],
             reviewer=w.member("valley", "reviewer"),

@@ -305,7 +305,7 @@ class World:
         if story.outcome == "draft":
             return
         submission.refresh_from_db()
-        drafts.submit_submission(submission=submission, agree=True)
+        drafts.submit_submission(submission=submission)
         reviewer = self.users.get(story.reviewer)
         if story.outcome == "approved" and reviewer is not None:
             review.approve_submission(submission=submission, reviewer=reviewer)

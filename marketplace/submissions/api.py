@@ -136,10 +136,8 @@ class SubmissionApi(SubmissionView):
     )
     def post(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
-        data = request.data if isinstance(request.data, dict) else {}
-        if set(data) != {"agreeToSubmit"}:
-            raise exceptions.ValidationError('Submitting takes exactly {"agreeToSubmit": true}.')
-        submission = drafts.submit_submission(submission=submission, agree=data["agreeToSubmit"])
+        inputs.agreement_from_json(request.data)
+        submission = drafts.submit_submission(submission=submission)
         return Response(submission_envelope(submission))
 
     @extend_schema(operation_id="mdc_delete_submission", tags=["mdc"], responses={204: None, **errors(410)})

@@ -238,9 +238,9 @@ def validation_problem(label: str, upload: Upload, submission_id: str) -> str | 
 
 
 @transaction.atomic
-def submit_submission(*, submission: Submission, agree: Any) -> Submission:
-    if agree is not True:
-        raise ValidationError({"agreeToSubmit": ["must be true: agree to the submission terms to submit"]})
+def submit_submission(*, submission: Submission) -> Submission:
+    """E9: hand the submission to review once nothing is missing (its contributor agreed to the
+    submission terms: inputs.check_agreement)."""
     locked = Submission.objects.select_for_update().get(id=submission.id)
     if locked.status == Submission.Status.SUBMITTED:
         return locked  # submitting twice is the same as once

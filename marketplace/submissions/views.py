@@ -305,7 +305,8 @@ def submission_contributors(request: HttpRequest, submission_id: str) -> HttpRes
 def submission_submit(request: HttpRequest, submission_id: str) -> HttpResponse:
     submission = _own_submission(request, submission_id)
     try:
-        drafts.submit_submission(submission=submission, agree=request.POST.get("agree") == "on")
+        inputs.check_agreement(request.POST.get("agree") == "on")
+        drafts.submit_submission(submission=submission)
     except ValidationError as exc:
         for error in exc.messages:
             messages.error(request, error)

@@ -70,7 +70,7 @@ def publish_real(live_server: Any, monkeypatch: pytest.MonkeyPatch, bearer: Any,
         state = datacollective.upload_dataset_file(str(archive), submission.id, show_progress=False)
         validation.run_validation(upload_id=Upload.objects.get(id=state.fileUploadId).id)
         submission.refresh_from_db()
-        drafts.submit_submission(submission=submission, agree=True)
+        drafts.submit_submission(submission=submission)
         version = review.approve_submission(submission=submission, reviewer=reviewer)
         return Published(version, archive, files, live_server.url)
 
