@@ -39,7 +39,7 @@ from marketplace.models import Dataset, DatasetVersion, Membership, Organization
 from marketplace.organizations.services import add_member, approve_organization, create_organization
 from marketplace.publishing import takedown_dataset
 from marketplace.submissions import drafts, review, uploads, validation
-from marketplace.submissions.inputs import DatasheetChanges
+from marketplace.submissions.inputs import DatasheetChanges, shares_from_json
 from provenance.lineage import set_parents
 from tests.factories import license_for, tar_gz
 from tests.marketplace.archive_builders import wav_bytes
@@ -227,9 +227,8 @@ class Builder:
                 for i in range(3)
             ],
         )
-        drafts.set_revenue_split(
-            submission=submission, contributors=split or [{"username": author.username, "basisPoints": 10_000}]
-        )
+        split = split or [{"username": author.username, "basisPoints": 10_000}]
+        drafts.set_revenue_split(submission=submission, shares=shares_from_json({"contributors": split}))
         submission.refresh_from_db()
         self.world.submissions[handle] = submission
         return submission

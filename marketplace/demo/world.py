@@ -40,7 +40,7 @@ from marketplace.models import Dataset, Organization, Submission, Upload, User
 from marketplace.organizations.services import add_member, approve_organization, create_organization
 from marketplace.publishing import takedown_dataset
 from marketplace.submissions import drafts, review, uploads, validation
-from marketplace.submissions.inputs import DatasheetChanges
+from marketplace.submissions.inputs import DatasheetChanges, shares_from_json
 
 LICENSES: list[dict[str, Any]] = [
     {
@@ -277,7 +277,7 @@ class World:
             ],
         )  # fmt: skip
         split = story.split or [{"username": story.author, "basisPoints": 10_000}]
-        drafts.set_revenue_split(submission=submission, contributors=split)
+        drafts.set_revenue_split(submission=submission, shares=shares_from_json({"contributors": split}))
         if story.archive is not None:
             self._upload(submission, author, Upload.Kind.ARCHIVE, story.archive())
         if story.sample is not None:

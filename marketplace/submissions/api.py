@@ -387,8 +387,9 @@ class RevenueSplitApi(UploadView):
     )
     def put(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
-        data = request.data if isinstance(request.data, dict) else {}
-        shares = drafts.set_revenue_split(submission=submission, contributors=data.get("contributors"))
+        rules.ensure_editable(submission)  # 409 before 400: a split that cannot change is not read
+        split = inputs.shares_from_json(request.data)
+        shares = drafts.set_revenue_split(submission=submission, shares=split)
         return Response(
             {
                 "contributors": [

@@ -8,10 +8,10 @@ that both refuse the same things with the same messages.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.validators import EmailValidator
 from django.db import transaction
 from django.utils import timezone
 
@@ -27,7 +27,7 @@ from marketplace.models import (
     User,
 )
 from marketplace.submissions import reports
-from marketplace.submissions.inputs import MODEL_FIELD, DatasheetChanges
+from marketplace.submissions.inputs import MODEL_FIELD, DatasheetChanges, Share, split_refusal
 from marketplace.submissions.rules import (
     DATASHEET_FIELDS,
     REQUIRED_TO_SUBMIT,
@@ -37,7 +37,6 @@ from marketplace.submissions.rules import (
     ensure_editable,
     is_editable,
     spdx_license,
-    text_limit,
 )
 from provenance.lineage import license_problems
 
@@ -111,61 +110,38 @@ def submission_for(*, user: User, submission_id: str) -> Submission:
 
 
 @transaction.atomic
-def set_revenue_split(*, submission: Submission, contributors: Any) -> list[RevenueShare]:
+def set_revenue_split(*, submission: Submission, shares: Sequence[Share]) -> list[RevenueShare]:
     """Replace the split: users by username, or payees by name and email, with basis points
     that sum to exactly 10,000."""
     locked = Submission.objects.select_for_update().get(id=submission.id)
     ensure_editable(locked)
-    if not isinstance(contributors, list) or not contributors:
-        raise ValidationError("List at least one contributor with basisPoints.")
     problems: list[str] = []
-    shares: list[RevenueShare] = []
+    rows: list[RevenueShare] = []
     seen: set[str] = set()
-    for position, item in enumerate(contributors, start=1):
-        if not isinstance(item, dict):
-            problems.append(f"contributor {position}: not an object")
-            continue
-        points = item.get("basisPoints")
-        if not isinstance(points, int) or isinstance(points, bool) or not 1 <= points <= 10_000:
-            problems.append(f"contributor {position}: basisPoints must be a whole number from 1 to 10000")
-            points = 0
-        username = item.get("username")
-        if username is not None:
-            user = User.objects.filter(username=username).first() if isinstance(username, str) else None
+    for position, share in enumerate(shares, start=1):
+        if share.username is not None:
+            user = User.objects.filter(username=share.username).first()
             if user is None:
-                problems.append(f"contributor {position}: no user named {username!r}")
+                problems.append(f"contributor {position}: no user named {share.username!r}")
                 continue
             who = f"user:{user.pk}"
-            share = RevenueShare(submission=locked, user=user, basis_points=points)
+            row = RevenueShare(submission=locked, user=user, basis_points=share.basis_points)
         else:
-            name, email = item.get("name"), item.get("email")
-            if not isinstance(name, str) or not name.strip() or not isinstance(email, str):
-                problems.append(f"contributor {position}: give a username, or a name and an email")
-                continue
-            name_limit = text_limit(RevenueShare, "payee_name")
-            if name_limit is not None and len(name.strip()) > name_limit:
-                problems.append(f"contributor {position}: the name is longer than {name_limit} characters")
-                continue
-            try:
-                EmailValidator()(email.strip())
-            except ValidationError:
-                problems.append(f"contributor {position}: {email!r} is not an email address")
-                continue
-            who = f"email:{email.strip().lower()}"
-            share = RevenueShare(
-                submission=locked, payee_name=name.strip(), payee_email=email.strip(), basis_points=points
+            who = f"email:{share.email.lower()}"
+            row = RevenueShare(
+                submission=locked, payee_name=share.name, payee_email=share.email, basis_points=share.basis_points
             )
         if who in seen:
             problems.append(f"contributor {position}: listed twice")
         seen.add(who)
-        shares.append(share)
-    total = sum(share.basis_points for share in shares)
+        rows.append(row)
+    total = sum(row.basis_points for row in rows)
     if not problems and total != 10_000:
         problems.append(f"the shares sum to {total} basis points; they must sum to exactly 10000 (100%)")
     if problems:
-        raise ValidationError("The split was not changed: " + "; ".join(problems) + ".")
+        raise split_refusal(problems)
     locked.revenue_shares.all().delete()
-    created = RevenueShare.objects.bulk_create(shares)
+    created = RevenueShare.objects.bulk_create(rows)
     Submission.objects.filter(id=locked.id).update(updated_at=timezone.now())
     return created
 

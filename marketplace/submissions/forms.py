@@ -18,6 +18,8 @@ from marketplace.submissions.inputs import (
     MIN_PRICE_CENTS,
     MODEL_FIELD,
     DatasheetChanges,
+    Share,
+    shares_from_rows,
 )
 
 CUSTOM = "__custom__"
@@ -235,6 +237,11 @@ class ShareForm(forms.Form):
 
 
 ShareFormSet = forms.formset_factory(ShareForm, extra=3, max_num=100)
+
+
+def shares_in(formset: forms.BaseFormSet[ShareForm]) -> list[Share]:
+    """The split a valid formset's filled-in rows give (a position counts those rows only)."""
+    return shares_from_rows([form.cleaned_data for form in formset if not form.is_blank()])
 
 
 class RejectForm(forms.Form):

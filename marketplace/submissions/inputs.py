@@ -295,8 +295,8 @@ def agreement_from_json(payload: object) -> None:
 @dataclass(frozen=True)
 class Share:
     """One line of a revenue split: a user of this instance by username, or a payee by name and
-    email, with their share in basis points (1 to 10,000). Whether the user exists, the email is
-    an address and the lines sum to 10,000 is ``set_revenue_split``'s to check."""
+    email address, with their share in basis points (1 to 10,000). Whether the user exists, no one
+    is listed twice and the lines sum to 10,000 is ``set_revenue_split``'s to check."""
 
     basis_points: int
     username: str | None = None
@@ -337,6 +337,8 @@ def _shares(lines: Sequence[_Line]) -> list[Share]:
             problems.append(f"contributor {position}: give a username, or a name and an email")
         elif name_limit is not None and len(name.strip()) > name_limit:
             problems.append(f"contributor {position}: the name is longer than {name_limit} characters")
+        elif not _is_email(email.strip()):
+            problems.append(f"contributor {position}: {email!r} is not an email address")
         else:
             shares.append(Share(basis_points=points, name=name.strip(), email=email.strip()))
     if problems:
@@ -344,8 +346,18 @@ def _shares(lines: Sequence[_Line]) -> list[Share]:
     return shares
 
 
-def shares_from_json(contributors: object) -> list[Share]:
-    """The split's ``contributors``: ``[{"username", "basisPoints"} or {"name", "email", "basisPoints"}]``."""
+def _is_email(text: str) -> bool:
+    try:
+        EmailValidator()(text)
+    except ValidationError:
+        return False
+    return True
+
+
+def shares_from_json(payload: object) -> list[Share]:
+    """The split's body: ``{"contributors": [{"username", "basisPoints"} or {"name", "email",
+    "basisPoints"}, ...]}``."""
+    contributors = payload.get("contributors") if isinstance(payload, dict) else None
     if not isinstance(contributors, list):
         contributors = []
     return _shares(

@@ -30,6 +30,7 @@ from marketplace.submissions.forms import (
     DatasheetForm,
     RejectForm,
     ShareFormSet,
+    shares_in,
 )
 
 
@@ -277,19 +278,9 @@ def submission_contributors(request: HttpRequest, submission_id: str) -> HttpRes
     formset = ShareFormSet(request.POST, prefix="shares")
     errors: list[str] = []
     if formset.is_valid():
-        rows: list[dict[str, Any]] = []
-        for form in formset:
-            if form.is_blank():
-                continue
-            data = form.cleaned_data
-            row: dict[str, Any] = {"basisPoints": data.get("basis_points")}
-            if data.get("username"):
-                row["username"] = data["username"].strip()
-            else:
-                row["name"], row["email"] = data.get("name") or "", data.get("email") or ""
-            rows.append(row)
         try:
-            drafts.set_revenue_split(submission=submission, contributors=rows)
+            rules.ensure_editable(submission)  # as the API: a split that cannot change is not read
+            drafts.set_revenue_split(submission=submission, shares=shares_in(formset))
         except ValidationError as exc:
             errors = exc.messages
         except rules.SubmissionConflict as exc:
