@@ -216,13 +216,14 @@ class UploadStartApi(UploadView):
         if submission_id is not None and data.get("submissionId", submission_id) != submission_id:
             raise exceptions.ValidationError({"submissionId": ["differs from the submission in the URL"]})
         submission = self._submission(request, submission_id or data.get("submissionId"))
+        start = uploads.parse_start(data, kind=self.kind)
         upload = uploads.start_upload(
             submission=submission,
             user=self.user(request),
             kind=self.kind,
-            filename=data.get("filename"),
-            file_size=data.get("fileSize"),
-            mime_type=data.get("mimeType"),
+            filename=start.filename,
+            file_size=start.file_size,
+            mime_type=start.mime_type,
         )
         return Response({"fileUploadId": upload.id, "uploadId": upload.s3_upload_id, "objectKey": None})
 
