@@ -40,7 +40,7 @@ from marketplace.organizations.services import add_member, approve_organization,
 from marketplace.publishing import takedown_dataset
 from marketplace.submissions import drafts, review, uploads, validation
 from marketplace.submissions.inputs import DatasheetChanges, shares_from_json
-from provenance.lineage import set_parents
+from provenance.lineage import parent_refs, set_parents
 from tests.factories import license_for, tar_gz
 from tests.marketplace.archive_builders import wav_bytes
 
@@ -253,7 +253,7 @@ class Builder:
             # approval already publishes the next version of the dataset a submission names.
             Submission.objects.filter(id=submission.id).update(dataset=self.world.datasets[of])
         if parents:
-            set_parents(submission=submission, parents=parents, user=author)
+            set_parents(submission=submission, parents=parent_refs(parents), user=author)
         archive = tar_gz(files)
         self.upload(submission, author, archive)
         self.world.archives[of or handle] = archive

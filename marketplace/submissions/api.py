@@ -428,5 +428,7 @@ class SubmissionParentsApi(UploadView):
         data = request.data if isinstance(request.data, dict) else {}
         if set(data) != {"parents"}:
             raise exceptions.ValidationError('Setting parents takes exactly {"parents": [{"dataset", "version"}]}.')
-        parents = lineage.set_parents(submission=submission, parents=data["parents"], user=self.user(request))
+        rules.ensure_editable(submission)  # 409 before 400: parents that cannot change are not read
+        refs = lineage.parent_refs(data["parents"])
+        parents = lineage.set_parents(submission=submission, parents=refs, user=self.user(request))
         return Response({"parents": [parent_json(version) for version in parents]})

@@ -16,7 +16,7 @@ from marketplace.models import DatasetVersion, Membership, Submission, Upload, U
 from marketplace.organizations.services import approve_organization
 from marketplace.submissions import drafts, review, validation
 from marketplace.submissions.inputs import DatasheetChanges, Share
-from provenance.lineage import set_parents
+from provenance.lineage import parent_refs, set_parents
 from tests.factories import license_for, organization
 from tests.marketplace.archive_builders import wav_bytes, write_tar
 
@@ -65,7 +65,7 @@ def publish_real(live_server: Any, monkeypatch: pytest.MonkeyPatch, bearer: Any,
         add_consent_records(terms=terms, rows=[{"contributorId": "c-1", "givenAt": "2025-02-01T10:00:00Z",
                                                 "termsSha256": terms.consent_text_sha256}])  # fmt: skip
         drafts.set_revenue_split(submission=submission, shares=[Share(username=author.username, basis_points=10_000)])
-        set_parents(submission=submission, parents=list(parents), user=author)
+        set_parents(submission=submission, parents=parent_refs(list(parents)), user=author)
         state = datacollective.upload_dataset_file(str(archive), submission.id, show_progress=False)
         validation.run_validation(upload_id=Upload.objects.get(id=state.fileUploadId).id)
         submission.refresh_from_db()
