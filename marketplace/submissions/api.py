@@ -184,7 +184,7 @@ class SubmissionValidationApi(SubmissionView):
 class UploadView(SubmissionView):
     kind = Upload.Kind.ARCHIVE
 
-    def _submission(self, request: Request, submission_id: Any) -> Submission:
+    def _submission(self, request: Request, submission_id: object) -> Submission:
         if not isinstance(submission_id, str) or not submission_id:
             raise exceptions.ValidationError({"submissionId": ["is missing"]})
         return drafts.submission_for(user=self.user(request), submission_id=submission_id)

@@ -6,6 +6,7 @@ its datasheet in camelCase, its status and its uploads' file references, as a pl
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -62,7 +63,7 @@ def _latest_upload(submission: Submission, kind: str) -> Upload | None:
     return Upload.objects.filter(submission=submission, kind=kind).order_by("-created_at", "-id").first()
 
 
-def _time(value: Any) -> str | None:
+def _time(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 

@@ -148,7 +148,7 @@ class Completion:
     checksum: str
 
 
-def parse_completion(payload: Any) -> Completion:
+def parse_completion(payload: object) -> Completion:
     if not isinstance(payload, dict):
         raise ValidationError("The body must be a JSON object with uploadId, parts and checksum.")
     errors: dict[str, list[str]] = {}
