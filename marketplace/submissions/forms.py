@@ -34,8 +34,8 @@ def license_choices() -> list[tuple[str, str]]:
 class DatasheetForm(forms.Form):
     """Every field of the MDC datasheet, grouped as the page shows them."""
 
-    # The platform's limits, which DatasheetChanges holds the API to as well. The fields are the
-    # model's, but the license (one choice here for its abbreviation, name and text).
+    # The platform's limits, which DatasheetChanges holds the API to as well. The fields are named
+    # as the model's, except the license: one choice here gives its abbreviation, name and text.
     name = forms.CharField(max_length=MDC_TEXT_LIMITS["name"])
     short_description = forms.CharField(max_length=MDC_TEXT_LIMITS["shortDescription"], required=False)
     long_description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 8}), help_text="Markdown.")

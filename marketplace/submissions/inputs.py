@@ -96,7 +96,7 @@ def effective_text_limit(camel: str) -> int | None:
     return min(limits) if limits else None
 
 
-def in_contract_names(exc: ValidationError) -> dict[str, list[str]]:
+def _in_contract_names(exc: ValidationError) -> dict[str, list[str]]:
     """The errors of a check keyed by model field, keyed by the contract's names instead."""
     return {CONTRACT_NAME.get(field, field): messages for field, messages in exc.message_dict.items()}
 
@@ -243,7 +243,7 @@ class DatasheetChanges:
         try:
             changes = cls.of({MODEL_FIELD[camel]: value for camel, value in payload.items() if camel in MODEL_FIELD})
         except ValidationError as exc:
-            errors |= in_contract_names(exc)
+            errors |= _in_contract_names(exc)
         if errors:
             raise ValidationError(errors)
         return changes
