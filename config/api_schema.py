@@ -370,7 +370,7 @@ LINKS: dict[tuple[str, str], dict[str, Link]] = {
 CLOSED = {"additionalProperties": False}
 REQUEST_BODY_RULES: dict[str, dict[str, Any]] = {
     "mdc_create_submission": CLOSED,  # "A new submission takes only a name"
-    "mdc_update_submission": {**CLOSED, "minProperties": 1},  # submissions.parse_changes
+    "mdc_update_submission": {**CLOSED, "minProperties": 1},  # inputs.DatasheetChanges.from_json
     "mdc_submit_submission": CLOSED,  # 'Submitting takes exactly {"agreeToSubmit": true}'
     "v1_submissions_consent_update": CLOSED,  # consent.set_consent_terms: "Unknown field(s)"
     "v1_submissions_parents_update": CLOSED,  # 'Setting parents takes exactly {"parents": [...]}'

@@ -8,8 +8,8 @@ contributor reads the conflict before a reviewer does.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,22 +21,39 @@ from marketplace.models import Dataset, DatasetVersion, Submission
 from marketplace.submissions.rules import ensure_editable
 
 
-@transaction.atomic
-def set_parents(*, submission: Submission, parents: Any, user: object) -> list[DatasetVersion]:
-    """Replace the declared parents: ``[{"dataset": id or slug, "version": n}]`` of published
-    versions that ``user`` may see. A private dataset the user cannot see is refused with the
-    same words as an unknown one, so the answer does not tell that it exists; a dataset cannot
-    derive from itself (its lineage would be a cycle)."""
-    ensure_editable(submission)
+@dataclass(frozen=True)
+class ParentRef:
+    """A published version a submission derives from, as a client names it: its dataset's id or
+    slug, and the version's number."""
+
+    dataset: str
+    version: int
+
+
+def parent_refs(parents: object) -> list[ParentRef]:
+    """The parents a client lists: ``[{"dataset": id or slug, "version": n}]``."""
     if not isinstance(parents, list):
         raise ValidationError('parents must be a list of {"dataset": id or slug, "version": n}.')
-    visible = visible_datasets(user=user)
-    found: list[DatasetVersion] = []
+    refs: list[ParentRef] = []
     for position, item in enumerate(parents, start=1):
         if not (isinstance(item, dict) and isinstance(item.get("dataset"), str)
                 and isinstance(item.get("version"), int) and not isinstance(item.get("version"), bool)):  # fmt: skip
             raise ValidationError(f'parent {position}: give {{"dataset": id or slug, "version": n}}, not {item!r}.')
-        key, number = item["dataset"], item["version"]
+        refs.append(ParentRef(dataset=item["dataset"], version=item["version"]))
+    return refs
+
+
+@transaction.atomic
+def set_parents(*, submission: Submission, parents: Sequence[ParentRef], user: object) -> list[DatasetVersion]:
+    """Replace the declared parents with published versions that ``user`` may see. A private
+    dataset the user cannot see is refused with the same words as an unknown one, so the answer
+    does not tell that it exists; a dataset cannot derive from itself (its lineage would be a
+    cycle)."""
+    ensure_editable(submission)
+    visible = visible_datasets(user=user)
+    found: list[DatasetVersion] = []
+    for position, parent in enumerate(parents, start=1):
+        key, number = parent.dataset, parent.version
         dataset = visible.filter(id=key).first() or visible.filter(slug=key).first()
         version = (
             DatasetVersion.objects.filter(dataset=dataset, number=number, published_at__isnull=False).first()

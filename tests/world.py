@@ -42,7 +42,8 @@ from marketplace.models import Dataset, DatasetVersion, Membership, Organization
 from marketplace.organizations.services import add_member, approve_organization, create_organization
 from marketplace.publishing import takedown_dataset
 from marketplace.submissions import drafts, review, uploads, validation
-from provenance.lineage import set_parents
+from marketplace.submissions.inputs import DatasheetChanges, shares_from_json
+from provenance.lineage import parent_refs, set_parents
 from tests.archive_builders import wav_bytes
 from tests.factories import license_for, tar_gz
 
@@ -220,7 +221,7 @@ class Builder:
             "pointOfContactEmail": f"contact@{org}.example.org",
             **datasheet,
         }
-        drafts.update_submission(submission=submission, changes=drafts.parse_changes(fields))
+        drafts.update_submission(submission=submission, changes=DatasheetChanges.from_json(fields))
         terms = consent.set_consent_terms(submission=submission, user=author, payload=consent_terms)
         consent.add_consent_records(
             terms=terms,
@@ -229,9 +230,8 @@ class Builder:
                 for i in range(3)
             ],
         )
-        drafts.set_revenue_split(
-            submission=submission, contributors=split or [{"username": author.username, "basisPoints": 10_000}]
-        )
+        split = split or [{"username": author.username, "basisPoints": 10_000}]
+        drafts.set_revenue_split(submission=submission, shares=shares_from_json({"contributors": split}))
         submission.refresh_from_db()
         self.world.submissions[handle] = submission
         return submission
@@ -256,7 +256,7 @@ class Builder:
             # approval already publishes the next version of the dataset a submission names.
             Submission.objects.filter(id=submission.id).update(dataset=self.world.datasets[of])
         if parents:
-            set_parents(submission=submission, parents=parents, user=author)
+            set_parents(submission=submission, parents=parent_refs(parents), user=author)
         archive = tar_gz(files)
         self.upload(submission, author, archive)
         self.world.archives[of or handle] = archive
@@ -265,7 +265,7 @@ class Builder:
             self.upload(submission, author, sample_archive, kind=Upload.Kind.SAMPLE)
             self.world.samples[of or handle] = sample_archive
         submission.refresh_from_db()
-        drafts.submit_submission(submission=submission, agree=True)
+        drafts.submit_submission(submission=submission)
         version = review.approve_submission(submission=submission, reviewer=self.world.member(org, "reviewer"))
         dataset = Dataset.objects.get(id=version.dataset_id)
         self.world.datasets[of or handle] = dataset
@@ -341,7 +341,7 @@ class Builder:
             submission = self.draft(handle, org=org, name=handle.replace("-", " ").title(), task="ASR")
             w.uploads[handle] = self.upload(submission, submission.created_by, tar_gz(speech_files(handle)))
             submission.refresh_from_db()
-            drafts.submit_submission(submission=submission, agree=True)
+            drafts.submit_submission(submission=submission)
         review.reject_submission(
             submission=w.submissions["valley-rejected"],
             reviewer=w.member("valley", "reviewer"),

@@ -43,6 +43,7 @@ from marketplace.models import Dataset, Organization, Submission, Upload, User
 from marketplace.organizations.services import add_member, approve_organization, create_organization
 from marketplace.publishing import takedown_dataset
 from marketplace.submissions import drafts, review, uploads, validation
+from marketplace.submissions.inputs import DatasheetChanges, shares_from_json
 
 LICENSES: list[dict[str, Any]] = [
     {
@@ -268,7 +269,7 @@ class World:
     def _prepare(self, submission: Submission, story: Story, author: User) -> None:
         """The datasheet, consent, split and uploads of a draft, as its contributor gives them."""
         if story.datasheet:  # a next version's draft comes with the dataset's datasheet
-            drafts.update_submission(submission=submission, changes=drafts.parse_changes(story.datasheet))
+            drafts.update_submission(submission=submission, changes=DatasheetChanges.from_json(story.datasheet))
         terms = consent.set_consent_terms(submission=submission, user=author, payload=story.consent)
         consent.add_consent_records(
             terms=terms,
@@ -279,7 +280,7 @@ class World:
             ],
         )  # fmt: skip
         split = story.split or [{"username": story.author, "basisPoints": 10_000}]
-        drafts.set_revenue_split(submission=submission, contributors=split)
+        drafts.set_revenue_split(submission=submission, shares=shares_from_json({"contributors": split}))
         if story.archive is not None:
             self._upload(submission, author, Upload.Kind.ARCHIVE, story.archive())
         if story.sample is not None:
@@ -307,7 +308,7 @@ class World:
         if story.outcome == "draft":
             return
         submission.refresh_from_db()
-        drafts.submit_submission(submission=submission, agree=True)
+        drafts.submit_submission(submission=submission)
         reviewer = self.users.get(story.reviewer)
         if story.outcome == "approved" and reviewer is not None:
             review.approve_submission(submission=submission, reviewer=reviewer)

@@ -29,14 +29,9 @@ from licensing.consent import terms as consent
 from licensing.keys.authentication import HasScope
 from licensing.models import ConsentTerms
 from marketplace.models import DatasetVersion, Submission, Upload, User
-from marketplace.submissions import drafts, reports, rules, shapes, uploads
+from marketplace.submissions import drafts, inputs, reports, rules, shapes, uploads
 from marketplace.submissions.serializers import MDC_UPLOAD_STATUS, submission_envelope
 from provenance import lineage
-
-FIELD_NAMES = {
-    **{v: k for k, v in rules.STRING_FIELDS.items()},
-    **{v: k for k, v in rules.BOOLEAN_FIELDS.items()},
-}
 
 
 def submission_json(submission: Submission) -> dict[str, Any]:
@@ -57,8 +52,8 @@ def submission_json(submission: Submission) -> dict[str, Any]:
         "fileUploadId": submission.archive_upload_id,
         "sampleFileReferenceId": submission.sample_upload_id,
     }
-    for field, camel in FIELD_NAMES.items():
-        value = getattr(submission, field)
+    for camel in (*inputs.TEXTS, *inputs.FLAGS):
+        value = getattr(submission, inputs.MODEL_FIELD[camel])
         body[camel] = value if value != "" else None
     return body
 
@@ -99,14 +94,9 @@ class SubmissionCreateApi(SubmissionView):
         responses=shapes.MdcSubmissionShape,
     )
     def post(self, request: Request) -> Response:
-        data = request.data if isinstance(request.data, dict) else {}
-        extra = sorted(set(data) - {"name", "longDescription"})
-        if extra:
-            raise exceptions.ValidationError(
-                f"A new submission takes only a name and a longDescription; unexpected: {', '.join(extra)}."
-            )
+        new = inputs.NewSubmission.from_json(request.data)
         submission = drafts.create_submission(
-            user=self.user(request), name=data.get("name", ""), long_description=data.get("longDescription", "")
+            user=self.user(request), name=new.name, long_description=new.long_description
         )
         return Response(submission_envelope(submission), status=status.HTTP_200_OK)
 
@@ -134,7 +124,7 @@ class SubmissionApi(SubmissionView):
     )
     def patch(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
-        changes = drafts.parse_changes(request.data)
+        changes = inputs.DatasheetChanges.from_json(request.data)
         submission = drafts.update_submission(submission=submission, changes=changes)
         return Response(submission_envelope(submission))
 
@@ -146,10 +136,8 @@ class SubmissionApi(SubmissionView):
     )
     def post(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
-        data = request.data if isinstance(request.data, dict) else {}
-        if set(data) != {"agreeToSubmit"}:
-            raise exceptions.ValidationError('Submitting takes exactly {"agreeToSubmit": true}.')
-        submission = drafts.submit_submission(submission=submission, agree=data["agreeToSubmit"])
+        inputs.agreement_from_json(request.data)
+        submission = drafts.submit_submission(submission=submission)
         return Response(submission_envelope(submission))
 
     @extend_schema(operation_id="mdc_delete_submission", tags=["mdc"], responses={204: None, **errors(410)})
@@ -196,7 +184,7 @@ class SubmissionValidationApi(SubmissionView):
 class UploadView(SubmissionView):
     kind = Upload.Kind.ARCHIVE
 
-    def _submission(self, request: Request, submission_id: Any) -> Submission:
+    def _submission(self, request: Request, submission_id: object) -> Submission:
         if not isinstance(submission_id, str) or not submission_id:
             raise exceptions.ValidationError({"submissionId": ["is missing"]})
         return drafts.submission_for(user=self.user(request), submission_id=submission_id)
@@ -228,13 +216,14 @@ class UploadStartApi(UploadView):
         if submission_id is not None and data.get("submissionId", submission_id) != submission_id:
             raise exceptions.ValidationError({"submissionId": ["differs from the submission in the URL"]})
         submission = self._submission(request, submission_id or data.get("submissionId"))
+        start = uploads.parse_start(data, kind=self.kind)
         upload = uploads.start_upload(
             submission=submission,
             user=self.user(request),
             kind=self.kind,
-            filename=data.get("filename"),
-            file_size=data.get("fileSize"),
-            mime_type=data.get("mimeType"),
+            filename=start.filename,
+            file_size=start.file_size,
+            mime_type=start.mime_type,
         )
         return Response({"fileUploadId": upload.id, "uploadId": upload.s3_upload_id, "objectKey": None})
 
@@ -399,8 +388,9 @@ class RevenueSplitApi(UploadView):
     )
     def put(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
-        data = request.data if isinstance(request.data, dict) else {}
-        shares = drafts.set_revenue_split(submission=submission, contributors=data.get("contributors"))
+        rules.ensure_editable(submission)  # 409 before 400: a split that cannot change is not read
+        split = inputs.shares_from_json(request.data)
+        shares = drafts.set_revenue_split(submission=submission, shares=split)
         return Response(
             {
                 "contributors": [
@@ -438,5 +428,7 @@ class SubmissionParentsApi(UploadView):
         data = request.data if isinstance(request.data, dict) else {}
         if set(data) != {"parents"}:
             raise exceptions.ValidationError('Setting parents takes exactly {"parents": [{"dataset", "version"}]}.')
-        parents = lineage.set_parents(submission=submission, parents=data["parents"], user=self.user(request))
+        rules.ensure_editable(submission)  # 409 before 400: parents that cannot change are not read
+        refs = lineage.parent_refs(data["parents"])
+        parents = lineage.set_parents(submission=submission, parents=refs, user=self.user(request))
         return Response({"parents": [parent_json(version) for version in parents]})

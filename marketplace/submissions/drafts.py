@@ -1,17 +1,17 @@
 """Drafts: a contributor's submission of a dataset, its datasheet edits, submitting and deleting.
 
 The writes behind the MDC contract's E7-E10 (``../shared/mdc-sdk-contract.md``) and the pages.
-Payloads arrive in the contract's camelCase and are checked here, so that the API and the
-browser refuse the same things with the same messages.
+They take typed values (``inputs``), which the API and the pages build with the same checks, so
+that both refuse the same things with the same messages.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.validators import EmailValidator, URLValidator
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,30 +23,19 @@ from marketplace.models import (
     Organization,
     RevenueShare,
     Submission,
-    Task,
     Upload,
     User,
-    Visibility,
 )
 from marketplace.submissions import reports
+from marketplace.submissions.inputs import MODEL_FIELD, DatasheetChanges, Share, split_refusal
 from marketplace.submissions.rules import (
-    BOOLEAN_FIELDS,
     DATASHEET_FIELDS,
-    EMAIL_FIELDS,
-    MAX_PRICE_CENTS,
-    MDC_TEXT_LIMITS,
-    MIN_PRICE_CENTS,
-    NULLABLE,
     REQUIRED_TO_SUBMIT,
-    STRING_FIELDS,
-    UPDATABLE,
     UPLOADER_ROLES,
     SubmissionConflict,
     SubmissionGone,
-    effective_text_limit,
     ensure_editable,
     is_editable,
-    text_limit,
 )
 from provenance.lineage import license_problems
 
@@ -72,23 +61,11 @@ def uploading_organization(*, user: User) -> Organization:
     )
 
 
-def create_submission(*, user: User, name: Any, long_description: Any = "") -> Submission:
-    """E7: a draft with its name and, optionally, its long description (CreateSubmissionRequest)."""
-    errors: dict[str, list[str]] = {}
-    parsed: dict[str, str] = {}
-    for key, value in (("name", name), ("longDescription", long_description)):
-        text, problem = _text_value(key, value)
-        if problem:
-            errors[key] = [problem]
-        elif key == "name" and not text:
-            errors[key] = ["give the submission a name (a non-empty string)"]
-        else:
-            parsed[key] = text or ""
-    if errors:
-        raise ValidationError(errors)
+def create_submission(*, user: User, name: str, long_description: str = "") -> Submission:
+    """E7: a draft with its name and, optionally, its long description (checked: inputs.NewSubmission)."""
     organization = uploading_organization(user=user)
     return Submission.objects.create(
-        organization=organization, created_by=user, name=parsed["name"], long_description=parsed["longDescription"]
+        organization=organization, created_by=user, name=name, long_description=long_description
     )
 
 
@@ -131,182 +108,62 @@ def submission_for(*, user: User, submission_id: str) -> Submission:
     return submission
 
 
-def _text_value(key: str, value: Any) -> tuple[str | None, str | None]:
-    """A datasheet text as stored ("" when cleared), or the problem with it in words."""
-    if value is None:
-        if key in NULLABLE:
-            return "", None
-        return None, 'cannot be null: send a string, or "" to clear it' if key != "name" else "cannot be null"
-    if not isinstance(value, str):
-        return None, "must be a string"
-    value = value.strip()
-    if not value:
-        return ("", None) if key != "name" else (None, "must be a non-empty string")
-    limit = effective_text_limit(key)
-    if limit is not None and len(value) > limit:
-        return None, f"is longer than {limit} characters"
-    if key in EMAIL_FIELDS:
-        try:
-            EmailValidator()(value)
-        except ValidationError:
-            return None, f"{value!r} is not an email address"
-    if key == "licenseUrl":
-        try:
-            URLValidator(schemes=["http", "https"])(value)
-        except ValidationError:
-            return None, f"{value!r} is not an http(s) URL"
-    return value, None
-
-
-def parse_changes(payload: Any) -> dict[str, Any]:
-    """Check an E8 payload (the platform's UpdateSubmissionRequest) and return model field -> value.
-
-    What the platform accepts is accepted: null clears the fields it marks nullable, "" clears
-    every other text but the name (and the task and license), and its length limits hold. Every
-    problem is reported at once."""
-    if not isinstance(payload, dict):
-        raise ValidationError("The body must be a JSON object of the fields to change.")
-    if not payload:
-        raise ValidationError("Nothing to update: send at least one field.")
-    errors: dict[str, str] = {}
-    changes: dict[str, Any] = {}
-    unknown = sorted(set(payload) - UPDATABLE)
-    if unknown:
-        errors["fields"] = f"Unknown field(s): {', '.join(unknown)}."
-    for key, value in payload.items():
-        if key in STRING_FIELDS:
-            text, problem = _text_value(key, value)
-            if problem:
-                errors[key] = problem
-            else:
-                changes[STRING_FIELDS[key]] = text
-        elif key in BOOLEAN_FIELDS:
-            if value is None and key in NULLABLE:
-                changes[BOOLEAN_FIELDS[key]] = False  # null clears the opt-out
-            elif not isinstance(value, bool):
-                errors[key] = "must be true or false"
-            else:
-                changes[BOOLEAN_FIELDS[key]] = value
-    if "task" in payload:
-        task = payload["task"]
-        if task == "":
-            changes["task"] = ""
-        elif task not in Task.values:
-            errors["task"] = f'must be one of {", ".join(Task.values)}, or "" to clear it'
-        else:
-            changes["task"] = task
-    if "visibility" in payload:
-        if payload["visibility"] not in Visibility.values:
-            errors["visibility"] = f"must be one of {', '.join(Visibility.values)}"
-        else:
-            changes["visibility"] = payload["visibility"]
-    if "licenseAbbreviation" in payload:
-        abbreviation = payload["licenseAbbreviation"]
-        limit = MDC_TEXT_LIMITS["licenseAbbreviation"]
-        if not isinstance(abbreviation, str):
-            errors["licenseAbbreviation"] = 'must be an SPDX id, the name of custom terms, or "" to clear it'
-        elif len(abbreviation.strip()) > limit:
-            errors["licenseAbbreviation"] = f"is longer than {limit} characters"
-        else:
-            changes["license_abbreviation"] = abbreviation.strip()
-    if "basePriceCents" in payload:
-        price = payload["basePriceCents"]
-        if price is None:
-            changes["base_price_cents"] = None
-        elif not isinstance(price, int) or isinstance(price, bool):
-            errors["basePriceCents"] = "must be a whole number of cents, or null"
-        elif not MIN_PRICE_CENTS <= price <= MAX_PRICE_CENTS:
-            errors["basePriceCents"] = f"must be between {MIN_PRICE_CENTS} and {MAX_PRICE_CENTS} cents"
-        else:
-            changes["base_price_cents"] = price
-    if "currency" in payload:
-        # null is what the platform sends for a free dataset; 'usd' is the one currency either way.
-        if payload["currency"] not in ("usd", None):
-            errors["currency"] = "only 'usd' is supported (or null)"
-        else:
-            changes["currency"] = "usd"
-    if errors:
-        raise ValidationError({key: [message] for key, message in errors.items()})
-    return changes
-
-
 @transaction.atomic
-def set_revenue_split(*, submission: Submission, contributors: Any) -> list[RevenueShare]:
+def set_revenue_split(*, submission: Submission, shares: Sequence[Share]) -> list[RevenueShare]:
     """Replace the split: users by username, or payees by name and email, with basis points
     that sum to exactly 10,000."""
     locked = Submission.objects.select_for_update().get(id=submission.id)
     ensure_editable(locked)
-    if not isinstance(contributors, list) or not contributors:
-        raise ValidationError("List at least one contributor with basisPoints.")
     problems: list[str] = []
-    shares: list[RevenueShare] = []
+    rows: list[RevenueShare] = []
     seen: set[str] = set()
-    for position, item in enumerate(contributors, start=1):
-        if not isinstance(item, dict):
-            problems.append(f"contributor {position}: not an object")
-            continue
-        points = item.get("basisPoints")
-        if not isinstance(points, int) or isinstance(points, bool) or not 1 <= points <= 10_000:
-            problems.append(f"contributor {position}: basisPoints must be a whole number from 1 to 10000")
-            points = 0
-        username = item.get("username")
-        if username is not None:
-            user = User.objects.filter(username=username).first() if isinstance(username, str) else None
+    for position, share in enumerate(shares, start=1):
+        if share.username is not None:
+            user = User.objects.filter(username=share.username).first()
             if user is None:
-                problems.append(f"contributor {position}: no user named {username!r}")
+                problems.append(f"contributor {position}: no user named {share.username!r}")
                 continue
             who = f"user:{user.pk}"
-            share = RevenueShare(submission=locked, user=user, basis_points=points)
+            row = RevenueShare(submission=locked, user=user, basis_points=share.basis_points)
         else:
-            name, email = item.get("name"), item.get("email")
-            if not isinstance(name, str) or not name.strip() or not isinstance(email, str):
-                problems.append(f"contributor {position}: give a username, or a name and an email")
-                continue
-            name_limit = text_limit(RevenueShare, "payee_name")
-            if name_limit is not None and len(name.strip()) > name_limit:
-                problems.append(f"contributor {position}: the name is longer than {name_limit} characters")
-                continue
-            try:
-                EmailValidator()(email.strip())
-            except ValidationError:
-                problems.append(f"contributor {position}: {email!r} is not an email address")
-                continue
-            who = f"email:{email.strip().lower()}"
-            share = RevenueShare(
-                submission=locked, payee_name=name.strip(), payee_email=email.strip(), basis_points=points
+            who = f"email:{share.email.lower()}"
+            row = RevenueShare(
+                submission=locked, payee_name=share.name, payee_email=share.email, basis_points=share.basis_points
             )
         if who in seen:
             problems.append(f"contributor {position}: listed twice")
         seen.add(who)
-        shares.append(share)
-    total = sum(share.basis_points for share in shares)
+        rows.append(row)
+    total = sum(row.basis_points for row in rows)
     if not problems and total != 10_000:
         problems.append(f"the shares sum to {total} basis points; they must sum to exactly 10000 (100%)")
     if problems:
-        raise ValidationError("The split was not changed: " + "; ".join(problems) + ".")
+        raise split_refusal(problems)
     locked.revenue_shares.all().delete()
-    created = RevenueShare.objects.bulk_create(shares)
+    created = RevenueShare.objects.bulk_create(rows)
     Submission.objects.filter(id=locked.id).update(updated_at=timezone.now())
     return created
 
 
 @transaction.atomic
-def update_submission(*, submission: Submission, changes: dict[str, Any]) -> Submission:
+def update_submission(*, submission: Submission, changes: DatasheetChanges) -> Submission:
+    """E8: write the checked changes of the datasheet (the license's name and URL follow an SPDX id)."""
     locked = Submission.objects.select_for_update().get(id=submission.id)
     ensure_editable(locked, what="its datasheet can no longer be edited")
     opted_out_before = locked.exclusivity_opt_out
-    for field, value in changes.items():
+    values = changes.values
+    for field, value in values.items():
         setattr(locked, field, value)
     if locked.exclusivity_opt_out != opted_out_before:
         locked.exclusivity_opted_out_at = timezone.now() if locked.exclusivity_opt_out else None
-    if changes.get("is_paid") is False:
+    if values.get("is_paid") is False:
         locked.base_price_cents = None
-    if "license_abbreviation" in changes:
+    if "license_abbreviation" in values:
         # With the SDK's License enum, `license` and `licenseUrl` are not sent: derive them.
         known = spdx_license(locked.license_abbreviation)
         if known is not None:
-            locked.license_name = changes.get("license_name") or known.name
-            locked.license_url = changes.get("license_url") or known.url
+            locked.license_name = str(values.get("license_name") or known.name)
+            locked.license_url = str(values.get("license_url") or known.url)
     if locked.is_paid and not locked.base_price_cents:
         raise ValidationError({"basePriceCents": ["a paid dataset needs basePriceCents (with currency 'usd')"]})
     locked.status = Submission.Status.DRAFT
@@ -317,7 +174,7 @@ def update_submission(*, submission: Submission, changes: dict[str, Any]) -> Sub
 
 def submission_problems(submission: Submission) -> list[str]:
     """What keeps the submission from review, in words a contributor can act on."""
-    problems = [f"{camel} is missing" for camel, field in REQUIRED_TO_SUBMIT.items() if not getattr(submission, field)]
+    problems = [f"{camel} is missing" for camel in REQUIRED_TO_SUBMIT if not getattr(submission, MODEL_FIELD[camel])]
     if submission.is_paid and not submission.base_price_cents:
         problems.append("basePriceCents is missing for a paid dataset")
     if (
@@ -360,9 +217,9 @@ def validation_problem(label: str, upload: Upload, submission_id: str) -> str | 
 
 
 @transaction.atomic
-def submit_submission(*, submission: Submission, agree: Any) -> Submission:
-    if agree is not True:
-        raise ValidationError({"agreeToSubmit": ["must be true: agree to the submission terms to submit"]})
+def submit_submission(*, submission: Submission) -> Submission:
+    """E9: hand the submission to review once nothing is missing (its contributor agreed to the
+    submission terms: inputs.check_agreement)."""
     locked = Submission.objects.select_for_update().get(id=submission.id)
     if locked.status == Submission.Status.SUBMITTED:
         return locked  # submitting twice is the same as once

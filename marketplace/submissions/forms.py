@@ -1,30 +1,29 @@
-"""Forms of the submission pages. They parse and render; the checks that matter are the services'
-(marketplace.submissions, licensing.consent), which the API calls too, so that the browser and
-the SDK refuse the same things with the same messages."""
+"""Forms of the submission pages. They parse and render, and build the typed values the services
+take with the checks the API runs too (``inputs``; the consent terms' are licensing.consent's), so
+that the browser and the SDK refuse the same things with the same messages."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from licensing.models import License
 from marketplace.models import Submission, Task, Visibility
-from marketplace.submissions.rules import MAX_PRICE_CENTS, MDC_TEXT_LIMITS, MIN_PRICE_CENTS, STRING_FIELDS
+from marketplace.submissions.inputs import (
+    CONTRACT_NAME,
+    MAX_PRICE_CENTS,
+    MDC_TEXT_LIMITS,
+    MIN_PRICE_CENTS,
+    MODEL_FIELD,
+    DatasheetChanges,
+    Share,
+    shares_from_rows,
+)
 
 CUSTOM = "__custom__"
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
-# Form field -> the contract's camelCase key that parse_changes checks.
-CAMEL = {field: camel for camel, field in STRING_FIELDS.items()} | {
-    "task": "task",
-    "visibility": "visibility",
-    "show_contact_info": "showContactInfo",
-    "show_compliance_attributes": "showComplianceAttributes",
-    "exclusivity_opt_out": "exclusivityOptOut",
-    "auto_approve_access_requests": "autoApproveAccessRequests",
-    "is_paid": "isPaid",
-    "base_price_cents": "basePriceCents",
-}
 
 
 def license_choices() -> list[tuple[str, str]]:
@@ -35,7 +34,8 @@ def license_choices() -> list[tuple[str, str]]:
 class DatasheetForm(forms.Form):
     """Every field of the MDC datasheet, grouped as the page shows them."""
 
-    # The platform's limits, which parse_changes holds the API to as well.
+    # The platform's limits, which DatasheetChanges holds the API to as well. The fields are named
+    # as the model's, except the license: one choice here gives its abbreviation, name and text.
     name = forms.CharField(max_length=MDC_TEXT_LIMITS["name"])
     short_description = forms.CharField(max_length=MDC_TEXT_LIMITS["shortDescription"], required=False)
     long_description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 8}), help_text="Markdown.")
@@ -80,6 +80,8 @@ class DatasheetForm(forms.Form):
     show_compliance_attributes = forms.BooleanField(label="Show the compliance attributes", required=False)
     exclusivity_opt_out = forms.BooleanField(label="Opt out of exclusivity", required=False)
 
+    changes: DatasheetChanges  # once valid
+
     GROUPS = {
         "About the data": ["name", "short_description", "long_description", "locale", "task", "format"],
         "License": ["license_choice", "license_name", "license_text", "license_url"],
@@ -122,35 +124,46 @@ class DatasheetForm(forms.Form):
                 self.add_error("license_text", "Paste the exact text of the custom terms.")
         if data.get("is_paid") and data.get("base_price_cents") is None:
             self.add_error("base_price_cents", "A paid dataset needs a price.")
+        if not self.errors:
+            try:
+                self.changes = DatasheetChanges.of(self._values(data))
+            except ValidationError as exc:
+                self.show_errors(exc)
         return data
 
-    def payload(self) -> tuple[dict[str, Any], list[str]]:
-        """The changes as the contract's camelCase (for parse_changes), and the text fields to clear."""
-        data = self.cleaned_data
-        payload: dict[str, Any] = {}
-        cleared: list[str] = []
-        for field, camel in CAMEL.items():
-            if field not in data or field in {"license_name", "license_text"}:
-                continue
-            value = data[field]
-            if isinstance(value, str) and not value.strip():
-                if field not in {"task", "name"}:
-                    cleared.append(field)
-                continue
-            if value is None:
-                continue
-            payload[camel] = value
+    def _values(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The datasheet's fields as the form gives them. A blank task and a price left out leave
+        the stored ones; a blank text clears it."""
+        values = {field: data[field] for field in CONTRACT_NAME if field in self.fields and field in data}
+        values.pop("license_name", None)
+        values.pop("license_text", None)
+        if values.get("task") == "":
+            del values["task"]
+        if values.get("base_price_cents") is None or not data.get("is_paid"):
+            values.pop("base_price_cents", None)
         choice = data.get("license_choice") or ""
         if choice == CUSTOM:
-            payload["licenseAbbreviation"] = data["license_name"][:100]
-            payload["license"] = data["license_name"]
-            payload["licenseText"] = browser_text(data["license_text"])
-        else:
-            payload["licenseAbbreviation"] = choice
-            cleared += ["license_name", "license_text"]
-        if not data.get("is_paid"):
-            payload.pop("basePriceCents", None)
-        return payload, cleared
+            values["license_abbreviation"] = data["license_name"][:100]
+            values["license_name"] = data["license_name"]
+            values["license_text"] = browser_text(data["license_text"])
+        else:  # an SPDX license's name and URL come from the instance's license
+            values["license_abbreviation"] = choice
+            values["license_name"] = values["license_text"] = ""
+        return values
+
+    def show_errors(self, exc: ValidationError) -> None:
+        """Errors beside their fields: keyed by model field (DatasheetChanges) or by the contract's
+        name (update_submission's), the license's abbreviation beside the license chosen; the rest
+        above the form."""
+        if not hasattr(exc, "error_dict"):
+            for message in exc.messages:
+                self.add_error(None, message)
+            return
+        for key, messages in exc.message_dict.items():
+            field = MODEL_FIELD.get(key, key)
+            field = "license_choice" if field == "license_abbreviation" else field
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
 
 
 def browser_text(value: str) -> str:
@@ -224,6 +237,11 @@ class ShareForm(forms.Form):
 
 
 ShareFormSet = forms.formset_factory(ShareForm, extra=3, max_num=100)
+
+
+def shares_in(formset: forms.BaseFormSet[ShareForm]) -> list[Share]:
+    """The split a valid formset's filled-in rows give (a position counts those rows only)."""
+    return shares_from_rows([form.cleaned_data for form in formset if not form.is_blank()])
 
 
 class RejectForm(forms.Form):

@@ -5,8 +5,6 @@ publishes a version (of a new dataset, or of the one the submission names) throu
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -108,9 +106,9 @@ def approve_submission(*, submission: Submission, reviewer: User) -> DatasetVers
 
 
 @transaction.atomic
-def reject_submission(*, submission: Submission, reviewer: User, reason: Any) -> Submission:
+def reject_submission(*, submission: Submission, reviewer: User, reason: str) -> Submission:
     """Send it back with a reason the contributor reads; they may edit it and submit again."""
-    if not isinstance(reason, str) or not reason.strip():
+    if not reason.strip():
         raise ValidationError({"reason": ["Say why it is rejected: the contributor reads it to fix the submission."]})
     locked = Submission.objects.select_for_update().get(id=submission.id)
     if not can_review(reviewer, locked):

@@ -6,12 +6,13 @@ its datasheet in camelCase, its status and its uploads' file references, as a pl
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 
 from marketplace.models import Submission, Upload
-from marketplace.submissions.rules import STRING_FIELDS
+from marketplace.submissions.inputs import MODEL_FIELD
 
 # Our submission states as the platform's status enum. A rejection here sends the submission back
 # to its author to edit and submit again, which is the platform's `edits_requested`; the platform's
@@ -62,7 +63,7 @@ def _latest_upload(submission: Submission, kind: str) -> Upload | None:
     return Upload.objects.filter(submission=submission, kind=kind).order_by("-created_at", "-id").first()
 
 
-def _time(value: Any) -> str | None:
+def _time(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
@@ -125,5 +126,5 @@ def submission_envelope(submission: Submission) -> dict[str, Any]:
         "pointOfContactEmail", "fundedByFullName", "fundedByEmail", "legalContactFullName", "legalContactEmail",
         "createdByFullName", "createdByEmail", "intendedUsage", "ethicalReviewProcess",
     ):  # fmt: skip
-        body[camel] = getattr(submission, STRING_FIELDS[camel]) or None
+        body[camel] = getattr(submission, MODEL_FIELD[camel]) or None
     return {"submission": body}

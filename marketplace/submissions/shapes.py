@@ -12,7 +12,7 @@ from rest_framework import serializers
 
 from config.api_schema import DIGITS, Shape, nullable_text
 from marketplace.models import Task, Visibility
-from marketplace.submissions import rules, uploads
+from marketplace.submissions import inputs, uploads
 
 # A submission in the contract's camelCase (submissions.submission_json); unset texts are null.
 SubmissionFieldsShape = inline_serializer(
@@ -33,8 +33,8 @@ SubmissionFieldsShape = inline_serializer(
         "submittedAt": serializers.DateTimeField(allow_null=True),
         "fileUploadId": nullable_text(),
         "sampleFileReferenceId": nullable_text(),
-        **{name: nullable_text() for name in rules.STRING_FIELDS},
-        **{name: serializers.BooleanField() for name in rules.BOOLEAN_FIELDS},
+        **{name: nullable_text() for name in inputs.TEXTS},
+        **{name: serializers.BooleanField() for name in inputs.FLAGS},
     },
 )
 
@@ -236,26 +236,26 @@ class MdcSubmissionShape(Shape):
 
 
 class SubmissionNameShape(Shape):
-    name = serializers.CharField(min_length=1, max_length=rules.MDC_TEXT_LIMITS["name"])
+    name = serializers.CharField(min_length=1, max_length=inputs.MDC_TEXT_LIMITS["name"])
     longDescription = serializers.CharField(  # noqa: N815
-        required=False, allow_blank=True, max_length=rules.MDC_TEXT_LIMITS["longDescription"]
+        required=False, allow_blank=True, max_length=inputs.MDC_TEXT_LIMITS["longDescription"]
     )
 
 
 def _datasheetnullable_text(name: str) -> serializers.Field[Any, Any, Any, Any]:
-    """As parse_changes reads it: null where the platform allows it, "" clears (but the name)."""
-    limit = rules.effective_text_limit(name)
-    options: dict[str, Any] = {"required": False, "allow_null": name in rules.NULLABLE}
+    """As DatasheetChanges reads it: null where the platform allows it, "" clears (but the name)."""
+    limit = inputs.effective_text_limit(name)
+    options: dict[str, Any] = {"required": False, "allow_null": name in inputs.NULLABLE}
     options |= {"min_length": 1} if name == "name" else {"allow_blank": True}
     options |= {"max_length": limit} if limit else {}
-    if name in rules.EMAIL_FIELDS:
+    if name in inputs.EMAILS:
         return serializers.EmailField(**options)
     if name == "licenseUrl":
         return serializers.URLField(**options)
     return serializers.CharField(**options)
 
 
-# E8: the platform's UpdateSubmissionRequest (drafts.parse_changes).
+# E8: the platform's UpdateSubmissionRequest (inputs.DatasheetChanges.from_json).
 SubmissionChangesShape = inline_serializer(
     "SubmissionChanges",
     {
@@ -263,22 +263,19 @@ SubmissionChangesShape = inline_serializer(
         "licenseAbbreviation": serializers.CharField(
             required=False,
             allow_blank=True,
-            max_length=rules.MDC_TEXT_LIMITS["licenseAbbreviation"],
+            max_length=inputs.MDC_TEXT_LIMITS["licenseAbbreviation"],
             help_text="An SPDX id, custom terms' name, or '' to clear it.",
         ),
         "visibility": serializers.ChoiceField(Visibility.choices, required=False),
         "basePriceCents": serializers.IntegerField(
             required=False,
             allow_null=True,
-            min_value=rules.MIN_PRICE_CENTS,
-            max_value=rules.MAX_PRICE_CENTS,
+            min_value=inputs.MIN_PRICE_CENTS,
+            max_value=inputs.MAX_PRICE_CENTS,
         ),
         "currency": serializers.ChoiceField(["usd"], required=False, allow_null=True),
-        **{name: _datasheetnullable_text(name) for name in rules.STRING_FIELDS},
-        **{
-            name: serializers.BooleanField(required=False, allow_null=name in rules.NULLABLE)
-            for name in rules.BOOLEAN_FIELDS
-        },
+        **{name: _datasheetnullable_text(name) for name in inputs.TEXTS},
+        **{name: serializers.BooleanField(required=False, allow_null=name in inputs.NULLABLE) for name in inputs.FLAGS},
     },
 )
 

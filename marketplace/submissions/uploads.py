@@ -35,26 +35,48 @@ class UploadGone(SubmissionGone):
     """The upload was aborted or failed verification: the client must start a new one."""
 
 
-def start_upload(
-    *, submission: Submission, user: User, kind: str, filename: Any, file_size: Any, mime_type: Any
-) -> Upload:
-    """E11: check the declared file, open a multipart upload in the quarantine prefix."""
+@dataclass(frozen=True)
+class UploadStart:
+    """E11's declared file: a bare .tar.gz name, its size in bytes and the media type the client
+    claims (a claim only: validation reads the bytes)."""
+
+    filename: str
+    file_size: int
+    mime_type: str
+
+
+def parse_start(payload: object, *, kind: str) -> UploadStart:
+    """E11's body, held to the platform's rules and this instance's size limit for ``kind``."""
+    data = payload if isinstance(payload, dict) else {}
     errors: dict[str, list[str]] = {}
-    if not isinstance(filename, str) or not ARCHIVE_NAME.match(filename.strip()):
+    filename = data.get("filename")
+    name = filename.strip() if isinstance(filename, str) and ARCHIVE_NAME.match(filename.strip()) else None
+    if name is None:
         errors["filename"] = ["must be a bare file name ending in .tar.gz or .tgz"]
-    elif len(filename.strip()) > MAX_FILENAME:
+    elif len(name) > MAX_FILENAME:
         errors["filename"] = [f"is longer than {MAX_FILENAME} characters"]
     limit = settings.MAX_ARCHIVE_BYTES if kind == Upload.Kind.ARCHIVE else settings.MAX_SAMPLE_BYTES
-    if not isinstance(file_size, int) or isinstance(file_size, bool) or file_size < 1:
+    file_size = data.get("fileSize")
+    size = file_size if isinstance(file_size, int) and not isinstance(file_size, bool) and file_size >= 1 else None
+    if size is None:
         errors["fileSize"] = ["must be a whole number of bytes above 0"]
-    elif file_size > limit:
-        errors["fileSize"] = [f"{file_size} bytes is over this instance's limit of {limit} bytes"]
-    elif file_size > storage.MAX_PARTS * 5 * 1024**3:
+    elif size > limit:
+        errors["fileSize"] = [f"{size} bytes is over this instance's limit of {limit} bytes"]
+    elif size > storage.MAX_PARTS * 5 * 1024**3:
         errors["fileSize"] = ["is beyond what 10,000 parts of 5 GiB can carry"]
-    if mime_type not in ARCHIVE_TYPES:
+    mime_type = data.get("mimeType")
+    media_type = next((known for known in ARCHIVE_TYPES if known == mime_type), None)
+    if media_type is None:
         errors["mimeType"] = [f"must be {', '.join(ARCHIVE_TYPES[:-1])} or {ARCHIVE_TYPES[-1]}, not {mime_type!r}"]
-    if errors:
+    if errors or name is None or size is None or media_type is None:  # (each None comes with its error)
         raise ValidationError(errors)
+    return UploadStart(filename=name, file_size=size, mime_type=media_type)
+
+
+def start_upload(
+    *, submission: Submission, user: User, kind: str, filename: str, file_size: int, mime_type: str
+) -> Upload:
+    """E11: open a multipart upload of a declared file (checked: parse_start) in the quarantine prefix."""
     ensure_editable(submission, what="archives are uploaded to drafts")
     upload_id = secrets.token_hex(4)  # only to make the key unique before the row exists
     key = f"quarantine/{submission.id}/{kind}-{timezone.now():%Y%m%dT%H%M%S}-{upload_id}.tar.gz"
@@ -63,7 +85,7 @@ def start_upload(
         return Upload.objects.create(
             submission=submission,
             kind=kind,
-            filename=filename.strip(),
+            filename=filename,
             size_bytes=file_size,
             mime_type=mime_type,
             object_key=key,
@@ -126,7 +148,7 @@ class Completion:
     checksum: str
 
 
-def parse_completion(payload: Any) -> Completion:
+def parse_completion(payload: object) -> Completion:
     if not isinstance(payload, dict):
         raise ValidationError("The body must be a JSON object with uploadId, parts and checksum.")
     errors: dict[str, list[str]] = {}

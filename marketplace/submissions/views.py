@@ -21,23 +21,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from licensing.consent import terms as consent
 from marketplace.models import Membership, Submission, Upload, User
 from marketplace.permissions import signed_in_user
-from marketplace.submissions import drafts, reports, rules
+from marketplace.submissions import drafts, inputs, reports, rules
 from marketplace.submissions import review as reviewing
 from marketplace.submissions.forms import (
-    CAMEL,
     CONSENT_FIELDS,
     ConsentForm,
     ConsentRecordsForm,
     DatasheetForm,
     RejectForm,
     ShareFormSet,
+    shares_in,
 )
-
-FIELD_OF_CAMEL = {camel: field for field, camel in CAMEL.items()} | {
-    "licenseAbbreviation": "license_choice",
-    "license": "license_name",
-    "licenseText": "license_text",
-}
 
 
 def _show_errors(form: forms.Form, exc: ValidationError, field_of: dict[str, str]) -> None:
@@ -88,7 +82,7 @@ def submission_list(request: HttpRequest) -> HttpResponse:
 
 
 class NewSubmissionForm(forms.Form):
-    name = forms.CharField(max_length=rules.MDC_TEXT_LIMITS["name"], help_text="You can change it later.")
+    name = forms.CharField(max_length=inputs.MDC_TEXT_LIMITS["name"], help_text="You can change it later.")
 
 
 @login_required
@@ -99,8 +93,8 @@ def submission_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             submission = drafts.create_submission(user=user, name=form.cleaned_data["name"])
-        except (ValidationError, PermissionDenied) as exc:
-            form.add_error(None, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
         else:
             messages.success(request, "The draft is saved. Fill in the rest in any order; nothing is lost.")
             return redirect("submission-edit", submission_id=submission.id)
@@ -220,13 +214,10 @@ def submission_edit(request: HttpRequest, submission_id: str) -> HttpResponse:
         return _render_edit(request, submission)
     form = DatasheetForm(request.POST)
     if form.is_valid():
-        payload, cleared = form.payload()
         try:
-            changes = drafts.parse_changes(payload)
-            changes.update(dict.fromkeys(cleared, ""))
-            drafts.update_submission(submission=submission, changes=changes)
+            drafts.update_submission(submission=submission, changes=form.changes)
         except ValidationError as exc:
-            _show_errors(form, exc, FIELD_OF_CAMEL)
+            form.show_errors(exc)
         except rules.SubmissionConflict as exc:
             form.add_error(None, str(exc))
         else:
@@ -287,19 +278,9 @@ def submission_contributors(request: HttpRequest, submission_id: str) -> HttpRes
     formset = ShareFormSet(request.POST, prefix="shares")
     errors: list[str] = []
     if formset.is_valid():
-        rows: list[dict[str, Any]] = []
-        for form in formset:
-            if form.is_blank():
-                continue
-            data = form.cleaned_data
-            row: dict[str, Any] = {"basisPoints": data.get("basis_points")}
-            if data.get("username"):
-                row["username"] = data["username"].strip()
-            else:
-                row["name"], row["email"] = data.get("name") or "", data.get("email") or ""
-            rows.append(row)
         try:
-            drafts.set_revenue_split(submission=submission, contributors=rows)
+            rules.ensure_editable(submission)  # as the API: a split that cannot change is not read
+            drafts.set_revenue_split(submission=submission, shares=shares_in(formset))
         except ValidationError as exc:
             errors = exc.messages
         except rules.SubmissionConflict as exc:
@@ -315,7 +296,8 @@ def submission_contributors(request: HttpRequest, submission_id: str) -> HttpRes
 def submission_submit(request: HttpRequest, submission_id: str) -> HttpResponse:
     submission = _own_submission(request, submission_id)
     try:
-        drafts.submit_submission(submission=submission, agree=request.POST.get("agree") == "on")
+        inputs.check_agreement(request.POST.get("agree") == "on")
+        drafts.submit_submission(submission=submission)
     except ValidationError as exc:
         for error in exc.messages:
             messages.error(request, error)

@@ -15,7 +15,8 @@ from licensing.consent.terms import add_consent_records, set_consent_terms
 from marketplace.models import DatasetVersion, Membership, Submission, Upload, User
 from marketplace.organizations.services import approve_organization
 from marketplace.submissions import drafts, review, validation
-from provenance.lineage import set_parents
+from marketplace.submissions.inputs import DatasheetChanges, Share
+from provenance.lineage import parent_refs, set_parents
 from tests.archive_builders import wav_bytes, write_tar
 from tests.factories import license_for, organization
 
@@ -59,17 +60,16 @@ def publish_real(live_server: Any, monkeypatch: pytest.MonkeyPatch, bearer: Any,
         fields = {"shortDescription": "Short.", "longDescription": "Long.", "locale": "cy", "task": "ASR",
                   "format": "TSV, WAV", "licenseAbbreviation": "CC-BY-4.0", "intendedUsage": "ASR.",
                   "pointOfContactFullName": "Ann", "pointOfContactEmail": "ann@example.org", **datasheet}  # fmt: skip
-        drafts.update_submission(submission=submission, changes=drafts.parse_changes(fields))
+        drafts.update_submission(submission=submission, changes=DatasheetChanges.from_json(fields))
         terms = set_consent_terms(submission=submission, user=author, payload=CONSENT)
         add_consent_records(terms=terms, rows=[{"contributorId": "c-1", "givenAt": "2025-02-01T10:00:00Z",
                                                 "termsSha256": terms.consent_text_sha256}])  # fmt: skip
-        drafts.set_revenue_split(submission=submission, contributors=[{"username": author.username,
-                                                                             "basisPoints": 10_000}])  # fmt: skip
-        set_parents(submission=submission, parents=list(parents), user=author)
+        drafts.set_revenue_split(submission=submission, shares=[Share(username=author.username, basis_points=10_000)])
+        set_parents(submission=submission, parents=parent_refs(list(parents)), user=author)
         state = datacollective.upload_dataset_file(str(archive), submission.id, show_progress=False)
         validation.run_validation(upload_id=Upload.objects.get(id=state.fileUploadId).id)
         submission.refresh_from_db()
-        drafts.submit_submission(submission=submission, agree=True)
+        drafts.submit_submission(submission=submission)
         version = review.approve_submission(submission=submission, reviewer=reviewer)
         return Published(version, archive, files, live_server.url)
 

@@ -21,6 +21,7 @@ from licensing.models import LedgerAccount, LedgerEntry, LedgerTransaction, Paym
 from licensing.revenue import ledger, payments
 from marketplace.models import Dataset, RevenueShare, Submission, User
 from marketplace.submissions.drafts import set_revenue_split
+from marketplace.submissions.inputs import shares_from_json
 from tests.factories import published_dataset
 
 _names = itertools.count(1)
@@ -41,7 +42,7 @@ def approved_submission(dataset: Dataset, contributors: list[dict[str, object]])
     submission = Submission.objects.create(
         organization=dataset.organization, created_by=author, name=dataset.name, dataset=dataset
     )
-    set_revenue_split(submission=submission, contributors=contributors)
+    set_revenue_split(submission=submission, shares=shares_from_json({"contributors": contributors}))
     Submission.objects.filter(id=submission.id).update(
         status=Submission.Status.APPROVED, version=dataset.current_version, reviewed_at=timezone.now(),
         reviewed_by=author,

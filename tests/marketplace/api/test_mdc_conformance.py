@@ -52,6 +52,7 @@ from licensing.models import LicenseGrant
 from licensing.revenue import payments
 from marketplace.models import Dataset, Membership, Submission, Upload, User
 from marketplace.submissions import drafts, review, uploads, validation
+from marketplace.submissions.inputs import Share
 from tests.archive_builders import wav_bytes
 from tests.factories import published_dataset, tar_gz
 from tests.world import World
@@ -632,8 +633,7 @@ def test_submission_answers_match_the_document(
     terms = set_consent_terms(submission=submission, user=member, payload=CONSENT)
     add_consent_records(terms=terms, rows=[{"contributorId": "c-1", "givenAt": "2025-02-01T10:00:00Z",
                                             "termsSha256": terms.consent_text_sha256}])  # fmt: skip
-    drafts.set_revenue_split(submission=submission, contributors=[{"username": member.username,
-                                                                        "basisPoints": 10_000}])  # fmt: skip
+    drafts.set_revenue_split(submission=submission, shares=[Share(username=member.username, basis_points=10_000)])
     body = seen.check("submitSubmissionForReview", author.post(url, {"agreeToSubmit": True}, format="json"))
     assert body.get("submission", {}).get("status") == "submitted", body
     assert body["submission"]["agreeToSubmit"] is not None
