@@ -34,6 +34,7 @@ from licensing.access.downloads import Kind as DownloadKind
 from licensing.access.downloads import issue as issue_download
 from licensing.consent import terms as consent
 from licensing.consent import withdrawals
+from licensing.consent.inputs import ConsentTermsInput
 from licensing.keys.services import create_api_key
 from licensing.models import AccessRequest, ApiKey, Invoice, LicenseGrant, Payment
 from licensing.revenue import payments
@@ -222,7 +223,9 @@ class Builder:
             **datasheet,
         }
         drafts.update_submission(submission=submission, changes=DatasheetChanges.from_json(fields))
-        terms = consent.set_consent_terms(submission=submission, user=author, payload=consent_terms)
+        terms = consent.set_consent_terms(
+            submission=submission, user=author, terms=ConsentTermsInput.from_json(consent_terms)
+        )
         consent.add_consent_records(
             terms=terms,
             rows=[

@@ -9,33 +9,20 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_datetime
 
+from licensing.consent.inputs import ConsentTermsInput
 from licensing.licenses import sha256_text
 from licensing.models import ConsentRecord, ConsentTerms
 from marketplace.models import Submission, User
 
-FLAGS = {
-    "aiTraining": "ai_training",
-    "commercialUse": "commercial_use",
-    "researchOnly": "research_only",
-    "redistribution": "redistribution",
-}
 MAX_RECORDS = 100_000
 _LOOKS_PERSONAL = re.compile(r"@|\s")
-
-
-def _date(raw: Any) -> date | None:
-    """A YYYY-MM-DD date, or None; Django's parser raises on well-formed impossible ones (2024-13-01)."""
-    try:
-        return parse_date(raw) if isinstance(raw, str) else None
-    except ValueError:
-        return None
 
 
 def _datetime(raw: Any) -> datetime | None:
@@ -45,52 +32,24 @@ def _datetime(raw: Any) -> datetime | None:
         return None
 
 
-def set_consent_terms(*, submission: Submission, user: User, payload: Any) -> ConsentTerms:
+def set_consent_terms(*, submission: Submission, user: User, terms: ConsentTermsInput) -> ConsentTerms:
     """Record new consent terms for a draft (a new row: earlier terms stay as they were)."""
-    if not isinstance(payload, dict):
-        raise ValidationError("The body must be a JSON object.")
-    errors: dict[str, list[str]] = {}
-    fields: dict[str, Any] = {}
-    for camel, field in FLAGS.items():
-        if not isinstance(payload.get(camel), bool):
-            errors[camel] = ["must be true or false"]
-        else:
-            fields[field] = payload[camel]
-    for camel, field in (("consentText", "consent_text"), ("withdrawalProcess", "withdrawal_process")):
-        value = payload.get(camel)
-        if not isinstance(value, str) or not value.strip():
-            errors[camel] = ["must be a non-empty string"]
-        else:
-            fields[field] = value  # the exact text, as contributors saw it: not trimmed
-    scope = payload.get("scope", "")
-    if not isinstance(scope, str):
-        errors["scope"] = ["must be a string"]
-    dates: dict[str, date] = {}
-    for camel in ("collectionStart", "collectionEnd"):
-        raw = payload.get(camel)
-        parsed = _date(raw)
-        if parsed is None:
-            errors[camel] = ["must be a date as YYYY-MM-DD"]
-        else:
-            dates[camel] = parsed
-    if len(dates) == 2 and dates["collectionEnd"] < dates["collectionStart"]:
-        errors["collectionEnd"] = ["is before collectionStart"]
-    if fields.get("research_only") and fields.get("commercial_use"):
-        errors["researchOnly"] = ["research-only consent cannot allow commercial use"]
-    unknown = sorted(set(payload) - set(FLAGS) - {"consentText", "withdrawalProcess", "scope", "collectionStart",
-                                                  "collectionEnd"})  # fmt: skip
-    if unknown:
-        errors["fields"] = [f"Unknown field(s): {', '.join(unknown)}."]
-    if errors:
-        raise ValidationError(errors)
+    problems = terms.problems()
+    if problems:
+        raise ValidationError({field: [message] for field, message in problems.items()})
     return ConsentTerms.objects.create(
         submission=submission,
         created_by=user,
-        scope_text=scope,
-        consent_text_sha256=sha256_text(fields["consent_text"]),
-        collection_start=dates["collectionStart"],
-        collection_end=dates["collectionEnd"],
-        **fields,
+        ai_training=terms.ai_training,
+        commercial_use=terms.commercial_use,
+        research_only=terms.research_only,
+        redistribution=terms.redistribution,
+        consent_text=terms.consent_text,
+        consent_text_sha256=sha256_text(terms.consent_text),
+        withdrawal_process=terms.withdrawal_process,
+        scope_text=terms.scope,
+        collection_start=terms.collection_start,
+        collection_end=terms.collection_end,
     )
 
 

@@ -25,6 +25,7 @@ from licensing.access import access_requests as access
 from licensing.access import downloads, grants
 from licensing.consent import terms as consent
 from licensing.consent import withdrawals
+from licensing.consent.inputs import ConsentTermsInput
 from licensing.licenses import Permissions, create_license
 from licensing.models import (
     AccessRequest,
@@ -270,7 +271,9 @@ class World:
         """The datasheet, consent, split and uploads of a draft, as its contributor gives them."""
         if story.datasheet:  # a next version's draft comes with the dataset's datasheet
             drafts.update_submission(submission=submission, changes=DatasheetChanges.from_json(story.datasheet))
-        terms = consent.set_consent_terms(submission=submission, user=author, payload=story.consent)
+        terms = consent.set_consent_terms(
+            submission=submission, user=author, terms=ConsentTermsInput.from_json(story.consent)
+        )
         consent.add_consent_records(
             terms=terms,
             rows=[

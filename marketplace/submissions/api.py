@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 from config.api_parsers import StrictJSONParser, refuse_unstorable_text
 from config.api_schema import errors
 from licensing.consent import terms as consent
+from licensing.consent.inputs import ConsentTermsInput
 from licensing.keys.authentication import HasScope
 from licensing.models import ConsentTerms
 from marketplace.models import DatasetVersion, Submission, Upload, User
@@ -351,7 +352,9 @@ class SubmissionConsentApi(UploadView):
     def put(self, request: Request, submission_id: str) -> Response:
         submission = self._submission(request, submission_id)
         rules.ensure_editable(submission)
-        terms = consent.set_consent_terms(submission=submission, user=self.user(request), payload=request.data)
+        terms = consent.set_consent_terms(
+            submission=submission, user=self.user(request), terms=ConsentTermsInput.from_json(request.data)
+        )
         return Response({"consent": consent_json(terms)})
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from licensing.consent.inputs import ConsentTermsInput
 from licensing.models import License
 from marketplace.models import Submission, Task, Visibility
 from marketplace.submissions.inputs import (
@@ -190,32 +191,19 @@ class ConsentForm(forms.Form):
     collection_end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     withdrawal_process = forms.CharField(label="How a contributor withdraws", widget=TEXTAREA)
 
-    def payload(self) -> dict[str, Any]:
+    def terms(self) -> ConsentTermsInput:
         data = self.cleaned_data
-        return {
-            "aiTraining": data["ai_training"],
-            "commercialUse": data["commercial_use"],
-            "researchOnly": data["research_only"],
-            "redistribution": data["redistribution"],
-            "scope": browser_text(data["scope"]),
-            "consentText": browser_text(data["consent_text"]),
-            "collectionStart": data["collection_start"].isoformat(),
-            "collectionEnd": data["collection_end"].isoformat(),
-            "withdrawalProcess": browser_text(data["withdrawal_process"]),
-        }
-
-
-CONSENT_FIELDS = {
-    "aiTraining": "ai_training",
-    "commercialUse": "commercial_use",
-    "researchOnly": "research_only",
-    "redistribution": "redistribution",
-    "scope": "scope",
-    "consentText": "consent_text",
-    "collectionStart": "collection_start",
-    "collectionEnd": "collection_end",
-    "withdrawalProcess": "withdrawal_process",
-}
+        return ConsentTermsInput(
+            ai_training=data["ai_training"],
+            commercial_use=data["commercial_use"],
+            research_only=data["research_only"],
+            redistribution=data["redistribution"],
+            scope=browser_text(data["scope"]),
+            consent_text=browser_text(data["consent_text"]),
+            collection_start=data["collection_start"],
+            collection_end=data["collection_end"],
+            withdrawal_process=browser_text(data["withdrawal_process"]),
+        )
 
 
 class ConsentRecordsForm(forms.Form):

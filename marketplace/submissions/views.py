@@ -24,7 +24,6 @@ from marketplace.permissions import signed_in_user
 from marketplace.submissions import drafts, inputs, reports, rules
 from marketplace.submissions import review as reviewing
 from marketplace.submissions.forms import (
-    CONSENT_FIELDS,
     ConsentForm,
     ConsentRecordsForm,
     DatasheetForm,
@@ -34,11 +33,10 @@ from marketplace.submissions.forms import (
 )
 
 
-def _show_errors(form: forms.Form, exc: ValidationError, field_of: dict[str, str]) -> None:
+def _show_errors(form: forms.Form, exc: ValidationError) -> None:
     """A service's error beside the field it names; the rest above the form."""
     if hasattr(exc, "error_dict"):
-        for key, errors in exc.message_dict.items():
-            field = field_of.get(key, key)
+        for field, errors in exc.message_dict.items():
             for error in errors:
                 form.add_error(field if field in form.fields else None, error)
     else:
@@ -234,9 +232,9 @@ def submission_consent(request: HttpRequest, submission_id: str) -> HttpResponse
     if form.is_valid():
         try:
             rules.ensure_editable(submission)
-            consent.set_consent_terms(submission=submission, user=signed_in_user(request), payload=form.payload())
+            consent.set_consent_terms(submission=submission, user=signed_in_user(request), terms=form.terms())
         except ValidationError as exc:
-            _show_errors(form, exc, CONSENT_FIELDS)
+            _show_errors(form, exc)
         except rules.SubmissionConflict as exc:
             form.add_error(None, str(exc))
         else:

@@ -76,6 +76,7 @@ from schemathesis.specs.openapi.checks import (
 from schemathesis.specs.openapi.stateful import OpenAPIStateMachine
 
 from licensing.consent import terms as consent
+from licensing.consent.inputs import ConsentTermsInput
 from licensing.models import AccessRequest, ConsentRecord, License
 from marketplace.models import Dataset, Membership, RevenueShare, Upload, User
 from marketplace.organizations.services import approve_organization
@@ -562,7 +563,7 @@ def test_a_consent_csv_that_does_not_parse_is_a_clear_400(
     lab = approve_organization(organization=organization("csv-lab", owner=user))
     assert Membership.objects.filter(organization=lab, user=user).exists()
     submission = drafts.create_submission(user=user, name="CSV")
-    consent.set_consent_terms(submission=submission, user=user, payload=consent_payload())
+    consent.set_consent_terms(submission=submission, user=user, terms=ConsentTermsInput.from_json(consent_payload()))
     response = client.post(f"/api/v1/submissions/{submission.id}/consent/records", body, content_type="text/csv")
     assert response.status_code == 400
     assert message in response.json()["message"]

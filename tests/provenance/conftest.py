@@ -11,6 +11,7 @@ import datacollective
 import pytest
 from datacollective.models import DatasetSubmission
 
+from licensing.consent.inputs import ConsentTermsInput
 from licensing.consent.terms import add_consent_records, set_consent_terms
 from marketplace.models import DatasetVersion, Membership, Submission, Upload, User
 from marketplace.organizations.services import approve_organization
@@ -61,7 +62,7 @@ def publish_real(live_server: Any, monkeypatch: pytest.MonkeyPatch, bearer: Any,
                   "format": "TSV, WAV", "licenseAbbreviation": "CC-BY-4.0", "intendedUsage": "ASR.",
                   "pointOfContactFullName": "Ann", "pointOfContactEmail": "ann@example.org", **datasheet}  # fmt: skip
         drafts.update_submission(submission=submission, changes=DatasheetChanges.from_json(fields))
-        terms = set_consent_terms(submission=submission, user=author, payload=CONSENT)
+        terms = set_consent_terms(submission=submission, user=author, terms=ConsentTermsInput.from_json(CONSENT))
         add_consent_records(terms=terms, rows=[{"contributorId": "c-1", "givenAt": "2025-02-01T10:00:00Z",
                                                 "termsSha256": terms.consent_text_sha256}])  # fmt: skip
         drafts.set_revenue_split(submission=submission, shares=[Share(username=author.username, basis_points=10_000)])

@@ -47,6 +47,7 @@ from rest_framework.test import APIClient
 
 from licensing.access import access_requests as access
 from licensing.access import grants
+from licensing.consent.inputs import ConsentTermsInput
 from licensing.consent.terms import add_consent_records, set_consent_terms
 from licensing.models import LicenseGrant
 from licensing.revenue import payments
@@ -630,7 +631,7 @@ def test_submission_answers_match_the_document(
     for upload in Upload.objects.filter(submission_id=submission_id, status=Upload.Status.COMPLETED):
         validation.run_validation(upload_id=upload.id)
     submission = Submission.objects.get(id=submission_id)
-    terms = set_consent_terms(submission=submission, user=member, payload=CONSENT)
+    terms = set_consent_terms(submission=submission, user=member, terms=ConsentTermsInput.from_json(CONSENT))
     add_consent_records(terms=terms, rows=[{"contributorId": "c-1", "givenAt": "2025-02-01T10:00:00Z",
                                             "termsSha256": terms.consent_text_sha256}])  # fmt: skip
     drafts.set_revenue_split(submission=submission, shares=[Share(username=member.username, basis_points=10_000)])

@@ -4,6 +4,7 @@ endpoints the page's widget uses besides E11-E14 (stored parts, abort)."""
 from __future__ import annotations
 
 import os
+from datetime import date
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from botocore.exceptions import ClientError
 from django.test import Client
 
 from licensing.consent import terms as consent
+from licensing.consent.inputs import ConsentTermsInput
 from marketplace import storage
 from marketplace.models import Membership, Submission, Upload, User
 from marketplace.organizations.services import approve_organization
@@ -207,9 +209,10 @@ def test_deleting_a_submission_removes_its_objects_and_parts(live_server: Any, b
     consent.set_consent_terms(
         submission=submission,
         user=user,
-        payload={"aiTraining": True, "commercialUse": False, "researchOnly": False, "redistribution": False,
-                 "consentText": "yes", "withdrawalProcess": "mail us", "collectionStart": "2025-01-01",
-                 "collectionEnd": "2025-01-02"},
+        terms=ConsentTermsInput(
+            ai_training=True, commercial_use=False, research_only=False, redistribution=False, consent_text="yes",
+            withdrawal_process="mail us", collection_start=date(2025, 1, 1), collection_end=date(2025, 1, 2),
+        ),
     )  # fmt: skip
 
     page = Client()
