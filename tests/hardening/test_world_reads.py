@@ -88,7 +88,7 @@ def paths(world: World, route: Route) -> Iterator[str]:
             dataset = values.get("_dataset")
             numbers = list(dataset.versions.values_list("number", flat=True)) if dataset else [1]
         for number in numbers:
-            for other in numbers if others else [None]:
+            for other in numbers if others else [0]:  # 0: the route has no other version
                 yield fill(route.pattern, {**values, "number": number, **dict.fromkeys(others, other)})
 
 

@@ -113,9 +113,9 @@ def test_a_private_datasets_diff_is_hidden_from_everyone_outside_its_organizatio
         assert (body["old"]["files"], body["new"]["files"], body["added"], body["unchanged"]) == (0, 0, [], 0)
     page = f"/datasets/{dataset.slug}/versions/2/changes/1/"
     assert Client().get(page).status_code == 404
-    member = Client()
-    member.force_login(world.people["valley.member"])
-    assert member.get(page).status_code == 200
+    browser = Client()
+    browser.force_login(world.people["valley.member"])
+    assert browser.get(page).status_code == 200
 
 
 def _without_triggers(sql: str, *params: Any) -> None:
