@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from marketplace.accounts import views as accounts
-from marketplace.catalog import dataset_page, views
+from marketplace.catalog import dataset_page, version_changes, views
 from marketplace.organizations import views as organizations
 from marketplace.submissions import views as submissions
 from marketplace.views import pages
@@ -11,6 +11,11 @@ urlpatterns = [
     path("", pages.home, name="home"),
     path("datasets/", views.catalog, name="catalog"),
     path("datasets/<slug:slug>/", dataset_page.dataset_detail, name="dataset-detail"),
+    path(
+        "datasets/<slug:slug>/versions/<int:number>/changes/<int:since>/",
+        version_changes.version_changes,
+        name="dataset-version-changes",
+    ),
     path("organizations/new/", organizations.organization_create, name="organization-create"),
     path("organizations/<slug:slug>/", views.organization_detail, name="organization-detail"),
     path("organizations/<slug:slug>/members/", organizations.organization_members, name="organization-members"),

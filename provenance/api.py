@@ -21,9 +21,9 @@ from rest_framework.views import APIView
 
 from config.api_errors import error_body
 from marketplace.catalog.visibility import visible_datasets
-from marketplace.models import DatasetVersion
+from marketplace.models import Dataset, DatasetVersion
 from provenance import api_schemas as shapes
-from provenance import croissant, dsse, log, manifests, signing
+from provenance import croissant, diffs, dsse, log, manifests, signing
 from provenance.models import LogEntry, Manifest, SigningKey
 
 MAX_ENTRIES = 1000
@@ -44,11 +44,14 @@ def _int_param(request: Request, name: str, default: int | None) -> int | None:
     return int(raw)
 
 
+def _dataset(request: Request, dataset_id: str) -> Dataset:
+    return get_object_or_404(visible_datasets(user=getattr(request, "user", None)), id=dataset_id)
+
+
 def _version(request: Request, dataset_id: str, number: int) -> DatasetVersion:
-    dataset = get_object_or_404(visible_datasets(user=getattr(request, "user", None)), id=dataset_id)
     return get_object_or_404(
         DatasetVersion.objects.select_related("dataset__organization", "license"),
-        dataset=dataset,
+        dataset=_dataset(request, dataset_id),
         number=number,
         published_at__isnull=False,
     )
@@ -250,3 +253,57 @@ class CroissantApi(APIView):
         )
         document = croissant.build(version, base_url=base_url, download_url=download_url)
         return Response(document, content_type="application/ld+json")
+
+
+class VersionDiffApi(APIView):
+    """What changed from version ``number`` to version ``to`` (either order): the files added,
+    removed and changed, each side's size, SHA-256 and (for tables) row count, from the two
+    versions' signed manifests (``provenance.diffs``). The same visibility as the manifests: a
+    private dataset of another organization is 404."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: shapes.VersionDiffShape, **shapes.errors(400, 404), **shapes.INCONSISTENT})
+    def get(self, request: Request, id: str, number: int, to: int) -> Response:
+        try:
+            dataset = _dataset(request, id)
+        except Http404:
+            return _error(404, "not_found", f"No dataset '{id}' that you may see.")
+        found = {
+            version.number: version
+            for version in DatasetVersion.objects.filter(
+                dataset=dataset, number__in=(number, to), published_at__isnull=False
+            )
+        }
+        for wanted in (number, to):
+            if wanted not in found:
+                return _error(404, "not_found", f"{dataset.name} has no published version {wanted}.")
+        try:
+            result = diffs.diff(found[number], found[to])
+        except diffs.ManifestInvalid as exc:
+            return _error(500, "manifest_invalid", str(exc))
+        return Response(diff_json(result))
+
+
+def diff_json(result: diffs.VersionDiff) -> dict[str, Any]:
+    """The API's camelCase form of a ``VersionDiff``."""
+
+    def side(version: diffs.Side) -> dict[str, Any]:
+        return {"version": version.number, "archiveSha256": version.archive_sha256,
+                "manifestSha256": version.manifest_sha256, "files": version.files}  # fmt: skip
+
+    def state(file: diffs.FileState | None) -> dict[str, Any] | None:
+        return None if file is None else {"size": file.size, "sha256": file.sha256, "rows": file.rows}
+
+    def changes(items: list[diffs.FileChange]) -> list[dict[str, Any]]:
+        return [{"path": item.path, "old": state(item.old), "new": state(item.new)} for item in items]
+
+    return {
+        "datasetId": result.dataset_id,
+        "old": side(result.old),
+        "new": side(result.new),
+        "added": changes(result.added),
+        "removed": changes(result.removed),
+        "changed": changes(result.changed),
+        "unchanged": result.unchanged,
+    }

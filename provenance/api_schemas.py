@@ -87,3 +87,36 @@ class TreeHeadShape(Shape):
     rootHash = serializers.CharField()  # noqa: N815
     keyId = serializers.CharField()  # noqa: N815
     envelope = EnvelopeShape()
+
+
+class DiffSideShape(Shape):
+    version = serializers.IntegerField()
+    archiveSha256 = serializers.CharField()  # noqa: N815
+    manifestSha256 = serializers.CharField(help_text="The SHA-256 of the signed statement the files come from.")  # noqa: N815
+    files = serializers.IntegerField(help_text="How many files the manifest lists.")
+
+
+class FileStateShape(Shape):
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    rows = serializers.IntegerField(
+        allow_null=True,
+        help_text="Data rows of a table (CSV, TSV, JSON Lines, Parquet) from the version's validation; "
+        "null for other files and versions without a report.",
+    )
+
+
+class FileChangeShape(Shape):
+    path = serializers.CharField()
+    old = FileStateShape(allow_null=True, help_text="Null for an added file.")
+    new = FileStateShape(allow_null=True, help_text="Null for a removed file.")
+
+
+class VersionDiffShape(Shape):
+    datasetId = serializers.CharField()  # noqa: N815
+    old = DiffSideShape()
+    new = DiffSideShape()
+    added = FileChangeShape(many=True)
+    removed = FileChangeShape(many=True)
+    changed = FileChangeShape(many=True)
+    unchanged = serializers.IntegerField(help_text="Files with the same path, size and SHA-256 in both.")

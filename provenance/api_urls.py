@@ -18,4 +18,7 @@ urlpatterns = [
         name="api-version-inclusion-proof",
     ),
     path("datasets/<str:id>/versions/<int:number>/croissant", api.CroissantApi.as_view(), name="api-version-croissant"),
+    path(
+        "datasets/<str:id>/versions/<int:number>/diff/<int:to>", api.VersionDiffApi.as_view(), name="api-version-diff"
+    ),
 ]

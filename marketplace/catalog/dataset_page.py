@@ -16,7 +16,7 @@ from licensing import tdmrep
 from licensing.access.panel import access_panel
 from marketplace.catalog.views import TASK_LABELS, price_label
 from marketplace.markdown import render_markdown
-from marketplace.models import Dataset, Membership
+from marketplace.models import Dataset, DatasetVersion, Membership
 from provenance.lineage import lineage_of
 
 
@@ -71,11 +71,10 @@ def _people(dataset: Dataset) -> list[Person]:
     return people
 
 
-@require_GET
-def dataset_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    """The datasheet. Drafts do not exist for visitors; private datasets exist only for the
-    organization's members (404, not 403, so their names do not leak); a removed dataset
-    answers 410 with the reason, so links to it explain themselves."""
+def page_dataset(request: HttpRequest, slug: str) -> Dataset:
+    """The dataset a page of ``slug`` shows. Drafts do not exist for visitors; private datasets
+    exist only for the organization's members (404, not 403, so their names do not leak). A
+    removed dataset is returned: its pages answer 410 with the reason (``removed``)."""
     dataset = get_object_or_404(
         Dataset.objects.select_related("organization", "license", "current_version__license"),
         slug=slug,
@@ -84,10 +83,32 @@ def dataset_detail(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404("draft")
     if dataset.visibility == Dataset.Visibility.PRIVATE and not _is_member(request, dataset.organization_id):
         raise Http404("private")
-    if dataset.status == Dataset.Status.REMOVED:
-        return render(request, "catalog/removed.html", {"dataset": dataset}, status=410)
+    return dataset
 
+
+def removed(request: HttpRequest, dataset: Dataset) -> HttpResponse:
+    """410 with the reason, so links to a removed dataset explain themselves."""
+    return render(request, "catalog/removed.html", {"dataset": dataset}, status=410)
+
+
+@require_GET
+def dataset_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The datasheet."""
+    dataset = page_dataset(request, slug)
+    if dataset.status == Dataset.Status.REMOVED:
+        return removed(request, dataset)
     return render_dataset(request, dataset)
+
+
+def _versions_with_previous(dataset: Dataset) -> list[tuple[DatasetVersion, int | None]]:
+    """Each version, newest first, with the number of the published version before it (whose
+    changes the row links to), or None for the first."""
+    versions = list(dataset.versions.order_by("-number"))
+    published = [version.number for version in versions if version.published_at]
+    return [
+        (version, next((n for n in published if n < version.number), None) if version.published_at else None)
+        for version in versions
+    ]
 
 
 def render_dataset(request: HttpRequest, dataset: Dataset, *, access: Any = None, status: int = 200) -> HttpResponse:
@@ -105,7 +126,7 @@ def render_dataset(request: HttpRequest, dataset: Dataset, *, access: Any = None
             (label, render_markdown(getattr(dataset, field), heading_level=4)) for field, label in DATASHEET_TEXTS
         ],
         "people": _people(dataset),
-        "versions": list(dataset.versions.order_by("-number")),
+        "versions": _versions_with_previous(dataset),
         "permissions": [
             (label, words[0] if getattr(license, field) else words[1]) for field, label, words in PERMISSIONS
         ]

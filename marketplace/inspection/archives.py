@@ -135,9 +135,18 @@ class MemberReader:
         return self._sha.hexdigest()
 
 
+@dataclass(frozen=True)
+class Inspected:
+    """What an inspector learnt of one member while it streamed past: its detected type and, for a
+    table (CSV, TSV, JSON Lines, Parquet), how many data rows it holds."""
+
+    type: str
+    rows: int | None = None
+
+
 class Inspector(Protocol):
-    def inspect(self, reader: MemberReader, declared_size: int) -> str:
-        """Check one member's content (reading what it needs) and return its detected type."""
+    def inspect(self, reader: MemberReader, declared_size: int) -> Inspected:
+        """Check one member's content (reading what it needs): its detected type, and its rows."""
 
     def finish(self, files: list[dict[str, Any]]) -> None:
         """Checks that need the whole list of members (index paths, schema.yaml)."""
@@ -162,10 +171,14 @@ class _Scan:
     progress: Callable[[int], None]
 
     def inspect(self, reader: MemberReader, declared_size: int) -> dict[str, Any]:
-        """Check an admitted member's content, hash it to its end; its row of ``ScanResult.files``."""
-        detected = self.inspector.inspect(reader, declared_size)
+        """Check an admitted member's content, hash it to its end; its row of ``ScanResult.files``
+        (with ``rows`` for a table)."""
+        inspected = self.inspector.inspect(reader, declared_size)
         reader.drain()
-        return {"path": reader.path, "size": reader.size, "sha256": reader.hexdigest(), "type": detected}
+        row = {"path": reader.path, "size": reader.size, "sha256": reader.hexdigest(), "type": inspected.type}
+        if inspected.rows is not None:
+            row["rows"] = inspected.rows
+        return row
 
 
 class ObjectPump:

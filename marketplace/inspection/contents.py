@@ -2,7 +2,9 @@
 
 Each member is checked while it streams past (see ``marketplace.archives``): CSV/TSV parse with a
 header and one column count, JSON Lines parse line by line, Parquet's schema is read from its
-footer (with pyarrow), audio files have a valid WAV, MP3, OGG or FLAC header. Once every member
+footer (with pyarrow), audio files have a valid WAV, MP3, OGG or FLAC header. Tables are counted
+as they are read (data rows of CSV/TSV, records of JSON Lines, Parquet's ``num_rows`` from the
+footer), so the report can say how many rows each holds without a second pass. Once every member
 is known, index files must name only paths that exist, an MDC ``schema.yaml`` must agree with the
 contents, and the datasheet's declared format and task must match what the archive holds.
 Every problem names the file (and the line, where there is one) and says what to fix.
@@ -21,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from marketplace.inspection.archives import CHUNK, Findings, MemberReader
+from marketplace.inspection.archives import CHUNK, Findings, Inspected, MemberReader
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
 MAX_SMALL_FILE_BYTES = 16 * 1024 * 1024  # JSON documents and schema.yaml are parsed whole up to this
@@ -135,7 +137,7 @@ class ContentInspector:
 
     # -- per member ---------------------------------------------------------------------------
 
-    def inspect(self, reader: MemberReader, declared_size: int) -> str:
+    def inspect(self, reader: MemberReader, declared_size: int) -> Inspected:
         path = reader.path
         head = reader.peek(SNIFF_BYTES)
         detected = sniff(head, path)
@@ -148,20 +150,21 @@ class ContentInspector:
                     f"'{path}' is named {extension} but its bytes are not {expected.split('/')[-1].upper()} "
                     f"(they look like {detected}).",
                 )  # fmt: skip
-                return detected
+                return Inspected(detected)
+        rows: int | None = None
         if detected in AUDIO_TYPES:
             self._check_audio(reader, detected, head, declared_size)
         elif detected == "application/vnd.apache.parquet":
-            self._check_parquet(reader)
+            rows = self._check_parquet(reader)
         elif extension in (".csv", ".tsv"):
-            self._check_table(reader, delimiter="," if extension == ".csv" else "\t")
+            rows = self._check_table(reader, delimiter="," if extension == ".csv" else "\t")
         elif extension in (".jsonl", ".ndjson"):
-            self._check_json_lines(reader)
+            rows = self._check_json_lines(reader)
         elif extension == ".json":
             self._check_json(reader, declared_size)
         elif basename(path) in ("schema.yaml", "schema.yml"):
             self._read_schema(reader, declared_size)
-        return detected
+        return Inspected(detected, rows)
 
     def _lines(self, reader: MemberReader) -> Iterator[tuple[int, bytes]]:
         """(line number, line without its newline), in bounded memory: an over-long line is an error."""
@@ -196,7 +199,9 @@ class ContentInspector:
                 text = raw.decode("utf-8", errors="replace")
             yield text.rstrip("\r") + "\n"
 
-    def _check_table(self, reader: MemberReader, *, delimiter: str) -> None:
+    def _check_table(self, reader: MemberReader, *, delimiter: str) -> int | None:
+        """The number of data rows (the header and blank lines left out), or None when the table
+        could not be read to its end."""
         path = reader.path
         problems = _Problems(self.findings, path, "table_rows")
         # TSVs (Common Voice) carry quotes inside sentences unescaped: read them as plain text.
@@ -209,7 +214,7 @@ class ContentInspector:
                 self.findings.error(
                     path, "table_header", f"'{path}' is empty or its first line is blank; it needs a header row."
                 )
-                return
+                return None
             names = [cell.strip() for cell in header]
             duplicates = sorted({name for name in names if names.count(name) > 1})
             if duplicates:
@@ -220,12 +225,14 @@ class ContentInspector:
             table.path_column = next((name for name in names if name.lower() in PATH_COLUMNS), None)
             column = names.index(table.path_column) if table.path_column else -1
             sample: list[tuple[int, str]] = []
+            count = 0
             for row in rows:
                 if not row:
                     continue  # blank lines (a trailing newline) are harmless
+                count += 1
                 if len(row) != len(names):
-                    count = f"{len(row)} column" + ("s" if len(row) != 1 else "")
-                    problems.add(rows.line_num, f"has {count}; the header has {len(names)}")
+                    columns = f"{len(row)} column" + ("s" if len(row) != 1 else "")
+                    problems.add(rows.line_num, f"has {columns}; the header has {len(names)}")
                     continue
                 if column >= 0:
                     value = row[column].strip()
@@ -239,9 +246,13 @@ class ContentInspector:
                 self._take_references(table, sample, column)
         except _LineTooLong as exc:
             problems.add(exc.line, f"is longer than {MAX_LINE_BYTES} bytes; is the delimiter right?")
+            return None
         except csv.Error as exc:
             problems.add(rows.line_num, f"cannot be parsed ({exc})")
-        problems.report("the rows must have as many columns as the header, in UTF-8")
+            return None
+        finally:
+            problems.report("the rows must have as many columns as the header, in UTF-8")
+        return count
 
     def _take_references(self, table: TableInfo, sample: list[tuple[int, str]], column: int) -> int:
         """Decide from the first rows whether the path-like column holds file paths; if so, keep them."""
@@ -263,13 +274,15 @@ class ContentInspector:
         table.unresolved.append((line, value))
         self.pending_references += 1
 
-    def _check_json_lines(self, reader: MemberReader) -> None:
+    def _check_json_lines(self, reader: MemberReader) -> int | None:
+        """The number of records (non-blank lines), or None when a line was too long to read on."""
         problems = _Problems(self.findings, reader.path, "json_lines")
-        records = 0
+        records = lines = 0
         try:
             for number, raw in self._lines(reader):
                 if not raw.strip():
                     continue
+                lines += 1
                 try:
                     json.loads(raw)
                     records += 1
@@ -277,9 +290,12 @@ class ContentInspector:
                     problems.add(number, f"is not valid JSON ({exc})")
         except _LineTooLong as exc:
             problems.add(exc.line, f"is longer than {MAX_LINE_BYTES} bytes")
+            problems.report("each line must be one JSON value (JSON Lines)")
+            return None
         if not records and not problems.count:
             self.findings.warning(reader.path, "empty_file", f"'{reader.path}' holds no JSON records.")
         problems.report("each line must be one JSON value (JSON Lines)")
+        return lines
 
     def _check_json(self, reader: MemberReader, declared_size: int) -> None:
         if declared_size > MAX_SMALL_FILE_BYTES:
@@ -295,8 +311,9 @@ class ContentInspector:
         except ValueError as exc:
             self.findings.error(reader.path, "json", f"'{reader.path}' is not valid JSON: {exc}.")
 
-    def _check_parquet(self, reader: MemberReader) -> None:
-        """The schema is in the footer: keep a bounded tail while the file streams past."""
+    def _check_parquet(self, reader: MemberReader) -> int | None:
+        """The schema and the row count are in the footer: keep a bounded tail while the file
+        streams past. The number of rows, or None when the footer could not be read."""
         tail = b""
         while chunk := reader.read(CHUNK):
             tail = (tail + chunk)[-PARQUET_TAIL_BYTES:]
@@ -305,26 +322,28 @@ class ContentInspector:
             self.findings.error(
                 path, "parquet", f"'{path}' does not end with Parquet's PAR1 marker: it is truncated or not Parquet."
             )
-            return
+            return None
         footer = struct.unpack("<I", tail[-8:-4])[0]
         if footer + 8 > len(tail):
             self.findings.warning(
                 path, "not_checked", f"'{path}' has a footer over {PARQUET_TAIL_BYTES} bytes; its schema was not read."
             )
-            return
+            return None
         # Imported here: only archives with Parquet pay for pyarrow's memory.
         import pyarrow as pa  # type: ignore[import-untyped]
         import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
         try:
-            schema = pq.ParquetFile(pa.BufferReader(b"PAR1" + tail[-(footer + 8) :])).schema_arrow
+            parquet = pq.ParquetFile(pa.BufferReader(b"PAR1" + tail[-(footer + 8) :]))
+            schema, rows = parquet.schema_arrow, int(parquet.metadata.num_rows)
         except (pa.ArrowException, OSError, ValueError) as exc:
             self.findings.error(path, "parquet", f"'{path}' has an unreadable Parquet schema: {exc}.")
-            return
+            return None
         if len(schema) == 0:
             self.findings.error(path, "parquet", f"'{path}' has a Parquet schema with no columns.")
         else:
             self.tables[path] = TableInfo(header=list(schema.names))
+        return rows
 
     def _check_audio(self, reader: MemberReader, kind: str, head: bytes, size: int) -> None:
         problem = AUDIO_CHECKS[kind](head, size)

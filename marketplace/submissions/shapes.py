@@ -74,6 +74,12 @@ class ValidatedFileShape(Shape):
     size = serializers.IntegerField()
     sha256 = serializers.CharField()
     type = serializers.CharField()
+    columns = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="A CSV or TSV table's header."
+    )
+    rows = serializers.IntegerField(
+        required=False, help_text="Data rows of a table (CSV, TSV, JSON Lines, Parquet), for version diffs."
+    )
 
 
 # A declared field named `errors` would hide Serializer.errors: this shape is built from a dict.

@@ -147,6 +147,7 @@ class Steering:
                 "dataset_id": datasets,
                 "id_or_slug": [*datasets, *(dataset.slug for dataset in world.datasets.values())],
                 "number": [1, 2, 3],
+                "to": [1, 2, 3],  # the other version of a diff
                 "slug": [org.slug for org in world.orgs.values()],
                 "submission_id": submission_ids,
                 "file_upload_id": [upload_id for _, upload_id in uploads],

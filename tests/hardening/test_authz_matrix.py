@@ -167,6 +167,12 @@ CASES = [
     Case("GET", "api-version-manifest", PROVENANCE_V1, PUBLIC_MEMBERS),
     Case("GET", "api-version-inclusion-proof", PROVENANCE_V1, PUBLIC_MEMBERS),
     Case("GET", "api-version-croissant", PROVENANCE_V1, PUBLIC_MEMBERS),
+    # A diff has its manifests' visibility: the private dataset's is hidden before the versions are
+    # looked at (its one version against itself is 400 only to those who see it); the public one's
+    # is everyone's.
+    Case("GET", "api-version-diff", {**PROVENANCE_V1, "to": "1"}, (404, 404, 400, 400, 404, 400, 404),
+         variant="private"),
+    Case("GET", "api-version-diff", {"id": "@public.id", "number": "1", "to": "3"}, ALL_200, variant="public"),
     # --- /api/v1/: catalog and submissions -----------------------------------------------------
     Case("GET", "api-dataset-list", {}, ALL_200),
     Case("GET", "api-dataset-detail", {"id": "@private.id"}, PUBLIC_MEMBERS),
@@ -293,6 +299,13 @@ CASES = [
     Case("GET", "dataset-detail", {"slug": "@removed.slug"}, (404, 404, 410, 410, 404, 410, 404),
          variant="removed private"),
     Case("GET", "dataset-detail", {"slug": "@taken_down.slug"}, (410,) * 7, variant="removed public"),
+    # The changes between versions: the dataset page's visibility.
+    Case("GET", "dataset-version-changes", {"slug": "@public.slug", "number": "2", "since": "1"}, ALL_200,
+         variant="public"),
+    Case("GET", "dataset-version-changes", {"slug": "@private.slug", "number": "1", "since": "1"},
+         (404, 404, 400, 400, 404, 400, 404), variant="private"),
+    Case("GET", "dataset-version-changes", {"slug": "@taken_down.slug", "number": "1", "since": "1"}, (410,) * 7,
+         variant="removed public"),
     Case("GET", "organization-create", {}, ANY_LOGIN),
     Case("POST", "organization-create", {}, (LOGIN, 302, 302, 302, 302, 302, 302),
          body={"name": "Fresh Org", "slug": "fresh-org"}),

@@ -76,7 +76,9 @@ def candidates(world: World, route: Route, name: str) -> list[dict[str, Any]]:
 
 def paths(world: World, route: Route) -> Iterator[str]:
     names = [m.group("name") for m in _PARAMETER.finditer(route.pattern)]
-    options = [candidates(world, route, name) for name in names if name not in ("number",)]
+    # Version numbers come from the dataset; a diff's other version ("to", "since") runs over them too.
+    others = [name for name in names if name in ("to", "since")]
+    options = [candidates(world, route, name) for name in names if name not in ("number", *others)]
     for combination in itertools.product(*options):
         values: dict[str, Any] = {}
         for part in combination:
@@ -86,7 +88,8 @@ def paths(world: World, route: Route) -> Iterator[str]:
             dataset = values.get("_dataset")
             numbers = list(dataset.versions.values_list("number", flat=True)) if dataset else [1]
         for number in numbers:
-            yield fill(route.pattern, {**values, "number": number})
+            for other in numbers if others else [0]:  # 0: the route has no other version
+                yield fill(route.pattern, {**values, "number": number, **dict.fromkeys(others, other)})
 
 
 def repeated_items(body: Any) -> list[str]:

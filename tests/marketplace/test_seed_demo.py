@@ -226,8 +226,10 @@ def dataset_bindings(names: list[str]) -> list[dict[str, Any]]:
         numbers: list[int | None] = (
             [*dataset.versions.values_list("number", flat=True), 99] if "number" in names else [None]
         )
-        bindings += [{param: key, "number": number} for key in keys for number in numbers]
-    bindings.append({param: MISSING, "number": 1})
+        # A diff's other version ("to"): each version of the dataset, and one it does not have.
+        others = numbers if "to" in names else [None]
+        bindings += [{param: key, "number": number, "to": to} for key in keys for number in numbers for to in others]
+    bindings.append({param: MISSING, "number": 1, "to": 1})
     if "kind" in names:
         bindings = [{**binding, "kind": kind} for binding in bindings for kind in ("archive", "sample")]
     return bindings
@@ -306,7 +308,15 @@ def page_urls(pattern: str, user: User | None) -> list[str]:
         choices = [values[name] for name in names]
         return [fill(pattern, dict(zip(names, chosen, strict=True))) for chosen in itertools.product(*choices)]
     if pattern.startswith("datasets/"):
-        return [fill(pattern, {"slug": slug}) for slug in [*Dataset.objects.values_list("slug", flat=True), MISSING]]
+        slugs = [*Dataset.objects.values_list("slug", flat=True), MISSING]
+        if "number" not in names:
+            return [fill(pattern, {"slug": slug}) for slug in slugs]
+        # A version's page ("since": the other version of its changes): each version, and one it does not have.
+        urls = [fill(pattern, {"slug": MISSING, "number": 1, "since": 1})]
+        for dataset in Dataset.objects.order_by("slug"):
+            numbers = [*dataset.versions.values_list("number", flat=True), 99]
+            urls += [fill(pattern, {"slug": dataset.slug, "number": n, "since": m}) for n in numbers for m in numbers]
+        return urls
     urls = []
     for organization in Organization.objects.all():
         others = [name for name in names if name != "slug"]

@@ -87,6 +87,10 @@ def test_a_tidy_archive_passes_is_published_and_reported(
     assert rows["clips/c.flac"]["type"] == "audio/flac" and rows["clips/d.ogg"]["type"] == "audio/ogg"
     assert rows["extra/features.parquet"]["type"] == "application/vnd.apache.parquet"
     assert rows["train.tsv"]["type"] == "text/tab-separated-values"
+    # Tables are counted as they stream past: data rows (no header), JSON records, Parquet's num_rows.
+    assert {path: row["rows"] for path, row in rows.items() if "rows" in row} == {
+        "train.tsv": 4, "extra/notes.jsonl": 2, "extra/features.parquet": 3,
+    }  # fmt: skip
 
     upload.refresh_from_db()
     assert upload.object_key == f"validated/{submission.id}/archive-{upload.id}.tar.gz"
@@ -103,6 +107,8 @@ def test_a_tidy_archive_passes_is_published_and_reported(
     schema = members["schema.yaml"]
     first = {"path": "schema.yaml", "size": len(schema), "sha256": hashlib.sha256(schema).hexdigest()}
     assert report["files"][0] == {**first, "type": "application/yaml"}
+    index = next(row for row in report["files"] if row["path"] == "train.tsv")
+    assert (index["rows"], index["columns"]) == (4, ["path", "sentence"])
     assert report["errors"] == [] and report["warnings"] == []
     detail = session.get(f"{contributor['base']}/api/v1/submissions/{submission.id}").json()
     assert detail["validation"]["status"] == "passed" and detail["validation"]["files"] == len(members)
@@ -274,6 +280,9 @@ def test_zip_archives_are_read_with_ranged_gets(upload_archive: Callable[..., Up
         name: hashlib.sha256(data).hexdigest() for name, data in members.items()
     }
     assert [warning["code"] for warning in found.warnings] == ["archive_format"]
+    assert {row["path"]: row.get("rows") for row in found.files if row["path"].endswith((".tsv", ".jsonl"))} == {
+        "train.tsv": 4, "extra/notes.jsonl": 2,
+    }  # fmt: skip
     upload.refresh_from_db()
     assert upload.object_key.endswith(".zip") and storage.sha256_of(upload.object_key)[0] == upload.sha256
 
