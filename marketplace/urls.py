@@ -11,6 +11,7 @@ urlpatterns = [
     path("", pages.home, name="home"),
     path("datasets/", views.catalog, name="catalog"),
     path("datasets/<slug:slug>/", dataset_page.dataset_detail, name="dataset-detail"),
+    path("datasets/<slug:slug>/new-version/", submissions.version_create, name="dataset-new-version"),
     path("organizations/new/", organizations.organization_create, name="organization-create"),
     path("organizations/<slug:slug>/", views.organization_detail, name="organization-detail"),
     path("organizations/<slug:slug>/members/", organizations.organization_members, name="organization-members"),
