@@ -182,8 +182,9 @@ def test_e11_names_the_draft_and_e12_e14_of_a_sample_follow_it(people: dict[str,
     approved = _publish_v1(people, tmp_path)
     author = _session(people["key"])
     archive = _archive(tmp_path, "again.tar.gz", "hi")
-    start = {"submissionId": approved.id, "filename": "again.tar.gz", "fileSize": archive.stat().st_size,
-             "mimeType": "application/gzip"}  # fmt: skip
+    size = archive.stat().st_size
+    start: dict[str, Any] = {"submissionId": approved.id, "filename": "again.tar.gz", "fileSize": size,
+                             "mimeType": "application/gzip"}  # fmt: skip
     first = author.post(f"{people['base']}/api/uploads", json=start)
     again = author.post(f"{people['base']}/api/uploads", json=start)
     assert (first.status_code, again.status_code) == (200, 200)
