@@ -32,4 +32,9 @@ urlpatterns = [
         name="api-revenue-split",
     ),
     path("submissions/<str:submission_id>/parents", submissions.SubmissionParentsApi.as_view(), name="api-parents"),
+    path(
+        "submissions/<str:submission_id>/changelog",
+        submissions.SubmissionChangelogApi.as_view(),
+        name="api-submission-changelog",
+    ),
 ]

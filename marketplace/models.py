@@ -230,6 +230,8 @@ class DatasetVersion(models.Model):
     sample_key = models.CharField(max_length=500, blank=True)
     sample_filename = models.CharField(max_length=255, blank=True)
     sample_size_bytes = models.BigIntegerField(null=True, blank=True)
+    # Written once, at insert (publish_version): the row is immutable once published.
+    changelog = models.TextField(blank=True, help_text="What changed from the previous version (empty for v1).")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     published_at = models.DateTimeField(null=True, blank=True)
 
@@ -329,6 +331,9 @@ class Submission(Datasheet):
         Dataset, on_delete=models.PROTECT, null=True, blank=True, related_name="submissions",
         help_text="The dataset this submission adds a version to; empty for a new dataset.",
     )  # fmt: skip
+    # Not in the MDC contract's datasheet (E8): set through /api/v1 and the page. Required before a
+    # version of an existing dataset is submitted; approval copies it onto the version.
+    changelog = models.TextField(blank=True, help_text="What changed in this version.")
     # As the contributor named it: an SPDX id of the contract's list or custom terms' name.
     license_abbreviation = models.CharField(max_length=100, blank=True)
     license_name = models.CharField(max_length=200, blank=True)

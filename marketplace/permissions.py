@@ -24,6 +24,13 @@ def role_in(user: object, organization: Organization) -> str | None:
 
 MANAGER_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN)
 
+# Who submits datasets and their new versions for an organization (reviewers review them).
+UPLOADER_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN, Membership.Role.MEMBER)
+
+
+def can_upload_for(user: object, organization: Organization) -> bool:
+    return role_in(user, organization) in UPLOADER_ROLES
+
 
 def can_manage_members(user: object, organization: Organization) -> bool:
     return role_in(user, organization) in MANAGER_ROLES

@@ -46,9 +46,11 @@ def publish_version(
     sample_key: str = "",
     sample_size_bytes: int | None = None,
     submission: Submission | None = None,
+    changelog: str = "",
 ) -> DatasetVersion:
     """Append a published, immutable version and make it the dataset's current one. ``submission``
-    is the approved submission it comes from (none for an import); its signed manifest names it."""
+    is the approved submission it comes from (none for an import); its signed manifest names it.
+    ``changelog`` says what changed from the previous version (written now: the row is immutable)."""
     locked = Dataset.objects.select_for_update().get(id=dataset.id)
     if locked.status == Dataset.Status.REMOVED:
         raise ValidationError("A removed dataset cannot get new versions.")
@@ -66,6 +68,7 @@ def publish_version(
         sample_key=sample_key,
         sample_filename=f"{locked.slug}-v{number}-sample.tar.gz" if sample_key else "",
         sample_size_bytes=sample_size_bytes if sample_key else None,
+        changelog=changelog.strip(),
         published_at=now,
     )
     Dataset.objects.filter(id=locked.id).update(

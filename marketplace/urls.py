@@ -16,6 +16,7 @@ urlpatterns = [
         version_changes.version_changes,
         name="dataset-version-changes",
     ),
+    path("datasets/<slug:slug>/new-version/", submissions.version_create, name="dataset-new-version"),
     path("organizations/new/", organizations.organization_create, name="organization-create"),
     path("organizations/<slug:slug>/", views.organization_detail, name="organization-detail"),
     path("organizations/<slug:slug>/members/", organizations.organization_members, name="organization-members"),

@@ -255,9 +255,12 @@ class Builder:
         submission = self.draft(f"{handle}-v{self._next_number(of)}", org=org, **kwargs)
         author = submission.created_by
         if of is not None:
-            # A draft names the dataset it revises once new versions have their own flow (issue 17);
-            # approval already publishes the next version of the dataset a submission names.
-            Submission.objects.filter(id=submission.id).update(dataset=self.world.datasets[of])
+            # A draft that names the dataset it revises: approval publishes its next version (the
+            # flow of drafts.open_version_draft, with this world's own datasheet, consent and split).
+            number = self._next_number(of)
+            Submission.objects.filter(id=submission.id).update(
+                dataset=self.world.datasets[of], changelog=f"Version {number}: {number + 3} clips."
+            )
         if parents:
             set_parents(submission=submission, parents=parent_refs(parents), user=author)
         archive = tar_gz(files)

@@ -18,7 +18,7 @@ from django.utils.dateparse import parse_datetime
 
 from licensing.consent.inputs import ConsentTermsInput
 from licensing.licenses import sha256_text
-from licensing.models import ConsentRecord, ConsentTerms
+from licensing.models import ConsentRecord, ConsentTerms, ConsentWithdrawal
 from marketplace.models import Submission, User
 
 MAX_RECORDS = 100_000
@@ -55,6 +55,49 @@ def set_consent_terms(*, submission: Submission, user: User, terms: ConsentTerms
 
 def current_terms(submission: Submission) -> ConsentTerms | None:
     return ConsentTerms.objects.current_for(submission)
+
+
+@transaction.atomic
+def carry_consent_over(*, source: Submission, to: Submission, user: User) -> ConsentTerms | None:
+    """Give the draft ``to`` (a new version of the dataset ``source`` published) the consent of
+    ``source``: a copy of its current terms and of their records, as new rows, so that the
+    published version's evidence stays as it was whatever the draft does later. The contributor
+    edits the copy like any terms (a change is a new row). A record of a contributor who withdrew
+    from any version of the dataset is not carried over: their consent does not reach the new
+    version. Nothing is copied when ``source`` has no terms (an import)."""
+    terms = current_terms(source)
+    if terms is None:
+        return None
+    copy = ConsentTerms.objects.create(
+        submission=to,
+        created_by=user,
+        ai_training=terms.ai_training,
+        commercial_use=terms.commercial_use,
+        research_only=terms.research_only,
+        redistribution=terms.redistribution,
+        consent_text=terms.consent_text,
+        consent_text_sha256=terms.consent_text_sha256,
+        withdrawal_process=terms.withdrawal_process,
+        scope_text=terms.scope_text,
+        collection_start=terms.collection_start,
+        collection_end=terms.collection_end,
+    )
+    withdrawn = ConsentWithdrawal.objects.filter(dataset_id=to.dataset_id).exclude(contributor_id="")
+    records = terms.records.exclude(contributor_id__in=withdrawn.values("contributor_id"))
+    ConsentRecord.objects.bulk_create(
+        (
+            ConsentRecord(
+                terms=copy,
+                contributor_id=record.contributor_id,
+                scope=record.scope,
+                terms_sha256=record.terms_sha256,
+                given_at=record.given_at,
+            )
+            for record in records.iterator()
+        ),
+        batch_size=5_000,
+    )
+    return copy
 
 
 def parse_records_csv(text: str) -> list[dict[str, str]]:

@@ -15,14 +15,19 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, generics, serializers
 from rest_framework.pagination import CursorPagination
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
 
-from config.api_schema import ErrorShape
+from config.api_schema import ErrorShape, errors
+from licensing.keys.authentication import HasScope
 from licensing.models import License
 from marketplace.api.mdc_serializers import pricing
 from marketplace.catalog import search as catalog_search
 from marketplace.catalog.visibility import visible_datasets
 from marketplace.models import Dataset, DatasetVersion, Organization
+from marketplace.submissions import api as submissions_api
+from marketplace.submissions.shapes import ChangelogShape, SubmissionDetailShape
 
 
 class Pages(CursorPagination):
@@ -61,7 +66,7 @@ class VersionSerializer(serializers.ModelSerializer[DatasetVersion]):
     class Meta:
         model = DatasetVersion
         fields = ["number", "filename", "size_bytes", "sha256", "license", "license_text_sha256", "published_at",
-                  "has_sample"]  # fmt: skip
+                  "has_sample", "changelog"]  # fmt: skip
 
     def get_has_sample(self, version: DatasetVersion) -> bool:
         return bool(version.sample_key)
@@ -147,15 +152,39 @@ class DatasetDetailApi(generics.RetrieveAPIView[Dataset]):
 
 
 class DatasetVersionListApi(generics.ListAPIView[DatasetVersion]):
-    """Every published version: number, filename, size and SHA-256."""
+    """Every published version: number, filename, size, SHA-256 and changelog (GET, public); and
+    the draft of the next one (POST, an owner, admin or member of the dataset's organization)."""
 
-    permission_classes = [AllowAny]
     serializer_class = VersionSerializer
     pagination_class = None
+    required_scope = "upload"  # of a key that POSTs
+
+    def get_permissions(self) -> list[BasePermission]:
+        if self.request.method == "POST":
+            return [IsAuthenticated(), HasScope()]
+        return [AllowAny()]
 
     def get_queryset(self) -> QuerySet[DatasetVersion]:
         dataset = get_object_or_404(_visible(self.request), id=self.kwargs["id"])
         return dataset.versions.filter(published_at__isnull=False).select_related("license").order_by("-number")
+
+    @extend_schema(
+        operation_id="datasets_versions_create",
+        summary="Open the draft of the next version",
+        description="The draft of version N+1, prefilled from the current version's datasheet, license, consent "
+        "terms and revenue split (201), or the dataset's draft already open (200). Approving it publishes version "
+        "N+1 of the same dataset. The body may give the changelog. 403 for anyone but the organization's owners, "
+        "admins and members; 409 while the next version is in review.",
+        request=ChangelogShape,
+        responses={
+            201: SubmissionDetailShape,
+            200: SubmissionDetailShape,
+            **errors(400, 401, 403, 404, 409),
+        },
+    )
+    def post(self, request: Request, id: str) -> Response:  # noqa: A002 (the route's name)
+        dataset = get_object_or_404(_visible(request).select_related("organization", "current_version"), id=id)
+        return submissions_api.open_version_draft(request, dataset)
 
 
 class OrganizationPages(CursorPagination):

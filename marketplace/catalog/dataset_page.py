@@ -17,6 +17,7 @@ from licensing.access.panel import access_panel
 from marketplace.catalog.views import TASK_LABELS, price_label
 from marketplace.markdown import render_markdown
 from marketplace.models import Dataset, DatasetVersion, Membership
+from marketplace.permissions import can_upload_for
 from provenance.lineage import lineage_of
 
 
@@ -135,6 +136,10 @@ def render_dataset(request: HttpRequest, dataset: Dataset, *, access: Any = None
         "access": access or access_panel(request, dataset),
         "tdm_headers": tdm,
         "lineage": lineage_of(dataset=dataset, user=request.user),
+        # The roles drafts.open_version_draft allows; the button opens (or reuses) the draft.
+        "can_add_version": dataset.status == Dataset.Status.PUBLISHED
+        and dataset.organization.approved_to_upload
+        and can_upload_for(request.user, dataset.organization),
     }
     response = render(request, "catalog/dataset.html", context, status=status)
     for name, value in tdm.items():

@@ -398,6 +398,8 @@ class World:
             return
         author = self.users["voices-member"]
         submission = drafts.create_version_submission(user=author, dataset=dataset)
+        changelog = f"Removed the clip of speaker {SPEAKERS[WITHDRAWN_CLIP]}, who withdrew consent from version 1."
+        drafts.update_submission(submission=submission, changes=DatasheetChanges.of({"changelog": changelog}))
         story = Story(
             dataset.name, dataset.organization.slug, author.username, "approved", datasheet={},
             archive=lambda: archives.speech(without=frozenset({WITHDRAWN_CLIP})), sample=archives.speech_sample,

@@ -29,7 +29,7 @@ from licensing.consent import terms as consent
 from licensing.consent.inputs import ConsentTermsInput
 from licensing.keys.authentication import HasScope
 from licensing.models import ConsentTerms
-from marketplace.models import DatasetVersion, Submission, Upload, User
+from marketplace.models import Dataset, DatasetVersion, Submission, Upload, User
 from marketplace.submissions import drafts, inputs, reports, rules, shapes, uploads
 from marketplace.submissions.serializers import MDC_UPLOAD_STATUS, submission_envelope
 from provenance import lineage
@@ -52,6 +52,7 @@ def submission_json(submission: Submission) -> dict[str, Any]:
         "submittedAt": submission.submitted_at.isoformat() if submission.submitted_at else None,
         "fileUploadId": submission.archive_upload_id,
         "sampleFileReferenceId": submission.sample_upload_id,
+        "changelog": submission.changelog or None,
     }
     for camel in (*inputs.TEXTS, *inputs.FLAGS):
         value = getattr(submission, inputs.MODEL_FIELD[camel])
@@ -156,16 +157,50 @@ class SubmissionDetailApi(SubmissionView):
     @extend_schema(responses={200: shapes.SubmissionDetailShape, **errors(401, 403, 404, 410)})
     def get(self, request: Request, submission_id: str) -> Response:
         submission = drafts.submission_for(user=self.user(request), submission_id=submission_id)
-        report_url = request.build_absolute_uri(reverse("api-submission-validation", args=[submission.id]))
-        return Response(
-            {
-                "submission": submission_json(submission),
-                "upload": upload_json(submission, Upload.Kind.ARCHIVE),
-                "sampleUpload": upload_json(submission, Upload.Kind.SAMPLE),
-                "validation": reports.summary_for(submission.archive_upload, report_url=report_url),
-                "problems": drafts.submission_problems(submission),
-            }
-        )
+        return Response(submission_detail_json(request, submission))
+
+
+def submission_detail_json(request: Request, submission: Submission) -> dict[str, Any]:
+    """``GET /api/v1/submissions/{id}``'s answer (also the answer that opens a version draft)."""
+    report_url = request.build_absolute_uri(reverse("api-submission-validation", args=[submission.id]))
+    return {
+        "submission": submission_json(submission),
+        "upload": upload_json(submission, Upload.Kind.ARCHIVE),
+        "sampleUpload": upload_json(submission, Upload.Kind.SAMPLE),
+        "validation": reports.summary_for(submission.archive_upload, report_url=report_url),
+        "problems": drafts.submission_problems(submission),
+    }
+
+
+def open_version_draft(request: Request, dataset: Dataset) -> Response:
+    """``POST /api/v1/datasets/{id}/versions``: the draft of the dataset's next version, made now
+    (201, prefilled from the current version) or already open (200), with the changelog the body
+    may give (``{"changelog": "..."}``; an empty body gives none)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise exceptions.NotAuthenticated()
+    data = request.data
+    changelog = inputs.changelog_from_json(data) if data else None
+    draft, created = drafts.open_version_draft(user=user, dataset=dataset)
+    if changelog is not None:
+        draft = drafts.update_submission(submission=draft, changes=inputs.DatasheetChanges({}, changelog))
+    return Response(submission_detail_json(request, draft), status=201 if created else 200)
+
+
+class SubmissionChangelogApi(SubmissionView):
+    """``PUT /api/v1/submissions/{id}/changelog``: what changed in this version (required to submit
+    a new version of a published dataset). Not part of the MDC datasheet, so E8 does not take it."""
+
+    @extend_schema(
+        request=shapes.ChangelogShape,
+        responses={200: shapes.ChangelogShape, **errors(400, 401, 403, 404, 409, 410)},
+    )
+    def put(self, request: Request, submission_id: str) -> Response:
+        submission = drafts.submission_for(user=self.user(request), submission_id=submission_id)
+        rules.ensure_editable(submission)  # 409 before 400, as the other parts of a draft
+        changes = inputs.DatasheetChanges({}, inputs.changelog_from_json(request.data))
+        submission = drafts.update_submission(submission=submission, changes=changes)
+        return Response({"changelog": submission.changelog})
 
 
 class SubmissionValidationApi(SubmissionView):
@@ -196,7 +231,8 @@ class UploadView(SubmissionView):
             submission_id = owner.first() or ""
             if not submission_id:
                 raise exceptions.NotFound(f"No upload '{file_upload_id}'.")
-        submission = self._submission(request, submission_id)
+        # An upload started on an approved submission went to its dataset's version draft.
+        submission = drafts.version_draft_of(submission=self._submission(request, submission_id))
         return uploads.upload_of(submission=submission, upload_id=file_upload_id, kind=self.kind)
 
 
@@ -216,8 +252,11 @@ class UploadStartApi(UploadView):
         data = request.data if isinstance(request.data, dict) else {}
         if submission_id is not None and data.get("submissionId", submission_id) != submission_id:
             raise exceptions.ValidationError({"submissionId": ["differs from the submission in the URL"]})
-        submission = self._submission(request, submission_id or data.get("submissionId"))
+        addressed = self._submission(request, submission_id or data.get("submissionId"))
         start = uploads.parse_start(data, kind=self.kind)
+        # To an approved submission: the SDK's way to add a version, so the upload opens (or reuses)
+        # the draft of the dataset's next version, which the answer names.
+        submission = drafts.upload_destination(user=self.user(request), submission=addressed)
         upload = uploads.start_upload(
             submission=submission,
             user=self.user(request),
@@ -226,7 +265,14 @@ class UploadStartApi(UploadView):
             file_size=start.file_size,
             mime_type=start.mime_type,
         )
-        return Response({"fileUploadId": upload.id, "uploadId": upload.s3_upload_id, "objectKey": None})
+        return Response(
+            {
+                "fileUploadId": upload.id,
+                "uploadId": upload.s3_upload_id,
+                "objectKey": None,
+                "submissionId": submission.id,
+            }
+        )
 
 
 class UploadPartApi(UploadView):
@@ -267,6 +313,7 @@ class UploadCompleteApi(UploadView):
                 "fileUploadId": upload.id,
                 "status": MDC_UPLOAD_STATUS[Upload.Status(upload.status)],
                 "sha256": upload.sha256,
+                "submissionId": upload.submission_id,
             }
         )
 

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from licensing.consent import terms as consent
 from licensing.licenses import spdx_license
 from marketplace import storage
 from marketplace.models import (
@@ -69,24 +70,30 @@ def create_submission(*, user: User, name: str, long_description: str = "") -> S
     )
 
 
-def create_version_submission(*, user: User, dataset: Dataset) -> Submission:
-    """A draft of the next version of a published dataset, in the dataset's organization, carrying
-    its current datasheet and license: approving it publishes version N+1 of the same dataset (a
-    correction, or the re-release without records whose consent was withdrawn). The datasheet is
-    copied because approval writes the submission's datasheet over the dataset's."""
+def _ensure_can_add_version(*, user: User, dataset: Dataset) -> None:
     if not Membership.objects.filter(organization=dataset.organization, user=user, role__in=UPLOADER_ROLES).exists():
         raise PermissionDenied(f"Only owners, admins and members of {dataset.organization.name} add versions.")
     if dataset.status != Dataset.Status.PUBLISHED:
         raise SubmissionConflict(f"{dataset.name} is {dataset.get_status_display().lower()}: it gets no new versions.")
     if not dataset.organization.approved_to_upload:
         raise PermissionDenied(f"{dataset.organization.name} is not approved to upload yet.")
+
+
+def create_version_submission(*, user: User, dataset: Dataset) -> Submission:
+    """A draft of the next version of a published dataset, in the dataset's organization, carrying
+    its current datasheet, license, consent terms and revenue split: approving it publishes version
+    N+1 of the same dataset (a correction, or the re-release without records whose consent was
+    withdrawn). Use ``open_version_draft``, which reuses the dataset's open draft instead."""
+    _ensure_can_add_version(user=user, dataset=dataset)
     license = dataset.license
     terms: dict[str, Any] = {}
     if license is not None:
         terms = {"license_abbreviation": license.spdx_id or license.name, "license_name": license.name}
         if not license.spdx_id:  # custom terms: the exact text licensees accepted
             terms["license_text"] = license.text
-    return Submission.objects.create(
+    # The datasheet is copied because approval writes the submission's datasheet over the
+    # dataset's: a field the draft left empty would erase the dataset's.
+    draft = Submission.objects.create(
         organization=dataset.organization,
         created_by=user,
         dataset=dataset,
@@ -94,6 +101,79 @@ def create_version_submission(*, user: User, dataset: Dataset) -> Submission:
         **{field: getattr(dataset, field) for field in DATASHEET_FIELDS},
         **terms,
     )
+    published_by = Submission.objects.filter(version_id=dataset.current_version_id).first()
+    if published_by is not None:
+        # The consent terms, because the next version is mostly the same people's data given under
+        # the same terms: the contributor changes them only when they changed (consent.carry_consent_over
+        # copies them as new rows, since terms and records are evidence and never edited).
+        consent.carry_consent_over(source=published_by, to=draft, user=user)
+        # The revenue split, because the same contributors go on earning from the dataset unless
+        # the organization says otherwise; rows are per submission, so the copy leaves the
+        # published version's split as it was.
+        RevenueShare.objects.bulk_create(
+            RevenueShare(
+                submission=draft,
+                user_id=share.user_id,
+                payee_name=share.payee_name,
+                payee_email=share.payee_email,
+                basis_points=share.basis_points,
+            )
+            for share in published_by.revenue_shares.all()
+        )
+    return draft
+
+
+# A version in the works: a draft, a rejected submission its contributors fix, or one in review.
+OPEN_STATUSES = (Submission.Status.DRAFT, Submission.Status.REJECTED, Submission.Status.SUBMITTED)
+
+
+@transaction.atomic
+def open_version_draft(*, user: User, dataset: Dataset) -> tuple[Submission, bool]:
+    """The dataset's draft of its next version, and whether it was made now: an open one (a draft
+    or a rejected submission, whoever in the organization started it) is reused, so that the page's
+    button, ``POST /api/v1/datasets/{id}/versions`` and an SDK upload to an approved submission
+    all land in the same draft rather than in rival versions N+1. While a version is in review
+    there is nothing to open: 409."""
+    # Locked, so that of two requests at once one makes the draft and the other finds it.
+    dataset = Dataset.objects.select_for_update(of=("self",)).select_related("organization").get(id=dataset.id)
+    _ensure_can_add_version(user=user, dataset=dataset)
+    open_one = (
+        Submission.objects.filter(dataset=dataset, status__in=OPEN_STATUSES)
+        .select_related("organization")
+        .order_by("created_at", "id")
+        .first()
+    )
+    if open_one is None:
+        return create_version_submission(user=user, dataset=dataset), True
+    if open_one.status == Submission.Status.SUBMITTED:
+        raise SubmissionConflict(
+            f"The next version of {dataset.name} is in review (submission '{open_one.id}'): start another once "
+            "a reviewer has approved or rejected it."
+        )
+    return open_one, False
+
+
+def upload_destination(*, user: User, submission: Submission) -> Submission:
+    """Where an upload addressed to ``submission`` goes (E11): the submission itself, or, when it
+    is approved, the open draft of its dataset's next version (made now if there is none). The
+    SDK documents uploading to an approved submission as the way to add a version."""
+    if submission.status != Submission.Status.APPROVED or submission.dataset is None:
+        return submission
+    draft, _ = open_version_draft(user=user, dataset=submission.dataset)
+    return draft
+
+
+def version_draft_of(*, submission: Submission) -> Submission:
+    """The draft an upload to an approved ``submission`` went to (E12-E14 name the approved one
+    again, as the SDK keeps it in its state); ``submission`` itself otherwise, or when there is none."""
+    if submission.status != Submission.Status.APPROVED or submission.dataset_id is None:
+        return submission
+    draft = (
+        Submission.objects.filter(dataset_id=submission.dataset_id, status__in=OPEN_STATUSES)
+        .order_by("created_at", "id")
+        .first()
+    )
+    return draft or submission
 
 
 def submission_for(*, user: User, submission_id: str) -> Submission:
@@ -154,6 +234,8 @@ def update_submission(*, submission: Submission, changes: DatasheetChanges) -> S
     values = changes.values
     for field, value in values.items():
         setattr(locked, field, value)
+    if changes.changelog is not None:
+        locked.changelog = changes.changelog
     if locked.exclusivity_opt_out != opted_out_before:
         locked.exclusivity_opted_out_at = timezone.now() if locked.exclusivity_opt_out else None
     if values.get("is_paid") is False:
@@ -186,6 +268,9 @@ def submission_problems(submission: Submission) -> list[str]:
             f"licenseText is missing: '{submission.license_abbreviation}' is not an SPDX license of this instance, "
             "so give the exact text of the custom terms"
         )
+    version_of_a_dataset = submission.dataset_id is not None and submission.status != Submission.Status.APPROVED
+    if version_of_a_dataset and not submission.changelog.strip():
+        problems.append("changelog is missing: say what changed in this version")
     if submission.archive_upload is None:
         problems.append("no archive upload has completed (upload the .tar.gz first)")
     for label, upload in (("archive", submission.archive_upload), ("sample", submission.sample_upload)):

@@ -13,6 +13,7 @@ from licensing.consent.inputs import ConsentTermsInput
 from licensing.models import License
 from marketplace.models import Submission, Task, Visibility
 from marketplace.submissions.inputs import (
+    CHANGELOG_LIMIT,
     CONTRACT_NAME,
     MAX_PRICE_CENTS,
     MDC_TEXT_LIMITS,
@@ -80,10 +81,18 @@ class DatasheetForm(forms.Form):
     show_contact_info = forms.BooleanField(label="Show the contacts on the dataset's page", required=False)
     show_compliance_attributes = forms.BooleanField(label="Show the compliance attributes", required=False)
     exclusivity_opt_out = forms.BooleanField(label="Opt out of exclusivity", required=False)
+    changelog = forms.CharField(
+        label="What changed in this version",
+        max_length=CHANGELOG_LIMIT,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Required to submit a new version; licensees read it in the dataset's version list.",
+    )
 
     changes: DatasheetChanges  # once valid
 
     GROUPS = {
+        "This version": ["changelog"],  # only for a new version of a published dataset
         "About the data": ["name", "short_description", "long_description", "locale", "task", "format"],
         "License": ["license_choice", "license_name", "license_text", "license_url"],
         "Pricing and access": ["is_paid", "base_price_cents", "visibility", "auto_approve_access_requests"],
@@ -95,8 +104,11 @@ class DatasheetForm(forms.Form):
                      "exclusivity_opt_out"],
     }  # fmt: skip
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, new_version: bool = False, **kwargs: Any) -> None:
+        """``new_version``: the draft adds a version to a published dataset, so it has a changelog."""
         super().__init__(*args, **kwargs)
+        if not new_version:
+            del self.fields["changelog"]
         choice = self.fields["license_choice"]
         assert isinstance(choice, forms.ChoiceField)  # noqa: S101 (narrowing for mypy)
         choice.choices = license_choices()
@@ -114,7 +126,11 @@ class DatasheetForm(forms.Form):
         return initial
 
     def grouped(self) -> list[tuple[str, list[forms.BoundField]]]:
-        return [(title, [self[name] for name in names]) for title, names in self.GROUPS.items()]
+        return [
+            (title, [self[name] for name in names if name in self.fields])
+            for title, names in self.GROUPS.items()
+            if any(name in self.fields for name in names)
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -136,6 +152,8 @@ class DatasheetForm(forms.Form):
         """The datasheet's fields as the form gives them. A blank task and a price left out leave
         the stored ones; a blank text clears it."""
         values = {field: data[field] for field in CONTRACT_NAME if field in self.fields and field in data}
+        if "changelog" in self.fields:
+            values["changelog"] = browser_text(data.get("changelog") or "")
         values.pop("license_name", None)
         values.pop("license_text", None)
         if values.get("task") == "":

@@ -191,21 +191,54 @@ _SPECIAL_CHECKS = {
 }
 
 
+# The changelog of a version: as long as the platform's other long texts.
+CHANGELOG_LIMIT = 7500
+
+
+def changelog_text(value: object) -> str:
+    """What changed in a version, as stored ("" clears it)."""
+    if not isinstance(value, str):
+        raise ValidationError({"changelog": ["must be a string: say what changed in this version"]})
+    if len(value.strip()) > CHANGELOG_LIMIT:
+        raise ValidationError({"changelog": [f"is longer than {CHANGELOG_LIMIT} characters"]})
+    return value.strip().replace("\r\n", "\n")
+
+
+def changelog_from_json(payload: object) -> str:
+    """The body of ``PUT /api/v1/submissions/{id}/changelog``: exactly ``{"changelog": str}``."""
+    if not isinstance(payload, dict) or set(payload) != {"changelog"}:
+        raise ValidationError('Setting the changelog takes exactly {"changelog": "what changed in this version"}.')
+    return changelog_text(payload["changelog"])
+
+
 @dataclass(frozen=True)
 class DatasheetChanges:
     """Datasheet fields to change, by model field, each holding a value of its type: a text ("" clears
     it), a flag, the task, the visibility, the license's abbreviation, the price in cents (None
     clears it) or the currency. Made by ``of`` or ``from_json``, which hold every value to the
-    platform's rules; ``update_submission`` writes them."""
+    platform's rules; ``update_submission`` writes them.
+
+    ``changelog`` (None: unchanged) is not in the MDC contract's datasheet, so E8 (``from_json``)
+    never sets it: the page's form and ``/api/v1`` do."""
 
     values: Mapping[str, str | bool | int | None]
+    changelog: str | None = None
 
     @classmethod
     def of(cls, values: Mapping[str, object]) -> DatasheetChanges:
-        """Check values given by model field. Every problem is reported at once, keyed by model field."""
+        """Check values given by model field (and ``changelog``). Every problem is reported at once,
+        keyed by model field."""
         errors: dict[str, list[str]] = {}
         checked: dict[str, str | bool | int | None] = {}
+        changelog: str | None = None
+        if "changelog" in values:
+            try:
+                changelog = changelog_text(values["changelog"])
+            except ValidationError as exc:
+                errors |= exc.message_dict
         for field, value in values.items():
+            if field == "changelog":
+                continue
             camel = CONTRACT_NAME[field]
             if camel in SPECIAL:
                 continue
@@ -223,7 +256,7 @@ class DatasheetChanges:
                 errors[field] = [str(problem)]
         if errors:
             raise ValidationError(errors)
-        return cls(checked)
+        return cls(checked, changelog)
 
     @classmethod
     def from_json(cls, payload: object) -> DatasheetChanges:

@@ -91,6 +91,7 @@ def approve_submission(*, submission: Submission, reviewer: User) -> DatasetVers
         sample_key=sample.object_key if sample else "",
         sample_size_bytes=sample.size_bytes if sample else None,
         submission=locked,
+        changelog=locked.changelog,
     )
     now = timezone.now()
     Submission.objects.filter(id=locked.id).update(

@@ -14,6 +14,7 @@ from marketplace.models import (
     Submission,
     User,
 )
+from marketplace.permissions import UPLOADER_ROLES as UPLOADER_ROLES  # with the other roles; read here too
 
 # What a reviewer needs to judge a dataset; submitting without any of them is refused.
 # Named as the contract names them (inputs.MODEL_FIELD gives their model fields).
@@ -21,9 +22,6 @@ REQUIRED_TO_SUBMIT = (
     "name", "shortDescription", "longDescription", "locale", "task", "format", "licenseAbbreviation",
     "intendedUsage", "pointOfContactFullName", "pointOfContactEmail",
 )  # fmt: skip
-
-
-UPLOADER_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN, Membership.Role.MEMBER)
 
 
 class SubmissionGone(refusals.Gone):

@@ -33,10 +33,17 @@ SubmissionFieldsShape = inline_serializer(
         "submittedAt": serializers.DateTimeField(allow_null=True),
         "fileUploadId": nullable_text(),
         "sampleFileReferenceId": nullable_text(),
+        "changelog": nullable_text(),
         **{name: nullable_text() for name in inputs.TEXTS},
         **{name: serializers.BooleanField() for name in inputs.FLAGS},
     },
 )
+
+
+class ChangelogShape(Shape):
+    changelog = serializers.CharField(
+        allow_blank=True, max_length=inputs.CHANGELOG_LIMIT, help_text="What changed in this version."
+    )
 
 
 class UploadStateShape(Shape):
@@ -303,6 +310,10 @@ class UploadStartedShape(Shape):
     fileUploadId = serializers.CharField()  # noqa: N815
     uploadId = serializers.CharField()  # noqa: N815
     objectKey = serializers.CharField(allow_null=True)  # noqa: N815
+    submissionId = serializers.CharField(  # noqa: N815
+        help_text="The submission the upload belongs to: the one named, or, for an approved submission, the draft "
+        "of its dataset's next version (opened or reused)."
+    )
 
 
 class PartUrlShape(Shape):
@@ -327,6 +338,7 @@ class UploadCompletedShape(Shape):
     fileUploadId = serializers.CharField()  # noqa: N815
     status = serializers.ChoiceField(["completed"])
     sha256 = serializers.CharField(allow_null=True)
+    submissionId = serializers.CharField()  # noqa: N815
 
 
 class ParentRefShape(Shape):

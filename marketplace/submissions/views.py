@@ -14,11 +14,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from licensing.consent import terms as consent
+from marketplace.catalog.visibility import visible_datasets
 from marketplace.models import Membership, Submission, Upload, User
 from marketplace.permissions import signed_in_user
 from marketplace.submissions import drafts, inputs, reports, rules
@@ -99,6 +100,30 @@ def submission_create(request: HttpRequest) -> HttpResponse:
     return render(request, "submissions/new.html", {"form": form}, status=400 if form.errors else 200)
 
 
+@login_required
+@require_POST
+def version_create(request: HttpRequest, slug: str) -> HttpResponse:
+    """The dataset page's "New version": the draft of the next version (made now, prefilled from
+    the current one, or the one already open), then its edit page."""
+    user = signed_in_user(request)
+    dataset = get_object_or_404(visible_datasets(user=user).select_related("organization"), slug=slug)
+    try:
+        draft, created = drafts.open_version_draft(user=user, dataset=dataset)
+    except rules.SubmissionConflict as exc:
+        messages.error(request, str(exc))
+        return redirect("dataset-detail", slug=dataset.slug)
+    number = (dataset.current_version.number if dataset.current_version else 0) + 1
+    if created:
+        messages.success(
+            request,
+            f"Draft of version {number}: the datasheet, license, consent terms and revenue split of the current "
+            "version are filled in. Upload the new archive and say what changed.",
+        )
+    else:
+        messages.info(request, f"The draft of version {number} was already open: here it is.")
+    return redirect("submission-edit", submission_id=draft.id)
+
+
 def upload_urls(submission: Submission, kind: str) -> dict[str, str]:
     """The API addresses the upload widget calls, with FILE_UPLOAD_ID and PART_NUMBER to fill in."""
     placeholder = "FILE_UPLOAD_ID"
@@ -139,7 +164,9 @@ def _edit_context(submission: Submission, **forms_by_name: Any) -> dict[str, Any
     context: dict[str, Any] = {
         "submission": submission,
         "editable": rules.is_editable(submission),
-        "datasheet_form": DatasheetForm(initial=DatasheetForm.initial_of(submission)),
+        "datasheet_form": DatasheetForm(
+            initial=DatasheetForm.initial_of(submission), new_version=submission.dataset_id is not None
+        ),
         "consent_form": ConsentForm(initial=_consent_initial(terms)),
         "records_form": ConsentRecordsForm(),
         "share_formset": ShareFormSet(initial=initial_shares, prefix="shares"),
@@ -210,7 +237,7 @@ def submission_edit(request: HttpRequest, submission_id: str) -> HttpResponse:
     submission = _own_submission(request, submission_id)
     if request.method == "GET":
         return _render_edit(request, submission)
-    form = DatasheetForm(request.POST)
+    form = DatasheetForm(request.POST, new_version=submission.dataset_id is not None)
     if form.is_valid():
         try:
             drafts.update_submission(submission=submission, changes=form.changes)

@@ -104,6 +104,9 @@ JOURNEYS = [
     (r"^/api/(v1/)?submissions", 15),  # a contributor's draft: E7 to E10, datasheet, consent, split
     (r"^/api/(v1/)?(datasets|grants|access-requests|invoices)", 25),  # the catalog's and a licensee's
 ]
+# A contributor's write under /datasets: fuzzed on its own, kept out of the catalog's journey, whose
+# scenarios it would spend on a draft instead of a dataset's evidence.
+OPENS_A_VERSION = "datasets_versions_create"
 SUITES = 6
 CHAINS_PER_SCENARIO = 1
 METHOD_ORDER = ["get", "put", "patch", "post", "delete"]
@@ -384,8 +387,10 @@ def explore(schema: BaseSchema, steering: Steering, headers: dict[str, str]) -> 
             super().teardown()
 
     for paths, scenarios in JOURNEYS:
-        generated = schema.include(path_regex=paths).build_state_machine(
-            feedback=NO_FEEDBACK, link_calibration=FollowEveryLink()
+        generated = (
+            schema.include(path_regex=paths)
+            .exclude(operation_id=OPENS_A_VERSION)
+            .build_state_machine(feedback=NO_FEEDBACK, link_calibration=FollowEveryLink())
         )
         machine: type[APIStateMachine] = type("Chains", (Chains, generated), {})
         # Fixed seeds rather than derandomize: a scenario replayed with the same choices can meet a
@@ -427,7 +432,11 @@ WITHDRAWING = "POST /api/v1/datasets/{dataset_id}/withdrawals"
 
 def contributing(labels: set[str]) -> set[str]:
     """The submission and upload operations: for owners, admins and members of an organization."""
-    return {label for label in labels if "/submissions" in label or "/uploads" in label}
+    return {
+        label
+        for label in labels
+        if "/submissions" in label or "/uploads" in label or label == "POST /api/v1/datasets/{id}/versions"
+    }
 
 
 def keyed(schema: BaseSchema) -> set[str]:

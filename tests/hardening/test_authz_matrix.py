@@ -179,6 +179,10 @@ CASES = [
     Case("GET", "api-dataset-detail", {"id": "@other_private.id"}, (404, 404, 404, 404, 200, 404, 404),
          variant="B's private"),
     Case("GET", "api-dataset-versions", {"id": "@private.id"}, PUBLIC_MEMBERS),
+    # The draft of the next version: A's owners, admins and members; its reviewer sees the dataset
+    # but does not submit; the rest do not learn it exists.
+    Case("POST", "api-dataset-versions", {"id": "@private.id"}, (401, 404, 201, 403, 404, 201, 404)),
+    Case("PUT", "api-submission-changelog", DRAFT, UPLOADERS, body={"changelog": "Fixed two transcripts."}),
     Case("GET", "api-organization-list", {}, ALL_200),
     Case("GET", "api-organization-detail", ORG, ALL_200),
     Case("GET", "api-license-list", {}, ALL_200),
@@ -296,6 +300,9 @@ CASES = [
     Case("GET", "home", {}, ALL_200),
     Case("GET", "catalog", {}, ALL_200),
     Case("GET", "dataset-detail", {"slug": "@private.slug"}, PUBLIC_MEMBERS, variant="private"),
+    # "New version": to the draft's edit page for A's uploaders.
+    Case("POST", "dataset-new-version", {"slug": "@private.slug"},
+         (LOGIN, 404, Answer(302, "/submissions/"), 403, 404, Answer(302, "/submissions/"), 404)),
     Case("GET", "dataset-detail", {"slug": "@removed.slug"}, (404, 404, 410, 410, 404, 410, 404),
          variant="removed private"),
     Case("GET", "dataset-detail", {"slug": "@taken_down.slug"}, (410,) * 7, variant="removed public"),

@@ -165,6 +165,7 @@ def test_a_withdrawal_a_next_version_and_a_takedown(demo: Demo) -> None:
     assert list(speech.versions.order_by("number").values_list("number", flat=True)) == [1, 2]
     withdrawal = ConsentWithdrawal.objects.get(dataset=speech)
     assert withdrawal.version.number == 1 and replacement_for(withdrawal.version) == speech.current_version
+    assert speech.current_version and "who withdrew consent from version 1" in speech.current_version.changelog
     assert Dataset.objects.get(slug="radiology-report-snippets").status == "removed"
 
 

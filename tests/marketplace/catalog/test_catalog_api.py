@@ -223,7 +223,7 @@ def test_v1_datasets_cursor_pages_and_versions(
             "number": 1, "filename": "welsh-speech-v1.tar.gz", "size_bytes": 5000,
             "sha256": speech.current_version.sha256, "license": "CC-BY-4.0",
             "license_text_sha256": speech.current_version.license_text_sha256,  # noqa: E501
-            "published_at": versions[0]["published_at"], "has_sample": True,
+            "published_at": versions[0]["published_at"], "has_sample": True, "changelog": "",
         }
     ]  # fmt: skip
     detail = api_client.get(f"/api/v1/datasets/{speech.id}").json()
