@@ -15,6 +15,8 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_date
 
+from licensing.models import ConsentTerms
+
 # The model's field -> the contract's camelCase name, for every field of the terms.
 CONTRACT_NAME = {
     "ai_training": "aiTraining",
@@ -47,6 +49,11 @@ class ConsentTermsInput:
     def problems(self) -> dict[str, str]:
         """What is wrong across fields, keyed by model field."""
         return _across_fields(vars(self))
+
+    @classmethod
+    def of(cls, terms: ConsentTerms) -> ConsentTermsInput:
+        """The input that recorded ``terms``, to record the same terms again (a new version's draft)."""
+        return cls(**{field: getattr(terms, "scope_text" if field == "scope" else field) for field in CONTRACT_NAME})
 
     @classmethod
     def from_json(cls, payload: object) -> ConsentTermsInput:

@@ -68,20 +68,7 @@ def carry_consent_over(*, source: Submission, to: Submission, user: User) -> Con
     terms = current_terms(source)
     if terms is None:
         return None
-    copy = ConsentTerms.objects.create(
-        submission=to,
-        created_by=user,
-        ai_training=terms.ai_training,
-        commercial_use=terms.commercial_use,
-        research_only=terms.research_only,
-        redistribution=terms.redistribution,
-        consent_text=terms.consent_text,
-        consent_text_sha256=terms.consent_text_sha256,
-        withdrawal_process=terms.withdrawal_process,
-        scope_text=terms.scope_text,
-        collection_start=terms.collection_start,
-        collection_end=terms.collection_end,
-    )
+    copy = set_consent_terms(submission=to, user=user, terms=ConsentTermsInput.of(terms))
     withdrawn = ConsentWithdrawal.objects.filter(dataset_id=to.dataset_id).exclude(contributor_id="")
     records = terms.records.exclude(contributor_id__in=withdrawn.values("contributor_id"))
     ConsentRecord.objects.bulk_create(
