@@ -191,6 +191,12 @@ def list_parts(key: str, *, upload_id: str) -> dict[int, tuple[str, int]]:
         marker = int(page["NextPartNumberMarker"])
 
 
+def upload_part(key: str, *, upload_id: str, part_number: int, data: bytes) -> str:
+    """Store one part of a multipart upload made here (not by a browser); its ETag without quotes."""
+    answer = client().upload_part(Bucket=bucket(), Key=key, UploadId=upload_id, PartNumber=part_number, Body=data)
+    return str(answer["ETag"]).strip('"')
+
+
 def complete_multipart(key: str, *, upload_id: str, parts: list[tuple[int, str]]) -> None:
     client().complete_multipart_upload(
         Bucket=bucket(),

@@ -11,8 +11,8 @@ over 1 MiB, malformed pax records, negative sizes.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 BLOCK = 512
@@ -47,6 +47,10 @@ class TarEntry:
     size: int
     offset: int  # of its header block
     name_problem: str | None = None
+    # The entry's header blocks as read (extended ones first), and its pax records: what a rewriter
+    # needs to copy the entry with all its metadata (marketplace/inspection/rewrite.py).
+    header: bytes = b""
+    pax: Mapping[str, bytes] = field(default_factory=dict)
 
 
 def parse_number(field: bytes, offset: int) -> int:
@@ -103,6 +107,7 @@ def read_entries(stream: ForwardStream) -> Iterator[TarEntry]:
     end-of-archive marker; raises TarFormatError on a truncated or corrupt archive."""
     pax: dict[str, bytes] = {}
     long_name: bytes | None = None
+    blocks: list[bytes] = []
     while True:
         offset = stream.tell()
         block = stream.read(BLOCK)
@@ -129,6 +134,7 @@ def read_entries(stream: ForwardStream) -> Iterator[TarEntry]:
             data = stream.read(padded)
             if len(data) < padded:
                 raise TarFormatError("truncated", "The archive ends inside a header: it is truncated.")
+            blocks += (block, data)
             if flag == b"x":
                 pax = _pax_records(data[:size], offset)
             elif flag == b"L":
@@ -151,8 +157,10 @@ def read_entries(stream: ForwardStream) -> Iterator[TarEntry]:
         if kind == "file" and any(key.startswith("GNU.sparse") for key in pax):
             kind = "other"
         has_data = kind == "file" or flag not in KINDS  # as tar does: links, folders, devices carry none
-        pax, long_name = {}, None
-        yield TarEntry(name=name, kind=kind, size=size, offset=offset, name_problem=problem)
+        blocks.append(block)
+        header, records = b"".join(blocks), pax
+        pax, long_name, blocks = {}, None, []
+        yield TarEntry(name=name, kind=kind, size=size, offset=offset, name_problem=problem, header=header, pax=records)
         end = data_start + (padded if has_data else 0)
         if stream.tell() > end:
             raise TarFormatError("corrupt", f"The entry at byte {offset} was read past its end.")
