@@ -36,4 +36,16 @@ urlpatterns = [
     ),
     path("datasets/<str:dataset_id>/withdrawals", consent_api.WithdrawalApi.as_view(), name="api-dataset-withdrawals"),
     path("datasets/<str:dataset_id>/removals", consent_api.RemovalFeedApi.as_view(), name="api-dataset-removals"),
+    path(
+        "datasets/<str:dataset_id>/removals/<int:withdrawal_id>/acknowledgement",
+        consent_api.AcknowledgementApi.as_view(),
+        name="api-removal-acknowledgement",
+    ),
+    path(
+        "datasets/<str:dataset_id>/removals/<int:withdrawal_id>/acknowledgements",
+        consent_api.AcknowledgementListApi.as_view(),
+        name="api-removal-acknowledgements",
+    ),
+    path("datasets/<str:dataset_id>/rereleases", consent_api.RereleaseListApi.as_view(), name="api-dataset-rereleases"),
+    path("me/removal-notices", consent_api.MyNoticesApi.as_view(), name="api-me-removal-notices"),
 ]

@@ -413,6 +413,96 @@ class ConsentWithdrawal(models.Model):
         return f"withdrawal of {len(self.record_ids)} records from {self.version_id}"
 
 
+class RemovalStatement(models.Model):
+    """The removal-feed entry of a withdrawal, signed (DSSE, the instance key) in the transaction
+    that records the withdrawal, and the index of the transparency-log entry naming its SHA-256.
+    Withdrawals recorded before statements were signed have none."""
+
+    withdrawal = models.OneToOneField(ConsentWithdrawal, on_delete=models.PROTECT, related_name="statement")
+    envelope = models.JSONField(help_text="DSSE envelope of the removal statement.")
+    statement_sha256 = models.CharField(max_length=64)
+    log_index = models.BigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(statement_sha256__regex=SHA256_HEX), name="removal_statement_sha256_hex"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"statement of withdrawal {self.withdrawal_id}"
+
+
+class RemovalNotice(models.Model):
+    """A licensee who downloaded a version told of a withdrawal from it, and when (if ever) they
+    acknowledged deleting the records. The organization sees who did and who did not."""
+
+    withdrawal = models.ForeignKey(ConsentWithdrawal, on_delete=models.PROTECT, related_name="notices")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="removal_notices")
+    version = models.ForeignKey("marketplace.DatasetVersion", on_delete=models.PROTECT, related_name="+")
+    notified_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-notified_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["withdrawal", "user", "version"], name="notice_once_per_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"notice of {self.withdrawal_id} to {self.user_id}"
+
+
+class Rerelease(models.Model):
+    """The job that turns withdrawals into a clean version: the dataset's current version rewritten
+    without the withdrawn files and index rows, validated, then published (or held for review, as
+    the organization chose). One per withdrawal; each removes every withdrawal of the dataset
+    recorded so far, so a later one finds nothing left to remove."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Writing the new archive"
+        IN_REVIEW = "in_review", "Waiting for a reviewer"
+        PUBLISHED = "published", "Published"
+        NOTHING_TO_REMOVE = "nothing_to_remove", "Nothing left to remove"
+        SUPERSEDED = "superseded", "Replaced by a later re-release"
+        FAILED = "failed", "Failed"
+
+    dataset = models.ForeignKey("marketplace.Dataset", on_delete=models.PROTECT, related_name="rereleases")
+    withdrawal = models.OneToOneField(ConsentWithdrawal, on_delete=models.PROTECT, related_name="rerelease")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    source_version = models.ForeignKey(
+        "marketplace.DatasetVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The version rewritten.",
+    )  # fmt: skip
+    submission = models.ForeignKey(
+        "marketplace.Submission", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    version = models.ForeignKey(
+        "marketplace.DatasetVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The version it published.",
+    )  # fmt: skip
+    removed_files = models.JSONField(default=list, blank=True, help_text="[{path, size, sha256}] left out.")
+    removed_rows = models.JSONField(default=dict, blank=True, help_text="{index file path: rows left out}.")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(status="published") | Q(version__isnull=False),
+                                   name="rerelease_published_has_version"),
+            models.CheckConstraint(condition=~Q(status="failed") | ~Q(error=""), name="rerelease_failure_explained"),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"re-release of {self.dataset_id} ({self.status})"
+
+
 # --- The revenue-share ledger (licensing/ledger.py writes it) ---------------------------------
 
 

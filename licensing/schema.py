@@ -233,10 +233,66 @@ class WithdrawalInputShape(Shape):
     reason = serializers.CharField(required=False)
 
 
+class RereleaseShape(Shape):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["queued", "running", "in_review", "published", "nothing_to_remove",
+                                              "superseded", "failed"])  # fmt: skip
+    sourceVersion = _null(serializers.IntegerField, help_text="The version rewritten.")  # noqa: N815
+    version = _null(serializers.IntegerField, help_text="The version published without the records.")
+    submissionId = _null(serializers.CharField)  # noqa: N815
+    removedFiles = serializers.ListField(child=serializers.DictField())  # noqa: N815
+    removedRows = serializers.DictField(child=serializers.IntegerField())  # noqa: N815
+    error = _null(serializers.CharField)
+    createdAt = serializers.DateTimeField()  # noqa: N815
+    finishedAt = _null(serializers.DateTimeField)  # noqa: N815
+
+
+class RereleaseListShape(Shape):
+    datasetId = serializers.CharField()  # noqa: N815
+    items = RereleaseShape(many=True)
+
+
 class WithdrawalShape(Shape):
     id = serializers.IntegerField()
     version = serializers.IntegerField()
     withdrawnAt = serializers.DateTimeField()  # noqa: N815
+    rerelease = RereleaseShape()
+    removals = serializers.CharField(help_text="The removal feed's URL.")
+
+
+class NoticeShape(Shape):
+    withdrawalId = serializers.IntegerField()  # noqa: N815
+    datasetId = serializers.CharField()  # noqa: N815
+    datasetName = serializers.CharField()  # noqa: N815
+    version = serializers.IntegerField(help_text="The version you downloaded.")
+    notifiedAt = serializers.DateTimeField()  # noqa: N815
+    acknowledgedAt = _null(serializers.DateTimeField)  # noqa: N815
+    removals = serializers.CharField(help_text="The removal feed's URL.")
+    acknowledgement = serializers.CharField(help_text="POST here once you deleted the records.")
+
+
+class NoticeListShape(Shape):
+    items = NoticeShape(many=True)
+
+
+class AcknowledgementShape(Shape):
+    withdrawalId = serializers.IntegerField()  # noqa: N815
+    acknowledgedAt = serializers.DateTimeField()  # noqa: N815
+
+
+class AcknowledgementRowShape(Shape):
+    username = serializers.CharField()
+    email = serializers.CharField(allow_blank=True)
+    version = serializers.IntegerField()
+    notifiedAt = serializers.DateTimeField()  # noqa: N815
+    acknowledgedAt = _null(serializers.DateTimeField)  # noqa: N815
+
+
+class AcknowledgementListShape(Shape):
+    withdrawalId = serializers.IntegerField()  # noqa: N815
+    notified = serializers.IntegerField()
+    acknowledged = serializers.IntegerField()
+    items = AcknowledgementRowShape(many=True)
 
 
 class RemovalShape(Shape):
@@ -248,6 +304,10 @@ class RemovalShape(Shape):
     fileHashes = serializers.ListField(child=serializers.CharField())  # noqa: N815
     reason = serializers.CharField(allow_blank=True)
     replacementVersion = _null(serializers.IntegerField)  # noqa: N815
+    rerelease = RereleaseShape(allow_null=True)
+    statement = serializers.DictField(allow_null=True, help_text="DSSE envelope of the signed removal statement.")
+    statementSha256 = _null(serializers.CharField)  # noqa: N815
+    logIndex = _null(serializers.IntegerField, help_text="Its transparency-log entry (see the inclusion proof).")  # noqa: N815
 
 
 class RemovalFeedShape(Shape):

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from licensing.access import views as access_views
+from licensing.consent import views as consent_views
 from licensing.keys import views as key_views
 from licensing.revenue import views as revenue_views
 
@@ -26,6 +27,11 @@ urlpatterns = [
         "organizations/<slug:slug>/access-requests/<int:request_id>/<str:action>/",
         access_views.access_decision,
         name="organization-access-decision",
+    ),
+    path(
+        "organizations/<slug:slug>/withdrawals/",
+        consent_views.organization_withdrawals,
+        name="organization-withdrawals",
     ),
     path("organizations/<slug:slug>/invoices/", revenue_views.invoices, name="organization-invoices"),
     path(

@@ -33,6 +33,11 @@ urlpatterns = [
     ),
     path("submissions/<str:submission_id>/parents", submissions.SubmissionParentsApi.as_view(), name="api-parents"),
     path(
+        "submissions/<str:submission_id>/record-id-column",
+        submissions.SubmissionRecordIdColumnApi.as_view(),
+        name="api-submission-record-id-column",
+    ),
+    path(
         "submissions/<str:submission_id>/changelog",
         submissions.SubmissionChangelogApi.as_view(),
         name="api-submission-changelog",

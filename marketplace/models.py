@@ -46,6 +46,15 @@ class Organization(models.Model):
     approved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    class WithdrawalReleases(models.TextChoices):
+        AUTOMATIC = "automatic", "Publish it at once"
+        REVIEW = "review", "Hold it for a reviewer"
+
+    withdrawal_releases = models.CharField(
+        max_length=16, choices=WithdrawalReleases.choices, default=WithdrawalReleases.AUTOMATIC,
+        help_text="What happens to the version made without withdrawn records.",
+    )  # fmt: skip
+
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -122,6 +131,14 @@ class Datasheet(models.Model):
     locale = models.CharField(max_length=35, blank=True, help_text="BCP 47 language tag, e.g. en-GB.")
     task = models.CharField(max_length=8, choices=Task.choices, blank=True)
     format = models.CharField(max_length=50, blank=True, help_text="e.g. TSV, JSONL, Parquet, WAV.")
+    # Not in the MDC contract's datasheet: set through /api/v1 and the page. When a contributor
+    # withdraws consent, the re-release drops the rows of index files whose value in this column
+    # names a withdrawn record.
+    record_id_column = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The column of the index files (CSV, TSV, JSON Lines) that names a record.",
+    )
     license_url = models.URLField(blank=True)
     other = models.TextField(blank=True)
     restrictions = models.TextField(blank=True)

@@ -13,6 +13,9 @@ from provenance import merkle
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://datacollective.example/provenance/manifest/v1"
+# A removal-feed entry: what a consent withdrawal asks licensees to delete (README, *Withdrawals*).
+REMOVAL_PAYLOAD_TYPE = "application/vnd.datacollective.removal+json"
+REMOVAL_TYPE = "https://datacollective.example/provenance/removal/v1"
 
 
 def file_leaf(path: str, sha256_hex: str) -> bytes:

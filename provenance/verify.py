@@ -112,17 +112,44 @@ def check_archive(archive: Path, stated: dict[str, Any]) -> None:
 def check_inclusion(proof: Any, payload: bytes, public_key: Any) -> None:
     """The proof's leaf must be the publish entry of this manifest, its audit path must lead to the
     root of a tree head signed by the same key."""
+    manifest_digest = hashlib.sha256(payload).hexdigest()
+    leaf = logged_leaf(proof, public_key)
+    if leaf.get("kind") != "publish" or leaf.get("payload", {}).get("manifestSha256") != manifest_digest:
+        raise Mismatch("inclusion proof: its log entry is not the publication of this manifest")
+
+
+def check_removal(envelope: Any, proof: Any, public_key: Any) -> dict[str, Any]:
+    """A removal-feed entry: its signature, and that the transparency log holds its SHA-256 (the
+    proof's leaf is the withdrawal entry naming it, under a signed tree head). Returns the
+    statement: the version, record ids and file hashes to delete."""
+    try:
+        payload_type, payload, _ = dsse.open_envelope(envelope, [public_key])
+    except dsse.EnvelopeError as exc:
+        raise Mismatch(f"removal statement {exc}") from None
+    if payload_type != statement.REMOVAL_PAYLOAD_TYPE:
+        raise Mismatch(f"removal statement: payload type {payload_type!r}, not {statement.REMOVAL_PAYLOAD_TYPE!r}")
+    stated: dict[str, Any] = json.loads(payload)
+    if stated.get("_type") != statement.REMOVAL_TYPE:
+        raise Mismatch("removal statement: it is not a removal statement")
+    leaf = logged_leaf(proof, public_key)
+    logged = leaf.get("payload", {})
+    if leaf.get("kind") != "withdrawal" or logged.get("statementSha256") != hashlib.sha256(payload).hexdigest():
+        raise Mismatch("inclusion proof: its log entry is not the withdrawal this statement records")
+    if logged.get("withdrawalId") != stated.get("withdrawalId"):
+        raise Mismatch("inclusion proof: its log entry names another withdrawal")
+    return stated
+
+
+def logged_leaf(proof: Any, public_key: Any) -> dict[str, Any]:
+    """Check that the proof's leaf is in a tree whose head the key signed; return the leaf."""
     try:
         leaf_text: str = proof["leaf"]
-        leaf = json.loads(leaf_text)
+        leaf: dict[str, Any] = json.loads(leaf_text)
         index, size = int(proof["leafIndex"]), int(proof["treeSize"])
         path = [bytes.fromhex(node) for node in proof["auditPath"]]
         head_envelope = proof["treeHead"]
     except (KeyError, TypeError, ValueError) as exc:
         raise Mismatch(f"inclusion proof: malformed ({exc})") from None
-    manifest_digest = hashlib.sha256(payload).hexdigest()
-    if leaf.get("kind") != "publish" or leaf.get("payload", {}).get("manifestSha256") != manifest_digest:
-        raise Mismatch("inclusion proof: its log entry is not the publication of this manifest")
     if leaf.get("index") != index:
         raise Mismatch(f"inclusion proof: the entry says index {leaf.get('index')}, the proof {index}")
     try:
@@ -137,6 +164,7 @@ def check_inclusion(proof: Any, payload: bytes, public_key: Any) -> None:
                                 bytes.fromhex(head["rootHash"]))  # fmt: skip
     except merkle.ProofError as exc:
         raise Mismatch(f"inclusion proof: {exc}") from None
+    return leaf
 
 
 def verify(archive: Path, manifest: Path, public_key_file: Path, inclusion_proof: Path | None = None) -> str:

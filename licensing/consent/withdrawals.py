@@ -13,12 +13,15 @@ import re
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.mail import send_mass_mail
 from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from licensing.access.access_requests import can_manage_dataset
-from licensing.models import ConsentWithdrawal, DownloadRecord
+from licensing.consent import releases
+from licensing.models import ConsentWithdrawal, DownloadRecord, RemovalNotice, Rerelease
 from marketplace.models import Dataset, DatasetVersion, RevenueShare, User
 from provenance import events as provenance_events
 
@@ -26,17 +29,30 @@ SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 MAX_RECORDS = 100_000
 
 
+def withdrawn_versions(dataset_id: str) -> QuerySet[DatasetVersion]:
+    """The versions that serve no new downloads: those a withdrawal names, and those a re-release
+    found withdrawn records in (a withdrawal from version 1 also reaches a version 2 that still
+    holds the records)."""
+    named = ConsentWithdrawal.objects.filter(dataset_id=dataset_id).values("version_id")
+    rewritten = (
+        Rerelease.objects.filter(dataset_id=dataset_id, source_version__isnull=False)
+        .exclude(removed_files=[], removed_rows={})
+        .values("source_version_id")
+    )
+    return DatasetVersion.objects.filter(dataset_id=dataset_id).filter(Q(id__in=named) | Q(id__in=rewritten))
+
+
 def is_withdrawn(version: DatasetVersion) -> bool:
-    return ConsentWithdrawal.objects.filter(version=version).exists()
+    return withdrawn_versions(version.dataset_id).filter(id=version.id).exists()
 
 
 def replacement_for(version: DatasetVersion) -> DatasetVersion | None:
-    """The newest published version after ``version`` that has no withdrawal."""
+    """The newest published version after ``version`` that is not withdrawn."""
     return (
         DatasetVersion.objects.filter(
             dataset_id=version.dataset_id, number__gt=version.number, published_at__isnull=False
         )
-        .exclude(id__in=ConsentWithdrawal.objects.filter(dataset_id=version.dataset_id).values("version_id"))
+        .exclude(id__in=withdrawn_versions(version.dataset_id).values("id"))
         .order_by("-number")
         .first()
     )
@@ -108,30 +124,47 @@ def withdraw_consent(
             on_behalf=manager and not is_contributor(by, version),
         )
         provenance_events.consent_withdrawn(withdrawal)
-        downloaders = DownloadRecord.objects.filter(version=version, kind=DownloadRecord.Kind.ARCHIVE)
-        recipients = list(
-            User.objects.filter(id__in=downloaders.values("user_id")).exclude(email="").values_list("email", flat=True)
-        )
-        message = gone_message(version)
-        subject = f"Consent withdrawn: delete records of {dataset.name} version {version.number}"
-        body = (
-            f"You downloaded {version.filename}. {message}\n\n"
-            f"Withdrawn record ids: {', '.join(records[:50])}{' …' if len(records) > 50 else ''}\n"
-            "The full list, with file hashes, is in the removal feed: "
-            f"/api/v1/datasets/{dataset.id}/removals\n\n"
-            "Delete these records from your copies and from data derived from them."
-        )
-        mails = [(subject, body, settings.DEFAULT_FROM_EMAIL, [email]) for email in recipients]
-        transaction.on_commit(lambda: send_mass_mail(mails, fail_silently=False))
+        releases.schedule(withdrawal)
+        _notify_downloaders(withdrawal, version)
     return withdrawal
 
 
+def _notify_downloaders(withdrawal: ConsentWithdrawal, version: DatasetVersion) -> None:
+    """Record a notice for, and email after commit, everyone who downloaded the version's archive:
+    what to delete, where the signed feed is, and how to acknowledge the deletion."""
+    dataset = withdrawal.dataset
+    downloaders = DownloadRecord.objects.filter(version=version, kind=DownloadRecord.Kind.ARCHIVE).values("user_id")
+    users = list(User.objects.filter(id__in=downloaders).order_by("id"))
+    RemovalNotice.objects.bulk_create(
+        [RemovalNotice(withdrawal=withdrawal, user=user, version=version) for user in users], ignore_conflicts=True
+    )
+    records = withdrawal.record_ids
+    subject = f"Consent withdrawn: delete records of {dataset.name} version {version.number}"
+    body = (
+        f"You downloaded {version.filename}. {gone_message(version)}\n\n"
+        f"Withdrawn record ids: {', '.join(records[:50])}{' …' if len(records) > 50 else ''}\n"
+        "The full list, with file hashes, signed and logged in the transparency log, is in the removal feed: "
+        f"/api/v1/datasets/{dataset.id}/removals\n\n"
+        "Delete these records from your copies and from data derived from them, then tell the organization you "
+        f"did: POST /api/v1/datasets/{dataset.id}/removals/{withdrawal.id}/acknowledgement"
+    )
+    mails = [(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]) for user in users if user.email]
+    transaction.on_commit(lambda: send_mass_mail(mails, fail_silently=False))
+
+
 def removal_feed(dataset: Dataset) -> list[dict[str, Any]]:
-    """Every withdrawal of the dataset, oldest first, machine-readable."""
-    withdrawals = ConsentWithdrawal.objects.filter(dataset=dataset).select_related("version").order_by("created_at")
+    """Every withdrawal of the dataset, oldest first, machine-readable: what to delete, the signed
+    statement saying so and its place in the transparency log, and the clean version to use."""
+    withdrawals = (
+        ConsentWithdrawal.objects.filter(dataset=dataset)
+        .select_related("version", "rerelease__version", "rerelease__source_version", "statement")
+        .order_by("created_at", "id")
+    )
     items = []
     for withdrawal in withdrawals:
         replacement = replacement_for(withdrawal.version)
+        rerelease = getattr(withdrawal, "rerelease", None)
+        signed = getattr(withdrawal, "statement", None)
         items.append(
             {
                 "id": withdrawal.id,
@@ -142,6 +175,59 @@ def removal_feed(dataset: Dataset) -> list[dict[str, Any]]:
                 "fileHashes": withdrawal.file_hashes,
                 "reason": withdrawal.reason,
                 "replacementVersion": replacement.number if replacement else None,
+                "rerelease": releases.rerelease_json(rerelease) if rerelease is not None else None,
+                "statement": signed.envelope if signed else None,
+                "statementSha256": signed.statement_sha256 if signed else None,
+                "logIndex": signed.log_index if signed else None,
             }
         )
     return items
+
+
+def _withdrawal_of(dataset: Dataset, withdrawal_id: int) -> ConsentWithdrawal:
+    withdrawal = ConsentWithdrawal.objects.filter(dataset=dataset, id=withdrawal_id).select_related("version").first()
+    if withdrawal is None:
+        raise ObjectDoesNotExist(f"{dataset.name} has no withdrawal {withdrawal_id}.")
+    return withdrawal
+
+
+def acknowledge_removal(*, user: User, dataset: Dataset, withdrawal_id: int) -> list[RemovalNotice]:
+    """The licensee says they deleted the withdrawn records (every notice of theirs for this
+    withdrawal). Saying it again keeps the first time."""
+    withdrawal = _withdrawal_of(dataset, withdrawal_id)
+    notices = RemovalNotice.objects.filter(withdrawal=withdrawal, user=user)
+    if not notices.exists():
+        raise ObjectDoesNotExist(
+            f"You were not asked to delete records of withdrawal {withdrawal_id}: only licensees who downloaded "
+            f"version {withdrawal.version.number} of {dataset.name} are."
+        )
+    notices.filter(acknowledged_at__isnull=True).update(acknowledged_at=timezone.now())
+    return list(notices.select_related("version"))
+
+
+def acknowledgements(
+    *, by: User, dataset: Dataset, withdrawal_id: int
+) -> tuple[ConsentWithdrawal, list[RemovalNotice]]:
+    """Who was told of a withdrawal and who acknowledged deleting the records: for the dataset's
+    owners and admins."""
+    if not can_manage_dataset(by, dataset):
+        raise PermissionDenied(f"Only owners and admins of {dataset.organization.name} see who acknowledged.")
+    withdrawal = _withdrawal_of(dataset, withdrawal_id)
+    notices = withdrawal.notices.select_related("user", "version").order_by("acknowledged_at", "user__username")
+    return withdrawal, list(notices)
+
+
+def notices_for(user: User) -> list[RemovalNotice]:
+    """The removal notices a licensee received, newest first."""
+    return list(
+        RemovalNotice.objects.filter(user=user)
+        .select_related("withdrawal__dataset", "version")
+        .order_by("-notified_at", "-id")
+    )
+
+
+def rereleases(*, by: User, dataset: Dataset) -> list[Rerelease]:
+    """The dataset's re-release jobs, newest first: for its owners and admins."""
+    if not can_manage_dataset(by, dataset):
+        raise PermissionDenied(f"Only owners and admins of {dataset.organization.name} see its re-releases.")
+    return list(Rerelease.objects.filter(dataset=dataset).select_related("source_version", "version"))

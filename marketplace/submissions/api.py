@@ -53,6 +53,7 @@ def submission_json(submission: Submission) -> dict[str, Any]:
         "fileUploadId": submission.archive_upload_id,
         "sampleFileReferenceId": submission.sample_upload_id,
         "changelog": submission.changelog or None,
+        "recordIdColumn": submission.record_id_column or None,
     }
     for camel in (*inputs.TEXTS, *inputs.FLAGS):
         value = getattr(submission, inputs.MODEL_FIELD[camel])
@@ -201,6 +202,24 @@ class SubmissionChangelogApi(SubmissionView):
         changes = inputs.DatasheetChanges({}, inputs.changelog_from_json(request.data))
         submission = drafts.update_submission(submission=submission, changes=changes)
         return Response({"changelog": submission.changelog})
+
+
+class SubmissionRecordIdColumnApi(SubmissionView):
+    """``PUT /api/v1/submissions/{id}/record-id-column``: the column of the index files (CSV, TSV,
+    JSON Lines) that names each record. When a contributor withdraws consent, the re-release drops
+    the rows whose value there names a withdrawn record. Not part of the MDC datasheet."""
+
+    @extend_schema(
+        request=shapes.RecordIdColumnShape,
+        responses={200: shapes.RecordIdColumnShape, **errors(400, 401, 403, 404, 409, 410)},
+    )
+    def put(self, request: Request, submission_id: str) -> Response:
+        submission = drafts.submission_for(user=self.user(request), submission_id=submission_id)
+        rules.ensure_editable(submission)
+        column = inputs.record_id_column_from_json(request.data)
+        changes = inputs.DatasheetChanges({}, None, column)
+        submission = drafts.update_submission(submission=submission, changes=changes)
+        return Response({"recordIdColumn": submission.record_id_column})
 
 
 class SubmissionValidationApi(SubmissionView):

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from licensing.consent import terms as consent
 from licensing.licenses import spdx_license
+from licensing.models import ConsentWithdrawal
 from marketplace import storage
 from marketplace.models import (
     Dataset,
@@ -85,6 +86,15 @@ def create_version_submission(*, user: User, dataset: Dataset) -> Submission:
     N+1 of the same dataset (a correction, or the re-release without records whose consent was
     withdrawn). Use ``open_version_draft``, which reuses the dataset's open draft instead."""
     _ensure_can_add_version(user=user, dataset=dataset)
+    return draft_next_version(author=user, dataset=dataset)
+
+
+def draft_next_version(*, author: User, dataset: Dataset) -> Submission:
+    """The draft of version N+1, prefilled from the current version, without asking whether
+    ``author`` may add versions: for the re-release after a consent withdrawal, which the
+    organization's policy starts (its author is whoever recorded the withdrawal, often the
+    contributor, who is no member)."""
+    user = author
     license = dataset.license
     terms: dict[str, Any] = {}
     if license is not None:
@@ -236,6 +246,8 @@ def update_submission(*, submission: Submission, changes: DatasheetChanges) -> S
         setattr(locked, field, value)
     if changes.changelog is not None:
         locked.changelog = changes.changelog
+    if changes.record_id_column is not None:
+        locked.record_id_column = changes.record_id_column
     if locked.exclusivity_opt_out != opted_out_before:
         locked.exclusivity_opted_out_at = timezone.now() if locked.exclusivity_opt_out else None
     if values.get("is_paid") is False:
@@ -277,12 +289,36 @@ def submission_problems(submission: Submission) -> list[str]:
         problem = validation_problem(label, upload, submission.id) if upload is not None else None
         if problem:
             problems.append(problem)
+    problems += _withdrawn_files(submission)
     if not submission.consent_terms.exists():
         problems.append("consent terms are missing (how, and under which terms, the data was given)")
     if not submission.revenue_shares.exists():
         problems.append("contributors and their revenue shares are missing (they must sum to 10,000 basis points)")
     problems += license_problems(submission)  # lineage: a parent's license must allow this one
     return problems
+
+
+def _withdrawn_files(submission: Submission) -> list[str]:
+    """A new version must not bring back files whose consent was withdrawn from the dataset (a
+    draft started before the withdrawal, or an old archive uploaded again)."""
+    upload = submission.archive_upload
+    validated = getattr(upload, "validation", None) if upload is not None else None
+    if submission.dataset_id is None or validated is None or validated.status != "passed":
+        return []
+    withdrawals = ConsentWithdrawal.objects.filter(dataset_id=submission.dataset_id)
+    hashes, records = set(), set()
+    for withdrawal in withdrawals.only("file_hashes", "record_ids"):
+        hashes.update(withdrawal.file_hashes)
+        records.update(withdrawal.record_ids)
+    if not hashes and not records:
+        return []
+    back = [f["path"] for f in validated.files if f.get("sha256") in hashes or f.get("path") in records]
+    if not back:
+        return []
+    return [
+        f"the archive holds {len(back)} file{'s' if len(back) != 1 else ''} whose contributors withdrew consent "
+        f"({', '.join(back[:3])}{', …' if len(back) > 3 else ''}): upload an archive without them"
+    ]
 
 
 def validation_problem(label: str, upload: Upload, submission_id: str) -> str | None:

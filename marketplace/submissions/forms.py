@@ -19,6 +19,7 @@ from marketplace.submissions.inputs import (
     MDC_TEXT_LIMITS,
     MIN_PRICE_CENTS,
     MODEL_FIELD,
+    RECORD_ID_COLUMN_LIMIT,
     DatasheetChanges,
     Share,
     shares_from_rows,
@@ -89,11 +90,20 @@ class DatasheetForm(forms.Form):
         help_text="Required to submit a new version; licensees read it in the dataset's version list.",
     )
 
+    record_id_column = forms.CharField(
+        label="Record-id column",
+        max_length=RECORD_ID_COLUMN_LIMIT,
+        required=False,
+        help_text="The column of your index files (CSV, TSV, JSON Lines) that names each record, e.g. path or "
+        "client_id. When a contributor withdraws consent, the next version leaves out the rows it names.",
+    )
+
     changes: DatasheetChanges  # once valid
 
     GROUPS = {
         "This version": ["changelog"],  # only for a new version of a published dataset
-        "About the data": ["name", "short_description", "long_description", "locale", "task", "format"],
+        "About the data": ["name", "short_description", "long_description", "locale", "task", "format",
+                           "record_id_column"],
         "License": ["license_choice", "license_name", "license_text", "license_url"],
         "Pricing and access": ["is_paid", "base_price_cents", "visibility", "auto_approve_access_requests"],
         "Use": ["intended_usage", "restrictions", "forbidden_usage", "additional_conditions",
@@ -154,6 +164,7 @@ class DatasheetForm(forms.Form):
         values = {field: data[field] for field in CONTRACT_NAME if field in self.fields and field in data}
         if "changelog" in self.fields:
             values["changelog"] = browser_text(data.get("changelog") or "")
+        values["record_id_column"] = browser_text(data.get("record_id_column") or "")
         values.pop("license_name", None)
         values.pop("license_text", None)
         if values.get("task") == "":

@@ -211,6 +211,34 @@ def changelog_from_json(payload: object) -> str:
     return changelog_text(payload["changelog"])
 
 
+# The column of index files that names a record: a header cell, so one line and no control characters.
+RECORD_ID_COLUMN_LIMIT = 100
+
+
+def record_id_column_text(value: object) -> str:
+    """The record-id column's name as stored ("" clears it)."""
+    if not isinstance(value, str):
+        raise ValidationError({"recordIdColumn": ["must be a string: the name of a column of the index files"]})
+    name = value.strip()
+    if len(name) > RECORD_ID_COLUMN_LIMIT:
+        raise ValidationError({"recordIdColumn": [f"is longer than {RECORD_ID_COLUMN_LIMIT} characters"]})
+    if any(ord(character) < 32 or ord(character) == 127 for character in name):
+        raise ValidationError(
+            {"recordIdColumn": ["must be one line: a column name as the header of the files spells it"]}
+        )
+    return name
+
+
+def record_id_column_from_json(payload: object) -> str:
+    """The body of ``PUT /api/v1/submissions/{id}/record-id-column``: exactly ``{"recordIdColumn": str}``."""
+    if not isinstance(payload, dict) or set(payload) != {"recordIdColumn"}:
+        raise ValidationError(
+            'Setting the record-id column takes exactly {"recordIdColumn": "the column of the index files naming '
+            'each record"}.'
+        )
+    return record_id_column_text(payload["recordIdColumn"])
+
+
 @dataclass(frozen=True)
 class DatasheetChanges:
     """Datasheet fields to change, by model field, each holding a value of its type: a text ("" clears
@@ -223,6 +251,7 @@ class DatasheetChanges:
 
     values: Mapping[str, str | bool | int | None]
     changelog: str | None = None
+    record_id_column: str | None = None  # not in the contract either: the page and /api/v1 set it
 
     @classmethod
     def of(cls, values: Mapping[str, object]) -> DatasheetChanges:
@@ -236,8 +265,14 @@ class DatasheetChanges:
                 changelog = changelog_text(values["changelog"])
             except ValidationError as exc:
                 errors |= exc.message_dict
+        record_id_column: str | None = None
+        if "record_id_column" in values:
+            try:
+                record_id_column = record_id_column_text(values["record_id_column"])
+            except ValidationError as exc:
+                errors |= {"record_id_column": exc.message_dict["recordIdColumn"]}
         for field, value in values.items():
-            if field == "changelog":
+            if field in ("changelog", "record_id_column"):
                 continue
             camel = CONTRACT_NAME[field]
             if camel in SPECIAL:
@@ -256,7 +291,7 @@ class DatasheetChanges:
                 errors[field] = [str(problem)]
         if errors:
             raise ValidationError(errors)
-        return cls(checked, changelog)
+        return cls(checked, changelog, record_id_column)
 
     @classmethod
     def from_json(cls, payload: object) -> DatasheetChanges:

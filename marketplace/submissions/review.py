@@ -66,6 +66,24 @@ def approve_submission(*, submission: Submission, reviewer: User) -> DatasetVers
     )
     if not can_review(reviewer, locked):
         raise PermissionDenied("Only the organization's reviewers or staff review a submission, never its author.")
+    return _publish(locked, reviewer=reviewer)
+
+
+@transaction.atomic
+def publish_without_review(*, submission: Submission) -> DatasetVersion:
+    """Publish a submitted version nobody reviews: the re-release without withdrawn records, when
+    the organization chose to publish those at once (its ``withdrawal_releases``)."""
+    locked = (
+        Submission.objects.select_for_update(of=("self",))
+        .select_related("archive_upload", "sample_upload", "organization")
+        .get(id=submission.id)
+    )
+    if locked.organization.withdrawal_releases != locked.organization.WithdrawalReleases.AUTOMATIC:
+        raise PermissionDenied(f"{locked.organization.name} reviews its re-releases: a reviewer approves this one.")
+    return _publish(locked, reviewer=None)
+
+
+def _publish(locked: Submission, *, reviewer: User | None) -> DatasetVersion:
     if locked.status != Submission.Status.SUBMITTED:
         raise SubmissionConflict(f"This submission is {locked.get_status_display().lower()}, not waiting for review.")
     problems = submission_problems(locked)

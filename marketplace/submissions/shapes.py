@@ -34,6 +34,7 @@ SubmissionFieldsShape = inline_serializer(
         "fileUploadId": nullable_text(),
         "sampleFileReferenceId": nullable_text(),
         "changelog": nullable_text(),
+        "recordIdColumn": nullable_text(),
         **{name: nullable_text() for name in inputs.TEXTS},
         **{name: serializers.BooleanField() for name in inputs.FLAGS},
     },
@@ -43,6 +44,14 @@ SubmissionFieldsShape = inline_serializer(
 class ChangelogShape(Shape):
     changelog = serializers.CharField(
         allow_blank=True, max_length=inputs.CHANGELOG_LIMIT, help_text="What changed in this version."
+    )
+
+
+class RecordIdColumnShape(Shape):
+    recordIdColumn = serializers.CharField(  # noqa: N815
+        allow_blank=True,
+        max_length=inputs.RECORD_ID_COLUMN_LIMIT,
+        help_text='The column of the index files that names each record ("" clears it).',
     )
 
 

@@ -1,0 +1,36 @@
+"""Celery tasks of the licensing workflows, named explicitly so that services queue them by name."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import Task, shared_task
+from django.conf import settings
+from django.db import DatabaseError
+from psycopg import OperationalError as PsycopgOperationalError
+
+from licensing.consent import releases
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    name=releases.RERELEASE_TASK,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    time_limit=settings.VALIDATION_TIME_LIMIT_SECONDS * 2,
+    max_retries=settings.VALIDATION_MAX_RETRIES,
+)
+def rerelease(self: Task, rerelease_id: int) -> str:
+    """Rewrite the dataset's current version without withdrawn records, validate and publish it."""
+    try:
+        return releases.run_rerelease(rerelease_id=rerelease_id)
+    except (releases.RetryLater, DatabaseError, PsycopgOperationalError) as exc:
+        retries = self.request.retries
+        if retries >= settings.VALIDATION_MAX_RETRIES:
+            logger.warning("re-release %s stopped after %d retries: %s", rerelease_id, retries, exc)
+            return "interrupted"
+        countdown = min(settings.VALIDATION_RETRY_SECONDS * 2**retries, 3600)
+        logger.info("re-release %s interrupted (%s); retrying in %d s", rerelease_id, exc, countdown)
+        raise self.retry(exc=exc, countdown=countdown) from exc
