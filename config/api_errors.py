@@ -92,6 +92,10 @@ def api_exception(exc: Exception) -> exceptions.APIException | None:
         if hasattr(exc, "error_dict"):
             return exceptions.ValidationError(exc.message_dict)
         return exceptions.ValidationError(" ".join(exc.messages))
+    if isinstance(exc, refusals.NotReady):
+        answer = ConflictAnswer(str(exc))
+        answer.wait = exc.retry_after  # type: ignore[attr-defined]  # DRF's handler sends it as Retry-After
+        return answer
     if isinstance(exc, refusals.Conflict):
         return ConflictAnswer(str(exc))
     if isinstance(exc, refusals.Gone):

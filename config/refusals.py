@@ -12,6 +12,15 @@ class Conflict(Exception):
     completed twice, terms that changed since they were shown."""
 
 
+class NotReady(Conflict):
+    """What was asked for is still being prepared (by a worker): ask again in ``retry_after``
+    seconds."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class Gone(Exception):
     """What was asked for existed and was removed: a deleted submission, an aborted upload, a
     dataset taken down, a version whose consent was withdrawn."""

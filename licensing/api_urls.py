@@ -34,6 +34,11 @@ urlpatterns = [
         access_api.VersionFileDownloadApi.as_view(),
         name="api-version-file-download",
     ),
+    path(
+        "datasets/<str:dataset_id>/versions/<int:number>/delta/<int:to>",
+        access_api.VersionDeltaApi.as_view(),
+        name="api-version-delta",
+    ),
     path("datasets/<str:dataset_id>/withdrawals", consent_api.WithdrawalApi.as_view(), name="api-dataset-withdrawals"),
     path("datasets/<str:dataset_id>/removals", consent_api.RemovalFeedApi.as_view(), name="api-dataset-removals"),
     path(

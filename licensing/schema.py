@@ -220,6 +220,43 @@ class VersionDownloadShape(Shape):
     expiresAt = serializers.DateTimeField()  # noqa: N815
 
 
+# --- Delta downloads -----------------------------------------------------------------------------
+
+
+class DeltaSignatureShape(Shape):
+    keyid = serializers.CharField(help_text="SHA-256 (hex) of the signing key's DER public key.")
+    sig = serializers.CharField(help_text="Base64 Ed25519 signature over the DSSE PAE.")
+
+
+class DeltaEnvelopeShape(Shape):
+    """A DSSE envelope whose payload (base64) is the canonical JSON of the delta: ``_type``,
+    ``dataset {id, slug, name}``, ``from`` and ``to`` ``{version, archiveSha256, manifestSha256}``,
+    ``added`` and ``removed`` ``[{path, size, sha256}]``, ``changed`` ``[{path, old {size, sha256},
+    new {size, sha256}}]``, ``unchanged`` and ``issuedAt``."""
+
+    payloadType = serializers.ChoiceField(["application/vnd.datacollective.delta+json"])  # noqa: N815
+    payload = serializers.CharField(help_text="Base64 of the signed delta (canonical JSON).")
+    signatures = DeltaSignatureShape(many=True)
+
+
+class DeltaShape(Shape):
+    delta = DeltaEnvelopeShape()
+    downloads = serializers.DictField(
+        child=serializers.URLField(),
+        help_text="A presigned GET per added or changed file, keyed by its SHA-256; send no Authorization to them.",
+    )
+    expiresAt = serializers.DateTimeField(help_text="When the links stop starting downloads.")  # noqa: N815
+
+
+DELTA_NOT_READY = {
+    409: OpenApiResponse(
+        ErrorShape,
+        description="The files of version `to` are still being prepared (with `Retry-After`), or cannot be "
+        "served one by one (download the whole archive).",
+    )
+}
+
+
 # --- Consent withdrawals -------------------------------------------------------------------------
 
 

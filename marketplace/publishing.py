@@ -16,6 +16,7 @@ from django.utils import timezone
 from licensing.models import License
 from marketplace.catalog.search import forget_facets
 from marketplace.models import Dataset, DatasetVersion, Organization, Submission, User
+from provenance import members
 from provenance.events import dataset_taken_down
 from provenance.manifests import record_publication
 
@@ -82,6 +83,7 @@ def publish_version(
     )
     transaction.on_commit(forget_facets)
     record_publication(version=version, submission=submission)  # signed manifest and log entry commit with it
+    members.schedule(version)  # its files, content-addressed for delta downloads, once this commits
     dataset.refresh_from_db()
     return version
 

@@ -120,6 +120,11 @@ def put_stream(key: str, stream: IO[bytes], *, content_type: str = "application/
     client().upload_fileobj(stream, bucket(), key, ExtraArgs={"ContentType": content_type})
 
 
+def put_bytes(key: str, data: bytes, *, content_type: str = "application/octet-stream") -> None:
+    """Store a small object in one PUT."""
+    client().put_object(Bucket=bucket(), Key=key, Body=data, ContentType=content_type)
+
+
 def head(key: str) -> dict[str, Any] | None:
     try:
         return dict(client().head_object(Bucket=bucket(), Key=key))

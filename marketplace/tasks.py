@@ -13,6 +13,7 @@ from psycopg import OperationalError as PsycopgOperationalError
 
 from marketplace.submissions import validation
 from marketplace.submissions.uploads import abort_stale_uploads
+from provenance import members
 
 logger = logging.getLogger(__name__)
 
@@ -64,3 +65,39 @@ def validate_upload(self: Task, upload_id: str) -> str:
 def requeue_stuck_validations() -> int:
     """Queue again validations that no worker is finishing (beat runs it every few minutes)."""
     return validation.requeue_stuck(older_than=timedelta(seconds=settings.VALIDATION_STUCK_SECONDS))
+
+
+# One read of the archive, like validation: the same time limit. The sweeper waits longer than it
+# before queueing a pending version again, so a live run is never doubled.
+MEMBERS_MAX_RETRIES = 3
+
+
+@shared_task(
+    name=members.STORE_MEMBERS_TASK,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.VALIDATION_TIME_LIMIT_SECONDS - 30,
+    time_limit=settings.VALIDATION_TIME_LIMIT_SECONDS,
+    max_retries=MEMBERS_MAX_RETRIES,
+)
+def store_version_members(self: Task, version_id: int) -> str:
+    """Store each file of a published version under its content address, for delta downloads."""
+    try:
+        return members.store_members(version_id=version_id)
+    except SoftTimeLimitExceeded:
+        logger.warning("storing the files of version %s ran out of time; left for the sweeper", version_id)
+        return "interrupted: time limit"
+    except (members.RetryLater, DatabaseError, PsycopgOperationalError) as exc:
+        retries = self.request.retries
+        if retries >= MEMBERS_MAX_RETRIES:
+            logger.warning("files of version %s not stored after %d retries: %s", version_id, retries, exc)
+            return "interrupted: left for the sweeper"
+        countdown = min(settings.VALIDATION_RETRY_SECONDS * 2**retries, 3600)
+        raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+@shared_task(name="marketplace.tasks.requeue_unstored_members", acks_late=True, soft_time_limit=120, time_limit=150)
+def requeue_unstored_members() -> int:
+    """Queue again versions whose files no worker is storing (beat runs it every few minutes)."""
+    return members.requeue_pending(older_than=timedelta(seconds=settings.VALIDATION_TIME_LIMIT_SECONDS + 60))

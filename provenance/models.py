@@ -100,3 +100,39 @@ class SignedTreeHead(models.Model):
 
     def __str__(self) -> str:
         return f"tree head {self.tree_size}"
+
+
+class VersionMembers(models.Model):
+    """Whether the files of a published version are stored one by one, content-addressed
+    (``provenance.members``), so that a delta download can link to each. Not evidence, unlike the
+    tables above: a job's state, which moves pending -> ready (or failed) by conditional updates."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Being stored"
+        READY = "ready", "Stored"
+        FAILED = "failed", "The archive does not match its manifest"
+
+    version = models.OneToOneField(
+        "marketplace.DatasetVersion", on_delete=models.PROTECT, related_name="stored_members", primary_key=True
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    files = models.PositiveIntegerField(default=0, help_text="Files the version's manifest lists.")
+    stored = models.PositiveIntegerField(default=0, help_text="Files this version stored for the first time.")
+    reused = models.PositiveIntegerField(default=0, help_text="Files already stored, by an earlier version or run.")
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+    ready_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "updated_at"], name="versionmembers_status_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["pending", "ready", "failed"]),
+                                   name="versionmembers_status_known"),
+            models.CheckConstraint(condition=~Q(status="ready") | Q(ready_at__isnull=False),
+                                   name="versionmembers_ready_at"),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"members of {self.version_id} ({self.status})"

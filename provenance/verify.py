@@ -1,12 +1,18 @@
 """Offline verifier of a downloaded version: needs the standard library and ``cryptography`` only.
 
     python -m provenance.verify ARCHIVE --manifest FILE --public-key FILE [--inclusion-proof FILE]
+    python -m provenance.verify delta DELTA --public-key FILE --dir DIR [--manifest FILE]
 
 Checks, in order, and stops at the first mismatch with a message naming it (exit 1; 2 for bad
 usage): the manifest's Ed25519 signature (DSSE), the statement's types, the archive's SHA-256,
 every member's SHA-256 against the manifest's file subjects (none missing, none extra), the
 Merkle root of the files, and with ``--inclusion-proof`` that the publish entry of this very
 manifest is in the transparency log under a tree head signed by the same key.
+
+The second form checks a delta download (``POST .../versions/{n}/delta/{m}``; DELTA is its answer or
+just its envelope) and a local copy updated with it: the delta's signature, then in DIR every added
+and changed file with its new SHA-256 and no removed file left; with ``--manifest`` (version m's),
+that the delta names that very manifest and DIR holds exactly its files.
 
 Nothing here imports Django: copy ``provenance/{verify,dsse,merkle,statement}.py`` anywhere.
 """
@@ -27,6 +33,8 @@ from provenance import dsse, merkle, statement
 
 CHUNK = 1024 * 1024
 TREE_HEAD_PAYLOAD_TYPE = "application/vnd.datacollective.tree-head+json"
+DELTA_PAYLOAD_TYPE = "application/vnd.datacollective.delta+json"
+DELTA_TYPE = "https://datacollective.example/provenance/delta/v1"
 
 
 class Mismatch(Exception):
@@ -185,7 +193,110 @@ def verify(archive: Path, manifest: Path, public_key_file: Path, inclusion_proof
     )
 
 
+def check_delta(envelope: Any, public_key: Any) -> dict[str, Any]:
+    """The delta an envelope signs, after checking its signature and type. ``envelope`` may be the
+    API's whole answer (``{"delta": envelope, "downloads": ...}``)."""
+    if isinstance(envelope, dict) and isinstance(envelope.get("delta"), dict):
+        envelope = envelope["delta"]
+    try:
+        payload_type, payload, _ = dsse.open_envelope(envelope, [public_key])
+    except dsse.EnvelopeError as exc:
+        raise Mismatch(f"delta {exc}") from None
+    if payload_type != DELTA_PAYLOAD_TYPE:
+        raise Mismatch(f"delta: payloadType is {payload_type!r}, not {DELTA_PAYLOAD_TYPE!r}")
+    delta: dict[str, Any] = json.loads(payload)
+    if delta.get("_type") != DELTA_TYPE:
+        raise Mismatch(f"delta: _type is {delta.get('_type')!r}, not {DELTA_TYPE!r}")
+    return delta
+
+
+def _local(directory: Path, path: str) -> Path:
+    target = (directory / path).resolve()
+    if not target.is_relative_to(directory.resolve()):
+        raise Mismatch(f"file {path}: the path leaves the directory")
+    return target
+
+
+def check_delta_files(directory: Path, delta: dict[str, Any]) -> None:
+    """``directory`` after applying ``delta``: every added and changed file has its new SHA-256,
+    no removed file is left (unless the new version has a file at the same path)."""
+    wanted = {item["path"]: item["sha256"] for item in delta["added"]}
+    wanted.update({item["path"]: item["new"]["sha256"] for item in delta["changed"]})
+    for path, digest in sorted(wanted.items()):
+        target = _local(directory, path)
+        if not target.is_file():
+            raise Mismatch(f"file {path}: missing, the delta adds or changes it")
+        with target.open("rb") as handle:
+            actual = _sha256_stream(handle)
+        if actual != digest:
+            raise Mismatch(f"file {path}: SHA-256 {actual}, the delta says {digest}")
+    for item in delta["removed"]:
+        if item["path"] not in wanted and _local(directory, item["path"]).exists():
+            raise Mismatch(f"file {item['path']}: still there, the delta removes it")
+
+
+def check_directory(directory: Path, stated: dict[str, Any], payload: bytes, delta: dict[str, Any]) -> None:
+    """``directory`` holds exactly the files of the manifest the delta goes to (none missing,
+    none extra, each with its SHA-256)."""
+    digest = hashlib.sha256(payload).hexdigest()
+    if delta["to"]["manifestSha256"] != digest:
+        raise Mismatch(f"manifest: its digest is {digest}, the delta goes to {delta['to']['manifestSha256']}")
+    expected = {item["path"]: item["sha256"] for item in stated["predicate"]["files"]}
+    root = directory.resolve()
+    found = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() or p.is_symlink())
+    for path in found:
+        if path not in expected:
+            raise Mismatch(f"file {path}: in the directory but not in the manifest")
+    for path, sha256 in sorted(expected.items()):
+        target = _local(directory, path)
+        if not target.is_file():
+            raise Mismatch(f"file {path}: in the manifest but not in the directory")
+        with target.open("rb") as handle:
+            actual = _sha256_stream(handle)
+        if actual != sha256:
+            raise Mismatch(f"file {path}: SHA-256 {actual}, the manifest says {sha256}")
+
+
+def verify_delta(delta_file: Path, public_key_file: Path, directory: Path, manifest: Path | None = None) -> str:
+    """Check a delta and a directory updated with it; return a one-line summary, or raise
+    ``Mismatch`` at the first failure."""
+    try:
+        public_key = dsse.load_public_pem(public_key_file.read_bytes())
+    except (OSError, dsse.EnvelopeError) as exc:
+        raise Mismatch(f"public key: {exc}") from None
+    delta = check_delta(_load_json(delta_file, "delta"), public_key)
+    check_delta_files(directory, delta)
+    if manifest is not None:
+        stated, payload = check_manifest(_load_json(manifest, "manifest"), public_key)
+        check_directory(directory, stated, payload, delta)
+    counts = f"{len(delta['added'])} added, {len(delta['changed'])} changed, {len(delta['removed'])} removed"
+    return (
+        f"OK: {directory} has the files of version {delta['to']['version']} of {delta['dataset']['slug']} "
+        f"that the delta from version {delta['from']['version']} lists ({counts})"
+        + (", and no other file than its manifest's" if manifest is not None else "")
+    )
+
+
+def delta_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m provenance.verify delta",
+                                     description="Check a delta download and the directory it updated.")  # fmt: skip
+    parser.add_argument("delta", type=Path, help="the delta (the API's answer, or its envelope)")
+    parser.add_argument("--public-key", type=Path, required=True, help="the instance's Ed25519 public key (PEM)")
+    parser.add_argument("--dir", type=Path, required=True, help="the local copy, after applying the delta")
+    parser.add_argument("--manifest", type=Path, help="the manifest of the version the delta goes to")
+    args = parser.parse_args(argv)
+    try:
+        print(verify_delta(args.delta, args.public_key, args.dir, args.manifest))
+    except (Mismatch, OSError, KeyError, TypeError) as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["delta"]:
+        return delta_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m provenance.verify", description=__doc__.split("\n\n")[0])
     parser.add_argument("archive", type=Path)
     parser.add_argument("--manifest", type=Path, required=True, help="the DSSE envelope (JSON)")

@@ -14,12 +14,13 @@ from rest_framework.views import APIView
 
 from config.api_errors import error_body
 from licensing import schema
-from licensing.access import access_requests, grants
+from licensing.access import access_requests, downloads, grants
 from licensing.api_common import DatasetScopedApi, request_body, request_user, string_field
 from licensing.keys.authentication import HasScope
-from licensing.models import AccessRequest, DownloadRecord, LicenseGrant
-from marketplace.api.mdc import issue_download
+from licensing.models import AccessRequest, ApiKey, DownloadRecord, LicenseGrant
+from marketplace.api.mdc import Refused, issue_download
 from marketplace.models import Dataset
+from provenance import deltas, diffs
 
 
 def terms_json(dataset: Dataset, terms: grants.Terms) -> dict[str, Any]:
@@ -232,3 +233,65 @@ class VersionFileDownloadApi(DatasetScopedApi):
                 "expiresAt": issued.expires_at.isoformat(),
             }
         )
+
+
+class VersionDeltaApi(DatasetScopedApi):
+    """The delta from version ``number`` to version ``to``: a DSSE envelope signed with the
+    instance key listing the files added, changed and removed (``provenance.deltas``), and a
+    presigned GET per file to fetch, keyed by its SHA-256. The download of version ``to`` is
+    decided and recorded as the archive's is (402, 403, 410 as its download route answers);
+    409 with Retry-After while its files are being prepared."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "Retry-After",
+                int,
+                OpenApiParameter.HEADER,
+                response=[409],
+                description="Seconds to wait, when the files are being prepared.",
+            ),
+        ],  # fmt: skip
+        request=None,
+        responses={200: schema.DeltaShape, **schema.DELTA_NOT_READY, **schema.errors(402, 410, 500)},
+    )
+    def post(self, request: Request, dataset_id: str, number: int, to: int) -> Response:
+        dataset = self.dataset(request, dataset_id)
+        found = {
+            version.number: version
+            for version in dataset.versions.select_related("license").filter(
+                number__in=(number, to), published_at__isnull=False
+            )
+        }
+        for wanted in (number, to):
+            if wanted not in found:
+                raise exceptions.NotFound(f"{dataset.name} has no published version {wanted}.")
+        if number == to:
+            raise exceptions.ValidationError(f"A delta goes from one version to another: both are version {number}.")
+        new = found[to]
+        try:
+            verdict = downloads.admit(
+                user=request.user,
+                dataset=dataset,
+                version=new,
+                kind=DownloadRecord.Kind.ARCHIVE,
+                page_url=self.page_url(request, dataset),
+            )
+        except downloads.DownloadRefused as exc:
+            raise Refused(exc) from None
+        try:
+            delta = deltas.build(dataset=dataset, old=found[number], new=new)
+        except diffs.ManifestInvalid as exc:
+            return Response(error_body(str(exc)) | {"error": "manifest_invalid"}, status=500)
+        downloads.record(
+            verdict=verdict,
+            user=request.user,
+            api_key=request.auth if isinstance(request.auth, ApiKey) else None,
+            dataset=dataset,
+            version=new,
+            kind=DownloadRecord.Kind.ARCHIVE,
+            ip_address=request.META.get("REMOTE_ADDR") or None,
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
+        urls, expires_at = deltas.links(delta)
+        return Response({"delta": delta.envelope, "downloads": urls, "expiresAt": expires_at.isoformat()})

@@ -143,6 +143,43 @@ class DownloadRefused(Exception):
         self.refusal: Refusal = verdict.refusal
 
 
+def admit(*, user: object, dataset: Dataset, version: DatasetVersion, kind: str, page_url: str) -> Verdict:
+    """``decide``, raising ``DownloadRefused`` unless the download is allowed."""
+    verdict = decide(user=user, dataset=dataset, version=version, kind=kind, page_url=page_url)
+    if not verdict.allowed:
+        raise DownloadRefused(verdict)
+    return verdict
+
+
+def record(
+    *,
+    verdict: Verdict,
+    user: object,
+    api_key: ApiKey | None,
+    dataset: Dataset,
+    version: DatasetVersion,
+    kind: str,
+    ip_address: str | None,
+    user_agent: str,
+) -> DownloadRecord:
+    """The download record of an admitted download, written before any URL is signed."""
+    if not verdict.allowed or not isinstance(user, User):  # admit() refused these already; this tells mypy
+        raise DownloadRefused(
+            verdict if not verdict.allowed else Verdict(Refusal.SIGN_IN, instruction="Sign in first.")
+        )
+    return DownloadRecord.objects.create(
+        user=user,
+        api_key=api_key,
+        dataset=dataset,
+        version=version,
+        grant=verdict.grant,
+        kind=kind,
+        basis=verdict.basis,
+        ip_address=ip_address,
+        user_agent=user_agent[:500],
+    )
+
+
 def issue(
     *,
     user: object,
@@ -158,31 +195,18 @@ def issue(
 
     The URL's expiry (``DOWNLOAD_URL_SECONDS``) only bounds when a request may *start*: storage
     checks it then, so a long download runs to the end, and a resume asks for a new URL."""
-    verdict = decide(user=user, dataset=dataset, version=version, kind=kind, page_url=page_url)
-    if not verdict.allowed:
-        raise DownloadRefused(verdict)
-    if not isinstance(user, User):  # decide() refused anyone else already; this tells mypy
-        raise DownloadRefused(Verdict(Refusal.SIGN_IN, instruction="Sign in first."))
+    verdict = admit(user=user, dataset=dataset, version=version, kind=kind, page_url=page_url)
     if kind == Kind.SAMPLE:
         if not version.sample_key:
             raise DownloadRefused(Verdict(Refusal.NO_SAMPLE, f"{dataset.name} version {version.number} has no sample."))
         key, filename, size, sha256 = version.sample_key, version.sample_filename, version.sample_size_bytes, None
     else:
         key, filename, size, sha256 = version.archive_key, version.filename, version.size_bytes, version.sha256
-    record = DownloadRecord.objects.create(
-        user=user,
-        api_key=api_key,
-        dataset=dataset,
-        version=version,
-        grant=verdict.grant,
-        kind=kind,
-        basis=verdict.basis,
-        ip_address=ip_address,
-        user_agent=user_agent[:500],
-    )
+    row = record(verdict=verdict, user=user, api_key=api_key, dataset=dataset, version=version, kind=kind,
+                 ip_address=ip_address, user_agent=user_agent)  # fmt: skip
     seconds = settings.DOWNLOAD_URL_SECONDS
     url = storage.presigned_get(key, filename=filename, expires_in=seconds)
-    return IssuedDownload(url, filename, int(size or 0), sha256, record.created_at + timedelta(seconds=seconds), record)
+    return IssuedDownload(url, filename, int(size or 0), sha256, row.created_at + timedelta(seconds=seconds), row)
 
 
 @dataclass(frozen=True)

@@ -152,6 +152,15 @@ CASES = [
     # Version 1 of the public dataset lost a contributor's consent: gone for everyone, grant or not.
     Case("POST", "api-version-file-download", {"dataset_id": "@public.id", "number": "1", "kind": "archive"},
          (401, 410, 410, 410, 410, 410, 410), variant="public, consent withdrawn"),
+    # A delta is decided as a download of the version it goes to: hidden with the private dataset
+    # (its one version against itself is 400 only to those who see it); for the public one, the
+    # archive's download answers; a delta to the withdrawn version 1 is gone for everyone.
+    Case("POST", "api-version-delta", {**PRIVATE_V1, "to": "1"}, (401, 404, 400, 400, 404, 400, 404),
+         variant="private"),
+    Case("POST", "api-version-delta", {"dataset_id": "@public.id", "number": "2", "to": "3"},
+         (401, 200, 200, 200, 403, 200, 403), variant="public"),
+    Case("POST", "api-version-delta", {"dataset_id": "@public.id", "number": "3", "to": "1"},
+         (401, 410, 410, 410, 410, 410, 410), variant="public, to the withdrawn version"),
     # A's member holds the revenue share of the private dataset (they uploaded it), so withdraws as
     # its contributor; A's reviewer holds none.
     Case("POST", "api-dataset-withdrawals", PRIVATE, (401, 404, 201, 403, 404, 201, 404),
