@@ -63,7 +63,9 @@ def enqueue(rerelease_id: int) -> None:
 
 def run_rerelease(*, rerelease_id: int) -> str:
     """The job: returns what it did, in a line for the worker's log."""
-    rerelease = Rerelease.objects.get(id=rerelease_id)
+    rerelease = Rerelease.objects.filter(id=rerelease_id).first()
+    if rerelease is None:
+        return "unknown re-release"
     with validation.held_lock(f"rerelease:{rerelease.dataset_id}") as taken:
         if not taken:
             raise RetryLater(f"another re-release of dataset {rerelease.dataset_id} is running")

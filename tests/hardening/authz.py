@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from licensing.access import grants
 from licensing.licenses import Permissions, create_license
-from licensing.models import ApiKey, LedgerAccount
+from licensing.models import ApiKey, ConsentWithdrawal, LedgerAccount
 from licensing.revenue import ledger
 from marketplace.models import Membership, Upload
 from marketplace.organizations.services import invite_member
@@ -169,6 +169,7 @@ class Matrix:
             "license": lambda: w.datasets["valley-speech"].license_id,
             "public_custom_license": lambda: w.datasets["harbor-open"].license_id,
             "signing_key": lambda: signing.current_key().key_id,
+            "withdrawal": lambda: ConsentWithdrawal.objects.get(dataset=w.datasets["valley-speech"]).id,
         }
         return simple[name]()
 

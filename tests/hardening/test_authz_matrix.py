@@ -166,6 +166,17 @@ CASES = [
     Case("POST", "api-dataset-withdrawals", PRIVATE, (401, 404, 201, 403, 404, 201, 404),
          body={"version": 1, "recordIds": ["r1"]}),
     Case("GET", "api-dataset-removals", PRIVATE, PUBLIC_MEMBERS),
+    # The re-release jobs and who acknowledged a withdrawal: the dataset's owners and admins. The
+    # licensee downloaded version 1 of the public dataset before its withdrawal, so only they were
+    # told of it and acknowledge deleting the records.
+    Case("GET", "api-dataset-rereleases", PRIVATE, (401, 404, 403, 403, 404, 200, 404), variant="private"),
+    Case("GET", "api-dataset-rereleases", {"dataset_id": "@public.id"}, (401, 403, 403, 403, 403, 200, 403),
+         variant="public"),
+    Case("POST", "api-removal-acknowledgement", {"dataset_id": "@public.id", "withdrawal_id": "@withdrawal"},
+         (401, 200, 404, 404, 404, 404, 404)),
+    Case("GET", "api-removal-acknowledgements", {"dataset_id": "@public.id", "withdrawal_id": "@withdrawal"},
+         (401, 403, 403, 403, 403, 200, 403)),
+    Case("GET", "api-me-removal-notices", {}, ANY_KEY),
     # --- /api/v1/: provenance ------------------------------------------------------------------
     Case("GET", "api-provenance-keys", {}, ALL_200),
     Case("GET", "api-provenance-key-pem", {"key_id": "@signing_key"}, ALL_200),
@@ -192,6 +203,7 @@ CASES = [
     # but does not submit; the rest do not learn it exists.
     Case("POST", "api-dataset-versions", {"id": "@private.id"}, (401, 404, 201, 403, 404, 201, 404)),
     Case("PUT", "api-submission-changelog", DRAFT, UPLOADERS, body={"changelog": "Fixed two transcripts."}),
+    Case("PUT", "api-submission-record-id-column", DRAFT, UPLOADERS, body={"recordIdColumn": "path"}),
     Case("GET", "api-organization-list", {}, ALL_200),
     Case("GET", "api-organization-detail", ORG, ALL_200),
     Case("GET", "api-license-list", {}, ALL_200),
@@ -299,6 +311,9 @@ CASES = [
          {"slug": "@other_org", "request_id": "@access_request", "action": "approve"},
          (LOGIN, 403, 403, 403, 404, 403, 403), variant="own org"),
     Case("GET", "organization-invoices", ORG, (LOGIN, 403, 403, 403, 403, 200, 200)),
+    Case("GET", "organization-withdrawals", ORG, (LOGIN, 403, 403, 403, 403, 200, 403)),
+    Case("POST", "organization-withdrawals", ORG, (LOGIN, 403, 403, 403, 403, 302, 403),
+         body={"withdrawal_releases": "review"}),
     Case("POST", "organization-invoice-paid", {**ORG, "invoice_id": "@invoice"}, (LOGIN, 403, 403, 403, 403, 302, 302),
          body={"reference": "bank-1"}),
     Case("POST", "organization-invoice-paid", {"slug": "@other_org", "invoice_id": "@invoice"},

@@ -229,8 +229,18 @@ def dataset_bindings(names: list[str]) -> list[dict[str, Any]]:
         )
         # A diff's other version ("to"): each version of the dataset, and one it does not have.
         others = numbers if "to" in names else [None]
-        bindings += [{param: key, "number": number, "to": to} for key in keys for number in numbers for to in others]
-    bindings.append({param: MISSING, "number": 1, "to": 1})
+        # A withdrawal: each of the dataset's, and one that does not exist.
+        withdrawal_ids: list[int | None] = (
+            [*dataset.withdrawals.values_list("id", flat=True), 999_999] if "withdrawal_id" in names else [None]
+        )
+        bindings += [
+            {param: key, "number": number, "to": to, "withdrawal_id": withdrawal}
+            for key in keys
+            for number in numbers
+            for to in others
+            for withdrawal in withdrawal_ids
+        ]
+    bindings.append({param: MISSING, "number": 1, "to": 1, "withdrawal_id": 1})
     if "kind" in names:
         bindings = [{**binding, "kind": kind} for binding in bindings for kind in ("archive", "sample")]
     return bindings
