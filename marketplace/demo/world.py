@@ -23,8 +23,8 @@ from django.utils.text import slugify
 
 from licensing.access import access_requests as access
 from licensing.access import downloads, grants
+from licensing.consent import releases, withdrawals
 from licensing.consent import terms as consent
-from licensing.consent import withdrawals
 from licensing.consent.inputs import ConsentTermsInput
 from licensing.licenses import Permissions, create_license
 from licensing.models import (
@@ -102,6 +102,7 @@ class Story:
     split: list[dict[str, Any]] = field(default_factory=list)  # default: all to the author
     consent: dict[str, Any] = field(default_factory=lambda: CONSENT)
     records: list[str] = field(default_factory=lambda: ["c-001", "c-002", "c-003"])
+    record_id_column: str = ""  # the index files' column naming each record (not in the MDC datasheet)
 
     @property
     def slug(self) -> str:
@@ -122,7 +123,7 @@ def _sheet(short: str, **fields: Any) -> dict[str, Any]:
 STORIES = [
     # Common Voices
     Story("Tiny Welsh Speech", "common-voices", "voices-member", "approved", reviewer="demo-reviewer",
-          archive=archives.speech, sample=archives.speech_sample, records=SPEAKERS,
+          archive=archives.speech, sample=archives.speech_sample, records=SPEAKERS, record_id_column="path",
           datasheet=_sheet("Five short Welsh utterances with transcripts, for testing ASR pipelines.",
                            longDescription="A **small** speech corpus: `train.tsv` lists `clips/*.wav` files, their "
                                            "sentences and each speaker's pseudonymous id.",
@@ -271,6 +272,9 @@ class World:
         """The datasheet, consent, split and uploads of a draft, as its contributor gives them."""
         if story.datasheet:  # a next version's draft comes with the dataset's datasheet
             drafts.update_submission(submission=submission, changes=DatasheetChanges.from_json(story.datasheet))
+        if story.record_id_column:
+            changes = DatasheetChanges.of({"record_id_column": story.record_id_column})
+            drafts.update_submission(submission=submission, changes=changes)
         terms = consent.set_consent_terms(
             submission=submission, user=author, terms=ConsentTermsInput.from_json(story.consent)
         )
@@ -384,30 +388,28 @@ class World:
         self._request("textlab-reviewer", "clinical-trial-abstracts")
 
     def _withdrawal_and_next_version(self) -> None:
-        """Speaker c-004 withdraws from Tiny Welsh Speech version 1 (demo-owner records it on their
-        behalf); version 2 is published without their clip, so version 1 answers 410 naming it."""
+        """Two licensees download Tiny Welsh Speech version 1; speaker c-004 withdraws from it
+        (demo-owner records it on their behalf); the re-release job, run here as the worker runs it,
+        publishes version 2 without their clip and its row of train.tsv, so version 1 answers 410
+        naming it. demo-licensee acknowledges deleting the clip; demo-researcher has not yet."""
         dataset = self._dataset("tiny-welsh-speech")
         owner = self.users["demo-owner"]
-        if not ConsentWithdrawal.objects.filter(dataset=dataset).exists():
-            withdrawals.withdraw_consent(
-                by=owner, dataset=dataset, version_number=1, record_ids=[f"clips/clip{WITHDRAWN_CLIP}.wav"],
-                file_hashes=[hashlib.sha256(archives.welsh_clip(WITHDRAWN_CLIP)).hexdigest()],
-                contributor_id=SPEAKERS[WITHDRAWN_CLIP], reason="The speaker asked us to remove their recording.",
-            )  # fmt: skip
-        if dataset.versions.count() >= 2:
+        if ConsentWithdrawal.objects.filter(dataset=dataset).exists():
             return
-        author = self.users["voices-member"]
-        submission = drafts.create_version_submission(user=author, dataset=dataset)
-        changelog = f"Removed the clip of speaker {SPEAKERS[WITHDRAWN_CLIP]}, who withdrew consent from version 1."
-        drafts.update_submission(submission=submission, changes=DatasheetChanges.of({"changelog": changelog}))
-        story = Story(
-            dataset.name, dataset.organization.slug, author.username, "approved", datasheet={},
-            archive=lambda: archives.speech(without=frozenset({WITHDRAWN_CLIP})), sample=archives.speech_sample,
-            reviewer="voices-reviewer", records=[s for s in SPEAKERS if s != SPEAKERS[WITHDRAWN_CLIP]],
+        version_1 = grants.current_version(dataset)
+        for username in ("demo-licensee", "demo-researcher"):
+            downloads.issue(
+                user=self.users[username], api_key=None, dataset=dataset, version=version_1, kind="archive",
+                page_url="/datasets/tiny-welsh-speech/", ip_address="127.0.0.1", user_agent="demo",
+            )  # fmt: skip
+        withdrawal = withdrawals.withdraw_consent(
+            by=owner, dataset=dataset, version_number=1, record_ids=[f"clips/clip{WITHDRAWN_CLIP}.wav"],
+            file_hashes=[hashlib.sha256(archives.welsh_clip(WITHDRAWN_CLIP)).hexdigest()],
+            contributor_id=SPEAKERS[WITHDRAWN_CLIP], reason="The speaker asked us to remove their recording.",
         )  # fmt: skip
-        self._prepare(submission, story, author)
-        self._finish(submission, story)
-        self.created.append(f"version 2 of {dataset.name}")
+        outcome = releases.run_rerelease(rerelease_id=withdrawal.rerelease.id)
+        withdrawals.acknowledge_removal(user=self.users["demo-licensee"], dataset=dataset, withdrawal_id=withdrawal.id)
+        self.created.append(f"a consent withdrawal from {dataset.name}: {outcome}")
 
     def _downloads(self) -> None:
         """A few downloads, so the organizations' download analytics have something to show."""

@@ -165,7 +165,17 @@ def test_a_withdrawal_a_next_version_and_a_takedown(demo: Demo) -> None:
     assert list(speech.versions.order_by("number").values_list("number", flat=True)) == [1, 2]
     withdrawal = ConsentWithdrawal.objects.get(dataset=speech)
     assert withdrawal.version.number == 1 and replacement_for(withdrawal.version) == speech.current_version
-    assert speech.current_version and "who withdrew consent from version 1" in speech.current_version.changelog
+    # Version 2 is the re-release job's: without the withdrawn clip and its row of train.tsv.
+    rerelease = withdrawal.rerelease
+    assert (rerelease.status, rerelease.version) == ("published", speech.current_version)
+    assert [f["path"] for f in rerelease.removed_files] == ["clips/clip3.wav"] and rerelease.removed_rows == {
+        "train.tsv": 1
+    }
+    assert speech.current_version and speech.current_version.changelog.startswith(
+        "Version 1 without the records whose consent was withdrawn"
+    )
+    told = {notice.user.username: notice.acknowledged_at is not None for notice in withdrawal.notices.all()}
+    assert told == {"demo-licensee": True, "demo-researcher": False}
     assert Dataset.objects.get(slug="radiology-report-snippets").status == "removed"
 
 
