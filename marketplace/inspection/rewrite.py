@@ -561,10 +561,11 @@ class _GzipUpload:
                     part.append(deflate.flush())
                     self._tail = b"".join(part)
                     return
-                for piece in batch:
-                    if compressed := deflate.compress(piece):
-                        part.append(compressed)
-                        held += len(compressed)
+                # One call per batch: ISA-L ends a deflate block at every call, and blocks of a tar
+                # header each would make the archive slower to unpack (and a little larger).
+                if compressed := deflate.compress(b"".join(batch)):
+                    part.append(compressed)
+                    held += len(compressed)
                 if held >= PART_BYTES * (1 + len(self._parts) // PART_STEP):
                     data = b"".join(part)
                     part, held = [], 0
