@@ -11,8 +11,9 @@ import os
 import tarfile
 import uuid
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -38,7 +39,7 @@ def sha(data: bytes) -> str:
 
 
 @pytest.fixture
-def stored() -> Callable[[Path], str]:
+def stored() -> Iterator[Callable[[Path], str]]:
     """Put a file into the embedded store under a fresh key; remove what the test left at the end."""
     keys: list[str] = []
 
@@ -49,15 +50,15 @@ def stored() -> Callable[[Path], str]:
         keys.append(key)
         return key
 
-    yield put  # type: ignore[misc]
+    yield put
     for key in keys:
         storage.delete(key)
 
 
 @pytest.fixture
-def target() -> str:
+def target() -> Iterator[str]:
     key = f"tests/rewrite/{uuid.uuid4().hex}/new.tar.gz"
-    yield key  # type: ignore[misc]
+    yield key
     storage.delete(key)
 
 
@@ -85,7 +86,7 @@ def speech_members() -> dict[str, bytes | None]:
     }
 
 
-def write(path: Path, members: dict[str, bytes | None], *, mode: str) -> Path:
+def write(path: Path, members: dict[str, bytes | None], *, mode: Literal["w", "w:gz"]) -> Path:
     with tarfile.open(path, mode, format=tarfile.PAX_FORMAT) as tar:
         for number, (name, data) in enumerate(members.items()):
             add(tar, name, data, mode=0o640 + number % 2, mtime=1_700_000_000 + number)
