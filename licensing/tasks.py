@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from celery import Task, shared_task
 from django.conf import settings
@@ -34,3 +35,9 @@ def rerelease(self: Task, rerelease_id: int) -> str:
         countdown = min(settings.VALIDATION_RETRY_SECONDS * 2**retries, 3600)
         logger.info("re-release %s interrupted (%s); retrying in %d s", rerelease_id, exc, countdown)
         raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+@shared_task(name="licensing.tasks.requeue_stuck_rereleases", acks_late=True, soft_time_limit=120, time_limit=150)
+def requeue_stuck_rereleases() -> int:
+    """Beat's sweeper: re-release jobs queued or running for longer than a run may take."""
+    return releases.requeue_stuck(older_than=timedelta(seconds=settings.VALIDATION_TIME_LIMIT_SECONDS * 2 + 60))

@@ -47,8 +47,8 @@ class Organization(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class WithdrawalReleases(models.TextChoices):
-        AUTOMATIC = "automatic", "Publish it at once"
-        REVIEW = "review", "Hold it for a reviewer"
+        AUTOMATIC = "automatic", "Published at once"
+        REVIEW = "review", "Held for a reviewer"
 
     withdrawal_releases = models.CharField(
         max_length=16, choices=WithdrawalReleases.choices, default=WithdrawalReleases.AUTOMATIC,

@@ -188,6 +188,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketplace.tasks.requeue_stuck_validations",
         "schedule": timedelta(seconds=VALIDATION_SWEEP_SECONDS),
     },
+    "requeue-stuck-rereleases": {
+        "task": "licensing.tasks.requeue_stuck_rereleases",
+        "schedule": timedelta(seconds=VALIDATION_SWEEP_SECONDS),
+    },
     "requeue-unstored-members": {
         "task": "marketplace.tasks.requeue_unstored_members",
         "schedule": timedelta(seconds=VALIDATION_SWEEP_SECONDS),

@@ -19,10 +19,12 @@ rewrite starts over. Jobs of one dataset run one at a time (an advisory lock).
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from celery import current_app
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from licensing.models import ConsentWithdrawal, Rerelease
@@ -59,6 +61,19 @@ def schedule(withdrawal: ConsentWithdrawal) -> Rerelease:
 
 def enqueue(rerelease_id: int) -> None:
     current_app.send_task(RERELEASE_TASK, args=(rerelease_id,))
+
+
+def requeue_stuck(*, older_than: timedelta, now: datetime | None = None) -> int:
+    """Queue again the jobs nobody finished: queued while the broker was down, or running when
+    their worker died (a live run holds the dataset's lock, so a second one just retries later)."""
+    cutoff = (now or timezone.now()) - older_than
+    stuck = Rerelease.objects.filter(
+        Q(status=Status.QUEUED, created_at__lt=cutoff) | Q(status=Status.RUNNING, started_at__lt=cutoff)
+    ).values_list("id", flat=True)
+    ids = list(stuck[:500])
+    for rerelease_id in ids:
+        enqueue(rerelease_id)
+    return len(ids)
 
 
 def run_rerelease(*, rerelease_id: int) -> str:

@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='organization',
             name='withdrawal_releases',
-            field=models.CharField(choices=[('automatic', 'Publish it at once'), ('review', 'Hold it for a reviewer')], default='automatic', help_text='What happens to the version made without withdrawn records.', max_length=16),
+            field=models.CharField(choices=[('automatic', 'Published at once'), ('review', 'Held for a reviewer')], default='automatic', help_text='What happens to the version made without withdrawn records.', max_length=16),
         ),
         migrations.AddField(
             model_name='submission',

@@ -49,7 +49,7 @@ def test_the_page_shows_who_acknowledged_and_who_did_not(told: dict[str, Any], c
 def test_owners_choose_to_hold_re_releases_for_review(told: dict[str, Any], client: Client) -> None:
     client.force_login(told["owner"])
     saved = client.post("/organizations/voices/withdrawals/", {"withdrawal_releases": "review"}, follow=True)
-    assert saved.status_code == 200 and "Saved: hold it for a reviewer." in saved.content.decode()
+    assert saved.status_code == 200 and "Saved: held for a reviewer." in saved.content.decode()
     assert Organization.objects.get(slug="voices").withdrawal_releases == "review"
     refused = client.post("/organizations/voices/withdrawals/", {"withdrawal_releases": "whenever"})
     assert refused.status_code == 400 and "Select a valid choice" in refused.content.decode()
