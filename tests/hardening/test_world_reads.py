@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from licensing.models import ConsentWithdrawal
 from provenance import signing
 from provenance.models import LogEntry
 from tests.hardening.authz import Route, all_routes, fill
@@ -69,6 +70,10 @@ def candidates(world: World, route: Route, name: str) -> list[dict[str, Any]]:
     if name == "index":
         last = LogEntry.objects.order_by("-index").values_list("index", flat=True).first() or 0
         return [{"index": 0}, {"index": last}]
+    if name == "withdrawal_id":  # every withdrawal of the world, and one that does not exist
+        return [{"withdrawal_id": w.id} for w in ConsentWithdrawal.objects.order_by("id")] + [
+            {"withdrawal_id": 999_999}
+        ]
     if name == "pk":
         return [{"pk": pk} for pk in sorted({d.license_id for d in datasets if d.license_id})]
     return [{name: ANY_VALUE[name]}]

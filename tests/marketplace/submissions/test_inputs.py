@@ -27,8 +27,13 @@ def test_the_one_map_names_every_datasheet_field_of_the_form_and_the_model() -> 
     assert len(inputs.CONTRACT_NAME) == len(inputs.MODEL_FIELD)  # no two names for one field
     submission_fields = {field.name for field in Submission._meta.get_fields()}
     assert set(inputs.CONTRACT_NAME) <= submission_fields
-    # The license's one choice, and the changelog of a new version (not in the MDC datasheet).
-    assert set(DatasheetForm.base_fields) - set(inputs.CONTRACT_NAME) == {"license_choice", "changelog"}
+    # The license's one choice, the changelog of a new version and the record-id column (neither
+    # in the MDC datasheet).
+    assert set(DatasheetForm.base_fields) - set(inputs.CONTRACT_NAME) == {
+        "license_choice",
+        "changelog",
+        "record_id_column",
+    }
 
 
 def test_changes_are_checked_by_model_field_and_answered_by_the_contracts_names() -> None:
