@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from licensing.consent.withdrawals import withdraw_consent
 from licensing.licenses import spdx_license
-from marketplace.models import Membership, Submission, User
+from marketplace.models import Membership, Submission, Upload, User, Validation
 from marketplace.organizations.services import approve_organization
 from marketplace.publishing import publish_version, takedown_dataset
 from marketplace.submissions import drafts, rules
@@ -221,3 +221,32 @@ def test_the_version_list_shows_each_changelog(people: dict[str, User], client: 
     assert "<dt>Version 1</dt><dd>First version.</dd>" in html
     listed = client.get(f"/api/v1/datasets/{dataset.id}/versions").json()
     assert [(v["number"], v["changelog"]) for v in listed] == [(2, "Removed clip c-2."), (1, "")]
+
+
+def test_a_version_that_brings_back_withdrawn_files_is_not_submitted(people: dict[str, User]) -> None:
+    """A draft started before a withdrawal, or an old archive uploaded again, would publish the
+    withdrawn records once more: what keeps it from review names the files."""
+    dataset = factories.published_dataset("valley-speech", org=factories.organization("speech-co"))
+    owner = dataset.organization.memberships.get(role="owner").user
+    clip = "ab" * 32
+    withdraw_consent(by=owner, dataset=dataset, version_number=1, record_ids=["clips/c-2.wav"], file_hashes=[clip])
+    draft, _ = drafts.open_version_draft(user=people["member"], dataset=dataset)
+    upload = Upload.objects.create(
+        submission=draft, kind="archive", filename="v2.tar.gz", size_bytes=10, mime_type="application/gzip",
+        object_key="validated/x/archive.tar.gz", s3_upload_id="", status="completed", sha256="cd" * 32,
+        created_by=people["member"], completed_at=timezone.now(),
+    )  # fmt: skip
+    files = [{"path": "clips/c-1.wav", "size": 4, "sha256": "ef" * 32}, {"path": "clips/again.wav", "size": 4,
+             "sha256": clip}, {"path": "clips/c-2.wav", "size": 4, "sha256": "01" * 32}]  # fmt: skip
+    Validation.objects.create(upload=upload, status="passed", files=files, archive_format="tar.gz",
+                              archive_sha256="cd" * 32, archive_size=10, finished_at=timezone.now())  # fmt: skip
+    Submission.objects.filter(id=draft.id).update(archive_upload=upload)
+    draft.refresh_from_db()
+    problems = drafts.submission_problems(draft)
+    assert (
+        "the archive holds 2 files whose contributors withdrew consent (clips/again.wav, clips/c-2.wav): upload an "
+        "archive without them"
+    ) in problems
+    Validation.objects.filter(upload=upload).update(files=files[:1])
+    again = Submission.objects.get(id=draft.id)
+    assert not any("withdrew consent" in problem for problem in drafts.submission_problems(again))
