@@ -69,13 +69,13 @@ class RowShape(Shape):
 
 
 class PageShape(Shape):
-    source = serializers.CharField(help_text="archive, or sample for callers who may not download the version.")
+    source = serializers.CharField(help_text="archive, or sample for callers who may not download the version.")  # type: ignore[assignment]  # a field, not Field.source
     split = serializers.CharField()
     features = FeatureShape(many=True)
     rows = RowShape(many=True)
     num_rows_total = serializers.IntegerField()
     num_rows_per_page = serializers.IntegerField()
-    partial = serializers.BooleanField()
+    partial = serializers.BooleanField()  # type: ignore[assignment]  # a field, not BaseSerializer.partial
 
 
 class SplitShape(Shape):
@@ -87,7 +87,7 @@ class SplitShape(Shape):
 
 
 class SplitsShape(Shape):
-    source = serializers.CharField(help_text="archive, or sample for callers who may not download the version.")
+    source = serializers.CharField(help_text="archive, or sample for callers who may not download the version.")  # type: ignore[assignment]  # a field, not Field.source
     splits = SplitShape(many=True)
     problems = serializers.ListField(child=serializers.DictField(child=serializers.CharField()))
 
@@ -104,7 +104,7 @@ class ColumnStatisticsShape(Shape):
 
 
 class StatisticsShape(Shape):
-    source = serializers.CharField(help_text="archive, or sample for callers who may not download the version.")
+    source = serializers.CharField(help_text="archive, or sample for callers who may not download the version.")  # type: ignore[assignment]  # a field, not Field.source
     split = serializers.CharField()
     num_examples = serializers.IntegerField()
     statistics = ColumnStatisticsShape(many=True)
@@ -121,7 +121,7 @@ class ParquetFileShape(Shape):
 
 
 class ParquetShape(Shape):
-    source = serializers.CharField(help_text="archive, or sample for callers who may not download the version.")
+    source = serializers.CharField(help_text="archive, or sample for callers who may not download the version.")  # type: ignore[assignment]  # a field, not Field.source
     expiresAt = serializers.DateTimeField()  # noqa: N815
     parquet_files = ParquetFileShape(many=True)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pyarrow.parquet as pq
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import pytest
 
 from marketplace.viewer import predicates, tables
@@ -40,7 +40,9 @@ def test_tsv_is_read_unquoted_and_jsonl_line_by_line(tmp_path: Path) -> None:
     assert column(converted, "t")["statistics"]["nulls"] == 1
 
 
-def test_a_column_that_changes_type_far_down_falls_back_to_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_column_that_changes_type_far_down_falls_back_to_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(tables, "BLOCK_BYTES", 64)  # the first block sees numbers only
     data = b"n\n" + b"".join(b"%d\n" % i for i in range(100)) + b"many\n"
     converted, target = convert(tmp_path, "t.csv", data, tables.CSV)
