@@ -43,9 +43,7 @@ class Viewable:
         return found
 
 
-def viewable(
-    *, user: object, dataset_id: str, number: int, page_url: Callable[[Dataset], str], key_may_download: bool = True
-) -> Viewable:
+def viewable(*, user: object, dataset_id: str, number: int, page_url: Callable[[Dataset], str]) -> Viewable:
     dataset = visible_datasets(user=user).filter(id=dataset_id).first()
     if dataset is None:
         removed = Dataset.objects.filter(id=dataset_id, status=Dataset.Status.REMOVED).first()
@@ -62,15 +60,12 @@ def viewable(
         raise Gone(verdict.message)
     free_public = dataset.visibility == Dataset.Visibility.PUBLIC and not dataset.is_paid
     # Viewing a free public dataset's rows needs neither an account nor accepted terms.
-    full = key_may_download and (
-        verdict.allowed or (free_public and verdict.refusal in (Refusal.SIGN_IN, Refusal.TERMS_NOT_ACCEPTED))
-    )
+    full = verdict.allowed or (free_public and verdict.refusal in (Refusal.SIGN_IN, Refusal.TERMS_NOT_ACCEPTED))
     archive, sample = version_uploads(version)
     upload, source = (archive, "archive") if full else (sample, "sample")
     if upload is None:
         if not full:
-            reason = verdict.message or "This API key lacks the 'download' scope."
-            raise PermissionDenied(f"{reason} Version {number} has no sample to show meanwhile.")
+            raise PermissionDenied(f"{verdict.message} Version {number} has no sample to show meanwhile.")
         raise ObjectDoesNotExist(f"Version {number} of {dataset.name} has no tables the viewer can show.")
     export = ParquetExport.objects.filter(upload=upload).first()
     if export is None or export.status == ParquetExport.Status.PENDING:

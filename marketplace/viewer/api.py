@@ -24,7 +24,6 @@ from rest_framework.views import APIView
 
 from config.api_schema import Shape, errors
 from licensing.keys.authentication import HasScope
-from licensing.models import ApiKey
 from marketplace import storage
 from marketplace.viewer import access, queries
 
@@ -133,16 +132,15 @@ PAGE_ERRORS = errors(400, 403, 404, 409, 410)
 
 
 class ViewerApi(APIView):
-    """Readable by anyone who may see the dataset; API keys need the ``read`` scope (and
-    ``download`` to see more than the sample of a gated or paid dataset)."""
+    """Readable by anyone who may see the dataset; API keys need the ``read`` scope (one scope per
+    route, as everywhere: what the caller's license allows decides archive or sample)."""
 
     permission_classes = [AllowAny, HasScope]
     required_scope = "read"
 
     def viewable(self, request: Request, id: str, number: int) -> access.Viewable:
-        key_may_download = not isinstance(request.auth, ApiKey) or "download" in request.auth.scopes
         return access.viewable(
-            user=request.user, dataset_id=id, number=number, key_may_download=key_may_download,
+            user=request.user, dataset_id=id, number=number,
             page_url=lambda dataset: request.build_absolute_uri(reverse("dataset-detail", args=[dataset.slug])),
         )  # fmt: skip
 
