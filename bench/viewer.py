@@ -37,8 +37,8 @@ WORDS = [f"w{i:04d}" for i in range(5000)]
 
 def build(work: Path, rows: int) -> Path:
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.csv as pa_csv
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.csv as pa_csv  # type: ignore[import-untyped]
 
     rng = np.random.default_rng(7)
     csv_path = work / "train.csv"
