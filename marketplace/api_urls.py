@@ -2,12 +2,25 @@ from django.urls import include, path
 
 from marketplace.api import v1
 from marketplace.submissions import api as submissions
+from marketplace.viewer import api as viewer
 
 urlpatterns = [
     path("", include("provenance.api_urls")),  # keys, manifests, transparency log, Croissant
     path("datasets", v1.DatasetListApi.as_view(), name="api-dataset-list"),
     path("datasets/<str:id>", v1.DatasetDetailApi.as_view(), name="api-dataset-detail"),
     path("datasets/<str:id>/versions", v1.DatasetVersionListApi.as_view(), name="api-dataset-versions"),
+    path("datasets/<str:id>/versions/<int:number>/viewer/splits", viewer.SplitsApi.as_view(), name="api-viewer-splits"),
+    path("datasets/<str:id>/versions/<int:number>/viewer/rows", viewer.RowsApi.as_view(), name="api-viewer-rows"),
+    path("datasets/<str:id>/versions/<int:number>/viewer/search", viewer.SearchApi.as_view(), name="api-viewer-search"),
+    path("datasets/<str:id>/versions/<int:number>/viewer/filter", viewer.FilterApi.as_view(), name="api-viewer-filter"),
+    path(
+        "datasets/<str:id>/versions/<int:number>/viewer/statistics",
+        viewer.StatisticsApi.as_view(),
+        name="api-viewer-statistics",
+    ),
+    path(
+        "datasets/<str:id>/versions/<int:number>/viewer/parquet", viewer.ParquetApi.as_view(), name="api-viewer-parquet"
+    ),
     path("organizations", v1.OrganizationListApi.as_view(), name="api-organization-list"),
     path("organizations/<slug:slug>", v1.OrganizationDetailApi.as_view(), name="api-organization-detail"),
     path("licenses", v1.LicenseListApi.as_view(), name="api-license-list"),

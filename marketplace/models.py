@@ -530,3 +530,35 @@ class Validation(models.Model):
 
     def __str__(self) -> str:
         return f"validation of {self.upload_id} ({self.status})"
+
+
+class ParquetExport(models.Model):
+    """The tables of one validated upload (archive or sample) converted to Parquet, for the dataset
+    viewer and for clients that read Parquet (pandas, Hugging Face ``datasets``, DuckDB).
+
+    ``tables`` lists one entry per tabular member: ``{"path", "split", "key", "sha256", "size",
+    "rows", "columns": [{"name", "type", "statistics"}]}``, in archive order; ``problems`` the
+    members that could not be converted, each with a sentence saying why. One per upload; a rerun
+    lands on the same row."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a worker"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    upload = models.OneToOneField(Upload, on_delete=models.CASCADE, related_name="parquet_export")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    tables = models.JSONField(default=list, blank=True)
+    problems = models.JSONField(default=list, blank=True, help_text="[{path, message}]: members left out.")
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, help_text="Why the export failed, or why the last attempt stopped.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "updated_at"], name="parquet_export_status_updated")]
+
+    def __str__(self) -> str:
+        return f"parquet export of {self.upload_id} ({self.status})"

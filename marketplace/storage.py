@@ -319,3 +319,8 @@ def copy(source_key: str, target_key: str) -> None:
         target_key,
         Config=TransferConfig(multipart_threshold=4 * 1024**3, multipart_chunksize=1024**3),
     )
+
+
+def download_to(key: str, path: str) -> None:
+    """Write an object to a local file (boto3's transfer manager: ranged GETs, bounded memory)."""
+    client().download_file(bucket(), key, path)

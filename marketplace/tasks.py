@@ -13,6 +13,7 @@ from psycopg import OperationalError as PsycopgOperationalError
 
 from marketplace.submissions import validation
 from marketplace.submissions.uploads import abort_stale_uploads
+from marketplace.viewer import exports
 from provenance import members
 
 logger = logging.getLogger(__name__)
@@ -101,3 +102,34 @@ def store_version_members(self: Task, version_id: int) -> str:
 def requeue_unstored_members() -> int:
     """Queue again versions whose files no worker is storing (beat runs it every few minutes)."""
     return members.requeue_pending(older_than=timedelta(seconds=settings.VALIDATION_TIME_LIMIT_SECONDS + 60))
+
+
+@shared_task(
+    name=exports.EXPORT_TASK,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.VALIDATION_TIME_LIMIT_SECONDS - 30,
+    time_limit=settings.VALIDATION_TIME_LIMIT_SECONDS,
+    max_retries=MEMBERS_MAX_RETRIES,
+)
+def export_parquet(self: Task, upload_id: str) -> str:
+    """Convert the tables of a validated upload to Parquet, with statistics, for the viewer."""
+    try:
+        return exports.export_upload(upload_id=upload_id)
+    except SoftTimeLimitExceeded:
+        logger.warning("parquet export of upload %s ran out of time; left for the sweeper", upload_id)
+        return "interrupted: time limit"
+    except (exports.RetryLater, DatabaseError, PsycopgOperationalError) as exc:
+        retries = self.request.retries
+        if retries >= MEMBERS_MAX_RETRIES:
+            logger.warning("parquet export of upload %s stopped after %d retries: %s", upload_id, retries, exc)
+            return "interrupted: left for the sweeper"
+        countdown = min(settings.VALIDATION_RETRY_SECONDS * 2**retries, 3600)
+        raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+@shared_task(name="marketplace.tasks.requeue_parquet_exports", acks_late=True, soft_time_limit=120, time_limit=150)
+def requeue_parquet_exports() -> int:
+    """Queue again exports no worker is finishing, and validated uploads without one (beat)."""
+    return exports.requeue_pending(older_than=timedelta(seconds=settings.VALIDATION_TIME_LIMIT_SECONDS + 60))

@@ -44,6 +44,7 @@ from marketplace.organizations.services import add_member, approve_organization,
 from marketplace.publishing import takedown_dataset
 from marketplace.submissions import drafts, review, uploads, validation
 from marketplace.submissions.inputs import DatasheetChanges, shares_from_json
+from marketplace.viewer import exports
 from provenance import members
 from provenance.lineage import parent_refs, set_parents
 from tests.archive_builders import wav_bytes
@@ -451,6 +452,7 @@ def build() -> World:
     builder.endings()
     for version in DatasetVersion.objects.filter(published_at__isnull=False).order_by("created_at"):
         members.store_members(version_id=version.id)  # what the worker does after each publication
+        exports.export_version(version_id=version.id)  # and after each validation: the viewer's Parquet
     builder.world.refresh()
     return builder.world
 

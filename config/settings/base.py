@@ -196,6 +196,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketplace.tasks.requeue_unstored_members",
         "schedule": timedelta(seconds=VALIDATION_SWEEP_SECONDS),
     },
+    "requeue-parquet-exports": {
+        "task": "marketplace.tasks.requeue_parquet_exports",
+        "schedule": timedelta(seconds=VALIDATION_SWEEP_SECONDS),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -275,6 +279,12 @@ VALIDATION_MAX_ATTEMPTS = env_int("VALIDATION_MAX_ATTEMPTS", 12, minimum=1)
 # Validation reads a 50 GiB archive in about three minutes here; the limits leave a wide margin
 # and stay within the longest task, which sets the Redis visibility timeout.
 VALIDATION_TIME_LIMIT_SECONDS = min(CELERY_TASK_MAX_SECONDS, env_int("VALIDATION_TIME_LIMIT_SECONDS", 3600, minimum=60))
+
+# The viewer API queries Parquet exports with DuckDB from local copies (DuckDB reads HTTP only
+# through its httpfs extension, which is downloaded at run time): fetched on first use, kept by
+# SHA-256, the least recently used evicted beyond this many MiB.
+VIEWER_CACHE_DIR = env_str("VIEWER_CACHE_DIR", str(VAR_DIR / "viewer-cache"))
+VIEWER_CACHE_MIB = env_int("VIEWER_CACHE_MIB", 2048, minimum=16)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Data Collective <noreply@localhost>")

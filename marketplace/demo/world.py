@@ -40,11 +40,12 @@ from licensing.revenue import ledger, payments
 from marketplace import storage
 from marketplace.demo import archives
 from marketplace.demo.people import ORGANIZATIONS, ROLES, STAFF, password_of, usernames
-from marketplace.models import Dataset, Organization, Submission, Upload, User
+from marketplace.models import Dataset, DatasetVersion, Organization, Submission, Upload, User
 from marketplace.organizations.services import add_member, approve_organization, create_organization
 from marketplace.publishing import takedown_dataset
 from marketplace.submissions import drafts, review, uploads, validation
 from marketplace.submissions.inputs import DatasheetChanges, shares_from_json
+from marketplace.viewer import exports
 
 LICENSES: list[dict[str, Any]] = [
     {
@@ -212,6 +213,7 @@ class World:
         self._downloads()
         self._takedown()
         self._payout()
+        self._parquet()
 
     # --- People -------------------------------------------------------------------------------
 
@@ -434,6 +436,11 @@ class World:
         dataset = self._dataset(slug)
         if dataset.status == Dataset.Status.PUBLISHED:
             takedown_dataset(dataset=dataset, reason=reason, by=self.users[STAFF])
+
+    def _parquet(self) -> None:
+        """What the worker does after each validation: the tables as Parquet, for the viewer."""
+        for version_id in DatasetVersion.objects.filter(published_at__isnull=False).values_list("id", flat=True):
+            exports.export_version(version_id=version_id)
 
     def _payout(self) -> None:
         """Staff pay demo-owner half of what they are owed, so their earnings show a payout too."""

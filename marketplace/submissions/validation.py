@@ -83,6 +83,8 @@ def schedule(upload: Upload) -> Validation:
 # The worker's entry point (``marketplace.tasks``) is queued by its stable name, so that this module,
 # which the task runs, does not import the task module back.
 VALIDATE_UPLOAD_TASK = "marketplace.tasks.validate_upload"
+# Chained after a pass: the tables' Parquet export for the viewer (``marketplace.viewer.exports``).
+EXPORT_PARQUET_TASK = "marketplace.tasks.export_parquet"
 
 
 def enqueue(upload_id: str) -> None:
@@ -253,6 +255,8 @@ def _validate(validation: Validation) -> str:
             Upload.objects.filter(id=upload.id, object_key=upload.object_key).update(object_key=target)
     validation.refresh_from_db()
     _delete_quarantine_copy(validation)
+    # robust: a broker that is down must not undo a committed pass; beat's export sweeper queues it.
+    transaction.on_commit(lambda: current_app.send_task(EXPORT_PARQUET_TASK, args=(upload.id,)), robust=True)
     logger.info("upload %s moved out of quarantine in %.1f s", upload.id, time.monotonic() - began - read_seconds)
     return f"passed: {len(report['files'])} files, kept at {target}"
 

@@ -187,6 +187,13 @@ CASES = [
     Case("GET", "api-version-manifest", PROVENANCE_V1, PUBLIC_MEMBERS),
     Case("GET", "api-version-inclusion-proof", PROVENANCE_V1, PUBLIC_MEMBERS),
     Case("GET", "api-version-croissant", PROVENANCE_V1, PUBLIC_MEMBERS),
+    # The viewer of A's private dataset: its members read the archive's tables, everyone else 404.
+    Case("GET", "api-viewer-splits", PROVENANCE_V1, PUBLIC_MEMBERS),
+    Case("GET", "api-viewer-rows", PROVENANCE_V1, PUBLIC_MEMBERS, query="split=train"),
+    Case("GET", "api-viewer-search", PROVENANCE_V1, PUBLIC_MEMBERS, query="split=train&query=clips"),
+    Case("GET", "api-viewer-filter", PROVENANCE_V1, PUBLIC_MEMBERS, query="split=train&where=path%20IS%20NOT%20NULL"),
+    Case("GET", "api-viewer-statistics", PROVENANCE_V1, PUBLIC_MEMBERS, query="split=train"),
+    Case("GET", "api-viewer-parquet", PROVENANCE_V1, PUBLIC_MEMBERS),
     # A diff has its manifests' visibility: the private dataset's is hidden before the versions are
     # looked at (its one version against itself is 400 only to those who see it); the public one's
     # is everyone's.

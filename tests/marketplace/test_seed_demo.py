@@ -279,6 +279,10 @@ def api_urls(path: str, demo: Demo) -> list[str]:
         "/api/v1/provenance/log/entries": f"?start=0&limit={size}",
         "/api/datasets": "?q=speech&sort=size",
         "/api/v1/datasets": "?q=welsh",
+        "/api/v1/datasets/{id}/versions/{number}/viewer/rows": "?split=train&length=5",
+        "/api/v1/datasets/{id}/versions/{number}/viewer/search": "?split=train&query=a&length=5",
+        "/api/v1/datasets/{id}/versions/{number}/viewer/filter": "?split=train&length=5",
+        "/api/v1/datasets/{id}/versions/{number}/viewer/statistics": "?split=train",
     }.get(path, "")
     return [re.sub(r"{(\w+)}", lambda m, b=binding: str(b[m.group(1)]), path) + query for binding in bindings]  # type: ignore[misc]
 

@@ -1,0 +1,143 @@
+"""The dataset viewer's data side: Parquet export throughput against the floor of the job, and the
+latency of the viewer's queries on a large table.
+
+    .venv/bin/python bench/viewer.py [--rows 1000000] [--queries 30]
+
+Starts the embedded services (unless the environment names them), writes a ``.tar`` holding one
+CSV of ROWS rows (an integer id, a category of 50 values, a float score, a sentence of five words
+from a 5,000-word vocabulary) and stores it. Then, on the same object:
+
+* the floor: one plain streaming GET with ``hashlib.sha256`` over the bytes;
+* the export: ``archives.scan`` with the export job's inspector (``marketplace.viewer.exports``):
+  the streamed read, the member spooled to disk, pyarrow's CSV reader, the Parquet writer, the
+  statistics (DuckDB) and the PUT of the Parquet file. The target is at least 0.25x the floor;
+* the queries the API runs (``marketplace.viewer.queries.SplitReader``, from the local cache):
+  ``rows`` at random offsets, ``search`` of a random word, ``filter`` with a comparison of two
+  columns and an order; p50 and p95 over QUERIES calls each, and the first fetch into the cache.
+  Targets: rows p95 under 100 ms, search and filter p95 under 1 s at 10 million rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tarfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from bench.harness import MiB, bench_workspace  # noqa: E402
+
+WORDS = [f"w{i:04d}" for i in range(5000)]
+
+
+def build(work: Path, rows: int) -> Path:
+    import numpy as np
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.csv as pa_csv  # type: ignore[import-untyped]
+
+    rng = np.random.default_rng(7)
+    csv_path = work / "train.csv"
+    batch = 1_000_000
+    words = np.array(WORDS)
+    with pa_csv.CSVWriter(csv_path, pa.schema([("id", pa.int64()), ("category", pa.string()),
+                                               ("score", pa.float64()), ("text", pa.string())])) as writer:  # fmt: skip
+        for start in range(0, rows, batch):
+            n = min(batch, rows - start)
+            picked = words[rng.integers(0, len(words), size=(n, 5))]
+            text = np.char.add(np.char.add(np.char.add(np.char.add(np.char.add(picked[:, 0], " "), picked[:, 1]),
+                                                       " "), picked[:, 2]), " ")  # fmt: skip
+            text = np.char.add(np.char.add(np.char.add(text, picked[:, 3]), " "), picked[:, 4])
+            writer.write_table(
+                pa.table(
+                    {
+                        "id": np.arange(start, start + n),
+                        "category": [f"c{i}" for i in rng.integers(0, 50, n)],
+                        "score": rng.random(n) * 100,
+                        "text": text.tolist(),
+                    }
+                )  # fmt: skip
+            )
+    archive = work / "table.tar"
+    with tarfile.open(archive, "w") as tar:
+        tar.add(csv_path, arcname="data/train.csv")
+    csv_path.unlink()
+    return archive
+
+
+def percentiles(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return f"p50 {statistics.median(ordered) * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=30)
+    args = parser.parse_args()
+    with bench_workspace("dc-bench-viewer-") as work:
+        run(args, work)
+
+
+def run(args: argparse.Namespace, work: Path) -> None:
+    from marketplace import storage
+    from marketplace.inspection.archives import Findings, Limits, scan
+    from marketplace.viewer import exports, queries
+
+    storage.ensure_bucket()
+    archive = build(work, args.rows)
+    size = archive.stat().st_size
+    key = "bench/viewer/table.tar"
+    with archive.open("rb") as stream:
+        storage.put_stream(key, stream)
+    archive.unlink()
+    print(f"table: {args.rows:,} rows, archive {size / MiB:.0f} MiB")
+
+    began = time.monotonic()
+    storage.sha256_of(key)
+    floor = time.monotonic() - began
+    print(f"floor   GET + SHA-256     {floor:7.2f} s  {size / MiB / floor:7.1f} MiB/s")
+
+    upload = SimpleNamespace(submission_id="bench", kind="archive", id="viewer")
+    spool = work / "spool"
+    spool.mkdir()
+    exporter = exports._Exporter(upload, {"data/train.csv": "text/csv"}, spool)  # type: ignore[arg-type]
+    began = time.monotonic()
+    scan(key, size=size, limits=Limits.from_settings(), findings=Findings(), inspector=exporter)
+    export_seconds = time.monotonic() - began
+    table = exporter.tables[0]
+    print(f"export  CSV -> Parquet    {export_seconds:7.2f} s  {size / MiB / export_seconds:7.1f} MiB/s   "
+          f"{floor / export_seconds:.2f}x the floor (target >= 0.25x); Parquet {table['size'] / MiB:.0f} MiB, "
+          f"{args.rows / export_seconds:,.0f} rows/s")  # fmt: skip
+
+    began = time.monotonic()
+    local = queries.local_copy(table)
+    print(f"cache   first fetch       {time.monotonic() - began:7.2f} s")
+    rng = random.Random(11)
+    timings: dict[str, list[float]] = {"rows": [], "search": [], "filter": []}
+    for _ in range(args.queries):
+        with queries.SplitReader([queries.local_copy(table)]) as reader:
+            for name, call in (
+                ("rows", lambda: reader.rows(offset=rng.randrange(max(1, args.rows - 100)), length=100)),
+                ("search", lambda: reader.search(query=rng.choice(WORDS), offset=0, length=100)),
+                ("filter", lambda: reader.filter(where=f"score > {rng.uniform(0, 99):.2f} AND category = "
+                                                 f"'c{rng.randrange(50)}'", orderby="score DESC", offset=0,
+                                                 length=100)),
+            ):  # fmt: skip
+                began = time.monotonic()
+                call()
+                timings[name].append(time.monotonic() - began)
+    for name, samples in timings.items():
+        print(f"{name:7} {percentiles(samples)}   ({len(samples)} calls, each with its count(*))")
+    local.unlink(missing_ok=True)
+    storage.delete(key)
+    storage.delete(table["key"])
+
+
+if __name__ == "__main__":
+    main()

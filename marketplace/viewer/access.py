@@ -1,0 +1,76 @@
+"""Which tables of a published version a caller may read in the viewer, by the license.
+
+Free public datasets: the archive's tables to everyone. Gated (restricted, approval) and paid ones:
+the sample's tables to everyone who can see the dataset, the archive's only to those who may
+download the version (``licensing.access.downloads.decide``, the one function that says so).
+Private datasets stay unknown to outsiders (``visible_datasets``); a taken-down dataset or a
+withdrawn version is gone for everyone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+
+from config.refusals import Gone, NotReady
+from licensing.access.downloads import Refusal, decide
+from licensing.consent.withdrawals import gone_message, is_withdrawn
+from marketplace.catalog.visibility import visible_datasets
+from marketplace.models import Dataset, DatasetVersion, ParquetExport
+from marketplace.publishing import takedown_sentence
+from marketplace.viewer.exports import version_uploads
+
+NOT_READY_RETRY_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class Viewable:
+    dataset: Dataset
+    version: DatasetVersion
+    export: ParquetExport
+    source: str  # "archive" or "sample"
+
+    def splits(self) -> list[str]:
+        return list(dict.fromkeys(table["split"] for table in self.export.tables))
+
+    def tables_of(self, split: str) -> list[dict[str, Any]]:
+        found = [table for table in self.export.tables if table["split"] == split]
+        if not found:
+            raise ObjectDoesNotExist(f"No split '{split}': this version has {', '.join(self.splits()) or 'none'}.")
+        return found
+
+
+def viewable(*, user: object, dataset_id: str, number: int, page_url: Callable[[Dataset], str]) -> Viewable:
+    dataset = visible_datasets(user=user).filter(id=dataset_id).first()
+    if dataset is None:
+        removed = Dataset.objects.filter(id=dataset_id, status=Dataset.Status.REMOVED).first()
+        if removed is not None and removed.visibility != Dataset.Visibility.PRIVATE:
+            raise Gone(takedown_sentence(f"Dataset '{removed.slug}'", removed.removal_reason))
+        raise ObjectDoesNotExist(f"No dataset with id '{dataset_id}'.")
+    version = dataset.versions.filter(number=number, published_at__isnull=False).first()
+    if version is None:
+        raise ObjectDoesNotExist(f"{dataset.name} has no published version {number}.")
+    if is_withdrawn(version):
+        raise Gone(gone_message(version))
+    verdict = decide(user=user, dataset=dataset, version=version, kind="archive", page_url=page_url(dataset))
+    if verdict.refusal in (Refusal.TAKEN_DOWN, Refusal.WITHDRAWN):
+        raise Gone(verdict.message)
+    free_public = dataset.visibility == Dataset.Visibility.PUBLIC and not dataset.is_paid
+    # Viewing a free public dataset's rows needs neither an account nor accepted terms.
+    full = verdict.allowed or (free_public and verdict.refusal in (Refusal.SIGN_IN, Refusal.TERMS_NOT_ACCEPTED))
+    archive, sample = version_uploads(version)
+    upload, source = (archive, "archive") if full else (sample, "sample")
+    if upload is None:
+        if not full:
+            raise PermissionDenied(f"{verdict.message} Version {number} has no sample to show meanwhile.")
+        raise ObjectDoesNotExist(f"Version {number} of {dataset.name} has no tables the viewer can show.")
+    export = ParquetExport.objects.filter(upload=upload).first()
+    if export is None or export.status == ParquetExport.Status.PENDING:
+        raise NotReady(f"The tables of {dataset.name} version {number} ({source}) are being converted; ask again "
+                       "in a moment.", retry_after=NOT_READY_RETRY_SECONDS)  # fmt: skip
+    if export.status == ParquetExport.Status.FAILED:
+        raise ObjectDoesNotExist(f"The tables of version {number} ({source}) could not be converted: {export.error}")
+    return Viewable(dataset=dataset, version=version, export=export, source=source)

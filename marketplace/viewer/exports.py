@@ -1,0 +1,208 @@
+"""The Parquet export of a validated upload: every table in it (CSV, TSV, JSON Lines, Parquet,
+audio datasets' index files included) converted to Parquet beside the upload, with types,
+statistics and a split, for the viewer API and for clients that read Parquet.
+
+A job of its own, chained after validation rather than inside it: validation is the gate that
+keeps bad archives from reviewers and must stay as fast as a GET of the object, while a
+conversion can take longer than the read and can fail on one odd table without failing the
+upload. A passed validation queues ``marketplace.tasks.export_parquet`` by name after its commit;
+the job reads the archive a second time (``marketplace.inspection.archives.scan``: one streaming
+pass, bounded memory, the same path and bomb limits), spools each table to a temporary file,
+converts it (``marketplace.viewer.tables``), stores it under
+``validated/{submission}/{kind}-{upload}-parquet/{n}.parquet`` and records the list in
+``ParquetExport`` once every table is stored. Samples get the same export: the viewer shows the
+sample's rows to those who may not download the archive.
+
+Every step can run twice: keys are generated from the upload's id and the table's position, and
+the row moves from pending by conditional update. A PostgreSQL advisory lock keeps two runs of
+one upload apart. Storage that cannot be reached raises ``RetryLater``; beat's sweeper queues
+pending exports nobody finished, and uploads that have none yet (those validated before this job
+existed), ``MAX_ATTEMPTS`` runs in all. ``export_version`` runs it in-process for a published
+version (the demo, the test world, ``manage.py export_parquet``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from celery import current_app
+from django.db.models import F, Q
+from django.utils import timezone
+
+from marketplace import storage
+from marketplace.inspection.archives import (
+    ArchiveRejected,
+    Findings,
+    Inspected,
+    Limits,
+    MemberReader,
+    StorageInterrupted,
+    scan,
+)
+from marketplace.models import DatasetVersion, ParquetExport, Submission, Upload, Validation
+from marketplace.submissions.validation import held_lock
+from marketplace.viewer import tables
+
+logger = logging.getLogger(__name__)
+
+Status = ParquetExport.Status
+
+# The worker's entry point, queued by its stable name (validation queues it without importing us).
+EXPORT_TASK = "marketplace.tasks.export_parquet"
+MAX_ATTEMPTS = 5
+SWEEP_BATCH = 200
+
+
+class RetryLater(Exception):
+    """Storage could not be reached: the same run later will likely succeed."""
+
+
+def parquet_key(upload: Upload, index: int) -> str:
+    """Generated from ids and the table's position, never from a member's name."""
+    return f"validated/{upload.submission_id}/{upload.kind}-{upload.id}-parquet/{index:05d}.parquet"
+
+
+def enqueue(upload_id: str) -> None:
+    current_app.send_task(EXPORT_TASK, args=(upload_id,))
+
+
+class _Exporter:
+    """An ``Inspector`` for ``scan`` that converts each table it meets and stores the Parquet."""
+
+    def __init__(self, upload: Upload, wanted: dict[str, str], workdir: Path) -> None:
+        self.upload, self.wanted, self.workdir = upload, wanted, workdir
+        self.splits = tables.assign_splits(list(wanted))
+        self.tables: list[dict[str, Any]] = []
+        self.problems: list[dict[str, str]] = []
+
+    def inspect(self, reader: MemberReader, declared_size: int) -> Inspected:
+        media_type = self.wanted.get(reader.path)
+        if media_type is None:
+            return Inspected(type="")  # scan reads past it
+        member, parquet = self.workdir / "member", self.workdir / "table.parquet"
+        try:
+            tables.spool(reader, member)
+            try:
+                converted = tables.convert_file(member, media_type, parquet)
+            except tables.ConversionFailed as exc:
+                self.problems.append({"path": reader.path, "message": str(exc)})
+                return Inspected(type="")
+            key = parquet_key(self.upload, len(self.tables))
+            sha256, size = _sha256(parquet)
+            with parquet.open("rb") as stream:
+                storage.put_stream(key, stream, content_type="application/vnd.apache.parquet")
+        finally:
+            member.unlink(missing_ok=True)
+            parquet.unlink(missing_ok=True)
+        self.tables.append(
+            {"path": reader.path, "split": self.splits[reader.path], "key": key, "sha256": sha256, "size": size,
+             "rows": converted.rows, "columns": converted.columns}
+        )  # fmt: skip
+        return Inspected(type="")
+
+    def finish(self, files: list[dict[str, Any]]) -> None:
+        return None
+
+
+def _sha256(path: Path) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as stream:
+        while piece := stream.read(1024 * 1024):
+            digest.update(piece)
+            size += len(piece)
+    return digest.hexdigest(), size
+
+
+def export_upload(*, upload_id: str) -> str:
+    """The task's body: export the tables of a validated upload unless that is done. Returns what
+    happened, for the worker's log. Raises ``RetryLater`` when storage cannot be reached."""
+    validation = Validation.objects.select_related("upload").filter(upload_id=upload_id).first()
+    if validation is None or validation.status != Validation.Status.PASSED:
+        return "skipped: not validated"
+    export, _ = ParquetExport.objects.get_or_create(upload_id=upload_id)
+    if export.status != Status.PENDING:
+        return f"skipped: {export.status}"
+    with held_lock(f"parquet:{upload_id}") as taken:
+        if not taken:
+            raise RetryLater("another run is exporting this upload")
+        return _export_locked(export, validation)
+
+
+def _export_locked(export: ParquetExport, validation: Validation) -> str:
+    upload = validation.upload
+    ParquetExport.objects.filter(pk=export.pk).update(attempts=F("attempts") + 1, updated_at=timezone.now())
+    wanted = {row["path"]: row["type"] for row in validation.files if row.get("type") in tables.CONVERTIBLE}
+    try:
+        with tempfile.TemporaryDirectory(prefix="parquet-") as workdir:
+            exporter = _Exporter(upload, wanted, Path(workdir))
+            if wanted:
+                scan(upload.object_key, size=upload.size_bytes, limits=Limits.from_settings(), findings=Findings(),
+                     inspector=exporter)  # fmt: skip
+    except ArchiveRejected as exc:
+        _finish(export.pk, Status.FAILED, error=exc.message)
+        logger.error("parquet export of upload %s failed: %s", upload.id, exc.message)
+        return f"failed: {exc.message}"
+    except StorageInterrupted as exc:
+        raise RetryLater(str(exc)) from exc
+    except Exception as exc:
+        if storage.is_transient(exc):
+            raise RetryLater(f"storage could not be reached: {exc}") from exc
+        raise
+    _finish(export.pk, Status.READY, tables=exporter.tables, problems=exporter.problems)
+    return f"ready: {len(exporter.tables)} tables, {len(exporter.problems)} left out"
+
+
+def _finish(export_id: int, status: str, **fields: Any) -> None:
+    now = timezone.now()
+    ParquetExport.objects.filter(pk=export_id, status=Status.PENDING).update(
+        status=status, updated_at=now, finished_at=now, **fields
+    )
+
+
+def version_uploads(version: DatasetVersion) -> tuple[Upload | None, Upload | None]:
+    """The archive and sample uploads a published version came from (None for a version that no
+    submission published, as a re-release without withdrawn records)."""
+    submission = Submission.objects.select_related("archive_upload", "sample_upload").filter(version=version).first()
+    if submission is None:
+        return None, None
+    return submission.archive_upload, submission.sample_upload
+
+
+def export_version(*, version_id: int) -> list[str]:
+    """Export the archive and the sample of a published version in this process (the demo, the
+    test world and ``manage.py export_parquet``); what happened to each."""
+    version = DatasetVersion.objects.get(id=version_id)
+    return [export_upload(upload_id=upload.id) for upload in version_uploads(version) if upload is not None]
+
+
+def requeue_pending(*, older_than: timedelta) -> int:
+    """Queue again what no worker is finishing: pending exports untouched for ``older_than``, and
+    the current archive and sample uploads of submissions that passed validation but have no
+    export yet. After ``MAX_ATTEMPTS`` runs an export is marked failed. Returns how many were queued."""
+    now = timezone.now()
+    cutoff = now - older_than
+    ParquetExport.objects.filter(status=Status.PENDING, attempts__gte=MAX_ATTEMPTS, updated_at__lt=cutoff).update(
+        status=Status.FAILED, updated_at=now, finished_at=now,
+        error=f"The tables could not be exported in {MAX_ATTEMPTS} attempts.",
+    )  # fmt: skip
+    current = Submission.objects.filter(deleted_at__isnull=True)
+    missing = list(
+        Upload.objects.filter(validation__status=Validation.Status.PASSED, parquet_export__isnull=True)
+        .filter(Q(id__in=current.values("archive_upload_id")) | Q(id__in=current.values("sample_upload_id")))
+        .values_list("id", flat=True)[:SWEEP_BATCH]
+    )
+    ParquetExport.objects.bulk_create([ParquetExport(upload_id=pk) for pk in missing], ignore_conflicts=True)
+    stuck = list(
+        ParquetExport.objects.filter(status=Status.PENDING, updated_at__lt=cutoff)
+        .order_by("updated_at")
+        .values_list("upload_id", flat=True)[:SWEEP_BATCH]
+    )
+    queued = list(dict.fromkeys(missing + stuck))
+    for upload_id in queued:
+        enqueue(upload_id)
+    return len(queued)

@@ -1,0 +1,190 @@
+"""Reads of a split's Parquet files with DuckDB: pages of rows, full-text search over the string
+columns, filters in the predicate language (``marketplace.viewer.predicates``), with an order.
+
+DuckDB reads HTTP(S) and S3 only through its ``httpfs`` extension, which it downloads at run time;
+this instance may have no internet, so the files are read from a local cache instead: fetched
+from storage on first use (``storage.download_to``), checked against the SHA-256 the export
+recorded, named by it (so versions that share a table share a copy), and the least recently
+used evicted once the cache passes ``VIEWER_CACHE_MIB``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import decimal
+import hashlib
+import math
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from marketplace import storage
+from marketplace.viewer import predicates, tables
+
+MAX_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class Page:
+    features: list[dict[str, Any]]
+    rows: list[dict[str, Any]]
+    offset: int
+    total: int
+
+
+# --- The local cache -----------------------------------------------------------------------------
+
+
+def _cache_dir() -> Path:
+    path = Path(settings.VIEWER_CACHE_DIR)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def local_copy(table: dict[str, Any]) -> Path:
+    """The local file of one exported table, fetched and checked if it is not cached yet."""
+    sha256 = str(table["sha256"])
+    target = _cache_dir() / f"{sha256}.parquet"
+    if target.exists():
+        os.utime(target)  # recently used
+        return target
+    incoming = target.with_name(f".incoming-{uuid.uuid4().hex}")
+    try:
+        storage.download_to(str(table["key"]), str(incoming))
+        digest = hashlib.sha256()
+        with incoming.open("rb") as stream:
+            while piece := stream.read(1024 * 1024):
+                digest.update(piece)
+        if digest.hexdigest() != sha256:
+            raise storage.StorageError(f"{table['key']} does not hold the exported bytes (SHA-256 differs).")
+        os.replace(incoming, target)
+    finally:
+        incoming.unlink(missing_ok=True)
+    _evict(keep=target)
+    return target
+
+
+def _evict(*, keep: Path) -> None:
+    limit = settings.VIEWER_CACHE_MIB * 1024 * 1024
+    files = []
+    for path in _cache_dir().glob("*.parquet"):
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue  # another process evicted it
+        files.append((stat.st_mtime, stat.st_size, path))
+    total = sum(size for _, size, _ in files)
+    for _, size, path in sorted(files):
+        if total <= limit:
+            break
+        if path != keep:
+            path.unlink(missing_ok=True)
+            total -= size
+
+
+# --- Queries -------------------------------------------------------------------------------------
+
+
+class SplitReader:
+    """One split: the union (by column name) of its tables' local Parquet copies."""
+
+    def __init__(self, files: list[Path]) -> None:
+        self.connection = tables.connect()
+        listed = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
+        self.source = f"read_parquet([{listed}], union_by_name = true)"
+        described = self.connection.execute(f"DESCRIBE SELECT * FROM {self.source}").fetchall()  # noqa: S608 (our paths)
+        self.features = [{"feature_idx": i, "name": row[0], "type": row[1]} for i, row in enumerate(described)]
+        self.columns = [row[0] for row in described]
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> SplitReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _page(self, where: str, values: list[Any], order: str, offset: int, length: int) -> Page:
+        condition = f" WHERE {where}" if where else ""
+        ordering = f" ORDER BY {order}" if order else ""
+        try:
+            total_row = self.connection.execute(f"SELECT count(*) FROM {self.source}{condition}", values).fetchone()  # noqa: S608 (built from checked columns and placeholders)
+            result = self.connection.execute(
+                f"SELECT * FROM {self.source}{condition}{ordering} LIMIT ? OFFSET ?",  # noqa: S608
+                [*values, length, offset],
+            )
+            rows = result.fetchall()
+        except (duckdb.ConversionException, duckdb.BinderException, duckdb.InvalidInputException) as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise ValidationError(f"A value does not fit its column's type: {first}") from exc
+        return Page(
+            features=self.features,
+            rows=[
+                {
+                    "row_idx": offset + i,
+                    "row": {name: _json(value) for name, value in zip(self.columns, row, strict=True)},
+                    "truncated_cells": [],
+                }
+                for i, row in enumerate(rows)
+            ],  # fmt: skip
+            offset=offset,
+            total=int(total_row[0]) if total_row else 0,
+        )
+
+    def rows(self, *, offset: int, length: int) -> Page:
+        return self._page("", [], "", offset, length)
+
+    def search(self, *, query: str, offset: int, length: int) -> Page:
+        strings = [f["name"] for f in self.features if f["type"] == "VARCHAR"]
+        if not strings:
+            return Page(features=self.features, rows=[], offset=offset, total=0)
+        pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where = " OR ".join(f"{predicates.quote_identifier(name)} ILIKE ? ESCAPE '\\'" for name in strings)
+        return self._page(where, [pattern] * len(strings), "", offset, length)
+
+    def filter(self, *, where: str, orderby: str, offset: int, length: int) -> Page:
+        try:
+            condition, values = predicates.to_sql(predicates.parse_where(where, self.columns)) if where else ("", [])
+            order = predicates.order_sql(predicates.parse_orderby(orderby, self.columns)) if orderby else ""
+        except predicates.PredicateError as exc:
+            field = "where" if where and not _parses(where, self.columns) else "orderby"
+            raise ValidationError({field: [str(exc)]}) from exc
+        return self._page(condition, values, order, offset, length)
+
+
+def _parses(where: str, columns: list[str]) -> bool:
+    try:
+        predicates.parse_where(where, columns)
+    except predicates.PredicateError:
+        return False
+    return True
+
+
+def _json(value: Any) -> Any:
+    """A cell as JSON: dates as ISO 8601, decimals as numbers, bytes as base64, NaN and infinities
+    as null (JSON has none)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, decimal.Decimal):
+        return _json(float(value))
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, list | tuple):
+        return [_json(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _json(item) for key, item in value.items()}
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value

@@ -1,0 +1,244 @@
+"""One tabular member of an archive (CSV, TSV, JSON Lines, Parquet) to a Parquet file, with its
+column types and statistics. Pure: streams and local files in, a ``Converted`` out; no models,
+no storage.
+
+Memory stays bounded whatever the table's size: the member is spooled to a local file as it
+streams past, pyarrow reads it back in blocks (``open_csv``, ``open_json``, ``iter_batches``) and a
+``ParquetWriter`` writes one row group per block; the statistics are DuckDB aggregates over the
+written file, under a memory limit (DuckDB spills what does not fit).
+
+Types come from pyarrow's inference on the first block; a later block that does not fit them (a
+column of numbers with a word far down) makes the conversion start over with every column read
+as text, so a table is never refused for its types.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import duckdb
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.csv as pa_csv  # type: ignore[import-untyped]
+import pyarrow.json as pa_json  # type: ignore[import-untyped]
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+CSV = "text/csv"
+TSV = "text/tab-separated-values"
+JSONL = "application/jsonl"
+PARQUET = "application/vnd.apache.parquet"
+CONVERTIBLE = (CSV, TSV, JSONL, PARQUET)
+
+BLOCK_BYTES = 8 * 1024 * 1024  # pyarrow's read block: also about one row group of the output
+SPOOL_CHUNK = 1024 * 1024
+TOP_VALUES = 10
+DUCKDB_MEMORY = "256MB"
+
+
+class Readable(Protocol):
+    def read(self, n: int = ..., /) -> bytes: ...
+
+
+class ConversionFailed(Exception):
+    """The member could not be read as the table its type says; the message says why."""
+
+
+@dataclass
+class Converted:
+    rows: int
+    columns: list[dict[str, Any]] = field(default_factory=list)
+
+
+# --- Splits, from file names (the Hugging Face Hub's convention) ------------------------------------
+
+SPLIT_WORDS = {"train": "train", "training": "train", "validation": "validation", "valid": "validation",
+               "val": "validation", "dev": "validation", "test": "test", "testing": "test"}  # fmt: skip
+
+
+def split_from_name(path: str) -> str | None:
+    """``train``, ``validation`` or ``test`` when a word of the path names it (``data/train-00.csv``,
+    Common Voice's ``dev.tsv``), else None. The file's own name wins over its folders'."""
+    parts = path.lower().split("/")
+    for part in reversed(parts):
+        stem = part.rsplit(".", 1)[0] if "." in part else part
+        for word in re.split(r"[^a-z0-9]+", stem):
+            if word in SPLIT_WORDS:
+                return SPLIT_WORDS[word]
+    return None
+
+
+def assign_splits(paths: list[str]) -> dict[str, str]:
+    """Each table's split: named by its file when any file names one (the others then form a
+    split named for their file, as ``validated`` for ``validated.tsv``), else all ``train``."""
+    named = {path: split_from_name(path) for path in paths}
+    if not any(named.values()):
+        return dict.fromkeys(paths, "train")
+    result = {}
+    for path, split in named.items():
+        if split is None:
+            stem = path.rsplit("/", 1)[-1].split(".", 1)[0].lower()
+            split = re.sub(r"[^a-z0-9_]+", "_", stem).strip("_") or "other"
+        result[path] = split
+    return result
+
+
+# --- Conversion ----------------------------------------------------------------------------------
+
+
+def spool(reader: Readable, target: Path) -> int:
+    """Copy a stream to a local file in bounded memory; returns the bytes written."""
+    written = 0
+    with target.open("wb") as out:
+        while piece := reader.read(SPOOL_CHUNK):
+            out.write(piece)
+            written += len(piece)
+    return written
+
+
+def convert_file(source: Path, media_type: str, target: Path) -> Converted:
+    """Write ``source`` (a table of ``media_type``) to ``target`` as Parquet and describe it."""
+    if media_type not in CONVERTIBLE:
+        raise ConversionFailed(f"'{media_type}' is not a table the viewer reads.")
+    try:
+        if media_type in (CSV, TSV):
+            try:
+                _write(_csv_batches(source, media_type, text_only=False), target)
+            except pa.ArrowInvalid:
+                _write(_csv_batches(source, media_type, text_only=True), target)
+        elif media_type == JSONL:
+            _write(_json_batches(source), target)
+        else:
+            _write(_parquet_batches(source), target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
+        target.unlink(missing_ok=True)
+        raise ConversionFailed(_arrow_sentence(exc)) from exc
+    return describe(target)
+
+
+def _arrow_sentence(exc: Exception) -> str:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"It could not be read as a table: {first}"
+
+
+def _write(batches: tuple[pa.Schema, Iterator[pa.RecordBatch]], target: Path) -> None:
+    schema, stream = batches
+    with pq.ParquetWriter(target, schema, compression="zstd") as writer:
+        for batch in stream:
+            if batch.num_rows:
+                writer.write_batch(batch)
+
+
+def _csv_batches(source: Path, media_type: str, *, text_only: bool) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    tsv = media_type == TSV
+    # TSV is read unquoted, one row per line, as validation and the rewriter read it (Common Voice's
+    # sentences hold quotes); CSV follows RFC 4180, quoted values may hold newlines when text_only.
+    parse = pa_csv.ParseOptions(delimiter="\t" if tsv else ",", quote_char=False if tsv else '"',
+                                newlines_in_values=text_only and not tsv)  # fmt: skip
+    read = pa_csv.ReadOptions(block_size=BLOCK_BYTES)
+    convert = pa_csv.ConvertOptions(strings_can_be_null=True)
+    if text_only:
+        with pa_csv.open_csv(source, read_options=read, parse_options=parse) as probe:
+            names = probe.schema.names
+        convert = pa_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=True)
+    reader = pa_csv.open_csv(source, read_options=read, parse_options=parse, convert_options=convert)
+    return reader.schema, _closing(reader)
+
+
+def _json_batches(source: Path) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    reader = pa_json.open_json(source, read_options=pa_json.ReadOptions(block_size=BLOCK_BYTES))
+    return reader.schema, _closing(reader)
+
+
+def _parquet_batches(source: Path) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    parquet = pq.ParquetFile(source)
+    return parquet.schema_arrow, parquet.iter_batches(batch_size=128 * 1024)
+
+
+def _closing(reader: Any) -> Iterator[pa.RecordBatch]:
+    try:
+        yield from reader
+    finally:
+        reader.close()
+
+
+# --- Statistics ----------------------------------------------------------------------------------
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that never reaches the network (no extension is loaded or installed)."""
+    connection = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    connection.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+    connection.execute("SET threads = 2")
+    return connection
+
+
+def _kind(arrow_type: pa.DataType) -> str:
+    if pa.types.is_boolean(arrow_type):
+        return "bool"
+    if pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):
+        return "number"
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return "string"
+    if pa.types.is_temporal(arrow_type):
+        return "temporal"
+    return "other"
+
+
+def describe(parquet_path: Path) -> Converted:
+    """Rows, and for each column its type and statistics: count and nulls; min, max and mean of
+    numbers; min and max of dates and times; distinct values (approximate) and the most frequent
+    values of strings; true and false counts of booleans."""
+    schema = pq.read_schema(parquet_path)
+    rows = pq.ParquetFile(parquet_path).metadata.num_rows
+    source = f"read_parquet('{_sql_path(parquet_path)}')"
+    columns: list[dict[str, Any]] = []
+    with connect() as connection:
+        for column in schema:
+            kind = _kind(column.type)
+            name = quote_identifier(column.name)
+            aggregates = [f"count({name})"]
+            if kind == "number":
+                aggregates += [f"min({name})", f"max({name})", f"avg({name})"]
+            elif kind == "temporal":
+                aggregates += [f"min({name})::VARCHAR", f"max({name})::VARCHAR"]
+            elif kind == "string":
+                aggregates += [f"approx_count_distinct({name})"]
+            elif kind == "bool":
+                aggregates += [f"count_if({name})"]
+            found = connection.execute(f"SELECT {', '.join(aggregates)} FROM {source}").fetchone() or (0,)  # noqa: S608 (names quoted, path ours)
+            count = int(found[0])
+            statistics: dict[str, Any] = {"count": count, "nulls": rows - count}
+            if kind == "number":
+                statistics.update(min=_plain(found[1]), max=_plain(found[2]), mean=_plain(found[3]))
+            elif kind == "temporal":
+                statistics.update(min=found[1], max=found[2])
+            elif kind == "string":
+                top = connection.execute(
+                    f"SELECT {name}, count(*) AS n FROM {source} WHERE {name} IS NOT NULL "  # noqa: S608
+                    f"GROUP BY 1 ORDER BY n DESC, 1 LIMIT {TOP_VALUES}"
+                ).fetchall()
+                statistics.update(distinct=int(found[1]), top=[{"value": value, "count": n} for value, n in top])
+            elif kind == "bool":
+                statistics.update(true=int(found[1]), false=count - int(found[1]))
+            columns.append({"name": column.name, "type": str(column.type), "statistics": statistics})
+    return Converted(rows=rows, columns=columns)
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: Decimals and numpy-like numbers as floats or ints."""
+    if value is None or isinstance(value, int):
+        return value
+    number = float(value)
+    return number if math.isfinite(number) else None
