@@ -165,8 +165,8 @@ def _finish(export_id: int, status: str, **fields: Any) -> None:
 
 
 def version_uploads(version: DatasetVersion) -> tuple[Upload | None, Upload | None]:
-    """The archive and sample uploads a published version came from (None for a version that no
-    submission published, as a re-release without withdrawn records)."""
+    """The archive and sample uploads a published version came from (the re-release after a consent
+    withdrawal has its submission too); None for a version no submission published (an import)."""
     submission = Submission.objects.select_related("archive_upload", "sample_upload").filter(version=version).first()
     if submission is None:
         return None, None
