@@ -3,8 +3,9 @@
 Built from what we already hold and have checked: the datasheet, the archive's SHA-256, the file
 list of the validation that read every byte (with the header of each CSV/TSV, which gives the
 record sets), the license, and the consent terms for the Responsible AI (``rai:``) fields. Nothing
-here talks to storage: the archive's ``contentUrl`` is our download endpoint, which checks the
-caller's grant before it signs a URL.
+here talks to storage: the archive's ``contentUrl`` is our download endpoint, which a plain GET
+with an API key (Bearer, or HTTP Basic with the key as password) follows to a short-lived URL of
+the bytes once the download is decided and recorded; the document itself is the same for everyone.
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ CONTEXT: dict[str, Any] = {
     "transform": "cr:transform",
 }
 ARCHIVE_ID = "archive"
+# A gzip-compressed tar: a tar (mlcroissant extracts a FileObject only when it names
+# application/x-tar or application/zip, and its tarfile reads the compression from the magic
+# bytes) compressed with gzip (application/gzip, RFC 6713). Croissant allows several formats.
+ARCHIVE_FORMATS = ["application/x-tar", "application/gzip"]
 
 
 def _consent_terms(version: DatasetVersion) -> ConsentTerms | None:
@@ -139,11 +144,13 @@ def build(version: DatasetVersion, *, base_url: str, download_url: str) -> dict[
         "@type": "cr:FileObject",
         "@id": ARCHIVE_ID,
         "name": version.filename,
-        "description": "The version's archive. POST to contentUrl with an API key (scope 'download') "
-        "after accepting the terms, for a short-lived URL of the bytes.",
+        "description": "The version's archive, a gzip-compressed tar. GET contentUrl with an API key "
+        "(scope 'download'; 'Authorization: Bearer <key>', or HTTP Basic with the key as password, as "
+        "mlcroissant sends from CROISSANT_BASIC_AUTH_USERNAME and CROISSANT_BASIC_AUTH_PASSWORD) after "
+        "accepting the terms: it redirects to a short-lived URL of the bytes.",
         "contentUrl": download_url,
         "contentSize": f"{version.size_bytes} B",
-        "encodingFormat": "application/x-tar",
+        "encodingFormat": ARCHIVE_FORMATS,
         "sha256": version.sha256,
     }
     distribution: list[dict[str, Any]] = [archive]
@@ -188,6 +195,11 @@ def build(version: DatasetVersion, *, base_url: str, download_url: str) -> dict[
     return {key: value for key, value in document.items() if value is not None}
 
 
+def _formats(item: dict[str, Any]) -> list[str]:
+    formats = item["encodingFormat"]
+    return list(formats) if isinstance(formats, list) else [formats]
+
+
 class CroissantIncomplete(Exception):
     """The dataset lacks what a valid document needs (the MDC route answers 422)."""
 
@@ -219,7 +231,7 @@ def build_catalog_record(version: DatasetVersion, *, base_url: str, download_url
             "inLanguage": dataset.locale,
             "keywords": keywords,
             "contentSize": str(version.size_bytes),
-            "encodingFormat": sorted({item["encodingFormat"] for item in document["distribution"]}),
+            "encodingFormat": sorted({form for item in document["distribution"] for form in _formats(item)}),
         }
     )
     if dataset.task:
