@@ -15,8 +15,8 @@ from typing import Any
 from django.urls import reverse
 
 from licensing.models import ConsentTerms
-from marketplace.models import DatasetVersion, Submission, Validation
-from marketplace.submissions.reports import TABULAR_TYPES
+from marketplace.models import DatasetVersion, Submission
+from marketplace.submissions.reports import TABULAR_TYPES, version_files
 from provenance.manifests import license_id
 
 CONFORMS_TO = "http://mlcommons.org/croissant/1.1"
@@ -73,14 +73,6 @@ def _consent_terms(version: DatasetVersion) -> ConsentTerms | None:
     if submission is None:
         return None
     return ConsentTerms.objects.current_for(submission)
-
-
-def _validated_files(version: DatasetVersion) -> list[dict[str, Any]]:
-    """The files of the validated archive the version was approved from (none for an import)."""
-    submission = Submission.objects.filter(version=version).select_related("archive_upload").first()
-    upload = submission.archive_upload if submission is not None else None
-    validation = Validation.objects.filter(upload=upload, status=Validation.Status.PASSED).first() if upload else None
-    return list(validation.files) if validation else []
 
 
 def _rai(version: DatasetVersion, terms: ConsentTerms | None) -> dict[str, Any]:
@@ -155,7 +147,7 @@ def build(version: DatasetVersion, *, base_url: str, download_url: str) -> dict[
     }
     distribution: list[dict[str, Any]] = [archive]
     record_sets: list[dict[str, Any]] = []
-    for row in _validated_files(version):
+    for row in version_files(version):
         distribution.append(
             {
                 "@type": "cr:FileObject",
