@@ -19,9 +19,8 @@ from licensing.access.downloads import archive_download_count
 from licensing.access.panel import access_panel
 from marketplace.catalog.views import TASK_LABELS, price_label
 from marketplace.markdown import render_markdown
-from marketplace.models import Dataset, DatasetVersion, Membership
+from marketplace.models import Dataset, DatasetVersion, Membership, Submission, Validation
 from marketplace.permissions import can_upload_for
-from marketplace.submissions.reports import TABULAR_TYPES, version_files
 from provenance.lineage import lineage_of
 
 
@@ -96,9 +95,23 @@ def _file_rows(files: list[dict[str, Any]]) -> list[FileRow]:
     ]
 
 
+def version_files(version: DatasetVersion) -> list[dict[str, Any]]:
+    """The file list of the passed validation of the archive ``version`` was approved from, as
+    marketplace.submissions.reports.version_files reads it for Croissant (catalog may not import
+    submissions, which imports catalog). Empty for a version published outside the submission flow."""
+    uploads = Submission.objects.filter(version=version).values("archive_upload")
+    files = (
+        Validation.objects.filter(upload__in=uploads, status=Validation.Status.PASSED)
+        .values_list("files", flat=True)
+        .first()
+    )
+    return list(files or [])
+
+
 def _first_table(files: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The first CSV/TSV of the archive with its header, for the preview and the snippets."""
-    return next((row for row in files if row.get("type") in TABULAR_TYPES and row.get("columns")), None)
+    """The first CSV/TSV of the archive with its header (the validator keeps ``columns`` for those
+    only), for the preview and the snippets."""
+    return next((row for row in files if row.get("columns")), None)
 
 
 def _snippets(dataset_id: str, api_url: str, table: dict[str, Any] | None) -> list[Snippet]:
