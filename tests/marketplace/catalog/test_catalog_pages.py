@@ -315,7 +315,7 @@ def test_dataset_page_shows_the_datasheet(client: Client, documented: Dataset) -
     # how to license it, and how the SDK fetches it.
     assert f"/api/v1/datasets/{documented.id}/versions/2/manifest" in body and "python -m provenance.verify" in text
     assert "Log in to accept the terms, buy and download." in text
-    assert f'download_dataset("{documented.id}")' in body
+    assert f'download_dataset("{documented.id}", extract=True)' in html.unescape(body)
     assert "from datacollective import download_dataset" in text
 
 
