@@ -1,5 +1,6 @@
 """How the OpenAPI schema describes the licensing API (the api.py of licensing's access, consent,
-keys and revenue): our API keys as an HTTP bearer scheme, and the shapes of the answers, which the
+keys and revenue): our API keys as an HTTP bearer scheme (and as Basic's password where a
+plain client fetches a file), and the shapes of the answers, which the
 views build as plain dicts. These serializers only describe."""
 
 from typing import Any
@@ -22,6 +23,19 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
             "type": "http",
             "scheme": "bearer",
             "description": "An API key from your account page: `Authorization: Bearer dck_…`.",
+        }
+
+
+class ApiKeyBasicScheme(OpenApiAuthenticationExtension):
+    target_class = "licensing.keys.authentication.ApiKeyBasicAuthentication"
+    name = "apiKeyBasic"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "basic",
+            "description": "The same API key as the password of HTTP Basic (any user name), for clients that "
+            "send nothing else: mlcroissant's CROISSANT_BASIC_AUTH_USERNAME and CROISSANT_BASIC_AUTH_PASSWORD.",
         }
 
 

@@ -3,8 +3,9 @@
 Built from what we already hold and have checked: the datasheet, the archive's SHA-256, the file
 list of the validation that read every byte (with the header of each CSV/TSV, which gives the
 record sets), the license, and the consent terms for the Responsible AI (``rai:``) fields. Nothing
-here talks to storage: the archive's ``contentUrl`` is our download endpoint, which checks the
-caller's grant before it signs a URL.
+here talks to storage: the archive's ``contentUrl`` is our download endpoint, which a plain GET
+with an API key (Bearer, or HTTP Basic with the key as password) follows to a short-lived URL of
+the bytes once the download is decided and recorded; the document itself is the same for everyone.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from typing import Any
 from django.urls import reverse
 
 from licensing.models import ConsentTerms
-from marketplace.models import DatasetVersion, Submission, Validation
-from marketplace.submissions.reports import TABULAR_TYPES
+from marketplace.models import DatasetVersion, Submission
+from marketplace.submissions.reports import TABULAR_TYPES, version_files
 from provenance.manifests import license_id
 
 CONFORMS_TO = "http://mlcommons.org/croissant/1.1"
@@ -60,6 +61,10 @@ CONTEXT: dict[str, Any] = {
     "transform": "cr:transform",
 }
 ARCHIVE_ID = "archive"
+# A gzip-compressed tar: a tar (mlcroissant extracts a FileObject only when it names
+# application/x-tar or application/zip, and its tarfile reads the compression from the magic
+# bytes) compressed with gzip (application/gzip, RFC 6713). Croissant allows several formats.
+ARCHIVE_FORMATS = ["application/x-tar", "application/gzip"]
 
 
 def _consent_terms(version: DatasetVersion) -> ConsentTerms | None:
@@ -68,14 +73,6 @@ def _consent_terms(version: DatasetVersion) -> ConsentTerms | None:
     if submission is None:
         return None
     return ConsentTerms.objects.current_for(submission)
-
-
-def _validated_files(version: DatasetVersion) -> list[dict[str, Any]]:
-    """The files of the validated archive the version was approved from (none for an import)."""
-    submission = Submission.objects.filter(version=version).select_related("archive_upload").first()
-    upload = submission.archive_upload if submission is not None else None
-    validation = Validation.objects.filter(upload=upload, status=Validation.Status.PASSED).first() if upload else None
-    return list(validation.files) if validation else []
 
 
 def _rai(version: DatasetVersion, terms: ConsentTerms | None) -> dict[str, Any]:
@@ -139,16 +136,18 @@ def build(version: DatasetVersion, *, base_url: str, download_url: str) -> dict[
         "@type": "cr:FileObject",
         "@id": ARCHIVE_ID,
         "name": version.filename,
-        "description": "The version's archive. POST to contentUrl with an API key (scope 'download') "
-        "after accepting the terms, for a short-lived URL of the bytes.",
+        "description": "The version's archive, a gzip-compressed tar. GET contentUrl with an API key "
+        "(scope 'download'; 'Authorization: Bearer <key>', or HTTP Basic with the key as password, as "
+        "mlcroissant sends from CROISSANT_BASIC_AUTH_USERNAME and CROISSANT_BASIC_AUTH_PASSWORD) after "
+        "accepting the terms: it redirects to a short-lived URL of the bytes.",
         "contentUrl": download_url,
         "contentSize": f"{version.size_bytes} B",
-        "encodingFormat": "application/x-tar",
+        "encodingFormat": ARCHIVE_FORMATS,
         "sha256": version.sha256,
     }
     distribution: list[dict[str, Any]] = [archive]
     record_sets: list[dict[str, Any]] = []
-    for row in _validated_files(version):
+    for row in version_files(version):
         distribution.append(
             {
                 "@type": "cr:FileObject",
@@ -188,6 +187,11 @@ def build(version: DatasetVersion, *, base_url: str, download_url: str) -> dict[
     return {key: value for key, value in document.items() if value is not None}
 
 
+def _formats(item: dict[str, Any]) -> list[str]:
+    formats = item["encodingFormat"]
+    return list(formats) if isinstance(formats, list) else [formats]
+
+
 class CroissantIncomplete(Exception):
     """The dataset lacks what a valid document needs (the MDC route answers 422)."""
 
@@ -219,7 +223,7 @@ def build_catalog_record(version: DatasetVersion, *, base_url: str, download_url
             "inLanguage": dataset.locale,
             "keywords": keywords,
             "contentSize": str(version.size_bytes),
-            "encodingFormat": sorted({item["encodingFormat"] for item in document["distribution"]}),
+            "encodingFormat": sorted({form for item in document["distribution"] for form in _formats(item)}),
         }
     )
     if dataset.task:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.http import HttpResponseRedirect
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,7 +18,7 @@ from config.api_errors import error_body
 from licensing import schema
 from licensing.access import access_requests, downloads, grants
 from licensing.api_common import DatasetScopedApi, request_body, request_user, string_field
-from licensing.keys.authentication import HasScope
+from licensing.keys.authentication import ApiKeyAuthentication, ApiKeyBasicAuthentication, HasScope
 from licensing.models import AccessRequest, ApiKey, DownloadRecord, LicenseGrant
 from marketplace.api.mdc import Refused, issue_download
 from marketplace.models import Dataset
@@ -204,15 +206,19 @@ class VersionFilesApi(DatasetScopedApi):
 
 
 class VersionFileDownloadApi(DatasetScopedApi):
-    """A presigned GET for one file (``archive`` or ``sample``) of any published version, so a
-    pipeline can pin a version. Same decision and record as E4."""
+    """One file (``archive`` or ``sample``) of any published version, so a pipeline can pin a
+    version. Same decision and record as E4.
 
-    @extend_schema(
-        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=DownloadRecord.Kind.values)],
-        request=None,
-        responses={200: schema.VersionDownloadShape, **schema.errors(402, 410)},
-    )
-    def post(self, request: Request, dataset_id: str, number: int, kind: str) -> Response:
+    POST answers the presigned GET as JSON. GET, the ``contentUrl`` of the version's Croissant
+    document, answers 302 to it, so that a plain HTTP client (mlcroissant, curl, wget) gets the
+    bytes: the document stays the same for everyone and cacheable, and a download is decided and
+    recorded only when it happens, not each time the metadata is read. GET takes an API key only
+    (Bearer, or HTTP Basic with the key as password, which mlcroissant sends), never a browser's
+    session: a link on another site must not record downloads in a signed-in visitor's name."""
+
+    authentication_classes = [ApiKeyAuthentication, ApiKeyBasicAuthentication, SessionAuthentication]
+
+    def _issue(self, request: Request, dataset_id: str, number: int, kind: str) -> downloads.IssuedDownload:
         dataset = self.dataset(request, dataset_id)
         version = dataset.versions.select_related("license").filter(number=number, published_at__isnull=False).first()
         if version is None:
@@ -221,11 +227,38 @@ class VersionFileDownloadApi(DatasetScopedApi):
             raise exceptions.NotFound(f"No file '{kind}': use archive or sample.")
         if kind == DownloadRecord.Kind.SAMPLE and not version.sample_key:
             raise exceptions.NotFound(f"{dataset.name} version {number} has no sample.")
-        issued = issue_download(request, dataset, version, kind)
+        return issue_download(request, dataset, version, kind)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=DownloadRecord.Kind.values)],
+        request=None,
+        responses={
+            (302, "application/octet-stream"): OpenApiResponse(description="To a presigned GET of the bytes."),
+            **schema.errors(402, 410),
+        },
+    )
+    def get(self, request: Request, dataset_id: str, number: int, kind: str) -> HttpResponseRedirect:
+        if not isinstance(request.auth, ApiKey):
+            raise exceptions.NotAuthenticated(
+                "Send an API key with the 'download' scope: 'Authorization: Bearer <key>', or HTTP Basic with "
+                "the key as password (mlcroissant: CROISSANT_BASIC_AUTH_USERNAME=key, CROISSANT_BASIC_AUTH_PASSWORD)."
+            )
+        issued = self._issue(request, dataset_id, number, kind)
+        response = HttpResponseRedirect(issued.url)
+        response["Cache-Control"] = "no-store"  # the link is this caller's, and short-lived
+        return response
+
+    @extend_schema(
+        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=DownloadRecord.Kind.values)],
+        request=None,
+        responses={200: schema.VersionDownloadShape, **schema.errors(402, 410)},
+    )
+    def post(self, request: Request, dataset_id: str, number: int, kind: str) -> Response:
+        issued = self._issue(request, dataset_id, number, kind)
         return Response(
             {
                 "kind": kind,
-                "version": version.number,
+                "version": number,
                 "filename": issued.filename,
                 "sizeBytes": issued.size_bytes,
                 "sha256": issued.sha256,

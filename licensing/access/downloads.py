@@ -209,6 +209,11 @@ def issue(
     return IssuedDownload(url, filename, int(size or 0), sha256, row.created_at + timedelta(seconds=seconds), row)
 
 
+def archive_download_count(*, dataset: Dataset) -> int:
+    """How many times the dataset's archives were downloaded (every version; samples apart)."""
+    return DownloadRecord.objects.filter(dataset=dataset, kind=Kind.ARCHIVE).count()
+
+
 @dataclass(frozen=True)
 class DailyCount:
     day: date

@@ -15,7 +15,7 @@ from licensing.access.downloads import Refusal
 from licensing.access.forms import AccessRequestForm
 from licensing.models import AccessRequest, Invoice
 from licensing.revenue import payments
-from marketplace.models import Dataset
+from marketplace.models import Dataset, DatasetVersion
 from marketplace.permissions import signed_in_user
 
 
@@ -32,6 +32,9 @@ class AccessPanel:
     request_form: AccessRequestForm | None = None
     accept_errors: list[str] = field(default_factory=list)
     can_manage: bool = False
+    # The free sample: "" (none published), "sign-in", "ready" (the page's form may fetch it), or
+    # "refused" (taken down, withdrawn: the panel's message says why).
+    sample: str = ""
 
 
 def access_panel(request: HttpRequest, dataset: Dataset, **extra: Any) -> AccessPanel:
@@ -39,6 +42,25 @@ def access_panel(request: HttpRequest, dataset: Dataset, **extra: Any) -> Access
     if version is None:
         return AccessPanel("no-version")
     page_url = reverse("dataset-detail", args=[dataset.slug])
+    panel = _archive_panel(request, dataset, version, page_url, **extra)
+    panel.sample = _sample_state(request, dataset, version, page_url)
+    return panel
+
+
+def _sample_state(request: HttpRequest, dataset: Dataset, version: DatasetVersion, page_url: str) -> str:
+    """Samples need no grant (downloads.decide): whoever is signed in and sees the dataset may
+    fetch one, through the page's download form with ``kind=sample``."""
+    if not version.sample_key:
+        return ""
+    verdict = downloads.decide(user=request.user, dataset=dataset, version=version, kind="sample", page_url=page_url)
+    if verdict.allowed:
+        return "ready"
+    return "sign-in" if verdict.refusal is Refusal.SIGN_IN else "refused"
+
+
+def _archive_panel(
+    request: HttpRequest, dataset: Dataset, version: DatasetVersion, page_url: str, **extra: Any
+) -> AccessPanel:
     verdict = downloads.decide(user=request.user, dataset=dataset, version=version, kind="archive", page_url=page_url)
     can_manage = access_requests.can_manage_dataset(request.user, dataset)
     if verdict.refusal is Refusal.SIGN_IN:

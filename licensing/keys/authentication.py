@@ -1,4 +1,5 @@
-"""``Authorization: Bearer <key>`` for the API, and the scope a view requires."""
+"""``Authorization: Bearer <key>`` for the API, HTTP Basic with the key as password where a client
+can send nothing else (mlcroissant fetching a Croissant ``contentUrl``), and the scope a view requires."""
 
 from __future__ import annotations
 
@@ -36,6 +37,21 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate_header(self, request: Request) -> str:
         # Makes DRF answer 401 (not 403) with WWW-Authenticate when no credentials are given.
         return f'{self.keyword} realm="api"'
+
+
+class ApiKeyBasicAuthentication(authentication.BasicAuthentication):
+    """``Authorization: Basic`` (RFC 7617) whose password is an API key; the user name is not read
+    (mlcroissant needs one: its ``CROISSANT_BASIC_AUTH_USERNAME``). Only for the few GET routes that
+    plain HTTP clients fetch, never instead of Bearer across the API."""
+
+    def authenticate_credentials(  # type: ignore[override]  # the stubs say the auth is None: ours is the key
+        self, userid: str, password: str, request: Any = None
+    ) -> tuple[Any, ApiKey]:
+        try:
+            api_key = use_api_key(raw_key=password)
+        except ApiKeyRefused as exc:
+            raise exceptions.AuthenticationFailed(str(exc)) from None
+        return api_key.user, api_key
 
 
 class HasScope(permissions.BasePermission):

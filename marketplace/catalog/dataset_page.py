@@ -1,6 +1,8 @@
-"""A dataset's page: the datasheet, its versions, lineage and license, and the access panel
-(``licensing.access``) that says what the visitor may do. One renderer serves the page and every
-form posted from its panel that comes back with errors.
+"""A dataset's page, as a product: the facts and the main action (the access panel of
+``licensing.access``, which says what the visitor may do) at the top; beside the tabs, the size,
+rows, downloads, what the license permits and how to load it; the tabs hold the card (the
+datasheet), the viewer, the files, the versions and the provenance. One renderer serves the page
+and every form posted from its panel that comes back with errors.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from licensing import tdmrep
+from licensing.access.downloads import archive_download_count
 from licensing.access.panel import access_panel
 from marketplace.catalog.views import TASK_LABELS, price_label
 from marketplace.markdown import render_markdown
-from marketplace.models import Dataset, DatasetVersion, Membership
+from marketplace.models import Dataset, DatasetVersion, Membership, Submission, Validation
 from marketplace.permissions import can_upload_for
 from provenance.lineage import lineage_of
 
@@ -47,6 +50,102 @@ PERMISSIONS = [
     ("attribution", "Attribution", ("required", "not required")),
     ("share_alike", "Share-alike", ("required", "not required")),
 ]
+
+
+# What the side panel shows at a glance: (label, the license's flag, whether True is good news).
+PERMISSION_BADGES = [
+    ("Commercial use", "commercial_use"),
+    ("AI training", "ai_training"),
+    ("Derivatives", "derivatives"),
+    ("Redistribution", "redistribution"),
+    ("Attribution required", "attribution"),
+    ("Share-alike", "share_alike"),
+]
+
+# The files tab lists this many; a bigger archive says how many more its manifest holds.
+FILES_SHOWN = 500
+
+
+@dataclass(frozen=True)
+class FileRow:
+    path: str
+    size: int
+    type: str
+    rows: int | None
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Snippet:
+    key: str
+    label: str
+    code: str
+
+
+def _file_rows(files: list[dict[str, Any]]) -> list[FileRow]:
+    return [
+        FileRow(
+            path=row["path"],
+            size=int(row.get("size") or 0),
+            type=row.get("type") or "",
+            rows=row["rows"] if isinstance(row.get("rows"), int) else None,
+            sha256=row.get("sha256") or "",
+        )
+        for row in files[:FILES_SHOWN]
+    ]
+
+
+def version_files(version: DatasetVersion) -> list[dict[str, Any]]:
+    """The file list of the passed validation of the archive ``version`` was approved from, as
+    marketplace.submissions.reports.version_files reads it for Croissant (catalog may not import
+    submissions, which imports catalog). Empty for a version published outside the submission flow."""
+    uploads = Submission.objects.filter(version=version).values("archive_upload")
+    files = (
+        Validation.objects.filter(upload__in=uploads, status=Validation.Status.PASSED)
+        .values_list("files", flat=True)
+        .first()
+    )
+    return list(files or [])
+
+
+def _first_table(files: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The first CSV/TSV of the archive with its header (the validator keeps ``columns`` for those
+    only), for the preview and the snippets."""
+    return next((row for row in files if row.get("columns")), None)
+
+
+def _snippets(dataset_id: str, api_url: str, table: dict[str, Any] | None) -> list[Snippet]:
+    """How to load the dataset with the SDK, pandas, Hugging Face ``datasets`` and DuckDB: each
+    fetches the archive with the official SDK (which checks the grant) and reads its first table."""
+    path = table["path"] if table else "<a table of the archive>.csv"
+    tab = table is not None and table.get("type") == "text/tab-separated-values"
+    fetch = f'folder = download_dataset("{dataset_id}", extract=True)'
+    setup = f"# export MDC_API_URL={api_url} MDC_API_KEY=<your API key, scope download>\n"
+    return [
+        Snippet(
+            "sdk",
+            "datacollective",
+            f"{setup}from datacollective import download_dataset\n\n{fetch}\nprint(sorted(folder.rglob('*')))",
+        ),
+        Snippet(
+            "pandas",
+            "pandas",
+            f"{setup}import pandas as pd\nfrom datacollective import download_dataset\n\n{fetch}\n"
+            f'df = pd.read_csv(folder / "{path}"{", sep=chr(9)" if tab else ""})',
+        ),
+        Snippet(
+            "datasets",
+            "Hugging Face datasets",
+            f"{setup}from datasets import load_dataset\nfrom datacollective import download_dataset\n\n{fetch}\n"
+            f'ds = load_dataset("csv", data_files=str(folder / "{path}"){", delimiter=chr(9)" if tab else ""})',
+        ),
+        Snippet(
+            "duckdb",
+            "DuckDB",
+            f"{setup}import duckdb\nfrom datacollective import download_dataset\n\n{fetch}\n"
+            f'duckdb.read_csv(str(folder / "{path}")).limit(10).show()',
+        ),
+    ]
 
 
 @dataclass(frozen=True)
@@ -117,16 +216,35 @@ def render_dataset(request: HttpRequest, dataset: Dataset, *, access: Any = None
     it offers); a form posted from it that fails comes back here with its errors."""
 
     license = dataset.license
+    version = dataset.current_version
     tdm = tdmrep.headers(dataset, absolute=request.build_absolute_uri)
+    files = version_files(version) if version else []
+    counted = [row["rows"] for row in files if isinstance(row.get("rows"), int)]
+    table = _first_table(files)
     context = {
         "dataset": dataset,
+        "version": version,
         "price": price_label(dataset),
         "task_label": TASK_LABELS.get(dataset.task, ""),
         "long_description": render_markdown(dataset.long_description),
+        # Empty fields are left out, not shown as "Not stated".
         "texts": [
-            (label, render_markdown(getattr(dataset, field), heading_level=4)) for field, label in DATASHEET_TEXTS
+            (label, html)
+            for field, label in DATASHEET_TEXTS
+            if (html := render_markdown(getattr(dataset, field), heading_level=4))
         ],
-        "people": _people(dataset),
+        "people": [person for person in _people(dataset) if person.name],
+        "updated_at": (version.published_at if version else None) or dataset.published_at,
+        "files": _file_rows(files),
+        "files_more": max(len(files) - FILES_SHOWN, 0),
+        "file_count": len(files),
+        "row_count": sum(counted) if counted else None,
+        "preview_table": table,
+        "downloads": archive_download_count(dataset=dataset),
+        "permission_badges": [(label, bool(getattr(license, field))) for label, field in PERMISSION_BADGES]
+        if license
+        else [],
+        "snippets": _snippets(dataset.id, request.build_absolute_uri("/api"), table) if version else [],
         "versions": _versions_with_previous(dataset),
         "permissions": [
             (label, words[0] if getattr(license, field) else words[1]) for field, label, words in PERMISSIONS

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import F, Func, IntegerField
 
-from marketplace.models import Upload, Validation
+from marketplace.models import DatasetVersion, Submission, Upload, Validation
 
 # Tables whose header the validator keeps in the report's file list, so that Croissant record sets
 # (provenance.croissant) can name their columns: mlcroissant reads both through pandas.
@@ -78,3 +78,17 @@ def summary_for(upload: Upload | None, *, report_url: str) -> dict[str, Any] | N
         "firstError": found["errors"][0]["message"] if found["errors"] else None,
         "report": report_url,
     }
+
+
+def version_files(version: DatasetVersion) -> list[dict[str, Any]]:
+    """The file list of the passed validation of the archive ``version`` was approved from:
+    ``{path, size, sha256, type}`` (``rows`` for tables the validator counted, ``columns`` for
+    CSV/TSV headers), in archive order. Empty for a version published outside the submission flow.
+    One query."""
+    uploads = Submission.objects.filter(version=version).values("archive_upload")
+    files = (
+        Validation.objects.filter(upload__in=uploads, status=Validation.Status.PASSED)
+        .values_list("files", flat=True)
+        .first()
+    )
+    return list(files or [])

@@ -42,12 +42,13 @@ def test_new_version_button_and_changelog(page: Any, live_server: Any, tmp_path:
     for width, height in WIDTHS:
         page.set_viewport_size({"width": width, "height": height})
         page.goto(f"/datasets/{dataset.slug}/")
-        versions = page.locator("#versions").locator("xpath=..")
+        page.locator("nav.tabs").get_by_role("link", name="Versions").click()  # the page opens on the card
+        versions = page.locator("section#versions")
         assert "Fixed 14 transcripts." in versions.inner_text()
         assert page.get_by_role("button", name="New version").is_visible()
         # Nothing of the section reaches past the screen (the table scrolls inside itself).
         overflowing = page.evaluate(
-            """(width) => [...document.querySelectorAll('#versions ~ *, #versions ~ * *')]
+            """(width) => [...document.querySelectorAll('section#versions *')]
                 .filter((el) => !el.closest('table') && el.getBoundingClientRect().right > width + 1)
                 .map((el) => el.tagName + '.' + el.className)""",
             width,

@@ -152,6 +152,13 @@ CASES = [
     # Version 1 of the public dataset lost a contributor's consent: gone for everyone, grant or not.
     Case("POST", "api-version-file-download", {"dataset_id": "@public.id", "number": "1", "kind": "archive"},
          (401, 410, 410, 410, 410, 410, 410), variant="public, consent withdrawn"),
+    # GET is Croissant's contentUrl: the same decision, answered with a redirect to the bytes.
+    Case("GET", "api-version-file-download", {**PRIVATE_V1, "kind": "archive"},
+         (401, 404, SIGNED, SIGNED, 404, SIGNED, 404), variant="private"),
+    Case("GET", "api-version-file-download", {"dataset_id": "@public.id", "number": "@public.version",
+         "kind": "archive"}, (401, SIGNED, SIGNED, SIGNED, 403, SIGNED, 403), variant="public"),
+    Case("GET", "api-version-file-download", {"dataset_id": "@public.id", "number": "1", "kind": "archive"},
+         (401, 410, 410, 410, 410, 410, 410), variant="public, consent withdrawn"),
     # A delta is decided as a download of the version it goes to: hidden with the private dataset
     # (its one version against itself is 400 only to those who see it); for the public one, the
     # archive's download answers; a delta to the withdrawn version 1 is gone for everyone.

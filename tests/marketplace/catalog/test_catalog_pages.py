@@ -298,11 +298,13 @@ def test_dataset_page_shows_the_datasheet(client: Client, documented: Dataset) -
                   "Automatic speech recognition (ASR)", "$19.99"):  # fmt: skip
         assert value in text, value
     assert "<strong>bold</strong>" in body and "<em>ASR</em>" in body  # Markdown rendered
-    # Versions newest first, full hashes, sizes and file names.
+    # Versions newest first, sizes and file names; hashes shortened, the whole of each to hover and copy.
     v2, v1 = body.index("documented-v2.tar.gz"), body.index("documented-v1.tar.gz")
     assert v2 < v1
-    assert "<code>" + "b" * 64 + "</code>" in body
-    assert "<code>" + hashlib.sha256(b"documented").hexdigest() + "</code>" in body
+    for full in ("b" * 64, hashlib.sha256(b"documented").hexdigest()):
+        assert f'title="{full}"' in body and f'data-copy="{full}"' in body
+        assert f">{full[:12]}…</code>" in body
+        assert f">{full}<" not in body  # never the raw 64 characters as text
     assert "2.0 MB" in text
     # License with its hash and permissions in plain words.
     terms = _license("CC-BY-4.0")
@@ -313,7 +315,7 @@ def test_dataset_page_shows_the_datasheet(client: Client, documented: Dataset) -
     # how to license it, and how the SDK fetches it.
     assert f"/api/v1/datasets/{documented.id}/versions/2/manifest" in body and "python -m provenance.verify" in text
     assert "Log in to accept the terms, buy and download." in text
-    assert f'download_dataset("{documented.id}")' in body
+    assert f'download_dataset("{documented.id}", extract=True)' in html.unescape(body)
     assert "from datacollective import download_dataset" in text
 
 
@@ -322,7 +324,8 @@ def test_dataset_page_sanitizes_markdown(client: Client, documented: Dataset) ->
     description = body[body.index('id="description"') : body.index('id="datasheet"')]
     assert "<strong>bold</strong>" in description
     assert "<script" not in description and "alert(" not in body and "owned" not in body
-    assert body.count("<script") == 1  # htmx, ours
+    assert body.count("<script") == 2  # htmx and the page's tabs and copy buttons, ours
+    assert 'src="/static/js/dataset.js"' in body
     assert "javascript:" not in body
     assert ">bad</a>" in description  # the link text stays, its address does not
 
