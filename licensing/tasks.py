@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
 from celery import Task, shared_task
@@ -10,9 +9,8 @@ from django.conf import settings
 from django.db import DatabaseError
 from psycopg import OperationalError as PsycopgOperationalError
 
+from config.task_retries import retry_or_leave
 from licensing.consent import releases
-
-logger = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -28,13 +26,8 @@ def rerelease(self: Task, rerelease_id: int) -> str:
     try:
         return releases.run_rerelease(rerelease_id=rerelease_id)
     except (releases.RetryLater, DatabaseError, PsycopgOperationalError) as exc:
-        retries = self.request.retries
-        if retries >= settings.VALIDATION_MAX_RETRIES:
-            logger.warning("re-release %s stopped after %d retries: %s", rerelease_id, retries, exc)
-            return "interrupted"
-        countdown = min(settings.VALIDATION_RETRY_SECONDS * 2**retries, 3600)
-        logger.info("re-release %s interrupted (%s); retrying in %d s", rerelease_id, exc, countdown)
-        raise self.retry(exc=exc, countdown=countdown) from exc
+        what = f"re-release {rerelease_id}"
+        return retry_or_leave(self, exc, what=what, max_retries=settings.VALIDATION_MAX_RETRIES)
 
 
 @shared_task(name="licensing.tasks.requeue_stuck_rereleases", acks_late=True, soft_time_limit=120, time_limit=150)

@@ -11,6 +11,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 from psycopg import OperationalError as PsycopgOperationalError
 
+from config.task_retries import retry_or_leave
 from marketplace.submissions import validation
 from marketplace.submissions.uploads import abort_stale_uploads
 from marketplace.viewer import exports
@@ -52,14 +53,9 @@ def validate_upload(self: Task, upload_id: str) -> str:
         validation.record_timeout(upload_id=upload_id, seconds=settings.VALIDATION_TIME_LIMIT_SECONDS - 30)
         return "failed: time limit"
     except (validation.RetryLater, DatabaseError, PsycopgOperationalError) as exc:
-        retries = self.request.retries
-        if retries >= settings.VALIDATION_MAX_RETRIES:
-            # Beat's sweeper queues it again later; VALIDATION_MAX_ATTEMPTS bounds the total.
-            logger.warning("validation of upload %s stopped after %d retries: %s", upload_id, retries, exc)
-            return "interrupted: left for the sweeper"
-        countdown = min(settings.VALIDATION_RETRY_SECONDS * 2**retries, 3600)
-        logger.info("validation of upload %s interrupted (%s); retrying in %d s", upload_id, exc, countdown)
-        raise self.retry(exc=exc, countdown=countdown) from exc
+        # Past its retries beat's sweeper queues it again; VALIDATION_MAX_ATTEMPTS bounds the total.
+        what = f"validation of upload {upload_id}"
+        return retry_or_leave(self, exc, what=what, max_retries=settings.VALIDATION_MAX_RETRIES)
 
 
 @shared_task(name="marketplace.tasks.requeue_stuck_validations", acks_late=True, soft_time_limit=120, time_limit=150)
@@ -90,12 +86,9 @@ def store_version_members(self: Task, version_id: int) -> str:
         logger.warning("storing the files of version %s ran out of time; left for the sweeper", version_id)
         return "interrupted: time limit"
     except (members.RetryLater, DatabaseError, PsycopgOperationalError) as exc:
-        retries = self.request.retries
-        if retries >= MEMBERS_MAX_RETRIES:
-            logger.warning("files of version %s not stored after %d retries: %s", version_id, retries, exc)
-            return "interrupted: left for the sweeper"
-        countdown = min(settings.VALIDATION_RETRY_SECONDS * 2**retries, 3600)
-        raise self.retry(exc=exc, countdown=countdown) from exc
+        return retry_or_leave(
+            self, exc, what=f"storing the files of version {version_id}", max_retries=MEMBERS_MAX_RETRIES
+        )
 
 
 @shared_task(name="marketplace.tasks.requeue_unstored_members", acks_late=True, soft_time_limit=120, time_limit=150)
@@ -121,12 +114,8 @@ def export_parquet(self: Task, upload_id: str) -> str:
         logger.warning("parquet export of upload %s ran out of time; left for the sweeper", upload_id)
         return "interrupted: time limit"
     except (exports.RetryLater, DatabaseError, PsycopgOperationalError) as exc:
-        retries = self.request.retries
-        if retries >= MEMBERS_MAX_RETRIES:
-            logger.warning("parquet export of upload %s stopped after %d retries: %s", upload_id, retries, exc)
-            return "interrupted: left for the sweeper"
-        countdown = min(settings.VALIDATION_RETRY_SECONDS * 2**retries, 3600)
-        raise self.retry(exc=exc, countdown=countdown) from exc
+        what = f"parquet export of upload {upload_id}"
+        return retry_or_leave(self, exc, what=what, max_retries=MEMBERS_MAX_RETRIES)
 
 
 @shared_task(name="marketplace.tasks.requeue_parquet_exports", acks_late=True, soft_time_limit=120, time_limit=150)

@@ -17,20 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 
 from marketplace.models import DatasetVersion, Submission, Validation
-from provenance import dsse, manifests
-from provenance.models import Manifest
+from provenance import manifests
 
-
-class ManifestMissing(ObjectDoesNotExist):
-    """A version to compare has no signed manifest: there is no signed file list to read."""
-
-
-class ManifestInvalid(Exception):
-    """A version's stored manifest fails its signature or digest check, or describes another
-    version: comparing it would report a file list nobody signed."""
+# Raised when a side's manifest cannot be read (kept here too: callers catch diffs.ManifestMissing).
+ManifestMissing = manifests.ManifestMissing
+ManifestInvalid = manifests.ManifestInvalid
 
 
 @dataclass(frozen=True)
@@ -97,20 +91,9 @@ def _differ(old: FileState, new: FileState) -> bool:
 
 
 def _signed_files(version: DatasetVersion) -> tuple[Side, list[dict[str, Any]]]:
-    manifest = Manifest.objects.filter(version=version).first()
-    if manifest is None:
-        raise ManifestMissing(f"Version {version.number} has no signed manifest, so its files cannot be compared.")
-    try:
-        statement = manifests.verified_statement(manifest)
-    except dsse.EnvelopeError as exc:
-        raise ManifestInvalid(f"The stored manifest of version {version.number} fails its check: {exc}.") from exc
-    predicate = statement.get("predicate") or {}
-    names = ((predicate.get("dataset") or {}).get("id"), predicate.get("version"))
-    if names != (version.dataset_id, version.number):
-        raise ManifestInvalid(f"The stored manifest of version {version.number} describes another version.")
-    files = list(predicate.get("files") or [])
-    side = Side(version.number, version.sha256, manifest.statement_sha256, len(files))
-    return side, files
+    signed = manifests.signed_files(version)
+    side = Side(version.number, version.sha256, signed.manifest.statement_sha256, len(signed.files))
+    return side, signed.files
 
 
 def _row_counts(versions: list[DatasetVersion]) -> dict[int, dict[tuple[str, str], int]]:

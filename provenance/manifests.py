@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 
 from licensing.models import ConsentRecord, ConsentTerms, License
@@ -134,3 +136,36 @@ def verified_statement(manifest: Manifest) -> dict[str, Any]:
         raise dsse.EnvelopeError("the manifest's payload does not match its recorded digest")
     parsed: dict[str, Any] = json.loads(payload)
     return parsed
+
+
+class ManifestMissing(ObjectDoesNotExist):
+    """A version has no signed manifest: there is no signed file list to read."""
+
+
+class ManifestInvalid(Exception):
+    """A version's stored manifest fails its signature or digest check, or describes another
+    version: using it would trust a file list nobody signed."""
+
+
+@dataclass(frozen=True)
+class SignedFiles:
+    manifest: Manifest
+    files: list[dict[str, Any]]  # {"path", "size", "sha256"}, as signed
+
+
+def signed_files(version: DatasetVersion) -> SignedFiles:
+    """The files of a version as its manifest signs them, after checking the signature, the digest
+    and that the statement names this very version. Diffs, deltas, the stored members and the
+    re-release after a withdrawal all read the file list here, never from the database."""
+    manifest = Manifest.objects.filter(version=version).first()
+    if manifest is None:
+        raise ManifestMissing(f"Version {version.number} has no signed manifest, so its files are not known.")
+    try:
+        stated = verified_statement(manifest)
+    except dsse.EnvelopeError as exc:
+        raise ManifestInvalid(f"The stored manifest of version {version.number} fails its check: {exc}.") from exc
+    predicate = stated.get("predicate") or {}
+    names = ((predicate.get("dataset") or {}).get("id"), predicate.get("version"))
+    if names != (version.dataset_id, version.number):
+        raise ManifestInvalid(f"The stored manifest of version {version.number} describes another version.")
+    return SignedFiles(manifest=manifest, files=list(predicate.get("files") or []))

@@ -40,8 +40,8 @@ from marketplace.inspection.archives import (
     scan,
 )
 from marketplace.models import DatasetVersion
-from provenance import dsse, manifests
-from provenance.models import Manifest, VersionMembers
+from provenance import manifests
+from provenance.models import VersionMembers
 
 logger = logging.getLogger(__name__)
 
@@ -83,15 +83,11 @@ def enqueue(version_id: int) -> None:
 
 def signed_files(version: DatasetVersion) -> dict[str, tuple[int, str]]:
     """Path -> (size, SHA-256) of every file the version's manifest signs, after checking it."""
-    manifest = Manifest.objects.filter(version=version).first()
-    if manifest is None:
-        raise ArchiveMismatch(f"Version {version.number} has no signed manifest to check its files against.")
     try:
-        statement = manifests.verified_statement(manifest)
-    except dsse.EnvelopeError as exc:
-        raise ArchiveMismatch(f"The manifest of version {version.number} fails its check: {exc}.") from exc
-    predicate = statement.get("predicate") or {}
-    return {row["path"]: (int(row["size"]), str(row["sha256"])) for row in predicate.get("files") or []}
+        files = manifests.signed_files(version).files
+    except (manifests.ManifestMissing, manifests.ManifestInvalid) as exc:
+        raise ArchiveMismatch(str(exc)) from exc
+    return {row["path"]: (int(row["size"]), str(row["sha256"])) for row in files}
 
 
 class _Storer:

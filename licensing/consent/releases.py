@@ -32,8 +32,7 @@ from marketplace import storage
 from marketplace.inspection.rewrite import RewriteFailed, RewriteResult, Withdrawn, rewrite_archive
 from marketplace.models import Dataset, DatasetVersion, Submission, Upload, Validation
 from marketplace.submissions import drafts, review, validation
-from provenance import dsse, manifests
-from provenance.models import Manifest
+from provenance import manifests
 
 logger = logging.getLogger(__name__)
 
@@ -172,15 +171,10 @@ def _rerelease(rerelease: Rerelease) -> str:
 
 
 def _signed_files(version: DatasetVersion) -> list[dict[str, Any]]:
-    manifest = Manifest.objects.filter(version=version).first()
-    if manifest is None:
-        raise CannotRerelease(f"Version {version.number} has no signed manifest: its files are not known.")
     try:
-        stated = manifests.verified_statement(manifest)
-    except dsse.EnvelopeError as exc:
-        raise CannotRerelease(f"Version {version.number}'s manifest fails its check: {exc}.") from exc
-    files: list[dict[str, Any]] = stated["predicate"].get("files") or []
-    return files
+        return manifests.signed_files(version).files
+    except (manifests.ManifestMissing, manifests.ManifestInvalid) as exc:
+        raise CannotRerelease(str(exc)) from exc
 
 
 def _completed_upload(submission: Submission, kind: str, key: str, result: RewriteResult, *, author: Any) -> Upload:

@@ -154,7 +154,7 @@ def test_a_missing_or_altered_manifest_is_refused_not_compared() -> None:
         diffs.diff(v1, v2)
     response = Client().get(api)
     assert response.status_code == 404
-    assert response.json()["message"] == "Version 2 has no signed manifest, so its files cannot be compared."
+    assert response.json()["message"] == "Version 2 has no signed manifest, so its files are not known."
     assert "no signed manifest" in Client().get(page).content.decode()
 
 
