@@ -278,6 +278,7 @@ class ParquetFileApi(ViewerApi):
     authentication_classes = [ApiKeyAuthentication, ApiKeyBasicAuthentication, SessionAuthentication]
 
     @extend_schema(
+        operation_id="v1_datasets_versions_viewer_parquet_file_retrieve",
         parameters=[OpenApiParameter("index", int, OpenApiParameter.PATH, description="From 0, in archive order.")],
         responses={
             (302, "application/x-parquet"): OpenApiResponse(description="To a presigned GET of the file."),
