@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import mlcroissant  # type: ignore[import-untyped]  # ships no py.typed
+import pandas as pd
 import pytest
 import requests
 from django.test import Client
@@ -243,3 +244,18 @@ def test_parquet_content_url_decides_access_as_the_viewer_does(publish_real: Any
 
     assert refused.status_code == 403 and set(refused.json()) >= {"error", "message"}
     assert Client().get(url).status_code == 403
+
+
+def test_pandas_reads_a_csv_datasets_table_from_its_content_url_in_one_call(publish_real: Any, bearer: Any) -> None:
+    """What works where the SDK's load_dataset cannot (it asks a schema registry on GitHub first):
+    the Parquet file's stable URL, read by pandas with the key, in one call."""
+    published = _publish_exported(publish_real)
+    _, key = _licensee_key(published.version, bearer)
+    url = f"{published.base_url}/api/v1/datasets/{published.version.dataset_id}/versions/1/viewer/parquet/0"
+
+    frame = pd.read_parquet(url, storage_options={"Authorization": f"Bearer {key}"})
+
+    assert frame.to_dict("records") == [
+        {"id": 1, "score": 0.5, "ok": True, "label": "bore da"},
+        {"id": 2, "score": 1.25, "ok": False, "label": "nos da"},
+    ]
