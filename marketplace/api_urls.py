@@ -21,6 +21,11 @@ urlpatterns = [
     path(
         "datasets/<str:id>/versions/<int:number>/viewer/parquet", viewer.ParquetApi.as_view(), name="api-viewer-parquet"
     ),
+    path(
+        "datasets/<str:id>/versions/<int:number>/viewer/parquet/<int:index>",
+        viewer.ParquetFileApi.as_view(),
+        name="api-viewer-parquet-file",
+    ),
     path("organizations", v1.OrganizationListApi.as_view(), name="api-organization-list"),
     path("organizations/<slug:slug>", v1.OrganizationDetailApi.as_view(), name="api-organization-detail"),
     path("licenses", v1.LicenseListApi.as_view(), name="api-license-list"),

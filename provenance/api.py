@@ -251,7 +251,12 @@ class CroissantApi(APIView):
         download_url = request.build_absolute_uri(
             reverse("api-version-file-download", args=[version.dataset_id, number, "archive"])
         )
-        document = croissant.build(version, base_url=base_url, download_url=download_url)
+        document = croissant.build(
+            version, base_url=base_url, download_url=download_url,
+            parquet_url=lambda index: request.build_absolute_uri(
+                reverse("api-viewer-parquet-file", args=[version.dataset_id, number, index])
+            ),
+        )  # fmt: skip
         return Response(document, content_type="application/ld+json")
 
 

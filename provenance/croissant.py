@@ -6,17 +6,24 @@ record sets), the license, and the consent terms for the Responsible AI (``rai:`
 here talks to storage: the archive's ``contentUrl`` is our download endpoint, which a plain GET
 with an API key (Bearer, or HTTP Basic with the key as password) follows to a short-lived URL of
 the bytes once the download is decided and recorded; the document itself is the same for everyone.
+
+Once the archive's tables are converted to Parquet (``marketplace.viewer.exports``), each Parquet
+file is a FileObject too, with a record set whose fields carry the Parquet schema's types: their
+``contentUrl`` is the viewer's per-file route, which decides access as the viewer does
+(``marketplace.viewer.access``) and redirects to a short-lived URL of the file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.urls import reverse
 
 from licensing.models import ConsentTerms
-from marketplace.models import DatasetVersion, Submission
+from marketplace.models import DatasetVersion, ParquetExport, Submission
 from marketplace.submissions.reports import TABULAR_TYPES, version_files
+from marketplace.viewer.exports import parquet_filename, version_uploads
 from provenance.manifests import license_id
 
 CONFORMS_TO = "http://mlcommons.org/croissant/1.1"
@@ -65,6 +72,25 @@ ARCHIVE_ID = "archive"
 # application/x-tar or application/zip, and its tarfile reads the compression from the magic
 # bytes) compressed with gzip (application/gzip, RFC 6713). Croissant allows several formats.
 ARCHIVE_FORMATS = ["application/x-tar", "application/gzip"]
+# The media type mlcroissant reads with pandas.read_parquet (mlcroissant.EncodingFormat.PARQUET).
+PARQUET_FORMAT = "application/x-parquet"
+# Arrow types (as ``str(pyarrow type)``, which the export records per column) to Croissant's
+# dataTypes; by prefix, so "timestamp[us, tz=UTC]" or "decimal128(10, 2)" find theirs. Unknown
+# types (lists, structs, binaries) stay sc:Text rather than a guess.
+ARROW_DATA_TYPES: list[tuple[str, str]] = [
+    ("bool", "sc:Boolean"),
+    ("int", "sc:Integer"),
+    ("uint", "sc:Integer"),
+    ("halffloat", "sc:Float"),
+    ("float", "sc:Float"),
+    ("double", "sc:Float"),
+    ("decimal", "sc:Float"),
+    ("date", "sc:Date"),
+    ("timestamp", "sc:DateTime"),
+    ("time", "sc:Time"),
+    ("string", "sc:Text"),
+    ("large_string", "sc:Text"),
+]
 
 
 def _consent_terms(version: DatasetVersion) -> ConsentTerms | None:
@@ -109,7 +135,15 @@ def _rai(version: DatasetVersion, terms: ConsentTerms | None) -> dict[str, Any]:
     return rai
 
 
-def _record_set(file_id: str, columns: list[str]) -> dict[str, Any]:
+def croissant_data_type(arrow_type: str) -> str:
+    """The Croissant dataType of a column whose Arrow type prints as ``arrow_type``."""
+    found = [(prefix, data_type) for prefix, data_type in ARROW_DATA_TYPES if arrow_type.startswith(prefix)]
+    # "timestamp" and "time" both match "timestamp[s]": the longest prefix is the type.
+    return max(found, key=lambda pair: len(pair[0]))[1] if found else "sc:Text"
+
+
+def _record_set(file_id: str, columns: list[tuple[str, str]]) -> dict[str, Any]:
+    """A record set of ``file_id``'s rows: one field per (column, Croissant dataType)."""
     record_id = f"{file_id}/records"
     return {
         "@type": "cr:RecordSet",
@@ -120,16 +154,53 @@ def _record_set(file_id: str, columns: list[str]) -> dict[str, Any]:
                 "@type": "cr:Field",
                 "@id": f"{record_id}/{column}",
                 "name": column,
-                "dataType": "sc:Text",
+                "dataType": data_type,
                 "source": {"fileObject": {"@id": file_id}, "extract": {"column": column}},
             }
-            for column in columns
+            for column, data_type in columns
         ],
     }
 
 
-def build(version: DatasetVersion, *, base_url: str, download_url: str) -> dict[str, Any]:
-    """The Croissant document of ``version``; URLs absolute, from the request's host."""
+def _parquet_files(
+    version: DatasetVersion, parquet_url: Callable[[int], str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """FileObjects and record sets of the archive's Parquet export, once it is ready (none before:
+    the document stays valid while the worker converts)."""
+    archive, _ = version_uploads(version)
+    export = ParquetExport.objects.filter(upload=archive, status=ParquetExport.Status.READY).first()
+    if archive is None or export is None:
+        return [], []
+    files: list[dict[str, Any]] = []
+    record_sets: list[dict[str, Any]] = []
+    for index, table in enumerate(export.tables):
+        file_id = f"parquet/{parquet_filename(table, index)}"
+        files.append(
+            {
+                "@type": "cr:FileObject",
+                "@id": file_id,
+                "name": file_id,
+                "description": f"The table {table['path']} of the archive ({table['rows']} rows, split "
+                f"'{table['split']}') as Parquet. GET contentUrl with an API key (scope 'read'; Bearer or HTTP "
+                "Basic, as for the archive) by someone who may download the version: it redirects to a "
+                "short-lived URL of the file.",
+                "contentUrl": parquet_url(index),
+                "contentSize": f"{table['size']} B",
+                "encodingFormat": PARQUET_FORMAT,
+                "sha256": table["sha256"],
+            }
+        )
+        columns = [(column["name"], croissant_data_type(column["type"])) for column in table["columns"]]
+        if columns:
+            record_sets.append(_record_set(file_id, columns))
+    return files, record_sets
+
+
+def build(
+    version: DatasetVersion, *, base_url: str, download_url: str, parquet_url: Callable[[int], str]
+) -> dict[str, Any]:
+    """The Croissant document of ``version``; URLs absolute, from the request's host:
+    ``parquet_url(index)`` is the one of the export's ``index``-th Parquet file."""
     dataset = version.dataset
     organization = dataset.organization
     archive = {
@@ -161,7 +232,10 @@ def build(version: DatasetVersion, *, base_url: str, download_url: str) -> dict[
             }
         )
         if row.get("type") in TABULAR_TYPES and row.get("columns"):
-            record_sets.append(_record_set(row["path"], list(row["columns"])))
+            record_sets.append(_record_set(row["path"], [(column, "sc:Text") for column in row["columns"]]))
+    parquet_files, parquet_record_sets = _parquet_files(version, parquet_url)
+    distribution += parquet_files
+    record_sets += parquet_record_sets
     license = version.license
     document: dict[str, Any] = {
         "@context": CONTEXT,
@@ -196,7 +270,9 @@ class CroissantIncomplete(Exception):
     """The dataset lacks what a valid document needs (the MDC route answers 422)."""
 
 
-def build_catalog_record(version: DatasetVersion, *, base_url: str, download_url: str) -> dict[str, Any]:
+def build_catalog_record(
+    version: DatasetVersion, *, base_url: str, download_url: str, parquet_url: Callable[[int], str]
+) -> dict[str, Any]:
     """The document of ``build`` with what the MDC platform's ``CroissantMetadata`` also requires of
     a dataset's current version: its ``@id``, a citation, when it was created and published (full
     timestamps), its language, keywords, total size and the media types of its files.
@@ -209,7 +285,7 @@ def build_catalog_record(version: DatasetVersion, *, base_url: str, download_url
             f"{dataset.name} names no language (locale), which Croissant metadata requires: its organization "
             "can add it in the datasheet of a new version."
         )
-    document = build(version, base_url=base_url, download_url=download_url)
+    document = build(version, base_url=base_url, download_url=download_url, parquet_url=parquet_url)
     keywords = list(dataset.tags)
     if dataset.task and dataset.task not in keywords:
         keywords.append(dataset.task)

@@ -163,8 +163,11 @@ class DatasetMetadataApi(APIView):
         )
         try:
             document = croissant.build_catalog_record(
-                version, base_url=request.build_absolute_uri("/").rstrip("/"), download_url=download_url
-            )
+                version, base_url=request.build_absolute_uri("/").rstrip("/"), download_url=download_url,
+                parquet_url=lambda index: request.build_absolute_uri(
+                    reverse("api-viewer-parquet-file", args=[dataset.id, version.number, index])
+                ),
+            )  # fmt: skip
         except croissant.CroissantIncomplete as exc:
             raise CroissantIncomplete(str(exc)) from None
         response = Response(document, content_type="application/ld+json")

@@ -13,19 +13,23 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api_schema import Shape, errors
-from licensing.keys.authentication import HasScope
+from licensing.keys.authentication import ApiKeyAuthentication, ApiKeyBasicAuthentication, HasScope
 from marketplace import storage
 from marketplace.viewer import access, queries
+from marketplace.viewer.exports import parquet_filename
 
 PARQUET_LINK_SECONDS = 300
 
@@ -254,7 +258,7 @@ class ParquetApi(ViewerApi):
         chosen = viewable.tables_of(split) if split else viewable.export.tables
         files = []
         for index, table in enumerate(chosen):
-            filename = f"{table['split']}-{index:05d}.parquet"
+            filename = parquet_filename(table, index)
             files.append(
                 {"split": table["split"], "path": table["path"], "filename": filename,
                  "url": storage.presigned_get(table["key"], filename=filename, expires_in=PARQUET_LINK_SECONDS),
@@ -262,3 +266,39 @@ class ParquetApi(ViewerApi):
             )  # fmt: skip
         expires = timezone.now() + timedelta(seconds=PARQUET_LINK_SECONDS)
         return Response({"source": viewable.source, "expiresAt": expires.isoformat(), "parquet_files": files})
+
+
+class ParquetFileApi(ViewerApi):
+    """One Parquet file of the archive's tables (``index`` as in ``parquet``), answered with a 302 to
+    a presigned GET valid for five minutes: the ``contentUrl`` of the version's Croissant document,
+    so that a plain HTTP client (mlcroissant, pandas, curl) gets the bytes with an API key, Bearer or
+    HTTP Basic with the key as password (what mlcroissant sends). Access is the viewer's; callers
+    shown only the sample's tables are refused (403): this file is the archive's."""
+
+    authentication_classes = [ApiKeyAuthentication, ApiKeyBasicAuthentication, SessionAuthentication]
+
+    @extend_schema(
+        operation_id="v1_datasets_versions_viewer_parquet_file_retrieve",
+        parameters=[OpenApiParameter("index", int, OpenApiParameter.PATH, description="From 0, in archive order.")],
+        responses={
+            (302, "application/x-parquet"): OpenApiResponse(description="To a presigned GET of the file."),
+            **errors(403, 404, 409, 410),
+        },
+    )
+    def get(self, request: Request, id: str, number: int, index: int) -> HttpResponseRedirect:
+        viewable = self.viewable(request, id, number)
+        if viewable.source != "archive":
+            raise PermissionDenied(
+                f"Only the sample's tables of {viewable.dataset.name} are open to you; the archive's Parquet "
+                "files are for those who may download the version (accept its terms, or ask for access)."
+            )
+        tables = viewable.export.tables
+        if index >= len(tables):
+            raise ObjectDoesNotExist(f"Version {number} of {viewable.dataset.name} has {len(tables)} Parquet files.")
+        table = tables[index]
+        url = storage.presigned_get(
+            table["key"], filename=parquet_filename(table, index), expires_in=PARQUET_LINK_SECONDS
+        )
+        response = HttpResponseRedirect(url)
+        response["Cache-Control"] = "no-store"  # the link is short-lived and this caller's
+        return response

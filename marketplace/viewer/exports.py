@@ -173,6 +173,11 @@ def version_uploads(version: DatasetVersion) -> tuple[Upload | None, Upload | No
     return submission.archive_upload, submission.sample_upload
 
 
+def parquet_filename(table: dict[str, Any], index: int) -> str:
+    """The name the ``index``-th Parquet file of an export goes by, for clients (its key is ours)."""
+    return f"{table['split']}-{index:05d}.parquet"
+
+
 def export_version(*, version_id: int) -> list[str]:
     """Export the archive and the sample of a published version in this process (the demo, the
     test world and ``manage.py export_parquet``); what happened to each."""

@@ -201,6 +201,9 @@ CASES = [
     Case("GET", "api-viewer-filter", PROVENANCE_V1, PUBLIC_MEMBERS, query="split=train&where=path%20IS%20NOT%20NULL"),
     Case("GET", "api-viewer-statistics", PROVENANCE_V1, PUBLIC_MEMBERS, query="split=train"),
     Case("GET", "api-viewer-parquet", PROVENANCE_V1, PUBLIC_MEMBERS),
+    # A Parquet file (the Croissant contentUrl): members are sent to a presigned URL, others 404.
+    Case("GET", "api-viewer-parquet-file", {**PROVENANCE_V1, "index": "0"},
+         (404, 404, SIGNED, SIGNED, 404, SIGNED, 404)),
     # A diff has its manifests' visibility: the private dataset's is hidden before the versions are
     # looked at (its one version against itself is 400 only to those who see it); the public one's
     # is everyone's.

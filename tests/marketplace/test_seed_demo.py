@@ -253,6 +253,8 @@ def dataset_bindings(names: list[str]) -> list[dict[str, Any]]:
     bindings.append({param: MISSING, "number": 1, "to": 1, "withdrawal_id": 1})
     if "kind" in names:
         bindings = [{**binding, "kind": kind} for binding in bindings for kind in ("archive", "sample")]
+    if "index" in names:  # a Parquet file of a version: the first, and one it does not have
+        bindings = [{**binding, "index": index} for binding in bindings for index in (0, 99)]
     return bindings
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import mlcroissant  # type: ignore[import-untyped]  # ships no py.typed
+import pandas as pd
 import pytest
 import requests
 from django.test import Client
@@ -15,7 +16,8 @@ from mlcroissant._src.operation_graph.operations import extract  # type: ignore[
 
 from licensing.access import grants
 from licensing.models import DownloadRecord
-from marketplace.models import Dataset, Membership, User
+from marketplace.models import Dataset, Membership, ParquetExport, User
+from marketplace.viewer import exports
 from tests.archive_builders import wav_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -164,3 +166,96 @@ def test_mlcroissant_iterates_the_records_of_a_csv_inside_the_archive(
         {"path": "clips/b.wav", "sentence": "nos da", "speaker": "s-2"},
     ]
     assert DownloadRecord.objects.filter(version=version, kind="archive").count() == 1
+
+
+TABLE_MEMBERS = {
+    "ratings.csv": b"id,score,ok,label\n1,0.5,true,bore da\n2,1.25,false,nos da\n",
+    "README.md": b"# Ratings\n",
+}
+
+
+def _publish_exported(publish_real: Any) -> Any:
+    """A CSV dataset whose archive's tables the worker has converted to Parquet."""
+    published = publish_real("Ratings", members=TABLE_MEMBERS, format="CSV", task="NLP", intendedUsage="Scoring.")
+    exports.export_version(version_id=published.version.id)
+    archive, _ = exports.version_uploads(published.version)
+    assert ParquetExport.objects.get(upload=archive).status == ParquetExport.Status.READY
+    return published
+
+
+# mlcroissant 1.1.1 builds its graph with rdflib's deprecated ConjunctiveGraph, and reads Parquet with
+# pandas' deprecated reset_index(inplace=True): their warnings, not ours.
+@pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
+@pytest.mark.filterwarnings("ignore:The inplace keyword in DataFrame.reset_index is deprecated")
+def test_mlcroissant_iterates_the_records_of_the_parquet_export(
+    publish_real: Any, bearer: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    published = _publish_exported(publish_real)
+    version = published.version
+    _, key = _licensee_key(version, bearer)
+    monkeypatch.setattr(croissant_constants, "DOWNLOAD_PATH", tmp_path / "download")
+    monkeypatch.setattr(extract, "EXTRACT_PATH", tmp_path / "extract")
+    monkeypatch.setenv("CROISSANT_BASIC_AUTH_USERNAME", "key")
+    monkeypatch.setenv("CROISSANT_BASIC_AUTH_PASSWORD", key)
+    document = _croissant(published)
+    files = {item["@id"]: item for item in document["distribution"]}
+    parquet = files["parquet/train-00000.parquet"]
+    record_sets = {record_set["@id"]: record_set for record_set in document["recordSet"]}
+    fields = record_sets["parquet/train-00000.parquet/records"]["field"]
+
+    assert parquet["encodingFormat"] == "application/x-parquet"
+    assert (
+        parquet["contentUrl"]
+        == f"{published.base_url}/api/v1/datasets/{version.dataset_id}/versions/1/viewer/parquet/0"
+    )
+    assert {field["name"]: field["dataType"] for field in fields} == {
+        "id": "sc:Integer", "score": "sc:Float", "ok": "sc:Boolean", "label": "sc:Text",
+    }  # fmt: skip
+    # The archive's CSV record set stays as it was: text columns read from inside the archive.
+    assert [field["dataType"] for field in record_sets["ratings.csv/records"]["field"]] == ["sc:Text"] * 4
+    fetched = requests.get(parquet["contentUrl"], auth=("key", key), timeout=30)
+    assert fetched.status_code == 200 and fetched.history[0].status_code == 302
+    assert hashlib.sha256(fetched.content).hexdigest() == parquet["sha256"]
+
+    dataset = mlcroissant.Dataset(jsonld=document)
+    records = list(dataset.records(record_set="parquet/train-00000.parquet/records"))
+
+    assert [{name.rsplit("/", 1)[-1]: value for name, value in record.items()} for record in records] == [
+        {"id": 1, "score": 0.5, "ok": True, "label": b"bore da"},
+        {"id": 2, "score": 1.25, "ok": False, "label": b"nos da"},
+    ]
+
+
+def test_parquet_content_url_decides_access_as_the_viewer_does(publish_real: Any, bearer: Any, make_user: Any) -> None:
+    version = _publish_exported(publish_real).version
+    url = f"/api/v1/datasets/{version.dataset_id}/versions/1/viewer/parquet/0"
+    _, stranger_key = bearer("read")
+    _, licensee_key = _licensee_key(version, bearer)
+
+    # A free public dataset's tables are open to everyone in the viewer, so its Parquet files too.
+    assert Client().get(url).status_code == 302
+    licensee = Client().get(url, HTTP_AUTHORIZATION=f"Bearer {licensee_key}")
+    assert licensee.status_code == 302 and "X-Amz-Signature" in licensee["Location"]
+    assert licensee["Cache-Control"] == "no-store"
+    assert Client().get(url.replace("/parquet/0", "/parquet/1")).status_code == 404
+    # Restricted: the archive's tables only for those approved; others see the sample at most.
+    Dataset.objects.filter(id=version.dataset_id).update(visibility=Dataset.Visibility.RESTRICTED)
+    refused = Client().get(url, HTTP_AUTHORIZATION=f"Bearer {stranger_key}")
+
+    assert refused.status_code == 403 and set(refused.json()) >= {"error", "message"}
+    assert Client().get(url).status_code == 403
+
+
+def test_pandas_reads_a_csv_datasets_table_from_its_content_url_in_one_call(publish_real: Any, bearer: Any) -> None:
+    """What works where the SDK's load_dataset cannot (it asks a schema registry on GitHub first):
+    the Parquet file's stable URL, read by pandas with the key, in one call."""
+    published = _publish_exported(publish_real)
+    _, key = _licensee_key(published.version, bearer)
+    url = f"{published.base_url}/api/v1/datasets/{published.version.dataset_id}/versions/1/viewer/parquet/0"
+
+    frame = pd.read_parquet(url, storage_options={"Authorization": f"Bearer {key}"})
+
+    assert frame.to_dict("records") == [
+        {"id": 1, "score": 0.5, "ok": True, "label": "bore da"},
+        {"id": 2, "score": 1.25, "ok": False, "label": "nos da"},
+    ]

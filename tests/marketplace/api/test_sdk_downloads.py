@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import inspect
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -121,6 +122,16 @@ columns:
   audio_path: {{source_column: path, dtype: file_path}}
   transcription: {{source_column: sentence}}
 """
+
+
+def test_load_dataset_asks_a_registry_on_github_that_no_instance_can_serve(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Why load_dataset needs the stand-in below: the SDK's registry is a constant, not derived from
+    MDC_API_URL (README, "The SDK's load_dataset and what works instead"). When a release derives
+    it from the API URL, this fails, and the instance can serve the schema itself."""
+    monkeypatch.setenv("MDC_API_URL", "http://instance.invalid/api")
+    registry = "https://raw.githubusercontent.com/Mozilla-Data-Collective/dataset-schema-registry"
+    assert datacollective.schema.SCHEMA_REGISTRY_RAW_BASE_URL == registry
+    assert "MDC_API_URL" not in inspect.getsource(datacollective.schema._get_dataset_schema)
 
 
 @pytest.fixture
