@@ -120,10 +120,11 @@ class Cell:
     audio: str  # a presigned URL, or ""
 
 
-def _orderby_of(name: str, current: str) -> tuple[str, str]:
+def header_order(name: str, current: str) -> tuple[str, str]:
     """The ``orderby`` a click on a column header asks for (ascending first, then descending), and
     how the table is ordered by that column now."""
-    quoted = name if name.isidentifier() else predicates.quote_identifier(name)
+    plain = name.isidentifier() and name.upper() not in predicates.KEYWORDS
+    quoted = name if plain else predicates.quote_identifier(name)
     if current in (f"{quoted} ASC", quoted):
         return f"{quoted} DESC", "ascending"
     if current == f"{quoted} DESC":
@@ -205,7 +206,7 @@ def dataset_viewer(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     links = audio.audio_links(viewable, split, page.rows)
     headers = []
     for feature in page.features:
-        next_order, sort = _orderby_of(feature["name"], orderby)
+        next_order, sort = header_order(feature["name"], orderby)
         headers.append(Header(feature["name"], _url(base, **state, orderby=next_order), sort))
     columns = [feature["name"] for feature in page.features]
     shown = len(page.rows)
@@ -224,6 +225,5 @@ def dataset_viewer(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         tables_count=len(tables),
         chart_width=CHART_WIDTH,
         bar_height=BAR_HEIGHT,
-        has_audio=bool(links),
     )
     return _render(request, context)

@@ -15,6 +15,8 @@ from django.test import Client
 
 from licensing.revenue import payments
 from marketplace.models import Dataset, User
+from marketplace.viewer.pages import header_order
+from marketplace.viewer.predicates import parse_orderby
 from tests.world import World, speech_files
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +72,10 @@ def test_paging_search_filter_and_order(world: World) -> None:
     base = f"/datasets/{world.datasets['north-corpus'].slug}/viewer/"
     assert f'rel="prev" href="{base}?length=2"' in body  # back to the first page
     assert f'rel="next" href="{base}?length=2&amp;offset=4"' in body
+    too_long = get(world, "north-corpus", length=101)
+    assert too_long.status_code == 400 and "length: Ensure this value is less than or equal to 100." in text(too_long)
+    no_split = get(world, "north-corpus", split="nope")
+    assert no_split.status_code == 400 and "No split 'nope': this version has train." in text(no_split)
     found = get(world, "north-corpus", q="NOTE 3")
     assert "Rows 1–1 of 1" in text(found) and cells(found, "text") == ["note 3 of web"]
     both = get(world, "north-corpus", q="note", where="id >= 3")
@@ -159,3 +165,27 @@ def test_sample_rows_play_only_clips_whose_bytes_are_stored(world: World) -> Non
     players = re.findall(r'<audio controls preload="none" src="([^"]+)"></audio>', answer.content.decode())
     assert len(players) == 1
     assert _clip_sha256(players[0]) == hashlib.sha256(speech_files("sample", clips=1)["clips/sample-0.wav"]).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("name", "current", "expected"),
+    [
+        ("id", "", ("id ASC", "none")),
+        ("id", "id ASC", ("id DESC", "ascending")),
+        ("id", "id", ("id DESC", "ascending")),
+        ("id", "id DESC", ("id ASC", "descending")),
+        ("desc", "", ('"desc" ASC', "none")),  # a keyword of the language, quoted
+        ('say "hi"', "", ('"say ""hi""" ASC', "none")),
+    ],
+)
+def test_a_header_asks_for_ascending_then_descending(name: str, current: str, expected: tuple[str, str]) -> None:
+    assert header_order(name, current) == expected
+    parse_orderby(expected[0], [name])  # and the language reads it back
+
+
+def test_a_page_with_audio_players_costs_a_bounded_number_of_queries(
+    world: World, django_assert_max_num_queries: Any
+) -> None:
+    # Not one per row or per player: the signed manifest is read once per page.
+    with django_assert_max_num_queries(10):  # six rows, six players
+        assert get(world, "valley-speech").status_code == 200
