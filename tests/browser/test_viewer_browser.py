@@ -103,10 +103,15 @@ def test_a_licensee_of_a_paid_dataset_sees_its_sample(
     assert _fits_the_screen(page)
 
 
-def test_a_visitor_plays_a_clip_of_an_audio_dataset(page: Any, world: World) -> None:
+def test_a_visitor_plays_a_clip_of_an_audio_dataset_on_a_phone(page: Any, world: World, tmp_path: Path) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
     viewer = _open_viewer(page, world.datasets["valley-speech"].slug)
     players = viewer.locator("audio[controls]")
     expect(players).to_have_count(6)
+    # The rows are wider than a phone: their box scrolls sideways, the page does not.
+    assert viewer.locator(".viewer-scroll").evaluate("box => box.scrollWidth > box.clientWidth")
+    assert _fits_the_screen(page)
+    viewer.screenshot(path=str(tmp_path / "viewer-audio-390.png"))
     first = players.first
     assert first.evaluate("a => a.readyState") == 0  # preload="none": nothing fetched before play
     first.scroll_into_view_if_needed()
