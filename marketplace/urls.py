@@ -5,12 +5,14 @@ from marketplace.accounts import views as accounts
 from marketplace.catalog import dataset_page, version_changes, views
 from marketplace.organizations import views as organizations
 from marketplace.submissions import views as submissions
+from marketplace.viewer import pages as viewer
 from marketplace.views import pages
 
 urlpatterns = [
     path("", pages.home, name="home"),
     path("datasets/", views.catalog, name="catalog"),
     path("datasets/<slug:slug>/", dataset_page.dataset_detail, name="dataset-detail"),
+    path("datasets/<slug:slug>/viewer/", viewer.dataset_viewer, name="dataset-viewer"),
     path(
         "datasets/<slug:slug>/versions/<int:number>/changes/<int:since>/",
         version_changes.version_changes,

@@ -322,6 +322,8 @@ CONTENT_SECURITY_POLICY = {
         "script-src": ["'self'", "'wasm-unsafe-eval'"],
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:"],
+        # The viewer's audio players stream presigned GETs of stored archive members.
+        "media-src": ["'self'", *_origin(S3_PUBLIC_ENDPOINT_URL)],
         "connect-src": ["'self'", *_origin(S3_PUBLIC_ENDPOINT_URL)],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],

@@ -571,14 +571,21 @@ def _read_all(reader: MemberReader) -> bytes:
 
 
 def _resolves(value: str, folder: str, bases: list[str], paths: set[str]) -> bool:
+    return resolve_index_path(value, folder=folder, bases=bases, paths=paths) is not None
+
+
+def resolve_index_path(value: str, *, folder: str, bases: list[str], paths: set[str] | dict[str, Any]) -> str | None:
+    """The archive member an index's ``value`` names, as validation looks for it: relative to the
+    schema's base paths, the archive's root or its clips/ folder, from the index's folder or the
+    root. None for an absolute path, one that climbs with '..', or one the archive does not hold."""
     if value.startswith("/") or ".." in value.split("/"):
-        return False
+        return None
     for base in [*bases, "", "clips"]:
         for root in (folder, ""):
             candidate = normpath(join(root, base, value))
             if candidate in paths:
-                return True
-    return False
+                return candidate
+    return None
 
 
 def _find_index(index_file: Any, paths: set[str], error: Any) -> str | None:

@@ -143,20 +143,29 @@ class SplitReader:
         return self._page("", [], "", offset, length)
 
     def search(self, *, query: str, offset: int, length: int) -> Page:
-        strings = [f["name"] for f in self.features if f["type"] == "VARCHAR"]
-        if not strings:
-            return Page(features=self.features, rows=[], offset=offset, total=0)
-        pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        where = " OR ".join(f"{predicates.quote_identifier(name)} ILIKE ? ESCAPE '\\'" for name in strings)
-        return self._page(where, [pattern] * len(strings), "", offset, length)
+        return self.select(query=query, offset=offset, length=length)
 
     def filter(self, *, where: str, orderby: str, offset: int, length: int) -> Page:
+        return self.select(where=where, orderby=orderby, offset=offset, length=length)
+
+    def select(self, *, query: str = "", where: str = "", orderby: str = "", offset: int, length: int) -> Page:
+        """Rows matching ``where`` whose text columns contain ``query`` (both when both are given),
+        in ``orderby``'s order: the search and the filter of the API, and the page's viewer, which
+        combines them."""
         try:
             condition, values = predicates.to_sql(predicates.parse_where(where, self.columns)) if where else ("", [])
             order = predicates.order_sql(predicates.parse_orderby(orderby, self.columns)) if orderby else ""
         except predicates.PredicateError as exc:
             field = "where" if where and not _parses(where, self.columns) else "orderby"
             raise ValidationError({field: [str(exc)]}) from exc
+        if query:
+            strings = [f["name"] for f in self.features if f["type"] == "VARCHAR"]
+            if not strings:
+                return Page(features=self.features, rows=[], offset=offset, total=0)
+            pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            found = " OR ".join(f"{predicates.quote_identifier(name)} ILIKE ? ESCAPE '\\'" for name in strings)
+            condition = f"({condition}) AND ({found})" if condition else found
+            values = [*values, *([pattern] * len(strings))]
         return self._page(condition, values, order, offset, length)
 
 

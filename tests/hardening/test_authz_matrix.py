@@ -354,6 +354,14 @@ CASES = [
          (404, 404, 400, 400, 404, 400, 404), variant="private"),
     Case("GET", "dataset-version-changes", {"slug": "@taken_down.slug", "number": "1", "since": "1"}, (410,) * 7,
          variant="removed public"),
+    # The viewer: the dataset page's visibility; rows of the archive or the sample, by the license.
+    Case("GET", "dataset-viewer", {"slug": "@public.slug"}, ALL_200, variant="public"),
+    Case("GET", "dataset-viewer", {"slug": "@private.slug"}, PUBLIC_MEMBERS, variant="private"),
+    Case("GET", "dataset-viewer", {"slug": "@taken_down.slug"}, (410,) * 7, variant="removed public"),
+    Case("GET", "dataset-viewer", {"slug": "@removed.slug"}, (404, 404, 410, 410, 404, 410, 404),
+         variant="removed private"),
+    # No sample: everyone may look and is told why there are no rows (the buyer is not in the matrix).
+    Case("GET", "dataset-viewer", {"slug": "@paid.slug"}, ALL_200, variant="paid"),
     Case("GET", "organization-create", {}, ANY_LOGIN),
     Case("POST", "organization-create", {}, (LOGIN, 302, 302, 302, 302, 302, 302),
          body={"name": "Fresh Org", "slug": "fresh-org"}),
