@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from celery import current_app
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -109,7 +110,7 @@ def _rerelease(rerelease: Rerelease) -> str:
     if dataset.status != Dataset.Status.PUBLISHED or source is None:
         raise CannotRerelease(f"{dataset.name} is {dataset.get_status_display().lower()}: it gets no new versions.")
     files = _signed_files(source)
-    withdrawals = list(ConsentWithdrawal.objects.filter(dataset=dataset))
+    withdrawals = list(ConsentWithdrawal.objects.filter(dataset=dataset).order_by("id"))
     records = {record for withdrawal in withdrawals for record in withdrawal.record_ids}
     hashes = {digest for withdrawal in withdrawals for digest in withdrawal.file_hashes}
     drop = frozenset(f["path"] for f in files if f["sha256"] in hashes or f["path"] in records)
@@ -158,14 +159,22 @@ def _rerelease(rerelease: Rerelease) -> str:
         if upload is not None:
             _validate(upload)
     submission.refresh_from_db()
+    seen = withdrawals[-1].id if withdrawals else 0
     try:
         drafts.submit_submission(submission=submission)
-    except Exception as exc:  # the problems submit names (consent terms missing, ...), in its words
-        raise CannotRerelease(f"The re-release could not be submitted: {_message(exc)}") from exc
-    if dataset.organization.withdrawal_releases == dataset.organization.WithdrawalReleases.REVIEW:
-        _finish(rerelease, Status.IN_REVIEW)
-        return f"version {source.number} rewritten; waiting for a reviewer (submission {submission.id})"
-    version = review.publish_without_review(submission=submission)
+        if dataset.organization.withdrawal_releases == dataset.organization.WithdrawalReleases.REVIEW:
+            _finish(rerelease, Status.IN_REVIEW)
+            return f"version {source.number} rewritten; waiting for a reviewer (submission {submission.id})"
+        version = review.publish_without_review(submission=submission)
+    except (ValidationError, PermissionDenied) as exc:  # what keeps it from review, in its words
+        if ConsentWithdrawal.objects.filter(dataset=dataset, id__gt=seen).exists():
+            # A withdrawal recorded while this job ran: the archive still holds its records, and
+            # that withdrawal's own job (queued behind this one) removes them all.
+            rerelease.refresh_from_db()
+            _discard_leftovers(rerelease)
+            _finish(rerelease, Status.SUPERSEDED)
+            return "superseded: a withdrawal recorded meanwhile has its own job, which removes every one"
+        raise CannotRerelease(f"The re-release could not be published: {_message(exc)}") from exc
     _finish(rerelease, Status.PUBLISHED, version=version)
     return f"published version {version.number} without {len(result.removed_files)} files"
 
