@@ -259,18 +259,7 @@ def _message(exc: Exception) -> str:
     return " ".join(messages) if messages else str(exc)
 
 
-def sync_reviewed(rerelease: Rerelease) -> Rerelease:
-    """A re-release a reviewer approved (or rejected) since: its status follows its submission."""
-    if rerelease.status != Status.IN_REVIEW or rerelease.submission_id is None:
-        return rerelease
-    submission = Submission.objects.filter(id=rerelease.submission_id).first()
-    if submission is not None and submission.status == Submission.Status.APPROVED and submission.version_id:
-        _finish(rerelease, Status.PUBLISHED, version_id=submission.version_id)
-    return rerelease
-
-
 def rerelease_json(rerelease: Rerelease) -> dict[str, Any]:
-    rerelease = sync_reviewed(rerelease)
     return {
         "id": rerelease.id,
         "status": rerelease.status,

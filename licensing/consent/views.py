@@ -10,7 +10,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from licensing.consent import releases
 from licensing.consent.forms import WithdrawalReleasesForm
 from licensing.models import ConsentWithdrawal
 from licensing.views_common import organization_for_page
@@ -42,7 +41,7 @@ def organization_withdrawals(request: HttpRequest, slug: str) -> HttpResponse:
         rows.append(
             {
                 "withdrawal": withdrawal,
-                "job": releases.sync_reviewed(job) if job is not None else None,
+                "job": job,
                 "notices": notices,
                 "acknowledged": sum(1 for notice in notices if notice.acknowledged_at),
             }

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from licensing.licenses import create_license, custom_terms_permissions, spdx_license
-from licensing.models import ConsentTerms, License
+from licensing.models import ConsentTerms, License, Rerelease
 from marketplace.models import (
     Dataset,
     DatasetVersion,
@@ -112,6 +112,10 @@ def _publish(locked: Submission, *, reviewer: User | None) -> DatasetVersion:
         changelog=locked.changelog,
     )
     now = timezone.now()
+    # A re-release after a consent withdrawal that waited for this review is now published.
+    Rerelease.objects.filter(submission=locked, status=Rerelease.Status.IN_REVIEW).update(
+        status=Rerelease.Status.PUBLISHED, version=version, finished_at=now
+    )
     Submission.objects.filter(id=locked.id).update(
         status=Submission.Status.APPROVED,
         dataset=dataset,
@@ -137,5 +141,8 @@ def reject_submission(*, submission: Submission, reviewer: User, reason: str) ->
     now = timezone.now()
     locked.status, locked.reviewed_by, locked.reviewed_at = Submission.Status.REJECTED, reviewer, now
     locked.review_reason, locked.updated_at = reason.strip(), now
+    Rerelease.objects.filter(submission=locked, status=Rerelease.Status.IN_REVIEW).update(
+        status=Rerelease.Status.FAILED, finished_at=now, error=f"A reviewer rejected it: {reason.strip()}"
+    )
     locked.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason", "updated_at"])
     return locked
