@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from marketplace.ids import new_id
@@ -501,6 +502,98 @@ class Rerelease(models.Model):
 
     def __str__(self) -> str:
         return f"re-release of {self.dataset_id} ({self.status})"
+
+
+class ContributorClaim(models.Model):
+    """A link an organization hands one contributor: whoever opens it and signs in binds their
+    account to the pseudonymous ``contributor_id`` of the organization's consent records, and to
+    the balance owed to ``payee_email`` when it names one. Only the SHA-256 of the token is kept.
+    Single-use (claimed by a conditional update), expiring, revocable; never deleted, so the
+    claimed rows are the evidence of who holds which id. Licensees never see them."""
+
+    organization = models.ForeignKey("marketplace.Organization", on_delete=models.PROTECT, related_name="claims")
+    contributor_id = models.CharField(max_length=128, blank=True, help_text="As in the consent records.")
+    payee_email = models.EmailField(blank=True, help_text="A revenue-share payee named by this address.")
+    sent_to = models.EmailField(blank=True, help_text="Where the link was emailed; empty when handed over.")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="contributor_claims"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["claimed_by", "organization"], name="claim_holder_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(token_hash__regex=SHA256_HEX), name="claim_token_hash_hex"),
+            models.CheckConstraint(
+                condition=~Q(contributor_id="") | ~Q(payee_email=""), name="claim_names_something"
+            ),
+            models.CheckConstraint(
+                condition=Q(claimed_at__isnull=True, claimed_by__isnull=True)
+                | Q(claimed_at__isnull=False, claimed_by__isnull=False),
+                name="claim_claimed_has_holder",
+            ),
+            models.CheckConstraint(condition=Q(expires_at__gt=F("created_at")), name="claim_expires_after_creation"),
+            # One holder per pseudonymous id (and per payee address) of an organization.
+            models.UniqueConstraint(
+                fields=["organization", "contributor_id"],
+                condition=Q(claimed_at__isnull=False) & ~Q(contributor_id=""),
+                name="claim_contributor_held_once",
+            ),
+            models.UniqueConstraint(
+                Lower("payee_email"),
+                "organization",
+                condition=Q(claimed_at__isnull=False) & ~Q(payee_email=""),
+                name="claim_payee_held_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"claim of {self.contributor_id or self.payee_email} in {self.organization_id}"
+
+    @property
+    def state(self) -> str:
+        if self.claimed_at:
+            return "claimed"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "open"
+
+
+class PayoutDetails(models.Model):
+    """Where a person wants to be paid: what staff read when they send a payout batch. One row per
+    person, replaced on change (the history of payouts keeps what was used)."""
+
+    class Method(models.TextChoices):
+        BANK = "bank", "Bank transfer"
+        PAYPAL = "paypal", "PayPal"
+        OTHER = "other", "Other"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payout_details")
+    method = models.CharField(max_length=8, choices=Method.choices)
+    account_holder = models.CharField(max_length=200)
+    account = models.CharField(max_length=200, help_text="IBAN or account number, PayPal address, ...")
+    bank_name = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(blank=True, max_length=2000)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(method__in=["bank", "paypal", "other"]), name="payout_details_method"),
+            models.CheckConstraint(
+                condition=~Q(account_holder="") & ~Q(account=""), name="payout_details_complete"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"payout details of {self.user_id}"
 
 
 # --- The revenue-share ledger (licensing/ledger.py writes it) ---------------------------------

@@ -139,6 +139,14 @@ class Datasheet(models.Model):
         blank=True,
         help_text="The column of the index files (CSV, TSV, JSON Lines) that names a record.",
     )
+    # Also not in the contract: the column holding each row's contributor id (Common Voice's
+    # ``client_id``), the pseudonymous id of the consent records. A contributor who withdraws
+    # themselves is resolved to their rows through it.
+    contributor_id_column = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The column of the index files that holds each record's contributor id.",
+    )
     license_url = models.URLField(blank=True)
     other = models.TextField(blank=True)
     restrictions = models.TextField(blank=True)
