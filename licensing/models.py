@@ -530,9 +530,7 @@ class ContributorClaim(models.Model):
         indexes = [models.Index(fields=["claimed_by", "organization"], name="claim_holder_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(token_hash__regex=SHA256_HEX), name="claim_token_hash_hex"),
-            models.CheckConstraint(
-                condition=~Q(contributor_id="") | ~Q(payee_email=""), name="claim_names_something"
-            ),
+            models.CheckConstraint(condition=~Q(contributor_id="") | ~Q(payee_email=""), name="claim_names_something"),
             models.CheckConstraint(
                 condition=Q(claimed_at__isnull=True, claimed_by__isnull=True)
                 | Q(claimed_at__isnull=False, claimed_by__isnull=False),
@@ -587,9 +585,7 @@ class PayoutDetails(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(method__in=["bank", "paypal", "other"]), name="payout_details_method"),
-            models.CheckConstraint(
-                condition=~Q(account_holder="") & ~Q(account=""), name="payout_details_complete"
-            ),
+            models.CheckConstraint(condition=~Q(account_holder="") & ~Q(account=""), name="payout_details_complete"),
         ]
 
     def __str__(self) -> str:
