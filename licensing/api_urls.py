@@ -2,6 +2,7 @@ from django.urls import path
 
 from licensing.access import api as access_api
 from licensing.consent import api as consent_api
+from licensing.contributors import api as contributors_api
 from licensing.keys import api as keys_api
 from licensing.revenue import api as revenue_api
 
@@ -53,4 +54,16 @@ urlpatterns = [
     ),
     path("datasets/<str:dataset_id>/rereleases", consent_api.RereleaseListApi.as_view(), name="api-dataset-rereleases"),
     path("me/removal-notices", consent_api.MyNoticesApi.as_view(), name="api-me-removal-notices"),
+    path("me/contributions", contributors_api.MyContributionsApi.as_view(), name="api-me-contributions"),
+    path(
+        "me/contributions/withdrawals",
+        contributors_api.MyWithdrawalsApi.as_view(),
+        name="api-me-contribution-withdrawals",
+    ),
+    path("claims/accept", contributors_api.ClaimAcceptApi.as_view(), name="api-claim-accept"),
+    path(
+        "organizations/<slug:slug>/claims",
+        contributors_api.OrganizationClaimsApi.as_view(),
+        name="api-organization-claims",
+    ),
 ]

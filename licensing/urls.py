@@ -2,6 +2,7 @@ from django.urls import path
 
 from licensing.access import views as access_views
 from licensing.consent import views as consent_views
+from licensing.contributors import views as contributor_views
 from licensing.keys import views as key_views
 from licensing.revenue import views as revenue_views
 
@@ -41,4 +42,17 @@ urlpatterns = [
     ),
     path("organizations/<slug:slug>/revenue/", revenue_views.organization_revenue, name="organization-revenue"),
     path("organizations/<slug:slug>/downloads/", access_views.download_analytics, name="organization-downloads"),
+    path("claim/<str:token>/", contributor_views.claim, name="claim"),
+    path("account/contributions/", contributor_views.my_contributions, name="my-contributions"),
+    path("account/contributions/withdraw/", contributor_views.withdraw, name="my-contributions-withdraw-all"),
+    path(
+        "account/contributions/<str:dataset_id>/withdraw/",
+        contributor_views.withdraw,
+        name="my-contribution-withdraw",
+    ),
+    path(
+        "organizations/<slug:slug>/contributors/",
+        contributor_views.organization_contributors,
+        name="organization-contributors",
+    ),
 ]

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from licensing.access.access_requests import can_manage_dataset
 from licensing.consent import releases
-from licensing.models import ConsentWithdrawal, DownloadRecord, RemovalNotice, Rerelease
+from licensing.models import ConsentWithdrawal, ContributorClaim, DownloadRecord, RemovalNotice, Rerelease
 from marketplace.models import Dataset, DatasetVersion, RevenueShare, User
 from provenance import events as provenance_events
 
@@ -73,6 +73,17 @@ def is_contributor(user: User, version: DatasetVersion) -> bool:
     return RevenueShare.objects.filter(submission__version=version, user=user).exists()
 
 
+def holds_contributor_id(user: User, dataset: Dataset, contributor_id: str) -> bool:
+    """The person claimed this pseudonymous id of the dataset's organization (see
+    ``licensing.contributors.claims``)."""
+    return (
+        bool(contributor_id)
+        and ContributorClaim.objects.filter(
+            organization_id=dataset.organization_id, contributor_id=contributor_id, claimed_by=user
+        ).exists()
+    )
+
+
 def _strings(value: Any, field: str, *, required: bool) -> list[str]:
     if value is None and not required:
         return []
@@ -101,7 +112,8 @@ def withdraw_consent(
     if version is None:
         raise ValidationError({"version": f"{dataset.name} has no published version {version_number}."})
     manager = can_manage_dataset(by, dataset)
-    if not manager and not is_contributor(by, version):
+    own = is_contributor(by, version) or holds_contributor_id(by, dataset, contributor_id.strip())
+    if not manager and not own:
         raise PermissionDenied("Only a contributor of this version, or an owner or admin on their behalf, withdraws.")
     records = _strings(record_ids, "recordIds", required=True)
     if any(len(item) > 200 for item in records):
@@ -121,7 +133,7 @@ def withdraw_consent(
             file_hashes=hashes,
             reason=reason.strip(),
             recorded_by=by,
-            on_behalf=manager and not is_contributor(by, version),
+            on_behalf=not own,
         )
         provenance_events.consent_withdrawn(withdrawal)
         releases.schedule(withdrawal)

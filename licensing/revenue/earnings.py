@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Case, F, IntegerField, QuerySet, Sum, Value, When
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from licensing.models import LedgerAccount, LedgerEntry, LedgerTransaction, PayoutBatch
+from licensing.models import ContributorClaim, LedgerAccount, LedgerEntry, LedgerTransaction, PayoutBatch
 from marketplace.models import Organization, User
 
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -25,9 +25,13 @@ EARNING_KINDS = [LedgerTransaction.Kind.PAYMENT, LedgerTransaction.Kind.REFUND]
 
 
 def accounts_of(user: User) -> QuerySet[LedgerAccount]:
-    """The payable accounts a signed-in user sees as theirs: those of their user id. (Payees
-    named only by email are paid by staff; an address is not proof of who signs in.)"""
-    return LedgerAccount.objects.filter(kind=LedgerAccount.Kind.PAYABLE, user=user)
+    """The payable accounts a signed-in user sees as theirs: those of their user id, and those of
+    the payee addresses they claimed through a link emailed there (an address alone is not proof
+    of who signs in; opening a link sent to it is)."""
+    claimed = ContributorClaim.objects.filter(claimed_by=user).exclude(payee_email="").values("payee_email")
+    return LedgerAccount.objects.filter(kind=LedgerAccount.Kind.PAYABLE).filter(
+        Q(user=user) | Q(user__isnull=True, organization__isnull=True, payee_email__in=claimed)
+    )
 
 
 def parse_period(value: str) -> tuple[date, date] | None:

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
 from licensing.keys.forms import ApiKeyForm
@@ -56,7 +57,7 @@ class SignInView(auth_views.LoginView):
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return redirect("account")
+        return redirect(_next(request) or "account")
     form = SignupForm(request.POST or None)
     wait = sign_up_wait(request) if request.method == "POST" else None
     if wait is not None:
@@ -79,8 +80,17 @@ def signup(request: HttpRequest) -> HttpResponse:
             record_sign_up(request)
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome, {user.username}. Your account is ready.")
-            return redirect("account")
-    return render(request, "registration/signup.html", {"form": form})
+            return redirect(_next(request) or "account")
+    return render(request, "registration/signup.html", {"form": form, "next": _next(request)})
+
+
+def _next(request: HttpRequest) -> str:
+    """Where to go after signing up (a claim link, say): a path on this site, or ""."""
+    target = str(request.POST.get("next") or request.GET.get("next") or "")
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if target and safe else ""
 
 
 @login_required

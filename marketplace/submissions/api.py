@@ -54,6 +54,7 @@ def submission_json(submission: Submission) -> dict[str, Any]:
         "sampleFileReferenceId": submission.sample_upload_id,
         "changelog": submission.changelog or None,
         "recordIdColumn": submission.record_id_column or None,
+        "contributorIdColumn": submission.contributor_id_column or None,
     }
     for camel in (*inputs.TEXTS, *inputs.FLAGS):
         value = getattr(submission, inputs.MODEL_FIELD[camel])
@@ -205,9 +206,10 @@ class SubmissionChangelogApi(SubmissionView):
 
 
 class SubmissionRecordIdColumnApi(SubmissionView):
-    """``PUT /api/v1/submissions/{id}/record-id-column``: the column of the index files (CSV, TSV,
-    JSON Lines) that names each record. When a contributor withdraws consent, the re-release drops
-    the rows whose value there names a withdrawn record. Not part of the MDC datasheet."""
+    """``PUT /api/v1/submissions/{id}/record-id-column``: the columns of the index files (CSV, TSV,
+    JSON Lines) that name each record and hold its contributor's id. When a contributor withdraws
+    consent, the re-release drops the rows whose value there names a withdrawn record; a contributor
+    withdrawing themselves is found through the second. Not part of the MDC datasheet."""
 
     @extend_schema(
         request=shapes.RecordIdColumnShape,
@@ -216,10 +218,14 @@ class SubmissionRecordIdColumnApi(SubmissionView):
     def put(self, request: Request, submission_id: str) -> Response:
         submission = drafts.submission_for(user=self.user(request), submission_id=submission_id)
         rules.ensure_editable(submission)
-        column = inputs.record_id_column_from_json(request.data)
-        changes = inputs.DatasheetChanges({}, None, column)
+        columns = inputs.record_columns_from_json(request.data)
+        changes = inputs.DatasheetChanges(
+            {}, None, columns.get("record_id_column"), columns.get("contributor_id_column")
+        )
         submission = drafts.update_submission(submission=submission, changes=changes)
-        return Response({"recordIdColumn": submission.record_id_column})
+        return Response(
+            {"recordIdColumn": submission.record_id_column, "contributorIdColumn": submission.contributor_id_column}
+        )
 
 
 class SubmissionValidationApi(SubmissionView):

@@ -248,6 +248,8 @@ def update_submission(*, submission: Submission, changes: DatasheetChanges) -> S
         locked.changelog = changes.changelog
     if changes.record_id_column is not None:
         locked.record_id_column = changes.record_id_column
+    if changes.contributor_id_column is not None:
+        locked.contributor_id_column = changes.contributor_id_column
     if locked.exclusivity_opt_out != opted_out_before:
         locked.exclusivity_opted_out_at = timezone.now() if locked.exclusivity_opt_out else None
     if values.get("is_paid") is False:

@@ -98,12 +98,20 @@ class DatasheetForm(forms.Form):
         "client_id. When a contributor withdraws consent, the next version leaves out the rows it names.",
     )
 
+    contributor_id_column = forms.CharField(
+        label="Contributor-id column",
+        max_length=RECORD_ID_COLUMN_LIMIT,
+        required=False,
+        help_text="The column holding each record's contributor id, as in your consent records, e.g. client_id. "
+        "Contributors who withdraw themselves are found through it.",
+    )
+
     changes: DatasheetChanges  # once valid
 
     GROUPS = {
         "This version": ["changelog"],  # only for a new version of a published dataset
         "About the data": ["name", "short_description", "long_description", "locale", "task", "format",
-                           "record_id_column"],
+                           "record_id_column", "contributor_id_column"],
         "License": ["license_choice", "license_name", "license_text", "license_url"],
         "Pricing and access": ["is_paid", "base_price_cents", "visibility", "auto_approve_access_requests"],
         "Use": ["intended_usage", "restrictions", "forbidden_usage", "additional_conditions",
@@ -165,6 +173,7 @@ class DatasheetForm(forms.Form):
         if "changelog" in self.fields:
             values["changelog"] = browser_text(data.get("changelog") or "")
         values["record_id_column"] = browser_text(data.get("record_id_column") or "")
+        values["contributor_id_column"] = browser_text(data.get("contributor_id_column") or "")
         values.pop("license_name", None)
         values.pop("license_text", None)
         if values.get("task") == "":

@@ -215,28 +215,39 @@ def changelog_from_json(payload: object) -> str:
 RECORD_ID_COLUMN_LIMIT = 100
 
 
-def record_id_column_text(value: object) -> str:
-    """The record-id column's name as stored ("" clears it)."""
+def record_id_column_text(value: object, key: str = "recordIdColumn") -> str:
+    """A column's name as stored ("" clears it); problems are keyed by ``key``, the body's name."""
     if not isinstance(value, str):
-        raise ValidationError({"recordIdColumn": ["must be a string: the name of a column of the index files"]})
+        raise ValidationError({key: ["must be a string: the name of a column of the index files"]})
     name = value.strip()
     if len(name) > RECORD_ID_COLUMN_LIMIT:
-        raise ValidationError({"recordIdColumn": [f"is longer than {RECORD_ID_COLUMN_LIMIT} characters"]})
+        raise ValidationError({key: [f"is longer than {RECORD_ID_COLUMN_LIMIT} characters"]})
     if any(ord(character) < 32 or ord(character) == 127 for character in name):
-        raise ValidationError(
-            {"recordIdColumn": ["must be one line: a column name as the header of the files spells it"]}
-        )
+        raise ValidationError({key: ["must be one line: a column name as the header of the files spells it"]})
     return name
 
 
-def record_id_column_from_json(payload: object) -> str:
-    """The body of ``PUT /api/v1/submissions/{id}/record-id-column``: exactly ``{"recordIdColumn": str}``."""
-    if not isinstance(payload, dict) or set(payload) != {"recordIdColumn"}:
+COLUMN_KEYS = {"recordIdColumn": "record_id_column", "contributorIdColumn": "contributor_id_column"}
+
+
+def record_columns_from_json(payload: object) -> dict[str, str]:
+    """The body of ``PUT /api/v1/submissions/{id}/record-id-column``: ``{"recordIdColumn": str}``,
+    ``{"contributorIdColumn": str}`` or both; by model field."""
+    if not isinstance(payload, dict) or not payload or not set(payload) <= set(COLUMN_KEYS):
         raise ValidationError(
-            'Setting the record-id column takes exactly {"recordIdColumn": "the column of the index files naming '
-            'each record"}.'
+            'Setting the index files\' columns takes {"recordIdColumn": "the column naming each record"} and/or '
+            '{"contributorIdColumn": "the column holding each record\'s contributor id"}, and nothing else.'
         )
-    return record_id_column_text(payload["recordIdColumn"])
+    errors: dict[str, list[str]] = {}
+    columns: dict[str, str] = {}
+    for key, value in payload.items():
+        try:
+            columns[COLUMN_KEYS[key]] = record_id_column_text(value, key)
+        except ValidationError as exc:
+            errors |= exc.message_dict
+    if errors:
+        raise ValidationError(errors)
+    return columns
 
 
 @dataclass(frozen=True)
@@ -252,6 +263,7 @@ class DatasheetChanges:
     values: Mapping[str, str | bool | int | None]
     changelog: str | None = None
     record_id_column: str | None = None  # not in the contract either: the page and /api/v1 set it
+    contributor_id_column: str | None = None  # nor this
 
     @classmethod
     def of(cls, values: Mapping[str, object]) -> DatasheetChanges:
@@ -265,14 +277,15 @@ class DatasheetChanges:
                 changelog = changelog_text(values["changelog"])
             except ValidationError as exc:
                 errors |= exc.message_dict
-        record_id_column: str | None = None
-        if "record_id_column" in values:
-            try:
-                record_id_column = record_id_column_text(values["record_id_column"])
-            except ValidationError as exc:
-                errors |= {"record_id_column": exc.message_dict["recordIdColumn"]}
+        columns: dict[str, str | None] = {"record_id_column": None, "contributor_id_column": None}
+        for field in columns:
+            if field in values:
+                try:
+                    columns[field] = record_id_column_text(values[field], field)
+                except ValidationError as exc:
+                    errors |= exc.message_dict
         for field, value in values.items():
-            if field in ("changelog", "record_id_column"):
+            if field in ("changelog", "record_id_column", "contributor_id_column"):
                 continue
             camel = CONTRACT_NAME[field]
             if camel in SPECIAL:
@@ -291,7 +304,7 @@ class DatasheetChanges:
                 errors[field] = [str(problem)]
         if errors:
             raise ValidationError(errors)
-        return cls(checked, changelog, record_id_column)
+        return cls(checked, changelog, columns["record_id_column"], columns["contributor_id_column"])
 
     @classmethod
     def from_json(cls, payload: object) -> DatasheetChanges:

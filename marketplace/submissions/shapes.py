@@ -35,6 +35,7 @@ SubmissionFieldsShape = inline_serializer(
         "sampleFileReferenceId": nullable_text(),
         "changelog": nullable_text(),
         "recordIdColumn": nullable_text(),
+        "contributorIdColumn": nullable_text(),
         **{name: nullable_text() for name in inputs.TEXTS},
         **{name: serializers.BooleanField() for name in inputs.FLAGS},
     },
@@ -49,9 +50,16 @@ class ChangelogShape(Shape):
 
 class RecordIdColumnShape(Shape):
     recordIdColumn = serializers.CharField(  # noqa: N815
+        required=False,
         allow_blank=True,
         max_length=inputs.RECORD_ID_COLUMN_LIMIT,
         help_text='The column of the index files that names each record ("" clears it).',
+    )
+    contributorIdColumn = serializers.CharField(  # noqa: N815
+        required=False,
+        allow_blank=True,
+        max_length=inputs.RECORD_ID_COLUMN_LIMIT,
+        help_text='The column holding each record\'s contributor id, as in the consent records ("" clears it).',
     )
 
 

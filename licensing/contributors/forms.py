@@ -1,0 +1,39 @@
+"""The forms of the contributor's pages: an organization's claim link, and a withdrawal."""
+
+from __future__ import annotations
+
+from django import forms
+
+
+class ClaimLinkForm(forms.Form):
+    contributor_id = forms.CharField(
+        label="Contributor id",
+        max_length=128,
+        required=False,
+        help_text="The pseudonymous id in your consent records, e.g. c-004.",
+    )
+    payee_email = forms.EmailField(
+        label="Payee's email address",
+        required=False,
+        help_text="When this person is paid a revenue share by email address, they claim that balance too.",
+    )
+    send_to = forms.EmailField(
+        label="Email the link to",
+        required=False,
+        help_text="Leave empty to copy the link and hand it over yourself (a payee's balance needs the email).",
+    )
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label="Why (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The organization and licensees see it beside the withdrawal. You owe nobody a reason.",
+    )
+    confirm = forms.BooleanField(
+        label="I understand: my records leave the dataset, and licensees are told to delete them. "
+        "This cannot be undone.",
+        error_messages={"required": "Tick the box to confirm that you want to withdraw."},
+    )
