@@ -38,10 +38,18 @@ from tests.provenance.conftest import CONSENT
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
-def _publish(world: dict[str, Any], tmp_path: Path) -> str:  # noqa: F811 (the fixture's value)
+def publish(
+    world: dict[str, Any],  # noqa: F811 (the fixture's value)
+    tmp_path: Path,
+    *,
+    datasheet: dict[str, Any] | None = None,
+    split: list[dict[str, Any]] | None = None,
+) -> str:
+    """Version 1 as the organization publishes it with the SDK and /api/v1, with the columns that
+    name records and contributors; returns the dataset's id once its tables are exported."""
     owner = world["owner"]
     draft_id = datacollective.create_submission_draft(DatasetSubmission(name="Valley Voices"))["submission"]["id"]
-    datacollective.update_submission(draft_id, DatasetSubmission(**DATASHEET))
+    datacollective.update_submission(draft_id, DatasetSubmission(**(DATASHEET | (datasheet or {}))))
     columns = owner(
         "PUT",
         f"/api/v1/submissions/{draft_id}/record-id-column",
@@ -54,8 +62,8 @@ def _publish(world: dict[str, Any], tmp_path: Path) -> str:  # noqa: F811 (the f
     records = [{"contributorId": c, "givenAt": "2025-02-01T10:00:00Z", "termsSha256": digest} for c in CONTRIBUTORS]
     added = owner("POST", f"/api/v1/submissions/{draft_id}/consent/records", json={"records": records})
     assert added.ok, added.text
-    split = {"contributors": [{"username": world["owner_user"].username, "basisPoints": 10_000}]}
-    assert owner("PUT", f"/api/v1/submissions/{draft_id}/contributors", json=split).ok
+    shares = split or [{"username": world["owner_user"].username, "basisPoints": 10_000}]
+    assert owner("PUT", f"/api/v1/submissions/{draft_id}/contributors", json={"contributors": shares}).ok
     datacollective.upload_dataset_file(str(write_tar(tmp_path / "v1.tar.gz", _members())), draft_id,
                                        show_progress=False)  # fmt: skip
     assert wait_until(lambda: owner("GET", f"/api/v1/submissions/{draft_id}/validation").json().get("status")
@@ -77,7 +85,7 @@ def test_a_contributor_claims_sees_and_withdraws_themselves(
     bearer: Any,
     make_user: Any,
 ) -> None:
-    dataset_id = _publish(world, tmp_path)
+    dataset_id = publish(world, tmp_path)
     owner = world["owner"]
     _, key = bearer("read", "upload", user=make_user("gwen"))
     gwen = Api(world["base"], key)
