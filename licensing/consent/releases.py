@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from licensing.consent import records as contributor_records
 from licensing.models import ConsentWithdrawal, Rerelease
 from marketplace import storage
 from marketplace.inspection.rewrite import RewriteFailed, RewriteResult, Withdrawn, rewrite_archive
@@ -91,6 +92,8 @@ def run_rerelease(*, rerelease_id: int) -> str:
         Rerelease.objects.filter(id=rerelease.id).update(status=Status.RUNNING, started_at=timezone.now(), error="")
         try:
             return _rerelease(rerelease)
+        except RetryLater:
+            raise
         except CannotRerelease as exc:
             rerelease.refresh_from_db()
             _discard_leftovers(rerelease)
@@ -113,12 +116,30 @@ def _rerelease(rerelease: Rerelease) -> str:
     withdrawals = list(ConsentWithdrawal.objects.filter(dataset=dataset).order_by("id"))
     records = {record for withdrawal in withdrawals for record in withdrawal.record_ids}
     hashes = {digest for withdrawal in withdrawals for digest in withdrawal.file_hashes}
+    # A withdrawal naming its contributor id as a record takes every record of that contributor:
+    # their rows (by the contributor-id column) and the files those rows name in this version.
+    contributors = frozenset(
+        w.contributor_id for w in withdrawals if w.contributor_id and w.contributor_id in w.record_ids
+    )
+    contributor_column = dataset.contributor_id_column.strip() if contributors else ""
+    for contributor in sorted(contributors) if contributor_column else ():
+        found = contributor_records.records_of(source, contributor)
+        if found.pending:
+            raise RetryLater(found.problem)
+        records.update(found.record_ids)
+        hashes.update(found.file_hashes)
     drop = frozenset(f["path"] for f in files if f["sha256"] in hashes or f["path"] in records)
     column = dataset.record_id_column.strip()
-    if not drop and not column:
+    if not drop and not column and not contributor_column:
         _finish(rerelease, Status.NOTHING_TO_REMOVE, source_version=source)
         return f"nothing to remove: version {source.number} holds none of the withdrawn files"
-    withdrawn = Withdrawn(paths=drop, records=frozenset(records), record_id_column=column)
+    withdrawn = Withdrawn(
+        paths=drop,
+        records=frozenset(records),
+        record_id_column=column,
+        contributors=contributors,
+        contributor_id_column=contributor_column,
+    )
     author = rerelease.withdrawal.recorded_by
     with transaction.atomic():
         submission = drafts.draft_next_version(author=author, dataset=dataset)

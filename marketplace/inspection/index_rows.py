@@ -1,9 +1,10 @@
 """Rows of index files (CSV, TSV, JSON Lines) that a consent withdrawal removes, decided line by
 line; kept lines are written back byte for byte (line endings, quoting, encoding untouched).
 
-A row goes when its record-id value is withdrawn, or when one of its values names a dropped
-member: the member's path, or any part of it after a "/" (which covers a path relative to the
-index file's folder, and Common Voice's TSVs naming "clip1.mp3" for "clips/clip1.mp3").
+A row goes when its record-id value is withdrawn, when its contributor-id value is a contributor
+who withdrew all their records, or when one of its values names a dropped member: the member's
+path, or any part of it after a "/" (which covers a path relative to the index file's folder, and
+Common Voice's TSVs naming "clip1.mp3" for "clips/clip1.mp3").
 
 Lines are only parsed to read values. TSV has no quoting (IANA text/tab-separated-values): a row is
 one line, split on tabs. CSV is RFC 4180: a quoted field may hold line breaks, so physical lines
@@ -51,28 +52,39 @@ def names_of(paths: Iterable[str]) -> frozenset[str]:
 @dataclass(frozen=True)
 class RowRule:
     """What makes a row go: its value in ``column`` is one of ``records`` (when ``column`` is set),
-    or any of its values is one of ``names``."""
+    its value in ``contributor_column`` is one of ``contributors`` (a contributor who withdrew all
+    their records), or any of its values is one of ``names``."""
 
     column: str
     records: frozenset[str]
     names: frozenset[str]
+    contributor_column: str = ""
+    contributors: frozenset[str] = frozenset()
 
     def can_drop(self) -> bool:
-        return bool(self.names) or bool(self.column and self.records)
+        return (
+            bool(self.names)
+            or bool(self.column and self.records)
+            or bool(self.contributor_column and self.contributors)
+        )
 
 
 class Rows:
     """One index file's filter, made from its header; ``keep(line)`` for each later logical line."""
 
-    def __init__(self, rule: RowRule, id_index: int | None) -> None:
-        self.rule, self.id_index = rule, id_index
+    def __init__(self, rule: RowRule, id_index: int | None, contributor_index: int | None = None) -> None:
+        self.rule, self.id_index, self.contributor_index = rule, id_index, contributor_index
         self._records_bytes = frozenset(record.encode() for record in rule.records)
+        self._contributors_bytes = frozenset(contributor.encode() for contributor in rule.contributors)
         self._names_bytes = frozenset(name.encode() for name in rule.names)
 
     def keep_tsv(self, line: bytes) -> bool:
         values = [value.strip(b'"') for value in line.rstrip(b"\r\n").split(b"\t")]
         if self.id_index is not None and self.id_index < len(values):
             if values[self.id_index] in self._records_bytes:
+                return False
+        if self.contributor_index is not None and self.contributor_index < len(values):
+            if values[self.contributor_index] in self._contributors_bytes:
                 return False
         return self._names_bytes.isdisjoint(values)
 
@@ -82,6 +94,9 @@ class Rows:
         except csv.Error as exc:
             raise UnreadableIndex(str(exc)) from None
         if self.id_index is not None and self.id_index < len(row) and row[self.id_index] in self.rule.records:
+            return False
+        at = self.contributor_index
+        if at is not None and at < len(row) and row[at] in self.rule.contributors:
             return False
         return self.rule.names.isdisjoint(row)
 
@@ -93,6 +108,8 @@ class Rows:
         if not isinstance(record, dict):
             raise UnreadableIndex("not a JSON object")
         if self.rule.column and _text(record.get(self.rule.column)) in self.rule.records:
+            return False
+        if self.rule.contributor_column and _text(record.get(self.rule.contributor_column)) in self.rule.contributors:
             return False
         return self.rule.names.isdisjoint(text for value in record.values() if (text := _text(value)) is not None)
 
@@ -118,24 +135,37 @@ def rows_filter(path: str, first_line: bytes, rule: RowRule) -> Rows | None:
             record = json.loads(header)
         except ValueError:
             raise UnreadableIndex("its first line is not JSON") from None
-        keys = record.keys() if isinstance(record, dict) else ()
-        if rule.column and rule.column not in keys:
+        keys = list(record.keys()) if isinstance(record, dict) else []
+        if not _filters(rule, keys):
             return None
         return Rows(rule, None)
     text = header.decode("utf-8", "surrogateescape")
     columns = text.split("\t") if kind == "tsv" else next(csv.reader([text]), [])
     columns = [column.strip().strip('"') if kind == "tsv" else column.strip() for column in columns]
-    if rule.column and rule.column not in columns:
+    if not _filters(rule, columns):
         return None
-    return Rows(rule, columns.index(rule.column) if rule.column else None)
+    return Rows(
+        rule,
+        columns.index(rule.column) if rule.column in columns else None,
+        columns.index(rule.contributor_column) if rule.contributor_column in columns else None,
+    )
+
+
+def _filters(rule: RowRule, columns: list[str]) -> bool:
+    """Whether a file with these columns can lose rows: it holds the contributor column of
+    withdrawn contributors, or (as before contributors could withdraw themselves) the record-id
+    column when one is named, or any column when none is."""
+    if rule.contributor_column and rule.contributors and rule.contributor_column in columns:
+        return True
+    return not rule.column or rule.column in columns
 
 
 def filter_lines(path: str, rows: Rows, first_line: bytes, rest: Readable, out: Writable) -> int:
-    """Write ``first_line`` (the header) and the kept rows of ``rest`` to ``out``; the number of rows
-    dropped. ``rest`` is read in pieces; one line at a time is held."""
+    """Write ``first_line`` (the header; for JSON Lines, the first record, kept or dropped like the
+    rest) and the kept rows of ``rest`` to ``out``; the number of rows dropped. ``rest`` is read in
+    pieces; one line at a time is held."""
     kind = path.lower().rsplit(".", 1)[-1]
     keep = {"tsv": rows.keep_tsv, "csv": rows.keep_csv, "jsonl": rows.keep_jsonl}[kind]
-    out.write(first_line)
     dropped, number, pending, quotes = 0, 1, b"", 0
 
     def row(line: bytes) -> None:
@@ -152,6 +182,10 @@ def filter_lines(path: str, rows: Rows, first_line: bytes, rest: Readable, out: 
         else:
             dropped += 1
 
+    if kind == "jsonl":  # JSON Lines has no header: its first line is a record like the others
+        row(first_line)
+    else:
+        out.write(first_line)
     for line in _lines(rest):
         number += 1
         if kind != "csv":

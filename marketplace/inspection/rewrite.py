@@ -76,6 +76,8 @@ class Withdrawn:
     paths: frozenset[str]  # archive member paths to drop (the caller resolves them from the signed manifest)
     records: frozenset[str]  # withdrawn record ids: index rows whose record-id column holds one are dropped
     record_id_column: str  # column name declared in the datasheet ("" = no row filtering by id)
+    contributors: frozenset[str] = frozenset()  # contributors who withdrew all their records
+    contributor_id_column: str = ""  # the datasheet's column of contributor ids ("" = none)
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,13 @@ class _Rewrite:
 
     def __init__(self, withdrawn: Withdrawn, expected: dict[str, str] | None, out: _GzipUpload) -> None:
         self.paths = withdrawn.paths
-        self.rule = RowRule(withdrawn.record_id_column, withdrawn.records, names_of(withdrawn.paths))
+        self.rule = RowRule(
+            withdrawn.record_id_column,
+            withdrawn.records,
+            names_of(withdrawn.paths),
+            withdrawn.contributor_id_column,
+            withdrawn.contributors,
+        )
         self.expected = None if expected is None else {path: _hex(sha) for path, sha in expected.items()}
         self.out = out
         self.files: list[dict[str, Any]] = []

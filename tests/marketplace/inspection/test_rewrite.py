@@ -267,3 +267,35 @@ def test_a_gzip_of_several_members_and_a_truncated_one(
     with pytest.raises(RewriteFailed, match="truncated"):
         rewrite_archive(stored(tmp_path / "cut.tar.gz"), target, withdrawn=nothing)
     assert storage.head(target) is None
+
+
+def test_rows_go_by_the_contributor_column_when_a_contributor_withdrew_everything(
+    tmp_path: Path, stored: Callable[[Path], str], target: str
+) -> None:
+    """A text dataset: no file per record, no record-id column. Every row whose contributor-id
+    column holds a withdrawn contributor goes, in CSV, TSV and JSON Lines; files without that
+    column are copied as they are."""
+    members: dict[str, bytes | None] = {
+        "notes.csv": b'speaker,text\r\nc-1,bore da\r\n"c-2","nos da, ""cariad"""\r\nc-3,diolch\r\n',
+        "notes.tsv": b"text\tspeaker\nhwyl\tc-2\nsut mae\tc-1\n",
+        "notes.jsonl": b'{"speaker": "c-2", "text": "iawn"}\n{"speaker": "c-1", "text": "da"}\n{"speaker": 2}\n',
+        "other.tsv": b"text\nc-2\n",  # no speaker column: a value equal to an id is no reason to drop
+    }
+    source = stored(write(tmp_path / "notes.tar.gz", members, mode="w:gz"))
+    withdrawn = Withdrawn(
+        paths=frozenset(),
+        records=frozenset({"c-2"}),
+        record_id_column="",
+        contributors=frozenset({"c-2"}),
+        contributor_id_column="speaker",
+    )
+
+    result = rewrite_archive(source, target, withdrawn=withdrawn)
+
+    _, contents = opened(target)
+    assert contents["notes.csv"] == b"speaker,text\r\nc-1,bore da\r\nc-3,diolch\r\n"
+    assert contents["notes.tsv"] == b"text\tspeaker\nsut mae\tc-1\n"
+    assert contents["notes.jsonl"] == b'{"speaker": "c-1", "text": "da"}\n{"speaker": 2}\n'
+    assert contents["other.tsv"] == members["other.tsv"]
+    assert result.removed_rows == {"notes.csv": 1, "notes.tsv": 1, "notes.jsonl": 1}
+    assert result.removed_files == []
