@@ -46,6 +46,9 @@ ORGANIZATIONS = [
 STAFF = "admin"
 # People in no organization who license, buy and ask for access.
 LICENSEES = ("demo-licensee", "demo-researcher")
+# A person whose data is in the demo: they claimed speaker c-002 of Tiny Welsh Speech and the share
+# of Support Dialogues paid to ana.agent@example.org.
+CONTRIBUTOR = "demo-contributor"
 
 # What the login banner of `make run` says about the people a visitor is most likely to try.
 FEATURED = {
@@ -53,6 +56,7 @@ FEATURED = {
     "demo-reviewer": "reviewer in Common Voices: Valley Voices waits in the review queue",
     "demo-licensee": "in no organization: a license, an open invoice, access requests pending and auto-approved",
     "demo-researcher": "in no organization: bought two datasets, access approved to two restricted ones",
+    CONTRIBUTOR: "a contributor: claimed speaker c-002 of Tiny Welsh Speech and a revenue share; My contributions",
     STAFF: "staff (admin site at /admin/): took Radiology Report Snippets down, pays contributors out",
 }
 
@@ -63,7 +67,7 @@ def password_of(username: str) -> str:
 
 def usernames() -> list[str]:
     """Every demo user, in the order the banner lists them."""
-    names = [STAFF, *LICENSEES]
+    names = [STAFF, *LICENSEES, CONTRIBUTOR]
     for organization in ORGANIZATIONS:
         names += [name for role in ROLES for name in organization.members[role]]
     return names

@@ -26,10 +26,12 @@ from licensing.access import downloads, grants
 from licensing.consent import releases, withdrawals
 from licensing.consent import terms as consent
 from licensing.consent.inputs import ConsentTermsInput
+from licensing.contributors import claims
 from licensing.licenses import Permissions, create_license
 from licensing.models import (
     AccessRequest,
     ConsentWithdrawal,
+    ContributorClaim,
     DownloadRecord,
     LedgerAccount,
     License,
@@ -39,7 +41,7 @@ from licensing.models import (
 from licensing.revenue import ledger, payments
 from marketplace import storage
 from marketplace.demo import archives
-from marketplace.demo.people import ORGANIZATIONS, ROLES, STAFF, password_of, usernames
+from marketplace.demo.people import CONTRIBUTOR, ORGANIZATIONS, ROLES, STAFF, password_of, usernames
 from marketplace.models import Dataset, DatasetVersion, Organization, Submission, Upload, User
 from marketplace.organizations.services import add_member, approve_organization, create_organization
 from marketplace.publishing import takedown_dataset
@@ -104,6 +106,7 @@ class Story:
     consent: dict[str, Any] = field(default_factory=lambda: CONSENT)
     records: list[str] = field(default_factory=lambda: ["c-001", "c-002", "c-003"])
     record_id_column: str = ""  # the index files' column naming each record (not in the MDC datasheet)
+    contributor_id_column: str = ""  # and the one holding each record's contributor id
 
     @property
     def slug(self) -> str:
@@ -125,6 +128,7 @@ STORIES = [
     # Common Voices
     Story("Tiny Welsh Speech", "common-voices", "voices-member", "approved", reviewer="demo-reviewer",
           archive=archives.speech, sample=archives.speech_sample, records=SPEAKERS, record_id_column="path",
+          contributor_id_column="client_id",
           datasheet=_sheet("Five short Welsh utterances with transcripts, for testing ASR pipelines.",
                            longDescription="A **small** speech corpus: `train.tsv` lists `clips/*.wav` files, their "
                                            "sentences and each speaker's pseudonymous id.",
@@ -214,6 +218,7 @@ class World:
         self._takedown()
         self._payout()
         self._parquet()
+        self._claims()
 
     # --- People -------------------------------------------------------------------------------
 
@@ -274,8 +279,10 @@ class World:
         """The datasheet, consent, split and uploads of a draft, as its contributor gives them."""
         if story.datasheet:  # a next version's draft comes with the dataset's datasheet
             drafts.update_submission(submission=submission, changes=DatasheetChanges.from_json(story.datasheet))
-        if story.record_id_column:
-            changes = DatasheetChanges.of({"record_id_column": story.record_id_column})
+        if story.record_id_column or story.contributor_id_column:
+            changes = DatasheetChanges.of(
+                {"record_id_column": story.record_id_column, "contributor_id_column": story.contributor_id_column}
+            )
             drafts.update_submission(submission=submission, changes=changes)
         terms = consent.set_consent_terms(
             submission=submission, user=author, terms=ConsentTermsInput.from_json(story.consent)
@@ -441,6 +448,20 @@ class World:
         """What the worker does after each validation: the tables as Parquet, for the viewer."""
         for version_id in DatasetVersion.objects.filter(published_at__isnull=False).values_list("id", flat=True):
             exports.export_version(version_id=version_id)
+
+    def _claims(self) -> None:
+        """Common Voices emails demo-contributor a claim link for speaker c-002 of Tiny Welsh
+        Speech and the share of Support Dialogues paid to Ana Agent's address; they claim it."""
+        person = self.users[CONTRIBUTOR]
+        if ContributorClaim.objects.filter(claimed_by=person).exists():
+            return
+        _, link = claims.issue_claim(
+            organization=self.organizations["common-voices"], by=self.users["voices-admin"],
+            contributor_id=SPEAKERS[1], payee_email="ana.agent@example.org", send_to="ana.agent@example.org",
+            claim_url=lambda token: f"/claim/{token}/",
+        )  # fmt: skip
+        claims.accept_claim(token=link.rstrip("/").rsplit("/", 1)[1], user=person)
+        self.created.append(f"{CONTRIBUTOR} claimed speaker {SPEAKERS[1]} and Ana Agent's revenue share")
 
     def _payout(self) -> None:
         """Staff pay demo-owner half of what they are owed, so their earnings show a payout too."""

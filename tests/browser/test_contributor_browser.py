@@ -96,7 +96,7 @@ def test_a_contributor_claims_sees_earns_and_withdraws(
 
     _rerelease_done(world, dataset_id, "published")
     page.reload()
-    expect(section).to_contain_text("Version 2 was published without your records.")
+    expect(section).to_contain_text("Withdrawn: no new downloads. Replaced by version 2.")
     expect(section).to_contain_text("version 2 published without your records")
     expect(section).to_contain_text("Licensees told to delete your records: 1")
     expect(section.get_by_role("link", name="Withdraw from Valley Voices…")).to_have_count(0)

@@ -330,6 +330,7 @@ def page_urls(pattern: str, user: User | None) -> list[str]:
         "batch_id": [*PayoutBatch.objects.values_list("id", flat=True), 999_999],
         "key_id": [*user.api_keys.values_list("id", flat=True)] if user else [1],
         "token": [MISSING],
+        "dataset_id": [*Dataset.objects.values_list("id", flat=True), MISSING],
     }
     if "slug" not in names:
         choices = [values[name] for name in names]
