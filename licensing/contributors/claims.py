@@ -20,6 +20,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -116,6 +117,70 @@ def issue_claim(
         )
         transaction.on_commit(lambda: send_mail(subject, body, None, [send_to]))
     return claim, link
+
+
+MAX_BULK = 10_000
+
+
+def parse_bulk(text: str) -> list[tuple[str, str]]:
+    """Lines of ``contributor id[, email]`` (a header line naming contributor_id is skipped)."""
+    rows: list[tuple[str, str]] = []
+    problems: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        parts = [part.strip() for part in line.replace(";", ",").split(",")]
+        if not parts[0] or (number == 1 and parts[0].lower() in ("contributor_id", "contributor id")):
+            continue
+        if len(parts) > 2:
+            problems.append(f"line {number}: write a contributor id and at most one email address")
+            continue
+        email = parts[1] if len(parts) == 2 else ""
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                problems.append(f"line {number}: '{email}' is not an email address")
+                continue
+        rows.append((parts[0], email))
+        if len(problems) >= 20:
+            break
+    if problems:
+        raise ValidationError("No link was made: " + "; ".join(problems) + ".")
+    if not rows:
+        raise ValidationError("Write one contributor id per line, optionally followed by a comma and an email address.")
+    if len(rows) > MAX_BULK:
+        raise ValidationError(f"At most {MAX_BULK:,} contributors at a time.")
+    return rows
+
+
+@transaction.atomic
+def issue_claims(
+    *, organization: Organization, by: User, rows: list[tuple[str, str]], claim_url: Callable[[str], str]
+) -> list[tuple[ContributorClaim, str]]:
+    """A link for each ``(contributor id, email)``, emailed where an address is given; all or
+    nothing, every refused line named."""
+    made: list[tuple[ContributorClaim, str]] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for number, (contributor_id, email) in enumerate(rows, start=1):
+        if contributor_id in seen:
+            problems.append(f"line {number}: {contributor_id} appears twice")
+            continue
+        seen.add(contributor_id)
+        try:
+            with transaction.atomic():
+                made.append(
+                    issue_claim(
+                        organization=organization, by=by, contributor_id=contributor_id, send_to=email,
+                        claim_url=claim_url,
+                    )
+                )  # fmt: skip
+        except ValidationError as exc:
+            problems.append(f"line {number}: " + " ".join(exc.messages))
+        if len(problems) >= 20:
+            break
+    if problems:
+        raise ValidationError("No link was made: " + "; ".join(problems))
+    return made
 
 
 def claim_for_token(token: str) -> ContributorClaim | None:

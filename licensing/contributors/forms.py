@@ -37,3 +37,12 @@ class WithdrawForm(forms.Form):
         "This cannot be undone.",
         error_messages={"required": "Tick the box to confirm that you want to withdraw."},
     )
+
+
+class BulkClaimLinksForm(forms.Form):
+    lines = forms.CharField(
+        label="Contributor ids, one per line",
+        widget=forms.Textarea(attrs={"rows": 6, "placeholder": "c-001, speaker1@example.org\nc-002"}),
+        help_text="Optionally a comma and an email address after each id: the link is emailed there. You get a "
+        "CSV file of every link (shown once), to hand over the rest yourself.",
+    )

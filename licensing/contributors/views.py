@@ -3,6 +3,8 @@ organization's page of contributor ids and claim links."""
 
 from __future__ import annotations
 
+import csv
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -13,11 +15,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from licensing.contributors import claims, contributions, withdrawing
-from licensing.contributors.forms import ClaimLinkForm, WithdrawForm
-from licensing.models import ConsentRecord, PayoutDetails
+from licensing.contributors.forms import BulkClaimLinksForm, ClaimLinkForm, WithdrawForm
+from licensing.models import ConsentRecord, ContributorClaim, PayoutDetails
 from licensing.revenue import earnings
 from licensing.views_common import organization_for_page
-from marketplace.models import Dataset, RevenueShare
+from marketplace.models import Dataset, Organization, RevenueShare
 from marketplace.permissions import signed_in_user
 
 
@@ -87,9 +89,22 @@ def organization_contributors(request: HttpRequest, slug: str) -> HttpResponse:
     """Owners and admins: the contributor ids and payees of the organization, whether each is
     claimed, and a form that makes (and optionally emails) a claim link."""
     organization = organization_for_page(request, slug, managers_only=True, staff=False)
-    form = ClaimLinkForm(request.POST or None)
+    bulk = BulkClaimLinksForm(request.POST if "lines" in request.POST else None)
+    form = ClaimLinkForm(request.POST if request.method == "POST" and "lines" not in request.POST else None)
     link = ""
-    if request.method == "POST" and form.is_valid():
+    if bulk.is_bound and bulk.is_valid():
+        try:
+            made = claims.issue_claims(
+                organization=organization,
+                by=signed_in_user(request),
+                rows=claims.parse_bulk(bulk.cleaned_data["lines"]),
+                claim_url=lambda token: request.build_absolute_uri(reverse("claim", args=[token])),
+            )
+        except ValidationError as exc:
+            bulk.add_error("lines", " ".join(exc.messages))
+        else:
+            return _links_csv(organization, made)
+    if form.is_bound and form.is_valid():
         try:
             _, link = claims.issue_claim(
                 organization=organization,
@@ -130,5 +145,18 @@ def organization_contributors(request: HttpRequest, slug: str) -> HttpResponse:
         "contributor_ids": [dict(row, claim=held.get(row["contributor_id"])) for row in contributor_ids],
         "payees": [dict(row, claim=held_payees.get(row["payee_email"].lower())) for row in payees],
         "links": links,
+        "bulk": bulk,
     }
-    return render(request, "contributors/organization.html", context, status=400 if form.errors else 200)
+    status = 400 if form.errors or bulk.errors else 200
+    return render(request, "contributors/organization.html", context, status=status)
+
+
+def _links_csv(organization: Organization, made: list[tuple[ContributorClaim, str]]) -> HttpResponse:
+    """The links just made, as a CSV file (they are shown only this once)."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="claim-links-{organization.slug}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["contributor_id", "emailed_to", "link", "expires_at"])
+    for claim, link in made:
+        writer.writerow([claim.contributor_id, claim.sent_to, link, claim.expires_at.isoformat()])
+    return response

@@ -150,3 +150,27 @@ def test_links_expire_and_a_new_one_replaces_the_open_one(
     assert "Ask Valley for a new one." in expired.content.decode()
     assert Client().get("/claim/not-a-token/").status_code == 404
     assert not ContributorClaim.objects.filter(claimed_at__isnull=False).exists()
+
+
+def test_many_links_at_once_all_or_nothing_as_a_csv_of_links(
+    org: Organization, mailoutbox: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    admin = _signed_in(User.objects.get(username="admin-ann"))
+    refused = admin.post(
+        "/organizations/valley/contributors/", {"lines": "contributor_id,email\nc-1, one@example.org\nc-9\nc-2, two@"}
+    )
+    assert refused.status_code == 400
+    text = refused.content.decode()
+    assert "line 4: &#x27;two@&#x27; is not an email address" in text
+    refused = admin.post("/organizations/valley/contributors/", {"lines": "c-1, one@example.org\nc-9"})
+    assert "line 2: No consent record of Valley names the contributor id c-9." in refused.content.decode()
+    assert not ContributorClaim.objects.exists() and not mailoutbox
+
+    with django_capture_on_commit_callbacks(execute=True):
+        made = admin.post("/organizations/valley/contributors/", {"lines": "c-1, one@example.org\nc-2\n"})
+    assert made.status_code == 200 and made["Content-Disposition"] == 'attachment; filename="claim-links-valley.csv"'
+    rows = [line.split(",") for line in made.content.decode().splitlines()]
+    assert rows[0] == ["contributor_id", "emailed_to", "link", "expires_at"]
+    assert [(r[0], r[1]) for r in rows[1:]] == [("c-1", "one@example.org"), ("c-2", "")]
+    assert [m.to for m in mailoutbox] == [["one@example.org"]] and rows[1][2] in mailoutbox[0].body
+    assert Client().get(rows[2][2].removeprefix("http://testserver")).status_code == 200
