@@ -10,20 +10,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api_errors import error_body
+from licensing.keys.authentication import HasScope
 from marketplace.catalog.visibility import visible_datasets
-from marketplace.models import Dataset, DatasetVersion
+from marketplace.models import Dataset, DatasetVersion, Membership, Organization
+from marketplace.permissions import MANAGER_ROLES
 from provenance import api_schemas as shapes
-from provenance import croissant, diffs, dsse, log, manifests, signing
+from provenance import bundles, croissant, diffs, dsse, log, manifests, signing
 from provenance.models import LogEntry, Manifest, SigningKey
 
 MAX_ENTRIES = 1000
@@ -312,3 +317,37 @@ def diff_json(result: diffs.VersionDiff) -> dict[str, Any]:
         "changed": changes(result.changed),
         "unchanged": result.unchanged,
     }
+
+
+class OrganizationExportApi(APIView):
+    """``GET /api/v1/organizations/{slug}/export``: the organization's signed bundle
+    (``provenance.bundles``), streamed as it is written. ``archives=include`` (the default) puts
+    every version's archive and sample in it; ``archives=reference`` names them by SHA-256 and the
+    dataset page they come from. For the organization's owners and admins."""
+
+    permission_classes = [IsAuthenticated, HasScope]
+    required_scope = "read"
+
+    @extend_schema(
+        parameters=[OpenApiParameter("archives", str, enum=["include", "reference"], required=False)],
+        responses={(200, "application/gzip"): OpenApiTypes.BINARY, **shapes.errors(400, 403, 404)},
+    )
+    def get(self, request: Request, slug: str) -> HttpResponseBase:
+        organization = Organization.objects.filter(slug=slug).first()
+        if organization is None:
+            return _error(404, "not_found", f"No organization '{slug}'.")
+        if not Membership.objects.filter(
+            organization=organization, user_id=request.user.pk or 0, role__in=MANAGER_ROLES
+        ).exists():
+            return _error(403, "forbidden", f"Only owners and admins of {organization.name} export it.")
+        choice = request.query_params.get("archives", "include")
+        if choice not in ("include", "reference"):
+            return _error(400, "bad_request", "archives is include (the bytes in the bundle) or reference (not).")
+        origin = request.build_absolute_uri("/").rstrip("/")
+        response = StreamingHttpResponse(
+            bundles.export_organization(organization, include_archives=choice == "include", origin=origin),
+            content_type="application/gzip",
+        )
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        response["Content-Disposition"] = f'attachment; filename="{organization.slug}-bundle-{stamp}.tar.gz"'
+        return response

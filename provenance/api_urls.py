@@ -21,4 +21,5 @@ urlpatterns = [
     path(
         "datasets/<str:id>/versions/<int:number>/diff/<int:to>", api.VersionDiffApi.as_view(), name="api-version-diff"
     ),
+    path("organizations/<slug:slug>/export", api.OrganizationExportApi.as_view(), name="api-organization-export"),
 ]

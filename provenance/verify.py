@@ -2,6 +2,7 @@
 
     python -m provenance.verify ARCHIVE --manifest FILE --public-key FILE [--inclusion-proof FILE]
     python -m provenance.verify delta DELTA --public-key FILE --dir DIR [--manifest FILE]
+    python -m provenance.verify bundle BUNDLE.tar.gz --public-key FILE [--public-key FILE ...]
 
 Checks, in order, and stops at the first mismatch with a message naming it (exit 1; 2 for bad
 usage): the manifest's Ed25519 signature (DSSE), the statement's types, the archive's SHA-256,
@@ -13,6 +14,10 @@ The second form checks a delta download (``POST .../versions/{n}/delta/{m}``; DE
 just its envelope) and a local copy updated with it: the delta's signature, then in DIR every added
 and changed file with its new SHA-256 and no removed file left; with ``--manifest`` (version m's),
 that the delta names that very manifest and DIR holds exactly its files.
+
+The third checks an organization's export bundle (``GET /api/v1/organizations/{slug}/export``):
+the signature of its closing list, every file against it, each version's manifest and its log
+entry, and each included archive against its manifest.
 
 Nothing here imports Django: copy ``provenance/{verify,dsse,merkle,statement}.py`` anywhere.
 """
@@ -293,10 +298,112 @@ def delta_main(argv: list[str]) -> int:
     return 0
 
 
+BUNDLE_PAYLOAD_TYPE = "application/vnd.datacollective.bundle+json"
+BUNDLE_FORMAT = "datacollective-organization-bundle/1"
+_BUNDLE_JSON_LIMIT = 64 * 1024 * 1024  # the bundle's JSON files are read whole; archives never are
+
+
+def _key_for(envelope: Any, public_keys: list[Any], what: str) -> Any:
+    """The key among ``public_keys`` whose signature the envelope carries."""
+    for key in public_keys:
+        try:
+            dsse.open_envelope(envelope, [key])
+        except dsse.EnvelopeError:
+            continue
+        return key
+    raise Mismatch(f"{what}: signed by none of the given public keys")
+
+
+def verify_bundle(bundle: Path, public_keys: list[Any]) -> str:
+    """An organization's export (``provenance.bundles``): the closing envelope's signature, every
+    file against the list it signs (none missing, none extra), then each version's manifest and its
+    inclusion proof, and each included archive's SHA-256 against its manifest. Streams the bundle
+    once; archives are hashed, never held."""
+    listed: dict[str, tuple[int, str]] = {}
+    documents: dict[str, Any] = {}
+    envelope: Any = None
+    with tarfile.open(bundle, "r|gz") as tar:
+        for member in tar:
+            if not member.isfile():
+                continue
+            name = member.name.removeprefix("bundle/")
+            stream = tar.extractfile(member)
+            if stream is None:
+                continue
+            if name == "bundle.dsse.json":
+                envelope = json.loads(stream.read(_BUNDLE_JSON_LIMIT))
+                continue
+            if name.endswith((".json", ".jsonl")) or name == "FORMAT":
+                data = stream.read(_BUNDLE_JSON_LIMIT + 1)
+                if len(data) > _BUNDLE_JSON_LIMIT:
+                    raise Mismatch(f"{name}: larger than a bundle's document may be")
+                listed[name] = (len(data), hashlib.sha256(data).hexdigest())
+                if name.endswith(".json"):
+                    documents[name] = json.loads(data)
+            else:
+                listed[name] = (member.size, _sha256_stream(stream))
+    if envelope is None:
+        raise Mismatch("bundle: no bundle.dsse.json, so nothing says what it should hold")
+    try:
+        payload_type, payload, _ = dsse.open_envelope(envelope, public_keys)
+    except dsse.EnvelopeError as exc:
+        raise Mismatch(f"bundle {exc}") from None
+    if payload_type != BUNDLE_PAYLOAD_TYPE:
+        raise Mismatch(f"bundle: payloadType is {payload_type!r}, not {BUNDLE_PAYLOAD_TYPE!r}")
+    signed = json.loads(payload)
+    if signed.get("format") != BUNDLE_FORMAT:
+        raise Mismatch(f"bundle: format {signed.get('format')!r}; this verifier reads {BUNDLE_FORMAT}")
+    expected = {item["path"]: (item["size"], item["sha256"]) for item in signed["files"]}
+    for path in sorted(set(expected) | set(listed)):
+        if path not in listed:
+            raise Mismatch(f"{path}: signed but not in the bundle")
+        if path not in expected:
+            raise Mismatch(f"{path}: in the bundle but not signed")
+        if listed[path] != expected[path]:
+            raise Mismatch(f"{path}: size and SHA-256 {listed[path]}, the bundle signs {expected[path]}")
+    versions = 0
+    for name in sorted(documents):
+        if not name.endswith("/manifest.dsse.json"):
+            continue
+        folder = name.removesuffix("manifest.dsse.json")
+        key = _key_for(documents[name], public_keys, name)
+        stated, statement_payload = check_manifest(documents[name], key)
+        proof = documents.get(folder + "inclusion-proof.json")
+        if proof is None:
+            raise Mismatch(f"{folder}inclusion-proof.json: missing, so the manifest's place in the log is unknown")
+        check_inclusion(proof, statement_payload, _key_for(proof.get("treeHead"), public_keys, folder + "tree head"))
+        version = documents.get(folder + "version.json") or {}
+        archive = version.get("archive")
+        stated_sha = stated["predicate"]["archive"]["sha256"]
+        if version.get("sha256") != stated_sha:
+            raise Mismatch(f"{folder}version.json: SHA-256 {version.get('sha256')}, the manifest says {stated_sha}")
+        if archive is not None and listed.get(archive.removeprefix("bundle/"), (0, ""))[1] != stated_sha:
+            raise Mismatch(f"{archive}: its SHA-256 is not the one its manifest signs")
+        versions += 1
+    return f"OK: {len(listed)} files signed, {versions} version manifests and their log entries verified"
+
+
+def bundle_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m provenance.verify bundle")
+    parser.add_argument("bundle", type=Path)
+    parser.add_argument("--public-key", type=Path, action="append", required=True,
+                        help="an Ed25519 public key (PEM) of the origin instance; repeat for rotated keys")  # fmt: skip
+    args = parser.parse_args(argv)
+    try:
+        keys = [dsse.load_public_pem(path.read_bytes()) for path in args.public_key]
+        print(verify_bundle(args.bundle, keys))
+    except (Mismatch, OSError, tarfile.TarError, ValueError) as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["delta"]:
         return delta_main(argv[1:])
+    if argv[:1] == ["bundle"]:
+        return bundle_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m provenance.verify", description=__doc__.split("\n\n")[0])
     parser.add_argument("archive", type=Path)
     parser.add_argument("--manifest", type=Path, required=True, help="the DSSE envelope (JSON)")
