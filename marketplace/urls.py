@@ -1,5 +1,4 @@
 from django.contrib.auth import views as auth_views
-from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 
 from marketplace.accounts import views as accounts
@@ -71,10 +70,10 @@ urlpatterns = [
     path("catalog.jsonld", feed_views.catalog_jsonld, name="catalog-jsonld"),
     path(
         "sitemap.xml",
-        sitemap_views.index,
+        feed_views.sitemap_index,
         {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
         name="sitemap-index",
     ),
-    path("sitemap-<section>.xml", sitemap_views.sitemap, {"sitemaps": SITEMAPS}, name="sitemap-section"),
+    path("sitemap-<section>.xml", feed_views.sitemap_section, {"sitemaps": SITEMAPS}, name="sitemap-section"),
     path("robots.txt", feed_views.robots_txt, name="robots-txt"),
 ]

@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.sitemaps import views as sitemap_views
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_vary_headers
@@ -104,6 +105,11 @@ def catalog_negotiate(request: HttpRequest) -> HttpResponse:
     response = HttpResponseRedirect(target, status=303)
     patch_vary_headers(response, ["Accept"])
     return response
+
+
+# django.contrib.sitemaps answers any method; a sitemap is only read.
+sitemap_index = require_GET(sitemap_views.index)
+sitemap_section = require_GET(sitemap_views.sitemap)
 
 
 @require_GET
