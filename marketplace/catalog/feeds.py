@@ -10,6 +10,8 @@ never change (a dataset's id, a version's number), not from names.
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,10 +19,12 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, Max, Prefetch, QuerySet
 from django.urls import reverse
+from django.utils.html import strip_tags
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, XSD
 
 from marketplace.catalog.search import listed_datasets
+from marketplace.markdown import render_markdown
 from marketplace.models import Dataset, DatasetVersion, Organization, Task
 
 PAGE_SIZE = 1000
@@ -182,6 +186,12 @@ def rights_text(dataset: Dataset) -> str:
     return " ".join(parts)
 
 
+def plain_text(markdown: str) -> str:
+    """The words of a Markdown text as the page shows them (sanitized: no script, no markup)."""
+    text = html.unescape(strip_tags(render_markdown(markdown)))
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
 def is_open(dataset: Dataset) -> bool:
     return dataset.visibility == Dataset.Visibility.PUBLIC and not dataset.is_paid
 
@@ -256,6 +266,7 @@ def add_dataset(graph: Graph, urls: Urls, dataset: Dataset) -> URIRef:
     graph.add((node, RDF.type, DCAT.Dataset))
     graph.add((node, DCTERMS.identifier, Literal(dataset.id)))
     graph.add((node, DCTERMS.title, Literal(dataset.name)))
+    # Markdown as written: CKAN's harvester keeps dct:description as its notes, which are Markdown.
     description = dataset.long_description or dataset.short_description or dataset.name
     graph.add((node, DCTERMS.description, Literal(description)))
     graph.add((node, DCAT.landingPage, landing))
@@ -359,8 +370,8 @@ def dataset_schema_org(dataset: Dataset, *, base_url: str) -> dict[str, Any]:
         "@type": "Dataset",
         "@id": str(urls.dataset(dataset)),
         "name": dataset.name,
-        # Google asks for 50 to 5000 characters; the long description, else the short one.
-        "description": (dataset.long_description or dataset.short_description or dataset.name)[:5000],
+        # Google asks for 50 to 5000 characters of text; the long description, else the short one.
+        "description": (plain_text(dataset.long_description) or dataset.short_description or dataset.name)[:5000],
         "url": landing,
         "identifier": dataset.id,
         "creator": publisher,

@@ -308,7 +308,8 @@ def test_paid_dataset_page_is_not_free(client: Client, world: dict[str, Dataset]
 
 def test_a_hostile_name_cannot_leave_the_block(client: Client) -> None:
     hostile = '</script><script>alert("x")</script><!-- & '
-    published_dataset("hostile-name", name=hostile, tags=["</script>"])
+    published_dataset("hostile-name", name=hostile, tags=["</script>"],
+                      long_description="Some **bold** words.\n\n<script>alert('owned')</script>")  # fmt: skip
     response = client.get("/datasets/hostile-name/")
     content = response.content.decode()
     assert "<script>alert" not in content
@@ -316,6 +317,7 @@ def test_a_hostile_name_cannot_leave_the_block(client: Client) -> None:
     assert data is not None
     assert data["name"] == hostile
     assert data["keywords"] == ["</script>"]
+    assert data["description"] == "Some bold words."  # the page's sanitized text, not the Markdown
 
 
 def test_private_dataset_page_has_no_search_markup(client: Client, world: dict[str, Dataset]) -> None:
