@@ -2,7 +2,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from marketplace.accounts import views as accounts
-from marketplace.catalog import dataset_page, version_changes, views
+from marketplace.catalog import dataset_page, feed_views, version_changes, views
+from marketplace.catalog.sitemaps import SITEMAPS
 from marketplace.organizations import views as organizations
 from marketplace.submissions import views as submissions
 from marketplace.viewer import pages as viewer
@@ -62,4 +63,17 @@ urlpatterns = [
     path("login/", accounts.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", accounts.account, name="account"),
+    # Catalog feeds (DCAT-AP 3, paged), the sitemap and robots.txt: for harvesters, federated
+    # instances and search engines.
+    path("catalog", feed_views.catalog_negotiate, name="catalog-feed"),
+    path("catalog.ttl", feed_views.catalog_turtle, name="catalog-turtle"),
+    path("catalog.jsonld", feed_views.catalog_jsonld, name="catalog-jsonld"),
+    path(
+        "sitemap.xml",
+        feed_views.sitemap_index,
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
+        name="sitemap-index",
+    ),
+    path("sitemap-<section>.xml", feed_views.sitemap_section, {"sitemaps": SITEMAPS}, name="sitemap-section"),
+    path("robots.txt", feed_views.robots_txt, name="robots-txt"),
 ]

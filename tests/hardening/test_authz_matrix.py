@@ -366,6 +366,13 @@ CASES = [
     Case("POST", "organization-create", {}, (LOGIN, 302, 302, 302, 302, 302, 302),
          body={"name": "Fresh Org", "slug": "fresh-org"}),
     Case("GET", "organization-detail", ORG, ALL_200),
+    # --- Feeds for harvesters and crawlers: the catalog's listed datasets, the same for everyone ---------
+    Case("GET", "catalog-turtle", {}, ALL_200),
+    Case("GET", "catalog-jsonld", {}, ALL_200),
+    Case("GET", "catalog-feed", {}, (Answer(303, "/datasets/", writes=False),) * 7),
+    Case("GET", "sitemap-index", {}, ALL_200),
+    Case("GET", "sitemap-section", {"section": "datasets"}, ALL_200),
+    Case("GET", "robots-txt", {}, ALL_200),
     Case("GET", "organization-members", ORG, (LOGIN, 403, 403, 403, 403, 200, 403)),
     Case("POST", "organization-members", ORG, (LOGIN, 403, 403, 403, 403, 302, 403),
          body={"email": "new@example.org", "role": "member"}),

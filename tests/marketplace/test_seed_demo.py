@@ -37,6 +37,7 @@ from licensing.models import (
 )
 from licensing.revenue.earnings import accounts_of, earnings_for
 from marketplace.accounts.services import register_user
+from marketplace.catalog.sitemaps import SITEMAPS
 from marketplace.demo.people import FEATURED, ORGANIZATIONS, ROLES
 from marketplace.models import Dataset, Membership, Organization, RevenueShare, Submission, Upload, User
 from provenance.models import LogEntry, SigningKey
@@ -331,6 +332,7 @@ def page_urls(pattern: str, user: User | None) -> list[str]:
         "key_id": [*user.api_keys.values_list("id", flat=True)] if user else [1],
         "token": [MISSING],
         "dataset_id": [*Dataset.objects.values_list("id", flat=True), MISSING],
+        "section": [*SITEMAPS, MISSING],  # the sitemap's sections
     }
     if "slug" not in names:
         choices = [values[name] for name in names]
