@@ -12,7 +12,7 @@ from django.db.models import Count, Min
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from licensing.contributors import claims, contributions, withdrawing
 from licensing.contributors.forms import BulkClaimLinksForm, ClaimLinkForm, WithdrawForm
@@ -44,6 +44,7 @@ def claim(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def my_contributions(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     items = contributions.contributions_of(user)
