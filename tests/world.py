@@ -64,6 +64,7 @@ CONSENT = {
     "commercialUse": True,
     "researchOnly": False,
     "redistribution": True,
+    "derivatives": True,
     "scope": "Speech and language models.",
     "consentText": "My recordings and texts may train models.",
     "collectionStart": "2025-01-01",

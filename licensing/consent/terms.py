@@ -44,6 +44,7 @@ def set_consent_terms(*, submission: Submission, user: User, terms: ConsentTerms
         commercial_use=terms.commercial_use,
         research_only=terms.research_only,
         redistribution=terms.redistribution,
+        derivatives=terms.derivatives,
         consent_text=terms.consent_text,
         consent_text_sha256=sha256_text(terms.consent_text),
         withdrawal_process=terms.withdrawal_process,

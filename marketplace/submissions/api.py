@@ -398,6 +398,7 @@ def consent_json(terms: ConsentTerms) -> dict[str, Any]:
         "commercialUse": terms.commercial_use,
         "researchOnly": terms.research_only,
         "redistribution": terms.redistribution,
+        "derivatives": terms.derivatives,
         "scope": terms.scope_text,
         "consentTextSha256": terms.consent_text_sha256,
         "collectionStart": terms.collection_start.isoformat(),

@@ -207,6 +207,7 @@ class ConsentForm(forms.Form):
     commercial_use = forms.BooleanField(label="Commercial use", required=False)
     research_only = forms.BooleanField(label="Research only", required=False)
     redistribution = forms.BooleanField(label="Redistribution", required=False)
+    derivatives = forms.BooleanField(label="Derivatives (edited or adapted works)", required=False)
     scope = forms.CharField(
         label="Scope, in words", required=False, widget=TEXTAREA, help_text="Anything the flags do not say."
     )
@@ -227,6 +228,7 @@ class ConsentForm(forms.Form):
             commercial_use=data["commercial_use"],
             research_only=data["research_only"],
             redistribution=data["redistribution"],
+            derivatives=data["derivatives"],
             scope=browser_text(data["scope"]),
             consent_text=browser_text(data["consent_text"]),
             collection_start=data["collection_start"],

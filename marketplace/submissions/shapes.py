@@ -128,6 +128,7 @@ class ConsentTermsInputShape(Shape):
     commercialUse = serializers.BooleanField()  # noqa: N815
     researchOnly = serializers.BooleanField()  # noqa: N815
     redistribution = serializers.BooleanField()
+    derivatives = serializers.BooleanField()
     scope = serializers.CharField(required=False)
     consentText = serializers.CharField()  # noqa: N815
     collectionStart = serializers.DateField()  # noqa: N815

@@ -218,6 +218,7 @@ def _consent_initial(terms: Any) -> dict[str, Any]:
         "commercial_use": terms.commercial_use,
         "research_only": terms.research_only,
         "redistribution": terms.redistribution,
+        "derivatives": terms.derivatives,
         "scope": terms.scope_text,
         "consent_text": terms.consent_text,
         "collection_start": terms.collection_start,

@@ -18,6 +18,7 @@ from tests.factories import organization
 CONSENT = "I agree that my recordings are used to train speech models, also commercially."
 TERMS: dict[str, Any] = {
     "aiTraining": True, "commercialUse": True, "researchOnly": False, "redistribution": False,
+    "derivatives": True,
     "scope": "Speech recognition models.", "consentText": CONSENT, "collectionStart": "2025-01-01",
     "collectionEnd": "2025-06-30", "withdrawalProcess": "Email withdraw@example.org with your contributor id.",
 }  # fmt: skip
