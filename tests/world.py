@@ -71,7 +71,7 @@ CONSENT = {
     "collectionEnd": "2025-06-30",
     "withdrawalProcess": "Write to us with your id.",
 }
-RESTRICTED_CONSENT = {**CONSENT, "commercialUse": False, "redistribution": False, "researchOnly": True}
+RESTRICTED_CONSENT = {**CONSENT, "commercialUse": False, "researchOnly": True}
 
 
 @dataclass
