@@ -240,7 +240,12 @@ class ConsentForm(forms.Form):
 class ConsentRecordsForm(forms.Form):
     records = forms.FileField(
         label="Consent records (CSV)",
-        help_text="Header: contributor_id, terms_sha256, given_at (ISO 8601 with time zone), and optionally scope.",
+        help_text=(
+            "One line per contributor under a first line naming the columns contributor_id and given_at: the "
+            "pseudonymous id your organization keeps (never a name or an email) and the day they consented "
+            "(2024-05-31, or a time with its zone, 2024-05-31T14:30:00Z). Optional columns: scope, and "
+            "terms_sha256 (if given, it must be the hash shown above)."
+        ),
     )
 
 
