@@ -94,6 +94,7 @@ def parse_given_at(raw: object) -> tuple[datetime | None, str]:
         return None, f"the date is missing; write it as {DATE_EXAMPLE}"
     text = raw.strip() if isinstance(raw, str) else ""
     shown = raw if isinstance(raw, str) else json.dumps(raw)
+    shown = shown if len(shown) <= 40 else f"{shown[:40]}…"  # a cell pasted whole is not echoed whole
     if _DAY.fullmatch(text):
         try:
             day = date.fromisoformat(text)
@@ -116,8 +117,7 @@ def parse_given_at(raw: object) -> tuple[datetime | None, str]:
 
 def parse_records_csv(text: str) -> list[tuple[str, dict[str, str]]]:
     """The rows of a CSV whose header names contributor_id and given_at, and optionally scope and
-    terms_sha256 (names are read without case or surrounding spaces); each with the line it
-    starts on, as people count lines in the file."""
+    terms_sha256 (names are read without case or surrounding spaces); each with its line."""
     reader = csv.DictReader(io.StringIO(text))
     required = ("contributor_id", "given_at")
     rows: list[tuple[str, dict[str, str]]] = []
@@ -129,12 +129,10 @@ def parse_records_csv(text: str) -> list[tuple[str, dict[str, str]]]:
                 "The CSV's first line must name the columns contributor_id and given_at (and, if you like, scope "
                 "and terms_sha256)."
             )
-        while True:
-            starts_on = reader.line_num + 1
-            row = next(reader, None)
-            if row is None:
-                return rows
-            rows.append((f"line {starts_on}", {key: value for key, value in row.items() if key is not None}))
+        for row in reader:
+            # The line the row ends on, as people count the file's lines (blank ones included).
+            rows.append((f"line {reader.line_num}", {key: value for key, value in row.items() if key is not None}))
+        return rows
     except csv.Error as exc:
         # The csv module counts the lines it finished; its hints are about opening files, not ours.
         reason = str(exc).partition(" - ")[0]

@@ -159,9 +159,9 @@ def test_the_page_takes_a_csv_of_ids_and_dates_and_names_bad_lines(setup) -> Non
         csv_file = SimpleUploadedFile("records.csv", text.encode(), content_type="text/csv")
         return page.post(f"/submissions/{submission.id}/consent/records/", {"records": csv_file})
 
-    bad = upload("contributor_id,given_at\nc-001,2024-05-31\nc-002,31/05/2024\n")
+    bad = upload("contributor_id,given_at\nc-001,2024-05-31\n\nc-002,31/05/2024\n")  # a blank line counts
     assert bad.status_code == 400
-    assert "line 3: the date &#x27;31/05/2024&#x27; is not a date; write it as 2024-05-31" in bad.content.decode()
+    assert "line 4: the date &#x27;31/05/2024&#x27; is not a date; write it as 2024-05-31" in bad.content.decode()
     assert not ConsentRecord.objects.exists()
     good = upload("contributor_id,given_at\nc-001,2024-05-31\nc-002,2024-05-31\n")
     assert good.status_code == 302 and ConsentRecord.objects.count() == 2
