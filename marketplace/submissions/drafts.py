@@ -18,7 +18,7 @@ from django.utils import timezone
 from licensing.consent import terms as consent
 from licensing.consent.scope import license_beyond_consent
 from licensing.licenses import spdx_license
-from licensing.models import ConsentTerms, ConsentWithdrawal
+from licensing.models import ConsentTerms, ConsentWithdrawal, Rerelease
 from marketplace import storage
 from marketplace.models import (
     Dataset,
@@ -303,9 +303,12 @@ def submission_problems(submission: Submission) -> list[str]:
 
 def _license_beyond_consent(submission: Submission, terms: ConsentTerms | None) -> list[str]:
     """A license may allow no more than the contributors consented to. Only an SPDX license can:
-    custom terms are cut to the consent when they are approved (``custom_terms_permissions``)."""
+    custom terms are cut to the consent when they are approved (``custom_terms_permissions``). The
+    re-release after a consent withdrawal is not held back: it only takes records out of a version
+    published under the same license and consent, and holding it would keep the withdrawn records
+    published."""
     license = spdx_license(submission.license_abbreviation)
-    if terms is None or license is None:
+    if terms is None or license is None or Rerelease.objects.filter(submission=submission).exists():
         return []
     return license_beyond_consent(consent=terms, license=license, license_name=license.abbreviation)
 

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from licensing.consent import terms as consent
 from licensing.consent.inputs import ConsentTermsInput
-from licensing.models import License
+from licensing.models import ConsentWithdrawal, License, Rerelease
 from marketplace.models import DatasetVersion, Submission
 from tests.world import CONSENT, World
 
@@ -123,3 +123,23 @@ def test_custom_terms_are_cut_to_the_consent_and_never_conflict(world: World) ->
     done = author.post(f"/api/submissions/{submission.id}", {"agreeToSubmit": True}, format="json")
     assert done.status_code == 200, done.json()
     assert status_of(submission) == "submitted"
+
+
+def test_a_re_release_after_a_withdrawal_is_not_held_back_by_an_earlier_conflict(world: World) -> None:
+    """A re-release only takes withdrawn records out; refusing it would keep them published."""
+    submission = world.submissions["valley-in-review"]
+    consent.set_consent_terms(
+        submission=submission,
+        user=world.people["valley.member"],
+        terms=ConsentTermsInput.from_json({**CONSENT, "redistribution": False}),
+    )
+    dataset = world.datasets["valley-speech"]
+    withdrawal = ConsentWithdrawal.objects.create(
+        dataset=dataset, version=world.version("valley-speech", 1), contributor_id="c-2", record_ids=["c-2"],
+        recorded_by=world.people["valley.owner"], on_behalf=True,
+    )  # fmt: skip
+    Rerelease.objects.create(
+        dataset=dataset, withdrawal=withdrawal, status=Rerelease.Status.IN_REVIEW, submission=submission
+    )
+    approved = page_for(world, "valley.reviewer").post(f"/review/{submission.id}/", {"decision": "approve"})
+    assert approved.status_code == 302 and status_of(submission) == "approved"
