@@ -130,6 +130,7 @@ class ConsentTerms(models.Model):
     commercial_use = models.BooleanField()
     research_only = models.BooleanField()
     redistribution = models.BooleanField()
+    derivatives = models.BooleanField(help_text="Whether works derived from the data (edits, adaptations) are allowed.")
     scope_text = models.TextField(blank=True, help_text="Anything the flags do not say.")
     consent_text = models.TextField(help_text="The exact text contributors agreed to.")
     consent_text_sha256 = models.CharField(max_length=64, editable=False)

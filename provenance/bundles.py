@@ -182,7 +182,7 @@ def _consent_json(submission: Submission | None) -> dict[str, Any] | None:
     flags = ("ai_training", "commercial_use", "research_only", "redistribution", "derivatives")
     return {
         "terms": {
-            **{name: getattr(terms, name) for name in flags if hasattr(terms, name)},
+            **{name: getattr(terms, name) for name in flags},
             "scope": terms.scope_text, "consentText": terms.consent_text,
             "consentTextSha256": terms.consent_text_sha256, "withdrawalProcess": terms.withdrawal_process,
             "collectionStart": terms.collection_start.isoformat(), "collectionEnd": terms.collection_end.isoformat(),

@@ -122,6 +122,7 @@ def _rai(version: DatasetVersion, terms: ConsentTerms | None) -> dict[str, Any]:
                 ("commercial use", terms.commercial_use),
                 ("research only", terms.research_only),
                 ("redistribution", terms.redistribution),
+                ("derivatives", terms.derivatives),
             )
         ]
         rai["rai:dataCollection"] = (

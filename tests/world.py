@@ -64,13 +64,14 @@ CONSENT = {
     "commercialUse": True,
     "researchOnly": False,
     "redistribution": True,
+    "derivatives": True,
     "scope": "Speech and language models.",
     "consentText": "My recordings and texts may train models.",
     "collectionStart": "2025-01-01",
     "collectionEnd": "2025-06-30",
     "withdrawalProcess": "Write to us with your id.",
 }
-RESTRICTED_CONSENT = {**CONSENT, "commercialUse": False, "redistribution": False, "researchOnly": True}
+RESTRICTED_CONSENT = {**CONSENT, "commercialUse": False, "researchOnly": True}
 
 
 @dataclass

@@ -23,13 +23,14 @@ CONTRACT_NAME = {
     "commercial_use": "commercialUse",
     "research_only": "researchOnly",
     "redistribution": "redistribution",
+    "derivatives": "derivatives",
     "consent_text": "consentText",
     "withdrawal_process": "withdrawalProcess",
     "scope": "scope",
     "collection_start": "collectionStart",
     "collection_end": "collectionEnd",
 }
-FLAGS = ("ai_training", "commercial_use", "research_only", "redistribution")
+FLAGS = ("ai_training", "commercial_use", "research_only", "redistribution", "derivatives")
 TEXTS = ("consent_text", "withdrawal_process")  # the exact text, as contributors saw it: not trimmed
 DATES = ("collection_start", "collection_end")
 
@@ -40,6 +41,7 @@ class ConsentTermsInput:
     commercial_use: bool
     research_only: bool
     redistribution: bool
+    derivatives: bool
     consent_text: str
     withdrawal_process: str
     collection_start: date

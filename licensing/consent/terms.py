@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -25,13 +26,6 @@ MAX_RECORDS = 100_000
 _LOOKS_PERSONAL = re.compile(r"@|\s")
 
 
-def _datetime(raw: Any) -> datetime | None:
-    try:
-        return parse_datetime(raw) if isinstance(raw, str) else None
-    except ValueError:
-        return None
-
-
 def set_consent_terms(*, submission: Submission, user: User, terms: ConsentTermsInput) -> ConsentTerms:
     """Record new consent terms for a draft (a new row: earlier terms stay as they were)."""
     problems = terms.problems()
@@ -44,6 +38,7 @@ def set_consent_terms(*, submission: Submission, user: User, terms: ConsentTerms
         commercial_use=terms.commercial_use,
         research_only=terms.research_only,
         redistribution=terms.redistribution,
+        derivatives=terms.derivatives,
         consent_text=terms.consent_text,
         consent_text_sha256=sha256_text(terms.consent_text),
         withdrawal_process=terms.withdrawal_process,
@@ -87,47 +82,112 @@ def carry_consent_over(*, source: Submission, to: Submission, user: User) -> Con
     return copy
 
 
-def parse_records_csv(text: str) -> list[dict[str, str]]:
-    """CSV with a header: contributor_id, scope (optional), terms_sha256, given_at (ISO 8601)."""
-    reader = csv.DictReader(io.StringIO(text))
-    required = {"contributor_id", "terms_sha256", "given_at"}
+# Said in every message about a date: the form the column takes.
+DATE_EXAMPLE = "2024-05-31"
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_given_at(raw: object) -> tuple[datetime | None, str]:
+    """When a contributor consented: a date (YYYY-MM-DD, taken as that day 00:00 UTC) or an ISO
+    8601 time with a time zone. The time, or None and what is wrong, in words."""
+    if raw is None or raw == "":
+        return None, f"the date is missing; write it as {DATE_EXAMPLE}"
+    text = raw.strip() if isinstance(raw, str) else ""
+    shown = raw if isinstance(raw, str) else json.dumps(raw)
+    shown = shown if len(shown) <= 40 else f"{shown[:40]}…"  # a cell pasted whole is not echoed whole
+    if _DAY.fullmatch(text):
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            return None, f"the date '{shown}' is not a date; write it as {DATE_EXAMPLE}"
+        return datetime.combine(day, time.min, tzinfo=UTC), ""
     try:
-        if reader.fieldnames is None or not required <= set(reader.fieldnames):
-            raise ValidationError(f"The CSV header must name {', '.join(sorted(required))} (and optionally scope).")
-        return [dict(row) for row in reader]
+        moment = parse_datetime(text) if text else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        return None, f"the date '{shown}' is not a date; write it as {DATE_EXAMPLE}"
+    if moment.tzinfo is None:
+        return None, (
+            f"the time '{shown}' has no time zone; write the date alone ({DATE_EXAMPLE}) or the time with its zone "
+            f"({DATE_EXAMPLE}T14:30:00Z)"
+        )
+    return moment, ""
+
+
+def parse_records_csv(text: str) -> list[tuple[str, dict[str, str]]]:
+    """The rows of a CSV whose header names contributor_id and given_at, and optionally scope and
+    terms_sha256 (names are read without case or surrounding spaces); each with its line."""
+    reader = csv.DictReader(io.StringIO(text))
+    required = ("contributor_id", "given_at")
+    rows: list[tuple[str, dict[str, str]]] = []
+    try:
+        if reader.fieldnames is not None:
+            reader.fieldnames = [name.strip().lower() for name in reader.fieldnames]
+        if reader.fieldnames is None or not set(required) <= set(reader.fieldnames):
+            raise ValidationError(
+                "The CSV's first line must name the columns contributor_id and given_at (and, if you like, scope "
+                "and terms_sha256)."
+            )
+        for row in reader:
+            # The line the row ends on, as people count the file's lines (blank ones included).
+            rows.append((f"line {reader.line_num}", {key: value for key, value in row.items() if key is not None}))
+        return rows
     except csv.Error as exc:
         # The csv module counts the lines it finished; its hints are about opening files, not ours.
         reason = str(exc).partition(" - ")[0]
         raise ValidationError(f"The CSV does not parse at line {reader.line_num + 1}: {reason}.") from None
 
 
+def add_consent_records_csv(*, terms: ConsentTerms, text: str) -> int:
+    """Append the records of a CSV (``parse_records_csv``), every bad row named by its line."""
+    rows = parse_records_csv(text)
+    if not rows:
+        raise ValidationError("The CSV has no records under its first line: add one line per contributor.")
+    return _add(terms, rows)
+
+
 def add_consent_records(*, terms: ConsentTerms, rows: Any) -> int:
-    """Append records; all or nothing, with every bad row named by its line."""
+    """Append records given as JSON objects (``contributorId`` or ``contributor_id``, ``givenAt``,
+    optionally ``scope`` and ``termsSha256``), every bad one named by its position."""
     if not isinstance(rows, list) or not rows:
         raise ValidationError("Send at least one record.")
+    return _add(terms, [(f"record {position}", row) for position, row in enumerate(rows, start=1)])
+
+
+def _add(terms: ConsentTerms, rows: list[tuple[str, Any]]) -> int:
+    """All or nothing: a contributor id, when they consented and, if given, the terms' hash, which
+    must be these terms' (a record cites the text its contributor saw)."""
     if len(rows) > MAX_RECORDS:
-        raise ValidationError(f"At most {MAX_RECORDS} records per request.")
+        raise ValidationError(f"At most {MAX_RECORDS} records at once.")
     problems: list[str] = []
     records: list[ConsentRecord] = []
     seen: set[str] = set()
-    for line, row in enumerate(rows, start=1):
+    for where, row in rows:
         if not isinstance(row, dict):
-            problems.append(f"record {line}: not an object")
+            problems.append(f"{where}: not an object with contributorId and givenAt")
             continue
         contributor = str(row.get("contributor_id") or row.get("contributorId") or "").strip()
-        digest = str(row.get("terms_sha256") or row.get("termsSha256") or "").strip()
-        given_raw = row.get("given_at") or row.get("givenAt")
-        given = _datetime(given_raw)
-        if not contributor or len(contributor) > 128:
-            problems.append(f"record {line}: contributor_id is missing or longer than 128 characters")
+        digest = str(row.get("terms_sha256") or row.get("termsSha256") or "").strip().lower()
+        given, wrong_date = parse_given_at(row.get("given_at", row.get("givenAt")))
+        if not contributor:
+            problems.append(f"{where}: the contributor id is missing")
+        elif len(contributor) > 128:
+            problems.append(f"{where}: the contributor id is longer than 128 characters")
         elif _LOOKS_PERSONAL.search(contributor):
-            problems.append(f"record {line}: contributor_id must be a pseudonymous id, not an email or a name")
+            problems.append(
+                f"{where}: the contributor id looks like an email address or a name (it has an @ or a space); "
+                "give the pseudonymous id your organization keeps instead"
+            )
         elif contributor in seen:
-            problems.append(f"record {line}: contributor_id {contributor} appears twice")
-        if digest != terms.consent_text_sha256:
-            problems.append(f"record {line}: terms_sha256 does not match these consent terms")
-        if given is None or given.tzinfo is None:
-            problems.append(f"record {line}: given_at must be an ISO 8601 time with a time zone")
+            problems.append(f"{where}: the contributor id {contributor} appears twice")
+        if digest and digest != terms.consent_text_sha256:
+            problems.append(
+                f"{where}: the consent hash '{digest[:64]}' is not the SHA-256 of these consent terms "
+                f"({terms.consent_text_sha256}); leave it out, or give the hash of the terms this contributor saw"
+            )
+        if given is None:
+            problems.append(f"{where}: {wrong_date}")
         seen.add(contributor)
         if not problems and given is not None:
             records.append(
@@ -135,7 +195,7 @@ def add_consent_records(*, terms: ConsentTerms, rows: Any) -> int:
                     terms=terms,
                     contributor_id=contributor,
                     scope=str(row.get("scope") or "")[:200],
-                    terms_sha256=digest,
+                    terms_sha256=terms.consent_text_sha256,
                     given_at=given,
                 )
             )
@@ -147,7 +207,5 @@ def add_consent_records(*, terms: ConsentTerms, rows: Any) -> int:
         with transaction.atomic():
             ConsentRecord.objects.bulk_create(records)
     except IntegrityError:
-        raise ValidationError(
-            "No record was added: some contributor_id already has a record under these terms."
-        ) from None
+        raise ValidationError("No record was added: some contributor already has a record under these terms.") from None
     return len(records)

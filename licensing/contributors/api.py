@@ -34,7 +34,7 @@ def _permissions(item: License | ConsentTerms) -> dict[str, Any]:
         "commercialUse": item.commercial_use,
         "aiTraining": item.ai_training,
         "redistribution": item.redistribution,
-        "derivatives": getattr(item, "derivatives", None),
+        "derivatives": item.derivatives,
     }
 
 

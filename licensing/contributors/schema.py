@@ -12,7 +12,7 @@ class PermissionsShape(Shape):
     commercialUse = serializers.BooleanField()  # noqa: N815 (the API's camelCase)
     aiTraining = serializers.BooleanField()  # noqa: N815
     redistribution = serializers.BooleanField()
-    derivatives = _null(serializers.BooleanField, help_text="Null where consent terms do not say.")
+    derivatives = serializers.BooleanField()
 
 
 class ConsentGivenShape(Shape):

@@ -17,6 +17,8 @@ from django.views.decorators.http import require_GET
 from licensing import tdmrep
 from licensing.access.downloads import archive_download_count
 from licensing.access.panel import access_panel
+from licensing.consent.scope import compare
+from licensing.models import ConsentTerms, License
 from marketplace.catalog.views import TASK_LABELS, price_label
 from marketplace.markdown import render_markdown
 from marketplace.models import Dataset, DatasetVersion, Membership, Submission, Validation
@@ -149,6 +151,46 @@ def _snippets(dataset_id: str, api_url: str, table: dict[str, Any] | None) -> li
 
 
 @dataclass(frozen=True)
+class PermissionRow:
+    """One permission as the license gives it and as the contributors consented to it; ``narrower``
+    when the license allows what the consent does not, which the page never shows as allowed alone."""
+
+    name: str
+    label: str
+    license_says: str
+    consent_says: str
+    narrower: bool
+
+
+def _consent_of(version: DatasetVersion | None) -> ConsentTerms | None:
+    """The consent terms the current version was published under (none for an import)."""
+    if version is None:
+        return None
+    return ConsentTerms.objects.filter(submission__version=version).order_by("-created_at", "-id").first()
+
+
+def _permission_rows(license: License, terms: ConsentTerms) -> list[PermissionRow]:
+    labels = {field: label for field, label, _ in PERMISSIONS}
+    rows = []
+    for permission in compare(consent=terms, license=license):
+        if permission.consent_allows:
+            consent_says = "consented"
+        elif permission.name == "commercial_use" and terms.research_only:
+            consent_says = "not consented: research only"
+        else:
+            consent_says = "not consented"
+        license_says = "allowed" if permission.license_allows else "not allowed"
+        if permission.beyond_consent:
+            license_says = "allows it, but the contributors did not consent: not allowed"
+        rows.append(
+            PermissionRow(
+                permission.name, labels[permission.name], license_says, consent_says, permission.beyond_consent
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
 class Person:
     role: str
     name: str
@@ -221,6 +263,9 @@ def render_dataset(request: HttpRequest, dataset: Dataset, *, access: Any = None
     files = version_files(version) if version else []
     counted = [row["rows"] for row in files if isinstance(row.get("rows"), int)]
     table = _first_table(files)
+    terms = _consent_of(version)
+    permission_rows = _permission_rows(license, terms) if license and terms else []
+    not_consented = {row.name for row in permission_rows if row.narrower}
     context = {
         "dataset": dataset,
         "version": version,
@@ -241,9 +286,17 @@ def render_dataset(request: HttpRequest, dataset: Dataset, *, access: Any = None
         "row_count": sum(counted) if counted else None,
         "preview_table": table,
         "downloads": archive_download_count(dataset=dataset),
-        "permission_badges": [(label, bool(getattr(license, field))) for label, field in PERMISSION_BADGES]
+        # (label, yes, what to say): a permission the contributors did not consent to is no.
+        "permission_badges": [
+            (label, False, "no: not consented")
+            if field in not_consented
+            else (label, bool(getattr(license, field)), "yes" if getattr(license, field) else "no")
+            for label, field in PERMISSION_BADGES
+        ]
         if license
         else [],
+        "consent": terms,
+        "permission_rows": permission_rows,
         "snippets": _snippets(dataset.id, request.build_absolute_uri("/api"), table) if version else [],
         "versions": _versions_with_previous(dataset),
         "permissions": [

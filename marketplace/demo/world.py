@@ -71,7 +71,7 @@ LICENSES: list[dict[str, Any]] = [
 ]
 
 CONSENT = {
-    "aiTraining": True, "commercialUse": True, "researchOnly": False, "redistribution": True,
+    "aiTraining": True, "commercialUse": True, "researchOnly": False, "redistribution": True, "derivatives": True,
     "scope": "Training and evaluating language and speech models.",
     "consentText": "I agree that my contributions may be used to train and evaluate language and speech models, "
                    "by anyone who licenses them, and that I may withdraw this consent at any time.",

@@ -404,6 +404,7 @@ def consent_json(terms: ConsentTerms) -> dict[str, Any]:
         "commercialUse": terms.commercial_use,
         "researchOnly": terms.research_only,
         "redistribution": terms.redistribution,
+        "derivatives": terms.derivatives,
         "scope": terms.scope_text,
         "consentTextSha256": terms.consent_text_sha256,
         "collectionStart": terms.collection_start.isoformat(),
@@ -432,7 +433,7 @@ class SubmissionConsentApi(UploadView):
 
 class ConsentRecordsApi(UploadView):
     """``POST /api/v1/submissions/{id}/consent/records``: per-contributor records, as JSON
-    ``{"records": [...]}`` or as CSV (contributor_id, scope, terms_sha256, given_at)."""
+    ``{"records": [...]}`` or as CSV (contributor_id, given_at, and optionally scope and terms_sha256)."""
 
     parser_classes = [StrictJSONParser, CsvParser]
 
@@ -444,13 +445,12 @@ class ConsentRecordsApi(UploadView):
         submission = self._submission(request, submission_id)
         terms = consent.current_terms(submission)
         if terms is None:
-            raise exceptions.ValidationError("Set the consent terms first; records name the terms' SHA-256.")
-        rows = (
-            consent.parse_records_csv(request.data)
-            if isinstance(request.data, str)
-            else (request.data.get("records") if isinstance(request.data, dict) else None)
-        )
-        added = consent.add_consent_records(terms=terms, rows=rows)
+            raise exceptions.ValidationError("Set the consent terms first: records are added under them.")
+        if isinstance(request.data, str):
+            added = consent.add_consent_records_csv(terms=terms, text=request.data)
+        else:
+            rows = request.data.get("records") if isinstance(request.data, dict) else None
+            added = consent.add_consent_records(terms=terms, rows=rows)
         return Response({"added": added, "termsSha256": terms.consent_text_sha256}, status=status.HTTP_201_CREATED)
 
 

@@ -16,8 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from licensing.consent import terms as consent
+from licensing.consent.scope import license_beyond_consent
 from licensing.licenses import spdx_license
-from licensing.models import ConsentWithdrawal
+from licensing.models import ConsentTerms, ConsentWithdrawal, Rerelease
 from marketplace import storage
 from marketplace.models import (
     Dataset,
@@ -292,12 +293,26 @@ def submission_problems(submission: Submission) -> list[str]:
         if problem:
             problems.append(problem)
     problems += _withdrawn_files(submission)
-    if not submission.consent_terms.exists():
+    terms = consent.current_terms(submission)
+    if terms is None:
         problems.append("consent terms are missing (how, and under which terms, the data was given)")
+    problems += _license_beyond_consent(submission, terms)
     if not submission.revenue_shares.exists():
         problems.append("contributors and their revenue shares are missing (they must sum to 10,000 basis points)")
     problems += license_problems(submission)  # lineage: a parent's license must allow this one
     return problems
+
+
+def _license_beyond_consent(submission: Submission, terms: ConsentTerms | None) -> list[str]:
+    """A license may allow no more than the contributors consented to. Only an SPDX license can:
+    custom terms are cut to the consent when they are approved (``custom_terms_permissions``). The
+    re-release after a consent withdrawal is not held back: it only takes records out of a version
+    published under the same license and consent, and holding it would keep the withdrawn records
+    published."""
+    license = spdx_license(submission.license_abbreviation)
+    if terms is None or license is None or Rerelease.objects.filter(submission=submission).exists():
+        return []
+    return license_beyond_consent(consent=terms, license=license, license_name=license.abbreviation)
 
 
 def _withdrawn_files(submission: Submission) -> list[str]:

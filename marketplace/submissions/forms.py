@@ -216,6 +216,7 @@ class ConsentForm(forms.Form):
     commercial_use = forms.BooleanField(label="Commercial use", required=False)
     research_only = forms.BooleanField(label="Research only", required=False)
     redistribution = forms.BooleanField(label="Redistribution", required=False)
+    derivatives = forms.BooleanField(label="Derivatives (edited or adapted works)", required=False)
     scope = forms.CharField(
         label="Scope, in words", required=False, widget=TEXTAREA, help_text="Anything the flags do not say."
     )
@@ -236,6 +237,7 @@ class ConsentForm(forms.Form):
             commercial_use=data["commercial_use"],
             research_only=data["research_only"],
             redistribution=data["redistribution"],
+            derivatives=data["derivatives"],
             scope=browser_text(data["scope"]),
             consent_text=browser_text(data["consent_text"]),
             collection_start=data["collection_start"],
@@ -247,7 +249,12 @@ class ConsentForm(forms.Form):
 class ConsentRecordsForm(forms.Form):
     records = forms.FileField(
         label="Consent records (CSV)",
-        help_text="Header: contributor_id, terms_sha256, given_at (ISO 8601 with time zone), and optionally scope.",
+        help_text=(
+            "One line per contributor under a first line naming the columns contributor_id and given_at: the "
+            "pseudonymous id your organization keeps (never a name or an email) and the day they consented "
+            "(2024-05-31, or a time with its zone, 2024-05-31T14:30:00Z). Optional columns: scope, and "
+            "terms_sha256 (if given, it must be the hash shown above)."
+        ),
     )
 
 

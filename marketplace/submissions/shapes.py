@@ -136,6 +136,7 @@ class ConsentTermsInputShape(Shape):
     commercialUse = serializers.BooleanField()  # noqa: N815
     researchOnly = serializers.BooleanField()  # noqa: N815
     redistribution = serializers.BooleanField()
+    derivatives = serializers.BooleanField()
     scope = serializers.CharField(required=False)
     consentText = serializers.CharField()  # noqa: N815
     collectionStart = serializers.DateField()  # noqa: N815
@@ -157,8 +158,13 @@ class ConsentTermsAnswerShape(Shape):
 class ConsentRecordInputShape(Shape):
     contributor_id = serializers.CharField(max_length=128, help_text="Pseudonymous: no email, no spaces.")
     scope = serializers.CharField(required=False)
-    terms_sha256 = serializers.CharField()
-    given_at = serializers.DateTimeField()
+    terms_sha256 = serializers.CharField(
+        required=False, help_text="Optional: when given, the SHA-256 of the consent terms the record is under."
+    )
+    given_at = serializers.CharField(
+        help_text="When the contributor consented: a date (YYYY-MM-DD, that day 00:00 UTC) or an ISO 8601 time "
+        "with its time zone."
+    )
 
 
 class ConsentRecordsInputShape(Shape):

@@ -218,6 +218,7 @@ def _consent_initial(terms: Any) -> dict[str, Any]:
         "commercial_use": terms.commercial_use,
         "research_only": terms.research_only,
         "redistribution": terms.redistribution,
+        "derivatives": terms.derivatives,
         "scope": terms.scope_text,
         "consent_text": terms.consent_text,
         "collection_start": terms.collection_start,
@@ -279,10 +280,10 @@ def submission_consent_records(request: HttpRequest, submission_id: str) -> Http
     if form.is_valid():
         try:
             if terms is None:
-                raise ValidationError("Save the consent terms first: each record cites their SHA-256.")
+                raise ValidationError("Save the consent terms first: records are added under them.")
             rules.ensure_editable(submission)
             text = form.cleaned_data["records"].read().decode("utf-8-sig")
-            added = consent.add_consent_records(terms=terms, rows=consent.parse_records_csv(text))
+            added = consent.add_consent_records_csv(terms=terms, text=text)
         except UnicodeDecodeError:
             form.add_error("records", "The file is not UTF-8 text.")
         except ValidationError as exc:

@@ -154,6 +154,20 @@ def test_contributor_fills_the_form_uploads_12_mib_and_submits_and_a_reviewer_pu
     # A worker validates the archive; the page follows it and reloads once it passed.
     expect(page.get_by_test_id("validation-status")).to_have_text("passed", timeout=60_000)
     expect(page.locator("#validation")).to_contain_text("data/rows.tsv")
+    # The consent allows AI training only; CC-BY-4.0 allows more: refused, each conflict in words.
+    page.get_by_label("I have the right to offer this data").check()
+    page.get_by_role("button", name="Submit for review").click()
+    refusal = page.locator(".messages")
+    for what in ("commercial use", "redistribution", "derivatives"):
+        expect(refusal).to_contain_text(
+            f"the license CC-BY-4.0 allows {what}, but the contributors' consent does not allow it: choose a "
+            f"license without {what}, or record consent that allows it"
+        )
+    expect(page.get_by_test_id("submission-status")).to_have_text("Draft")
+    for flag in ("Commercial use", "Redistribution", "Derivatives"):
+        page.get_by_label(flag).check()
+    page.get_by_role("button", name="Save consent terms").click()
+    expect(page.get_by_text("Consent terms saved.")).to_be_visible()
     page.get_by_label("I have the right to offer this data").check()
     page.get_by_role("button", name="Submit for review").click()
     expect(page.get_by_text("Submitted for review. Reviewers are notified")).to_be_visible()

@@ -514,6 +514,7 @@ def test_fuzz_with_the_key_of(api_schema: BaseSchema, world: World, person: str 
 def consent_payload() -> dict[str, Any]:
     return {
         "aiTraining": True, "commercialUse": True, "researchOnly": False, "redistribution": False,
+        "derivatives": True,
         "scope": "speech", "consentText": "I agree that my recordings train speech models.",
         "collectionStart": "2026-01-01", "collectionEnd": "2026-06-30",
         "withdrawalProcess": "Write to privacy@example.org.",

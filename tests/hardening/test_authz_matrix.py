@@ -81,6 +81,7 @@ class Case:
 # Bodies: minimal and valid where it is cheap, so that an allowed role shows the action happens.
 CONSENT = {
     "aiTraining": True, "commercialUse": False, "researchOnly": True, "redistribution": False,
+    "derivatives": True,
     "consentText": "I agree.", "withdrawalProcess": "Email us.", "collectionStart": "2025-01-01",
     "collectionEnd": "2025-02-01",
 }  # fmt: skip

@@ -13,6 +13,7 @@ from marketplace.submissions.forms import ConsentForm
 
 JSON = {
     "aiTraining": True, "commercialUse": False, "researchOnly": True, "redistribution": False,
+    "derivatives": False,
     "scope": "speech only", "consentText": "I agree.\n", "withdrawalProcess": "Write to us.",
     "collectionStart": "2025-01-01", "collectionEnd": "2025-03-01",
 }  # fmt: skip
@@ -56,7 +57,8 @@ def test_checks_across_fields_speak_the_contract_to_the_api_and_model_fields_to_
         "researchOnly": ["research-only consent cannot allow commercial use"],
     }
     terms = ConsentTermsInput(
-        ai_training=False, commercial_use=True, research_only=True, redistribution=False, consent_text="x",
+        ai_training=False, commercial_use=True, research_only=True, redistribution=False, derivatives=True,
+        consent_text="x",
         withdrawal_process="y", collection_start=date(2025, 2, 1), collection_end=date(2025, 1, 1),
     )  # fmt: skip
     assert terms.problems() == {
@@ -64,3 +66,11 @@ def test_checks_across_fields_speak_the_contract_to_the_api_and_model_fields_to_
         "research_only": "research-only consent cannot allow commercial use",
     }
     assert set(terms.problems()) <= set(CONTRACT_NAME) <= set(ConsentForm.base_fields)
+
+
+def test_derivatives_is_required_like_the_other_flags() -> None:
+    without = {key: value for key, value in JSON.items() if key != "derivatives"}
+    with pytest.raises(ValidationError) as refused:
+        ConsentTermsInput.from_json(without)
+    assert refused.value.message_dict == {"derivatives": ["must be true or false"]}
+    assert ConsentTermsInput.from_json({**JSON, "derivatives": True}).derivatives is True

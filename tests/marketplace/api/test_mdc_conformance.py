@@ -504,7 +504,7 @@ SUBMISSION_OPERATIONS = {
 }  # fmt: skip
 
 CONSENT = {
-    "aiTraining": True, "commercialUse": True, "researchOnly": False, "redistribution": True,
+    "aiTraining": True, "commercialUse": True, "researchOnly": False, "redistribution": True, "derivatives": True,
     "scope": "Speech models.", "consentText": "My recordings may train speech models.",
     "collectionStart": "2025-01-01", "collectionEnd": "2025-06-30", "withdrawalProcess": "Email us your id.",
 }  # fmt: skip

@@ -18,6 +18,7 @@ from tests.factories import organization
 CONSENT = "I agree that my recordings are used to train speech models, also commercially."
 TERMS: dict[str, Any] = {
     "aiTraining": True, "commercialUse": True, "researchOnly": False, "redistribution": False,
+    "derivatives": True,
     "scope": "Speech recognition models.", "consentText": CONSENT, "collectionStart": "2025-01-01",
     "collectionEnd": "2025-06-30", "withdrawalProcess": "Email withdraw@example.org with your contributor id.",
 }  # fmt: skip
@@ -81,19 +82,89 @@ def test_consent_records_by_csv_and_json(setup) -> None:  # type: ignore[no-unty
 
     bad = [
         {"contributorId": "ann@example.org", "termsSha256": digest, "givenAt": "2025-03-01T09:00:00Z"},
-        {"contributorId": "c-004", "termsSha256": "0" * 64, "givenAt": "2025-03-01"},
+        {"contributorId": "c-004", "termsSha256": "0" * 64, "givenAt": "2025-03-01T09:00:00"},
         {"contributorId": "c-001", "termsSha256": digest, "givenAt": "2025-03-01T09:00:00Z"},
     ]
     refused = client.post(url, {"records": bad}, format="json")
     assert refused.status_code == 400
-    message = refused.json()["message"]
-    assert "record 1: contributor_id must be a pseudonymous id" in message
-    assert "record 2: terms_sha256 does not match" in message and "record 2: given_at must be" in message
+    assert refused.json()["message"] == (
+        "No record was added: record 1: the contributor id looks like an email address or a name (it has an @ or "
+        "a space); give the pseudonymous id your organization keeps instead; "
+        f"record 2: the consent hash '{'0' * 64}' is not the SHA-256 of these consent terms ({digest}); leave it "
+        "out, or give the hash of the terms this contributor saw; "
+        "record 2: the time '2025-03-01T09:00:00' has no time zone; write the date alone (2024-05-31) or the time "
+        "with its zone (2024-05-31T14:30:00Z)."
+    )
     duplicate = client.post(url, {"records": [bad[2]]}, format="json")
-    assert "already has a record" in duplicate.json()["message"]
+    assert "some contributor already has a record" in duplicate.json()["message"]
     assert ConsentRecord.objects.count() == 3  # all or nothing
     header = client.generic("POST", url, "who,when\nx,y\n", content_type="text/csv")
-    assert "The CSV header must name" in header.json()["message"]
+    assert header.json()["message"] == (
+        "The CSV's first line must name the columns contributor_id and given_at (and, if you like, scope and "
+        "terms_sha256)."
+    )
+
+
+def test_records_need_only_contributor_ids_and_dates(setup) -> None:  # type: ignore[no-untyped-def]
+    client, submission, _ = setup
+    client.put(f"/api/v1/submissions/{submission.id}/consent", TERMS, format="json")
+    url = f"/api/v1/submissions/{submission.id}/consent/records"
+    digest = hashlib.sha256(CONSENT.encode()).hexdigest()
+    added = client.generic(
+        "POST", url, "Contributor_ID , given_at\nc-001,2025-02-01\nc-002,2025-02-02T11:30:00+01:00\n",
+        content_type="text/csv",
+    )  # fmt: skip
+    assert added.status_code == 201 and added.json() == {"added": 2, "termsSha256": digest}
+    json_rows = [{"contributorId": "c-003", "givenAt": "2025-03-01"}]
+    assert client.post(url, {"records": json_rows}, format="json").status_code == 201
+    records = {r.contributor_id: (r.given_at.isoformat(), r.terms_sha256) for r in ConsentRecord.objects.all()}
+    assert records == {
+        "c-001": ("2025-02-01T00:00:00+00:00", digest),  # a date is that day, 00:00 UTC
+        "c-002": ("2025-02-02T10:30:00+00:00", digest),
+        "c-003": ("2025-03-01T00:00:00+00:00", digest),
+    }
+
+
+def test_a_bad_csv_line_is_named_by_its_line_in_the_file(setup) -> None:  # type: ignore[no-untyped-def]
+    client, submission, _ = setup
+    client.put(f"/api/v1/submissions/{submission.id}/consent", TERMS, format="json")
+    url = f"/api/v1/submissions/{submission.id}/consent/records"
+    body = "contributor_id,given_at,terms_sha256\nc-001,2024-05-01,\nc-002,2024-05-02,\nc-003,2024-13-01,\n,,abc\n"
+    refused = client.generic("POST", url, body, content_type="text/csv")
+    assert refused.status_code == 400
+    assert refused.json()["message"] == (
+        "No record was added: line 4: the date '2024-13-01' is not a date; write it as 2024-05-31; "
+        "line 5: the contributor id is missing; "
+        f"line 5: the consent hash 'abc' is not the SHA-256 of these consent terms "
+        f"({hashlib.sha256(CONSENT.encode()).hexdigest()}); leave it out, or give the hash of the terms this "
+        "contributor saw; line 5: the date is missing; write it as 2024-05-31."
+    )
+    assert not ConsentRecord.objects.exists()
+    empty = client.generic("POST", url, "contributor_id,given_at\n", content_type="text/csv")
+    assert empty.json()["message"] == "The CSV has no records under its first line: add one line per contributor."
+
+
+def test_the_page_takes_a_csv_of_ids_and_dates_and_names_bad_lines(setup) -> None:  # type: ignore[no-untyped-def]
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    client, submission, user = setup
+    client.put(f"/api/v1/submissions/{submission.id}/consent", TERMS, format="json")
+    page = Client()
+    page.force_login(user)
+    edit = page.get(f"/submissions/{submission.id}/")
+    assert b"contributor_id,given_at\nc-001,2024-05-31" in edit.content  # the example the page gives
+
+    def upload(text: str) -> Any:
+        csv_file = SimpleUploadedFile("records.csv", text.encode(), content_type="text/csv")
+        return page.post(f"/submissions/{submission.id}/consent/records/", {"records": csv_file})
+
+    bad = upload("contributor_id,given_at\nc-001,2024-05-31\n\nc-002,31/05/2024\n")  # a blank line counts
+    assert bad.status_code == 400
+    assert "line 4: the date &#x27;31/05/2024&#x27; is not a date; write it as 2024-05-31" in bad.content.decode()
+    assert not ConsentRecord.objects.exists()
+    good = upload("contributor_id,given_at\nc-001,2024-05-31\nc-002,2024-05-31\n")
+    assert good.status_code == 302 and ConsentRecord.objects.count() == 2
 
 
 @pytest.mark.django_db(transaction=True)  # replacing a split commits under the deferred sum check

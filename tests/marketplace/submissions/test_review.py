@@ -210,7 +210,8 @@ def test_deleting_a_submission_removes_its_objects_and_parts(live_server: Any, b
         submission=submission,
         user=user,
         terms=ConsentTermsInput(
-            ai_training=True, commercial_use=False, research_only=False, redistribution=False, consent_text="yes",
+            ai_training=True, commercial_use=False, research_only=False, redistribution=False, derivatives=True,
+            consent_text="yes",
             withdrawal_process="mail us", collection_start=date(2025, 1, 1), collection_end=date(2025, 1, 2),
         ),
     )  # fmt: skip
