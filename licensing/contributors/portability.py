@@ -19,7 +19,7 @@ from operator import or_
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
@@ -358,6 +358,17 @@ def refusals_of(user: User) -> list[Reason]:
     return reasons
 
 
+def _scrub_account_names(user: User) -> None:
+    """Ledger accounts are evidence the database refuses to change, but for the display name of a
+    payable account in a transaction that says it anonymizes someone (migration 0010)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('datacollective.anonymizing', 'on', true)")
+        LedgerAccount.objects.filter(id__in=payable_accounts_of(user).values("id")).update(
+            name=f"{DELETED_NAME} {user.public_id}"
+        )
+        cursor.execute("SELECT set_config('datacollective.anonymizing', 'off', true)")
+
+
 @transaction.atomic
 def delete_account(*, user: User, password: str) -> User:
     """Anonymize ``user`` and close their account, in one transaction, or raise ``DeletionRefused``
@@ -393,9 +404,7 @@ def delete_account(*, user: User, password: str) -> User:
     for access in AccessRequest.objects.filter(id__in=pending, status=AccessRequest.Status.REJECTED):
         provenance_events.access_decided(access)
     AccessRequest.objects.filter(user=locked).update(full_name=DELETED_NAME)
-    LedgerAccount.objects.filter(id__in=payable_accounts_of(locked).values("id")).update(
-        name=f"{DELETED_NAME} {locked.public_id}"
-    )
+    _scrub_account_names(locked)
 
     locked.username = f"deleted-{locked.public_id}"
     locked.email = ""
