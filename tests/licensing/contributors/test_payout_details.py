@@ -5,6 +5,7 @@ staff payout pages show each payee's details next to their balance."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -146,7 +147,7 @@ def owed() -> dict[str, Any]:
     now = timezone.now()
     ContributorClaim.objects.create(
         organization=dataset.organization, payee_email="bo@example.org", token_hash="b" * 64,
-        created_by=dataset.organization.memberships.get().user, expires_at=now + timezone.timedelta(days=7),
+        created_by=dataset.organization.memberships.get().user, expires_at=now + timedelta(days=7),
         claimed_at=now, claimed_by=bo,
     )  # fmt: skip
     set_payout_details(user=ana, details=bank())
