@@ -42,7 +42,7 @@ from licensing.models import (
 )
 from licensing.revenue.earnings import earnings_for
 from licensing.revenue.ledger import money
-from marketplace.models import Membership, Organization, User
+from marketplace.models import Invitation, Membership, Organization, User
 from provenance import events as provenance_events
 
 EXPORT_FORMAT = "datacollective-personal-data/1"
@@ -388,6 +388,13 @@ def delete_account(*, user: User, password: str) -> User:
     now = timezone.now()
     ApiKey.objects.filter(user=locked, revoked_at__isnull=True).update(revoked_at=now)
     Membership.objects.filter(user=locked).delete()
+    # Invitations name the person by email address: those they accepted, and those still open to them.
+    invited = (
+        Q(accepted_by=locked) | Q(email__iexact=locked.email, accepted_at__isnull=True)
+        if locked.email
+        else Q(accepted_by=locked)
+    )
+    Invitation.objects.filter(invited).delete()
     PayoutDetails.objects.filter(user=locked).delete()
     Invoice.objects.filter(user=locked, status=Invoice.Status.OPEN).update(status=Invoice.Status.VOID)
     pending = list(

@@ -30,7 +30,8 @@ from licensing.models import (
     PayoutDetails,
 )
 from licensing.revenue import ledger
-from marketplace.models import Membership, User
+from marketplace.models import Invitation, Membership, User
+from marketplace.organizations.services import invite_member
 from tests.factories import organization
 from tests.licensing.contributors.test_portability import busy_person
 from tests.licensing.revenue.test_ledger import staff
@@ -57,6 +58,10 @@ def test_deleting_on_the_page_anonymizes_signs_out_everywhere_and_keeps_the_evid
     world = busy_person("ana")
     ana = world["user"]
     before = evidence_of(ana, "ana-")
+    lab = organization("inviting-lab")
+    owner = lab.memberships.get().user
+    invite_member(organization=lab, email="ANA@example.org", role="admin", invited_by=owner, accept_url=str)
+    invite_member(organization=lab, email="someone@example.org", role="member", invited_by=owner, accept_url=str)
     assert all(before.values()), before
     elsewhere = Client()
     elsewhere.force_login(ana)
@@ -96,6 +101,7 @@ def test_deleting_on_the_page_anonymizes_signs_out_everywhere_and_keeps_the_evid
     assert Client().post("/login/", {"username": "ana", "password": PASSWORD}).status_code == 200
 
     assert not Membership.objects.filter(user=ana).exists()
+    assert list(Invitation.objects.values_list("email", flat=True)) == ["someone@example.org"]
     assert not PayoutDetails.objects.filter(user=ana).exists()
     assert Invoice.objects.get(id=world["open_invoice"].id).status == Invoice.Status.VOID
     withdrawn = AccessRequest.objects.get(id=world["pending"].id)
