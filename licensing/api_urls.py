@@ -2,6 +2,7 @@ from django.urls import path
 
 from licensing.access import api as access_api
 from licensing.consent import api as consent_api
+from licensing.contributors import account_api
 from licensing.contributors import api as contributors_api
 from licensing.keys import api as keys_api
 from licensing.revenue import api as revenue_api
@@ -66,4 +67,6 @@ urlpatterns = [
         contributors_api.OrganizationClaimsApi.as_view(),
         name="api-organization-claims",
     ),
+    path("me/payout-details", account_api.MyPayoutDetailsApi.as_view(), name="api-me-payout-details"),
+    path("me/export", account_api.MyDataExportApi.as_view(), name="api-me-export"),
 ]

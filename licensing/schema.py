@@ -364,3 +364,56 @@ class RemovalShape(Shape):
 class RemovalFeedShape(Shape):
     datasetId = serializers.CharField()  # noqa: N815
     items = RemovalShape(many=True)
+
+
+# --- A person's own account: payout details, their data ------------------------------------------
+
+
+class PayoutDetailsInputShape(Shape):
+    method = serializers.ChoiceField(choices=["bank", "paypal", "other"])
+    accountHolder = serializers.CharField(max_length=200)  # noqa: N815
+    account = serializers.CharField(max_length=200, help_text="An IBAN or account number, or a PayPal address.")
+    bankName = serializers.CharField(max_length=200, required=False, allow_blank=True)  # noqa: N815
+    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class PayoutDetailsShape(Shape):
+    method = serializers.ChoiceField(choices=["bank", "paypal", "other"])
+    accountHolder = serializers.CharField()  # noqa: N815
+    account = serializers.CharField()
+    bankName = serializers.CharField(allow_blank=True)  # noqa: N815
+    notes = serializers.CharField(allow_blank=True)
+    updatedAt = serializers.DateTimeField()  # noqa: N815
+
+
+class PersonalAccountShape(Shape):
+    id = serializers.CharField()
+    username = serializers.CharField()
+    email = serializers.CharField(allow_blank=True)
+    firstName = serializers.CharField(allow_blank=True)  # noqa: N815
+    lastName = serializers.CharField(allow_blank=True)  # noqa: N815
+    joinedAt = serializers.DateTimeField()  # noqa: N815
+    lastLoginAt = _null(serializers.DateTimeField)  # noqa: N815
+    active = serializers.BooleanField()
+
+
+def _rows(help_text: str) -> Any:
+    return serializers.ListField(child=serializers.DictField(), help_text=help_text)
+
+
+class PersonalDataShape(Shape):
+    format = serializers.CharField(help_text="datacollective-personal-data/1")
+    exportedAt = serializers.DateTimeField()  # noqa: N815
+    account = PersonalAccountShape()
+    memberships = _rows("Organizations and roles.")
+    claims = _rows("Claimed contributor ids and payee addresses, by organization.")
+    consentRecords = _rows("Consent records of the claimed contributor ids, with the exact consent text.")  # noqa: N815
+    withdrawals = _rows("Withdrawals recorded by the person or for their claimed contributor ids.")
+    earnings = serializers.DictField(help_text="totals, datasets (per month) and payouts, in integer cents.")
+    payoutDetails = serializers.DictField(allow_null=True)  # noqa: N815
+    licenseGrants = _rows("Terms accepted.")  # noqa: N815
+    invoices = _rows("Invoices.")
+    payments = _rows("Payments of the invoices.")
+    accessRequests = _rows("Access requests.")  # noqa: N815
+    apiKeys = _rows("API keys: name, prefix, scopes and dates, never the key or its hash.")  # noqa: N815
+    downloads = _rows("Download counts per dataset and kind.")

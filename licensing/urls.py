@@ -2,6 +2,7 @@ from django.urls import path
 
 from licensing.access import views as access_views
 from licensing.consent import views as consent_views
+from licensing.contributors import account_views
 from licensing.contributors import views as contributor_views
 from licensing.keys import views as key_views
 from licensing.revenue import views as revenue_views
@@ -55,4 +56,8 @@ urlpatterns = [
         contributor_views.organization_contributors,
         name="organization-contributors",
     ),
+    path("account/payout-details/", account_views.payout_details, name="payout-details"),
+    path("account/data/", account_views.my_data, name="my-data"),
+    path("account/data/export.json", account_views.my_data_export, name="my-data-export"),
+    path("account/delete/", account_views.delete_account, name="account-delete"),
 ]

@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from licensing.contributors.payouts import details_for_accounts
 from licensing.models import Invoice, LedgerAccount, PayoutBatch
 from licensing.revenue import earnings, ledger, payments
 from licensing.views_common import organization_for_page
@@ -115,12 +116,18 @@ def payouts(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, f"Payout batch {batch.id} created; mark it paid when the bank confirms.")
                 return redirect("payout-batch", batch_id=batch.id)
+    details = details_for_accounts(b.account for b in balances)
     return render(
         request,
         "licensing/earnings_payouts.html",
         {
             "rows": [
-                {"item": b, "value": entered.get(f"amount-{b.account.id}", ""), "errors": errors.get(str(b.account.id))}
+                {
+                    "item": b,
+                    "value": entered.get(f"amount-{b.account.id}", ""),
+                    "errors": errors.get(str(b.account.id)),
+                    "details": details.get(b.account.id),
+                }
                 for b in balances
             ],
             "errors": errors,
@@ -152,13 +159,22 @@ def payout_batch(request: HttpRequest, batch_id: int) -> HttpResponse:
         else:
             messages.success(request, f"Payout batch {batch.id} is marked paid.")
             return redirect("payout-batch", batch_id=batch.id)
-    lines = (
-        batch.transactions.filter(kind="payout").get().entries.filter(account__kind=LedgerAccount.Kind.PAYABLE)
-    ).select_related("account")
+    lines = list(
+        batch.transactions.filter(kind="payout")
+        .get()
+        .entries.filter(account__kind=LedgerAccount.Kind.PAYABLE)
+        .select_related("account")
+    )
+    details = details_for_accounts(line.account for line in lines)
     return render(
         request,
         "licensing/earnings_payout_batch.html",
-        {"batch": batch, "lines": lines, "total": ledger.batch_total(batch), "error": error},
+        {
+            "batch": batch,
+            "lines": [{"line": line, "details": details.get(line.account_id)} for line in lines],
+            "total": ledger.batch_total(batch),
+            "error": error,
+        },
         status=400 if error else 200,
     )
 

@@ -203,6 +203,12 @@ CASES = [
     Case("GET", "organization-contributors", ORG, (LOGIN, 403, 403, 403, 403, 200, 403)),
     Case("POST", "organization-contributors", ORG, (LOGIN, 403, 403, 403, 403, 200, 403),
          body={"contributor_id": "c-1"}),
+    # One's own payout details and data: every key reaches its own, nobody another's (there is no id
+    # to name). Nobody in the world has given payout details yet.
+    Case("GET", "api-me-payout-details", {}, (401, 404, 404, 404, 404, 404, 404)),
+    Case("PUT", "api-me-payout-details", {}, (401, 201, 201, 201, 201, 201, 201),
+         body={"method": "paypal", "accountHolder": "Lee", "account": "lee@example.org"}),
+    Case("GET", "api-me-export", {}, ANY_KEY),
     # --- /api/v1/: provenance ------------------------------------------------------------------
     Case("GET", "api-provenance-keys", {}, ALL_200),
     Case("GET", "api-provenance-key-pem", {"key_id": "@signing_key"}, ALL_200),
@@ -316,6 +322,15 @@ CASES = [
     Case("GET", "grant-receipt", {"grant_id": "@grant"}, (LOGIN, 200, 404, 404, 404, 404, 404)),
     Case("GET", "earnings", {}, ANY_LOGIN),
     Case("GET", "earnings-statement", {}, ANY_LOGIN),
+    Case("GET", "payout-details", {}, ANY_LOGIN),
+    Case("POST", "payout-details", {}, (LOGIN, 302, 302, 302, 302, 302, 302),
+         body={"method": "bank", "account_holder": "Lee", "account": "GB82 WEST 1234 5698 7654 32"}),
+    Case("GET", "my-data", {}, ANY_LOGIN),
+    Case("GET", "my-data-export", {}, ANY_LOGIN),
+    Case("GET", "account-delete", {}, ANY_LOGIN),
+    # Nobody deletes an account without its password (A's owner is also its only owner).
+    Case("POST", "account-delete", {}, (LOGIN, 400, 400, 400, 400, 400, 400),
+         body={"password": "not-the-password", "confirm": "on"}),
     Case("GET", "payouts", {}, STAFF_PAGE),
     Case("POST", "payouts", {}, (LOGIN, 403, 403, 403, 403, 403, 400), body={"currency": "usd"}),  # no amount
     Case("GET", "payout-batch", {"batch_id": "@batch"}, STAFF_PAGE),
