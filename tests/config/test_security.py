@@ -24,7 +24,8 @@ from marketplace.submissions.drafts import create_submission
 from tests import factories
 from tests.conftest import REPO_DIR
 
-INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I)
+# An inline script that would run: a data block (schema.org's application/ld+json) is not one.
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/ld\+json\")[^>]*>", re.I)
 INLINE_HANDLER = re.compile(r"\s(on[a-z]+|hx-on[:\w-]*)\s*=", re.I)
 
 
