@@ -25,8 +25,8 @@ from rest_framework.views import APIView
 from config.api_errors import error_body
 from licensing.keys.authentication import HasScope
 from marketplace.catalog.visibility import visible_datasets
-from marketplace.models import Dataset, DatasetVersion, Membership, Organization
-from marketplace.permissions import MANAGER_ROLES
+from marketplace.models import Dataset, DatasetVersion, Organization
+from marketplace.permissions import MANAGER_ROLES, role_in
 from provenance import api_schemas as shapes
 from provenance import bundles, croissant, diffs, dsse, log, manifests, signing
 from provenance.models import LogEntry, Manifest, SigningKey
@@ -336,9 +336,7 @@ class OrganizationExportApi(APIView):
         organization = Organization.objects.filter(slug=slug).first()
         if organization is None:
             return _error(404, "not_found", f"No organization '{slug}'.")
-        if not Membership.objects.filter(
-            organization=organization, user_id=request.user.pk or 0, role__in=MANAGER_ROLES
-        ).exists():
+        if role_in(request.user, organization) not in MANAGER_ROLES:
             return _error(403, "forbidden", f"Only owners and admins of {organization.name} export it.")
         choice = request.query_params.get("archives", "include")
         if choice not in ("include", "reference"):

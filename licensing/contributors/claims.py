@@ -26,8 +26,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from licensing.models import ConsentRecord, ContributorClaim
-from marketplace.models import Membership, Organization, RevenueShare, User
-from marketplace.permissions import MANAGER_ROLES
+from marketplace.models import Organization, RevenueShare, User
+from marketplace.permissions import MANAGER_ROLES, role_in
 
 CLAIM_LIFETIME = timedelta(days=30)
 
@@ -37,7 +37,7 @@ def token_hash(token: str) -> str:
 
 
 def manages(user: User, organization: Organization) -> bool:
-    return Membership.objects.filter(organization=organization, user=user, role__in=MANAGER_ROLES).exists()
+    return role_in(user, organization) in MANAGER_ROLES
 
 
 def known_contributor(organization: Organization, contributor_id: str) -> bool:
