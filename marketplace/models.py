@@ -54,6 +54,10 @@ class Organization(models.Model):
         max_length=16, choices=WithdrawalReleases.choices, default=WithdrawalReleases.AUTOMATIC,
         help_text="What happens to the version made without withdrawn records.",
     )  # fmt: skip
+    moved_to = models.URLField(
+        max_length=300, blank=True, help_text="Where the organization lives now, if its owners moved it away."
+    )
+    moved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -4,6 +4,7 @@ refuses UPDATE and DELETE (migration 0001's triggers)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -136,3 +137,95 @@ class VersionMembers(models.Model):
 
     def __str__(self) -> str:
         return f"members of {self.version_id} ({self.status})"
+
+
+class OriginKey(models.Model):
+    """A public key another instance (an *origin*) publishes and signed with: what an import or a
+    followed catalog checks that instance's manifests and tree heads against. Kept forever, like
+    ``SigningKey``: evidence signed by it stays checkable after the origin rotates or goes away."""
+
+    origin = models.URLField(max_length=300, help_text="The instance's base URL, e.g. https://data.example.org.")
+    key_id = models.CharField(max_length=64, help_text="SHA-256 of the DER public key, hex.")
+    public_pem = models.TextField()
+    confirmed = models.BooleanField(
+        default=False, help_text="Read from the origin's own key list, not only from a bundle it signed."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["origin", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["origin", "key_id"], name="originkey_unique"),
+            models.CheckConstraint(condition=Q(key_id__regex=SHA256_HEX), name="originkey_id_hex"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.origin} key {self.key_id[:16]}"
+
+
+class OrganizationImport(models.Model):
+    """An organization's bundle, exported by another instance, being imported here. The bundle is
+    kept in storage (``bundle_key``) as the evidence the import rests on; ``mapping`` names, for
+    every id the bundle used, the id it has here (the same where it was free). The state moves
+    queued -> running -> done (or failed) by conditional updates."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Failed"
+
+    id = models.BigAutoField(primary_key=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    bundle_key = models.CharField(max_length=300)
+    bundle_sha256 = models.CharField(max_length=64)
+    bundle_size = models.BigIntegerField()
+    origin = models.URLField(max_length=300, blank=True)
+    organization = models.ForeignKey(
+        "marketplace.Organization", on_delete=models.PROTECT, null=True, blank=True, related_name="imports"
+    )
+    requested_slug = models.SlugField(max_length=80, blank=True)
+    trust_bundle_keys = models.BooleanField(
+        default=False, help_text="Import even if the origin cannot be asked for its keys (it is gone)."
+    )
+    keys_confirmed = models.BooleanField(default=False)
+    mapping = models.JSONField(default=dict, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["queued", "running", "done", "failed"]),
+                                   name="organizationimport_status_known"),
+            models.CheckConstraint(condition=~Q(status="done") | Q(organization__isnull=False),
+                                   name="organizationimport_done_has_org"),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"import {self.id} from {self.origin or '?'} ({self.status})"
+
+
+class ImportedVersion(models.Model):
+    """Where an imported version came from: the origin's manifest exactly as the origin signed it,
+    its publish entry there and the inclusion proof to the origin's signed tree head, so that
+    anyone can still check the version against the origin's keys. Append-only."""
+
+    version = models.OneToOneField(
+        "marketplace.DatasetVersion", on_delete=models.PROTECT, related_name="imported_from", primary_key=True
+    )
+    organization_import = models.ForeignKey(OrganizationImport, on_delete=models.PROTECT, related_name="versions")
+    origin = models.URLField(max_length=300)
+    origin_dataset_id = models.CharField(max_length=32)
+    origin_number = models.PositiveIntegerField()
+    origin_manifest = models.JSONField(help_text="The DSSE envelope as the origin signed it.")
+    origin_key = models.ForeignKey(OriginKey, on_delete=models.PROTECT, related_name="+")
+    origin_log_index = models.BigIntegerField(null=True, blank=True)
+    origin_inclusion_proof = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    def __str__(self) -> str:
+        return f"{self.version_id} from {self.origin}"

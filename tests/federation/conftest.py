@@ -1,0 +1,27 @@
+"""Fixtures that start more instances beside the test's own ``live_server``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import database_url_of_test_db
+from tests.federation.instances import Instance
+
+
+@pytest.fixture
+def start_instance(transactional_db: None, tmp_path: Path) -> Iterator[Callable[..., Instance]]:
+    """``start_instance("b", worker=True)``: a running instance, stopped (its database dropped)
+    when the test ends."""
+    started: list[Instance] = []
+
+    def start(name: str, *, worker: bool = False) -> Instance:
+        instance = Instance(name, tmp_path, database_url=database_url_of_test_db())
+        started.append(instance)
+        return instance.start(worker=worker)
+
+    yield start
+    for instance in reversed(started):
+        instance.stop()
