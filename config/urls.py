@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", include("licensing.api_urls")),
     path("api/v1/", include("marketplace.api_urls")),
     path("api/", include("marketplace.mdc_urls")),
+    path("", include("provenance.urls")),
     path("", include("licensing.urls")),
     path("", include("marketplace.urls")),
 ]

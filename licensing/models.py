@@ -195,6 +195,7 @@ class LicenseGrant(models.Model):
         WEB = "web", "Accepted on the dataset page"
         API = "api", "Accepted through the API"
         PAYMENT = "payment", "Created by a recorded payment"
+        IMPORT = "import", "Carried over from the instance the dataset moved from"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="license_grants")
     organization = models.ForeignKey(
@@ -215,7 +216,9 @@ class LicenseGrant(models.Model):
         indexes = [models.Index(fields=["user", "dataset", "terms_sha256"], name="grant_lookup_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(terms_sha256__regex=SHA256_HEX), name="grant_terms_sha256_hex"),
-            models.CheckConstraint(condition=Q(source__in=["web", "api", "payment"]), name="grant_source_known"),
+            models.CheckConstraint(
+                condition=Q(source__in=["web", "api", "payment", "import"]), name="grant_source_known"
+            ),
         ]
         # The database also checks terms_sha256 = sha256(terms_text): see migration 0005.
 

@@ -58,6 +58,9 @@ class Organization(models.Model):
         max_length=300, blank=True, help_text="Where the organization lives now, if its owners moved it away."
     )
     moved_at = models.DateTimeField(null=True, blank=True)
+    moved_datasets = models.JSONField(
+        default=dict, blank=True, help_text="For each dataset id here, its address at the new home."
+    )
 
     class Meta:
         ordering = ["name"]

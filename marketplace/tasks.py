@@ -15,7 +15,7 @@ from config.task_retries import retry_or_leave
 from marketplace.submissions import validation
 from marketplace.submissions.uploads import abort_stale_uploads
 from marketplace.viewer import exports
-from provenance import members
+from provenance import imports, members
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +89,12 @@ def store_version_members(self: Task, version_id: int) -> str:
         return retry_or_leave(
             self, exc, what=f"storing the files of version {version_id}", max_retries=MEMBERS_MAX_RETRIES
         )
+
+
+@shared_task(name=imports.IMPORT_TASK, acks_late=True, soft_time_limit=settings.CELERY_TASK_MAX_SECONDS - 5)
+def import_organization(job_id: int) -> str:
+    """Import an organization's bundle from another instance (``provenance.imports``)."""
+    return imports.run(job_id).status
 
 
 @shared_task(name="marketplace.tasks.requeue_unstored_members", acks_late=True, soft_time_limit=120, time_limit=150)

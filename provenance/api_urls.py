@@ -1,6 +1,6 @@
 from django.urls import path
 
-from provenance import api
+from provenance import api, moves_api
 
 urlpatterns = [
     path("provenance/keys", api.PublicKeysApi.as_view(), name="api-provenance-keys"),
@@ -22,4 +22,9 @@ urlpatterns = [
         "datasets/<str:id>/versions/<int:number>/diff/<int:to>", api.VersionDiffApi.as_view(), name="api-version-diff"
     ),
     path("organizations/<slug:slug>/export", api.OrganizationExportApi.as_view(), name="api-organization-export"),
+    # Moving an organization between instances (provenance/moves_api.py).
+    path("organization-imports", moves_api.OrganizationImportsApi.as_view(), name="api-organization-imports"),
+    path("organization-imports/lookup", moves_api.ImportLookupApi.as_view(), name="api-organization-import-lookup"),
+    path("organization-imports/<int:id>", moves_api.OrganizationImportApi.as_view(), name="api-organization-import"),
+    path("organizations/<slug:slug>/moved", moves_api.OrganizationMoveApi.as_view(), name="api-organization-moved"),
 ]

@@ -192,7 +192,13 @@ class OrganizationImport(models.Model):
     mapping = models.JSONField(default=dict, blank=True)
     summary = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", help_text="Who becomes its owner."
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The staff member who started it.",
+    )  # fmt: skip
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -229,3 +235,29 @@ class ImportedVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version_id} from {self.origin}"
+
+
+class ImportedGrant(models.Model):
+    """A license grant the origin recorded, brought along by an import. The licensee is named by
+    the origin's pseudonymous public id; an owner of the organization here attaches it to the
+    licensee's account (``attached_to``), which then holds a grant of its own."""
+
+    organization_import = models.ForeignKey(OrganizationImport, on_delete=models.PROTECT, related_name="grants")
+    dataset = models.ForeignKey("marketplace.Dataset", on_delete=models.PROTECT, related_name="imported_grants")
+    version = models.ForeignKey(
+        "marketplace.DatasetVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    origin_licensee = models.CharField(max_length=64, help_text="The licensee's public id at the origin.")
+    terms_sha256 = models.CharField(max_length=64, blank=True)
+    source = models.CharField(max_length=32, blank=True)
+    accepted_at = models.DateTimeField()
+    attached_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    attached_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["dataset", "accepted_at", "id"]
+
+    def __str__(self) -> str:
+        return f"grant to {self.origin_licensee} of {self.dataset_id}"

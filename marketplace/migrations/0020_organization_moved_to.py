@@ -20,4 +20,9 @@ class Migration(migrations.Migration):
             name='moved_to',
             field=models.URLField(blank=True, help_text='Where the organization lives now, if its owners moved it away.', max_length=300),
         ),
+        migrations.AddField(
+            model_name='organization',
+            name='moved_datasets',
+            field=models.JSONField(blank=True, default=dict, help_text='For each dataset id here, its address at the new home.'),
+        ),
     ]

@@ -77,6 +77,34 @@ class Migration(migrations.Migration):
             model_name='organizationimport',
             constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'done'), _negated=True), ('organization__isnull', False), _connector='OR'), name='organizationimport_done_has_org'),
         ),
+        migrations.CreateModel(
+            name='ImportedGrant',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('origin_licensee', models.CharField(help_text="The licensee's public id at the origin.", max_length=64)),
+                ('terms_sha256', models.CharField(blank=True, max_length=64)),
+                ('source', models.CharField(blank=True, max_length=32)),
+                ('accepted_at', models.DateTimeField()),
+                ('attached_at', models.DateTimeField(blank=True, null=True)),
+                ('attached_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('dataset', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='imported_grants', to='marketplace.dataset')),
+                ('organization_import', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='grants', to='provenance.organizationimport')),
+                ('version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='marketplace.datasetversion')),
+            ],
+            options={
+                'ordering': ['dataset', 'accepted_at', 'id'],
+            },
+        ),
+        migrations.AddField(
+            model_name='organizationimport',
+            name='requested_by',
+            field=models.ForeignKey(blank=True, help_text='The staff member who started it.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+        ),
+        migrations.AlterField(
+            model_name='organizationimport',
+            name='created_by',
+            field=models.ForeignKey(help_text='Who becomes its owner.', on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+        ),
         migrations.RunSQL(
             "CREATE TRIGGER provenance_importedversion_append_only BEFORE UPDATE OR DELETE"
             " ON provenance_importedversion FOR EACH ROW EXECUTE FUNCTION provenance_refuse_change();",

@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import database_url_of_test_db
 from tests.federation.instances import Instance
+from tests.provenance.conftest import publish_real  # noqa: F401 (the fixture, for instance A)
 
 
 @pytest.fixture

@@ -192,6 +192,22 @@ CASES = [
     Case("POST", "api-claim-accept", {}, (401, 400, 400, 400, 400, 400, 400), body={"token": "no-such-token"}),
     Case("POST", "api-organization-claims", ORG, (401, 403, 403, 403, 403, 201, 403), body={"contributorId": "c-1"}),
     Case("GET", "api-organization-export", ORG, (401, 403, 403, 403, 403, 200, 403), query="archives=reference"),
+    # Moving an organization: staff import (a JSON body is refused: the bundle is gzip), anyone reads
+    # their own imports, the lookup is public, only owners say where theirs moved (nowhere reachable).
+    Case("POST", "api-organization-imports", {}, (401, 403, 403, 403, 403, 403, 400), body={"bundle": "x"}),
+    Case("GET", "api-organization-imports", {}, ANY_KEY),
+    Case("GET", "api-organization-import", {"id": "1"}, (401, 404, 404, 404, 404, 404, 404)),
+    Case("GET", "api-organization-import-lookup", {}, (404,) * 7, query="origin=http://elsewhere.example&organization=x"),
+    Case("POST", "api-organization-moved", ORG, (401, 403, 403, 403, 403, 400, 403),
+         body={"newHome": "http://127.0.0.1:9"}),
+    Case("GET", "organization-imports", {}, STAFF_PAGE),
+    Case("POST", "organization-imports", {}, (LOGIN, 403, 403, 403, 403, 403, 400), body={"owner": "nobody"}),
+    Case("GET", "organization-move", ORG, (LOGIN, 403, 403, 403, 403, 200, 403)),
+    Case("POST", "organization-move", ORG, (LOGIN, 403, 403, 403, 403, 400, 403),
+         body={"new_home": "http://127.0.0.1:9", "confirm": "on"}),
+    # A license transfer link without its signed token: nothing to attach, said to whoever opens it.
+    Case("GET", "moved-grants", {}, (LOGIN, 400, 400, 400, 400, 400, 400)),
+    Case("POST", "moved-grants", {}, (LOGIN, 400, 400, 400, 400, 400, 400)),
     Case("GET", "claim", {"token": "no-such-token"}, (404,) * 7),
     Case("POST", "claim", {"token": "no-such-token"}, (404,) * 7),
     Case("GET", "my-contributions", {}, ANY_LOGIN),
