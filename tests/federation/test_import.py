@@ -181,6 +181,7 @@ print("RESULT", json.dumps({{
     assert withdrawn.status_code == 410 and "withdr" in withdrawn.text, withdrawn.text[:300]
     page = requests.get(f"{b.url}/datasets/{dataset.slug}/", timeout=30)
     assert page.status_code == 200 and "Valley Speech" in page.text
+    assert f'Imported from <a href="{origin}"' in page.text
 
     # A's owner says where it moved; A checks with B first, then points every old address there.
     with requests.Session() as session:
