@@ -39,6 +39,7 @@ from typing import IO, Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config import outbound
 from licensing.licenses import Permissions, create_license
 from licensing.models import ConsentRecord, ConsentTerms, ConsentWithdrawal, License
 from marketplace import storage
@@ -84,6 +85,10 @@ def _origin_base(origin: Any) -> str:
 def fetch_published_keys(origin: str) -> list[dict[str, Any]]:
     """The keys the origin publishes, or ``ImportRefused`` saying why they could not be read."""
     url = f"{origin}/api/v1/provenance/keys"
+    try:
+        outbound.check(url)
+    except outbound.AddressRefused as exc:
+        raise ImportRefused(f"The bundle's origin cannot be asked for its keys: {exc}") from None
     request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310 (checked scheme)
     try:
         with urllib.request.urlopen(request, timeout=KEYS_TIMEOUT_SECONDS) as response:  # noqa: S310

@@ -129,6 +129,9 @@ S3_BUCKET = env_str("S3_BUCKET", "datacollective")
 S3_CONNECT_TIMEOUT = env_int("S3_CONNECT_TIMEOUT", 5, minimum=1)
 # Web and worker ask storage as a stranger when they start and stop if it answers (production turns it on).
 REFUSE_OPEN_STORAGE_ON_START = env_bool("REFUSE_OPEN_STORAGE_ON_START", False)
+# Addresses people give (another instance's, a new home) may be on a private network or this
+# machine: on for one machine (make run, the tests), off in production (config/outbound.py).
+OUTBOUND_PRIVATE_ADDRESSES = env_bool("OUTBOUND_PRIVATE_ADDRESSES", True)
 
 # Celery. The default broker is kombu's filesystem transport in var/broker: a real broker
 # that needs no install, for one machine. Production names RabbitMQ or Redis.

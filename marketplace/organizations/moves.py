@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.utils import timezone
 
+from config import outbound
 from marketplace.models import Dataset, Organization
 
 LOOKUP_TIMEOUT_SECONDS = 15
@@ -45,6 +46,10 @@ def announce(*, organization: Organization, new_home: str, origin: str) -> Organ
     base = base_url(new_home)
     query = urllib.parse.urlencode({"origin": origin, "organization": organization.id})
     url = f"{base}/api/v1/organization-imports/lookup?{query}"
+    try:
+        outbound.check(url)
+    except outbound.AddressRefused as exc:
+        raise MoveRefused(str(exc)) from None
     try:
         with urllib.request.urlopen(url, timeout=LOOKUP_TIMEOUT_SECONDS) as response:  # noqa: S310 (checked scheme)
             found: Any = json.loads(response.read(4 * 1024 * 1024))
