@@ -28,7 +28,7 @@ def pytest_load_initial_conftests(
     wanted = ("DATABASE_URL", "S3_ENDPOINT_URL", "CELERY_BROKER_URL")
     if not all(os.environ.get(name) for name in wanted):
         base = Path(tempfile.mkdtemp(prefix="dc-test-stack-"))
-        _stack = Stack(base)
+        _stack = Stack(base, durable=False)
         _stack.start()
         os.environ.update(_stack.env)
     # The tests must not pick up a running `make run` through var/stack.json.

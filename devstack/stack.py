@@ -33,13 +33,15 @@ class Stack:
     postgres: EmbeddedPostgres | None = None
     seaweed: EmbeddedSeaweed | None = None
     env: dict[str, str] = field(default_factory=dict)
+    # False for a test session's database, which is thrown away at the end (EmbeddedPostgres).
+    durable: bool = True
 
     def start(self) -> None:
         """Start what the environment does not name. On failure, stop what was started."""
         self.base.mkdir(parents=True, exist_ok=True)
         try:
             if not os.environ.get("DATABASE_URL"):
-                self.postgres = EmbeddedPostgres(self.base / "postgres")
+                self.postgres = EmbeddedPostgres(self.base / "postgres", durable=self.durable)
                 self.postgres.start()
                 self.env["DATABASE_URL"] = self.postgres.url
             if not os.environ.get("S3_ENDPOINT_URL"):

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import time_machine
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from licensing.keys.services import create_api_key
@@ -27,6 +29,21 @@ if TYPE_CHECKING:
     from tests.world import World
 
 REPO_DIR = Path(__file__).resolve().parent.parent
+
+
+class QuickPBKDF2PasswordHasher(PBKDF2PasswordHasher):
+    """Django's own PBKDF2-SHA256 (the same code and the same ``pbkdf2_sha256$`` hashes, which any
+    process verifies) with 1,000 rounds instead of a million: a quarter of a second per password
+    set or checked, times every user the tests make and every sign-in, was minutes of a run.
+    Django's testing docs advise a faster hasher for tests; nothing here measures the cost."""
+
+    iterations = 1_000
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _quick_password_hashing() -> Iterator[None]:
+    with override_settings(PASSWORD_HASHERS=["tests.conftest.QuickPBKDF2PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(autouse=True)

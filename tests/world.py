@@ -24,7 +24,6 @@ from typing import Any
 
 import requests
 from django.apps import apps
-from django.core import serializers
 from django.core.management.color import no_style
 from django.db import connection, transaction
 
@@ -472,25 +471,50 @@ def world_models() -> list[type[Any]]:
     return [model for label in WORLD_APPS for model in apps.get_app_config(label).get_models()]
 
 
+def world_tables() -> list[str]:
+    """The tables of the project's models, with the many-to-many tables Django makes for them."""
+    return [
+        model._meta.db_table
+        for label in WORLD_APPS
+        for model in apps.get_app_config(label).get_models(include_auto_created=True)
+        if model._meta.managed and not model._meta.proxy
+    ]
+
+
+SNAPSHOT_SCHEMA = "world_snapshot"
+
+
 def snapshot() -> str:
-    """Every row of the project's models, as Django's serializer writes them (the objects in
-    storage are not touched by a flush and stay where they are)."""
-    objects = (obj for model in world_models() for obj in model._base_manager.order_by("pk").iterator())
-    return serializers.serialize("json", objects)
+    """Copy every row of the project's tables into a schema of the test database beside them
+    (the objects in storage are not touched by a flush and stay where they are), and return the
+    schema's name. A flush leaves the copy alone: Django flushes only the tables it sees on its
+    search path. Copying rows inside PostgreSQL puts the world back in a fraction of a second,
+    where deserializing and saving each object took one or two."""
+    schema = connection.ops.quote_name(SNAPSHOT_SCHEMA)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        cursor.execute(f"CREATE SCHEMA {schema}")
+        for table in world_tables():
+            name = connection.ops.quote_name(table)
+            cursor.execute(f"CREATE TABLE {schema}.{name} AS TABLE {name}")
+    return SNAPSHOT_SCHEMA
 
 
 def is_present() -> bool:
     return Organization.objects.filter(slug=SENTINEL_SLUG).exists() and Membership.objects.exists()
 
 
-def restore(data: str) -> None:
+def restore(snapshot_schema: str) -> None:
     """Put the snapshot back after a transactional test's flush, and move every sequence past the
     restored ids, so rows that tests create next do not collide with them."""
     # Foreign keys are DEFERRABLE INITIALLY DEFERRED in PostgreSQL, and so are the ledger's balance
-    # checks: rows go back in any order and are checked when the transaction commits.
-    with transaction.atomic():
-        for obj in serializers.deserialize("json", data):
-            obj.save()
-        with connection.cursor() as cursor:
-            for statement in connection.ops.sequence_reset_sql(no_style(), world_models()):
-                cursor.execute(statement)
+    # checks: tables fill in any order and are checked when the transaction commits. The rows go
+    # through the triggers as any insert does; the catalog's search trigger adds a dataset's words to
+    # the vocabulary again, whose copied rows then skip the words already there.
+    schema = connection.ops.quote_name(snapshot_schema)
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table in world_tables():
+            name = connection.ops.quote_name(table)
+            cursor.execute(f"INSERT INTO {name} SELECT * FROM {schema}.{name} ON CONFLICT DO NOTHING")  # noqa: S608
+        for statement in connection.ops.sequence_reset_sql(no_style(), world_models()):
+            cursor.execute(statement)

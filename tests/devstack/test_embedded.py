@@ -135,7 +135,6 @@ def test_make_run_supervisor_serves_then_stops_everything(tmp_path: Path) -> Non
     assert not (tmp_path / "var" / "stack.json").exists()
 
 
-@pytest.mark.slow
 def _command_of(process: psutil.Process) -> str:
     """A child's command line; '' for one that ended since it was listed (a short manage.py run)."""
     try:
@@ -144,6 +143,7 @@ def _command_of(process: psutil.Process) -> str:
         return ""
 
 
+@pytest.mark.slow
 def test_supervisor_killed_with_sigkill_leaves_no_orphans(tmp_path: Path) -> None:
     """Its children die with it (PR_SET_PDEATHSIG); PostgreSQL, which pg_ctl detaches, is found
     and reused by the next start instead."""

@@ -487,6 +487,7 @@ EXPECTED = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("person", ROLES)
 def test_fuzz_with_the_key_of(api_schema: BaseSchema, world: World, person: str | None) -> None:

@@ -110,6 +110,7 @@ def repeated_items(body: Any) -> list[str]:
     return repeated
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("caller", CALLERS)
 def test_every_read_answers_every_caller_without_a_server_error(world: World, caller: str) -> None:
     api, page = Client(), Client()

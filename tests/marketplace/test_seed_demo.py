@@ -43,7 +43,7 @@ from marketplace.models import Dataset, Membership, Organization, RevenueShare, 
 from provenance.models import LogEntry, SigningKey
 from tests.hardening.authz import all_routes, fill
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 # Every featured user, each role of the first organization and an admin and a member of the others
 # (the second person in a role meets the same rules as the first), someone new, and no one: every
 # kind of caller, in a bounded time.
