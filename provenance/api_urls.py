@@ -1,6 +1,7 @@
 from django.urls import path
 
 from provenance import api
+from provenance.federation import api as federation
 
 urlpatterns = [
     path("provenance/keys", api.PublicKeysApi.as_view(), name="api-provenance-keys"),
@@ -22,4 +23,11 @@ urlpatterns = [
         "datasets/<str:id>/versions/<int:number>/diff/<int:to>", api.VersionDiffApi.as_view(), name="api-version-diff"
     ),
     path("organizations/<slug:slug>/export", api.OrganizationExportApi.as_view(), name="api-organization-export"),
+    # Federation and witnessing (issue 20, parts 4 and 5)
+    path("federation/peers", federation.PeerListApi.as_view(), name="api-federation-peers"),
+    path("federation/peers/<int:peer_id>", federation.PeerDetailApi.as_view(), name="api-federation-peer"),
+    path("federation/peers/<int:peer_id>/sync", federation.PeerSyncApi.as_view(), name="api-federation-peer-sync"),
+    path("federation/datasets", federation.RemoteDatasetListApi.as_view(), name="api-federation-datasets"),
+    path("provenance/witness/cosignatures", federation.CosignatureListApi.as_view(), name="api-witness-cosignatures"),
+    path("provenance/alarms", federation.AlarmListApi.as_view(), name="api-provenance-alarms"),
 ]
