@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
@@ -18,7 +17,7 @@ from config.api_errors import error_body
 from config.api_schema import errors
 from licensing.keys.authentication import HasScope
 from marketplace.permissions import signed_in_user
-from provenance.federation import client, following, witnessing
+from provenance.federation import client, following, listing, witnessing
 from provenance.models import Cosignature, Peer, RemoteDataset, SplitViewAlarm
 
 MAX_LIMIT = 200
@@ -186,8 +185,7 @@ class PeerListApi(StaffApi):
 
     @extend_schema(responses={200: PeerListShape, **errors(403)})
     def get(self, request: Request) -> Response:
-        peers = Peer.objects.annotate(alarm_count=Count("alarms")).order_by("url")
-        return Response({"peers": [peer_json(peer) for peer in peers]})
+        return Response({"peers": [peer_json(peer) for peer in listing.peers()]})
 
     @extend_schema(request=PeerInput, responses={201: PeerShape, **errors(403)})
     def post(self, request: Request) -> Response:
@@ -264,15 +262,6 @@ def remote_json(item: RemoteDataset) -> dict[str, Any]:
     }
 
 
-def listed_remote(origin: str = "", verified: str = "") -> QuerySet[RemoteDataset]:
-    rows = RemoteDataset.objects.filter(peer__following=True, gone=False).select_related("peer")
-    if origin:
-        rows = rows.filter(peer__url=origin.rstrip("/"))
-    if verified in ("true", "false"):
-        rows = rows.filter(verified=verified == "true")
-    return rows.order_by("peer__url", "name", "id")
-
-
 class RemoteDatasetListApi(APIView):
     """Datasets of the instances this one follows, each with whether it verified (and why not).
     Their pages and downloads are at the origin (``pageUrl``); this instance never serves their bytes."""
@@ -281,6 +270,7 @@ class RemoteDatasetListApi(APIView):
 
     @extend_schema(
         parameters=[
+            OpenApiParameter("q", str, description="Words that must each appear in the name or description."),
             OpenApiParameter("origin", str, description="Only this followed instance's (its base URL)."),
             OpenApiParameter("verified", str, enum=["true", "false"]),
             *PAGING,
@@ -295,7 +285,9 @@ class RemoteDatasetListApi(APIView):
         verified = request.query_params.get("verified", "")
         if verified not in ("", "true", "false"):
             return _error(400, "bad_request", "verified is true or false.")
-        rows = listed_remote(request.query_params.get("origin", ""), verified)
+        rows = listing.listed_remote(
+            q=request.query_params.get("q", ""), origin=request.query_params.get("origin", ""), verified=verified
+        )
         items = [remote_json(item) for item in rows[offset : offset + limit]]
         return Response({"total": rows.count(), "items": items})
 
@@ -356,7 +348,7 @@ class AlarmListApi(APIView):
             limit, offset = _paging(request)
         except ValueError as exc:
             return _error(400, "bad_request", f"{exc}.")
-        rows = SplitViewAlarm.objects.select_related("peer").order_by("-created_at", "-id")
+        rows = listing.alarms()
         if origin := request.query_params.get("origin", ""):
             rows = rows.filter(peer__url=origin.rstrip("/"))
         return Response({"alarms": [alarm_json(row) for row in rows[offset : offset + limit]]})

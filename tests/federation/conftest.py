@@ -25,3 +25,7 @@ def start_instance(transactional_db: None, tmp_path: Path) -> Iterator[Callable[
     yield start
     for instance in reversed(started):
         instance.stop()
+
+
+# A version published the real way on this test's live server (instance A): tests/provenance's fixture.
+from tests.provenance.conftest import publish_real  # noqa: E402, F401
