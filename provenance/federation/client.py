@@ -70,12 +70,14 @@ def get(url: str, *, accept: str = "application/json", expect_ok: bool = True) -
         response = _POOL.request(
             "GET", url, headers={"Accept": accept}, timeout=timeout, redirect=False, preload_content=False
         )
+    except urllib3.exceptions.NewConnectionError as exc:  # a subclass of ConnectTimeoutError: first
+        if "timed out" not in str(exc):
+            raise PeerError(f"could not connect to {url}: {_reason(exc)} (is the instance running?)") from None
+        raise PeerError(f"{url} did not accept a connection within {settings.FEDERATION_CONNECT_TIMEOUT} s") from None
     except urllib3.exceptions.ConnectTimeoutError:
         raise PeerError(f"{url} did not accept a connection within {settings.FEDERATION_CONNECT_TIMEOUT} s") from None
     except urllib3.exceptions.ReadTimeoutError:
         raise PeerError(f"{url} did not answer within {settings.FEDERATION_READ_TIMEOUT} s") from None
-    except urllib3.exceptions.NewConnectionError as exc:
-        raise PeerError(f"could not connect to {url}: {_reason(exc)} (is the instance running?)") from None
     except urllib3.exceptions.HTTPError as exc:
         raise PeerError(f"asking {url} failed: {_reason(exc)}") from None
     try:
@@ -89,7 +91,7 @@ def get(url: str, *, accept: str = "application/json", expect_ok: bool = True) -
                 break
             size += len(chunk)
             if size > limit:
-                raise PeerError(f"{url} answered more than {limit // (1024 * 1024)} MiB, more than a peer may send")
+                raise PeerError(f"{url} answered more than {limit:,} bytes, more than a peer may send")
             chunks.append(chunk)
     except urllib3.exceptions.ReadTimeoutError:
         raise PeerError(f"{url} stopped answering for more than {settings.FEDERATION_READ_TIMEOUT} s") from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -92,7 +93,11 @@ def parse_page(body: bytes, *, url: str, base: str) -> FeedPage:
     _inline_contexts_only(document, url)
     graph = Graph()
     try:
-        graph.parse(data=json.dumps(document), format="json-ld", base=url)
+        with warnings.catch_warnings():
+            # rdflib 7.6's own JSON-LD parser still goes through its deprecated ConjunctiveGraph
+            # (and Dataset through deprecated default_context): nothing we can change from here.
+            warnings.filterwarnings("ignore", "ConjunctiveGraph is deprecated", DeprecationWarning)
+            graph.parse(data=json.dumps(document), format="json-ld", base=url)
     except Exception as exc:  # noqa: BLE001 (rdflib raises many kinds for a malformed document)
         raise PeerError(f"{url} is not a readable JSON-LD catalog ({type(exc).__name__})") from None
     catalogs = list(graph.subjects(RDF.type, DCAT.Catalog))

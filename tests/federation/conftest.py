@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import database_url_of_test_db
 from tests.federation.instances import Instance
+from tests.federation.stub_peer import StubPeer
 
 
 @pytest.fixture
@@ -29,3 +30,10 @@ def start_instance(transactional_db: None, tmp_path: Path) -> Iterator[Callable[
 
 # A version published the real way on this test's live server (instance A): tests/provenance's fixture.
 from tests.provenance.conftest import publish_real  # noqa: E402, F401
+
+
+@pytest.fixture
+def stub_peer() -> Iterator[StubPeer]:
+    """A peer on a loopback port that serves a FakeOrigin, or whatever answers a test sets."""
+    with StubPeer().running() as peer:
+        yield peer
