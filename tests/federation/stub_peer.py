@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -106,9 +107,15 @@ class FakeOrigin:
         }
         for dataset in self.datasets:
             base = f"/api/v1/datasets/{dataset.id}/versions/1"
-            routes[f"{base}/manifest"] = lambda query, d=dataset: as_json(self.manifests[d.id])
-            routes[f"{base}/inclusion-proof"] = lambda query, d=dataset: as_json(self.inclusion(d.id))
+            routes[f"{base}/manifest"] = partial(self._manifest, dataset.id)
+            routes[f"{base}/inclusion-proof"] = partial(self._inclusion, dataset.id)
         return routes
+
+    def _manifest(self, dataset_id: str, query: dict[str, list[str]]) -> Reply:
+        return as_json(self.manifests[dataset_id])
+
+    def _inclusion(self, dataset_id: str, query: dict[str, list[str]]) -> Reply:
+        return as_json(self.inclusion(dataset_id))
 
     def inclusion(self, dataset_id: str) -> dict[str, Any]:
         index, hashes = self.entry_of[dataset_id], self.hashes()
