@@ -183,7 +183,7 @@ class StaffApi(APIView):
 class PeerListApi(StaffApi):
     """The instances this one follows, witnesses or collects cosignatures from (staff)."""
 
-    @extend_schema(responses={200: PeerListShape, **errors(403)})
+    @extend_schema(operation_id="federation_peers_list", responses={200: PeerListShape, **errors(403)})
     def get(self, request: Request) -> Response:
         return Response({"peers": [peer_json(peer) for peer in listing.peers()]})
 
@@ -208,7 +208,7 @@ class PeerListApi(StaffApi):
 
 
 class PeerDetailApi(StaffApi):
-    @extend_schema(responses={200: PeerShape, **errors(403, 404)})
+    @extend_schema(operation_id="federation_peer_retrieve", responses={200: PeerShape, **errors(403, 404)})
     def get(self, request: Request, peer_id: int) -> Response:
         peer = Peer.objects.filter(id=peer_id).first()
         if peer is None:
