@@ -3,6 +3,11 @@ from (add one by URL, turn roles on and off, sync now), and the split-view alarm
 
 from __future__ import annotations
 
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -100,8 +105,29 @@ def peer_action(request: HttpRequest, peer_id: int) -> HttpResponse:
     return redirect("federation-peers")
 
 
+@dataclass(frozen=True)
+class SignedHead:
+    """One signed head of an alarm as the page shows it: the envelope as JSON, and what it says."""
+
+    envelope: str
+    says: dict[str, Any]
+
+
+def _signed_head(envelope: Any) -> SignedHead:
+    try:
+        says = json.loads(base64.b64decode(envelope["payload"]))
+    except (KeyError, TypeError, ValueError):
+        says = {}
+    return SignedHead(json.dumps(envelope, indent=1, sort_keys=True), says if isinstance(says, dict) else {})
+
+
 @login_required
 @require_GET
 def alarms(request: HttpRequest) -> HttpResponse:
     _staff(request)
-    return render(request, "federation/alarms.html", {"alarms": list(listing.alarms()[:200])})
+    rows = [
+        {"alarm": alarm, "first": _signed_head(alarm.first_head), "second": _signed_head(alarm.second_head),
+         "proof": json.dumps(alarm.proof, indent=1, sort_keys=True) if alarm.proof is not None else ""}
+        for alarm in listing.alarms()[:200]
+    ]  # fmt: skip
+    return render(request, "federation/alarms.html", {"rows": rows})

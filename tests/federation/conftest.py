@@ -37,3 +37,7 @@ def stub_peer() -> Iterator[StubPeer]:
     """A peer on a loopback port that serves a FakeOrigin, or whatever answers a test sets."""
     with StubPeer().running() as peer:
         yield peer
+
+
+# Chromium for the pages of federation (tests/browser's fixtures).
+from tests.browser.conftest import browser, page  # noqa: E402, F401
