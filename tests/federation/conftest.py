@@ -1,4 +1,4 @@
-"""Fixtures that start more instances beside the test's own ``live_server``."""
+"""Fixtures that start more instances beside the test's own ``live_server``, and a misbehaving peer."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ import pytest
 from tests.conftest import database_url_of_test_db
 from tests.federation.instances import Instance
 from tests.federation.stub_peer import StubPeer
+
+# A version published the real way on the test's live server (instance A): tests/provenance's fixture.
+from tests.provenance.conftest import publish_real  # noqa: F401
 
 
 @pytest.fixture
@@ -28,16 +31,8 @@ def start_instance(transactional_db: None, tmp_path: Path) -> Iterator[Callable[
         instance.stop()
 
 
-# A version published the real way on this test's live server (instance A): tests/provenance's fixture.
-from tests.provenance.conftest import publish_real  # noqa: E402, F401
-
-
 @pytest.fixture
 def stub_peer() -> Iterator[StubPeer]:
     """A peer on a loopback port that serves a FakeOrigin, or whatever answers a test sets."""
     with StubPeer().running() as peer:
         yield peer
-
-
-# Chromium for the pages of federation (tests/browser's fixtures).
-from tests.browser.conftest import browser, page  # noqa: E402, F401

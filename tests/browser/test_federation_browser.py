@@ -1,11 +1,13 @@
 """In chromium: the catalog lists a followed instance's datasets with their origin and a verified
 mark (or the reason they are not); staff add an instance by URL, see each one's state and error
 in words, and read a split-view alarm with both signed heads. Each page is photographed at a
-desktop and a phone width and may not scroll sideways. Set ``SCREENSHOT_DIR`` to keep the files."""
+desktop and a phone width and may not scroll sideways. Set ``SCREENSHOT_DIR`` to keep the files.
+The other instance is tests/federation's misbehaving peer on a loopback port."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,12 @@ def photograph(page: Any, folder: Path, name: str) -> None:
         page.screenshot(path=str(folder / f"{name}-{width}.png"), full_page=True)
         assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{name} overflows at {width}px"
     page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+
+
+@pytest.fixture
+def stub_peer() -> Iterator[StubPeer]:
+    with StubPeer().running() as peer:
+        yield peer
 
 
 def test_remote_datasets_in_the_catalog_and_the_staff_pages(
