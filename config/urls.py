@@ -15,6 +15,8 @@ urlpatterns = [
     path("", include("provenance.urls")),
     path("", include("licensing.urls")),
     path("", include("marketplace.urls")),
+    # Federation and witnessing: staff pages (issue 20).
+    path("", include("provenance.urls")),
 ]
 
 handler400 = "marketplace.views.errors.bad_request"

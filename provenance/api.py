@@ -29,6 +29,7 @@ from marketplace.models import Dataset, DatasetVersion, Organization
 from marketplace.permissions import MANAGER_ROLES, role_in
 from provenance import api_schemas as shapes
 from provenance import bundles, croissant, diffs, dsse, log, manifests, signing
+from provenance.federation import witnessing
 from provenance.models import LogEntry, Manifest, SigningKey
 
 MAX_ENTRIES = 1000
@@ -237,7 +238,9 @@ class TreeHeadApi(APIView):
         except log.LogInconsistent as exc:
             return _error(500, "log_inconsistent", f"The transparency log fails its own check: {exc}.")
         return Response({"treeSize": head.tree_size, "rootHash": head.root_hash, "keyId": head.signing_key_id,
-                         "envelope": head.envelope})  # fmt: skip
+                         "envelope": head.envelope,
+                         # What our witnesses cosigned of this head, as each published it (pulled).
+                         "cosignatures": witnessing.collected_for(head)})  # fmt: skip
 
 
 class CroissantApi(APIView):

@@ -87,6 +87,10 @@ class TreeHeadShape(Shape):
     rootHash = serializers.CharField()  # noqa: N815
     keyId = serializers.CharField()  # noqa: N815
     envelope = EnvelopeShape()
+    cosignatures = serializers.ListField(
+        child=serializers.JSONField(),
+        help_text="Witnesses' cosignatures of this head (see GET /api/v1/provenance/witness/cosignatures).",
+    )
 
 
 class DiffSideShape(Shape):

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from provenance import api, moves_api
+from provenance.federation import api as federation
 
 urlpatterns = [
     path("provenance/keys", api.PublicKeysApi.as_view(), name="api-provenance-keys"),
@@ -27,4 +28,11 @@ urlpatterns = [
     path("organization-imports/lookup", moves_api.ImportLookupApi.as_view(), name="api-organization-import-lookup"),
     path("organization-imports/<int:id>", moves_api.OrganizationImportApi.as_view(), name="api-organization-import"),
     path("organizations/<slug:slug>/moved", moves_api.OrganizationMoveApi.as_view(), name="api-organization-moved"),
+    # Federation and witnessing (issue 20, parts 4 and 5)
+    path("federation/peers", federation.PeerListApi.as_view(), name="api-federation-peers"),
+    path("federation/peers/<int:peer_id>", federation.PeerDetailApi.as_view(), name="api-federation-peer"),
+    path("federation/peers/<int:peer_id>/sync", federation.PeerSyncApi.as_view(), name="api-federation-peer-sync"),
+    path("federation/datasets", federation.RemoteDatasetListApi.as_view(), name="api-federation-datasets"),
+    path("provenance/witness/cosignatures", federation.CosignatureListApi.as_view(), name="api-witness-cosignatures"),
+    path("provenance/alarms", federation.AlarmListApi.as_view(), name="api-provenance-alarms"),
 ]

@@ -261,3 +261,175 @@ class ImportedGrant(models.Model):
 
     def __str__(self) -> str:
         return f"grant to {self.origin_licensee} of {self.dataset_id}"
+
+
+# --- Federation and witnessing (issue 20, parts 4 and 5) ----------------------------------------
+
+
+class Peer(models.Model):
+    """Another instance this one follows (lists its catalog, verified), witnesses (cosigns its tree
+    heads) or collects cosignatures from (it witnesses this one). Not evidence: the follow state and
+    the last outcome move on each run. Never deleted, so its heads, alarms and cosignatures keep it."""
+
+    url = models.URLField(max_length=300, unique=True, help_text="The instance's base URL, no trailing slash.")
+    name = models.CharField(max_length=200, blank=True, help_text="Its catalog's title, from its feed.")
+    following = models.BooleanField(default=False, help_text="List its catalog here.")
+    witnessing = models.BooleanField(default=False, help_text="Cosign its tree heads.")
+    collecting = models.BooleanField(default=False, help_text="It witnesses us: collect its cosignatures of our heads.")
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+")  # fmt: skip
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    synced_at = models.DateTimeField(null=True, blank=True, help_text="The last sync of its catalog, ok or not.")
+    sync_error = models.TextField(blank=True, help_text="Why the last sync failed, in words; empty when it worked.")
+    datasets_listed = models.PositiveIntegerField(default=0)
+    datasets_verified = models.PositiveIntegerField(default=0)
+    witnessed_at = models.DateTimeField(null=True, blank=True)
+    witness_error = models.TextField(blank=True)
+    collected_at = models.DateTimeField(null=True, blank=True)
+    collect_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["url"]
+
+    def __str__(self) -> str:
+        return self.name or self.url
+
+
+class RemoteDataset(models.Model):
+    """A dataset of a followed peer's catalog as this instance last read and checked it. Its bytes
+    and pages stay at the origin; ``verified`` is true only when its manifest, archive digest and
+    log entry checked out against the peer's keys and the tree heads this instance saw."""
+
+    peer = models.ForeignKey(Peer, on_delete=models.PROTECT, related_name="datasets")
+    origin_id = models.CharField(max_length=64, help_text="The dataset's id at the origin.")
+    name = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    publisher = models.CharField(max_length=300, blank=True)
+    license = models.CharField(max_length=500, blank=True, help_text="The SPDX id, or the URL of custom terms.")
+    version = models.PositiveIntegerField(null=True, blank=True)
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    archive_sha256 = models.CharField(max_length=64, blank=True)
+    manifest_sha256 = models.CharField(max_length=64, blank=True)
+    log_index = models.BigIntegerField(null=True, blank=True)
+    page_url = models.URLField(max_length=500, help_text="The dataset's page at the origin.")
+    verified = models.BooleanField(default=False)
+    reason = models.TextField(blank=True, help_text="Why it is not verified, in words.")
+    gone = models.BooleanField(default=False, help_text="No longer in the peer's catalog.")
+    first_seen_at = models.DateTimeField(default=timezone.now, editable=False)
+    checked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["peer", "origin_id"], name="remotedataset_unique"),
+            models.CheckConstraint(condition=Q(verified=False) | Q(reason=""), name="remotedataset_verified_no_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.peer_id}"
+
+
+class PeerTreeHead(models.Model):
+    """A tree head a peer signed, as this instance received it (the signature checked). Evidence:
+    every later head must be consistent with these, and two of one size must agree. Append-only."""
+
+    peer = models.ForeignKey(Peer, on_delete=models.PROTECT, related_name="tree_heads")
+    tree_size = models.BigIntegerField()
+    root_hash = models.CharField(max_length=64)
+    timestamp = models.CharField(max_length=64, help_text="The time the peer signed into the head.")
+    envelope = models.JSONField()
+    key_id = models.CharField(max_length=64)
+    seen_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["peer", "tree_size"]
+        constraints = [
+            models.UniqueConstraint(fields=["peer", "tree_size", "root_hash"], name="peertreehead_unique"),
+            models.CheckConstraint(condition=Q(root_hash__regex=SHA256_HEX), name="peertreehead_root_hex"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.peer_id}: tree head {self.tree_size}"
+
+
+class SplitViewAlarm(models.Model):
+    """A peer showed two histories: two signed heads of one size with different roots, or a head
+    that no valid consistency proof links to an earlier one. Both signed heads are kept as the
+    evidence (each checks against the peer's key). Append-only."""
+
+    class Kind(models.TextChoices):
+        SAME_SIZE = "same_size", "Two signed heads of one size with different roots"
+        INCONSISTENT = "inconsistent", "The consistency proof does not link the heads"
+        NO_PROOF = "no_proof", "The peer gave no valid consistency proof"
+
+    class Role(models.TextChoices):
+        FOLLOWER = "follower", "Following its catalog"
+        WITNESS = "witness", "Witnessing its log"
+
+    peer = models.ForeignKey(Peer, on_delete=models.PROTECT, related_name="alarms")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    role = models.CharField(max_length=16, choices=Role.choices)
+    message = models.TextField()
+    first_head = models.JSONField(help_text="The earlier signed head (DSSE envelope).")
+    second_head = models.JSONField(help_text="The signed head that contradicts it.")
+    proof = models.JSONField(null=True, blank=True, help_text="The peer's answer when asked for a consistency proof.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["same_size", "inconsistent", "no_proof"]),
+                                   name="splitviewalarm_kind_known"),
+            models.CheckConstraint(condition=Q(role__in=["follower", "witness"]), name="splitviewalarm_role_known"),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"alarm {self.id}: {self.peer_id} ({self.kind})"
+
+
+class Cosignature(models.Model):
+    """This instance, as a witness, cosigned a peer's tree head after checking its signature and
+    its consistency with every head seen before (C2SP tlog-cosignature in spirit: an Ed25519
+    signature over ``cosignature/v1``, the time and the checkpoint). Append-only."""
+
+    peer = models.ForeignKey(Peer, on_delete=models.PROTECT, related_name="cosignatures")
+    origin = models.CharField(max_length=300, help_text="The checkpoint's origin line: the peer's URL without scheme.")
+    tree_size = models.BigIntegerField()
+    root_hash = models.CharField(max_length=64)
+    cosigned_at = models.BigIntegerField(help_text="Seconds since the epoch, signed into the cosignature.")
+    key_id = models.CharField(max_length=64, help_text="This instance's key that cosigned.")
+    origin_key_id = models.CharField(max_length=64, help_text="The peer's key that signed the head.")
+    signature = models.CharField(max_length=200, help_text="Base64 Ed25519 signature.")
+    tree_head = models.JSONField(help_text="The peer's signed head (DSSE envelope).")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-tree_size", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["peer", "tree_size", "root_hash", "key_id"], name="cosignature_unique"),
+            models.CheckConstraint(condition=Q(root_hash__regex=SHA256_HEX), name="cosignature_root_hex"),
+        ]
+
+    def __str__(self) -> str:
+        return f"cosignature of {self.origin} at {self.tree_size}"
+
+
+class CollectedCosignature(models.Model):
+    """A witness's cosignature of one of this instance's own tree heads, fetched from the witness
+    and checked against its keys and our head of that size. Served with the tree head. Append-only."""
+
+    witness = models.ForeignKey(Peer, on_delete=models.PROTECT, related_name="collected")
+    tree_size = models.BigIntegerField()
+    root_hash = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=64, help_text="The witness's key.")
+    document = models.JSONField(help_text="The cosignature as the witness publishes it.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-tree_size", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["witness", "tree_size", "key_id"], name="collectedcosignature_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"cosignature by {self.witness_id} of our head {self.tree_size}"

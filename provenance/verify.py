@@ -3,6 +3,7 @@
     python -m provenance.verify ARCHIVE --manifest FILE --public-key FILE [--inclusion-proof FILE]
     python -m provenance.verify delta DELTA --public-key FILE --dir DIR [--manifest FILE]
     python -m provenance.verify bundle BUNDLE.tar.gz --public-key FILE [--public-key FILE ...]
+    python -m provenance.verify cosignature COSIGNATURES.json --witness-key FILE [--origin-key FILE]
 
 Checks, in order, and stops at the first mismatch with a message naming it (exit 1; 2 for bad
 usage): the manifest's Ed25519 signature (DSSE), the statement's types, the archive's SHA-256,
@@ -19,12 +20,18 @@ The third checks an organization's export bundle (``GET /api/v1/organizations/{s
 the signature of its closing list, every file against it, each version's manifest and its log
 entry, and each included archive against its manifest.
 
+The fourth checks a witness's cosignatures of another instance's tree head
+(``GET /api/v1/provenance/witness/cosignatures``, or the ``cosignatures`` of a tree-head answer):
+each Ed25519 signature over the checkpoint (origin, size, root) and its time, and with
+``--origin-key`` that the origin itself signed the tree head that was cosigned.
+
 Nothing here imports Django: copy ``provenance/{verify,dsse,merkle,statement}.py`` anywhere.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import json
 import sys
@@ -33,6 +40,8 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
+
+from cryptography.exceptions import InvalidSignature
 
 from provenance import dsse, merkle, statement
 
@@ -398,8 +407,95 @@ def bundle_main(argv: list[str]) -> int:
     return 0
 
 
+# --- Witness cosignatures (issue 20, part 5) ------------------------------------------------------
+# In the spirit of C2SP tlog-checkpoint and tlog-cosignature: the checkpoint is the origin line (the
+# instance's URL without its scheme), the tree size and the base64 root hash, one per line; a
+# cosignature is an Ed25519 signature over "cosignature/v1", the time in seconds since the epoch,
+# and the checkpoint. A witness signs it only after checking the head's signature and that it is
+# consistent with every head of that origin it saw before.
+
+COSIGNATURE_HEADER = "cosignature/v1"
+
+
+def checkpoint_origin(url: str) -> str:
+    """The checkpoint origin of an instance's base URL: no scheme, no trailing slash."""
+    return url.split("://", 1)[-1].rstrip("/")
+
+
+def checkpoint_body(origin: str, size: int, root_hex: str) -> str:
+    root = base64.b64encode(bytes.fromhex(root_hex)).decode("ascii")
+    return f"{origin}\n{size}\n{root}\n"
+
+
+def cosigned_message(origin: str, size: int, root_hex: str, timestamp: int) -> bytes:
+    return f"{COSIGNATURE_HEADER}\ntime {timestamp}\n{checkpoint_body(origin, size, root_hex)}".encode()
+
+
+def check_cosignature(document: Any, witness_key: Any, origin_key: Any = None) -> str:
+    """One cosignature as a witness publishes it; returns a line naming what it vouches for."""
+    try:
+        origin, size, root = str(document["origin"]), int(document["treeSize"]), str(document["rootHash"])
+        timestamp, signature = int(document["timestamp"]), base64.b64decode(document["signature"], validate=True)
+        message = cosigned_message(origin, size, root, timestamp)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Mismatch(f"cosignature: malformed ({exc})") from None
+    if document.get("witnessKeyId") not in (None, dsse.key_id(witness_key)):
+        raise Mismatch(f"cosignature: made by key {str(document.get('witnessKeyId'))[:16]}…, not the witness key given")
+    try:
+        witness_key.verify(signature, message)
+    except InvalidSignature:
+        raise Mismatch(f"cosignature: the witness's signature over {origin} at size {size} does not verify") from None
+    if origin_key is not None:
+        try:
+            head_type, head_payload, _ = dsse.open_envelope(document.get("treeHead"), [origin_key])
+        except dsse.EnvelopeError as exc:
+            raise Mismatch(f"tree head {exc}") from None
+        head = json.loads(head_payload)
+        if head_type != TREE_HEAD_PAYLOAD_TYPE or (head.get("treeSize"), head.get("rootHash")) != (size, root):
+            raise Mismatch(f"tree head: the origin's signed head is not the one cosigned (size {size}, root {root})")
+    return f"{origin} at size {size}, root {root[:16]}…"
+
+
+def verify_cosignatures(path: Path, witness_key_file: Path, origin_key_file: Path | None = None) -> str:
+    """A file holding one cosignature, a list, or an API answer with ``cosignatures``."""
+    try:
+        witness_key = dsse.load_public_pem(witness_key_file.read_bytes())
+        origin_key = dsse.load_public_pem(origin_key_file.read_bytes()) if origin_key_file else None
+    except (OSError, dsse.EnvelopeError) as exc:
+        raise Mismatch(f"public key: {exc}") from None
+    loaded = _load_json(path, "cosignatures")
+    items = loaded.get("cosignatures", [loaded]) if isinstance(loaded, dict) else loaded
+    if not isinstance(items, list) or not items:
+        raise Mismatch("cosignatures: the file holds none")
+    checked = [check_cosignature(item, witness_key, origin_key) for item in items]
+    by_origin = ", and the origin signed each head" if origin_key is not None else ""
+    return (
+        f"OK: {len(checked)} cosignature(s) by witness key {dsse.key_id(witness_key)[:16]}: "
+        + "; ".join(checked)
+        + by_origin
+    )
+
+
+def cosignature_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m provenance.verify cosignature", description="Check a witness's cosignatures of tree heads."
+    )
+    parser.add_argument("cosignatures", type=Path, help="one cosignature, a list, or the API's answer")
+    parser.add_argument("--witness-key", type=Path, required=True, help="the witness's Ed25519 public key (PEM)")
+    parser.add_argument("--origin-key", type=Path, help="the origin's public key (PEM): also check its tree head")
+    args = parser.parse_args(argv)
+    try:
+        print(verify_cosignatures(args.cosignatures, args.witness_key, args.origin_key))
+    except Mismatch as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["cosignature"]:
+        return cosignature_main(argv[1:])
     if argv[:1] == ["delta"]:
         return delta_main(argv[1:])
     if argv[:1] == ["bundle"]:

@@ -177,10 +177,27 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_MAX_SECONDS - 5
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_MAX_SECONDS
-CELERY_TASK_ROUTES = {"marketplace.tasks.*": {"queue": "celery"}}
+CELERY_TASK_ROUTES = {"marketplace.tasks.*": {"queue": "celery"}, "provenance.tasks.*": {"queue": "celery"}}
 # How often beat runs the validation sweeper (marketplace.tasks.requeue_stuck_validations).
 VALIDATION_SWEEP_SECONDS = env_int("VALIDATION_SWEEP_SECONDS", 300, minimum=5)
+# Federation and witnessing (provenance/federation/): how often beat syncs followed peers, cosigns
+# witnessed peers' heads and collects our witnesses' cosignatures; what one answer of a peer may
+# take (seconds to connect, seconds for the whole answer) and weigh.
+FEDERATION_SYNC_SECONDS = env_int("FEDERATION_SYNC_SECONDS", 900, minimum=10)
+WITNESS_SECONDS = env_int("WITNESS_SECONDS", 300, minimum=10)
+FEDERATION_CONNECT_TIMEOUT = env_int("FEDERATION_CONNECT_TIMEOUT", 5, minimum=1)
+FEDERATION_READ_TIMEOUT = env_int("FEDERATION_READ_TIMEOUT", 30, minimum=1)
+FEDERATION_MAX_ANSWER_BYTES = env_int("FEDERATION_MAX_ANSWER_BYTES", 32 * 1024 * 1024, minimum=1024)
 CELERY_BEAT_SCHEDULE = {
+    "sync-followed-peers": {
+        "task": "provenance.tasks.sync_followed_peers",
+        "schedule": timedelta(seconds=FEDERATION_SYNC_SECONDS),
+    },
+    "witness-peers": {"task": "provenance.tasks.witness_peers", "schedule": timedelta(seconds=WITNESS_SECONDS)},
+    "collect-cosignatures": {
+        "task": "provenance.tasks.collect_cosignatures",
+        "schedule": timedelta(seconds=WITNESS_SECONDS),
+    },
     "clear-expired-sessions": {
         "task": "marketplace.tasks.clear_expired_sessions",
         "schedule": crontab(minute=17, hour=3),

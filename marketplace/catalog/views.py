@@ -20,6 +20,7 @@ from django_htmx.middleware import HtmxDetails
 from marketplace.catalog import search as catalog_reads
 from marketplace.models import Dataset, Organization, Task
 from marketplace.permissions import MANAGER_ROLES, role_in
+from provenance.federation import listing as federation
 
 KIB = 1024
 
@@ -186,11 +187,27 @@ def catalog(request: HtmxHttpRequest) -> HttpResponse:
     else:
         result = catalog_reads.search(query)
         context.update(result=result, cards=cards(result.items))
+        context.update(_remote(request))
     # A history restore asks for the whole page, though it comes from htmx.
     partial = bool(request.htmx) and not request.htmx.history_restore_request
     context["partial"] = partial
     template = "catalog/_results.html" if partial else "catalog/list.html"
     return render(request, template, context, status=status)
+
+
+# --- Federation: datasets of the instances this one follows (issue 20, part 4) ----------------------
+REMOTE_ON_PAGE = 24
+# The facets describe this instance's datasets; remote ones are matched by the search words alone,
+# so a filtered search leaves them out rather than pretending they were filtered.
+NOT_FILTERS = {"q", "sort", "sortDirection", "page", "limit"}
+
+
+def _remote(request: HttpRequest) -> dict[str, Any]:
+    filtered = any(value.strip() for key in request.GET if key not in NOT_FILTERS for value in request.GET.getlist(key))
+    if filtered or (request.GET.get("page") or "1") != "1":
+        return {"remote": [], "remote_total": 0}
+    rows = federation.listed_remote(q=(request.GET.get("q") or "").strip())
+    return {"remote": list(rows[:REMOTE_ON_PAGE]), "remote_total": rows.count()}
 
 
 @require_GET

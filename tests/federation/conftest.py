@@ -1,4 +1,4 @@
-"""Fixtures that start more instances beside the test's own ``live_server``."""
+"""Fixtures that start more instances beside the test's own ``live_server``, and a misbehaving peer."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ import pytest
 
 from tests.conftest import database_url_of_test_db
 from tests.federation.instances import Instance
-from tests.provenance.conftest import publish_real  # noqa: F401 (the fixture, for instance A)
+from tests.federation.stub_peer import StubPeer
+
+# A version published the real way on the test's live server (instance A): tests/provenance's fixture.
+from tests.provenance.conftest import publish_real  # noqa: F401
 
 
 @pytest.fixture
@@ -26,3 +29,10 @@ def start_instance(transactional_db: None, tmp_path: Path) -> Iterator[Callable[
     yield start
     for instance in reversed(started):
         instance.stop()
+
+
+@pytest.fixture
+def stub_peer() -> Iterator[StubPeer]:
+    """A peer on a loopback port that serves a FakeOrigin, or whatever answers a test sets."""
+    with StubPeer().running() as peer:
+        yield peer

@@ -25,6 +25,7 @@ from marketplace.organizations.services import invite_member
 from marketplace.publishing import create_dataset, publish_version, takedown_dataset
 from marketplace.submissions import drafts, uploads
 from provenance import signing
+from provenance.models import Peer
 from tests.factories import license_for
 
 if TYPE_CHECKING:
@@ -130,6 +131,8 @@ class Matrix:
             "other_draft": self._other_draft,
             "doomed_upload": lambda: {"doomed_upload": self._start_upload(Upload.Kind.ARCHIVE)},
             "sample_upload": lambda: {"sample_upload": self._start_upload(Upload.Kind.SAMPLE)},
+            # Federation (issue 20): a followed instance (never asked: nothing syncs in the matrix).
+            "peer": lambda: {"peer": Peer.objects.create(url="https://peer.example.org", following=True).id},
         }
 
     # The world's own objects.

@@ -432,6 +432,11 @@ EVIDENCE = {
 CONTRIBUTOR_CHAIN = {"POST /api/uploads", "GET /api/uploads/{file_upload_id}/parts/{part_number}"}
 MANAGING = {"POST /api/v1/access-requests/{request_id}/{action}", "POST /api/v1/invoices/{invoice_id}/payment"}
 WITHDRAWING = "POST /api/v1/datasets/{dataset_id}/withdrawals"
+# Federation's peers are staff's (issue 20); no role fuzzed here is staff.
+STAFF_ONLY = {
+    "GET /api/v1/federation/peers", "POST /api/v1/federation/peers", "GET /api/v1/federation/peers/{peer_id}",
+    "PATCH /api/v1/federation/peers/{peer_id}", "POST /api/v1/federation/peers/{peer_id}/sync",
+}  # fmt: skip
 
 
 def contributing(labels: set[str]) -> set[str]:
@@ -464,20 +469,23 @@ EXPECTED = {
     "licensee": Expected(
         succeeds={"POST /api/datasets/{id_or_slug}/download", "GET /api/v1/grants/{grant_id}"},
         by_links={"POST /api/datasets/{id_or_slug}/download"},  # from the grants it holds
-        never=lambda schema, labels: contributing(labels) | MANAGING | {WITHDRAWING},
+        never=lambda schema, labels: contributing(labels) | MANAGING | {WITHDRAWING} | STAFF_ONLY,
     ),
     # Valley's member: the contributor's journey, E7 to E12, through the links; manages nothing.
     "valley.member": Expected(
         succeeds={"POST /api/submissions", "GET /api/v1/submissions/{submission_id}"},
         by_links=CONTRIBUTOR_CHAIN,
-        never=lambda schema, labels: MANAGING,
+        never=lambda schema, labels: MANAGING | STAFF_ONLY,
     ),
     # Valley's reviewer reviews in the browser: no submissions or uploads through the API, no management.
-    "valley.reviewer": Expected(never=lambda schema, labels: contributing(labels) | MANAGING | {WITHDRAWING}),
+    "valley.reviewer": Expected(
+        never=lambda schema, labels: contributing(labels) | MANAGING | {WITHDRAWING} | STAFF_ONLY
+    ),
     # Harbor's admin: its own submissions, and the payments of Harbor's invoices.
     "harbor.admin": Expected(
         succeeds={"POST /api/submissions", "POST /api/v1/invoices/{invoice_id}/payment"},
         by_links=CONTRIBUTOR_CHAIN,
+        never=lambda schema, labels: STAFF_ONLY,
     ),
     # Without a key: the public reads, and nothing that requires a key.
     None: Expected(
@@ -504,6 +512,7 @@ def test_fuzz_with_the_key_of(api_schema: BaseSchema, world: World, person: str 
     assert SDK_READS | expected.succeeds <= succeeded, sorted(set(each.statuses) - succeeded)
     never = expected.never(api_schema, set(each.statuses))
     assert not never & succeeded, sorted(never & succeeded)
+    assert STAFF_ONLY <= set(each.statuses), "the staff-only federation routes were fuzzed too"
 
     # The stateful phase made real transitions: links carried values to calls that succeeded, from
     # the catalog to a dataset and to its evidence, and the role's own journey.

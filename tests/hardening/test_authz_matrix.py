@@ -106,6 +106,7 @@ UPLOADERS = (401, 403, 200, 403, 403, 200, 403)
 UPLOADERS_400 = (401, 403, 400, 403, 403, 400, 403)  # allowed, then the body is refused
 PAGE_UPLOADERS = (LOGIN, 403, 200, 403, 403, 200, 403)
 STAFF_PAGE = (LOGIN, 403, 403, 403, 403, 403, 200)
+STAFF_API = (401, 403, 403, 403, 403, 403, 200)
 
 # fmt: off
 # Each answer tuple: anonymous, licensee, member, reviewer, other_admin, owner, staff.
@@ -232,6 +233,17 @@ CASES = [
     Case("GET", "api-log-inclusion", {"index": "0"}, ALL_200),
     Case("GET", "api-log-consistency", {}, ALL_200, query="first=1"),
     Case("GET", "api-log-tree-head", {}, ALL_200),
+    # --- /api/v1/: federation and witnessing (issue 20): peers are staff's; what they list, the
+    # cosignatures this instance made and the alarms it raised are public evidence.
+    Case("GET", "api-federation-peers", {}, STAFF_API),
+    Case("POST", "api-federation-peers", {}, (401, 403, 403, 403, 403, 403, 201),
+         body={"url": "https://another.example.org", "following": True}),
+    Case("GET", "api-federation-peer", {"peer_id": "@peer"}, STAFF_API),
+    Case("PATCH", "api-federation-peer", {"peer_id": "@peer"}, STAFF_API, body={"following": False}),
+    Case("POST", "api-federation-peer-sync", {"peer_id": "@peer"}, (401, 403, 403, 403, 403, 403, 202)),
+    Case("GET", "api-federation-datasets", {}, ALL_200),
+    Case("GET", "api-witness-cosignatures", {}, ALL_200),
+    Case("GET", "api-provenance-alarms", {}, ALL_200),
     Case("GET", "api-version-manifest", PROVENANCE_V1, PUBLIC_MEMBERS),
     Case("GET", "api-version-inclusion-proof", PROVENANCE_V1, PUBLIC_MEMBERS),
     Case("GET", "api-version-croissant", PROVENANCE_V1, PUBLIC_MEMBERS),
@@ -350,6 +362,12 @@ CASES = [
     Case("GET", "payouts", {}, STAFF_PAGE),
     Case("POST", "payouts", {}, (LOGIN, 403, 403, 403, 403, 403, 400), body={"currency": "usd"}),  # no amount
     Case("GET", "payout-batch", {"batch_id": "@batch"}, STAFF_PAGE),
+    # Federation's staff pages (issue 20): an empty form is 400 for staff, refused for the rest.
+    Case("GET", "federation-peers", {}, STAFF_PAGE),
+    Case("POST", "federation-peers", {}, (LOGIN, 403, 403, 403, 403, 403, 400)),
+    Case("POST", "federation-peer-action", {"peer_id": "@peer"}, (LOGIN, 403, 403, 403, 403, 403, 302),
+         body={"action": "unfollow"}),
+    Case("GET", "federation-alarms", {}, STAFF_PAGE),
     Case("POST", "payout-batch", {"batch_id": "@batch"}, (LOGIN, 403, 403, 403, 403, 403, 302),
          body={"reference": "SEPA-1"}),
     # --- Pages: a dataset's access panel ---------------------------------------------------------
@@ -556,7 +574,9 @@ def test_class_based_views_serve_exactly_the_listed_methods(key: str) -> None:
 
 
 # The login page sends a signed-in visitor away whatever the method: probe it as a visitor.
-PROBE_AS = {"login": "anonymous"}
+# Staff-only API views refuse everyone else before DRF looks at the method: probe them as staff.
+PROBE_AS = {"login": "anonymous", "api-federation-peers": "staff", "api-federation-peer": "staff",
+            "api-federation-peer-sync": "staff"}  # fmt: skip
 
 
 @pytest.mark.parametrize("key", sorted(key for key, route in ROUTES.items() if not route.is_admin))

@@ -22,7 +22,7 @@ from django.test import Client
 
 from licensing.models import ConsentWithdrawal
 from provenance import signing
-from provenance.models import LogEntry
+from provenance.models import LogEntry, Peer
 from tests.hardening.authz import Route, all_routes, fill
 from tests.world import World
 
@@ -76,6 +76,9 @@ def candidates(world: World, route: Route, name: str) -> list[dict[str, Any]]:
         ]
     if name == "pk":
         return [{"pk": pk} for pk in sorted({d.license_id for d in datasets if d.license_id})]
+    if name == "peer_id":  # the world follows no other instance: one followed here, and one unknown
+        peer = Peer.objects.get_or_create(url="https://peer.example.org", defaults={"following": True})[0]
+        return [{"peer_id": peer.id}, {"peer_id": 999_999}]
     return [{name: ANY_VALUE[name]}]
 
 
