@@ -64,12 +64,13 @@ class PurchaseApi(DatasetScopedApi):
 
 
 class InvoicePaymentApi(APIView):
-    """An organization admin (or staff) records the payment of an invoice: ``{"reference"}``."""
+    """An organization admin (or staff) records the payment of an invoice: ``{"reference"}``.
+    409 when it was voided, expired or refunded."""
 
     permission_classes = [IsAuthenticated, HasScope]
     required_scope = "read"
 
-    @extend_schema(request=schema.PaymentShape, responses=schema.InvoiceShape)
+    @extend_schema(request=schema.PaymentShape, responses={200: schema.InvoiceShape, **schema.errors(409)})
     def post(self, request: Request, invoice_id: str) -> Response:
         body = request_body(request) if request.data else {}
         invoice = Invoice.objects.select_related("dataset__organization").filter(id=invoice_id).first()

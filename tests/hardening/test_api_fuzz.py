@@ -157,6 +157,7 @@ class Steering:
                 "part_number": [1, 2],
                 "grant_id": [grant.id for grant in world.grants.values()],
                 "invoice_id": [invoice.id for invoice in world.invoices.values()],
+                "batch_id": [1, 2],  # the world holds no payout batch: every answer is staff's 403
                 "request_id": [request.id for request in world.access_requests.values()],
                 "key_id": list(SigningKey.objects.values_list("key_id", flat=True)),
                 "index": [0, last_entry // 2, last_entry],
@@ -427,6 +428,8 @@ EVIDENCE = {
 # E7, then E11 with the id E7 answered, then E12 with the upload id E11 answered.
 CONTRIBUTOR_CHAIN = {"POST /api/uploads", "GET /api/uploads/{file_upload_id}/parts/{part_number}"}
 MANAGING = {"POST /api/v1/access-requests/{request_id}/{action}", "POST /api/v1/invoices/{invoice_id}/payment"}
+# Staff's alone: no role the fuzzer sends a key of may refund or cancel a payout.
+STAFF_ONLY = {"POST /api/v1/invoices/{invoice_id}/refund", "POST /api/v1/payouts/{batch_id}/cancellation"}
 WITHDRAWING = "POST /api/v1/datasets/{dataset_id}/withdrawals"
 
 
@@ -460,20 +463,23 @@ EXPECTED = {
     "licensee": Expected(
         succeeds={"POST /api/datasets/{id_or_slug}/download", "GET /api/v1/grants/{grant_id}"},
         by_links={"POST /api/datasets/{id_or_slug}/download"},  # from the grants it holds
-        never=lambda schema, labels: contributing(labels) | MANAGING | {WITHDRAWING},
+        never=lambda schema, labels: contributing(labels) | MANAGING | STAFF_ONLY | {WITHDRAWING},
     ),
     # Valley's member: the contributor's journey, E7 to E12, through the links; manages nothing.
     "valley.member": Expected(
         succeeds={"POST /api/submissions", "GET /api/v1/submissions/{submission_id}"},
         by_links=CONTRIBUTOR_CHAIN,
-        never=lambda schema, labels: MANAGING,
+        never=lambda schema, labels: MANAGING | STAFF_ONLY,
     ),
     # Valley's reviewer reviews in the browser: no submissions or uploads through the API, no management.
-    "valley.reviewer": Expected(never=lambda schema, labels: contributing(labels) | MANAGING | {WITHDRAWING}),
+    "valley.reviewer": Expected(
+        never=lambda schema, labels: contributing(labels) | MANAGING | STAFF_ONLY | {WITHDRAWING}
+    ),
     # Harbor's admin: its own submissions, and the payments of Harbor's invoices.
     "harbor.admin": Expected(
         succeeds={"POST /api/submissions", "POST /api/v1/invoices/{invoice_id}/payment"},
         by_links=CONTRIBUTOR_CHAIN,
+        never=lambda schema, labels: STAFF_ONLY,
     ),
     # Without a key: the public reads, and nothing that requires a key.
     None: Expected(
