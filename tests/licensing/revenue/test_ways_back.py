@@ -264,3 +264,17 @@ def test_a_paid_batch_cannot_be_cancelled(client: Client) -> None:
         ledger.cancel_payout_batch(batch_id=batch.id, reason="Too late.", cancelled_by=admin)
     assert PayoutBatch.objects.get(id=batch.id).status == "paid"
     assert refunds.refunded_purchase(user=ana, dataset=dataset) is None
+
+
+def test_the_earnings_page_explains_a_balance_below_zero(client: Client) -> None:
+    ana = User.objects.create_user(username="ana", email="ana@example.org")
+    dataset = paid_dataset(price_cents=1_000)
+    approved_submission(dataset, [{"username": "ana", "basisPoints": 10_000}])
+    payment = pay(dataset)
+    ledger.create_payout_batch(
+        amounts={account(f"payable:user:{ana.id}").id: 1_000}, currency="usd", created_by=staff()
+    )
+    refunds.refund_payment(invoice_id=payment.invoice_id, refunded_by=None, reason="Chargeback.")
+    client.force_login(ana)
+    body = client.get("/account/earnings/").content.decode()
+    assert "Your balance is -10.00 USD" in body and "taken from what you earn next" in body
