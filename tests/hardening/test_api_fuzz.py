@@ -102,7 +102,7 @@ STEPS = 12
 JOURNEYS = [
     (r"^/api/(submissions$|uploads|v1/uploads)", 10),  # a contributor's upload
     (r"^/api/(v1/)?submissions", 15),  # a contributor's draft: E7 to E10, datasheet, consent, split
-    (r"^/api/(v1/)?(datasets|grants|access-requests|invoices)", 25),  # the catalog's and a licensee's
+    (r"^/api/(v1/)?(datasets|grants|access-requests|invoices)", 30),  # the catalog's and a licensee's
 ]
 # A contributor's write under /datasets: fuzzed on its own, kept out of the catalog's journey, whose
 # scenarios it would spend on a draft instead of a dataset's evidence.
