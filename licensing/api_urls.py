@@ -16,6 +16,13 @@ urlpatterns = [
     path("datasets/<str:dataset_id>/grants", access_api.GrantCreateApi.as_view(), name="api-dataset-grants"),
     path("datasets/<str:dataset_id>/purchases", revenue_api.PurchaseApi.as_view(), name="api-dataset-purchases"),
     path("invoices/<str:invoice_id>/payment", revenue_api.InvoicePaymentApi.as_view(), name="api-invoice-payment"),
+    path("invoices/<str:invoice_id>/refund", revenue_api.InvoiceRefundApi.as_view(), name="api-invoice-refund"),
+    path("invoices/<str:invoice_id>/void", revenue_api.InvoiceVoidApi.as_view(), name="api-invoice-void"),
+    path(
+        "payouts/<int:batch_id>/cancellation",
+        revenue_api.PayoutCancellationApi.as_view(),
+        name="api-payout-cancellation",
+    ),
     path(
         "datasets/<str:dataset_id>/access-requests",
         access_api.AccessRequestListApi.as_view(),

@@ -286,7 +286,9 @@ class Invoice(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         PAID = "paid", "Paid"
-        VOID = "void", "Void"
+        VOID = "void", "Voided"
+        EXPIRED = "expired", "Expired"
+        REFUNDED = "refunded", "Refunded"
 
     id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
     dataset = models.ForeignKey("marketplace.Dataset", on_delete=models.PROTECT, related_name="invoices")
@@ -306,6 +308,15 @@ class Invoice(models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     paid_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="An open invoice past this moment can no longer be paid (INVOICE_EXPIRY_DAYS)."
+    )
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="When it was voided, expired or refunded.")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="Who voided or refunded it; empty when it expired.",
+    )  # fmt: skip
+    closed_reason = models.TextField(blank=True, help_text="Why it was voided or refunded, in the closer's words.")
 
     class Meta:
         ordering = ["-created_at"]
@@ -317,7 +328,9 @@ class Invoice(models.Model):
                 condition=Q(amount_cents=F("base_price_cents") + F("platform_fee_cents")), name="invoice_amount_sum"
             ),
             models.CheckConstraint(condition=Q(amount_cents__gt=0), name="invoice_amount_positive"),
-            models.CheckConstraint(condition=Q(status__in=["open", "paid", "void"]), name="invoice_status"),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "paid", "void", "expired", "refunded"]), name="invoice_status"
+            ),
             models.CheckConstraint(
                 condition=~Q(status="paid") | Q(paid_at__isnull=False), name="invoice_paid_has_time"
             ),
@@ -349,6 +362,38 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"payment of {self.invoice_id}"
+
+
+class Refund(models.Model):
+    """A refunded payment: the evidence that the money went back and that the grant the payment
+    created no longer licenses anything. Written in the transaction that posts the ledger's
+    reversal and moves the invoice to refunded; append-only (migration 0012), one per payment."""
+
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="refund")
+    grant = models.OneToOneField(
+        LicenseGrant, on_delete=models.PROTECT, related_name="refund", help_text="The grant it revoked."
+    )
+    transaction = models.OneToOneField(
+        "LedgerTransaction", on_delete=models.PROTECT, related_name="refund_record", help_text="The ledger's reversal."
+    )
+    amount_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    reason = models.TextField(help_text="Why staff refunded it; the licensee reads it.")
+    refunded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="Staff who refunded it; empty for a provider callback or a management command.",
+    )  # fmt: skip
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="refund_has_reason"),
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="refund_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"refund of {self.payment_id}"
 
 
 class DownloadRecord(models.Model):
@@ -649,14 +694,16 @@ class PayoutBatch(models.Model):
     """Payouts staff send together. Creating the batch takes the amounts off the payees'
     balances at once (a ledger transaction), so a balance cannot be paid twice; marking it paid
     with the bank's reference moves the money out of cash (another transaction). Its state moves
-    pending -> paid by a conditional update."""
+    pending -> paid, or pending -> cancelled (a third transaction gives the amounts back to the
+    payees' balances), by a conditional update."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         PAID = "paid", "Paid"
+        CANCELLED = "cancelled", "Cancelled"
 
     currency = models.CharField(max_length=3)
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     paid_by = models.ForeignKey(
@@ -664,14 +711,26 @@ class PayoutBatch(models.Model):
     )
     paid_at = models.DateTimeField(null=True, blank=True)
     reference = models.CharField(max_length=200, blank=True, help_text="The bank's or provider's reference.")
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.TextField(blank=True, help_text="Why staff cancelled it.")
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(status__in=["pending", "paid"]), name="payout_batch_status"),
             models.CheckConstraint(
-                condition=Q(status="pending") | (Q(paid_at__isnull=False, paid_by__isnull=False) & ~Q(reference="")),
+                condition=Q(status__in=["pending", "paid", "cancelled"]), name="payout_batch_status"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="paid") | (Q(paid_at__isnull=False, paid_by__isnull=False) & ~Q(reference="")),
                 name="payout_batch_paid_has_reference",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="cancelled")
+                | (Q(cancelled_at__isnull=False, cancelled_by__isnull=False) & ~Q(cancel_reason="")),
+                name="payout_batch_cancelled_has_reason",
             ),
         ]
 
@@ -690,6 +749,7 @@ class LedgerTransaction(models.Model):
         REFUND = "refund", "Refund"
         PAYOUT = "payout", "Payout batch created"
         PAYOUT_PAID = "payout_paid", "Payout batch paid"
+        PAYOUT_CANCELLED = "payout_cancelled", "Payout batch cancelled"
 
     idempotency_key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -715,7 +775,8 @@ class LedgerTransaction(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=["payment", "refund", "payout", "payout_paid"]), name="ledger_transaction_kind"
+                condition=Q(kind__in=["payment", "refund", "payout", "payout_paid", "payout_cancelled"]),
+                name="ledger_transaction_kind",
             ),
             models.CheckConstraint(condition=Q(currency__regex=r"^[a-z]{3}$"), name="ledger_transaction_currency"),
             models.CheckConstraint(
@@ -723,7 +784,7 @@ class LedgerTransaction(models.Model):
                 name="ledger_payment_names_its_payment",
             ),
             models.CheckConstraint(
-                condition=~Q(kind__in=["payout", "payout_paid"]) | Q(payout_batch__isnull=False),
+                condition=~Q(kind__in=["payout", "payout_paid", "payout_cancelled"]) | Q(payout_batch__isnull=False),
                 name="ledger_payout_names_its_batch",
             ),
         ]

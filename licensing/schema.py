@@ -174,10 +174,43 @@ class InvoiceShape(Shape):
     datasetId = serializers.CharField()  # noqa: N815
     createdAt = serializers.DateTimeField()  # noqa: N815
     paidAt = _null(serializers.DateTimeField)  # noqa: N815
+    expiresAt = _null(serializers.DateTimeField, help_text="An open invoice can be paid until then.")  # noqa: N815
+    closedAt = _null(serializers.DateTimeField, help_text="When it was voided, expired or refunded.")  # noqa: N815
 
 
 class PaymentShape(Shape):
     reference = serializers.CharField(required=False, help_text="The bank's or provider's reference.")
+
+
+class RequiredReasonShape(Shape):
+    reason = serializers.CharField(help_text="Why, in words the people concerned read.")
+
+
+class OptionalReasonShape(Shape):
+    reason = serializers.CharField(required=False, help_text="Why, if you wish to say.")
+
+
+class RefundShape(Shape):
+    invoiceId = serializers.CharField()  # noqa: N815
+    amountCents = serializers.IntegerField()  # noqa: N815
+    currency = serializers.CharField()
+    reason = serializers.CharField()
+    refundedAt = serializers.DateTimeField()  # noqa: N815
+    revokedGrantId = serializers.IntegerField(help_text="The license grant the payment created, revoked now.")  # noqa: N815
+    ledgerTransaction = serializers.CharField(help_text="The idempotency key of the ledger's reversal.")  # noqa: N815
+    invoice = InvoiceShape()
+
+
+class PayoutBatchShape(Shape):
+    batchId = serializers.IntegerField()  # noqa: N815
+    status = serializers.ChoiceField(choices=["pending", "paid", "cancelled"])
+    currency = serializers.CharField()
+    totalCents = serializers.IntegerField()  # noqa: N815
+    createdAt = serializers.DateTimeField()  # noqa: N815
+    paidAt = _null(serializers.DateTimeField)  # noqa: N815
+    reference = serializers.CharField()
+    cancelledAt = _null(serializers.DateTimeField)  # noqa: N815
+    cancelReason = serializers.CharField()  # noqa: N815
 
 
 class AccessRequestInputShape(Shape):

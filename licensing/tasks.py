@@ -11,6 +11,7 @@ from psycopg import OperationalError as PsycopgOperationalError
 
 from config.task_retries import retry_or_leave
 from licensing.consent import releases
+from licensing.revenue import payments
 
 
 @shared_task(
@@ -34,3 +35,10 @@ def rerelease(self: Task, rerelease_id: int) -> str:
 def requeue_stuck_rereleases() -> int:
     """Beat's sweeper: re-release jobs queued or running for longer than a run may take."""
     return releases.requeue_stuck(older_than=timedelta(seconds=settings.VALIDATION_TIME_LIMIT_SECONDS * 2 + 60))
+
+
+@shared_task(name="licensing.tasks.expire_invoices", acks_late=True, soft_time_limit=120, time_limit=150)
+def expire_invoices() -> int:
+    """Beat, hourly: open invoices past INVOICE_EXPIRY_DAYS become expired (paying them is refused
+    before this runs too; this makes the state visible on every page)."""
+    return payments.expire_overdue_invoices()

@@ -7,11 +7,12 @@ from marketplace.catalog.sitemaps import SITEMAPS
 from marketplace.organizations import views as organizations
 from marketplace.submissions import views as submissions
 from marketplace.viewer import pages as viewer
-from marketplace.views import pages
+from marketplace.views import pages, takedowns
 
 urlpatterns = [
     path("", pages.home, name="home"),
     path("datasets/", views.catalog, name="catalog"),
+    path("staff/takedowns/", takedowns.takedowns, name="takedowns"),
     path("datasets/<slug:slug>/", dataset_page.dataset_detail, name="dataset-detail"),
     path("datasets/<slug:slug>/viewer/", viewer.dataset_viewer, name="dataset-viewer"),
     path(
@@ -55,6 +56,7 @@ urlpatterns = [
         submissions.submission_validation,
         name="submission-validation",
     ),
+    path("submissions/<str:submission_id>/parents/", submissions.submission_parents, name="submission-parents"),
     path("submissions/<str:submission_id>/submit/", submissions.submission_submit, name="submission-submit"),
     path("submissions/<str:submission_id>/delete/", submissions.submission_delete, name="submission-delete"),
     path("review/", submissions.review_queue, name="review-queue"),

@@ -218,6 +218,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketplace.tasks.requeue_unstored_members",
         "schedule": timedelta(seconds=VALIDATION_SWEEP_SECONDS),
     },
+    "expire-invoices": {
+        "task": "licensing.tasks.expire_invoices",
+        "schedule": crontab(minute=23),
+    },
     "requeue-parquet-exports": {
         "task": "marketplace.tasks.requeue_parquet_exports",
         "schedule": timedelta(seconds=VALIDATION_SWEEP_SECONDS),
@@ -270,6 +274,8 @@ UPLOAD_PART_URL_SECONDS = env_int("UPLOAD_PART_URL_SECONDS", 3600, minimum=60, m
 DOWNLOAD_URL_SECONDS = env_int("DOWNLOAD_URL_SECONDS", 900, minimum=1, maximum=7 * 24 * 3600)
 # How licensees pay for paid datasets: "manual" (an invoice an organization admin marks paid).
 PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "manual")
+# An open invoice can be paid for this many days; then it expires and the licensee opens a new one.
+INVOICE_EXPIRY_DAYS = env_int("INVOICE_EXPIRY_DAYS", 30, minimum=1, maximum=3650)
 # API rate limits (DRF throttle rates, "<n>/<second|minute|hour|day>"): per API key, and per
 # client IP for requests without a key. Counters live in the default cache.
 API_RATE_PER_KEY = env_str("API_RATE_PER_KEY", "1200/minute")

@@ -10,6 +10,7 @@ API and the pages) with the plain-language why and, apart, the instruction that 
   names the replacement, when there is one);
 - ACCESS_NOT_APPROVED: access to a restricted dataset is not approved;
 - PAYMENT_DUE: a paid dataset the user has not paid for;
+- REFUNDED: a paid dataset whose purchase was refunded (its grant revoked), not bought again;
 - TERMS_NOT_ACCEPTED: the current terms are not accepted (the instruction names the page where
   they are);
 - NO_SAMPLE: the sample asked for does not exist.
@@ -29,12 +30,13 @@ from django.conf import settings
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from licensing.access import access_requests
 from licensing.access.grants import grant_covering, terms_for
 from licensing.consent.withdrawals import gone_message, is_withdrawn
 from licensing.models import ApiKey, DownloadRecord, LicenseGrant
-from licensing.revenue import payments
+from licensing.revenue import payments, refunds
 from marketplace import storage
 from marketplace.models import Dataset, DatasetVersion, User
 from marketplace.publishing import takedown_sentence
@@ -51,6 +53,7 @@ class Refusal(enum.Enum):
     WITHDRAWN = "withdrawn"
     ACCESS_NOT_APPROVED = "access-not-approved"
     PAYMENT_DUE = "payment-due"
+    REFUNDED = "refunded"
     TERMS_NOT_ACCEPTED = "terms-not-accepted"
     NO_SAMPLE = "no-sample"
 
@@ -102,6 +105,13 @@ def decide(*, user: object, dataset: Dataset, version: DatasetVersion, kind: str
         }.get(latest.status if latest else "", "Access to this dataset is granted on request.")
         return Verdict(Refusal.ACCESS_NOT_APPROVED, state, f"Request access at {page_url}#access")
     if dataset.is_paid and not payments.has_paid(user=user, dataset=dataset):
+        refund = refunds.refunded_purchase(user=user, dataset=dataset)
+        if refund is not None:
+            return Verdict(
+                Refusal.REFUNDED,
+                refunds.refund_sentence(refund, dataset.name),
+                _("Buy it again at %(url)s#access to download it.") % {"url": page_url},
+            )
         return Verdict(
             Refusal.PAYMENT_DUE,
             f"{dataset.name} is paid and you have not bought it.",

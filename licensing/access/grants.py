@@ -138,16 +138,19 @@ def record_grant(
 
 
 def grant_covering(*, user: User, dataset: Dataset, terms_sha256: str) -> LicenseGrant | None:
-    """The newest grant of ``user`` for these exact terms, if any."""
+    """The newest grant of ``user`` for these exact terms, if any, leaving out grants whose
+    purchase was refunded (they license nothing since)."""
     return (
-        LicenseGrant.objects.filter(user=user, dataset=dataset, terms_sha256=terms_sha256)
+        LicenseGrant.objects.filter(user=user, dataset=dataset, terms_sha256=terms_sha256, refund__isnull=True)
         .order_by("-created_at", "-id")
         .first()
     )
 
 
 def grants_of(*, user: User) -> QuerySet[LicenseGrant]:
-    return LicenseGrant.objects.filter(user=user).select_related("dataset", "version", "license", "organization")
+    return LicenseGrant.objects.filter(user=user).select_related(
+        "dataset", "version", "license", "organization", "refund"
+    )
 
 
 def receipt(grant: LicenseGrant) -> dict[str, Any]:

@@ -13,4 +13,5 @@ REFUSAL_STATUS: dict[Refusal, int] = {
     Refusal.ACCESS_NOT_APPROVED: 403,
     Refusal.TERMS_NOT_ACCEPTED: 403,
     Refusal.PAYMENT_DUE: 402,
+    Refusal.REFUNDED: 402,  # paid for once, refunded: paying again opens it
 }

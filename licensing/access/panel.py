@@ -70,15 +70,14 @@ def _archive_panel(
         return AccessPanel("withdrawn", verdict.message, can_manage=can_manage)
     if verdict.allowed:
         return AccessPanel("ready", basis_text(verdict.basis), can_manage=can_manage)
-    if verdict.refusal is Refusal.PAYMENT_DUE:
+    if verdict.refusal in (Refusal.PAYMENT_DUE, Refusal.REFUNDED):
         invoice = (
-            Invoice.objects.filter(user=user, dataset=dataset, status=Invoice.Status.OPEN)
-            .select_related("dataset__organization")
-            .first()
+            payments.open_invoices().filter(user=user, dataset=dataset).select_related("dataset__organization").first()
         )
         instructions = payments.provider(invoice.provider).instructions(invoice) if invoice else ""
         return AccessPanel(
             "invoice-open" if invoice else "buy",
+            verdict.why if verdict.refusal is Refusal.REFUNDED else "",
             invoice=invoice,
             instructions=instructions,
             terms=grants.terms_for(dataset=dataset, version=version),

@@ -396,7 +396,9 @@ def delete_account(*, user: User, password: str) -> User:
     )
     Invitation.objects.filter(invited).delete()
     PayoutDetails.objects.filter(user=locked).delete()
-    Invoice.objects.filter(user=locked, status=Invoice.Status.OPEN).update(status=Invoice.Status.VOID)
+    Invoice.objects.filter(user=locked, status=Invoice.Status.OPEN).update(
+        status=Invoice.Status.VOID, closed_at=timezone.now(), closed_reason="The licensee deleted their account."
+    )
     pending = list(
         AccessRequest.objects.filter(user=locked, status=AccessRequest.Status.PENDING).values_list("id", flat=True)
     )

@@ -16,8 +16,9 @@ from licensing import schema
 from licensing.access import grants
 from licensing.api_common import DatasetScopedApi, request_body, request_user, string_field
 from licensing.keys.authentication import HasScope
-from licensing.models import Invoice
-from licensing.revenue import earnings, payments
+from licensing.models import Invoice, PayoutBatch
+from licensing.revenue import earnings, ledger, payments, refunds
+from marketplace.models import User
 
 
 def invoice_json(invoice: Invoice) -> dict[str, Any]:
@@ -30,12 +31,14 @@ def invoice_json(invoice: Invoice) -> dict[str, Any]:
         "status": invoice.status,
         "provider": invoice.provider,
         "instructions": payments.provider(invoice.provider).instructions(invoice)
-        if invoice.status == Invoice.Status.OPEN
+        if invoice.status == Invoice.Status.OPEN and not payments.is_overdue(invoice)
         else None,
         "termsSha256": invoice.terms_sha256,
         "datasetId": invoice.dataset_id,
         "createdAt": invoice.created_at.isoformat(),
         "paidAt": invoice.paid_at.isoformat() if invoice.paid_at else None,
+        "expiresAt": invoice.expires_at.isoformat() if invoice.expires_at else None,
+        "closedAt": invoice.closed_at.isoformat() if invoice.closed_at else None,
     }
 
 
@@ -61,12 +64,13 @@ class PurchaseApi(DatasetScopedApi):
 
 
 class InvoicePaymentApi(APIView):
-    """An organization admin (or staff) records the payment of an invoice: ``{"reference"}``."""
+    """An organization admin (or staff) records the payment of an invoice: ``{"reference"}``.
+    409 when it was voided, expired or refunded."""
 
     permission_classes = [IsAuthenticated, HasScope]
     required_scope = "read"
 
-    @extend_schema(request=schema.PaymentShape, responses=schema.InvoiceShape)
+    @extend_schema(request=schema.PaymentShape, responses={200: schema.InvoiceShape, **schema.errors(409)})
     def post(self, request: Request, invoice_id: str) -> Response:
         body = request_body(request) if request.data else {}
         invoice = Invoice.objects.select_related("dataset__organization").filter(id=invoice_id).first()
@@ -79,6 +83,100 @@ class InvoicePaymentApi(APIView):
         )
         invoice.refresh_from_db()
         return Response(invoice_json(invoice))
+
+
+def _visible_invoice(user: User, invoice_id: str) -> Invoice:
+    """An invoice the caller may see: their own, or one of an organization they manage (or staff).
+    Anyone else learns nothing about it."""
+    invoice = Invoice.objects.select_related("dataset__organization").filter(id=invoice_id).first()
+    if invoice is None or (invoice.user_id != user.id and not payments.can_mark_paid(user, invoice)):
+        raise exceptions.NotFound(f"No invoice {invoice_id}.")
+    return invoice
+
+
+class InvoiceRefundApi(APIView):
+    """Staff refund a paid invoice: ``{"reason"}``. The ledger posts the exact reversal, the
+    grant the payment created is revoked and the licensee is emailed, in one transaction. 409
+    when it was refunded already or never paid."""
+
+    permission_classes = [IsAuthenticated, HasScope]
+    required_scope = "read"
+
+    @extend_schema(request=schema.RequiredReasonShape, responses={201: schema.RefundShape, **schema.errors(409)})
+    def post(self, request: Request, invoice_id: str) -> Response:
+        body = request_body(request) if request.data else {}
+        user = request_user(request)
+        invoice = _visible_invoice(user, invoice_id)
+        if not user.is_staff:
+            raise exceptions.PermissionDenied("Only staff refund payments.")
+        refund = refunds.refund_payment(
+            invoice_id=invoice.id, refunded_by=user, reason=string_field(body, "reason", required=False)
+        )
+        invoice.refresh_from_db()
+        return Response(
+            {
+                "invoiceId": invoice.id,
+                "amountCents": refund.amount_cents,
+                "currency": refund.currency,
+                "reason": refund.reason,
+                "refundedAt": refund.created_at.isoformat(),
+                "revokedGrantId": refund.grant_id,
+                "ledgerTransaction": refund.transaction.idempotency_key,
+                "invoice": invoice_json(invoice),
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class InvoiceVoidApi(APIView):
+    """The licensee who opened an invoice, the selling organization's owners and admins, or staff
+    void an open invoice: ``{"reason"}`` (optional). 409 when it is not open."""
+
+    permission_classes = [IsAuthenticated, HasScope]
+    required_scope = "read"
+
+    @extend_schema(request=schema.OptionalReasonShape, responses={200: schema.InvoiceShape, **schema.errors(409)})
+    def post(self, request: Request, invoice_id: str) -> Response:
+        body = request_body(request) if request.data else {}
+        user = request_user(request)
+        invoice = _visible_invoice(user, invoice_id)
+        voided = payments.void_invoice(
+            invoice_id=invoice.id, voided_by=user, reason=string_field(body, "reason", required=False)
+        )
+        return Response(invoice_json(voided))
+
+
+def payout_batch_json(batch: PayoutBatch) -> dict[str, Any]:
+    return {
+        "batchId": batch.id,
+        "status": batch.status,
+        "currency": batch.currency,
+        "totalCents": ledger.batch_total(batch),
+        "createdAt": batch.created_at.isoformat(),
+        "paidAt": batch.paid_at.isoformat() if batch.paid_at else None,
+        "reference": batch.reference,
+        "cancelledAt": batch.cancelled_at.isoformat() if batch.cancelled_at else None,
+        "cancelReason": batch.cancel_reason,
+    }
+
+
+class PayoutCancellationApi(APIView):
+    """Staff cancel a pending payout batch: ``{"reason"}``. Its amounts are owed to the payees
+    again (the exact reversal of the batch's ledger transaction). 409 for a paid or cancelled batch."""
+
+    permission_classes = [IsAuthenticated, HasScope]
+    required_scope = "read"
+
+    @extend_schema(request=schema.RequiredReasonShape, responses={200: schema.PayoutBatchShape, **schema.errors(409)})
+    def post(self, request: Request, batch_id: int) -> Response:
+        body = request_body(request) if request.data else {}
+        user = request_user(request)
+        if not user.is_staff:  # before any lookup: nobody else learns which batches exist
+            raise exceptions.PermissionDenied("Only staff manage payouts.")
+        batch = ledger.cancel_payout_batch(
+            batch_id=batch_id, reason=string_field(body, "reason", required=False), cancelled_by=user
+        )
+        return Response(payout_batch_json(batch))
 
 
 class MyEarningsApi(APIView):

@@ -3,7 +3,9 @@ payouts, an organization's revenue per dataset, and the balances staff pay out. 
 CSV statement and ``GET /api/v1/me/earnings`` all read these, so they never disagree.
 
 Figures are integer cents. "Earned" is what payments credited to the payee less what refunds
-took back; "balance" is what we still owe (earned less payouts)."""
+took back; "balance" is what we still owe (earned less payouts; cancelled payout batches give
+their amounts back). A balance below zero is what a payee owes after a refund of a sale they had
+already been paid for: it is recovered from their next earnings."""
 
 from __future__ import annotations
 
@@ -148,8 +150,8 @@ def earnings_for(accounts: QuerySet[LedgerAccount]) -> Earnings:
     for row in sums:
         total = totals.setdefault(row["transaction__currency"], Totals(row["transaction__currency"]))
         total.balance -= row["total"]
-        if row["transaction__kind"] == LedgerTransaction.Kind.PAYOUT:
-            total.paid_out += row["total"]
+        if row["transaction__kind"] in (LedgerTransaction.Kind.PAYOUT, LedgerTransaction.Kind.PAYOUT_CANCELLED):
+            total.paid_out += row["total"]  # a cancelled batch's reversal gives its amount back
     return Earnings(
         totals=sorted(totals.values(), key=lambda t: t.currency),
         datasets=list(datasets.values()),

@@ -10,12 +10,19 @@ migration 0006). Accounts:
 - ``payable:user:<id>``, ``payable:payee:<email>``, ``payable:org:<id>``: what we owe a
   contributor (a user, a payee named by email) or an organization;
 - ``payout:pending``: payouts staff created, on their way to the bank;
-- ``platform:refund-shortfall``: what a refund took back from contributors who had already
-  been paid out: the platform bears it, so that no payable goes below zero.
+- ``platform:refund-shortfall``: kept for the refunds posted before refunds were exact
+  reversals (the platform then bore what a paid-out payee no longer owed); nothing posts to it now.
 
 Each transaction's ``idempotency_key`` names its source event (``payment:<id>``,
-``refund:payment:<id>``, ``payout:batch:<id>``, ``payout:batch:<id>:paid``): posting the same
-event again returns the first transaction and writes nothing.
+``refund:payment:<id>``, ``payout:batch:<id>``, ``payout:batch:<id>:paid``,
+``payout:batch:<id>:cancelled``): posting the same event again returns the first transaction and
+writes nothing.
+
+A refund is the exact reversal of its payment, line by line, payees' parts included. When a payee
+was already paid out, their payable goes below zero: they owe that back, and it is recovered from
+what they earn next (a payout never exceeds a positive balance), as marketplaces that pay sellers
+out before refunds settle do. The platform does not silently absorb it, and the refund is not
+refused: the licensee's money back does not depend on a contributor's bank.
 
 Which split applies: the revenue shares of the submission whose approval published the paid
 version. A version with no such submission (seeded data, a version published another way) pays
@@ -33,7 +40,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
+from config.refusals import Conflict
 from licensing.models import LedgerAccount, LedgerEntry, LedgerTransaction, Payment, PayoutBatch
 from marketplace.models import Organization, RevenueShare, Submission, User
 
@@ -244,34 +254,27 @@ def _lock(account_ids: Sequence[int]) -> dict[int, LedgerAccount]:
 
 
 @transaction.atomic
-def refund_payment(*, payment: Payment, refunded_by: User | None, reason: str = "") -> LedgerTransaction:
-    """Reverse a payment's transaction. Every line of the payment is reversed exactly, except
-    where a payee has since been paid out and is owed less than their part: the platform's
-    ``platform:refund-shortfall`` bears the difference, so a payable never goes negative.
-    Refunding twice returns the first refund. ``refunded_by`` None is a trusted caller."""
-    if refunded_by is not None and not refunded_by.is_staff:
-        raise PermissionDenied("Only staff refund payments.")
+def post_refund(*, payment: Payment, refunded_by: User | None, reason: str) -> LedgerTransaction:
+    """Post the exact reversal of a payment's transaction: every line (cash, the platform's fee,
+    each payee's part) with its sign turned. A payee already paid out is left owing the
+    difference (a negative balance, recovered from their next earnings). Posting it again
+    returns the first reversal. The payables are locked, in id order, so that a payout batch
+    being created at the same moment reads their balance after this reversal, not before.
+
+    Callers: ``licensing.revenue.refunds.refund_payment``, which also revokes the grant and
+    records the refund in the same transaction; nothing else should refund."""
     key = f"refund:payment:{payment.id}"
     existing = LedgerTransaction.objects.filter(idempotency_key=key).first()
     if existing is not None:
         return existing
     original = post_payment(payment=payment)
     entries = list(original.entries.select_related("account"))
-    locked = _lock([e.account_id for e in entries if e.account.kind == LedgerAccount.Kind.PAYABLE])
-    shortfall = _accounts(system=[REFUND_SHORTFALL])[REFUND_SHORTFALL]
-    lines: list[tuple[LedgerAccount, int]] = []
-    for entry in entries:
-        if entry.account_id not in locked:
-            lines.append((entry.account, -entry.amount))
-            continue
-        part = -entry.amount
-        taken_back = min(part, max(owed(entry.account_id, original.currency), 0))
-        lines += [(entry.account, taken_back), (shortfall, part - taken_back)]
+    _lock([e.account_id for e in entries if e.account.kind == LedgerAccount.Kind.PAYABLE])
     posted, _ = _post(
         key=key,
         kind=LedgerTransaction.Kind.REFUND,
         currency=original.currency,
-        lines=lines,
+        lines=[(entry.account, -entry.amount) for entry in entries],
         payment=payment,
         dataset_id=original.dataset_id,
         submission_id=original.submission_id,
@@ -349,6 +352,11 @@ def mark_payout_batch_paid(*, batch_id: int, reference: str, paid_by: User) -> P
         raise PayoutBatch.DoesNotExist(f"No payout batch {batch_id}.")
     if batch.status == PayoutBatch.Status.PAID:
         return batch
+    if batch.status == PayoutBatch.Status.CANCELLED:
+        raise LedgerError(
+            _("Payout batch %(id)s was cancelled: it cannot be marked paid. Create a new batch instead.")
+            % {"id": batch.id}
+        )
     PayoutBatch.objects.filter(id=batch.id, status=PayoutBatch.Status.PENDING).update(
         status=PayoutBatch.Status.PAID, paid_at=timezone.now(), paid_by=paid_by, reference=reference[:200]
     )
@@ -375,3 +383,55 @@ def batch_total(batch: PayoutBatch) -> int:
         account__kind=LedgerAccount.Kind.PAYABLE,
     ).aggregate(total=Sum("amount"))["total"]
     return total or 0
+
+
+@transaction.atomic
+def cancel_payout_batch(*, batch_id: int, reason: str, cancelled_by: User) -> PayoutBatch:
+    """Staff call a pending batch off (the transfer was never sent, or bounced before it was
+    confirmed): the batch moves to cancelled by a conditional update, and its transaction is
+    reversed exactly, line by line, so every amount is owed to its payee again and payable in a
+    later batch. A paid batch cannot be cancelled (the money left; a later batch corrects
+    mistakes), and a batch is cancelled once: the second call is refused."""
+    _staff(cancelled_by)
+    reason = reason.strip()
+    if not reason:
+        raise LedgerError({"reason": [_("Say why the batch is cancelled: the payees' statements show it.")]})
+    batch = PayoutBatch.objects.select_for_update().filter(id=batch_id).first()
+    if batch is None:
+        raise PayoutBatch.DoesNotExist(_("No payout batch %(id)s.") % {"id": batch_id})
+    if batch.status == PayoutBatch.Status.PAID:
+        raise Conflict(
+            _(
+                "Payout batch %(id)s was paid on %(day)s (reference %(reference)s): a paid batch cannot be "
+                "cancelled. If the money came back, pay it out again in a new batch."
+            )
+            % {
+                "id": batch.id,
+                "day": date_format(batch.paid_at, "j M Y") if batch.paid_at else "",
+                "reference": batch.reference,
+            }
+        )
+    if batch.status == PayoutBatch.Status.CANCELLED:
+        raise Conflict(
+            _("Payout batch %(id)s was already cancelled: %(reason)s") % {"id": batch.id, "reason": batch.cancel_reason}
+        )
+    payout = batch.transactions.get(kind=LedgerTransaction.Kind.PAYOUT)
+    entries = list(payout.entries.select_related("account"))
+    _lock([e.account_id for e in entries if e.account.kind == LedgerAccount.Kind.PAYABLE])
+    changed = PayoutBatch.objects.filter(id=batch.id, status=PayoutBatch.Status.PENDING).update(
+        status=PayoutBatch.Status.CANCELLED, cancelled_at=timezone.now(), cancelled_by=cancelled_by,
+        cancel_reason=reason[:2000],
+    )  # fmt: skip
+    if changed != 1:  # unreachable under the row lock; kept so a change of locking cannot post twice
+        raise Conflict(_("Payout batch %(id)s changed meanwhile: reload it.") % {"id": batch.id})
+    _post(
+        key=f"payout:batch:{batch.id}:cancelled",
+        kind=LedgerTransaction.Kind.PAYOUT_CANCELLED,
+        currency=payout.currency,
+        lines=[(entry.account, -entry.amount) for entry in entries],
+        payout_batch=batch,
+        memo=f"Payout batch {batch.id} cancelled: {reason}"[:300],
+        created_by=cancelled_by,
+    )
+    batch.refresh_from_db()
+    return batch

@@ -6,10 +6,17 @@ selling organization (or staff) marks the invoice paid, in the browser or with
 ``record_payment`` from its confirmation webhook. A recorded payment creates the licensee's
 grant for the terms shown when the invoice was opened, and posts it to the revenue-share ledger
 (``licensing.revenue.ledger``), in the same transaction.
+
+An open invoice ends unpaid in one of two ways: voided (by the licensee who opened it, the
+selling organization's owners or admins, or staff) or expired, ``INVOICE_EXPIRY_DAYS`` after it
+was opened (beat's ``licensing.tasks.expire_invoices`` marks them; until it runs, paying an
+overdue invoice is refused all the same and buying again replaces it). Either way the licensee
+can open a new one. A paid invoice ends refunded (``licensing.revenue.refunds``).
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
 
@@ -18,7 +25,10 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied, Valid
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
+from config.refusals import Conflict
 from licensing.access import grants
 from licensing.access.grants import current_version, terms_for
 from licensing.models import Invoice, LicenseGrant, Payment
@@ -81,14 +91,64 @@ def price_of(dataset: Dataset) -> tuple[int, int]:
 
 
 def has_paid(*, user: User, dataset: Dataset) -> bool:
-    return Payment.objects.filter(invoice__user=user, invoice__dataset=dataset).exists()
+    """Whether ``user`` holds a payment for ``dataset`` that was not refunded."""
+    return Payment.objects.filter(invoice__user=user, invoice__dataset=dataset, refund__isnull=True).exists()
+
+
+def expiry_for(opened_at: datetime) -> datetime:
+    return opened_at + timedelta(days=settings.INVOICE_EXPIRY_DAYS)
+
+
+def is_overdue(invoice: Invoice, now: datetime | None = None) -> bool:
+    """An open invoice past its expiry: it can no longer be paid, whether or not beat has marked it."""
+    return (
+        invoice.status == Invoice.Status.OPEN
+        and invoice.expires_at is not None
+        and invoice.expires_at <= (now or timezone.now())
+    )
+
+
+def open_invoices() -> QuerySet[Invoice]:
+    """Invoices that can still be paid: open, and not past their expiry."""
+    return Invoice.objects.filter(status=Invoice.Status.OPEN, expires_at__gt=timezone.now())
+
+
+def expire_overdue_invoices(*, now: datetime | None = None, **scope: object) -> int:
+    """Mark open invoices past their expiry as expired (a conditional update: one that was paid
+    meanwhile stays paid). ``scope`` narrows it (``user=``, ``dataset=``). Returns how many."""
+    moment = now or timezone.now()
+    return Invoice.objects.filter(status=Invoice.Status.OPEN, expires_at__lte=moment, **scope).update(
+        status=Invoice.Status.EXPIRED, closed_at=moment
+    )
+
+
+def why_not_payable(invoice: Invoice) -> str:
+    """What a person reads when an invoice cannot be paid (its state, when, and what to do)."""
+    day = date_format(timezone.localtime(invoice.closed_at), "j M Y") if invoice.closed_at else ""
+    if invoice.status == Invoice.Status.VOID:
+        text = _("Invoice %(id)s was voided on %(day)s: it cannot be paid.") % {"id": invoice.id, "day": day}
+    elif invoice.status == Invoice.Status.REFUNDED:
+        text = _("Invoice %(id)s was paid and then refunded: it cannot be paid again.") % {"id": invoice.id}
+    elif invoice.status == Invoice.Status.EXPIRED or is_overdue(invoice):
+        expired = invoice.closed_at or invoice.expires_at
+        text = _("Invoice %(id)s expired unpaid on %(day)s: it can no longer be paid.") % {
+            "id": invoice.id,
+            "day": date_format(timezone.localtime(expired), "j M Y") if expired else "",
+        }
+    else:
+        text = _("Invoice %(id)s is %(status)s: it cannot be paid.") % {
+            "id": invoice.id, "status": invoice.get_status_display().lower()
+        }  # fmt: skip
+    return text + " " + _("The licensee can open a new invoice on the dataset's page.")
 
 
 def open_invoice(
     *, user: User, dataset: Dataset, user_agent: str = "", organization: Organization | None = None
 ) -> tuple[Invoice, bool]:
     """The caller's open (or already paid) invoice for ``dataset``, or a new one. Returns the
-    invoice and whether it was created."""
+    invoice and whether it was created. An overdue open invoice is marked expired first, so that
+    buying again after the expiry opens a fresh one at today's price and terms."""
+    expire_overdue_invoices(user=user, dataset=dataset)
     existing = (
         Invoice.objects.filter(user=user, dataset=dataset, status__in=[Invoice.Status.OPEN, Invoice.Status.PAID])
         .order_by("-created_at")
@@ -114,6 +174,7 @@ def open_invoice(
                 terms_text=terms.text,
                 terms_sha256=terms.sha256,
                 user_agent=user_agent[:500],
+                expires_at=expiry_for(timezone.now()),
             )
     except IntegrityError:  # a concurrent call of the same user opened it first
         found = Invoice.objects.filter(user=user, dataset=dataset, status=Invoice.Status.OPEN).first()
@@ -151,8 +212,8 @@ def record_payment(*, invoice_id: str, recorded_by: User | None, reference: str 
     if invoice.status == Invoice.Status.PAID:
         ledger.post_payment(payment=invoice.payment)
         return invoice.payment
-    if invoice.status != Invoice.Status.OPEN:
-        raise ValidationError(f"Invoice {invoice.id} is {invoice.status}: it cannot be paid.")
+    if invoice.status != Invoice.Status.OPEN or is_overdue(invoice):
+        raise Conflict(why_not_payable(invoice))
     grant = grants.record_grant(
         user=invoice.user,
         organization=invoice.organization,
@@ -185,3 +246,45 @@ def invoices_for_organization(*, organization_id: str) -> QuerySet[Invoice]:
         .select_related("dataset", "user")
         .order_by("status", "-created_at")
     )
+
+
+def can_void(user: object, invoice: Invoice) -> bool:
+    """The licensee who opened it, the selling organization's owners and admins, and staff."""
+    return (
+        isinstance(user, User)
+        and user.is_authenticated
+        and (user.id == invoice.user_id or can_mark_paid(user, invoice))
+    )
+
+
+@transaction.atomic
+def void_invoice(*, invoice_id: str, voided_by: User, reason: str = "") -> Invoice:
+    """Call an open invoice off: it can no longer be paid, and its licensee may open a new one.
+    A conditional update from open, so a payment recorded at the same moment and a void cannot
+    both win; voiding anything but an open invoice is refused with what it is instead."""
+    invoice = Invoice.objects.select_for_update().select_related("dataset__organization").filter(id=invoice_id).first()
+    if invoice is None:
+        raise Invoice.DoesNotExist(_("No invoice %(id)s.") % {"id": invoice_id})
+    if not can_void(voided_by, invoice):
+        raise PermissionDenied(
+            _("Only the licensee who opened it, admins of %(organization)s or staff void an invoice.")
+            % {"organization": invoice.dataset.organization.name}
+        )
+    if invoice.status == Invoice.Status.PAID:
+        raise Conflict(
+            _("Invoice %(id)s is paid: a paid invoice is not voided. Staff refund it instead.") % {"id": invoice.id}
+        )
+    if invoice.status != Invoice.Status.OPEN or is_overdue(invoice):
+        state = Invoice.Status.EXPIRED.label if is_overdue(invoice) else invoice.get_status_display()
+        raise Conflict(
+            _("Invoice %(id)s is %(state)s already: only an open invoice can be voided.")
+            % {"id": invoice.id, "state": str(state).lower()}
+        )
+    now = timezone.now()
+    changed = Invoice.objects.filter(id=invoice.id, status=Invoice.Status.OPEN).update(
+        status=Invoice.Status.VOID, closed_at=now, closed_by=voided_by, closed_reason=reason.strip()[:2000]
+    )
+    if changed != 1:  # unreachable under the row lock
+        raise Conflict(_("Invoice %(id)s changed meanwhile: reload the page.") % {"id": invoice.id})
+    invoice.refresh_from_db()
+    return invoice

@@ -13,13 +13,17 @@ import io
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.refusals import Conflict
 from licensing.contributors.payouts import details_for_accounts
 from licensing.models import Invoice, LedgerAccount, PayoutBatch
-from licensing.revenue import earnings, ledger, payments
+from licensing.revenue import earnings, ledger, payments, refunds
 from licensing.views_common import organization_for_page
 from marketplace.models import User
 from marketplace.permissions import signed_in_user
@@ -183,6 +187,7 @@ def payout_batch(request: HttpRequest, batch_id: int) -> HttpResponse:
 @require_GET
 def invoices(request: HttpRequest, slug: str) -> HttpResponse:
     organization = organization_for_page(request, slug, managers_only=True, staff=True)
+    payments.expire_overdue_invoices(dataset__organization=organization)
     items = payments.invoices_for_organization(organization_id=organization.id)
     return render(request, "licensing/invoices.html", {"organization": organization, "invoices": items})
 
@@ -198,6 +203,134 @@ def invoice_paid(request: HttpRequest, slug: str, invoice_id: str) -> HttpRespon
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+    except Conflict as exc:
+        messages.error(request, str(exc))
     else:
         messages.success(request, f"Invoice {invoice.id} is paid; {invoice.user.get_username()} may download now.")
     return redirect("organization-invoices", slug=organization.slug)
+
+
+# --- The ways back: voiding an invoice, refunding a payment, cancelling a payout batch ----------------
+# Each destructive action takes two steps: a form that says what will happen (and asks why), then
+# a confirmation that repeats it with the exact figures; only the second POST (``confirm=yes``) acts.
+
+
+def _next_or(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
+        return target
+    return fallback
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invoice_void(request: HttpRequest, invoice_id: str) -> HttpResponse:
+    """The licensee who opened it, the selling organization's owners and admins, or staff void
+    an open invoice; the page asks for a confirmation (and, optionally, why)."""
+    user = signed_in_user(request)
+    invoice = Invoice.objects.select_related("dataset__organization", "user").filter(id=invoice_id).first()
+    if invoice is None or not payments.can_void(user, invoice):
+        raise Http404(_("No invoice %(id)s.") % {"id": invoice_id})
+    own = invoice.user_id == user.id
+    fallback = (
+        reverse("dataset-detail", args=[invoice.dataset.slug]) + "#access"
+        if own
+        else reverse("organization-invoices", args=[invoice.dataset.organization.slug])
+    )
+    error = ""
+    if request.method == "POST":
+        try:
+            payments.void_invoice(invoice_id=invoice.id, voided_by=user, reason=request.POST.get("reason", ""))
+        except Conflict as exc:
+            error = str(exc)
+        else:
+            messages.success(
+                request,
+                _("Invoice %(id)s is voided: it can no longer be paid. A new purchase opens a new invoice.")
+                % {"id": invoice.id},
+            )
+            return redirect(_next_or(request, fallback))
+    return render(
+        request,
+        "licensing/invoice_void.html",
+        {"invoice": invoice, "own": own, "error": error, "next": _next_or(request, fallback),
+         "payable": invoice.status == Invoice.Status.OPEN and not payments.is_overdue(invoice)},
+        status=409 if error else 200,
+    )  # fmt: skip
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invoice_refund(request: HttpRequest, invoice_id: str) -> HttpResponse:
+    """Staff refund a paid invoice: a reason, then a confirmation naming the amount, the grant it
+    revokes and every ledger line it reverses."""
+    user = signed_in_user(request)
+    if not user.is_staff:
+        raise PermissionDenied(_("Only staff refund payments."))
+    invoice = get_object_or_404(Invoice.objects.select_related("dataset__organization", "user"), id=invoice_id)
+    reason = request.POST.get("reason", "").strip() if request.method == "POST" else ""
+    step, errors = "reason", {}
+    if request.method == "POST":
+        if not reason:
+            errors["reason"] = _("Say why the payment is refunded: the licensee reads it.")
+        elif request.POST.get("confirm") != "yes":
+            step = "confirm"
+        else:
+            try:
+                refunds.refund_payment(invoice_id=invoice.id, refunded_by=user, reason=reason)
+            except (Conflict, ValidationError) as exc:
+                errors["refund"] = str(exc) if isinstance(exc, Conflict) else " ".join(exc.messages)
+            else:
+                messages.success(
+                    request,
+                    _("Invoice %(id)s is refunded and %(user)s's license is revoked; they were emailed.")
+                    % {"id": invoice.id, "user": invoice.user.get_username()},
+                )
+                return redirect("organization-invoices", slug=invoice.dataset.organization.slug)
+    return render(
+        request,
+        "licensing/invoice_refund.html",
+        {"invoice": invoice, "reason": reason, "step": step, "errors": errors,
+         "preview": refunds.preview(invoice) if invoice.status == Invoice.Status.PAID else None},
+        status=(409 if "refund" in errors else 400) if errors else 200,
+    )  # fmt: skip
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def payout_batch_cancel(request: HttpRequest, batch_id: int) -> HttpResponse:
+    """Staff cancel a pending payout batch: a reason, then a confirmation listing what each payee
+    is owed again."""
+    _staff(request)
+    user = signed_in_user(request)
+    batch = get_object_or_404(PayoutBatch.objects.select_related("created_by"), id=batch_id)
+    reason = request.POST.get("reason", "").strip() if request.method == "POST" else ""
+    step, errors = "reason", {}
+    if request.method == "POST":
+        if not reason:
+            errors["reason"] = _("Say why the batch is cancelled: the payees' statements show it.")
+        elif request.POST.get("confirm") != "yes":
+            step = "confirm"
+        else:
+            try:
+                ledger.cancel_payout_batch(batch_id=batch.id, reason=reason, cancelled_by=user)
+            except (Conflict, ledger.LedgerError) as exc:
+                errors["cancel"] = str(exc) if isinstance(exc, Conflict) else " ".join(exc.messages)
+            else:
+                messages.success(
+                    request,
+                    _("Payout batch %(id)s is cancelled: its amounts are owed to the payees again.") % {"id": batch.id},
+                )
+                return redirect("payout-batch", batch_id=batch.id)
+    lines = list(
+        batch.transactions.get(kind="payout")
+        .entries.filter(account__kind=LedgerAccount.Kind.PAYABLE)
+        .select_related("account")
+    )
+    return render(
+        request,
+        "licensing/payout_cancel.html",
+        {"batch": batch, "lines": lines, "total": ledger.batch_total(batch), "reason": reason, "step": step,
+         "errors": errors},
+        status=(409 if "cancel" in errors else 400) if errors else 200,
+    )  # fmt: skip

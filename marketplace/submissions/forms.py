@@ -4,13 +4,17 @@ that the browser and the SDK refuse the same things with the same messages."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from licensing.consent.inputs import ConsentTermsInput
 from licensing.models import License
+from marketplace.catalog.references import dataset_key
 from marketplace.models import Submission, Task, Visibility
 from marketplace.submissions.inputs import (
     CHANGELOG_LIMIT,
@@ -24,6 +28,7 @@ from marketplace.submissions.inputs import (
     Share,
     shares_from_rows,
 )
+from provenance.lineage import ParentRef
 
 CUSTOM = "__custom__"
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
@@ -279,3 +284,48 @@ def shares_in(formset: forms.BaseFormSet[ShareForm]) -> list[Share]:
 
 class RejectForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), help_text="The contributor reads this.")
+
+
+# "valley-speech 2", "valley-speech v2", "https://host/datasets/valley-speech/, version 2"
+_PARENT_LINE = re.compile(r"^(?P<ref>\S+?)[\s,;]+(?:v(?:ersion)?\s*)?(?P<number>\d+)$", re.IGNORECASE)
+MAX_PARENTS = 50
+
+
+class ParentsForm(forms.Form):
+    """The published versions a submission derives from, one per line: the dataset's page address,
+    slug or id, then the version number. ``cleaned_data["parents"]`` is a list of ParentRef."""
+
+    parents = forms.CharField(
+        label=gettext_lazy("Derived from (one dataset version per line)"),
+        help_text=gettext_lazy(
+            "The dataset's page address, slug or id, then its version: “valley-speech 2” or "
+            "“https://example.org/datasets/valley-speech/ v2”. Leave empty when it derives from no published dataset."
+        ),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=10_000,
+    )
+
+    def clean_parents(self) -> list[ParentRef]:
+        lines = [line.strip() for line in self.cleaned_data["parents"].splitlines()]
+        lines = [line for line in lines if line]
+        if len(lines) > MAX_PARENTS:
+            raise ValidationError(_("Name at most %(n)s parents.") % {"n": MAX_PARENTS})
+        refs, problems = [], []
+        for position, line in enumerate(lines, start=1):
+            found = _PARENT_LINE.match(line)
+            if found is None:
+                problems.append(
+                    _("Line %(n)s (“%(line)s”): give the dataset, then the version number, e.g. “valley-speech 2”.")
+                    % {"n": position, "line": line[:80]}
+                )
+                continue
+            refs.append(ParentRef(dataset=dataset_key(found.group("ref")), version=int(found.group("number"))))
+        if problems:
+            raise ValidationError(problems)
+        return refs
+
+    @staticmethod
+    def initial_of(submission: Submission) -> dict[str, str]:
+        versions = submission.parents.select_related("dataset").order_by("dataset__slug", "number")
+        return {"parents": "\n".join(f"{version.dataset.slug} {version.number}" for version in versions)}

@@ -16,6 +16,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from licensing.consent import terms as consent
@@ -28,10 +30,12 @@ from marketplace.submissions.forms import (
     ConsentForm,
     ConsentRecordsForm,
     DatasheetForm,
+    ParentsForm,
     RejectForm,
     ShareFormSet,
     shares_in,
 )
+from provenance import lineage
 
 
 def _show_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -170,6 +174,8 @@ def _edit_context(submission: Submission, **forms_by_name: Any) -> dict[str, Any
         "consent_form": ConsentForm(initial=_consent_initial(terms)),
         "records_form": ConsentRecordsForm(),
         "share_formset": ShareFormSet(initial=initial_shares, prefix="shares"),
+        "parents_form": ParentsForm(initial=ParentsForm.initial_of(submission)),
+        "parents": list(submission.parents.select_related("dataset").order_by("dataset__slug", "number")),
         "terms": terms,
         "record_count": terms.records.count() if terms else 0,
         "shares": shares,
@@ -315,6 +321,34 @@ def submission_contributors(request: HttpRequest, submission_id: str) -> HttpRes
             messages.success(request, "Revenue split saved.")
             return redirect("submission-edit", submission_id=submission.id)
     return _render_edit(request, submission, status=400, share_formset=formset, share_errors=errors)
+
+
+@login_required
+@require_POST
+def submission_parents(request: HttpRequest, submission_id: str) -> HttpResponse:
+    """The lineage section: the published versions this dataset derives from, as the API's
+    ``PUT .../parents`` sets them (the same service, the same checks)."""
+    submission = _own_submission(request, submission_id)
+    form = ParentsForm(request.POST)
+    errors: list[str] = []
+    if form.is_valid():
+        try:
+            rules.ensure_editable(submission)
+            lineage.set_parents(submission=submission, parents=form.cleaned_data["parents"], user=request.user)
+        except ValidationError as exc:
+            errors = exc.messages
+        except rules.SubmissionConflict as exc:
+            errors = [str(exc)]
+        else:
+            count = len(form.cleaned_data["parents"])
+            messages.success(
+                request,
+                ngettext("Lineage saved: %(n)s parent.", "Lineage saved: %(n)s parents.", count) % {"n": count}
+                if count
+                else _("Lineage saved: no parent."),
+            )
+            return redirect(reverse("submission-edit", args=[submission.id]) + "#lineage")
+    return _render_edit(request, submission, status=400, parents_form=form, parents_errors=errors)
 
 
 @login_required

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from licensing.revenue import ledger
+from licensing.revenue import refunds
 from marketplace.models import User
 from tests.browser.test_submission_browser import log_in
 from tests.licensing.revenue.test_ledger import approved_submission, paid_dataset, pay
@@ -28,7 +28,7 @@ def test_contributor_sees_the_chart_table_and_statement(page: Any, live_server: 
     )
     refunded = pay(dataset)
     pay(dataset)
-    ledger.refund_payment(payment=refunded, refunded_by=None)
+    refunds.refund_payment(invoice_id=refunded.invoice_id, refunded_by=None, reason="Bought twice by mistake.")
 
     log_in(page, "ana", "ana-password-123")
     page.get_by_role("link", name="Earnings").click()

@@ -137,6 +137,20 @@ CASES = [
     # Marking a paid invoice paid again returns the first payment (idempotent), to those who may.
     Case("POST", "api-invoice-payment", {"invoice_id": "@paid_invoice"}, (401, 404, 404, 404, 404, 200, 200),
          body={"reference": "bank-2"}, variant="paid already"),
+    # Refunds are staff's: the invoice's licensee and the selling organization's managers see it
+    # (403), nobody else learns it exists (404). The paid invoice is the buyer's, who is not in the
+    # matrix; the licensee's open one was never paid (409 to staff).
+    Case("POST", "api-invoice-refund", {"invoice_id": "@paid_invoice"}, (401, 404, 404, 404, 404, 403, 201),
+         body={"reason": "Bought twice."}),
+    Case("POST", "api-invoice-refund", {"invoice_id": "@invoice"}, (401, 403, 404, 404, 404, 403, 409),
+         body={"reason": "Never paid."}, variant="open"),
+    # Voiding an open invoice: its licensee, the organization's owners and admins, staff.
+    Case("POST", "api-invoice-void", {"invoice_id": "@invoice"}, (401, 200, 404, 404, 404, 200, 200),
+         body={"reason": "Changed my mind."}),
+    Case("POST", "api-invoice-void", {"invoice_id": "@paid_invoice"}, (401, 404, 404, 404, 404, 409, 409),
+         variant="paid"),
+    Case("POST", "api-payout-cancellation", {"batch_id": "@batch"}, (401, 403, 403, 403, 403, 403, 200),
+         body={"reason": "Wrong account."}),
     Case("GET", "api-access-requests", {"dataset_id": "@restricted.id"}, ANY_KEY, variant="restricted"),
     Case("POST", "api-access-requests", {"dataset_id": "@restricted.id"}, (401, 201, 201, 201, 201, 201, 201),
          body=REQUEST_JSON, variant="restricted"),
@@ -368,6 +382,18 @@ CASES = [
     Case("POST", "federation-peer-action", {"peer_id": "@peer"}, (LOGIN, 403, 403, 403, 403, 403, 302),
          body={"action": "unfollow"}),
     Case("GET", "federation-alarms", {}, STAFF_PAGE),
+    Case("GET", "payout-batch-cancel", {"batch_id": "@batch"}, STAFF_PAGE),
+    Case("POST", "payout-batch-cancel", {"batch_id": "@batch"}, (LOGIN, 403, 403, 403, 403, 403, 302),
+         body={"reason": "Wrong account.", "confirm": "yes"}),
+    Case("GET", "invoice-refund", {"invoice_id": "@paid_invoice"}, STAFF_PAGE),
+    Case("POST", "invoice-refund", {"invoice_id": "@paid_invoice"}, (LOGIN, 403, 403, 403, 403, 403, 302),
+         body={"reason": "Bought twice.", "confirm": "yes"}),
+    # The void page: the invoice's licensee, the selling organization's owners and admins, staff.
+    Case("GET", "invoice-void", {"invoice_id": "@invoice"}, (LOGIN, 200, 404, 404, 404, 200, 200)),
+    Case("POST", "invoice-void", {"invoice_id": "@invoice"}, (LOGIN, 302, 404, 404, 404, 302, 302)),
+    Case("GET", "takedowns", {}, STAFF_PAGE),
+    Case("POST", "takedowns", {}, (LOGIN, 403, 403, 403, 403, 403, 302),
+         body={"dataset": "@public.id", "reason": "A court order.", "confirm": "yes"}),
     Case("POST", "payout-batch", {"batch_id": "@batch"}, (LOGIN, 403, 403, 403, 403, 403, 302),
          body={"reference": "SEPA-1"}),
     # --- Pages: a dataset's access panel ---------------------------------------------------------
@@ -468,6 +494,7 @@ CASES = [
     Case("POST", "submission-consent-records", DRAFT, (LOGIN, 403, 400, 403, 403, 400, 403)),
     Case("POST", "submission-contributors", DRAFT, (LOGIN, 403, 400, 403, 403, 400, 403)),
     Case("GET", "submission-validation", DRAFT, PAGE_UPLOADERS),
+    Case("POST", "submission-parents", DRAFT, (LOGIN, 403, 302, 403, 403, 302, 403), body={"parents": ""}),
     Case("POST", "submission-submit", DRAFT, (LOGIN, 403, 302, 403, 403, 302, 403)),
     Case("POST", "submission-delete", DRAFT, (LOGIN, 403, 302, 403, 403, 302, 403)),
     Case("GET", "review-queue", {}, ANY_LOGIN),

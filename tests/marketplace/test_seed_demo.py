@@ -329,6 +329,7 @@ def page_urls(pattern: str, user: User | None) -> list[str]:
         "submission_id": [*Submission.objects.values_list("id", flat=True), MISSING],
         "grant_id": [*LicenseGrant.objects.values_list("id", flat=True), 999_999],
         "batch_id": [*PayoutBatch.objects.values_list("id", flat=True), 999_999],
+        "invoice_id": [*Invoice.objects.values_list("id", flat=True), MISSING],  # the void and refund pages
         "key_id": [*user.api_keys.values_list("id", flat=True)] if user else [1],
         "token": [MISSING],
         "dataset_id": [*Dataset.objects.values_list("id", flat=True), MISSING],

@@ -17,8 +17,9 @@ from django.utils import timezone
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from config.refusals import Conflict
 from licensing.models import LedgerAccount, LedgerEntry, LedgerTransaction, Payment, PayoutBatch
-from licensing.revenue import ledger, payments
+from licensing.revenue import earnings, ledger, payments, refunds
 from marketplace.models import Dataset, RevenueShare, Submission, User
 from marketplace.submissions.drafts import set_revenue_split
 from marketplace.submissions.inputs import shares_from_json
@@ -199,14 +200,15 @@ def test_a_refund_reverses_the_payment_exactly_once() -> None:
     approved_submission(dataset, [{"username": "cy", "basisPoints": 10_000}])
     payment = pay(dataset)
     with pytest.raises(PermissionDenied):
-        ledger.refund_payment(payment=payment, refunded_by=licensee())
-    refund = ledger.refund_payment(payment=payment, refunded_by=staff(), reason="Wrong dataset bought.")
+        refunds.refund_payment(invoice_id=payment.invoice_id, refunded_by=licensee(), reason="Mine.")
+    refund = refunds.refund_payment(invoice_id=payment.invoice_id, refunded_by=staff(), reason="Wrong dataset bought.")
     original = LedgerTransaction.objects.get(idempotency_key=f"payment:{payment.id}")
-    assert refund.kind == "refund" and refund.memo == "Wrong dataset bought."
-    assert dict(refund.entries.values_list("account__code", "amount")) == {
+    assert refund.transaction.kind == "refund" and refund.transaction.memo == "Wrong dataset bought."
+    assert dict(refund.transaction.entries.values_list("account__code", "amount")) == {
         code: -amount for code, amount in original.entries.values_list("account__code", "amount")
     }
-    assert ledger.refund_payment(payment=payment, refunded_by=None) == refund
+    with pytest.raises(Conflict, match=f"Invoice {payment.invoice_id} was already refunded on .*: Wrong dataset"):
+        refunds.refund_payment(invoice_id=payment.invoice_id, refunded_by=None, reason="Again.")
     assert ledger.is_refunded(payment) and LedgerTransaction.objects.count() == 2
     assert LedgerEntry.objects.aggregate(total=Sum("amount"))["total"] == 0
     assert (
@@ -216,22 +218,26 @@ def test_a_refund_reverses_the_payment_exactly_once() -> None:
 
 
 @pytest.mark.django_db
-def test_a_refund_after_a_payout_charges_the_shortfall_to_the_platform() -> None:
+def test_a_refund_after_a_payout_leaves_the_payee_owing_it_back_from_future_earnings() -> None:
     contributor = User.objects.create_user(username="di", email="di@example.org")
     dataset = paid_dataset(price_cents=1_000)
     approved_submission(dataset, [{"username": "di", "basisPoints": 10_000}])
     first, second = pay(dataset), pay(dataset)
     payable = account(f"payable:user:{contributor.id}")
-    ledger.create_payout_batch(amounts={payable.id: 1_500}, currency="usd", created_by=staff())
+    admin = staff()
+    ledger.create_payout_batch(amounts={payable.id: 1_500}, currency="usd", created_by=admin)
     assert ledger.owed(payable, "usd") == 500
 
-    refund = ledger.refund_payment(payment=first, refunded_by=None)
-    lines = dict(refund.entries.values_list("account__code", "amount"))
-    assert lines == {
-        "cash:received": -1_050, "platform:fees": 50, payable.code: 500, "platform:refund-shortfall": 500,
-    }  # fmt: skip
-    assert ledger.owed(payable, "usd") == 0
+    refund = refunds.refund_payment(invoice_id=first.invoice_id, refunded_by=None, reason="Chargeback.")
+    lines = dict(refund.transaction.entries.values_list("account__code", "amount"))
+    assert lines == {"cash:received": -1_050, "platform:fees": 50, payable.code: 1_000}  # the exact reversal
+    assert ledger.owed(payable, "usd") == -500  # di owes 5.00 back
     assert ledger.is_refunded(first) and not ledger.is_refunded(second)
+    with pytest.raises(ledger.LedgerError):  # nothing to pay out while they owe
+        ledger.create_payout_batch(amounts={payable.id: 1}, currency="usd", created_by=admin)
+    pay(dataset)  # the next sale pays the debt first
+    assert ledger.owed(payable, "usd") == 500
+    assert [b.balance for b in earnings.payable_balances() if b.account == payable] == [500]
 
 
 # --- Payouts ------------------------------------------------------------------------------------
@@ -295,7 +301,8 @@ def test_ledger_properties_over_payments_replays_refunds_and_payouts(
     splits: Sequence[list[int]], script: list[tuple[int | str, ...]]
 ) -> None:
     """Whatever happens: every transaction sums to zero (checked by the database too), a replay
-    writes nothing, every payment's fee and parts sum to its amount, and no payable is negative."""
+    writes nothing, every payment's fee and parts sum to its amount, and a payable is below zero
+    only after a refund of money already paid out."""
     assume(any(step[0] == "pay" for step in script))
     with checked_then_rolled_back():
         people = [User.objects.create_user(username=f"p{i}", email=f"p{i}@example.org") for i in range(3)]
@@ -315,13 +322,20 @@ def test_ledger_properties_over_payments_replays_refunds_and_payouts(
             elif kind in ("replay", "refund") and paid:
                 payment = paid[int(step[1]) % len(paid)]
                 before = LedgerEntry.objects.count()
-                if kind == "replay":
+                already = ledger.is_refunded(payment)
+                if kind == "replay" and already:  # a refunded invoice cannot be paid again
+                    with pytest.raises(Conflict, match="refunded"):
+                        payments.record_payment(invoice_id=payment.invoice_id, recorded_by=None)
+                elif kind == "replay":
                     payments.record_payment(invoice_id=payment.invoice_id, recorded_by=None)
-                    assert LedgerEntry.objects.count() == before
+                elif already:
+                    with pytest.raises(Conflict, match="already refunded"):
+                        refunds.refund_payment(invoice_id=payment.invoice_id, refunded_by=admin, reason="Again.")
                 else:
-                    already = ledger.is_refunded(payment)
-                    ledger.refund_payment(payment=payment, refunded_by=admin)
-                    assert (LedgerEntry.objects.count() == before) == already
+                    refunds.refund_payment(invoice_id=payment.invoice_id, refunded_by=admin, reason="Property.")
+                    assert LedgerEntry.objects.count() > before
+                if kind == "replay" or already:
+                    assert LedgerEntry.objects.count() == before
             elif kind == "payout":
                 payable = LedgerAccount.objects.filter(kind="payable").order_by("id")[int(step[1]) % 3 :].first()
                 if payable is None:
@@ -334,7 +348,9 @@ def test_ledger_properties_over_payments_replays_refunds_and_payouts(
                 else:
                     assert amount <= balance
             for payable in LedgerAccount.objects.filter(kind="payable"):
-                assert ledger.owed(payable, "usd") >= 0
+                # Below zero only when a refund came after a payout: owed back from future earnings.
+                if ledger.owed(payable, "usd") < 0:
+                    assert payable.entries.filter(transaction__kind="payout").exists()
         assert unbalanced_transactions() == []
         for payment in paid:
             posted = LedgerTransaction.objects.get(idempotency_key=f"payment:{payment.id}")

@@ -14,7 +14,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from licensing.models import LedgerAccount, PayoutBatch
-from licensing.revenue import ledger
+from licensing.revenue import ledger, refunds
 from marketplace.models import Membership, User
 from tests.licensing.revenue.test_ledger import approved_submission, paid_dataset, pay, staff
 
@@ -31,7 +31,7 @@ def sold() -> dict[str, Any]:
         [{"username": "ana", "basisPoints": 7_500}, {"name": "Bo", "email": "bo@example.org", "basisPoints": 2_500}],
     )
     first, _, _ = pay(dataset), pay(dataset), pay(dataset)
-    ledger.refund_payment(payment=first, refunded_by=None, reason="=HYPERLINK('evil')")
+    refunds.refund_payment(invoice_id=first.invoice_id, refunded_by=None, reason="=HYPERLINK('evil')")
     return {"ana": ana, "dataset": dataset, "payable": LedgerAccount.objects.get(code=f"payable:user:{ana.id}")}
 
 

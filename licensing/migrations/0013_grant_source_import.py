@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('licensing', '0011_ledger_account_names_anonymized'),
+        ('licensing', '0012_refunds_voids_expiry_and_cancelled_payouts'),
         ('marketplace', '0020_organization_moved_to'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
