@@ -40,7 +40,7 @@ from marketplace.accounts.services import register_user
 from marketplace.catalog.sitemaps import SITEMAPS
 from marketplace.demo.people import FEATURED, ORGANIZATIONS, ROLES
 from marketplace.models import Dataset, Membership, Organization, RevenueShare, Submission, Upload, User
-from provenance.models import LogEntry, SigningKey
+from provenance.models import LogEntry, Peer, SigningKey
 from tests.hardening.authz import all_routes, fill
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -107,6 +107,7 @@ def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[Demo]:
                 "index": [0, LogEntry.objects.count() - 1],
                 "part_number": [1],
                 "kind": ["archive", "sample"],
+                "peer_id": list(Peer.objects.values_list("id", flat=True)),
             }
         yield built
     finally:
@@ -334,6 +335,7 @@ def page_urls(pattern: str, user: User | None) -> list[str]:
         "token": [MISSING],
         "dataset_id": [*Dataset.objects.values_list("id", flat=True), MISSING],
         "section": [*SITEMAPS, MISSING],  # the sitemap's sections
+        "peer_id": [*Peer.objects.values_list("id", flat=True), 999_999],  # instances this one follows
     }
     if "slug" not in names:
         choices = [values[name] for name in names]
