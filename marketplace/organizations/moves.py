@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.utils import timezone
@@ -74,7 +74,7 @@ def announce(*, organization: Organization, new_home: str, origin: str) -> Organ
     Organization.objects.filter(id=organization.id).update(
         moved_to=str(found["organization"].get("page") or base), moved_at=timezone.now(), moved_datasets=datasets
     )
-    _moved_cache.clear()
+    cache.delete(_ANY_MOVED_KEY)
     organization.refresh_from_db()
     return organization
 
@@ -88,19 +88,17 @@ _DATASET_PATHS = [
 ]
 _ORGANIZATION_PATH = re.compile(r"^/organizations/(?P<slug>[^/]+)/$")
 _CHECK_EVERY_SECONDS = 30
-_moved_cache: dict[str, tuple[float, bool]] = {}
+_ANY_MOVED_KEY = "organizations:any-moved"
 
 
 def _any_moved() -> bool:
-    """Whether any organization here moved, asked at most every half minute per process: the
-    common answer, no, costs the dataset pages nothing."""
-    now = time.monotonic()
-    cached = _moved_cache.get("any")
-    if cached is not None and now - cached[0] < _CHECK_EVERY_SECONDS:
-        return cached[1]
-    moved = Organization.objects.filter(moved_at__isnull=False).exists()
-    _moved_cache["any"] = (now, moved)
-    return moved
+    """Whether any organization here moved, asked at most every half minute (the site's cache):
+    the common answer, no, costs the dataset pages nothing."""
+    moved = cache.get(_ANY_MOVED_KEY)
+    if moved is None:
+        moved = Organization.objects.filter(moved_at__isnull=False).exists()
+        cache.set(_ANY_MOVED_KEY, moved, _CHECK_EVERY_SECONDS)
+    return bool(moved)
 
 
 def _gone(message: str, target: str) -> JsonResponse:
