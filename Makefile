@@ -33,7 +33,13 @@ static/build/upload.js: node_modules/.installed frontend/upload.js
 static/build/earnings.js: node_modules/.installed frontend/earnings.js
 	npm run --silent build
 
-run: $(VENV)/.installed static/build/upload.js static/build/earnings.js
+# The pages' translations, compiled from locale/*/LC_MESSAGES/django.po (config/translations.py).
+TRANSLATIONS := $(wildcard locale/*/LC_MESSAGES/django.po)
+locale/.compiled: $(VENV)/.installed $(TRANSLATIONS)
+	$(PY) -m config.translations
+	@touch $@
+
+run: $(VENV)/.installed static/build/upload.js static/build/earnings.js locale/.compiled
 	exec $(PY) -m devstack run --port $(PORT)
 
 lint: $(VENV)/.installed-dev
@@ -44,7 +50,7 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy .
 
-pytest: $(VENV)/.installed-dev static/build/upload.js static/build/earnings.js
+pytest: $(VENV)/.installed-dev static/build/upload.js static/build/earnings.js locale/.compiled
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest

@@ -6,6 +6,7 @@ from config import health
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language switcher's form
     path("admin/", admin.site.urls),
     path("api/v1/schema", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
@@ -15,8 +16,6 @@ urlpatterns = [
     path("", include("provenance.urls")),
     path("", include("licensing.urls")),
     path("", include("marketplace.urls")),
-    # Federation and witnessing: staff pages (issue 20).
-    path("", include("provenance.urls")),
 ]
 
 handler400 = "marketplace.views.errors.bad_request"

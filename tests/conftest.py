@@ -78,6 +78,13 @@ def mid_month_clock() -> Iterator[time_machine.Traveller]:
         yield traveller
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # The pages' translations as the .po files say now (make does this too; pytest run alone may not).
+    from config.translations import compile_all
+
+    compile_all()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests in the realistic world run last (in their collected order): the world is committed
     once and stays in the database, where the other tests expect an empty one."""

@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "config.middleware.RefuseNulInUrlMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "marketplace.organizations.moves.MovedMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -81,6 +82,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
                 "marketplace.context_processors.site",
             ],
         },
@@ -104,7 +106,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# Pages speak the visitor's language: chosen with the switcher (a cookie), else the browser's
+# Accept-Language, else English. English and Korean are complete, Spanish is the third; the
+# catalogs live in locale/ and are compiled by `make` (manage.py compile_translations).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("ko", "한국어"), ("es", "Español")]
+COMPLETE_LANGUAGES = ["ko", "es"]  # tests/test_translations.py fails on a message missing in one of these
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
