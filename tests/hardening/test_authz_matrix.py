@@ -750,11 +750,11 @@ def api_json(world: World, person: str, path: str) -> Any:
     return response.json()
 
 
-def page_as(world: World, person: str, path: str) -> Any:
+def page_as(world: World, person: str, path: str, **headers: str) -> Any:
     client = Client()
     if person != "anonymous":
         client.force_login(world.people[person])
-    return client.get(path)
+    return client.get(path, headers=headers)
 
 
 def links(html: str, pattern: str) -> Counter[str]:
@@ -881,7 +881,11 @@ def test_members_of_one_organization_share_its_submissions(
 ) -> None:
     submission = world.submissions[handle]
     assert page_as(world, reader, f"/submissions/{submission.id}/").status_code == work
-    assert page_as(world, reader, f"/submissions/{submission.id}/validation/").status_code == work
+    validation = page_as(world, reader, f"/submissions/{submission.id}/validation/", HX_Request="true")
+    assert validation.status_code == work
+    if work == 200:  # the fragment opened on its own leads to its page
+        alone = page_as(world, reader, f"/submissions/{submission.id}/validation/")
+        assert (alone.status_code, alone["Location"]) == (302, f"/submissions/{submission.id}/")
     key = {"Authorization": f"Bearer {world.key(reader)}"}
     response = Client().get(f"/api/v1/submissions/{submission.id}", headers=key)
     assert response.status_code == work
