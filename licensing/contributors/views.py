@@ -127,9 +127,10 @@ def organization_contributors(request: HttpRequest, slug: str) -> HttpResponse:
                     form.add_error(field if field in form.fields else None, error)
         else:
             sent = form.cleaned_data["send_to"]
-            messages.success(
-                request, _("Claim link emailed to %(email)s.") % {"email": sent} if sent else _("Claim link made: copy it below.")
-            )
+            if sent:
+                messages.success(request, _("Claim link emailed to %(email)s.") % {"email": sent})
+            else:
+                messages.success(request, _("Claim link made: copy it below."))
             form = ClaimLinkForm()
     contributor_ids = (
         ConsentRecord.objects.filter(terms__submission__organization=organization)

@@ -167,8 +167,8 @@ class PermissionRow:
     when the license allows what the consent does not, which the page never shows as allowed alone."""
 
     name: str
-    label: str
-    license_says: Any  # lazily translated words
+    label: Any  # lazily translated words
+    license_says: Any
     consent_says: Any
     narrower: bool
 

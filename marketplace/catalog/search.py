@@ -366,10 +366,10 @@ def facet_counts(query: CatalogQuery, terms: list[str]) -> dict[str, dict[str, i
     key = _counts_key(query, terms)
     cached = cache.get(key)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     grouped = []
     for facet, (attribute, column) in FACETS.items():
-        others = filtered(replace(query, **{attribute: []}))
+        others = filtered(_without(query, attribute))
         if terms:
             others = others.filter(search_vector=text_query(terms))
         grouped.append(
@@ -385,6 +385,15 @@ def facet_counts(query: CatalogQuery, terms: list[str]) -> dict[str, dict[str, i
             counts[facet][option] = n
     cache.set(key, counts, FACETS_CACHE_SECONDS)
     return counts
+
+
+def _without(query: CatalogQuery, attribute: str) -> CatalogQuery:
+    """The query with one facet's choices dropped."""
+    chosen = {name: getattr(query, name) for name, _column in FACETS.values()}
+    chosen[attribute] = []
+    return replace(
+        query, tasks=chosen["tasks"], locales=chosen["locales"], licenses=chosen["licenses"], formats=chosen["formats"]
+    )
 
 
 def _counts_key(query: CatalogQuery, terms: list[str]) -> str:

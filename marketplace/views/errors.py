@@ -45,6 +45,4 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return _error(
-        request, 500, _("Something went wrong"), _("The error was logged. Please try again in a moment.")
-    )
+    return _error(request, 500, _("Something went wrong"), _("The error was logged. Please try again in a moment."))
