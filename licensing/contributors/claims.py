@@ -24,12 +24,12 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from licensing.models import ConsentRecord, ContributorClaim
 from marketplace.models import Organization, RevenueShare, User
 from marketplace.permissions import MANAGER_ROLES, role_in
+from marketplace.templatetags.languages import long_date
 
 CLAIM_LIFETIME = timedelta(days=30)
 
@@ -217,7 +217,7 @@ def why_unusable(claim: ContributorClaim | None, user: User | None = None) -> st
         return _("This claim link was replaced or cancelled by the organization. Use the newest link they sent you.")
     if claim.expires_at <= timezone.now():
         return _("This claim link expired on %(day)s. Ask %(organization)s for a new one.") % {
-            "day": date_format(claim.expires_at, "j F Y"),
+            "day": long_date(claim.expires_at),
             "organization": claim.organization.name,
         }
     return ""

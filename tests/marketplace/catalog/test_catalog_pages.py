@@ -478,6 +478,7 @@ def test_languages_show_by_name_in_the_visitors_language(client: Client, catalog
     assert "웨일스어" in text and "영어" in text and "데이터셋 3개" in text and "필터" in text
     dataset = _text(client.get("/datasets/welsh-speech/"))
     assert re.search(r"언어 웨일스어 \( ?cy ?\)", dataset) and "라이선스" in dataset
+    assert re.search(r"최초 게시 \d{4}년 \d{1,2}월 \d{1,2}일", dataset)  # a date as Korean writes it
     client.cookies["django_language"] = "es"
     assert "galés" in _text(client.get("/datasets/"))
     assert re.search(r"Idioma galés \( ?cy ?\)", _text(client.get("/datasets/welsh-speech/")))
