@@ -12,6 +12,11 @@ function draw () {
   const source = document.getElementById('earnings-data')
   if (!canvas || !source) return
   const data = JSON.parse(source.textContent)
+  // Numbers as the page's language writes them (1,234.50 / 1.234,50); the labels come translated
+  // in the data. The tooltip's format can be given as data-tooltip="{series}: {value}".
+  const language = document.documentElement.lang || 'en'
+  const number = new Intl.NumberFormat(language, { minimumFractionDigits: 2, maximumFractionDigits: 2 })
+  const tooltip = canvas.dataset.tooltip || '{series}: {value}'
   const chart = new Chart(canvas, {
     type: 'bar',
     data: {
@@ -20,10 +25,15 @@ function draw () {
     },
     options: {
       animation: false,
+      locale: language,
       responsive: true,
       scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } },
       plugins: {
-        tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${item.parsed.y.toFixed(2)}` } }
+        tooltip: {
+          callbacks: {
+            label: (item) => tooltip.replace('{series}', item.dataset.label).replace('{value}', number.format(item.parsed.y))
+          }
+        }
       }
     }
   })

@@ -56,17 +56,50 @@ async function sha256Of (blob, onProgress) {
   return hasher.digest('hex')
 }
 
+// What the widget says, in the page's language: the template sets each text as a data-text-*
+// attribute of the widget (data-text-hashing="… {percent}%"), English when it does not.
+const TEXTS = {
+  sampleNote: 'A small .tar.gz sample anyone may download.',
+  archiveNote: 'The dataset as one .tar.gz archive.',
+  hashing: "Computing the file's SHA-256: {percent}%",
+  hashed: 'SHA-256 computed.',
+  checking: 'Checking the parts and the SHA-256 in storage…',
+  resume: 'File found again: resume the upload.',
+  failed: 'Upload failed: {error}',
+  uploaded: 'Uploaded. Reloading the page…'
+}
+
+export function textOf (element, name, values = {}) {
+  const key = 'text' + name[0].toUpperCase() + name.slice(1)
+  const template = element.dataset[key] || TEXTS[name]
+  return template.replace(/\{(\w+)\}/g, (whole, field) => (field in values ? String(values[field]) : whole))
+}
+
+// Uppy's own words (its dashboard's "Drop files here", "browse files"…), translated by the page
+// as a JSON object of Uppy's locale keys in data-uppy-strings; Uppy's English fills the rest.
+function uppyLocale (element) {
+  try {
+    const strings = JSON.parse(element.dataset.uppyStrings || '{}')
+    return Object.keys(strings).length ? { strings } : undefined
+  } catch {
+    return undefined
+  }
+}
+
 function mountUploader (element) {
   const { kind, submission, startUrl, partsUrl, completeUrl, storedPartsUrl, abortUrl } = element.dataset
   const status = element.querySelector('[data-upload-status]')
   const say = (text) => { if (status) status.textContent = text }
+  const text = (name, values) => textOf(element, name, values)
+  const locale = uppyLocale(element)
   const hashes = new Map() // Uppy file id -> Promise of the hex digest
 
   const uppy = new Uppy({
     id: `${kind}-${submission}`,
     autoProceed: false,
     // Uppy compares the last extension only; the server insists on .tar.gz or .tgz.
-    restrictions: { maxNumberOfFiles: 1, allowedFileTypes: ['.gz', '.tgz'] }
+    restrictions: { maxNumberOfFiles: 1, allowedFileTypes: ['.gz', '.tgz'] },
+    ...(locale ? { locale } : {})
   })
   uppy.use(Dashboard, {
     inline: true,
@@ -74,15 +107,16 @@ function mountUploader (element) {
     height: 320,
     showProgressDetails: true,
     proudlyDisplayPoweredByUppy: false,
-    note: kind === 'sample' ? 'A small .tar.gz sample anyone may download.' : 'The dataset as one .tar.gz archive.'
+    note: kind === 'sample' ? text('sampleNote') : text('archiveNote'),
+    ...(locale ? { locale } : {})
   })
   uppy.use(GoldenRetriever, { serviceWorker: false })
 
   const digestOf = (file) => {
     if (!hashes.has(file.id)) {
       hashes.set(file.id, sha256Of(file.data, (done) => {
-        if (done < 1) say(`Computing the file's SHA-256: ${Math.floor(done * 100)}%`)
-        else say('SHA-256 computed.')
+        if (done < 1) say(text('hashing', { percent: Math.floor(done * 100) }))
+        else say(text('hashed'))
       }))
     }
     return hashes.get(file.id)
@@ -109,7 +143,7 @@ function mountUploader (element) {
     },
     async completeMultipartUpload (file, { key, uploadId, parts }) {
       const checksum = await digestOf(file)
-      say('Checking the parts and the SHA-256 in storage…')
+      say(text('checking'))
       const sorted = [...parts].sort((a, b) => a.PartNumber - b.PartNumber)
       await api('POST', completeUrl.replace('FILE_UPLOAD_ID', key), {
         uploadId,
@@ -140,7 +174,7 @@ function mountUploader (element) {
       try {
         uppy.addFile({ name: chosen.name, type: chosen.type, data: chosen, source: 'Local' })
         again.hidden = true
-        say('File found again: resume the upload.')
+        say(text('resume'))
       } catch (error) {
         say(error.message)
       }
@@ -149,10 +183,10 @@ function mountUploader (element) {
   }
 
   uppy.on('upload', (_id, files) => files.forEach((file) => { digestOf(file) }))
-  uppy.on('upload-error', (file, error) => say(`Upload failed: ${error.message}`))
+  uppy.on('upload-error', (file, error) => say(text('failed', { error: error.message })))
   uppy.on('complete', (result) => {
     if (result.successful && result.successful.length && !(result.failed && result.failed.length)) {
-      say('Uploaded. Reloading the page…')
+      say(text('uploaded'))
       window.setTimeout(() => window.location.reload(), 500)
     }
   })

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from marketplace.ids import new_id
 
@@ -104,21 +105,21 @@ class Membership(models.Model):
 class Task(models.TextChoices):
     """The MDC task enum (contract E2/E8)."""
 
-    NA = "N/A", "Not applicable"
-    NLP = "NLP", "Natural language processing"
-    ASR = "ASR", "Automatic speech recognition"
-    LID = "LID", "Language identification"
-    TTS = "TTS", "Text to speech"
-    MT = "MT", "Machine translation"
-    LM = "LM", "Language modelling"
-    LLM = "LLM", "Large language models"
-    NLU = "NLU", "Natural language understanding"
-    NLG = "NLG", "Natural language generation"
-    CALL = "CALL", "Computer-assisted language learning"
-    RAG = "RAG", "Retrieval-augmented generation"
-    CV = "CV", "Computer vision"
-    ML = "ML", "Machine learning"
-    OTH = "OTH", "Other"
+    NA = "N/A", _("Not applicable")
+    NLP = "NLP", _("Natural language processing")
+    ASR = "ASR", _("Automatic speech recognition")
+    LID = "LID", _("Language identification")
+    TTS = "TTS", _("Text to speech")
+    MT = "MT", _("Machine translation")
+    LM = "LM", _("Language modelling")
+    LLM = "LLM", _("Large language models")
+    NLU = "NLU", _("Natural language understanding")
+    NLG = "NLG", _("Natural language generation")
+    CALL = "CALL", _("Computer-assisted language learning")
+    RAG = "RAG", _("Retrieval-augmented generation")
+    CV = "CV", _("Computer vision")
+    ML = "ML", _("Machine learning")
+    OTH = "OTH", _("Other")
 
 
 class Visibility(models.TextChoices):

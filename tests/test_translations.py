@@ -28,14 +28,31 @@ from tests.conftest import REPO_DIR
 IGNORED_DIRS = [".venv", "node_modules", "var", "tests", "bench", "static/build", "devstack"]
 
 
-def test_every_marked_message_is_translated_in_every_complete_language(tmp_path: Path) -> None:
+def test_every_marked_message_is_translated_in_every_complete_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # makemessages needs GNU gettext's xgettext (.ci/run installs Debian's gettext when missing).
     assert shutil.which("xgettext"), "Install GNU gettext (apt-get install gettext) to check the translations."
     locale_copy = tmp_path / "locale"
     shutil.copytree(REPO_DIR / "locale", locale_copy)
+    # makemessages also writes into a "locale" folder of the directory it runs in: it runs in a
+    # tree of links to the project's folders without it, so the check never rewrites the catalogs.
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    for entry in REPO_DIR.iterdir():
+        if entry.name != "locale" and entry.name not in IGNORED_DIRS and not entry.name.startswith("."):
+            (sources / entry.name).symlink_to(entry)
+    monkeypatch.chdir(sources)
     languages = list(settings.COMPLETE_LANGUAGES)
     with override_settings(LOCALE_PATHS=[locale_copy]):
-        call_command("makemessages", locale=languages, ignore_patterns=IGNORED_DIRS, no_obsolete=True, verbosity=0)
+        call_command(
+            "makemessages",
+            locale=languages,
+            ignore_patterns=IGNORED_DIRS,
+            no_obsolete=True,
+            symlinks=True,
+            verbosity=0,
+        )
     missing = []
     for language in languages:
         catalog = polib.pofile(str(locale_copy / language / "LC_MESSAGES" / "django.po"))
@@ -113,25 +130,7 @@ def untranslated_text(source: str) -> list[str]:
 # a template that passes must leave this list, so it can only shrink.
 NOT_YET_TRANSLATED = {
     "account.html",
-    "base.html",
-    "catalog/_card.html",
-    "catalog/_consent.html",
-    "catalog/_hash.html",
-    "catalog/_license_and_consent.html",
-    "catalog/_results.html",
-    "catalog/_viewer.html",
-    "catalog/dataset.html",
-    "catalog/list.html",
     "catalog/organization.html",
-    "catalog/removed.html",
-    "catalog/version_changes.html",
-    "catalog/viewer.html",
-    "contributors/claim.html",
-    "contributors/contributions.html",
-    "contributors/organization.html",
-    "contributors/withdraw.html",
-    "error.html",
-    "home.html",
     "licensing/_access.html",
     "licensing/_payout_details_cell.html",
     "licensing/_terms.html",

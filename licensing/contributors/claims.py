@@ -24,10 +24,12 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from licensing.models import ConsentRecord, ContributorClaim
 from marketplace.models import Organization, RevenueShare, User
 from marketplace.permissions import MANAGER_ROLES, role_in
+from marketplace.templatetags.languages import long_date
 
 CLAIM_LIFETIME = timedelta(days=30)
 
@@ -68,22 +70,30 @@ def issue_claim(
     contributor_id, payee_email, send_to = contributor_id.strip(), payee_email.strip().lower(), send_to.strip()
     errors: dict[str, str] = {}
     if not contributor_id and not payee_email:
-        errors["contributor_id"] = "Name the contributor id of the consent records, a payee's email address, or both."
+        errors["contributor_id"] = _(
+            "Name the contributor id of the consent records, a payee's email address, or both."
+        )
     if contributor_id and not known_contributor(organization, contributor_id):
-        errors["contributor_id"] = (
-            f"No consent record of {organization.name} names the contributor id {contributor_id}."
-        )
+        errors["contributor_id"] = _("No consent record of %(organization)s names the contributor id %(id)s.") % {
+            "organization": organization.name,
+            "id": contributor_id,
+        }
     if payee_email and not known_payee(organization, payee_email):
-        errors["payee_email"] = f"No revenue split of {organization.name} pays {payee_email}."
+        errors["payee_email"] = _("No revenue split of %(organization)s pays %(email)s.") % {
+            "organization": organization.name,
+            "email": payee_email,
+        }
     if payee_email and send_to.lower() != payee_email:
-        errors["send_to"] = (
-            f"A payee's balance is claimed only through a link emailed to that address: send it to {payee_email}."
-        )
+        errors["send_to"] = _(
+            "A payee's balance is claimed only through a link emailed to that address: send it to %(email)s."
+        ) % {"email": payee_email}
     held = ContributorClaim.objects.filter(organization=organization, claimed_at__isnull=False)
     if contributor_id and held.filter(contributor_id=contributor_id).exists():
-        errors["contributor_id"] = f"The contributor id {contributor_id} is already claimed by an account."
+        errors["contributor_id"] = _("The contributor id %(id)s is already claimed by an account.") % {
+            "id": contributor_id
+        }
     if payee_email and held.filter(payee_email__iexact=payee_email).exists():
-        errors["payee_email"] = f"The balance of {payee_email} is already claimed by an account."
+        errors["payee_email"] = _("The balance of %(email)s is already claimed by an account.") % {"email": payee_email}
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
@@ -131,24 +141,30 @@ def parse_bulk(text: str) -> list[tuple[str, str]]:
         if not parts[0] or (number == 1 and parts[0].lower() in ("contributor_id", "contributor id")):
             continue
         if len(parts) > 2:
-            problems.append(f"line {number}: write a contributor id and at most one email address")
+            problems.append(
+                _("line %(number)s: write a contributor id and at most one email address") % {"number": number}
+            )
             continue
         email = parts[1] if len(parts) == 2 else ""
         if email:
             try:
                 validate_email(email)
             except ValidationError:
-                problems.append(f"line {number}: '{email}' is not an email address")
+                problems.append(
+                    _("line %(number)s: '%(email)s' is not an email address") % {"number": number, "email": email}
+                )
                 continue
         rows.append((parts[0], email))
         if len(problems) >= 20:
             break
     if problems:
-        raise ValidationError("No link was made: " + "; ".join(problems) + ".")
+        raise ValidationError(_("No link was made: %(problems)s.") % {"problems": "; ".join(problems)})
     if not rows:
-        raise ValidationError("Write one contributor id per line, optionally followed by a comma and an email address.")
+        raise ValidationError(
+            _("Write one contributor id per line, optionally followed by a comma and an email address.")
+        )
     if len(rows) > MAX_BULK:
-        raise ValidationError(f"At most {MAX_BULK:,} contributors at a time.")
+        raise ValidationError(_("At most %(count)s contributors at a time.") % {"count": f"{MAX_BULK:,}"})
     return rows
 
 
@@ -163,7 +179,7 @@ def issue_claims(
     seen: set[str] = set()
     for number, (contributor_id, email) in enumerate(rows, start=1):
         if contributor_id in seen:
-            problems.append(f"line {number}: {contributor_id} appears twice")
+            problems.append(_("line %(number)s: %(id)s appears twice") % {"number": number, "id": contributor_id})
             continue
         seen.add(contributor_id)
         try:
@@ -175,11 +191,11 @@ def issue_claims(
                     )
                 )  # fmt: skip
         except ValidationError as exc:
-            problems.append(f"line {number}: " + " ".join(exc.messages))
+            problems.append(_("line %(number)s: %(problem)s") % {"number": number, "problem": " ".join(exc.messages)})
         if len(problems) >= 20:
             break
     if problems:
-        raise ValidationError("No link was made: " + "; ".join(problems))
+        raise ValidationError(_("No link was made: %(problems)s.") % {"problems": "; ".join(problems)})
     return made
 
 
@@ -190,15 +206,20 @@ def claim_for_token(token: str) -> ContributorClaim | None:
 def why_unusable(claim: ContributorClaim | None, user: User | None = None) -> str:
     """Why the link cannot be claimed now, or "" when it can."""
     if claim is None:
-        return "This claim link is not valid. Check that you copied all of it, or ask the organization for a new one."
+        return _(
+            "This claim link is not valid. Check that you copied all of it, or ask the organization for a new one."
+        )
     if claim.claimed_at is not None:
         if user is not None and claim.claimed_by_id == user.id:
             return ""
-        return "This claim link was used already. Ask the organization for a new one if that was not you."
+        return _("This claim link was used already. Ask the organization for a new one if that was not you.")
     if claim.revoked_at is not None:
-        return "This claim link was replaced or cancelled by the organization. Use the newest link they sent you."
+        return _("This claim link was replaced or cancelled by the organization. Use the newest link they sent you.")
     if claim.expires_at <= timezone.now():
-        return f"This claim link expired on {claim.expires_at:%d %B %Y}. Ask {claim.organization.name} for a new one."
+        return _("This claim link expired on %(day)s. Ask %(organization)s for a new one.") % {
+            "day": long_date(claim.expires_at),
+            "organization": claim.organization.name,
+        }
     return ""
 
 
@@ -219,11 +240,11 @@ def accept_claim(*, token: str, user: User) -> ContributorClaim:
             ).update(claimed_at=now, claimed_by=user)
     except IntegrityError:
         raise ValidationError(
-            "What this link names is held by another account already. Ask the organization for help."
+            _("What this link names is held by another account already. Ask the organization for help.")
         ) from None
     claim.refresh_from_db()
     if not taken:
-        raise ValidationError(why_unusable(claim, user) or "This claim link cannot be used any more.")
+        raise ValidationError(why_unusable(claim, user) or _("This claim link cannot be used any more."))
     return claim
 
 

@@ -12,6 +12,7 @@ from django.db.models import Count, Min
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from licensing.contributors import claims, contributions, withdrawing
@@ -38,7 +39,9 @@ def claim(request: HttpRequest, token: str) -> HttpResponse:
             claims.accept_claim(token=token, user=signed_in_user(request))
         except ValidationError as exc:
             return render(request, "contributors/claim.html", {"problem": " ".join(exc.messages)}, status=409)
-        messages.success(request, f"Claimed. These are your contributions to {found.organization.name}.")
+        messages.success(
+            request, _("Claimed. These are your contributions to %(name)s.") % {"name": found.organization.name}
+        )
         return redirect("my-contributions")
     return render(request, "contributors/claim.html", {"claim": found, "next": request.get_full_path()})
 
@@ -75,8 +78,11 @@ def withdraw(request: HttpRequest, dataset_id: str | None = None) -> HttpRespons
             names = sorted({w.dataset.name for w in made})
             messages.success(
                 request,
-                f"Your consent is withdrawn from {', '.join(names)}. A new version without your records is being "
-                "made; follow it below.",
+                _(
+                    "Your consent is withdrawn from %(names)s. A new version without your records is being made; "
+                    "follow it below."
+                )
+                % {"names": ", ".join(names)},
             )
             return redirect("my-contributions")
     context = {"dataset": dataset, "held": held, "form": form, "problem": problem}
@@ -107,7 +113,7 @@ def organization_contributors(request: HttpRequest, slug: str) -> HttpResponse:
             return _links_csv(organization, made)
     if form.is_bound and form.is_valid():
         try:
-            _, link = claims.issue_claim(
+            _claim, link = claims.issue_claim(
                 organization=organization,
                 by=signed_in_user(request),
                 contributor_id=form.cleaned_data["contributor_id"],
@@ -121,7 +127,10 @@ def organization_contributors(request: HttpRequest, slug: str) -> HttpResponse:
                     form.add_error(field if field in form.fields else None, error)
         else:
             sent = form.cleaned_data["send_to"]
-            messages.success(request, f"Claim link emailed to {sent}." if sent else "Claim link made: copy it below.")
+            if sent:
+                messages.success(request, _("Claim link emailed to %(email)s.") % {"email": sent})
+            else:
+                messages.success(request, _("Claim link made: copy it below."))
             form = ClaimLinkForm()
     contributor_ids = (
         ConsentRecord.objects.filter(terms__submission__organization=organization)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from licensing.consent import withdrawals
 from licensing.consent.records import records_of
@@ -61,12 +62,12 @@ def withdraw_myself(*, user: User, dataset_id: str | None = None, reason: str = 
     version now (none when its tables are not indexed yet: the re-release finds them)."""
     reason = reason.strip()
     if len(reason) > 2000:
-        raise ValidationError({"reason": "Keep the reason under 2,000 characters."})
+        raise ValidationError({"reason": _("Keep the reason under 2,000 characters.")})
     held = holdings(user, dataset_id=dataset_id)
     if not held:
         if dataset_id is not None:
-            raise ValidationError("None of your records is in a published version of this dataset any more.")
-        raise ValidationError("None of your records is in a published version of any dataset any more.")
+            raise ValidationError(_("None of your records is in a published version of this dataset any more."))
+        raise ValidationError(_("None of your records is in a published version of any dataset any more."))
     found = [(holding, records_of(holding.version, holding.claim.contributor_id)) for holding in held]
     made: list[ConsentWithdrawal] = []
     with transaction.atomic():

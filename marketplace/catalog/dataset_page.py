@@ -12,6 +12,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from licensing import tdmrep
@@ -35,33 +36,35 @@ def _is_member(request: HttpRequest, organization_id: str) -> bool:
 
 # The MDC datasheet's long texts, in the order the page shows them.
 DATASHEET_TEXTS = [
-    ("intended_usage", "Intended usage"),
-    ("forbidden_usage", "Forbidden usage"),
-    ("restrictions", "Restrictions"),
-    ("additional_conditions", "Additional conditions"),
-    ("ethical_review_process", "Ethical review process"),
-    ("other", "Other information"),
+    ("intended_usage", _("Intended usage")),
+    ("forbidden_usage", _("Forbidden usage")),
+    ("restrictions", _("Restrictions")),
+    ("additional_conditions", _("Additional conditions")),
+    ("ethical_review_process", _("Ethical review process")),
+    ("other", _("Other information")),
 ]
 
 
+ALLOWED, NOT_ALLOWED = _("allowed"), _("not allowed")
+REQUIRED, NOT_REQUIRED = _("required"), _("not required")
 PERMISSIONS = [
-    ("commercial_use", "Commercial use", ("allowed", "not allowed")),
-    ("ai_training", "AI training", ("allowed", "not allowed")),
-    ("derivatives", "Derivative works", ("allowed", "not allowed")),
-    ("redistribution", "Redistribution", ("allowed", "not allowed")),
-    ("attribution", "Attribution", ("required", "not required")),
-    ("share_alike", "Share-alike", ("required", "not required")),
+    ("commercial_use", _("Commercial use"), (ALLOWED, NOT_ALLOWED)),
+    ("ai_training", _("AI training"), (ALLOWED, NOT_ALLOWED)),
+    ("derivatives", _("Derivative works"), (ALLOWED, NOT_ALLOWED)),
+    ("redistribution", _("Redistribution"), (ALLOWED, NOT_ALLOWED)),
+    ("attribution", _("Attribution"), (REQUIRED, NOT_REQUIRED)),
+    ("share_alike", _("Share-alike"), (REQUIRED, NOT_REQUIRED)),
 ]
 
 
 # What the side panel shows at a glance: (label, the license's flag, whether True is good news).
 PERMISSION_BADGES = [
-    ("Commercial use", "commercial_use"),
-    ("AI training", "ai_training"),
-    ("Derivatives", "derivatives"),
-    ("Redistribution", "redistribution"),
-    ("Attribution required", "attribution"),
-    ("Share-alike", "share_alike"),
+    (_("Commercial use"), "commercial_use"),
+    (_("AI training"), "ai_training"),
+    (_("Derivatives"), "derivatives"),
+    (_("Redistribution"), "redistribution"),
+    (_("Attribution required"), "attribution"),
+    (_("Share-alike"), "share_alike"),
 ]
 
 # The files tab lists this many; a bigger archive says how many more its manifest holds.
@@ -80,7 +83,7 @@ class FileRow:
 @dataclass(frozen=True)
 class Snippet:
     key: str
-    label: str
+    label: str  # a tool's name, the same in every language
     code: str
 
 
@@ -150,15 +153,23 @@ def _snippets(dataset_id: str, api_url: str, table: dict[str, Any] | None) -> li
     ]
 
 
+def _verify_command(filename: str) -> str:
+    """The offline check of a version's archive, as the provenance tab shows it."""
+    return (
+        f"python -m provenance.verify {filename} --manifest {filename}.manifest.json \\\n"
+        f"    --public-key key.pem --inclusion-proof {filename}.inclusion-proof.json"
+    )
+
+
 @dataclass(frozen=True)
 class PermissionRow:
     """One permission as the license gives it and as the contributors consented to it; ``narrower``
     when the license allows what the consent does not, which the page never shows as allowed alone."""
 
     name: str
-    label: str
-    license_says: str
-    consent_says: str
+    label: Any  # lazily translated words
+    license_says: Any
+    consent_says: Any
     narrower: bool
 
 
@@ -174,14 +185,14 @@ def _permission_rows(license: License, terms: ConsentTerms) -> list[PermissionRo
     rows = []
     for permission in compare(consent=terms, license=license):
         if permission.consent_allows:
-            consent_says = "consented"
+            consent_says = _("consented")
         elif permission.name == "commercial_use" and terms.research_only:
-            consent_says = "not consented: research only"
+            consent_says = _("not consented: research only")
         else:
-            consent_says = "not consented"
-        license_says = "allowed" if permission.license_allows else "not allowed"
+            consent_says = _("not consented")
+        license_says = ALLOWED if permission.license_allows else NOT_ALLOWED
         if permission.beyond_consent:
-            license_says = "allows it, but the contributors did not consent: not allowed"
+            license_says = _("allows it, but the contributors did not consent: not allowed")
         rows.append(
             PermissionRow(
                 permission.name, labels[permission.name], license_says, consent_says, permission.beyond_consent
@@ -192,7 +203,7 @@ def _permission_rows(license: License, terms: ConsentTerms) -> list[PermissionRo
 
 @dataclass(frozen=True)
 class Person:
-    role: str
+    role: Any  # lazily translated
     name: str
     email: str
 
@@ -202,13 +213,13 @@ def _people(dataset: Dataset) -> list[Person]:
     themselves, appear only when the organization chose to show contact information."""
     shown = dataset.show_contact_info
     people = [
-        Person("Created by", dataset.created_by_full_name, dataset.created_by_email if shown else ""),
-        Person("Funded by", dataset.funded_by_full_name, dataset.funded_by_email if shown else ""),
+        Person(_("Created by"), dataset.created_by_full_name, dataset.created_by_email if shown else ""),
+        Person(_("Funded by"), dataset.funded_by_full_name, dataset.funded_by_email if shown else ""),
     ]
     if shown:
         people += [
-            Person("Point of contact", dataset.point_of_contact_full_name, dataset.point_of_contact_email),
-            Person("Legal contact", dataset.legal_contact_full_name, dataset.legal_contact_email),
+            Person(_("Point of contact"), dataset.point_of_contact_full_name, dataset.point_of_contact_email),
+            Person(_("Legal contact"), dataset.legal_contact_full_name, dataset.legal_contact_email),
         ]
     return people
 
@@ -288,9 +299,9 @@ def render_dataset(request: HttpRequest, dataset: Dataset, *, access: Any = None
         "downloads": archive_download_count(dataset=dataset),
         # (label, yes, what to say): a permission the contributors did not consent to is no.
         "permission_badges": [
-            (label, False, "no: not consented")
+            (label, False, _("no: not consented"))
             if field in not_consented
-            else (label, bool(getattr(license, field)), "yes" if getattr(license, field) else "no")
+            else (label, bool(getattr(license, field)), _("yes") if getattr(license, field) else _("no"))
             for label, field in PERMISSION_BADGES
         ]
         if license
@@ -299,8 +310,9 @@ def render_dataset(request: HttpRequest, dataset: Dataset, *, access: Any = None
         "permission_rows": permission_rows,
         "snippets": _snippets(dataset.id, request.build_absolute_uri("/api"), table) if version else [],
         "versions": _versions_with_previous(dataset),
+        "verify_command": _verify_command(version.filename) if version else "",
         "permissions": [
-            (label, words[0] if getattr(license, field) else words[1]) for field, label, words in PERMISSIONS
+            (field, label, words[0] if getattr(license, field) else words[1]) for field, label, words in PERMISSIONS
         ]
         if license
         else [],

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from marketplace.catalog.dataset_page import page_dataset, removed
@@ -33,7 +34,10 @@ def version_changes(request: HttpRequest, slug: str, number: int, since: int) ->
     }
     missing = [n for n in (since, number) if n not in versions]
     if missing:
-        context["problem"] = f"{dataset.name} has no published version {missing[0]}."
+        context["problem"] = _("%(name)s has no published version %(number)s.") % {
+            "name": dataset.name,
+            "number": missing[0],
+        }
         return render(request, "catalog/version_changes.html", context, status=404)
     try:
         context["diff"] = diffs.diff(versions[since], versions[number])

@@ -13,11 +13,13 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
 from marketplace.catalog import search as catalog_reads
+from marketplace.catalog.languages import language_name
 from marketplace.models import Dataset, Organization, Task
 from marketplace.permissions import MANAGER_ROLES, role_in
 from provenance.federation import listing as federation
@@ -33,24 +35,24 @@ SIZE_STEPS = [KIB**2, 100 * KIB**2, KIB**3, 10 * KIB**3, 100 * KIB**3]
 TASK_LABELS = {task.value: task.label for task in Task}
 
 
-PRICING_CHOICES = [("", "Any price"), ("free", "Free"), ("compensated", "Paid")]
+PRICING_CHOICES = [("", _("Any price")), ("free", _("Free")), ("compensated", _("Paid"))]
 
 
 UPLOAD_CHOICES = [
-    ("", "Any time"),
-    ("today", "Today"),
-    ("thisWeek", "This week"),
-    ("thisMonth", "This month"),
-    ("thisYear", "This year"),
+    ("", _("Any time")),
+    ("today", _("Today")),
+    ("thisWeek", _("This week")),
+    ("thisMonth", _("This month")),
+    ("thisYear", _("This year")),
 ]
 
 
 # The defaults have the empty value, which the form leaves out of the URL. Without search
 # words, "best match" is the newest first (catalog.search).
-SORT_CHOICES = [("", "Best match"), ("newest", "Date published"), ("size", "Size")]
+SORT_CHOICES = [("", _("Best match")), ("newest", _("Date published")), ("size", _("Size"))]
 
 
-DIRECTION_CHOICES = [("", "Descending"), ("asc", "Ascending")]
+DIRECTION_CHOICES = [("", _("Descending")), ("asc", _("Ascending"))]
 
 
 DEFAULT_SORT, DEFAULT_DIRECTION = "relevance", "desc"
@@ -64,7 +66,7 @@ class HtmxHttpRequest(HttpRequest):
 
 def price_label(dataset: Dataset) -> str:
     if not dataset.is_paid or not dataset.base_price_cents:
-        return "Free"
+        return str(_("Free"))
     return f"${dataset.base_price_cents / 100:,.2f}"
 
 
@@ -89,6 +91,7 @@ class Option:
     label: str
     selected: bool
     id: str = ""
+    count: int | None = None  # datasets the option would list, the other filters applied
 
 
 @dataclass(frozen=True)
@@ -96,36 +99,50 @@ class Control:
     """One filter control of the form: a checkbox group (fieldset) or a select."""
 
     name: str
-    label: str
+    label: Any  # lazily translated
     options: list[Option]
 
 
-def _checkbox_group(name: str, label: str, values: list[str], chosen: list[str], labels: dict[str, str]) -> Control:
+def _checkbox_group(
+    name: str, label: Any, values: list[str], chosen: list[str], labels: dict[str, str], counts: dict[str, int] | None
+) -> Control:
     # A value in the URL that the catalog no longer offers stays ticked, so it can be unticked.
+    # Ids follow the order of ``values`` (the same in the page and in the partial that updates its
+    # counts); the options show in the order of their labels, in the viewer's language.
     present = values + [value for value in chosen if value not in values]
     options = [
-        Option(value, labels.get(value, value), value in chosen, id=f"filter-{name}-{index}")
+        Option(
+            value,
+            labels.get(value, value),
+            value in chosen,
+            id=f"filter-{name}-{index}",
+            count=None if counts is None else counts.get(value, 0),
+        )
         for index, value in enumerate(present)
     ]
+    if name == "locale":
+        options.sort(key=lambda option: option.label.casefold())
     return Control(name, label, options)
 
 
-def _select(name: str, label: str, choices: list[tuple[str, str]], current: str) -> Control:
+def _select(name: str, label: Any, choices: list[tuple[str, Any]], current: str) -> Control:
     if current and current not in {value for value, _ in choices}:
         choices = [*choices, (current, current)]
     return Control(name, label, [Option(value, text, value == current) for value, text in choices])
 
 
-def _size_select(name: str, label: str, current: str) -> Control:
-    choices = [("", "Any size")] + [(str(step), filesizeformat(step)) for step in SIZE_STEPS]
+def _size_select(name: str, label: Any, current: str) -> Control:
+    choices: list[tuple[str, Any]] = [("", _("Any size"))] + [(str(step), filesizeformat(step)) for step in SIZE_STEPS]
     if current.isdigit() and current not in {value for value, _ in choices}:
         choices.append((current, filesizeformat(int(current))))
     return _select(name, label, choices, current)
 
 
-def _filter_controls(request: HttpRequest) -> tuple[list[Control], dict[str, Control]]:
+def _filter_controls(
+    request: HttpRequest, counts: dict[str, dict[str, int]] | None = None
+) -> tuple[list[Control], dict[str, Control]]:
     """The form's state comes from the raw parameters, so it shows what the URL says even
-    when a parameter does not parse and the page explains why."""
+    when a parameter does not parse and the page explains why (then without counts)."""
     options = catalog_reads.facet_options()
     params = request.GET
 
@@ -135,19 +152,33 @@ def _filter_controls(request: HttpRequest) -> tuple[list[Control], dict[str, Con
     def many(key: str) -> list[str]:
         return [value.strip() for value in params.getlist(key) if value.strip()]
 
+    counts = counts or {}
+    locales = many("locale")
     groups = [
         _checkbox_group(
-            "task", "Task", options.tasks, many("task"), {v: f"{label} ({v})" for v, label in TASK_LABELS.items()}
+            "task",
+            _("Task"),
+            options.tasks,
+            many("task"),
+            {v: f"{label} ({v})" for v, label in TASK_LABELS.items()},
+            counts.get("task"),
         ),
-        _checkbox_group("locale", "Language (locale)", options.locales, many("locale"), {}),
-        _checkbox_group("license", "License", options.licenses, many("license"), {}),
-        _checkbox_group("format", "Format", options.formats, many("format"), {}),
+        _checkbox_group(
+            "locale",
+            _("Language"),
+            options.locales,
+            locales,
+            {code: language_name(code) for code in [*options.locales, *locales]},
+            counts.get("locale"),
+        ),
+        _checkbox_group("license", _("License"), options.licenses, many("license"), {}, counts.get("license")),
+        _checkbox_group("format", _("Format"), options.formats, many("format"), {}, counts.get("format")),
     ]
     selects = {
-        "pricing": _select("pricing", "Price", PRICING_CHOICES, one("pricing")),
-        "upload_date": _select("uploadDate", "Published", UPLOAD_CHOICES, one("uploadDate")),
-        "min_size": _size_select("minSize", "Size at least", one("minSize")),
-        "max_size": _size_select("maxSize", "Size at most", one("maxSize")),
+        "pricing": _select("pricing", _("Price"), PRICING_CHOICES, one("pricing")),
+        "upload_date": _select("uploadDate", _("Published"), UPLOAD_CHOICES, one("uploadDate")),
+        "min_size": _size_select("minSize", _("Size at least"), one("minSize")),
+        "max_size": _size_select("maxSize", _("Size at most"), one("maxSize")),
     }
     return groups, selects
 
@@ -164,14 +195,14 @@ def catalog(request: HtmxHttpRequest) -> HttpResponse:
 
     ``Vary: HX-Request`` keeps the browser from showing a cached fragment as a whole page
     when the back button returns to a URL that htmx fetched."""
-    groups, selects = _filter_controls(request)
     limit = (request.GET.get("limit") or "").strip()
     context: dict[str, Any] = {
-        "groups": groups,
-        "selects": selects,
-        "sort": _select("sort", "Sort by", SORT_CHOICES, _unless_default(request, "sort", DEFAULT_SORT)),
+        "sort": _select("sort", _("Sort by"), SORT_CHOICES, _unless_default(request, "sort", DEFAULT_SORT)),
         "direction": _select(
-            "sortDirection", "Order", DIRECTION_CHOICES, _unless_default(request, "sortDirection", DEFAULT_DIRECTION)
+            "sortDirection",
+            _("Order"),
+            DIRECTION_CHOICES,
+            _unless_default(request, "sortDirection", DEFAULT_DIRECTION),
         ),
         "q": (request.GET.get("q") or "").strip(),
         "sample": (request.GET.get("sample") or "").strip().lower() not in ("", "false", "0"),
@@ -179,6 +210,7 @@ def catalog(request: HtmxHttpRequest) -> HttpResponse:
         "limit": limit if limit.isdigit() and 1 <= int(limit) <= catalog_reads.MAX_LIMIT else "",
     }
     status = 200
+    counts = None
     try:
         query = catalog_reads.parse_query(request.GET)
     except catalog_reads.CatalogQueryError as exc:
@@ -188,6 +220,10 @@ def catalog(request: HtmxHttpRequest) -> HttpResponse:
         result = catalog_reads.search(query)
         context.update(result=result, cards=cards(result.items))
         context.update(_remote(request))
+        terms = result.corrected.split() if result.fuzzy else catalog_reads.search_terms(query.q)
+        if not (query.q and not terms):  # only punctuation searched: nothing to count
+            counts = catalog_reads.facet_counts(query, terms)
+    context["groups"], context["selects"] = _filter_controls(request, counts)
     # A history restore asks for the whole page, though it comes from htmx.
     partial = bool(request.htmx) and not request.htmx.history_restore_request
     context["partial"] = partial

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.utils.translation import gettext as _
 
 from config.refusals import Gone, NotReady
 from licensing.access.downloads import Refusal, decide
@@ -39,7 +40,10 @@ class Viewable:
     def tables_of(self, split: str) -> list[dict[str, Any]]:
         found = [table for table in self.export.tables if table["split"] == split]
         if not found:
-            raise ObjectDoesNotExist(f"No split '{split}': this version has {', '.join(self.splits()) or 'none'}.")
+            raise ObjectDoesNotExist(
+                _("No split '%(split)s': this version has %(splits)s.")
+                % {"split": split, "splits": ", ".join(self.splits()) or _("none")}
+            )
         return found
 
 
@@ -49,10 +53,12 @@ def viewable(*, user: object, dataset_id: str, number: int, page_url: Callable[[
         removed = Dataset.objects.filter(id=dataset_id, status=Dataset.Status.REMOVED).first()
         if removed is not None and removed.visibility != Dataset.Visibility.PRIVATE:
             raise Gone(takedown_sentence(f"Dataset '{removed.slug}'", removed.removal_reason))
-        raise ObjectDoesNotExist(f"No dataset with id '{dataset_id}'.")
+        raise ObjectDoesNotExist(_("No dataset with id '%(id)s'.") % {"id": dataset_id})
     version = dataset.versions.filter(number=number, published_at__isnull=False).first()
     if version is None:
-        raise ObjectDoesNotExist(f"{dataset.name} has no published version {number}.")
+        raise ObjectDoesNotExist(
+            _("%(name)s has no published version %(number)s.") % {"name": dataset.name, "number": number}
+        )
     if is_withdrawn(version):
         raise Gone(gone_message(version))
     verdict = decide(user=user, dataset=dataset, version=version, kind="archive", page_url=page_url(dataset))
@@ -65,12 +71,22 @@ def viewable(*, user: object, dataset_id: str, number: int, page_url: Callable[[
     upload, source = (archive, "archive") if full else (sample, "sample")
     if upload is None:
         if not full:
-            raise PermissionDenied(f"{verdict.message} Version {number} has no sample to show meanwhile.")
-        raise ObjectDoesNotExist(f"Version {number} of {dataset.name} has no tables the viewer can show.")
+            meanwhile = _("Version %(number)s has no sample to show meanwhile.") % {"number": number}
+            raise PermissionDenied(f"{verdict.message} {meanwhile}")
+        raise ObjectDoesNotExist(
+            _("Version %(number)s of %(name)s has no tables the viewer can show.")
+            % {"number": number, "name": dataset.name}
+        )
     export = ParquetExport.objects.filter(upload=upload).first()
     if export is None or export.status == ParquetExport.Status.PENDING:
-        raise NotReady(f"The tables of {dataset.name} version {number} ({source}) are being converted; ask again "
-                       "in a moment.", retry_after=NOT_READY_RETRY_SECONDS)  # fmt: skip
+        raise NotReady(
+            _("The tables of %(name)s version %(number)s are being converted; ask again in a moment.")
+            % {"name": dataset.name, "number": number},
+            retry_after=NOT_READY_RETRY_SECONDS,
+        )
     if export.status == ParquetExport.Status.FAILED:
-        raise ObjectDoesNotExist(f"The tables of version {number} ({source}) could not be converted: {export.error}")
+        raise ObjectDoesNotExist(
+            _("The tables of version %(number)s could not be converted: %(error)s")
+            % {"number": number, "error": export.error}
+        )
     return Viewable(dataset=dataset, version=version, export=export, source=source)

@@ -21,6 +21,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -73,7 +74,7 @@ class Chart:
 
 
 def _bars(pairs: list[tuple[str, int]]) -> list[Bar]:
-    top = max((count for _, count in pairs), default=0) or 1
+    top = max((count for _label, count in pairs), default=0) or 1
     return [
         Bar(label, count, max(round(count / top * CHART_WIDTH), 1 if count else 0), i * (BAR_HEIGHT + 4))
         for i, (label, count) in enumerate(pairs)
@@ -96,7 +97,8 @@ def _chart(table: dict[str, Any], column: dict[str, Any]) -> Chart:
     elif "true" in stats:
         bars = _bars([("true", int(stats["true"] or 0)), ("false", int(stats["false"] or 0))])
     elif "min" in stats:
-        numbers = [(name, _number(stats[name])) for name in ("min", "mean", "max") if name in stats]
+        labels = {"min": _("min"), "mean": _("mean"), "max": _("max")}
+        numbers = [(labels[name], _number(stats[name])) for name in ("min", "mean", "max") if name in stats]
         low, high, mean = stats.get("min"), stats.get("max"), stats.get("mean")
         if all(isinstance(v, int | float) for v in (low, high, mean)) and high != low:
             mean_x = round((mean - low) / (high - low) * CHART_WIDTH)  # type: ignore[operator]
@@ -159,7 +161,7 @@ def dataset_viewer(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         return removed(request, dataset)
     version = dataset.current_version
     if version is None:
-        return _notice(request, dataset, "No version is published yet, so there are no rows to show.", 200)
+        return _notice(request, dataset, _("No version is published yet, so there are no rows to show."), 200)
     try:
         viewable = access.viewable(
             user=request.user, dataset_id=dataset.id, number=version.number,

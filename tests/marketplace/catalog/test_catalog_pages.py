@@ -16,6 +16,7 @@ from django.test import Client
 from django.utils import timezone
 
 from licensing.models import License
+from marketplace.catalog.search import forget_facets
 from marketplace.models import Dataset, Membership, Organization, User
 from marketplace.organizations.services import add_member, create_organization
 from marketplace.publishing import create_dataset, publish_version
@@ -410,3 +411,81 @@ def test_home_page_search_featured_newest_and_tasks(
     assert 'href="/datasets/?task=ASR"' in body and "Automatic speech recognition 1 dataset" in text
     assert 'href="/datasets/?task=LLM"' in body and 'href="/datasets/?task=NLP"' in body
     assert "Internal Speech" not in text
+
+
+# Counts beside the filter options, and language names (issue 22).
+
+
+def _facet_counts(body: str, name: str) -> dict[str, int]:
+    """Each option of a checkbox facet with the count shown beside it (in the page, or swapped in
+    out of band by the htmx results)."""
+    ids = re.findall(rf'<input type="checkbox" id="(filter-{name}-\d+)" name="{name}" value="([^"]+)"', body)
+    if not ids:  # a partial has no form: its count spans name the options by id
+        ids = [(found, found) for found in re.findall(rf'id="(filter-{name}-\d+)-count"', body)]
+    counts = {}
+    for control_id, value in ids:
+        shown = re.search(rf'id="{control_id}-count"[^>]*>(?:<span class="visually-hidden">, </span>)?(\d+)', body)
+        assert shown is not None, control_id
+        counts[value] = int(shown.group(1))
+    return counts
+
+
+def test_each_filter_option_shows_its_count_with_the_other_filters_applied(
+    client: Client, catalog: dict[str, Dataset]
+) -> None:
+    # Nothing chosen: the listed datasets per option (never the private or the draft one).
+    body = client.get("/datasets/").content.decode()
+    assert _facet_counts(body, "locale") == {"cy": 1, "en": 2}
+    assert _facet_counts(body, "format") == {"CSV": 1, "JSONL": 1, "TSV": 1}
+    assert _facet_counts(body, "license") == {"CC-BY-4.0": 2, "CC0-1.0": 1}
+    assert {task: n for task, n in _facet_counts(body, "task").items() if n} == {"ASR": 1, "LLM": 1, "NLP": 1}
+    # English chosen: the language facet still counts every language (ticking Welsh would add one),
+    # the other facets count within English.
+    body = client.get("/datasets/", {"locale": "en"}).content.decode()
+    assert _facet_counts(body, "locale") == {"cy": 1, "en": 2}
+    assert _facet_counts(body, "format") == {"CSV": 1, "JSONL": 1, "TSV": 0}
+    assert _facet_counts(body, "task")["ASR"] == 0 and _facet_counts(body, "task")["LLM"] == 1
+    # The search words and the selects narrow every facet.
+    body = client.get("/datasets/", {"q": "customer", "pricing": "compensated"}).content.decode()
+    assert _facet_counts(body, "locale") == {"cy": 0, "en": 1}
+    assert _facet_counts(body, "license") == {"CC-BY-4.0": 0, "CC0-1.0": 1}
+
+
+def test_the_htmx_results_update_the_counts_in_the_form(client: Client, catalog: dict[str, Dataset]) -> None:
+    page = client.get("/datasets/").content.decode()
+    partial = client.get("/datasets/", {"format": "TSV"}, HTTP_HX_REQUEST="true").content.decode()
+    # The same ids as the page's options, swapped out of band, with the counts of the new search.
+    page_ids = dict(re.findall(r'id="(filter-locale-\d+)" name="locale" value="([^"]+)"', page))
+    swapped = _facet_counts(partial, "locale")
+    assert {page_ids[control_id]: n for control_id, n in swapped.items()} == {"cy": 1, "en": 0}
+    assert 'hx-swap-oob="true"' in partial and "<form" not in partial
+
+
+def test_a_new_dataset_is_counted_at_once(client: Client, org: Organization, catalog: dict[str, Dataset]) -> None:
+    assert _facet_counts(client.get("/datasets/", {"task": "ASR"}).content.decode(), "locale") == {"cy": 1, "en": 0}
+    _publish(org, "more-welsh", task="ASR", locale="cy", format="TSV")
+    forget_facets()  # what publishing does on commit, which a test transaction never reaches
+    assert _facet_counts(client.get("/datasets/", {"task": "ASR"}).content.decode(), "locale") == {"cy": 2, "en": 0}
+
+
+def test_languages_show_by_name_in_the_visitors_language(client: Client, catalog: dict[str, Dataset]) -> None:
+    english = _text(client.get("/datasets/"))
+    assert "Welsh" in english and "English" in english
+    client.cookies["django_language"] = "ko"
+    korean = client.get("/datasets/")
+    assert '<html lang="ko">' in korean.content.decode()
+    text = _text(korean)
+    assert "웨일스어" in text and "영어" in text and "데이터셋 3개" in text and "필터" in text
+    dataset = _text(client.get("/datasets/welsh-speech/"))
+    assert re.search(r"언어 웨일스어 \( ?cy ?\)", dataset) and "라이선스" in dataset
+    assert re.search(r"최초 게시 \d{4}년 \d{1,2}월 \d{1,2}일", dataset)  # a date as Korean writes it
+    client.cookies["django_language"] = "es"
+    assert "galés" in _text(client.get("/datasets/"))
+    assert re.search(r"Idioma galés \( ?cy ?\)", _text(client.get("/datasets/welsh-speech/")))
+
+
+def test_an_unknown_locale_shows_as_written(client: Client, org: Organization) -> None:
+    _publish(org, "odd", locale="xx-RU")
+    _publish(org, "chuvash", locale="cv-RU")
+    text = _text(client.get("/datasets/"))
+    assert "xx-RU" in text and "Chuvash (Russia)" in text
