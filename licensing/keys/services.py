@@ -136,7 +136,7 @@ class ApiKeyRefused(Exception):
 def use_api_key(*, raw_key: str) -> ApiKey:
     """The active key for ``raw_key``, with its user; records when it was last used."""
     try:
-        api_key = ApiKey.objects.select_related("user").get(key_hash=hash_api_key(raw_key))
+        api_key = ApiKey.objects.select_related("user", "organization").get(key_hash=hash_api_key(raw_key))
     except ApiKey.DoesNotExist:
         raise ApiKeyRefused("Invalid API key.") from None
     now = timezone.now()
