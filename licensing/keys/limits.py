@@ -22,7 +22,8 @@ The rule (also in the README, "Limiting an API key"):
   says what it is about. ``tests/hardening/test_authz_matrix.py`` fails on an API route not listed.
 
 ``check_request`` runs from the authentication classes (licensing.keys.authentication), which every
-API view runs whatever its permission classes (AllowAny included), so no view can forget it.
+API view runs whatever its permission classes (AllowAny included), so no view can forget it. The
+only views that skip them read no key at all (the MDC catalog and health: public answers).
 """
 
 from __future__ import annotations
@@ -177,10 +178,6 @@ class OutsideLimit(exceptions.NotFound):
 
 class NeedsFullKey(exceptions.PermissionDenied):
     """403: the request acts on the whole account, which a limited key may not."""
-
-
-def is_limited(auth: object) -> bool:
-    return isinstance(auth, ApiKey) and auth.limit != ApiKey.Limit.ALL
 
 
 def dataset_ids(key: ApiKey) -> frozenset[str]:
