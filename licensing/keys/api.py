@@ -36,7 +36,7 @@ class MeApi(APIView):
                         "limit": inline_serializer(
                             "MeApiKeyLimit",
                             {
-                                "kind": serializers.ChoiceField(choices=ApiKey.Limit.values),
+                                "kind": serializers.CharField(help_text="all, organization or datasets"),
                                 "organization": serializers.CharField(allow_null=True),
                                 "datasets": serializers.ListField(child=serializers.CharField()),
                             },
