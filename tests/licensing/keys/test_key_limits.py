@@ -241,3 +241,21 @@ def test_the_data_export_and_the_admin_show_each_keys_limit(world: World, make_u
         "the datasets harbor-open-triage, valley-speech"
         in staff.get(f"/admin/licensing/apikey/{key.id}/change/").content.decode()
     )
+
+
+def test_the_command_makes_limited_keys(world: World) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    username = world.people["valley.member"].username
+    speech = world.datasets["valley-speech"].slug
+    call_command("create_api_key", username, "--dataset", speech, stdout=out)
+    key = ApiKey.objects.get(user=world.people["valley.member"], name="command line")
+    assert key.limit == ApiKey.Limit.DATASETS and [d.slug for d in key.datasets.all()] == [speech]
+    assert api(out.getvalue().strip(), "GET", "/api/v1/me").json()["apiKey"]["limit"]["kind"] == "datasets"
+    with pytest.raises(CommandError, match="You are not a member of Harbor Health Data"):
+        call_command("create_api_key", username, "--organization", world.orgs["harbor"].slug, stdout=StringIO())
+    with pytest.raises(CommandError, match="No dataset no-such"):
+        call_command("create_api_key", username, "--dataset", "no-such", stdout=StringIO())
