@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from licensing.keys.limits import describe
 from licensing.licenses import sha256_text
 from licensing.models import ApiKey, License
 
@@ -21,9 +22,20 @@ class LicenseAdmin(admin.ModelAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ["name", "user", "prefix", "scopes", "created_at", "expires_at", "revoked_at", "last_used_at"]
+    list_display = [
+        "name", "user", "prefix", "scopes", "reaches", "created_at", "expires_at", "revoked_at", "last_used_at",
+    ]  # fmt: skip
+    list_filter = ["limit"]
+    list_select_related = ["user", "organization"]
     search_fields = ["name", "prefix", "user__username"]
-    readonly_fields = ["prefix", "key_hash", "created_at", "last_used_at"]
+    # What a key reaches is its owner's choice, checked against what they may reach when the key
+    # is made (licensing.keys.services): staff see it and may revoke the key, not widen it.
+    readonly_fields = ["prefix", "key_hash", "created_at", "last_used_at", "limit", "organization", "reaches"]
+    exclude = ["datasets"]
+
+    @admin.display(description="Reaches")
+    def reaches(self, obj: ApiKey) -> str:
+        return describe(obj)
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False  # keys are created by their owner, who alone sees the raw key

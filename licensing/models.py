@@ -73,10 +73,22 @@ class ApiKeyScope(models.TextChoices):
     UPLOAD = "upload", "Upload: create submissions and upload archives"
 
 
+class ApiKeyLimit(models.TextChoices):
+    ALL = "all", "All my access"
+    ORGANIZATION = "organization", "One organization"
+    DATASETS = "datasets", "Only these datasets"
+
+
 class ApiKey(models.Model):
-    """A bearer key for the API. Only the SHA-256 of the key is stored; it is shown once."""
+    """A bearer key for the API. Only the SHA-256 of the key is stored; it is shown once.
+
+    ``limit`` narrows what the key reaches, never widens it: ``all`` acts with everything its
+    owner may do; ``organization`` only on that organization and its datasets; ``datasets`` only
+    on the chosen datasets (a dataset removed from the set is simply out of reach). How each API
+    route applies it: licensing/keys/limits.py."""
 
     Scope = ApiKeyScope
+    Limit = ApiKeyLimit
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100)
@@ -87,10 +99,31 @@ class ApiKey(models.Model):
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    limit = models.CharField(max_length=16, choices=ApiKeyLimit.choices, default=ApiKeyLimit.ALL)
+    organization = models.ForeignKey(
+        "marketplace.Organization",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The one organization a key limited to an organization acts on.",
+    )
+    datasets = models.ManyToManyField(
+        "marketplace.Dataset",
+        blank=True,
+        related_name="+",
+        help_text="The datasets a key limited to datasets acts on.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(limit=ApiKeyLimit.ORGANIZATION, organization__isnull=False)
+                | (~Q(limit=ApiKeyLimit.ORGANIZATION) & Q(organization__isnull=True)),
+                name="apikey_organization_iff_limited_to_it",
+            ),
+            models.CheckConstraint(condition=Q(limit__in=ApiKeyLimit.values), name="apikey_limit_known"),
             models.CheckConstraint(condition=Q(key_hash__regex=SHA256_HEX), name="apikey_hash_hex"),
             models.CheckConstraint(condition=Q(scopes__len__gt=0), name="apikey_has_scope"),
             models.CheckConstraint(condition=Q(scopes__contained_by=ApiKeyScope.values), name="apikey_scopes_known"),

@@ -135,7 +135,6 @@ NOT_YET_TRANSLATED = {
     "licensing/_payout_details_cell.html",
     "licensing/_terms.html",
     "licensing/access_requests.html",
-    "licensing/api_key_created.html",
     "licensing/delete_account.html",
     "licensing/downloads.html",
     "licensing/earnings.html",

@@ -18,6 +18,7 @@ from config.api_errors import error_body
 from licensing import schema
 from licensing.access import access_requests, downloads, grants
 from licensing.api_common import DatasetScopedApi, request_body, request_user, string_field
+from licensing.keys import limits
 from licensing.keys.authentication import ApiKeyAuthentication, ApiKeyBasicAuthentication, HasScope
 from licensing.models import AccessRequest, ApiKey, DownloadRecord, LicenseGrant
 from marketplace.api.mdc import Refused, issue_download
@@ -90,7 +91,8 @@ class GrantListApi(APIView):
 
     @extend_schema(operation_id="v1_grants_list", responses=schema.ReceiptListShape)
     def get(self, request: Request) -> Response:
-        items = grants.grants_of(user=request_user(request))[:200]
+        mine = grants.grants_of(user=request_user(request))
+        items = limits.narrow(mine, request.auth, dataset="dataset_id", organization="dataset__organization_id")[:200]
         return Response({"items": [grants.receipt(grant) for grant in items]})
 
 

@@ -257,12 +257,21 @@ def export_for(user: User) -> dict[str, Any]:
                 "name": k.name,
                 "prefix": k.prefix,
                 "scopes": list(k.scopes),
+                # What the key may reach: "all", or one organization, or some datasets.
+                "limit": {
+                    "kind": k.limit,
+                    "organization": k.organization.slug if k.organization else None,
+                    "datasets": sorted(d.slug for d in k.datasets.all()),
+                },
                 "createdAt": _at(k.created_at),
                 "expiresAt": _at(k.expires_at),
                 "revokedAt": _at(k.revoked_at),
                 "lastUsedAt": _at(k.last_used_at),
             }
-            for k in ApiKey.objects.filter(user=user).order_by("created_at")
+            for k in ApiKey.objects.filter(user=user)
+            .select_related("organization")
+            .prefetch_related("datasets")
+            .order_by("created_at")
         ],  # fmt: skip
         "downloads": [
             {

@@ -10,11 +10,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from licensing.keys.authentication import HasScope
+from licensing.keys.limits import dataset_ids
 from licensing.models import ApiKey
 
 
 class MeApi(APIView):
-    """Who the caller is, and the key the call was made with."""
+    """Who the caller is, and the key the call was made with, with what it is limited to."""
 
     permission_classes = [IsAuthenticated, HasScope]
     required_scope = "read"
@@ -32,6 +33,14 @@ class MeApi(APIView):
                         "prefix": serializers.CharField(),
                         "scopes": serializers.ListField(child=serializers.CharField()),
                         "expiresAt": serializers.DateTimeField(),
+                        "limit": inline_serializer(
+                            "MeApiKeyLimit",
+                            {
+                                "kind": serializers.CharField(help_text="all, organization or datasets"),
+                                "organization": serializers.CharField(allow_null=True),
+                                "datasets": serializers.ListField(child=serializers.CharField()),
+                            },
+                        ),
                     },
                     allow_null=True,
                 ),
@@ -51,6 +60,12 @@ class MeApi(APIView):
                     "prefix": key.prefix,
                     "scopes": key.scopes,
                     "expiresAt": key.expires_at.isoformat(),
+                    # What the key reaches (licensing.keys.limits): organization by slug, datasets by id.
+                    "limit": {
+                        "kind": key.limit,
+                        "organization": key.organization.slug if key.organization else None,
+                        "datasets": sorted(dataset_ids(key)) if key.limit == ApiKey.Limit.DATASETS else [],
+                    },
                 },
             }
         )

@@ -1,5 +1,9 @@
 """``Authorization: Bearer <key>`` for the API, HTTP Basic with the key as password where a client
-can send nothing else (mlcroissant fetching a Croissant ``contentUrl``), and the scope a view requires."""
+can send nothing else (mlcroissant fetching a Croissant ``contentUrl``), and the scope a view requires.
+
+Both authentication classes also apply the key's limit (licensing.keys.limits.check_request) as
+soon as the key is known: every API view authenticates, whatever its permission classes, so a view
+cannot forget the limit. A public read outside the limit goes on as if no key was sent."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from rest_framework.request import Request
 if TYPE_CHECKING:  # rest_framework.views imports this module through the settings
     from rest_framework.views import APIView
 
+from licensing.keys.limits import check_request
 from licensing.keys.services import ApiKeyRefused, use_api_key
 from licensing.models import ApiKey
 
@@ -32,6 +37,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             api_key = use_api_key(raw_key=raw_key)
         except ApiKeyRefused as exc:
             raise exceptions.AuthenticationFailed(str(exc)) from None
+        if not check_request(api_key, request):
+            return None
         return api_key.user, api_key
 
     def authenticate_header(self, request: Request) -> str:
@@ -46,11 +53,13 @@ class ApiKeyBasicAuthentication(authentication.BasicAuthentication):
 
     def authenticate_credentials(  # type: ignore[override]  # the stubs say the auth is None: ours is the key
         self, userid: str, password: str, request: Any = None
-    ) -> tuple[Any, ApiKey]:
+    ) -> tuple[Any, ApiKey] | None:
         try:
             api_key = use_api_key(raw_key=password)
         except ApiKeyRefused as exc:
             raise exceptions.AuthenticationFailed(str(exc)) from None
+        if request is not None and not check_request(api_key, request):
+            return None
         return api_key.user, api_key
 
 

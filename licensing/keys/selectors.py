@@ -7,4 +7,9 @@ from marketplace.models import User
 
 
 def api_keys_of(*, user: User) -> QuerySet[ApiKey]:
-    return ApiKey.objects.filter(user=user).order_by("-created_at")
+    return (
+        ApiKey.objects.filter(user=user)
+        .select_related("organization")
+        .prefetch_related("datasets")
+        .order_by("-created_at")
+    )

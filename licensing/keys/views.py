@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -18,13 +19,16 @@ from licensing.models import ApiKey
 from marketplace.catalog.visibility import memberships_of
 from marketplace.permissions import signed_in_user
 
+# The service's error keys that are not the form's field names.
+FORM_FIELD = {"expires_at": "expires_in_days"}
+
 
 @never_cache
 @login_required
 @require_POST
 def api_key_create(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
-    form = ApiKeyForm(request.POST)
+    form = ApiKeyForm(request.POST, user=user)
     if form.is_valid():
         try:
             api_key, raw_key = create_api_key(
@@ -32,11 +36,13 @@ def api_key_create(request: HttpRequest) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 scopes=form.cleaned_data["scopes"],
                 expires_at=timezone.now() + timedelta(days=form.cleaned_data["expires_in_days"]),
+                organization=form.cleaned_data["organization"],
+                datasets=form.cleaned_data["datasets"],
             )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 for error in errors:
-                    form.add_error("expires_in_days" if field == "expires_at" else field, error)
+                    form.add_error(FORM_FIELD.get(field, field), error)
         else:
             # The raw key is rendered in this response only; it is stored hashed.
             return render(request, "licensing/api_key_created.html", {"api_key": api_key, "raw_key": raw_key})
@@ -52,5 +58,7 @@ def api_key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
         api_key = revoke_api_key(user=user, api_key_id=key_id)
     except ApiKey.DoesNotExist:
         raise Http404("No such key") from None
-    messages.success(request, f"The key '{api_key.name}' is revoked; requests with it now get 401.")
+    messages.success(
+        request, _("The key “%(name)s” is revoked; requests with it are now refused.") % {"name": api_key.name}
+    )
     return redirect("account")

@@ -103,6 +103,6 @@ def account(request: HttpRequest) -> HttpResponse:
         {
             "memberships": memberships_of(user=user),
             "api_keys": api_keys_of(user=user),
-            "key_form": ApiKeyForm(),
+            "key_form": ApiKeyForm(user=user),
         },
     )

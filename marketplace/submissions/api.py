@@ -27,6 +27,7 @@ from config.api_parsers import StrictJSONParser, refuse_unstorable_text
 from config.api_schema import errors
 from licensing.consent import terms as consent
 from licensing.consent.inputs import ConsentTermsInput
+from licensing.keys import limits
 from licensing.keys.authentication import HasScope
 from licensing.models import ConsentTerms
 from marketplace.models import Dataset, DatasetVersion, Submission, Upload, User
@@ -99,6 +100,9 @@ class SubmissionCreateApi(SubmissionView):
     )
     def post(self, request: Request) -> Response:
         new = inputs.NewSubmission.from_json(request.data)
+        # A new dataset is its organization's: a key limited to other datasets or another
+        # organization does not create it (licensing.keys.limits).
+        limits.require_organization(request.auth, drafts.uploading_organization(user=self.user(request)))
         submission = drafts.create_submission(
             user=self.user(request), name=new.name, long_description=new.long_description
         )
@@ -248,7 +252,9 @@ class UploadView(SubmissionView):
     def _submission(self, request: Request, submission_id: object) -> Submission:
         if not isinstance(submission_id, str) or not submission_id:
             raise exceptions.ValidationError({"submissionId": ["is missing"]})
-        return drafts.submission_for(user=self.user(request), submission_id=submission_id)
+        submission = drafts.submission_for(user=self.user(request), submission_id=submission_id)
+        limits.require_submission(request.auth, submission)  # POST /api/uploads names it in its body
+        return submission
 
     def _upload(self, request: Request, submission_id: str | None, file_upload_id: str) -> Upload:
         if submission_id is None:  # /uploads/{id}: the submission is the upload's own

@@ -30,13 +30,17 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.test import Client
 from django.utils import timezone
 
+from licensing.keys import limits
 from licensing.keys.authentication import HasScope
 from licensing.keys.services import create_api_key
 from licensing.models import AccessRequest, ApiKey, Invoice, LicenseGrant
+from marketplace.catalog.visibility import visible_datasets
 from marketplace.models import Dataset, Membership, Submission
 from tests.hardening.authz import METHODS, ROLES, Matrix, admin_path, all_routes, fill, fingerprint
 from tests.world import World
@@ -893,3 +897,111 @@ def test_members_of_one_organization_share_its_submissions(
         assert response.json()["submission"]["id"] == submission.id
     assert Client().get(f"/api/submissions/{submission.id}", headers=key).status_code == work  # the SDK's read
     assert page_as(world, reader, f"/review/{submission.id}/").status_code == review
+
+
+# --- Keys limited to one organization or to some datasets (licensing/keys/limits.py) ---------------
+
+API_CASES = [case for case in CASES if ROUTES[case.route].is_api]
+# Values of the world that are not organization A's: B's draft and datasets, the third
+# organization's taken-down dataset, the custom terms of B's public dataset.
+NOT_OF_A = {"@other_draft", "@restricted_paid", "@other_private", "@taken_down", "@public_custom_license"}
+REFUSED = Answer(404, writes=False)
+NEEDS_FULL_KEY = Answer(403, writes=False)
+
+
+def test_every_api_route_says_what_a_limited_key_reaches() -> None:
+    """A route missing from limits.ROUTES refuses limited keys (safe), but must be decided."""
+    api_routes = {key for key, route in ROUTES.items() if route.is_api}
+    assert sorted(api_routes - set(limits.ROUTES)) == [], "add these API routes to licensing.keys.limits.ROUTES"
+    assert sorted(set(limits.ROUTES) - api_routes) == [], "limits.ROUTES names routes that no longer exist"
+
+
+def names_another_organization(case: Case) -> bool:
+    return bool(NOT_OF_A & {str(value).split(".")[0] for value in case.args.values()})
+
+
+def answer_outside_the_limit(case: Case) -> Answer:
+    """What A's owner gets with a key limited to something the case is not about."""
+    rule = limits.ROUTES[case.route]
+    if rule in (limits.OPEN, limits.LIST):
+        return answer(case.expect[ROLES.index("owner")])
+    if rule == limits.AS_ANYONE:
+        return answer(case.expect[ROLES.index("anonymous")])
+    if rule == limits.ACCOUNT or case.route == "mdc-submission-create":
+        return NEEDS_FULL_KEY
+    if isinstance(rule, limits.About) and rule.public and case.method == "GET":
+        return answer(case.expect[ROLES.index("anonymous")])  # the public catalog, as without a key
+    return REFUSED
+
+
+def answer_inside_organization_a(case: Case) -> Answer:
+    """What A's owner gets with a key limited to A."""
+    rule = limits.ROUTES[case.route]
+    if rule == limits.ACCOUNT:
+        return NEEDS_FULL_KEY
+    if rule == limits.AS_ANYONE:  # licenses: read as without a key, whatever the limit
+        return answer(case.expect[ROLES.index("anonymous")])
+    if isinstance(rule, limits.About) and names_another_organization(case):
+        return answer_outside_the_limit(case)
+    return answer(case.expect[ROLES.index("owner")])
+
+
+def subject_dataset(matrix: Matrix, case: Case) -> Dataset | None:
+    """The one dataset a case acts on, when it has one."""
+    rule = limits.ROUTES[case.route]
+    if not isinstance(rule, limits.About):
+        return None
+    value = matrix.resolve(case.args)[rule.kwarg]
+    if rule.kind == "dataset":
+        return Dataset.objects.filter(Q(id=value) | Q(slug=value)).first()
+    owners: dict[str, Any] = {"grant": LicenseGrant, "invoice": Invoice, "access_request": AccessRequest}
+    if rule.kind in owners:
+        return owners[rule.kind].objects.get(id=value).dataset
+    return None
+
+
+def send_with(key: str, case: Case, path: str, body: Any) -> Any:
+    payload = json.dumps(body) if body is not None else ""
+    return Client().generic(
+        case.method, path, payload, content_type="application/json", headers={"Authorization": f"Bearer {key}"}
+    )
+
+
+@pytest.mark.parametrize("case", API_CASES, ids=lambda case: case.id)
+def test_limited_keys_reach_their_limit_and_nothing_else(matrix: Matrix, case: Case) -> None:
+    """A's owner with three keys of every scope: limited to a dataset of B (every route about A's
+    things refuses it, and nothing changes), limited to A (the owner's answer of the matrix, but
+    account-wide routes refuse it), and limited to the very dataset the case is about (the owner's
+    answer)."""
+    owner, world = matrix.users["owner"], matrix.world
+    path, body = path_of(matrix, case), matrix.resolve(case.body)
+    scopes = list(ApiKey.Scope.values)
+    _, elsewhere = create_api_key(user=owner, name="elsewhere", scopes=scopes, datasets=[world.datasets["harbor-open"]])
+    _, in_a = create_api_key(user=owner, name="A", scopes=scopes, organization=world.orgs["valley"])
+    keys = [("limited to a dataset of B", elsewhere, answer_outside_the_limit(case))]
+    keys.append(("limited to A", in_a, answer_inside_organization_a(case)))
+    dataset = subject_dataset(matrix, case)
+    of_a = dataset is not None and dataset.organization_id == world.orgs["valley"].id
+    if dataset is not None and of_a and not names_another_organization(case):
+        if visible_datasets(user=owner).filter(id=dataset.id).exists():
+            _, exact = create_api_key(user=owner, name="exact", scopes=scopes, datasets=[dataset])
+            keys.append((f"limited to {dataset.slug}", exact, answer(case.expect[ROLES.index("owner")])))
+        else:  # taken down: no key can be limited to it
+            with pytest.raises(ValidationError):
+                create_api_key(user=owner, name="exact", scopes=scopes, datasets=[dataset])
+    wrong = []
+    for label, key, expected in keys:
+        with transaction.atomic():
+            before = fingerprint() if case.method != "GET" and not expected.writes else None
+            response = send_with(key, case, path, body)
+            problem = mismatch(response, expected)
+            if problem is None and before is not None and fingerprint() != before:
+                problem = "refused, yet the database changed"
+            if problem is None and (expected is REFUSED or expected is NEEDS_FULL_KEY):
+                message = response.json()["message"]
+                if "This API key is limited to" not in message:
+                    problem = f"refused without saying why: {message}"
+            transaction.set_rollback(True)
+        if problem:
+            wrong.append(f"{label}: {problem}")
+    assert wrong == [], f"{case.id}\n" + "\n".join(wrong)
