@@ -516,6 +516,7 @@ CASES = [
     # Django's form views treat PUT as POST (ProcessFormView.put): an empty form, no login.
     Case("PUT", "login", {}, (200, 302, 302, 302, 302, 302, 302)),
     Case("POST", "logout", {}, (302,) * 7),
+    Case("POST", "set_language", {}, (302,) * 7, body={"language": "ko"}),  # back where the switch was made
     Case("GET", "account", {}, ANY_LOGIN),
 ]
 # fmt: on
