@@ -3,9 +3,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from config import health
+from marketplace.notifications import views as notification_views
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    # The switcher, which also keeps a signed-in person's choice for their emails (before Django's own).
+    path("i18n/setlang/", notification_views.set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language switcher's form
     path("admin/", admin.site.urls),
     path("api/v1/schema", SpectacularAPIView.as_view(), name="api-schema"),
