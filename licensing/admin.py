@@ -35,7 +35,7 @@ from marketplace.admin import ReadOnlyAdmin
 
 
 @admin.register(License)
-class LicenseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class LicenseAdmin(admin.ModelAdmin):
     list_display = ["__str__", "name", "commercial_use", "ai_training", "share_alike", "text_sha256"]
     list_filter = ["commercial_use", "ai_training", "share_alike"]
     search_fields = ["spdx_id", "name"]
@@ -54,7 +54,7 @@ class LicenseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ["name", "user", "prefix", "scopes", "created_at", "expires_at", "revoked_at", "last_used_at"]
     search_fields = ["name", "prefix", "user__username"]
     list_select_related = ["user"]

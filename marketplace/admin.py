@@ -34,7 +34,7 @@ admin.site.site_title = settings.SITE_NAME
 admin.site.index_title = _("What staff can look up")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyAdmin(admin.ModelAdmin):
     """Shown, never written: rows made by the services, as evidence or as a state they move."""
 
     list_per_page = 50
@@ -57,14 +57,14 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ["username", "email", "first_name", "last_name", "public_id"]
 
 
-class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
+class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "approved_to_upload", "approved_at", "withdrawal_releases", "created_at"]
     list_filter = ["approved_to_upload", "withdrawal_releases"]
     search_fields = ["name", "slug"]
@@ -72,7 +72,7 @@ class OrganizationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "organization", "role", "created_at"]
     list_filter = ["role"]
     search_fields = ["user__username", "user__email", "organization__name", "organization__slug"]
@@ -80,19 +80,19 @@ class MembershipAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     autocomplete_fields = ["user", "organization"]
 
 
-class DatasetVersionInline(admin.TabularInline):  # type: ignore[type-arg]
+class DatasetVersionInline(admin.TabularInline):
     model = DatasetVersion
     extra = 0
     can_delete = False
     fields = ["number", "filename", "size_bytes", "sha256", "license", "published_at"]
-    readonly_fields = fields
+    readonly_fields = ["number", "filename", "size_bytes", "sha256", "license", "published_at"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # versions are published by the publishing service only
 
 
 @admin.register(Dataset)
-class DatasetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class DatasetAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "organization", "status", "visibility", "is_paid", "published_at"]
     list_filter = ["status", "visibility", "is_paid", "task"]
     search_fields = ["name", "slug", "id"]
@@ -109,7 +109,7 @@ class DatasetVersionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class InvitationAdmin(admin.ModelAdmin):
     list_display = ["email", "organization", "role", "created_at", "expires_at", "accepted_at", "revoked_at"]
     search_fields = ["email", "organization__name"]
     list_select_related = ["organization"]

@@ -122,7 +122,6 @@ NOT_YET_TRANSLATED = {
     "catalog/_viewer.html",
     "catalog/dataset.html",
     "catalog/list.html",
-    "catalog/organization.html",
     "catalog/removed.html",
     "catalog/version_changes.html",
     "catalog/viewer.html",
