@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.contrib import admin
 from django.test import Client
+from rest_framework.test import APIClient
 
 from licensing.access import access_requests
 from licensing.models import DownloadRecord, LedgerEntry, LicenseGrant
@@ -71,6 +72,30 @@ def test_my_access_requests_show_the_decision_and_its_reason(make_user: Callable
     assert "Only for partners." in page
     assert "Waiting for a decision" in page and "Approved" in page and "Refused" in page
     assert 'href="/datasets/restricted-0/"' in page
+
+
+def test_the_api_lists_the_callers_invoices_and_access_requests(make_user: Callable[..., User], bearer: Any) -> None:
+    buyer = licensee()
+    paid = paid_dataset(price_cents=15_000)
+    pay(paid, buyer)
+    waiting, _ = payments.open_invoice(user=buyer, dataset=paid_dataset(price_cents=2_000))
+    payments.open_invoice(user=licensee(), dataset=paid_dataset(price_cents=3_000))
+    owner = make_user("gate")
+    gated = published_dataset("gated-api", org=organization("gate-api", owner=owner), visibility="restricted")
+    item = access_requests.request_access(
+        user=buyer, dataset=gated, full_name="Ada", organization_name="Lab", intended_use="Study"
+    )
+    access_requests.reject(request_id=item.id, by=owner, reason="Partners only.")
+    _, key = bearer("read", user=buyer)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    invoices = client.get("/api/v1/me/invoices").json()["items"]
+    assert [(i["invoiceId"], i["status"]) for i in invoices][0] == (waiting.id, "open")
+    assert {i["status"] for i in invoices} == {"open", "paid"} and len(invoices) == 2
+    assert invoices[0]["instructions"]
+    requests = client.get("/api/v1/me/access-requests").json()["items"]
+    assert [(r["datasetId"], r["status"], r["reason"]) for r in requests] == [(gated.id, "rejected", "Partners only.")]
+    assert APIClient().get("/api/v1/me/invoices").status_code in (401, 403)
 
 
 def test_the_pages_of_a_person_need_sign_in() -> None:
