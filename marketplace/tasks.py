@@ -2,6 +2,7 @@
 
 import logging
 from datetime import timedelta
+from smtplib import SMTPException
 
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -131,7 +132,16 @@ def requeue_parquet_exports() -> int:
     return exports.requeue_pending(older_than=timedelta(seconds=settings.VALIDATION_TIME_LIMIT_SECONDS + 60))
 
 
-@shared_task(name="marketplace.tasks.email_notifications", acks_late=True, soft_time_limit=120, time_limit=150)
+@shared_task(
+    name="marketplace.tasks.email_notifications",
+    acks_late=True,
+    soft_time_limit=120,
+    time_limit=150,
+    # A mail server that is down or refuses for a while: try again, a bounded number of times.
+    autoretry_for=(OSError, SMTPException),
+    retry_backoff=30,
+    max_retries=5,
+)
 def email_notifications(notification_ids: list[int]) -> int:
     """Email notifications once their state change committed, each at most once."""
     return notification_services.email_notifications(notification_ids=notification_ids)

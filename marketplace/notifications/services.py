@@ -72,7 +72,12 @@ def email_notifications(*, notification_ids: list[int]) -> int:
         body = text.body
         if notification.link and settings.SITE_URL:
             body += "\n\n" + settings.SITE_URL.rstrip("/") + notification.link
-        send_mail(f"[{settings.SITE_NAME}] {text.title}", body, None, [notification.user.email])
+        try:
+            send_mail(f"[{settings.SITE_NAME}] {text.title}", body, None, [notification.user.email])
+        except Exception:
+            # Not sent: free the claim, so the task's retry (or a later run) sends it.
+            Notification.objects.filter(id=notification.pk).update(emailed_at=None)
+            raise
         sent += 1
     return sent
 

@@ -169,3 +169,18 @@ def test_the_page_lists_unread_first_and_marks_all_read(
 
 def test_notifications_are_private() -> None:
     assert Client().get("/notifications/").status_code == 302
+
+
+def test_an_email_the_mail_server_refused_is_sent_on_the_next_try(settings: Any) -> None:
+    dataset = paid_dataset(price_cents=1_000)
+    buyer = licensee()
+    pay(dataset, buyer)
+    ids = list(Notification.objects.filter(user=buyer).values_list("id", flat=True))
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2  # nothing listens there
+    with pytest.raises(OSError):
+        tasks.email_notifications(ids)
+    assert Notification.objects.get(id=ids[0]).emailed_at is None  # not claimed: it was not sent
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert tasks.email_notifications(ids) == 1
+    assert mail.outbox[-1].to == [buyer.email]
