@@ -123,7 +123,10 @@ def _move(*, request_id: int, dataset: Dataset | None, by: User, old: str, new: 
 
 
 def _tell_requester(access: AccessRequest) -> None:
-    kinds = {Status.APPROVED: Notification.Kind.ACCESS_APPROVED, Status.REJECTED: Notification.Kind.ACCESS_REJECTED}
+    kinds: dict[str, str] = {
+        Status.APPROVED: Notification.Kind.ACCESS_APPROVED,
+        Status.REJECTED: Notification.Kind.ACCESS_REJECTED,
+    }
     if access.status in kinds:
         dataset = access.dataset
         link = reverse("dataset-detail", args=[dataset.slug])
