@@ -1,15 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.decorators.http import require_POST
-from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from config import health
+from marketplace.notifications import views as notification_views
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
-    # The language switcher's form posts here (Django's view; a GET changes nothing, so it is refused).
-    path("i18n/setlang/", require_POST(set_language), name="set_language"),
+    # The language switcher's form posts here; it also keeps a signed-in person's choice for their emails.
+    path("i18n/setlang/", notification_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/schema", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),

@@ -10,6 +10,8 @@ from licensing.revenue import api as revenue_api
 urlpatterns = [
     path("me", keys_api.MeApi.as_view(), name="api-me"),
     path("me/earnings", revenue_api.MyEarningsApi.as_view(), name="api-me-earnings"),
+    path("me/invoices", revenue_api.MyInvoicesApi.as_view(), name="api-me-invoices"),
+    path("me/access-requests", access_api.MyAccessRequestsApi.as_view(), name="api-me-access-requests"),
     path("grants", access_api.GrantListApi.as_view(), name="api-grants"),
     path("grants/<int:grant_id>", access_api.GrantReceiptApi.as_view(), name="api-grant-receipt"),
     path("datasets/<str:dataset_id>/terms", access_api.TermsApi.as_view(), name="api-dataset-terms"),

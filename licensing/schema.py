@@ -178,6 +178,10 @@ class InvoiceShape(Shape):
     closedAt = _null(serializers.DateTimeField, help_text="When it was voided, expired or refunded.")  # noqa: N815
 
 
+class InvoiceListShape(Shape):
+    items = InvoiceShape(many=True)
+
+
 class PaymentShape(Shape):
     reference = serializers.CharField(required=False, help_text="The bank's or provider's reference.")
 

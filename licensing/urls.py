@@ -1,5 +1,6 @@
 from django.urls import path
 
+from licensing import dashboards
 from licensing.access import views as access_views
 from licensing.consent import views as consent_views
 from licensing.contributors import account_views
@@ -11,6 +12,9 @@ urlpatterns = [
     path("account/keys/", key_views.api_key_create, name="api-key-create"),
     path("account/keys/<int:key_id>/revoke/", key_views.api_key_revoke, name="api-key-revoke"),
     path("account/licenses/", access_views.grant_list, name="grant-list"),
+    path("account/invoices/", dashboards.my_invoices, name="my-invoices"),
+    path("account/access-requests/", dashboards.my_access_requests, name="my-access-requests"),
+    path("organizations/<slug:slug>/dashboard/", dashboards.organization_dashboard, name="organization-dashboard"),
     path("account/licenses/<int:grant_id>/receipt.json", access_views.grant_receipt, name="grant-receipt"),
     path("account/earnings/", revenue_views.my_earnings, name="earnings"),
     path("account/earnings/statement.csv", revenue_views.my_statement, name="earnings-statement"),

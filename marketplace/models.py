@@ -28,6 +28,9 @@ class User(AbstractUser):
     # The id the MDC answers show (a submission's `createdBy`): opaque like every other id there,
     # where the sequential primary key would tell how many users an instance has.
     public_id = models.CharField(max_length=32, unique=True, default=new_id, editable=False)
+    # The language their emails are written in: the one they last chose with the switcher while
+    # signed in (settings.LANGUAGES), empty until then (the site's LANGUAGE_CODE).
+    language = models.CharField(max_length=8, blank=True, default="")
 
     class Meta:
         constraints = [
@@ -578,3 +581,34 @@ class ParquetExport(models.Model):
 
     def __str__(self) -> str:
         return f"parquet export of {self.upload_id} ({self.status})"
+
+
+class Notification(models.Model):
+    """Something that happened to a person's requests, invoices, submissions or licensed datasets.
+    Stored as a kind and its parameters, never as sentences: the page renders it in the reader's
+    language, the email in the recipient's (marketplace/notifications/messages.py)."""
+
+    class Kind(models.TextChoices):
+        ACCESS_APPROVED = "access_approved", "Access approved"
+        ACCESS_REJECTED = "access_rejected", "Access rejected"
+        INVOICE_PAID = "invoice_paid", "Invoice paid"
+        REVIEW_APPROVED = "review_approved", "Submission approved"
+        REVIEW_REJECTED = "review_rejected", "Submission sent back"
+        CONSENT_WITHDRAWN = "consent_withdrawn", "Consent withdrawn from a licensed dataset"
+        TAKEN_DOWN = "taken_down", "A licensed dataset was taken down"
+        RERELEASED = "rereleased", "A licensed dataset was re-released"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    params = models.JSONField(default=dict, blank=True, help_text="The values its sentence names.")
+    link = models.CharField(max_length=500, blank=True, help_text="The page it is about (a path).")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at", "-created_at"], name="notification_user_unread")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user_id}"

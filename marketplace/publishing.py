@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from licensing.models import License
 from marketplace.catalog.search import forget_facets
-from marketplace.models import Dataset, DatasetVersion, Organization, Submission, User
+from marketplace.models import Dataset, DatasetVersion, Notification, Organization, Submission, User
+from marketplace.notifications.services import notify_licensees
 from provenance import members
 from provenance.events import dataset_taken_down
 from provenance.manifests import record_publication
@@ -114,5 +115,6 @@ def takedown_dataset(*, dataset: Dataset, reason: str, by: User) -> Dataset:
         raise ValidationError(f"{dataset.name} is not published (it is {dataset.status}): nothing to take down.")
     dataset.refresh_from_db()
     dataset_taken_down(dataset)
+    notify_licensees(dataset=dataset, kind=Notification.Kind.TAKEN_DOWN, params={"reason": reason})
     transaction.on_commit(forget_facets)
     return dataset

@@ -2,6 +2,7 @@
 
 import logging
 from datetime import timedelta
+from smtplib import SMTPException
 
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -12,6 +13,7 @@ from django.utils import timezone
 from psycopg import OperationalError as PsycopgOperationalError
 
 from config.task_retries import retry_or_leave
+from marketplace.notifications import services as notification_services
 from marketplace.submissions import validation
 from marketplace.submissions.uploads import abort_stale_uploads
 from marketplace.viewer import exports
@@ -128,3 +130,18 @@ def export_parquet(self: Task, upload_id: str) -> str:
 def requeue_parquet_exports() -> int:
     """Queue again exports no worker is finishing, and validated uploads without one (beat)."""
     return exports.requeue_pending(older_than=timedelta(seconds=settings.VALIDATION_TIME_LIMIT_SECONDS + 60))
+
+
+@shared_task(
+    name="marketplace.tasks.email_notifications",
+    acks_late=True,
+    soft_time_limit=120,
+    time_limit=150,
+    # A mail server that is down or refuses for a while: try again, a bounded number of times.
+    autoretry_for=(OSError, SMTPException),
+    retry_backoff=30,
+    max_retries=5,
+)
+def email_notifications(notification_ids: list[int]) -> int:
+    """Email notifications once their state change committed, each at most once."""
+    return notification_services.email_notifications(notification_ids=notification_ids)

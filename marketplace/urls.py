@@ -4,6 +4,7 @@ from django.urls import path
 from marketplace.accounts import views as accounts
 from marketplace.catalog import dataset_page, feed_views, version_changes, views
 from marketplace.catalog.sitemaps import SITEMAPS
+from marketplace.notifications import views as notification_views
 from marketplace.organizations import views as organizations
 from marketplace.submissions import views as submissions
 from marketplace.viewer import pages as viewer
@@ -11,6 +12,8 @@ from marketplace.views import pages, takedowns
 
 urlpatterns = [
     path("", pages.home, name="home"),
+    path("notifications/", notification_views.notification_list, name="notifications"),
+    path("notifications/read/", notification_views.notifications_mark_all_read, name="notifications-read"),
     path("datasets/", views.catalog, name="catalog"),
     path("staff/takedowns/", takedowns.takedowns, name="takedowns"),
     path("datasets/<slug:slug>/", dataset_page.dataset_detail, name="dataset-detail"),

@@ -10,10 +10,12 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from licensing.models import AccessRequest
-from marketplace.models import Dataset, Membership, User
+from marketplace.models import Dataset, Membership, Notification, User
+from marketplace.notifications.services import notify
 from marketplace.permissions import MANAGER_ROLES
 from provenance import events as provenance_events
 
@@ -114,9 +116,26 @@ def _move(*, request_id: int, dataset: Dataset | None, by: User, old: str, new: 
         access.refresh_from_db()
         if changed:
             provenance_events.access_decided(access)
+            _tell_requester(access)
         if not changed and access.status != new:
             raise ValidationError(f"This request is {access.status}, not {old}: it cannot become {new}.")
         return access
+
+
+def _tell_requester(access: AccessRequest) -> None:
+    kinds: dict[str, str] = {
+        Status.APPROVED: Notification.Kind.ACCESS_APPROVED,
+        Status.REJECTED: Notification.Kind.ACCESS_REJECTED,
+    }
+    if access.status in kinds:
+        dataset = access.dataset
+        link = reverse("dataset-detail", args=[dataset.slug])
+        notify(
+            users=[access.user_id],
+            kind=kinds[access.status],
+            params={"dataset": dataset.name, "reason": access.reason},
+            link=link,
+        )
 
 
 def approve(*, request_id: int, by: User, dataset: Dataset | None = None) -> AccessRequest:

@@ -330,3 +330,20 @@ class VersionDeltaApi(DatasetScopedApi):
         )
         urls, expires_at = deltas.links(delta)
         return Response({"delta": delta.envelope, "downloads": urls, "expiresAt": expires_at.isoformat()})
+
+
+class MyAccessRequestsApi(APIView):
+    """The caller's access requests to every dataset, newest first (the newest 200), with each
+    decision and its reason."""
+
+    permission_classes = [IsAuthenticated, HasScope]
+    required_scope = "read"
+
+    @extend_schema(responses={200: schema.AccessRequestListShape, **schema.errors()})
+    def get(self, request: Request) -> Response:
+        items = (
+            AccessRequest.objects.filter(user=request_user(request))
+            .select_related("user")
+            .order_by("-created_at", "-id")[:200]
+        )
+        return Response({"items": [access_request_json(item) for item in items]})

@@ -22,7 +22,8 @@ from django.utils import timezone
 from licensing.access.access_requests import can_manage_dataset
 from licensing.consent import releases
 from licensing.models import ConsentWithdrawal, ContributorClaim, DownloadRecord, RemovalNotice, Rerelease
-from marketplace.models import Dataset, DatasetVersion, RevenueShare, User
+from marketplace.models import Dataset, DatasetVersion, Notification, RevenueShare, User
+from marketplace.notifications.services import notify_licensees
 from provenance import events as provenance_events
 
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -138,6 +139,7 @@ def withdraw_consent(
         provenance_events.consent_withdrawn(withdrawal)
         releases.schedule(withdrawal)
         _notify_downloaders(withdrawal, version)
+        notify_licensees(dataset=dataset, kind=Notification.Kind.CONSENT_WITHDRAWN, params={"version": version.number})
     return withdrawal
 
 

@@ -210,3 +210,15 @@ class MyEarningsApi(APIView):
                 ],
             }
         )  # fmt: skip
+
+
+class MyInvoicesApi(APIView):
+    """The caller's invoices, newest first, as "My invoices" lists them (the newest 200)."""
+
+    permission_classes = [IsAuthenticated, HasScope]
+    required_scope = "read"
+
+    @extend_schema(responses={200: schema.InvoiceListShape, **schema.errors()})
+    def get(self, request: Request) -> Response:
+        invoices = Invoice.objects.filter(user=request_user(request)).order_by("-created_at", "-id")[:200]
+        return Response({"items": [invoice_json(invoice) for invoice in invoices]})

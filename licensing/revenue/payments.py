@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -33,7 +34,8 @@ from licensing.access import grants
 from licensing.access.grants import current_version, terms_for
 from licensing.models import Invoice, LicenseGrant, Payment
 from licensing.revenue import ledger
-from marketplace.models import Dataset, Membership, Organization, User
+from marketplace.models import Dataset, Membership, Notification, Organization, User
+from marketplace.notifications.services import notify
 from marketplace.permissions import MANAGER_ROLES
 
 
@@ -237,6 +239,12 @@ def record_payment(*, invoice_id: str, recorded_by: User | None, reference: str 
         status=Invoice.Status.PAID, paid_at=timezone.now()
     )
     ledger.post_payment(payment=payment)
+    notify(
+        users=[invoice.user_id],
+        kind=Notification.Kind.INVOICE_PAID,
+        params={"dataset": invoice.dataset.name, "amount": format_amount(invoice.amount_cents, invoice.currency)},
+        link=reverse("my-invoices"),
+    )
     return payment
 
 

@@ -16,9 +16,11 @@ from marketplace.models import (
     Dataset,
     DatasetVersion,
     Membership,
+    Notification,
     Submission,
     User,
 )
+from marketplace.notifications.services import notify_licensees, notify_review_ended
 from marketplace.publishing import create_dataset, publish_version
 from marketplace.submissions.drafts import submission_problems
 from marketplace.submissions.rules import DATASHEET_FIELDS, REVIEWER_ROLES, SubmissionConflict, can_review
@@ -113,7 +115,7 @@ def _publish(locked: Submission, *, reviewer: User | None) -> DatasetVersion:
     )
     now = timezone.now()
     # A re-release after a consent withdrawal that waited for this review is now published.
-    Rerelease.objects.filter(submission=locked, status=Rerelease.Status.IN_REVIEW).update(
+    rereleased = Rerelease.objects.filter(submission=locked, status=Rerelease.Status.IN_REVIEW).update(
         status=Rerelease.Status.PUBLISHED, version=version, finished_at=now
     )
     Submission.objects.filter(id=locked.id).update(
@@ -125,6 +127,19 @@ def _publish(locked: Submission, *, reviewer: User | None) -> DatasetVersion:
         review_reason="",
         updated_at=now,
     )
+    if reviewer is not None:
+        notify_review_ended(
+            submission=locked,
+            kind=Notification.Kind.REVIEW_APPROVED,
+            params={"dataset": locked.name, "version": version.number},
+            reviewer=reviewer,
+        )
+    if rereleased:
+        notify_licensees(
+            dataset=dataset,
+            kind=Notification.Kind.RERELEASED,
+            params={"dataset": locked.name, "version": version.number},
+        )
     return version
 
 
@@ -145,4 +160,10 @@ def reject_submission(*, submission: Submission, reviewer: User, reason: str) ->
         status=Rerelease.Status.FAILED, finished_at=now, error=f"A reviewer rejected it: {reason.strip()}"
     )
     locked.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason", "updated_at"])
+    notify_review_ended(
+        submission=locked,
+        kind=Notification.Kind.REVIEW_REJECTED,
+        params={"reason": locked.review_reason},
+        reviewer=reviewer,
+    )
     return locked

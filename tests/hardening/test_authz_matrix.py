@@ -121,6 +121,8 @@ CASES = [
     # --- /api/v1/: licensing -------------------------------------------------------------------
     Case("GET", "api-me", {}, ANY_KEY),
     Case("GET", "api-me-earnings", {}, ANY_KEY),
+    Case("GET", "api-me-invoices", {}, ANY_KEY),
+    Case("GET", "api-me-access-requests", {}, ANY_KEY),
     Case("GET", "api-grants", {}, ANY_KEY),
     Case("GET", "api-grant-receipt", {"grant_id": "@grant"}, (401, 200, 404, 404, 404, 404, 404)),
     Case("GET", "api-dataset-terms", PRIVATE, API_MEMBERS),
@@ -365,6 +367,12 @@ CASES = [
     Case("POST", "api-key-create", {}, ANY_LOGIN, body={"name": "k", "scopes": ["read"], "expires_in_days": "30"}),
     Case("POST", "api-key-revoke", {"key_id": "@owner_key"}, (LOGIN, 404, 404, 404, 404, 302, 404)),
     Case("GET", "grant-list", {}, ANY_LOGIN),
+    Case("GET", "my-invoices", {}, ANY_LOGIN),
+    Case("GET", "my-access-requests", {}, ANY_LOGIN),
+    Case("GET", "notifications", {}, ANY_LOGIN),
+    Case("POST", "notifications-read", {}, (LOGIN, 302, 302, 302, 302, 302, 302)),
+    # The language switcher answers everyone; a signed-in person's choice is kept for their emails.
+    Case("POST", "set_language", {}, (302,) * 7, body={"language": "es", "next": "/"}),
     Case("GET", "grant-receipt", {"grant_id": "@grant"}, (LOGIN, 200, 404, 404, 404, 404, 404)),
     Case("GET", "earnings", {}, ANY_LOGIN),
     Case("GET", "earnings-statement", {}, ANY_LOGIN),
@@ -434,6 +442,7 @@ CASES = [
     Case("POST", "organization-invoice-paid", {"slug": "@other_org", "invoice_id": "@invoice"},
          (LOGIN, 403, 403, 403, 404, 403, 404), body={"reference": "bank-1"}, variant="own org"),
     Case("GET", "organization-revenue", ORG, (LOGIN, 403, 403, 403, 403, 200, 200)),
+    Case("GET", "organization-dashboard", ORG, (LOGIN, 403, 403, 403, 403, 200, 200)),
     Case("GET", "organization-downloads", ORG, (LOGIN, 403, 200, 200, 403, 200, 200)),
     # --- Pages: catalog, organizations ---------------------------------------------------------
     Case("GET", "home", {}, ALL_200),
@@ -516,7 +525,6 @@ CASES = [
     # Django's form views treat PUT as POST (ProcessFormView.put): an empty form, no login.
     Case("PUT", "login", {}, (200, 302, 302, 302, 302, 302, 302)),
     Case("POST", "logout", {}, (302,) * 7),
-    Case("POST", "set_language", {}, (302,) * 7, body={"language": "ko"}),  # back where the switch was made
     Case("GET", "account", {}, ANY_LOGIN),
 ]
 # fmt: on
