@@ -15,6 +15,7 @@ import re
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import polib
 import pytest
@@ -39,9 +40,9 @@ def test_every_marked_message_is_translated_in_every_complete_language(
     # tree of links to the project's folders without it, so the check never rewrites the catalogs.
     sources = tmp_path / "sources"
     sources.mkdir()
-    for entry in REPO_DIR.iterdir():
-        if entry.name != "locale" and entry.name not in IGNORED_DIRS and not entry.name.startswith("."):
-            (sources / entry.name).symlink_to(entry)
+    for item in REPO_DIR.iterdir():
+        if item.name != "locale" and item.name not in IGNORED_DIRS and not item.name.startswith("."):
+            (sources / item.name).symlink_to(item)
     monkeypatch.chdir(sources)
     languages = list(settings.COMPLETE_LANGUAGES)
     with override_settings(LOCALE_PATHS=[locale_copy]):
@@ -60,7 +61,7 @@ def test_every_marked_message_is_translated_in_every_complete_language(
             if entry.obsolete:
                 continue
             if entry.fuzzy or not entry.translated():
-                where = ", ".join(f"{path}:{line}" for path, line in entry.occurrences[:2])
+                where = ", ".join(f"{source}:{line}" for source, line in entry.occurrences[:2])
                 missing.append(f"{language}: {entry.msgid[:80]!r} ({where})")
     assert not missing, (
         f"{len(missing)} messages lack a translation (run manage.py makemessages and translate them in "
@@ -148,7 +149,7 @@ NOT_YET_TRANSLATED = {
 }
 
 
-def _templates() -> list[object]:
+def _templates() -> list[Any]:
     found = []
     for path in sorted((REPO_DIR / "templates").rglob("*.html")):
         name = str(path.relative_to(REPO_DIR / "templates"))
