@@ -23,9 +23,10 @@ def amount(cents: int | None, currency: str = "") -> str:
 
 
 def percent(basis_points: int | None) -> str:
-    """Basis points as a percentage, with no more decimals than it needs: 2500 -> "25 %"."""
+    """Basis points as a percentage, with no more decimals than it needs: 2500 -> "25 %", 1250 -> "12.5 %"."""
     value = Decimal(int(basis_points or 0)) / BASIS_POINTS_PER_PERCENT
-    places = 0 if value == value.to_integral_value() else 2
+    exponent = value.normalize().as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
     return f"{number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)} %"
 
 
@@ -35,7 +36,7 @@ def cents_of(units: Decimal) -> int:
 
 
 def units_of(cents: int | None) -> Decimal | None:
-    return None if cents is None else Decimal(cents) / CENTS_PER_UNIT
+    return None if cents is None else (Decimal(cents) / CENTS_PER_UNIT).quantize(Decimal("0.01"))
 
 
 def basis_points_of(percentage: Decimal) -> int:

@@ -446,7 +446,9 @@ def submission_submit(request: HttpRequest, submission_id: str) -> HttpResponse:
         inputs.check_agreement(request.POST.get("agree") == "on")
         drafts.submit_submission(submission=submission)
     except ValidationError as exc:
-        errors = exc.messages
+        # The service names the API's fields; the page says the same in the datasheet's words.
+        problems = [problem.rstrip(".") for problem in drafts.submission_problems(submission, for_people=True)]
+        errors = [_("Cannot submit yet: %(problems)s.") % {"problems": "; ".join(problems)}] if problems else exc.messages
     except rules.SubmissionConflict as exc:
         errors = [str(exc)]
     if errors:
