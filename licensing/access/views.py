@@ -114,9 +114,7 @@ def request_access(request: HttpRequest, slug: str) -> HttpResponse:
     if item.status == AccessRequest.Status.APPROVED:
         messages.success(request, _("Access to %(name)s is approved.") % {"name": dataset.name})
     else:
-        messages.success(
-            request, _("Your request was sent to %(name)s.") % {"name": dataset.organization.name}
-        )
+        messages.success(request, _("Your request was sent to %(name)s.") % {"name": dataset.organization.name})
     return _back(dataset)
 
 

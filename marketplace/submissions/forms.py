@@ -192,7 +192,7 @@ class DatasheetForm(forms.Form):
 
     def grouped(self) -> list[tuple[str, list[forms.BoundField]]]:
         return [
-            (title, [self[name] for name in names if name in self.fields])
+            (str(title), [self[name] for name in names if name in self.fields])
             for title, names in self.GROUPS.items()
             if any(name in self.fields for name in names)
         ]
@@ -204,10 +204,14 @@ class DatasheetForm(forms.Form):
                 self.add_error("license_name", _("Name the custom terms."))
             if not data.get("license_text"):
                 self.add_error("license_text", _("Paste the exact text of the custom terms."))
-        price = data.get("price")
+        price: Decimal | None = data.get("price")
         if data.get("is_paid") and price is None:
             self.add_error("price", _("A paid dataset needs a price."))
-        elif data.get("is_paid") and not MIN_PRICE_CENTS <= amounts.cents_of(price) <= MAX_PRICE_CENTS:
+        elif (
+            data.get("is_paid")
+            and price is not None
+            and not MIN_PRICE_CENTS <= amounts.cents_of(price) <= MAX_PRICE_CENTS
+        ):
             self.add_error(
                 "price",
                 _("Set a price from %(low)s to %(high)s.")
@@ -349,7 +353,7 @@ class ShareForm(forms.Form):
         return data
 
 
-class BaseShareFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+class BaseShareFormSet(forms.BaseFormSet):
     def clean(self) -> None:
         if any(self.errors):
             return

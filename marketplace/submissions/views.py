@@ -419,7 +419,7 @@ def _section_of(request: HttpRequest) -> str:
         "submission-parents": "lineage",
     }
     match = request.resolver_match
-    section = request.POST.get("section") or by_address.get(match.url_name if match else "", "")
+    section = request.POST.get("section") or by_address.get((match.url_name or "") if match else "", "")
     return f"#{section}" if section in ("datasheet", "consent", "contributors", "lineage") else ""
 
 
@@ -448,7 +448,10 @@ def submission_submit(request: HttpRequest, submission_id: str) -> HttpResponse:
     except ValidationError as exc:
         # The service names the API's fields; the page says the same in the datasheet's words.
         problems = [problem.rstrip(".") for problem in drafts.submission_problems(submission, for_people=True)]
-        errors = [_("Cannot submit yet: %(problems)s.") % {"problems": "; ".join(problems)}] if problems else exc.messages
+        if problems:
+            errors = [_("Cannot submit yet: %(problems)s.") % {"problems": "; ".join(problems)}]
+        else:
+            errors = exc.messages
     except rules.SubmissionConflict as exc:
         errors = [str(exc)]
     if errors:

@@ -27,6 +27,7 @@ from tests.licensing.revenue.test_ledger import approved_submission
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WIDTHS = (1366, 390)
+BUY = re.compile(r"^Buy for .*: open an invoice$")  # the button names the total, fee included
 # The elements reaching furthest right, to name the culprit when a page scrolls sideways.
 WIDEST = """[...document.querySelectorAll('body *')]
   .map(e => [Math.round(e.getBoundingClientRect().right), e.tagName + (e.id ? '#' + e.id : '') + '.' + e.className])
@@ -100,7 +101,7 @@ def test_staff_refund_a_purchase_and_the_licensees_download_is_refused(page: Any
     panel = second_page.locator("#access-panel")
     expect(panel).to_contain_text("Your purchase of Support Dialogues was refunded on")
     expect(panel).to_contain_text("Bought by mistake; the buyer asked.")
-    expect(panel.get_by_role("button", name=re.compile(r"^Buy for .*: open an invoice$"))).to_be_visible()
+    expect(panel.get_by_role("button", name=BUY)).to_be_visible()
     second_page.goto("/account/licenses/")
     expect(second_page.get_by_text("this license is revoked")).to_be_visible()
     # ... and a download with their key is refused, saying why.
@@ -125,7 +126,7 @@ def test_a_licensee_voids_their_open_invoice(page: Any) -> None:
     page.get_by_label("Why (optional)").fill("I will buy it for my team instead.")
     page.get_by_role("button", name="Yes, void this invoice").click()
     expect(page.get_by_text(f"Invoice {invoice.id} is voided")).to_be_visible()
-    expect(page.locator("#access-panel").get_by_role("button", name=re.compile(r"^Buy for .*: open an invoice$"))).to_be_visible()
+    expect(page.locator("#access-panel").get_by_role("button", name=BUY)).to_be_visible()
     voided = Invoice.objects.get(id=invoice.id)
     assert (voided.status, voided.closed_reason) == ("void", "I will buy it for my team instead.")
 

@@ -93,7 +93,8 @@ def test_the_fee_shows_before_buying_and_the_bank_details_the_moment_one_buys(ma
     assert f"quoting the reference DC-{invoice.id}" in text and "IBAN: DE89 3704 0044 0532 0130 00." in text
 
     # The organization's invoices page: the amount with its fee, and "Mark paid".
-    invoices = html.unescape(signed_in(owner).get(f"/organizations/{dataset.organization.slug}/invoices/").content.decode())
+    invoices_url = f"/organizations/{dataset.organization.slug}/invoices/"
+    invoices = html.unescape(signed_in(owner).get(invoices_url).content.decode())
     assert "157.50 USD" in invoices and "of which 7.50 USD fee" in invoices and "Mark paid" in invoices
     with translation.override("es"):
         spanish = signed_in(owner).get(
@@ -110,7 +111,8 @@ def test_the_fee_shows_before_buying_and_the_bank_details_the_moment_one_buys(ma
 @override_settings(PAYMENT_PAYEE_NAME="", PAYMENT_IBAN="", PAYMENT_BIC="", PAYMENT_BANK_DETAILS="", PAYMENT_NOTE="")
 def test_an_instance_without_bank_details_says_whom_to_ask(make_user: Any) -> None:
     buyer = make_user()
-    dataset = stored_dataset("paid-plain", ARCHIVE, org=organization("plain-shop"), is_paid=True, base_price_cents=10000)
+    shop = organization("plain-shop")
+    dataset = stored_dataset("paid-plain", ARCHIVE, org=shop, is_paid=True, base_price_cents=10000)
     client = signed_in(buyer)
     client.post(f"/datasets/{dataset.slug}/buy/")
     invoice = Invoice.objects.get(user=buyer)

@@ -27,8 +27,8 @@ def test_the_one_map_names_every_datasheet_field_of_the_form_and_the_model() -> 
     assert len(inputs.CONTRACT_NAME) == len(inputs.MODEL_FIELD)  # no two names for one field
     submission_fields = {field.name for field in Submission._meta.get_fields()}
     assert set(inputs.CONTRACT_NAME) <= submission_fields
-    # The license's one choice, the price in US dollars, the changelog of a new version, the record-id and contributor-id
-    # columns (none in the MDC datasheet).
+    # The license's one choice, the price in US dollars, the changelog of a new version, the
+    # record-id and contributor-id columns (none in the MDC datasheet).
     assert set(DatasheetForm.base_fields) - set(inputs.CONTRACT_NAME) == {
         "license_choice",
         "price",  # in US dollars; the model keeps base_price_cents

@@ -95,13 +95,17 @@ def test_a_short_description_typed_before_saving_the_consent_is_kept(author: Use
 def test_a_part_with_a_mistake_is_shown_as_typed_and_the_others_are_saved(author: User) -> None:
     submission = drafts.create_submission(user=author, name="Valley speech")
     client = page_for(author)
-    typed = whole_form(client, submission) | {
-        "short_description": "Read speech.",
-        "point_of_contact_email": "not-an-email",  # the datasheet fails ...
-        "shares-0-username": author.username,
-        "shares-0-share": "100",  # ... the split is saved
-        "parents": "",
-    } | {key: value for key, value in CONSENT.items() if key != "collection_end"}  # the consent fails too
+    typed = (
+        whole_form(client, submission)
+        | {
+            "short_description": "Read speech.",
+            "point_of_contact_email": "not-an-email",  # the datasheet fails ...
+            "shares-0-username": author.username,
+            "shares-0-share": "100",  # ... the split is saved
+            "parents": "",
+        }
+        | {key: value for key, value in CONSENT.items() if key != "collection_end"}
+    )  # the consent fails too
     answer = client.post(f"/submissions/{submission.id}/", typed)
     assert answer.status_code == 400
     page = html.unescape(answer.content.decode())
@@ -156,7 +160,8 @@ def test_deleting_asks_for_a_confirmation_away_from_submit(author: User) -> None
 
     confirm = client.get(delete_url)
     assert confirm.status_code == 200
-    assert "It cannot be undone." in confirm.content.decode() and 'name="confirm" value="yes"' in confirm.content.decode()
+    asked = confirm.content.decode()
+    assert "It cannot be undone." in asked and 'name="confirm" value="yes"' in asked
     assert client.post(delete_url).status_code == 200  # without the confirmation: asked again
     assert Submission.objects.get(id=submission.id).status == "draft"
     gone = client.post(delete_url, {"confirm": "yes"})
