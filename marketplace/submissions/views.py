@@ -425,10 +425,13 @@ def _section_of(request: HttpRequest) -> str:
 
 # The per-part addresses of the page before it became one form; a POST to any of them saves the
 # parts it carries, as the page's own address does.
-submission_consent = submission_edit
-submission_consent_records = submission_edit
-submission_contributors = submission_edit
-submission_parents = submission_edit
+@login_required
+@require_POST
+def submission_part(request: HttpRequest, submission_id: str) -> HttpResponse:
+    return submission_edit(request, submission_id)
+
+
+submission_consent = submission_consent_records = submission_contributors = submission_parents = submission_part
 
 
 @login_required
@@ -464,10 +467,10 @@ def submission_submit(request: HttpRequest, submission_id: str) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_POST
 def submission_delete(request: HttpRequest, submission_id: str) -> HttpResponse:
-    """Deleting takes two steps: this page says what goes (the draft, its uploads, its consent
-    records) and only its own POST, with ``confirm=yes``, deletes."""
+    """Deleting takes two steps: the draft page's button asks for this page, which says what goes
+    (the draft, its uploads, its consent records); only its own POST, with ``confirm=yes``, deletes."""
     submission = _own_submission(request, submission_id)
     if request.method == "POST" and request.POST.get("confirm") == "yes":
         try:

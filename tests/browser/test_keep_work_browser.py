@@ -158,12 +158,12 @@ def test_a_failed_form_shows_its_summary_focused_and_nothing_typed_is_lost(page:
         )  # the field keeps its own message
         page.goto(f"/submissions/{draft.id}/")
 
-    # Deleting: a link away from "Submit for review", to a page that asks first.
-    page.get_by_role("link", name="Delete submission and its files…").click()
+    # Deleting: a button away from "Submit for review", to a page that asks first.
+    page.get_by_role("button", name="Delete submission and its files…").click()
     expect(page.get_by_role("heading", name="Delete “Valley speech”?")).to_be_visible()
     page.get_by_role("link", name="No, keep it").click()
     assert Submission.objects.get(id=draft.id).status == "draft"
-    page.get_by_role("link", name="Delete submission and its files…").click()
+    page.get_by_role("button", name="Delete submission and its files…").click()
     page.get_by_role("button", name="Yes, delete the submission and its files").click()
     expect(page.get_by_text("Submission “Valley speech” and its uploaded files are deleted.")).to_be_visible()
     assert Submission.objects.get(id=draft.id).status == "deleted"

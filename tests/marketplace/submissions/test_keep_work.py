@@ -153,17 +153,15 @@ def test_deleting_asks_for_a_confirmation_away_from_submit(author: User) -> None
     client = page_for(author)
     page = client.get(f"/submissions/{submission.id}/").content.decode()
     delete_url = f"/submissions/{submission.id}/delete/"
-    # A link to a confirmation page in its own section after "Submit for review", not a button that deletes.
-    assert f'<a class="button danger" href="{delete_url}">' in page
-    assert page.index('id="submit"') < page.index('id="delete"')
-    assert f'action="{delete_url}"' not in page
+    # In its own section after "Submit for review", a button that asks for a confirmation page.
+    assert page.index('id="submit"') < page.index('id="delete"') < page.index(f'action="{delete_url}"')
+    assert 'name="confirm"' not in page.split('id="delete"')[1]
 
-    confirm = client.get(delete_url)
+    confirm = client.post(delete_url)
     assert confirm.status_code == 200
     asked = confirm.content.decode()
     assert "It cannot be undone." in asked and 'name="confirm" value="yes"' in asked
-    assert client.post(delete_url).status_code == 200  # without the confirmation: asked again
-    assert Submission.objects.get(id=submission.id).status == "draft"
+    assert Submission.objects.get(id=submission.id).status == "draft"  # nothing deleted before confirming
     gone = client.post(delete_url, {"confirm": "yes"})
     assert gone.status_code == 302 and Submission.objects.get(id=submission.id).status == "deleted"
 
