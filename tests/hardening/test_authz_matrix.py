@@ -54,8 +54,8 @@ class Answer:
 LOGIN = Answer(302, "/login/?next=", writes=False)  # login_required sends the visitor to log in
 NOOP = Answer(302, writes=False)  # a redirect with an error message, nothing changed
 SIGNED = Answer(302, "X-Amz-Signature")  # the download page sends the browser to a presigned URL
-BACK = Answer(302, "#access", writes=False)
-ASKS = Answer(200, writes=False)  # a destructive action's confirmation page: nothing done yet  # the download page refuses with a message on the dataset page
+BACK = Answer(302, "#access", writes=False)  # the download page refuses with a message on the dataset page
+ASKS = Answer(200, writes=False)  # a destructive action's confirmation page: nothing done yet
 
 
 def answer(item: int | Answer) -> Answer:

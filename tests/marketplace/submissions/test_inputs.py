@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from marketplace.models import Submission
 from marketplace.submissions import inputs, uploads
@@ -130,6 +131,7 @@ def test_a_split_reads_the_same_from_json_and_from_the_pages_rows() -> None:
     rows |= {"shares-0-name": "Choir", "shares-1-share": "0.01"}  # row 3 is blank: not counted
     rows |= {"shares-3-username": "ann", "shares-3-share": "100"}
     formset = ShareFormSet(rows, prefix="shares")
+    translation.activate("en")  # the page's messages, in English
     assert not formset.is_valid()
     assert formset.errors[0] == {
         "share": ["Give this contributor's share in percent, e.g. 25 or 12.5."],

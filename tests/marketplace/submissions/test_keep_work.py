@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from licensing.consent import terms as consent
 from marketplace.models import Membership, RevenueShare, Submission, User
@@ -210,7 +210,8 @@ def test_someone_who_cannot_upload_is_told_what_to_do(make_user: Any) -> None:
 def test_the_page_speaks_spanish_and_korean(author: User) -> None:
     submission = drafts.create_submission(user=author, name="Valley speech")
     client = page_for(author)
-    spanish = client.get(f"/submissions/{submission.id}/", headers={"accept-language": "es"}).content.decode()
+    with translation.override("en"):  # the requests activate their language; leave none behind
+        spanish = client.get(f"/submissions/{submission.id}/", headers={"accept-language": "es"}).content.decode()
+        korean = client.get(f"/submissions/{submission.id}/", headers={"accept-language": "ko"}).content.decode()
     assert "Guardar borrador" in spanish and "Save draft" not in spanish
-    korean = client.get(f"/submissions/{submission.id}/", headers={"accept-language": "ko"}).content.decode()
     assert "초안 저장" in korean and "Save draft" not in korean
