@@ -94,6 +94,15 @@ def env_decimal_str(name: str, default: str) -> str:
     return value
 
 
+def env_payment_reference(name: str, default: str) -> str:
+    """The reference pattern of a transfer: it must name the invoice with ``{invoice}``, or the
+    person marking invoices paid cannot tell which one a payment settles."""
+    value = env_str(name, default)
+    if "{invoice}" not in value:
+        raise ImproperlyConfigured(f"{name}={value!r} must contain {{invoice}}, where the invoice's id goes")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = _raw(name)
     if value is None:

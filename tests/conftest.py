@@ -47,6 +47,18 @@ def _quick_password_hashing() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _english_after_each_test() -> Iterator[None]:
+    """A request in Korean or Spanish leaves its language active in the thread (the test client
+    runs the middleware in it): each test starts in English, as a process serving its first
+    request does."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
 def _fresh_rate_limits(request: pytest.FixtureRequest) -> None:
     """API rate-limit counters live in the shared cache (a PostgreSQL table, which a transactional
     test's flush leaves alone) and every test client is 127.0.0.1: without this, one test's calls

@@ -15,6 +15,7 @@ from config.env import (
     env_decimal_str,
     env_int,
     env_list,
+    env_payment_reference,
     env_secret,
     env_str,
     var_dir,
@@ -285,6 +286,15 @@ UPLOAD_PART_URL_SECONDS = env_int("UPLOAD_PART_URL_SECONDS", 3600, minimum=60, m
 DOWNLOAD_URL_SECONDS = env_int("DOWNLOAD_URL_SECONDS", 900, minimum=1, maximum=7 * 24 * 3600)
 # How licensees pay for paid datasets: "manual" (an invoice an organization admin marks paid).
 PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "manual")
+# What an invoice tells the licensee to pay by transfer (licensing.revenue.payments.payment_instructions):
+# the payee, the bank account (IBAN and BIC, or free text for other systems), the reference the
+# transfer quotes ("{invoice}" is replaced by the invoice's id) and an optional note.
+PAYMENT_PAYEE_NAME = env_str("PAYMENT_PAYEE_NAME", "")
+PAYMENT_IBAN = env_str("PAYMENT_IBAN", "")
+PAYMENT_BIC = env_str("PAYMENT_BIC", "")
+PAYMENT_BANK_DETAILS = env_str("PAYMENT_BANK_DETAILS", "")
+PAYMENT_REFERENCE = env_payment_reference("PAYMENT_REFERENCE", "{invoice}")
+PAYMENT_NOTE = env_str("PAYMENT_NOTE", "")
 # An open invoice can be paid for this many days; then it expires and the licensee opens a new one.
 INVOICE_EXPIRY_DAYS = env_int("INVOICE_EXPIRY_DAYS", 30, minimum=1, maximum=3650)
 # API rate limits (DRF throttle rates, "<n>/<second|minute|hour|day>"): per API key, and per

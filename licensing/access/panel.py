@@ -27,7 +27,8 @@ class AccessPanel:
     message: str = ""
     terms: grants.Terms | None = None
     invoice: Invoice | None = None
-    instructions: str = ""
+    instructions: payments.PaymentInstructions | None = None
+    price: payments.Price | None = None  # what buying costs, fee and total, shown before buying
     request: AccessRequest | None = None
     request_form: AccessRequestForm | None = None
     accept_errors: list[str] = field(default_factory=list)
@@ -74,12 +75,12 @@ def _archive_panel(
         invoice = (
             payments.open_invoices().filter(user=user, dataset=dataset).select_related("dataset__organization").first()
         )
-        instructions = payments.provider(invoice.provider).instructions(invoice) if invoice else ""
         return AccessPanel(
             "invoice-open" if invoice else "buy",
             verdict.why if verdict.refusal is Refusal.REFUNDED else "",
             invoice=invoice,
-            instructions=instructions,
+            instructions=payments.payment_instructions(invoice) if invoice else None,
+            price=None if invoice else payments.price_for(dataset),
             terms=grants.terms_for(dataset=dataset, version=version),
             can_manage=can_manage,
         )

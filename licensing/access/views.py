@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from licensing.access import access_requests, downloads, grants
@@ -24,7 +25,7 @@ from licensing.access.forms import AccessRequestForm
 from licensing.access.http_statuses import REFUSAL_STATUS
 from licensing.access.panel import access_panel
 from licensing.models import AccessRequest
-from licensing.revenue import payments
+from licensing.revenue import amounts, payments
 from licensing.views_common import organization_for_page
 from marketplace.catalog.dataset_page import render_dataset
 from marketplace.models import Dataset, User
@@ -69,10 +70,12 @@ def accept_terms(request: HttpRequest, slug: str) -> HttpResponse:
     terms = grants.terms_for(dataset=dataset, version=version)
     errors = []
     if request.POST.get("accept_license") != "on":
-        errors.append(f"Tick the box to accept the license ({version.license.abbreviation}).")
-    for index, (label, _) in enumerate(terms.restrictions):
+        errors.append(
+            _("Tick the box to accept the license (%(license)s).") % {"license": version.license.abbreviation}
+        )
+    for index, (label, _text) in enumerate(terms.restrictions):
         if request.POST.get(f"accept_restriction_{index}") != "on":
-            errors.append(f"Tick the box to accept the {label.lower()}.")
+            errors.append(_("Tick the box to accept the %(label)s.") % {"label": label.lower()})
     if errors:
         return _rerender(request, dataset, accept_errors=errors)
     try:
@@ -85,10 +88,12 @@ def accept_terms(request: HttpRequest, slug: str) -> HttpResponse:
             organization=grants.licensee_organization(user=user, slug=request.POST.get("organization") or None),
         )
     except grants.TermsChanged:
-        return _rerender(request, dataset, accept_errors=["The terms changed while you read them: read them again."])
+        return _rerender(request, dataset, accept_errors=[_("The terms changed while you read them: read them again.")])
     except ValidationError as exc:
         return _rerender(request, dataset, accept_errors=exc.messages)
-    messages.success(request, f"You accepted the terms of {dataset.name} (grant {grant.id}).")
+    messages.success(
+        request, _("You accepted the terms of %(name)s (grant %(id)s).") % {"name": dataset.name, "id": grant.id}
+    )
     return _back(dataset)
 
 
@@ -107,9 +112,9 @@ def request_access(request: HttpRequest, slug: str) -> HttpResponse:
                 form.add_error(name if name in form.fields else None, error)
         return _rerender(request, dataset, request_form=form)
     if item.status == AccessRequest.Status.APPROVED:
-        messages.success(request, f"Access to {dataset.name} is approved.")
+        messages.success(request, _("Access to %(name)s is approved.") % {"name": dataset.name})
     else:
-        messages.success(request, f"Your request was sent to {dataset.organization.name}.")
+        messages.success(request, _("Your request was sent to %(name)s.") % {"name": dataset.organization.name})
     return _back(dataset)
 
 
@@ -118,13 +123,20 @@ def request_access(request: HttpRequest, slug: str) -> HttpResponse:
 def buy(request: HttpRequest, slug: str) -> HttpResponse:
     dataset, user = _dataset_for_member(request, slug)
     try:
-        invoice, _ = payments.open_invoice(
+        invoice, _created = payments.open_invoice(
             user=user, dataset=dataset, user_agent=request.META.get("HTTP_USER_AGENT", "")
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"Invoice {invoice.id} is open: the terms shown now are the ones the payment grants.")
+        messages.success(
+            request,
+            _(
+                "Invoice %(id)s is open for %(amount)s: pay it as shown below. The terms shown now are the ones "
+                "the payment grants."
+            )
+            % {"id": invoice.id, "amount": amounts.amount(invoice.amount_cents, invoice.currency)},
+        )
     return _back(dataset)
 
 
@@ -197,6 +209,10 @@ def access_decision(request: HttpRequest, slug: str, request_id: int, action: st
     user = signed_in_user(request)
     item = get_object_or_404(AccessRequest, id=request_id, dataset__organization=organization)
     reason = request.POST.get("reason", "")
+    if action in ("reject", "revoke") and request.POST.get("confirm") != "yes":
+        # A refusal is said once and reaches the requester: it is confirmed on its own page first.
+        context = {"organization": organization, "item": item, "action": action, "reason": reason}
+        return render(request, "licensing/access_decision_confirm.html", context)
     try:
         if action == "approve":
             access_requests.approve(request_id=item.id, by=user)
@@ -205,13 +221,18 @@ def access_decision(request: HttpRequest, slug: str, request_id: int, action: st
         elif action == "revoke":
             access_requests.revoke(request_id=item.id, by=user, reason=reason)
         else:
-            raise Http404("unknown action")
+            raise Http404(_("No such decision."))
     except ValidationError as exc:
         errors = {item.id: " ".join(exc.messages)}
         items = access_requests.requests_for_organization(organization_id=organization.id)
         context = {"organization": organization, "requests": items, "errors": errors}
         return render(request, "licensing/access_requests.html", context, status=400)
-    messages.success(request, f"Request {item.id} of {item.user.get_username()}: {action}d.")
+    done = {
+        "approve": _("Access approved for %(user)s."),
+        "reject": _("The request of %(user)s is rejected; they see your reason."),
+        "revoke": _("Access revoked for %(user)s; they see your reason."),
+    }[action]
+    messages.success(request, done % {"user": item.user.get_username()})
     return redirect("organization-access-requests", slug=organization.slug)
 
 

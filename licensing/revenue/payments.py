@@ -16,6 +16,7 @@ can open a new one. A paid invoice ends refunded (``licensing.revenue.refunds``)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
@@ -33,7 +34,7 @@ from config.refusals import Conflict
 from licensing.access import grants
 from licensing.access.grants import current_version, terms_for
 from licensing.models import Invoice, LicenseGrant, Payment
-from licensing.revenue import ledger
+from licensing.revenue import amounts, ledger
 from marketplace.models import Dataset, Membership, Notification, Organization, User
 from marketplace.notifications.services import notify
 from marketplace.permissions import MANAGER_ROLES
@@ -60,11 +61,7 @@ class ManualInvoiceProvider:
         return None  # nothing to call: the invoice itself is the request for payment
 
     def instructions(self, invoice: Invoice) -> str:
-        return (
-            f"Transfer {format_amount(invoice.amount_cents, invoice.currency)} quoting invoice {invoice.id}. "
-            f"An admin of {invoice.dataset.organization.name} marks it paid when the money arrives; "
-            "your download opens then."
-        )
+        return payment_instructions(invoice).text()
 
 
 PROVIDERS: dict[str, PaymentProvider] = {"manual": ManualInvoiceProvider()}
@@ -79,7 +76,91 @@ def provider(name: str | None = None) -> PaymentProvider:
 
 
 def format_amount(cents: int, currency: str) -> str:
-    return f"{cents / 100:,.2f} {currency.upper()}"
+    return amounts.amount(cents, currency)
+
+
+@dataclass(frozen=True)
+class PaymentInstructions:
+    """How to pay an open invoice by transfer, as the instance configured it (settings
+    ``PAYMENT_PAYEE_NAME``, ``PAYMENT_IBAN``, ``PAYMENT_BIC``, ``PAYMENT_BANK_DETAILS``,
+    ``PAYMENT_REFERENCE``, ``PAYMENT_NOTE``): what the invoice page, the dataset page and the API
+    show the licensee the moment they buy."""
+
+    amount: str
+    payee: str
+    iban: str
+    bic: str
+    bank_details: str
+    reference: str
+    note: str
+    organization: str
+
+    @property
+    def has_bank_details(self) -> bool:
+        return bool(self.iban or self.bank_details)
+
+    def text(self) -> str:
+        """One paragraph, for the API and emails."""
+        parts = [_("Transfer %(amount)s quoting the reference %(reference)s.") % {
+            "amount": self.amount, "reference": self.reference,
+        }]  # fmt: skip
+        if self.payee:
+            parts.append(_("Payee: %(payee)s.") % {"payee": self.payee})
+        if self.iban:
+            parts.append(_("IBAN: %(iban)s.") % {"iban": self.iban})
+        if self.bic:
+            parts.append(_("BIC: %(bic)s.") % {"bic": self.bic})
+        if self.bank_details:
+            parts.append(self.bank_details)
+        if not self.has_bank_details:
+            parts.append(
+                _("This instance publishes no bank details: ask %(organization)s where to pay.")
+                % {"organization": self.organization}
+            )
+        if self.note:
+            parts.append(self.note)
+        parts.append(
+            _("An admin of %(organization)s marks the invoice paid when the money arrives; your download opens then.")
+            % {"organization": self.organization}
+        )
+        return " ".join(parts)
+
+
+def payment_reference(invoice: Invoice) -> str:
+    """The reference a transfer quotes: ``PAYMENT_REFERENCE`` with ``{invoice}`` replaced by the
+    invoice's id (the setting is checked at start-up to contain it)."""
+    return str(settings.PAYMENT_REFERENCE).replace("{invoice}", invoice.id)
+
+
+def payment_instructions(invoice: Invoice) -> PaymentInstructions:
+    return PaymentInstructions(
+        amount=amounts.amount(invoice.amount_cents, invoice.currency),
+        payee=settings.PAYMENT_PAYEE_NAME,
+        iban=settings.PAYMENT_IBAN,
+        bic=settings.PAYMENT_BIC,
+        bank_details=settings.PAYMENT_BANK_DETAILS,
+        reference=payment_reference(invoice),
+        note=settings.PAYMENT_NOTE,
+        organization=invoice.dataset.organization.name,
+    )
+
+
+@dataclass(frozen=True)
+class Price:
+    """What buying costs, shown before the licensee clicks: the license, the fee, the total."""
+
+    base_cents: int
+    fee_cents: int
+    currency: str
+
+    @property
+    def total_cents(self) -> int:
+        return self.base_cents + self.fee_cents
+
+
+def price_for(dataset: Dataset) -> Price:
+    base, fee = price_of(dataset)
+    return Price(base_cents=base, fee_cents=fee, currency=dataset.currency)
 
 
 def price_of(dataset: Dataset) -> tuple[int, int]:

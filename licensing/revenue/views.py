@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from config.refusals import Conflict
 from licensing.contributors.payouts import details_for_accounts
 from licensing.models import Invoice, LedgerAccount, PayoutBatch
-from licensing.revenue import earnings, ledger, payments, refunds
+from licensing.revenue import amounts, earnings, ledger, payments, refunds
 from licensing.views_common import organization_for_page
 from marketplace.models import User
 from marketplace.permissions import signed_in_user
@@ -206,7 +206,15 @@ def invoice_paid(request: HttpRequest, slug: str, invoice_id: str) -> HttpRespon
     except Conflict as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Invoice {invoice.id} is paid; {invoice.user.get_username()} may download now.")
+        messages.success(
+            request,
+            _("Invoice %(id)s is paid (%(amount)s); %(user)s may download now.")
+            % {
+                "id": invoice.id,
+                "amount": amounts.amount(invoice.amount_cents, invoice.currency),
+                "user": invoice.user.get_username(),
+            },
+        )
     return redirect("organization-invoices", slug=organization.slug)
 
 

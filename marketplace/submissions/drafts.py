@@ -14,6 +14,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from licensing.consent import terms as consent
 from licensing.consent.scope import license_beyond_consent
@@ -269,25 +271,63 @@ def update_submission(*, submission: Submission, changes: DatasheetChanges) -> S
     return locked
 
 
-def submission_problems(submission: Submission) -> list[str]:
-    """What keeps the submission from review, in words a contributor can act on."""
-    problems = [f"{camel} is missing" for camel in REQUIRED_TO_SUBMIT if not getattr(submission, MODEL_FIELD[camel])]
+# What the page says is missing, in the datasheet's words (the API names its fields instead).
+MISSING_FOR_PEOPLE = {
+    "name": gettext_lazy("Give the dataset a name (datasheet)."),
+    "shortDescription": gettext_lazy("Write the short description (datasheet)."),
+    "longDescription": gettext_lazy("Write the long description (datasheet)."),
+    "locale": gettext_lazy("Give the language of the data (datasheet)."),
+    "task": gettext_lazy("Choose the task (datasheet)."),
+    "format": gettext_lazy("Give the format of the files (datasheet)."),
+    "licenseAbbreviation": gettext_lazy("Choose a license (datasheet)."),
+    "intendedUsage": gettext_lazy("Describe the intended usage (datasheet)."),
+    "pointOfContactFullName": gettext_lazy("Name the point of contact (datasheet)."),
+    "pointOfContactEmail": gettext_lazy("Give the point of contact's email (datasheet)."),
+}
+
+
+def submission_problems(submission: Submission, *, for_people: bool = False) -> list[str]:
+    """What keeps the submission from review, in words a contributor can act on: the API's name
+    the contract's fields; ``for_people`` (the pages) names them as the datasheet does."""
+    missing = [camel for camel in REQUIRED_TO_SUBMIT if not getattr(submission, MODEL_FIELD[camel])]
+    if for_people:
+        problems = [str(MISSING_FOR_PEOPLE[camel]) for camel in missing]
+    else:
+        problems = [f"{camel} is missing" for camel in missing]
     if submission.is_paid and not submission.base_price_cents:
-        problems.append("basePriceCents is missing for a paid dataset")
+        problems.append(
+            _("Set the price of this paid dataset (datasheet).")
+            if for_people
+            else "basePriceCents is missing for a paid dataset"
+        )
     if (
         submission.license_abbreviation
         and not submission.license_text.strip()
         and not spdx_license(submission.license_abbreviation)
     ):
         problems.append(
-            f"licenseText is missing: '{submission.license_abbreviation}' is not an SPDX license of this instance, "
-            "so give the exact text of the custom terms"
+            _(
+                "“%(license)s” is not a license of this instance: choose one, or paste the exact text of your "
+                "custom terms (datasheet)."
+            )
+            % {"license": submission.license_abbreviation}
+            if for_people
+            else f"licenseText is missing: '{submission.license_abbreviation}' is not an SPDX license of this "
+            "instance, so give the exact text of the custom terms"
         )
     version_of_a_dataset = submission.dataset_id is not None and submission.status != Submission.Status.APPROVED
     if version_of_a_dataset and not submission.changelog.strip():
-        problems.append("changelog is missing: say what changed in this version")
+        problems.append(
+            _("Say what changed in this version (datasheet).")
+            if for_people
+            else "changelog is missing: say what changed in this version"
+        )
     if submission.archive_upload is None:
-        problems.append("no archive upload has completed (upload the .tar.gz first)")
+        problems.append(
+            _("Upload the archive (.tar.gz) and wait for it to complete (files).")
+            if for_people
+            else "no archive upload has completed (upload the .tar.gz first)"
+        )
     for label, upload in (("archive", submission.archive_upload), ("sample", submission.sample_upload)):
         problem = validation_problem(label, upload, submission.id) if upload is not None else None
         if problem:
@@ -295,10 +335,18 @@ def submission_problems(submission: Submission) -> list[str]:
     problems += _withdrawn_files(submission)
     terms = consent.current_terms(submission)
     if terms is None:
-        problems.append("consent terms are missing (how, and under which terms, the data was given)")
+        problems.append(
+            _("Save the consent terms: how, and under which terms, the data was given (consent).")
+            if for_people
+            else "consent terms are missing (how, and under which terms, the data was given)"
+        )
     problems += _license_beyond_consent(submission, terms)
     if not submission.revenue_shares.exists():
-        problems.append("contributors and their revenue shares are missing (they must sum to 10,000 basis points)")
+        problems.append(
+            _("Name the contributors and their shares of the revenue, adding up to 100 % (contributors).")
+            if for_people
+            else "contributors and their revenue shares are missing (they must sum to 10,000 basis points)"
+        )
     problems += license_problems(submission)  # lineage: a parent's license must allow this one
     return problems
 

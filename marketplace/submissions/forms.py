@@ -5,6 +5,7 @@ that the browser and the SDK refuse the same things with the same messages."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from licensing.consent.inputs import ConsentTermsInput
 from licensing.models import License
+from licensing.revenue import amounts
 from marketplace.catalog.references import dataset_key
 from marketplace.models import Submission, Task, Visibility
 from marketplace.submissions.inputs import (
@@ -36,7 +38,7 @@ TEXTAREA = forms.Textarea(attrs={"rows": 3})
 
 def license_choices() -> list[tuple[str, str]]:
     spdx = License.objects.filter(spdx_id__isnull=False).order_by("spdx_id").values_list("spdx_id", "name")
-    return [("", "Choose a license"), *[(str(i), f"{i}: {n}") for i, n in spdx], (CUSTOM, "Custom terms")]
+    return [("", _("Choose a license")), *[(str(i), f"{i}: {n}") for i, n in spdx], (CUSTOM, _("Custom terms"))]
 
 
 class DatasheetForm(forms.Form):
@@ -44,84 +46,119 @@ class DatasheetForm(forms.Form):
 
     # The platform's limits, which DatasheetChanges holds the API to as well. The fields are named
     # as the model's, except the license: one choice here gives its abbreviation, name and text.
-    name = forms.CharField(max_length=MDC_TEXT_LIMITS["name"])
-    short_description = forms.CharField(max_length=MDC_TEXT_LIMITS["shortDescription"], required=False)
-    long_description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 8}), help_text="Markdown.")
-    locale = forms.CharField(
-        max_length=MDC_TEXT_LIMITS["locale"], required=False, help_text="BCP 47 language tag, e.g. en-GB."
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=MDC_TEXT_LIMITS["name"])
+    short_description = forms.CharField(
+        label=gettext_lazy("Short description"), max_length=MDC_TEXT_LIMITS["shortDescription"], required=False
     )
-    task = forms.ChoiceField(choices=[("", "Choose a task"), *Task.choices], required=False)
-    format = forms.CharField(max_length=50, required=False, help_text="e.g. TSV, JSONL, Parquet, WAV.")
-    license_choice = forms.ChoiceField(label="License", choices=(), required=False)
-    license_name = forms.CharField(label="Name of the custom terms", max_length=200, required=False)
+    long_description = forms.CharField(
+        label=gettext_lazy("Long description"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=gettext_lazy("Markdown."),
+    )
+    locale = forms.CharField(
+        label=gettext_lazy("Language (locale)"),
+        max_length=MDC_TEXT_LIMITS["locale"],
+        required=False,
+        help_text=gettext_lazy("BCP 47 language tag, e.g. en-GB."),
+    )
+    task = forms.ChoiceField(
+        label=gettext_lazy("Task"), choices=[("", gettext_lazy("Choose a task")), *Task.choices], required=False
+    )
+    format = forms.CharField(
+        label=gettext_lazy("Format"),
+        max_length=50,
+        required=False,
+        help_text=gettext_lazy("e.g. TSV, JSONL, Parquet, WAV."),
+    )
+    license_choice = forms.ChoiceField(label=gettext_lazy("License"), choices=(), required=False)
+    license_name = forms.CharField(label=gettext_lazy("Name of the custom terms"), max_length=200, required=False)
     license_text = forms.CharField(
-        label="Text of the custom terms",
+        label=gettext_lazy("Text of the custom terms"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text="The exact terms licensees accept; stored with its SHA-256.",
+        help_text=gettext_lazy("The exact terms licensees accept; stored with its SHA-256."),
     )
-    license_url = forms.URLField(label="License URL", required=False, assume_scheme="https")
-    is_paid = forms.BooleanField(label="Paid dataset", required=False)
-    base_price_cents = forms.IntegerField(
-        label="Price (US cents)",
+    license_url = forms.URLField(label=gettext_lazy("License URL"), required=False, assume_scheme="https")
+    is_paid = forms.BooleanField(label=gettext_lazy("Paid dataset"), required=False)
+    price = forms.DecimalField(
+        label=gettext_lazy("Price (US dollars)"),
         required=False,
-        help_text=f"From {MIN_PRICE_CENTS} (${MIN_PRICE_CENTS // 100}) to {MAX_PRICE_CENTS} "
-        f"(${MAX_PRICE_CENTS // 100:,}).",
+        max_digits=9,
+        decimal_places=2,
     )
-    visibility = forms.ChoiceField(choices=Visibility.choices)
-    auto_approve_access_requests = forms.BooleanField(label="Approve access requests automatically", required=False)
-    intended_usage = forms.CharField(required=False, widget=TEXTAREA)
-    restrictions = forms.CharField(required=False, widget=TEXTAREA)
-    forbidden_usage = forms.CharField(required=False, widget=TEXTAREA)
-    additional_conditions = forms.CharField(required=False, widget=TEXTAREA)
-    ethical_review_process = forms.CharField(required=False, widget=TEXTAREA)
-    other = forms.CharField(label="Other information", required=False, widget=TEXTAREA)
-    point_of_contact_full_name = forms.CharField(max_length=200, required=False)
-    point_of_contact_email = forms.EmailField(required=False)
-    created_by_full_name = forms.CharField(max_length=200, required=False)
-    created_by_email = forms.EmailField(required=False)
-    funded_by_full_name = forms.CharField(max_length=200, required=False)
-    funded_by_email = forms.EmailField(required=False)
-    legal_contact_full_name = forms.CharField(max_length=200, required=False)
-    legal_contact_email = forms.EmailField(required=False)
-    show_contact_info = forms.BooleanField(label="Show the contacts on the dataset's page", required=False)
-    show_compliance_attributes = forms.BooleanField(label="Show the compliance attributes", required=False)
-    exclusivity_opt_out = forms.BooleanField(label="Opt out of exclusivity", required=False)
+    visibility = forms.ChoiceField(label=gettext_lazy("Visibility"), choices=Visibility.choices)
+    auto_approve_access_requests = forms.BooleanField(
+        label=gettext_lazy("Approve access requests automatically"), required=False
+    )
+    intended_usage = forms.CharField(label=gettext_lazy("Intended usage"), required=False, widget=TEXTAREA)
+    restrictions = forms.CharField(label=gettext_lazy("Restrictions"), required=False, widget=TEXTAREA)
+    forbidden_usage = forms.CharField(label=gettext_lazy("Forbidden usage"), required=False, widget=TEXTAREA)
+    additional_conditions = forms.CharField(
+        label=gettext_lazy("Additional conditions"), required=False, widget=TEXTAREA
+    )
+    ethical_review_process = forms.CharField(
+        label=gettext_lazy("Ethical review process"), required=False, widget=TEXTAREA
+    )
+    other = forms.CharField(label=gettext_lazy("Other information"), required=False, widget=TEXTAREA)
+    point_of_contact_full_name = forms.CharField(
+        label=gettext_lazy("Point of contact full name"), max_length=200, required=False
+    )
+    point_of_contact_email = forms.EmailField(label=gettext_lazy("Point of contact email"), required=False)
+    created_by_full_name = forms.CharField(label=gettext_lazy("Created by full name"), max_length=200, required=False)
+    created_by_email = forms.EmailField(label=gettext_lazy("Created by email"), required=False)
+    funded_by_full_name = forms.CharField(label=gettext_lazy("Funded by full name"), max_length=200, required=False)
+    funded_by_email = forms.EmailField(label=gettext_lazy("Funded by email"), required=False)
+    legal_contact_full_name = forms.CharField(
+        label=gettext_lazy("Legal contact full name"), max_length=200, required=False
+    )
+    legal_contact_email = forms.EmailField(label=gettext_lazy("Legal contact email"), required=False)
+    show_contact_info = forms.BooleanField(
+        label=gettext_lazy("Show the contacts on the dataset's page"), required=False
+    )
+    show_compliance_attributes = forms.BooleanField(
+        label=gettext_lazy("Show the compliance attributes"), required=False
+    )
+    exclusivity_opt_out = forms.BooleanField(label=gettext_lazy("Opt out of exclusivity"), required=False)
     changelog = forms.CharField(
-        label="What changed in this version",
+        label=gettext_lazy("What changed in this version"),
         max_length=CHANGELOG_LIMIT,
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Required to submit a new version; licensees read it in the dataset's version list.",
+        help_text=gettext_lazy("Required to submit a new version; licensees read it in the dataset's version list."),
     )
 
     record_id_column = forms.CharField(
-        label="Record-id column",
+        label=gettext_lazy("Record-id column"),
         max_length=RECORD_ID_COLUMN_LIMIT,
         required=False,
-        help_text="The column of your index files (CSV, TSV, JSON Lines) that names each record, e.g. path or "
-        "client_id. When a contributor withdraws consent, the next version leaves out the rows it names.",
+        help_text=gettext_lazy(
+            "The column of your index files (CSV, TSV, JSON Lines) that names each record, e.g. path or "
+            "client_id. When a contributor withdraws consent, the next version leaves out the rows it names."
+        ),
     )
 
     contributor_id_column = forms.CharField(
-        label="Contributor-id column",
+        label=gettext_lazy("Contributor-id column"),
         max_length=RECORD_ID_COLUMN_LIMIT,
         required=False,
-        help_text="The column holding each record's contributor id, as in your consent records, e.g. client_id. "
-        "Contributors who withdraw themselves are found through it.",
+        help_text=gettext_lazy(
+            "The column holding each record's contributor id, as in your consent records, e.g. client_id. "
+            "Contributors who withdraw themselves are found through it."
+        ),
     )
 
     changes: DatasheetChanges  # once valid
 
     GROUPS = {
-        "This version": ["changelog"],  # only for a new version of a published dataset
-        "About the data": ["name", "short_description", "long_description", "locale", "task", "format",
+        gettext_lazy("This version"): ["changelog"],  # only for a new version of a published dataset
+        gettext_lazy("About the data"): ["name", "short_description", "long_description", "locale", "task", "format",
                            "record_id_column", "contributor_id_column"],
-        "License": ["license_choice", "license_name", "license_text", "license_url"],
-        "Pricing and access": ["is_paid", "base_price_cents", "visibility", "auto_approve_access_requests"],
-        "Use": ["intended_usage", "restrictions", "forbidden_usage", "additional_conditions",
+        gettext_lazy("License"): ["license_choice", "license_name", "license_text", "license_url"],
+        gettext_lazy("Pricing and access"): ["is_paid", "price", "visibility", "auto_approve_access_requests"],
+        gettext_lazy("Use"): ["intended_usage", "restrictions", "forbidden_usage", "additional_conditions",
                 "ethical_review_process", "other"],
-        "Contacts": ["point_of_contact_full_name", "point_of_contact_email", "created_by_full_name",
+        gettext_lazy("Contacts"): ["point_of_contact_full_name", "point_of_contact_email", "created_by_full_name",
                      "created_by_email", "funded_by_full_name", "funded_by_email", "legal_contact_full_name",
                      "legal_contact_email", "show_contact_info", "show_compliance_attributes",
                      "exclusivity_opt_out"],
@@ -135,6 +172,10 @@ class DatasheetForm(forms.Form):
         choice = self.fields["license_choice"]
         assert isinstance(choice, forms.ChoiceField)  # noqa: S101 (narrowing for mypy)
         choice.choices = license_choices()
+        self.fields["price"].help_text = _("From %(low)s to %(high)s; licensees pay it plus the platform fee.") % {
+            "low": amounts.amount(MIN_PRICE_CENTS, "usd"),
+            "high": amounts.amount(MAX_PRICE_CENTS, "usd"),
+        }
 
     @classmethod
     def initial_of(cls, submission: Submission) -> dict[str, Any]:
@@ -142,6 +183,7 @@ class DatasheetForm(forms.Form):
         spdx = {value for value, _ in license_choices()} - {"", CUSTOM}
         abbreviation = submission.license_abbreviation
         initial["license_choice"] = abbreviation if abbreviation in spdx else (CUSTOM if abbreviation else "")
+        initial["price"] = amounts.units_of(submission.base_price_cents)
         if initial["license_choice"] == CUSTOM:
             initial["license_name"] = submission.license_name or abbreviation
         else:  # an SPDX license's name and URL come from the instance's license, not from the form
@@ -150,7 +192,7 @@ class DatasheetForm(forms.Form):
 
     def grouped(self) -> list[tuple[str, list[forms.BoundField]]]:
         return [
-            (title, [self[name] for name in names if name in self.fields])
+            (str(title), [self[name] for name in names if name in self.fields])
             for title, names in self.GROUPS.items()
             if any(name in self.fields for name in names)
         ]
@@ -159,11 +201,22 @@ class DatasheetForm(forms.Form):
         data = super().clean() or {}
         if data.get("license_choice") == CUSTOM:
             if not data.get("license_name"):
-                self.add_error("license_name", "Name the custom terms.")
+                self.add_error("license_name", _("Name the custom terms."))
             if not data.get("license_text"):
-                self.add_error("license_text", "Paste the exact text of the custom terms.")
-        if data.get("is_paid") and data.get("base_price_cents") is None:
-            self.add_error("base_price_cents", "A paid dataset needs a price.")
+                self.add_error("license_text", _("Paste the exact text of the custom terms."))
+        price: Decimal | None = data.get("price")
+        if data.get("is_paid") and price is None:
+            self.add_error("price", _("A paid dataset needs a price."))
+        elif (
+            data.get("is_paid")
+            and price is not None
+            and not MIN_PRICE_CENTS <= amounts.cents_of(price) <= MAX_PRICE_CENTS
+        ):
+            self.add_error(
+                "price",
+                _("Set a price from %(low)s to %(high)s.")
+                % {"low": amounts.amount(MIN_PRICE_CENTS, "usd"), "high": amounts.amount(MAX_PRICE_CENTS, "usd")},
+            )
         if not self.errors:
             try:
                 self.changes = DatasheetChanges.of(self._values(data))
@@ -183,8 +236,8 @@ class DatasheetForm(forms.Form):
         values.pop("license_text", None)
         if values.get("task") == "":
             del values["task"]
-        if values.get("base_price_cents") is None or not data.get("is_paid"):
-            values.pop("base_price_cents", None)
+        if data.get("price") is not None and data.get("is_paid"):
+            values["base_price_cents"] = amounts.cents_of(data["price"])
         choice = data.get("license_choice") or ""
         if choice == CUSTOM:
             values["license_abbreviation"] = data["license_name"][:100]
@@ -205,7 +258,7 @@ class DatasheetForm(forms.Form):
             return
         for key, messages in exc.message_dict.items():
             field = MODEL_FIELD.get(key, key)
-            field = "license_choice" if field == "license_abbreviation" else field
+            field = {"license_abbreviation": "license_choice", "base_price_cents": "price"}.get(field, field)
             for message in messages:
                 self.add_error(field if field in self.fields else None, message)
 
@@ -217,23 +270,30 @@ def browser_text(value: str) -> str:
 
 
 class ConsentForm(forms.Form):
-    ai_training = forms.BooleanField(label="AI training", required=False)
-    commercial_use = forms.BooleanField(label="Commercial use", required=False)
-    research_only = forms.BooleanField(label="Research only", required=False)
-    redistribution = forms.BooleanField(label="Redistribution", required=False)
-    derivatives = forms.BooleanField(label="Derivatives (edited or adapted works)", required=False)
+    ai_training = forms.BooleanField(label=gettext_lazy("AI training"), required=False)
+    commercial_use = forms.BooleanField(label=gettext_lazy("Commercial use"), required=False)
+    research_only = forms.BooleanField(label=gettext_lazy("Research only"), required=False)
+    redistribution = forms.BooleanField(label=gettext_lazy("Redistribution"), required=False)
+    derivatives = forms.BooleanField(label=gettext_lazy("Derivatives (edited or adapted works)"), required=False)
     scope = forms.CharField(
-        label="Scope, in words", required=False, widget=TEXTAREA, help_text="Anything the flags do not say."
+        label=gettext_lazy("Scope, in words"),
+        required=False,
+        widget=TEXTAREA,
+        help_text=gettext_lazy("Anything the flags do not say."),
     )
     consent_text = forms.CharField(
-        label="The exact consent text contributors saw",
+        label=gettext_lazy("The exact consent text contributors saw"),
         strip=False,
         widget=forms.Textarea(attrs={"rows": 8}),
-        help_text="Stored exactly as given, with its SHA-256; consent records cite that hash.",
+        help_text=gettext_lazy("Stored exactly as given, with its SHA-256; consent records cite that hash."),
     )
-    collection_start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    collection_end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    withdrawal_process = forms.CharField(label="How a contributor withdraws", widget=TEXTAREA)
+    collection_start = forms.DateField(
+        label=gettext_lazy("Collection start"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    collection_end = forms.DateField(
+        label=gettext_lazy("Collection end"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    withdrawal_process = forms.CharField(label=gettext_lazy("How a contributor withdraws"), widget=TEXTAREA)
 
     def terms(self) -> ConsentTermsInput:
         data = self.cleaned_data
@@ -253,8 +313,8 @@ class ConsentForm(forms.Form):
 
 class ConsentRecordsForm(forms.Form):
     records = forms.FileField(
-        label="Consent records (CSV)",
-        help_text=(
+        label=gettext_lazy("Consent records (CSV)"),
+        help_text=gettext_lazy(
             "One line per contributor under a first line naming the columns contributor_id and given_at: the "
             "pseudonymous id your organization keeps (never a name or an email) and the day they consented "
             "(2024-05-31, or a time with its zone, 2024-05-31T14:30:00Z). Optional columns: scope, and "
@@ -264,26 +324,81 @@ class ConsentRecordsForm(forms.Form):
 
 
 class ShareForm(forms.Form):
-    username = forms.CharField(required=False, label="User")
-    name = forms.CharField(required=False, max_length=200, label="Or payee name")
-    email = forms.EmailField(required=False, label="Payee email")
-    basis_points = forms.IntegerField(required=False, min_value=1, max_value=10_000, label="Share (basis points)")
+    """One contributor's share of the revenue, in percent (the ledger keeps basis points)."""
+
+    username = forms.CharField(required=False, label=gettext_lazy("User"))
+    name = forms.CharField(required=False, max_length=200, label=gettext_lazy("Or payee name"))
+    email = forms.EmailField(required=False, label=gettext_lazy("Payee email"))
+    share = forms.DecimalField(
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=Decimal(100),
+        max_digits=5,
+        decimal_places=2,
+        label=gettext_lazy("Share (%)"),
+    )
 
     def is_blank(self) -> bool:
         data = self.cleaned_data
-        return not any(data.get(key) for key in ("username", "name", "email", "basis_points"))
+        return not any(data.get(key) for key in ("username", "name", "email", "share"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors or self.is_blank():
+            return data
+        if data.get("share") is None:
+            self.add_error("share", _("Give this contributor's share in percent, e.g. 25 or 12.5."))
+        if not data.get("username") and not (data.get("name") and data.get("email")):
+            self.add_error("username", _("Give a username of this site, or a payee's name and email."))
+        return data
 
 
-ShareFormSet = forms.formset_factory(ShareForm, extra=3, max_num=100)
+class BaseShareFormSet(forms.BaseFormSet):
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        filled = [form.cleaned_data for form in self.forms if form.cleaned_data and not form.is_blank()]
+        if not filled:
+            raise ValidationError(_("Name at least one contributor and their share."))
+        total = sum(amounts.basis_points_of(row["share"]) for row in filled)
+        if total != 100 * amounts.BASIS_POINTS_PER_PERCENT:
+            raise ValidationError(
+                _("The shares add up to %(total)s; they must add up to exactly 100 %%.")
+                % {"total": amounts.percent(total)}
+            )
+
+
+ShareFormSet = forms.formset_factory(ShareForm, formset=BaseShareFormSet, extra=3, max_num=100)
 
 
 def shares_in(formset: forms.BaseFormSet[ShareForm]) -> list[Share]:
     """The split a valid formset's filled-in rows give (a position counts those rows only)."""
-    return shares_from_rows([form.cleaned_data for form in formset if not form.is_blank()])
+    rows = [
+        {**form.cleaned_data, "basis_points": amounts.basis_points_of(form.cleaned_data["share"])}
+        for form in formset
+        if not form.is_blank()
+    ]
+    return shares_from_rows(rows)
+
+
+def initial_shares(submission: Submission) -> list[dict[str, Any]]:
+    return [
+        {
+            "username": share.user.username if share.user else "",
+            "name": share.payee_name,
+            "email": share.payee_email,
+            "share": amounts.percentage_of(share.basis_points),
+        }
+        for share in submission.revenue_shares.select_related("user")
+    ]
 
 
 class RejectForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), help_text="The contributor reads this.")
+    reason = forms.CharField(
+        label=gettext_lazy("Reason for rejecting"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=gettext_lazy("The contributor reads this."),
+    )
 
 
 # "valley-speech 2", "valley-speech v2", "https://host/datasets/valley-speech/, version 2"

@@ -7,17 +7,19 @@ licensing.consent, marketplace.uploads); a service's error is shown beside the f
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from licensing.consent import terms as consent
@@ -33,6 +35,7 @@ from marketplace.submissions.forms import (
     ParentsForm,
     RejectForm,
     ShareFormSet,
+    initial_shares,
     shares_in,
 )
 from provenance import lineage
@@ -68,24 +71,33 @@ def submission_list(request: HttpRequest) -> HttpResponse:
         .exclude(status=Submission.Status.DELETED)
         .select_related("organization", "created_by", "dataset")
     )
-    cannot_upload = ""
+    # Why the person cannot upload, said with what to do about it (the API keeps its own sentence).
+    can_upload, waiting_organization = True, ""
     try:
         drafts.uploading_organization(user=user)
-    except PermissionDenied as exc:
-        cannot_upload = str(exc)
+    except PermissionDenied:
+        can_upload = False
+        waiting = Membership.objects.filter(user=user, role__in=rules.UPLOADER_ROLES).select_related("organization")
+        first = waiting.order_by("created_at", "id").first()
+        waiting_organization = first.organization.name if first else ""
     return render(
         request,
         "submissions/list.html",
         {
             "submissions": mine,
-            "cannot_upload": cannot_upload,
+            "can_upload": can_upload,
+            "waiting_organization": waiting_organization,
             "reviewing": len(reviewing.review_queue(user=user)),
         },
     )
 
 
 class NewSubmissionForm(forms.Form):
-    name = forms.CharField(max_length=inputs.MDC_TEXT_LIMITS["name"], help_text="You can change it later.")
+    name = forms.CharField(
+        label=gettext_lazy("Name"),
+        max_length=inputs.MDC_TEXT_LIMITS["name"],
+        help_text=gettext_lazy("You can change it later."),
+    )
 
 
 @login_required
@@ -99,7 +111,9 @@ def submission_create(request: HttpRequest) -> HttpResponse:
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "The draft is saved. Fill in the rest in any order; nothing is lost.")
+            messages.success(
+                request, _("The draft is saved. Fill in the rest in any order, then save: nothing is lost.")
+            )
             return redirect("submission-edit", submission_id=submission.id)
     return render(request, "submissions/new.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -120,11 +134,14 @@ def version_create(request: HttpRequest, slug: str) -> HttpResponse:
     if created:
         messages.success(
             request,
-            f"Draft of version {number}: the datasheet, license, consent terms and revenue split of the current "
-            "version are filled in. Upload the new archive and say what changed.",
+            _(
+                "Draft of version %(number)s: the datasheet, license, consent terms and revenue split of the current "
+                "version are filled in. Upload the new archive and say what changed."
+            )
+            % {"number": number},
         )
     else:
-        messages.info(request, f"The draft of version {number} was already open: here it is.")
+        messages.info(request, _("The draft of version %(number)s was already open: here it is.") % {"number": number})
     return redirect("submission-edit", submission_id=draft.id)
 
 
@@ -149,18 +166,12 @@ def upload_urls(submission: Submission, kind: str) -> dict[str, str]:
     }
 
 
+# A consent-records file as the page shows it (the columns are the file's, not words to translate).
+RECORDS_EXAMPLE = "contributor_id,given_at\nc-001,2024-05-31\nc-002,2024-06-02T09:15:00+01:00"
+
+
 def _edit_context(submission: Submission, **forms_by_name: Any) -> dict[str, Any]:
     terms = consent.current_terms(submission)
-    shares = list(submission.revenue_shares.select_related("user"))
-    initial_shares = [
-        {
-            "username": share.user.username if share.user else "",
-            "name": share.payee_name,
-            "email": share.payee_email,
-            "basis_points": share.basis_points,
-        }
-        for share in shares
-    ]
     uploads_by_kind = {
         kind: Upload.objects.filter(submission=submission, kind=kind).order_by("-created_at").first()
         for kind in (Upload.Kind.ARCHIVE, Upload.Kind.SAMPLE)
@@ -173,21 +184,25 @@ def _edit_context(submission: Submission, **forms_by_name: Any) -> dict[str, Any
         ),
         "consent_form": ConsentForm(initial=_consent_initial(terms)),
         "records_form": ConsentRecordsForm(),
-        "share_formset": ShareFormSet(initial=initial_shares, prefix="shares"),
+        "share_formset": ShareFormSet(initial=initial_shares(submission), prefix="shares"),
         "parents_form": ParentsForm(initial=ParentsForm.initial_of(submission)),
         "parents": list(submission.parents.select_related("dataset").order_by("dataset__slug", "number")),
         "terms": terms,
         "record_count": terms.records.count() if terms else 0,
-        "shares": shares,
+        "shares": list(submission.revenue_shares.select_related("user")),
         "archive_upload": uploads_by_kind[Upload.Kind.ARCHIVE],
         "sample_upload": uploads_by_kind[Upload.Kind.SAMPLE],
-        "problems": drafts.submission_problems(submission),
+        "problems": drafts.submission_problems(submission, for_people=True),
         "validation": _validation_of(uploads_by_kind[Upload.Kind.ARCHIVE]),
         "sample_validation": _validation_of(uploads_by_kind[Upload.Kind.SAMPLE]),
         "archive_urls": upload_urls(submission, Upload.Kind.ARCHIVE),
         "sample_urls": upload_urls(submission, Upload.Kind.SAMPLE),
+        "records_example": RECORDS_EXAMPLE,
+        "share_errors": [],
+        "submit_errors": [],
     }
     context.update(forms_by_name)
+    context["page_errors"] = [*context["share_errors"], *context["submit_errors"]]
     return context
 
 
@@ -239,148 +254,238 @@ def _render_edit(request: HttpRequest, submission: Submission, status: int = 200
     return render(request, "submissions/edit.html", _edit_context(submission, **forms_by_name), status=status)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def submission_edit(request: HttpRequest, submission_id: str) -> HttpResponse:
-    """The draft's page; a POST saves the datasheet."""
-    submission = _own_submission(request, submission_id)
-    if request.method == "GET":
-        return _render_edit(request, submission)
-    form = DatasheetForm(request.POST, new_version=submission.dataset_id is not None)
-    if form.is_valid():
-        try:
-            drafts.update_submission(submission=submission, changes=form.changes)
-        except ValidationError as exc:
-            form.show_errors(exc)
-        except rules.SubmissionConflict as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, "Datasheet saved.")
-            return redirect("submission-edit", submission_id=submission.id)
-    return _render_edit(request, submission, status=400, datasheet_form=form)
+def _as_typed(data: QueryDict) -> QueryDict:
+    """The POST with every line break as LF: HTML form encoding sends CRLF, which would make an
+    unchanged text look changed (and change the SHA-256 of consent text pasted with LF)."""
+    typed = data.copy()
+    for key in typed:
+        typed.setlist(key, [value.replace("\r\n", "\n") for value in typed.getlist(key)])
+    return typed
 
 
-@login_required
-@require_POST
-def submission_consent(request: HttpRequest, submission_id: str) -> HttpResponse:
-    submission = _own_submission(request, submission_id)
-    form = ConsentForm(request.POST)
-    if form.is_valid():
-        try:
-            rules.ensure_editable(submission)
-            consent.set_consent_terms(submission=submission, user=signed_in_user(request), terms=form.terms())
-        except ValidationError as exc:
-            _show_errors(form, exc)
-        except rules.SubmissionConflict as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, "Consent terms saved.")
-            return redirect("submission-edit", submission_id=submission.id)
-    return _render_edit(request, submission, status=400, consent_form=form)
+@dataclass
+class _Saving:
+    """One POST of the draft's page: the parts it saved, and the bound forms of the parts that
+    failed (kept with what was typed, their errors beside their fields)."""
+
+    saved: list[str] = field(default_factory=list)
+    failed: dict[str, Any] = field(default_factory=dict)
 
 
-@login_required
-@require_POST
-def submission_consent_records(request: HttpRequest, submission_id: str) -> HttpResponse:
-    submission = _own_submission(request, submission_id)
+def _save_draft(request: HttpRequest, submission: Submission) -> _Saving:
+    """Save every part of the draft's one form that the POST carries and that differs from what is
+    stored: the datasheet, the consent terms (then their records), the revenue split, the lineage.
+    Each part is saved by its own service, in its own transaction, so a part with a mistake never
+    keeps the others from being saved, and is shown again as typed. An unchanged part is not
+    written again (consent terms would be recorded anew)."""
+    data = _as_typed(request.POST)
+    user = signed_in_user(request)
+    saving = _Saving()
+    if "name" in data:
+        datasheet = DatasheetForm(
+            data, initial=DatasheetForm.initial_of(submission), new_version=submission.dataset_id is not None
+        )
+        if datasheet.has_changed():
+            if datasheet.is_valid():
+                try:
+                    drafts.update_submission(submission=submission, changes=datasheet.changes)
+                except ValidationError as exc:
+                    datasheet.show_errors(exc)
+                except rules.SubmissionConflict as exc:
+                    datasheet.add_error(None, str(exc))
+                else:
+                    saving.saved.append(_("Datasheet saved."))
+            if datasheet.errors:
+                saving.failed["datasheet_form"] = datasheet
+    if "consent_text" in data:
+        terms = ConsentForm(data, initial=_consent_initial(consent.current_terms(submission)))
+        if terms.has_changed():
+            if terms.is_valid():
+                try:
+                    rules.ensure_editable(submission)
+                    consent.set_consent_terms(submission=submission, user=user, terms=terms.terms())
+                except ValidationError as exc:
+                    _show_errors(terms, exc)
+                except rules.SubmissionConflict as exc:
+                    terms.add_error(None, str(exc))
+                else:
+                    saving.saved.append(_("Consent terms saved."))
+            if terms.errors:
+                saving.failed["consent_form"] = terms
+    if request.FILES.get("records"):
+        _save_records(request, submission, saving)
+    if "shares-TOTAL_FORMS" in data:
+        split = ShareFormSet(data, initial=initial_shares(submission), prefix="shares")
+        if split.has_changed():
+            errors: list[str] = []
+            if split.is_valid():
+                try:
+                    rules.ensure_editable(submission)  # as the API: a split that cannot change is not read
+                    drafts.set_revenue_split(submission=submission, shares=shares_in(split))
+                except ValidationError as exc:
+                    errors = exc.messages
+                except rules.SubmissionConflict as exc:
+                    errors = [str(exc)]
+                else:
+                    saving.saved.append(_("Revenue split saved."))
+            if errors or not split.is_valid():
+                saving.failed |= {"share_formset": split, "share_errors": errors}
+    if "parents" in data:
+        _save_parents(request, submission, data, saving)
+    return saving
+
+
+def _save_records(request: HttpRequest, submission: Submission, saving: _Saving) -> None:
     form = ConsentRecordsForm(request.POST, request.FILES)
     terms = consent.current_terms(submission)
     if form.is_valid():
         try:
             if terms is None:
-                raise ValidationError("Save the consent terms first: records are added under them.")
+                raise ValidationError(_("Save the consent terms first: records are added under them."))
             rules.ensure_editable(submission)
             text = form.cleaned_data["records"].read().decode("utf-8-sig")
             added = consent.add_consent_records_csv(terms=terms, text=text)
         except UnicodeDecodeError:
-            form.add_error("records", "The file is not UTF-8 text.")
+            form.add_error("records", _("The file is not UTF-8 text."))
         except ValidationError as exc:
             for error in exc.messages:
                 form.add_error("records", error)
         except rules.SubmissionConflict as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"{added} consent records added.")
-            return redirect("submission-edit", submission_id=submission.id)
-    return _render_edit(request, submission, status=400, records_form=form)
+            saving.saved.append(
+                ngettext("%(n)s consent record added.", "%(n)s consent records added.", added) % {"n": added}
+            )
+    if form.errors:
+        saving.failed["records_form"] = form
 
 
-@login_required
-@require_POST
-def submission_contributors(request: HttpRequest, submission_id: str) -> HttpResponse:
-    submission = _own_submission(request, submission_id)
-    formset = ShareFormSet(request.POST, prefix="shares")
-    errors: list[str] = []
-    if formset.is_valid():
-        try:
-            rules.ensure_editable(submission)  # as the API: a split that cannot change is not read
-            drafts.set_revenue_split(submission=submission, shares=shares_in(formset))
-        except ValidationError as exc:
-            errors = exc.messages
-        except rules.SubmissionConflict as exc:
-            errors = [str(exc)]
-        else:
-            messages.success(request, "Revenue split saved.")
-            return redirect("submission-edit", submission_id=submission.id)
-    return _render_edit(request, submission, status=400, share_formset=formset, share_errors=errors)
-
-
-@login_required
-@require_POST
-def submission_parents(request: HttpRequest, submission_id: str) -> HttpResponse:
-    """The lineage section: the published versions this dataset derives from, as the API's
+def _save_parents(request: HttpRequest, submission: Submission, data: QueryDict, saving: _Saving) -> None:
+    """The lineage: the published versions this dataset derives from, as the API's
     ``PUT .../parents`` sets them (the same service, the same checks)."""
-    submission = _own_submission(request, submission_id)
-    form = ParentsForm(request.POST)
-    errors: list[str] = []
+    form = ParentsForm(data, initial=ParentsForm.initial_of(submission))
+    if not form.has_changed():
+        return
     if form.is_valid():
         try:
             rules.ensure_editable(submission)
             lineage.set_parents(submission=submission, parents=form.cleaned_data["parents"], user=request.user)
         except ValidationError as exc:
-            errors = exc.messages
+            for error in exc.messages:
+                form.add_error("parents", error)
         except rules.SubmissionConflict as exc:
-            errors = [str(exc)]
+            form.add_error(None, str(exc))
         else:
             count = len(form.cleaned_data["parents"])
-            messages.success(
-                request,
+            saving.saved.append(
                 ngettext("Lineage saved: %(n)s parent.", "Lineage saved: %(n)s parents.", count) % {"n": count}
                 if count
-                else _("Lineage saved: no parent."),
+                else _("Lineage saved: no parent.")
             )
-            return redirect(reverse("submission-edit", args=[submission.id]) + "#lineage")
-    return _render_edit(request, submission, status=400, parents_form=form, parents_errors=errors)
+    if form.errors:
+        saving.failed["parents_form"] = form
+
+
+def _saved_message(request: HttpRequest, saving: _Saving) -> None:
+    if saving.saved:
+        at = timezone.localtime().strftime("%H:%M")
+        messages.success(request, _("Saved at %(time)s.") % {"time": at} + " " + " ".join(saving.saved))
+    else:
+        messages.info(request, _("Nothing had changed: there was nothing to save."))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def submission_edit(request: HttpRequest, submission_id: str) -> HttpResponse:
+    """The draft's page, one form: a POST saves every part that changed (``_save_draft``). The
+    older per-part addresses (consent, records, contributors, parents) post the same form."""
+    submission = _own_submission(request, submission_id)
+    if request.method == "GET":
+        return _render_edit(request, submission)
+    saving = _save_draft(request, submission)
+    if saving.failed:
+        if saving.saved:
+            messages.success(request, " ".join(saving.saved))
+        submission.refresh_from_db()
+        return _render_edit(request, submission, status=400, **saving.failed)
+    _saved_message(request, saving)
+    return redirect(reverse("submission-edit", args=[submission.id]) + _section_of(request))
+
+
+def _section_of(request: HttpRequest) -> str:
+    """Back to the section whose Save button was pressed."""
+    by_address = {
+        "submission-consent": "consent",
+        "submission-consent-records": "consent",
+        "submission-contributors": "contributors",
+        "submission-parents": "lineage",
+    }
+    match = request.resolver_match
+    section = request.POST.get("section") or by_address.get((match.url_name or "") if match else "", "")
+    return f"#{section}" if section in ("datasheet", "consent", "contributors", "lineage") else ""
+
+
+# The per-part addresses of the page before it became one form; a POST to any of them saves the
+# parts it carries, as the page's own address does.
+@login_required
+@require_POST
+def submission_part(request: HttpRequest, submission_id: str) -> HttpResponse:
+    return submission_edit(request, submission_id)
+
+
+submission_consent = submission_consent_records = submission_contributors = submission_parents = submission_part
 
 
 @login_required
 @require_POST
 def submission_submit(request: HttpRequest, submission_id: str) -> HttpResponse:
+    """ "Submit for review" submits the page's one form: what was typed is saved first, and the
+    draft is submitted only when every part saved."""
     submission = _own_submission(request, submission_id)
+    saving = _save_draft(request, submission)
+    if saving.failed:
+        submission.refresh_from_db()
+        return _render_edit(request, submission, status=400, **saving.failed)
+    errors: list[str] = []
     try:
         inputs.check_agreement(request.POST.get("agree") == "on")
         drafts.submit_submission(submission=submission)
     except ValidationError as exc:
-        for error in exc.messages:
-            messages.error(request, error)
+        # The service names the API's fields; the page says the same in the datasheet's words.
+        problems = [problem.rstrip(".") for problem in drafts.submission_problems(submission, for_people=True)]
+        if problems:
+            errors = [_("Cannot submit yet: %(problems)s.") % {"problems": "; ".join(problems)}]
+        else:
+            errors = exc.messages
     except rules.SubmissionConflict as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, "Submitted for review. Reviewers are notified; you will see their answer here.")
+        errors = [str(exc)]
+    if errors:
+        if saving.saved:
+            messages.success(request, " ".join(saving.saved))
+        submission.refresh_from_db()
+        return _render_edit(request, submission, status=400, submit_errors=errors)
+    messages.success(request, _("Submitted for review. Reviewers are notified; you will see their answer here."))
     return redirect("submission-edit", submission_id=submission.id)
 
 
 @login_required
 @require_POST
 def submission_delete(request: HttpRequest, submission_id: str) -> HttpResponse:
+    """Deleting takes two steps: the draft page's button asks for this page, which says what goes
+    (the draft, its uploads, its consent records); only its own POST, with ``confirm=yes``, deletes."""
     submission = _own_submission(request, submission_id)
-    try:
-        drafts.delete_submission(submission=submission)
-    except PermissionDenied as exc:
-        messages.error(request, str(exc))
-        return redirect("submission-edit", submission_id=submission.id)
-    messages.success(request, f"Submission “{submission.name}” and its uploaded files are deleted.")
-    return redirect("submission-list")
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        try:
+            drafts.delete_submission(submission=submission)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc))
+            return redirect("submission-edit", submission_id=submission.id)
+        messages.success(
+            request, _("Submission “%(name)s” and its uploaded files are deleted.") % {"name": submission.name}
+        )
+        return redirect("submission-list")
+    uploads = Upload.objects.filter(submission=submission).exclude(status=Upload.Status.ABORTED).count()
+    return render(request, "submissions/delete.html", {"submission": submission, "uploads": uploads})
 
 
 @login_required
@@ -396,8 +501,10 @@ def _reviewable(user: User, submission_id: str) -> Submission:
         raise Http404(f"No submission with id '{submission_id}'.")
     if not rules.can_open_review(user, submission):
         raise PermissionDenied(
-            "Only the organization's reviewers or staff review a submission, never its author, and only once it "
-            "is submitted."
+            _(
+                "Only the organization's reviewers or staff review a submission, never its author, and only once it "
+                "is submitted."
+            )
         )
     return submission
 
@@ -414,16 +521,20 @@ def review(request: HttpRequest, submission_id: str) -> HttpResponse:
         try:
             if request.POST.get("decision") == "approve":
                 version = reviewing.approve_submission(submission=submission, reviewer=user)
-                messages.success(request, f"Approved: {version.dataset.name} version {version.number} is published.")
+                messages.success(
+                    request,
+                    _("Approved: %(name)s version %(number)s is published.")
+                    % {"name": version.dataset.name, "number": version.number},
+                )
                 return redirect("dataset-detail", slug=version.dataset.slug)
             if rejecting and reject_form.is_valid():
                 reviewing.reject_submission(
                     submission=submission, reviewer=user, reason=reject_form.cleaned_data["reason"]
                 )
-                messages.success(request, "Rejected; the contributor sees your reason.")
+                messages.success(request, _("Rejected; the contributor sees your reason."))
                 return redirect("review-queue")
             if not rejecting:
-                errors.append("Choose to approve or to reject.")
+                errors.append(_("Choose to approve or to reject."))
         except ValidationError as exc:
             errors += exc.messages
         except (rules.SubmissionConflict, PermissionDenied) as exc:

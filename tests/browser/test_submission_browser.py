@@ -83,7 +83,7 @@ def test_contributor_fills_the_form_uploads_12_mib_and_submits_and_a_reviewer_pu
     # A bad value is shown beside its field, and nothing else is lost.
     page.get_by_label("Short description").fill("Read speech from the valley.")
     page.get_by_label("Point of contact email").fill("not-an-email")
-    page.get_by_role("button", name="Save datasheet").click()
+    page.locator("#datasheet").get_by_role("button", name="Save draft").click()
     expect(page.locator(".has-error").filter(has=page.get_by_label("Point of contact email"))).to_contain_text(
         "valid email"
     )
@@ -97,7 +97,7 @@ def test_contributor_fills_the_form_uploads_12_mib_and_submits_and_a_reviewer_pu
     page.get_by_label("Intended usage").fill("Training speech recognition.")
     page.get_by_label("Point of contact full name").fill("Ada Valley")
     page.get_by_label("Point of contact email").fill("ada@example.org")
-    page.get_by_role("button", name="Save datasheet").click()
+    page.locator("#datasheet").get_by_role("button", name="Save draft").click()
     expect(page.get_by_text("Datasheet saved.")).to_be_visible()
 
     page.get_by_label("AI training").check()
@@ -105,21 +105,21 @@ def test_contributor_fills_the_form_uploads_12_mib_and_submits_and_a_reviewer_pu
     page.get_by_label("Collection start").fill("2025-01-01")
     page.get_by_label("Collection end").fill("2025-06-30")
     page.get_by_label("How a contributor withdraws").fill("Write to ada@example.org.")
-    page.get_by_role("button", name="Save consent terms").click()
+    page.locator("#consent").get_by_role("button", name="Save draft").click()
     expect(page.get_by_text("Consent terms saved.")).to_be_visible()
     expect(page.get_by_test_id("consent-sha256")).to_have_text(
         hashlib.sha256(b"I agree that my recordings train models.\n").hexdigest()
     )
 
     page.get_by_label("User (row 1)").fill("contrib")
-    page.get_by_label("Share (basis points) (row 1)").fill("6000")
+    page.get_by_label("Share (%) (row 1)").fill("60")
     page.get_by_label("Or payee name (row 2)").fill("Valley Choir")
     page.get_by_label("Payee email (row 2)").fill("choir@example.org")
-    page.get_by_label("Share (basis points) (row 2)").fill("3000")
-    page.get_by_role("button", name="Save revenue split").click()
-    expect(page.get_by_role("alert")).to_contain_text("they must sum to exactly 10000")
-    page.get_by_label("Share (basis points) (row 2)").fill("4000")
-    page.get_by_role("button", name="Save revenue split").click()
+    page.get_by_label("Share (%) (row 2)").fill("30")
+    page.locator("#contributors").get_by_role("button", name="Save draft").click()
+    expect(page.get_by_role("alert")).to_contain_text("The shares add up to 90 %; they must add up to exactly 100 %.")
+    page.get_by_label("Share (%) (row 2)").fill("40")
+    page.locator("#contributors").get_by_role("button", name="Save draft").click()
     expect(page.get_by_text("Revenue split saved.")).to_be_visible()
 
     # The archive: chosen in Uppy's dashboard, uploaded in parts straight to storage.
@@ -156,8 +156,8 @@ def test_contributor_fills_the_form_uploads_12_mib_and_submits_and_a_reviewer_pu
     expect(page.locator("#validation")).to_contain_text("data/rows.tsv")
     # The consent allows AI training only; CC-BY-4.0 allows more: refused, each conflict in words.
     page.get_by_label("I have the right to offer this data").check()
-    page.get_by_role("button", name="Submit for review").click()
-    refusal = page.locator(".messages")
+    page.get_by_role("button", name="Save and submit for review").click()
+    refusal = page.locator("[data-error-summary]")
     for what in ("commercial use", "redistribution", "derivatives"):
         expect(refusal).to_contain_text(
             f"the license CC-BY-4.0 allows {what}, but the contributors' consent does not allow it: choose a "
@@ -166,10 +166,10 @@ def test_contributor_fills_the_form_uploads_12_mib_and_submits_and_a_reviewer_pu
     expect(page.get_by_test_id("submission-status")).to_have_text("Draft")
     for flag in ("Commercial use", "Redistribution", "Derivatives"):
         page.get_by_label(flag).check()
-    page.get_by_role("button", name="Save consent terms").click()
+    page.locator("#consent").get_by_role("button", name="Save draft").click()
     expect(page.get_by_text("Consent terms saved.")).to_be_visible()
     page.get_by_label("I have the right to offer this data").check()
-    page.get_by_role("button", name="Submit for review").click()
+    page.get_by_role("button", name="Save and submit for review").click()
     expect(page.get_by_text("Submitted for review. Reviewers are notified")).to_be_visible()
     expect(page.get_by_test_id("submission-status")).to_have_text("Submitted for review")
 

@@ -59,6 +59,7 @@ LOGIN = Answer(302, "/login/?next=", writes=False)  # login_required sends the v
 NOOP = Answer(302, writes=False)  # a redirect with an error message, nothing changed
 SIGNED = Answer(302, "X-Amz-Signature")  # the download page sends the browser to a presigned URL
 BACK = Answer(302, "#access", writes=False)  # the download page refuses with a message on the dataset page
+ASKS = Answer(200, writes=False)  # a destructive action's confirmation page: nothing done yet
 
 
 def answer(item: int | Answer) -> Answer:
@@ -503,13 +504,16 @@ CASES = [
     Case("GET", "submission-edit", DRAFT, PAGE_UPLOADERS),
     Case("POST", "submission-edit", DRAFT, (LOGIN, 403, 302, 403, 403, 302, 403),
          body={"name": "Renamed", "visibility": "public"}),
-    Case("POST", "submission-consent", DRAFT, (LOGIN, 403, 400, 403, 403, 400, 403)),  # 400: empty form
-    Case("POST", "submission-consent-records", DRAFT, (LOGIN, 403, 400, 403, 403, 400, 403)),
-    Case("POST", "submission-contributors", DRAFT, (LOGIN, 403, 400, 403, 403, 400, 403)),
+    # The page's one form: a POST carrying none of its parts saves nothing (302 "nothing had changed").
+    Case("POST", "submission-consent", DRAFT, (LOGIN, 403, NOOP, 403, 403, NOOP, 403)),
+    Case("POST", "submission-consent-records", DRAFT, (LOGIN, 403, NOOP, 403, 403, NOOP, 403)),
+    Case("POST", "submission-contributors", DRAFT, (LOGIN, 403, 400, 403, 403, 400, 403),
+         body={"shares-TOTAL_FORMS": "1", "shares-INITIAL_FORMS": "0", "shares-0-share": "50"}),
     Case("GET", "submission-validation", DRAFT, PAGE_UPLOADERS),
     Case("POST", "submission-parents", DRAFT, (LOGIN, 403, 302, 403, 403, 302, 403), body={"parents": ""}),
-    Case("POST", "submission-submit", DRAFT, (LOGIN, 403, 302, 403, 403, 302, 403)),
-    Case("POST", "submission-delete", DRAFT, (LOGIN, 403, 302, 403, 403, 302, 403)),
+    Case("POST", "submission-submit", DRAFT, (LOGIN, 403, 400, 403, 403, 400, 403)),  # 400: incomplete
+    Case("POST", "submission-delete", DRAFT, (LOGIN, 403, ASKS, 403, 403, ASKS, 403), variant="unconfirmed"),
+    Case("POST", "submission-delete", DRAFT, (LOGIN, 403, 302, 403, 403, 302, 403), body={"confirm": "yes"}),
     Case("GET", "review-queue", {}, ANY_LOGIN),
     # The member wrote the waiting submission: nobody reviews their own work.
     Case("GET", "review", {"submission_id": "@waiting"}, (LOGIN, 403, 403, 200, 403, 200, 200)),
@@ -857,7 +861,7 @@ def test_own_lists_name_each_item_once(world: World, person: str) -> None:
     uploading = [org for key, org in world.orgs.items() if role_in_org(person, key) in UPLOADER_ROLES]
     own_submissions = Submission.objects.filter(organization__in=uploading).exclude(status=Submission.Status.DELETED)
     submission_page = page_as(world, person, "/submissions/").content.decode()
-    assert links(submission_page, r'<td><a href="/submissions/(\w+)/">') == once(
+    assert links(submission_page, r'<td[^>]*><a href="/submissions/(\w+)/">') == once(
         own_submissions.values_list("id", flat=True)
     )
     reviewing = [org for key, org in world.orgs.items() if role_in_org(person, key) in REVIEWER_ROLES]

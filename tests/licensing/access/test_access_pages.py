@@ -79,9 +79,12 @@ def test_access_request_form_errors_sit_beside_fields_and_owner_rejects(make_use
     assert client.get(f"/organizations/{org.slug}/access-requests/").status_code == 403
     owner_client = signed_in(owner)
     url = f"/organizations/{org.slug}/access-requests/{item.id}/reject/"
-    no_reason = owner_client.post(url, {"reason": ""})
+    asked = owner_client.post(url, {"reason": "Not a research use."})  # the row's button: a confirmation first
+    assert asked.status_code == 200 and "Yes, reject the request" in asked.content.decode()
+    assert AccessRequest.objects.get(id=item.id).status == "pending"
+    no_reason = owner_client.post(url, {"reason": "", "confirm": "yes"})
     assert no_reason.status_code == 400 and "Give a reason" in no_reason.content.decode()
-    owner_client.post(url, {"reason": "Not a research use."})
+    owner_client.post(url, {"reason": "Not a research use.", "confirm": "yes"})
     item.refresh_from_db()
     assert (item.status, item.reason, item.decided_by) == ("rejected", "Not a research use.", owner)
     assert "Not a research use." in client.get(f"/datasets/{dataset.slug}/").content.decode()

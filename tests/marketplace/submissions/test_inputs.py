@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from marketplace.models import Submission
 from marketplace.submissions import inputs, uploads
@@ -27,10 +28,11 @@ def test_the_one_map_names_every_datasheet_field_of_the_form_and_the_model() -> 
     assert len(inputs.CONTRACT_NAME) == len(inputs.MODEL_FIELD)  # no two names for one field
     submission_fields = {field.name for field in Submission._meta.get_fields()}
     assert set(inputs.CONTRACT_NAME) <= submission_fields
-    # The license's one choice, the changelog of a new version, the record-id and contributor-id
-    # columns (none in the MDC datasheet).
+    # The license's one choice, the price in US dollars, the changelog of a new version, the
+    # record-id and contributor-id columns (none in the MDC datasheet).
     assert set(DatasheetForm.base_fields) - set(inputs.CONTRACT_NAME) == {
         "license_choice",
+        "price",  # in US dollars; the model keeps base_price_cents
         "changelog",
         "record_id_column",
         "contributor_id_column",
@@ -124,15 +126,28 @@ def test_a_split_reads_the_same_from_json_and_from_the_pages_rows() -> None:
         "List at least one contributor with basisPoints."
     ]
 
+    # The page's rows are in percent and say what is wrong in the person's words, beside the row.
     rows = {"shares-TOTAL_FORMS": "4", "shares-INITIAL_FORMS": "0"}
-    rows |= {"shares-0-name": "Choir", "shares-1-basis_points": "1"}  # row 3 is blank: not counted
-    rows |= {"shares-3-username": "ann", "shares-3-basis_points": "10000"}
+    rows |= {"shares-0-name": "Choir", "shares-1-share": "0.01"}  # row 3 is blank: not counted
+    rows |= {"shares-3-username": "ann", "shares-3-share": "100"}
     formset = ShareFormSet(rows, prefix="shares")
-    assert formset.is_valid(), formset.errors
-    assert refusal(shares_in, formset).messages == [
-        "The split was not changed: contributor 1: basisPoints must be a whole number from 1 to 10000; "
-        "contributor 1: '' is not an email address; contributor 2: give a username, or a name and an email."
-    ]
+    translation.activate("en")  # the page's messages, in English
+    assert not formset.is_valid()
+    assert formset.errors[0] == {
+        "share": ["Give this contributor's share in percent, e.g. 25 or 12.5."],
+        "username": ["Give a username of this site, or a payee's name and email."],
+    }
+    assert formset.errors[1] == {"username": ["Give a username of this site, or a payee's name and email."]}
+    assert "basisPoints" not in str(formset.errors)
+
+    split = {"shares-TOTAL_FORMS": "3", "shares-INITIAL_FORMS": "0"}
+    split |= {"shares-0-username": "ann", "shares-0-share": "60", "shares-2-username": "bo", "shares-2-share": "39.99"}
+    uneven = ShareFormSet(split, prefix="shares")
+    assert not uneven.is_valid()
+    assert uneven.non_form_errors() == ["The shares add up to 99.99 %; they must add up to exactly 100 %."]
+    even = ShareFormSet(split | {"shares-2-share": "40"}, prefix="shares")
+    assert even.is_valid(), even.errors
+    assert shares_in(even) == [Share(basis_points=6000, username="ann"), Share(basis_points=4000, username="bo")]
 
 
 def test_an_upload_start_and_parents_are_read_with_the_platforms_messages() -> None:

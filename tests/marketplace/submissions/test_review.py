@@ -99,9 +99,10 @@ def test_datasheet_errors_show_beside_their_fields_and_good_values_save(people: 
     author = client_for(people["author"])
     form = {"name": "Valley speech", "visibility": "public", "license_choice": "", "short_description": "Speech"}
 
-    bad = author.post(f"/submissions/{submission.id}/", {**form, "is_paid": "on", "base_price_cents": "50"})
+    bad = author.post(f"/submissions/{submission.id}/", {**form, "is_paid": "on", "price": "0.50"})
     assert bad.status_code == 400
-    assert b"must be between 10000 and 5000000 cents" in bad.content
+    assert "Set a price from 100.00 USD to 50,000.00 USD." in bad.content.decode()
+    assert "cents" not in bad.content.decode()
     assert Submission.objects.get(id=submission.id).short_description == ""  # nothing half-written
 
     custom = author.post(
@@ -218,7 +219,10 @@ def test_deleting_a_submission_removes_its_objects_and_parts(live_server: Any, b
 
     page = Client()
     page.force_login(user)
-    answer = page.post(f"/submissions/{submission.id}/delete/")
+    asked = page.post(f"/submissions/{submission.id}/delete/")  # the page's button: a confirmation first
+    assert asked.status_code == 200 and "Yes, delete the submission and its files" in asked.content.decode()
+    assert Submission.objects.get(id=submission.id).status != "deleted"
+    answer = page.post(f"/submissions/{submission.id}/delete/", {"confirm": "yes"})
     assert answer.status_code == 302
     assert Submission.objects.get(id=submission.id).status == "deleted"
     assert Upload.objects.get(id=upload.id).status == "aborted"
