@@ -223,7 +223,7 @@ def submission_validation(request: HttpRequest, submission_id: str) -> HttpRespo
     """The report as a fragment, which the page polls while a worker validates. When the result
     arrives the page reloads, so that its list of what is missing is current."""
     submission = _own_submission(request, submission_id)
-    if not request.htmx:  # opened on its own (a bookmark, a new tab): the page it belongs to
+    if request.headers.get("HX-Request") != "true":  # opened on its own (a bookmark, a new tab): the page it belongs to
         return redirect("submission-edit", submission_id=submission.id)
     archive = Upload.objects.filter(submission=submission, kind=Upload.Kind.ARCHIVE).order_by("-created_at").first()
     report = _validation_of(archive)
