@@ -20,6 +20,7 @@ from licensing.access import access_requests, downloads, grants
 from licensing.api_common import DatasetScopedApi, request_body, request_user, string_field
 from licensing.keys.authentication import ApiKeyAuthentication, ApiKeyBasicAuthentication, HasScope
 from licensing.models import AccessRequest, ApiKey, DownloadRecord, LicenseGrant
+from marketplace.accounts.second_factor import SecondFactorEnabled
 from marketplace.api.mdc import Refused, issue_download
 from marketplace.models import Dataset
 from provenance import deltas, diffs
@@ -160,7 +161,7 @@ class AccessDecisionApi(APIView):
     """``POST /api/v1/access-requests/{id}/approve|reject|revoke``; reject and revoke take
     ``{"reason"}``. Only owners and admins of the dataset's organization."""
 
-    permission_classes = [IsAuthenticated, HasScope]
+    permission_classes = [IsAuthenticated, HasScope, SecondFactorEnabled]
     required_scope = "read"
 
     @extend_schema(

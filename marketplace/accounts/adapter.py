@@ -14,4 +14,3 @@ class AccountAdapter(DefaultAccountAdapter):
         "email_taken": _("An account with that email address exists already: sign in instead."),
         "username_taken": _("That username is taken."),
     }
-

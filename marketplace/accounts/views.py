@@ -77,7 +77,8 @@ class SignUpView(allauth_views.SignupView):
         record_sign_up(self.request)
         if self.user:
             messages.success(
-                self.request, gettext("Welcome, %(username)s. Your account is ready.") % {"username": self.user.username}
+                self.request,
+                gettext("Welcome, %(username)s. Your account is ready.") % {"username": self.user.username},
             )
         return response
 
@@ -95,7 +96,10 @@ def account(request: HttpRequest) -> HttpResponse:
             "key_form": ApiKeyForm(),
             "email_addresses": EmailAddress.objects.filter(user=user).order_by("-primary", "email"),
             "second_factors": sorted(
-                {Authenticator.Type(kind).label for kind in Authenticator.objects.filter(user=user).values_list("type", flat=True)}
+                {
+                    Authenticator.Type(kind).label
+                    for kind in Authenticator.objects.filter(user=user).values_list("type", flat=True)
+                }
             ),
             "connected_providers": SocialAccount.objects.filter(user=user),
         },
