@@ -151,8 +151,6 @@ NOT_YET_TRANSLATED = {
     "organizations/create.html",
     "organizations/invitation.html",
     "organizations/members.html",
-    "registration/login.html",
-    "registration/signup.html",
     "submissions/_field.html",
     "submissions/_summary.html",
     "submissions/_upload.html",

@@ -6,8 +6,8 @@ as a new account, or linked to the account that already holds the address the pr
 from __future__ import annotations
 
 import re
-from html import unescape
 from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
