@@ -10,12 +10,11 @@ from typing import Any
 from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
+from django.core.cache import cache
 from django.test import Client
 
 # The secret every enrolled test person's authenticator app holds (base32, RFC 4648).
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-
-_used: dict[int, set[str]] = {}
 
 
 def enroll_second_factor(user: Any, secret: str = TOTP_SECRET) -> None:
@@ -32,12 +31,11 @@ def totp_code(secret: str = TOTP_SECRET, *, step: int = 0) -> str:
 def fresh_code(user: Any, secret: str = TOTP_SECRET) -> str:
     """A code the site still accepts for ``user``: each code works once, and the one before and after
     the current one are accepted too; when all three were used, wait for the next period."""
-    used = _used.setdefault(user.pk, set())
     while True:
         for step in (0, 1, -1):
             code = totp_code(secret, step=step)
-            if code not in used:
-                used.add(code)
+            # Kept in the cache beside allauth's own record of used codes, so both go together.
+            if cache.add(f"tests.totp.handed-out:{user.pk}:{code}", True, timeout=3 * mfa_settings.TOTP_PERIOD):
                 return code
         time.sleep(1)
 

@@ -128,7 +128,7 @@ def test_an_authenticator_app_turned_on_is_asked_for_at_sign_in_and_a_recovery_c
     assert Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
     codes = Authenticator.objects.get(user=user, type=Authenticator.Type.RECOVERY_CODES).wrap().get_unused_codes()
     assert len(codes) >= 8
-    assert "On: TOTP Authenticator, Recovery codes." in client.get("/account/").content.decode()
+    assert "On: Recovery codes, TOTP Authenticator." in client.get("/account/").content.decode()
     client.post("/logout/")
 
     again = Client()
