@@ -1,10 +1,11 @@
 """A second factor before money moves or anything is approved.
 
+Only staff and organizations' owners, admins and reviewers are asked (``needs_second_factor``).
 Marking an invoice paid, refunds, voids, payout batches, access decisions, review decisions,
 approving organizations, takedowns and organization imports and moves all ask for it:
 
 - a page (``second_factor_required``, on POST): a person with no second factor is sent to turn one
-  on, with a message saying why and the page they came from kept for afterwards; a session signed
+  on, with a message saying why and to come back afterwards; a session signed
   in without passing the second factor (through a path that skipped it) is asked for a code first,
   and the action it was about to take (its POST) carries on once the code is right, by allauth's
   own suspend-and-resume of a request;
@@ -25,7 +26,6 @@ from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from rest_framework import exceptions
 from rest_framework.permissions import SAFE_METHODS, BasePermission
@@ -34,7 +34,6 @@ from rest_framework.views import APIView
 
 from marketplace.models import Membership, MembershipRole
 
-NEXT_SESSION_KEY = "second_factor_next"
 # The roles that decide on money, access and reviews in an organization.
 DECIDING_ROLES = (MembershipRole.OWNER, MembershipRole.ADMIN, MembershipRole.REVIEWER)
 
@@ -55,16 +54,6 @@ def has_second_factor(user: Any) -> bool:
 def passed_second_factor(request: HttpRequest) -> bool:
     """Whether this session signed in (or confirmed since) with a second factor."""
     return any(record.get("method") == "mfa" for record in get_authentication_records(request, request.user))
-
-
-def _page_to_return_to(request: HttpRequest) -> str:
-    """The page the person acted from (a POST's own URL is rarely a page), else this URL."""
-    referer = request.headers.get("Referer", "")
-    if referer and url_has_allowed_host_and_scheme(
-        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return referer
-    return request.get_full_path()
 
 
 def second_factor_required(view: Callable[..., HttpResponse] | None = None, *, staff_only: bool = False) -> Any:
@@ -92,7 +81,6 @@ def ask_for_second_factor(request: HttpRequest) -> HttpResponse | None:
     if not needs_second_factor(request.user):
         return None
     if not has_second_factor(request.user):
-        request.session[NEXT_SESSION_KEY] = _page_to_return_to(request)
         messages.warning(
             request,
             gettext(
@@ -104,7 +92,6 @@ def ask_for_second_factor(request: HttpRequest) -> HttpResponse | None:
     if not passed_second_factor(request):
         messages.info(request, gettext("Confirm it is you with your second factor to go on."))
         return suspend_request(request, reverse("mfa_reauthenticate"))
-    request.session.pop(NEXT_SESSION_KEY, None)
     return None
 
 
