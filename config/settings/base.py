@@ -334,7 +334,9 @@ ACCOUNT_RATE_LIMITS = {"login_failed": False, "signup": False}
 # Second factors: an authenticator app (TOTP, RFC 6238) with recovery codes, and security keys or
 # passkeys (WebAuthn). A code from the step before or after the current one is accepted (RFC 6238
 # section 5.2 allows one step of clock drift); each code works once.
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+# WebAuthn (fido2 is installed for it) stays off until its pages are tested here: its list page
+# answered 500 on plain HTTP in the demo walk.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = SITE_NAME
 MFA_TOTP_TOLERANCE = 1
 MFA_PASSKEY_LOGIN_ENABLED = False
