@@ -10,6 +10,7 @@ urlpatterns = [
     # The language switcher's form posts here; it also keeps a signed-in person's choice for their emails.
     path("i18n/setlang/", notification_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
+    path("accounts/", include("marketplace.accounts.urls")),
     path("api/v1/schema", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("licensing.api_urls")),

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from marketplace.accounts.second_factor import second_factor_required
 from marketplace.models import MembershipRole, Organization, User
 from marketplace.organizations import moves
 from marketplace.permissions import role_in, signed_in_user
@@ -59,6 +60,7 @@ class ImportForm(forms.Form):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@second_factor_required(staff_only=True)
 def organization_imports(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     if not user.is_staff:
@@ -93,6 +95,7 @@ class MoveForm(forms.Form):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@second_factor_required
 def organization_move(request: HttpRequest, slug: str) -> HttpResponse:
     organization = get_object_or_404(Organization, slug=slug)
     if role_in(signed_in_user(request), organization) != MembershipRole.OWNER:

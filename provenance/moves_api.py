@@ -29,6 +29,7 @@ from rest_framework.views import APIView
 from config.api_errors import error_body
 from config.api_parsers import StrictJSONParser
 from licensing.keys.authentication import HasScope
+from marketplace.accounts.second_factor import SecondFactorEnabled
 from marketplace.catalog.visibility import visible_datasets
 from marketplace.models import Dataset, MembershipRole, Organization, User
 from marketplace.organizations import moves
@@ -86,7 +87,7 @@ def _job_json(request: Request, job: OrganizationImport) -> dict[str, Any]:
 
 
 class OrganizationImportsApi(APIView):
-    permission_classes = [IsAuthenticated, HasScope]
+    permission_classes = [IsAuthenticated, HasScope, SecondFactorEnabled]
     required_scope = "upload"
     parser_classes = [BundleParser]
 
@@ -200,7 +201,7 @@ class MoveShape(serializers.Serializer):
 
 
 class OrganizationMoveApi(APIView):
-    permission_classes = [IsAuthenticated, HasScope]
+    permission_classes = [IsAuthenticated, HasScope, SecondFactorEnabled]
     required_scope = "upload"
     parser_classes = [StrictJSONParser]
 

@@ -127,22 +127,9 @@ def untranslated_text(source: str) -> list[str]:
     return parser.found
 
 
-# Templates still written in English only, being converted (issue 22). Strictly expected to fail:
-# a template that passes must leave this list, so it can only shrink.
-NOT_YET_TRANSLATED = {
-    "account.html",
-    "registration/login.html",
-    "registration/signup.html",
-}
-
-
 def _templates() -> list[Any]:
-    found = []
-    for path in sorted((REPO_DIR / "templates").rglob("*.html")):
-        name = str(path.relative_to(REPO_DIR / "templates"))
-        marks = [pytest.mark.xfail(strict=True, reason="not yet translated")] if name in NOT_YET_TRANSLATED else []
-        found.append(pytest.param(path, id=name, marks=marks))
-    return found
+    root = REPO_DIR / "templates"
+    return [pytest.param(path, id=str(path.relative_to(root))) for path in sorted(root.rglob("*.html"))]
 
 
 def test_the_check_finds_words_outside_the_translation_tags() -> None:

@@ -48,6 +48,7 @@ from provenance import members
 from provenance.lineage import parent_refs, set_parents
 from tests.archive_builders import wav_bytes
 from tests.factories import license_for, tar_gz
+from tests.second_factor import enroll_second_factor
 
 ROLES = ("owner", "admin", "member", "member2", "reviewer")
 ORGANIZATIONS = {
@@ -147,6 +148,8 @@ class Builder:
         _, raw = create_api_key(user=user, name=f"{handle}'s key", scopes=list(ApiKey.Scope.values))
         self.world.people[handle] = user
         self.world.keys[handle] = raw
+        if handle == "staff" or handle.endswith((".owner", ".admin", ".reviewer")):
+            enroll_second_factor(user)  # they move money and approve: the site asks them for one
         return user
 
     def organizations(self) -> None:
@@ -462,7 +465,7 @@ def build() -> World:
 SENTINEL_SLUG = ORGANIZATIONS["valley"][1]
 
 
-WORLD_APPS = ("marketplace", "licensing", "provenance")
+WORLD_APPS = ("marketplace", "licensing", "provenance", "mfa")
 
 
 def world_models() -> list[type[Any]]:

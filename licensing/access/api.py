@@ -21,6 +21,7 @@ from licensing.api_common import DatasetScopedApi, request_body, request_user, s
 from licensing.keys import limits
 from licensing.keys.authentication import ApiKeyAuthentication, ApiKeyBasicAuthentication, HasScope
 from licensing.models import AccessRequest, ApiKey, DownloadRecord, LicenseGrant
+from marketplace.accounts.second_factor import SecondFactorEnabled
 from marketplace.api.mdc import Refused, issue_download
 from marketplace.models import Dataset
 from provenance import deltas, diffs
@@ -162,7 +163,7 @@ class AccessDecisionApi(APIView):
     """``POST /api/v1/access-requests/{id}/approve|reject|revoke``; reject and revoke take
     ``{"reason"}``. Only owners and admins of the dataset's organization."""
 
-    permission_classes = [IsAuthenticated, HasScope]
+    permission_classes = [IsAuthenticated, HasScope, SecondFactorEnabled]
     required_scope = "read"
 
     @extend_schema(

@@ -27,6 +27,7 @@ from licensing.access.panel import access_panel
 from licensing.models import AccessRequest
 from licensing.revenue import amounts, payments
 from licensing.views_common import organization_for_page
+from marketplace.accounts.second_factor import second_factor_required
 from marketplace.catalog.dataset_page import render_dataset
 from marketplace.models import Dataset, User
 from marketplace.permissions import signed_in_user
@@ -204,6 +205,7 @@ def organization_access_requests(request: HttpRequest, slug: str) -> HttpRespons
 
 @login_required
 @require_POST
+@second_factor_required
 def access_decision(request: HttpRequest, slug: str, request_id: int, action: str) -> HttpResponse:
     organization = organization_for_page(request, slug, managers_only=True, staff=False)
     user = signed_in_user(request)

@@ -18,6 +18,7 @@ from licensing.api_common import DatasetScopedApi, request_body, request_user, s
 from licensing.keys.authentication import HasScope
 from licensing.models import Invoice, PayoutBatch
 from licensing.revenue import earnings, ledger, payments, refunds
+from marketplace.accounts.second_factor import SecondFactorEnabled, refuse_without_second_factor
 from marketplace.models import User
 
 
@@ -67,7 +68,7 @@ class InvoicePaymentApi(APIView):
     """An organization admin (or staff) records the payment of an invoice: ``{"reference"}``.
     409 when it was voided, expired or refunded."""
 
-    permission_classes = [IsAuthenticated, HasScope]
+    permission_classes = [IsAuthenticated, HasScope, SecondFactorEnabled]
     required_scope = "read"
 
     @extend_schema(request=schema.PaymentShape, responses={200: schema.InvoiceShape, **schema.errors(409)})
@@ -99,7 +100,7 @@ class InvoiceRefundApi(APIView):
     grant the payment created is revoked and the licensee is emailed, in one transaction. 409
     when it was refunded already or never paid."""
 
-    permission_classes = [IsAuthenticated, HasScope]
+    permission_classes = [IsAuthenticated, HasScope, SecondFactorEnabled]
     required_scope = "read"
 
     @extend_schema(request=schema.RequiredReasonShape, responses={201: schema.RefundShape, **schema.errors(409)})
@@ -140,6 +141,8 @@ class InvoiceVoidApi(APIView):
         body = request_body(request) if request.data else {}
         user = request_user(request)
         invoice = _visible_invoice(user, invoice_id)
+        if invoice.user_id != user.id:
+            refuse_without_second_factor(request)
         voided = payments.void_invoice(
             invoice_id=invoice.id, voided_by=user, reason=string_field(body, "reason", required=False)
         )
@@ -164,7 +167,7 @@ class PayoutCancellationApi(APIView):
     """Staff cancel a pending payout batch: ``{"reason"}``. Its amounts are owed to the payees
     again (the exact reversal of the batch's ledger transaction). 409 for a paid or cancelled batch."""
 
-    permission_classes = [IsAuthenticated, HasScope]
+    permission_classes = [IsAuthenticated, HasScope, SecondFactorEnabled]
     required_scope = "read"
 
     @extend_schema(request=schema.RequiredReasonShape, responses={200: schema.PayoutBatchShape, **schema.errors(409)})

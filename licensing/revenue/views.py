@@ -25,6 +25,7 @@ from licensing.contributors.payouts import details_for_accounts
 from licensing.models import Invoice, LedgerAccount, PayoutBatch
 from licensing.revenue import amounts, earnings, ledger, payments, refunds
 from licensing.views_common import organization_for_page
+from marketplace.accounts.second_factor import ask_for_second_factor, second_factor_required
 from marketplace.models import User
 from marketplace.permissions import signed_in_user
 
@@ -89,6 +90,7 @@ def _staff(request: HttpRequest) -> User:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@second_factor_required(staff_only=True)
 def payouts(request: HttpRequest) -> HttpResponse:
     """Every balance we owe, with an amount to pay each (blank skips it); one batch per submit."""
     user = _staff(request)
@@ -151,6 +153,7 @@ def _cents(raw: str) -> int | None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@second_factor_required(staff_only=True)
 def payout_batch(request: HttpRequest, batch_id: int) -> HttpResponse:
     user = _staff(request)
     batch = get_object_or_404(PayoutBatch.objects.select_related("created_by", "paid_by"), id=batch_id)
@@ -194,6 +197,7 @@ def invoices(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
+@second_factor_required
 def invoice_paid(request: HttpRequest, slug: str, invoice_id: str) -> HttpResponse:
     organization = organization_for_page(request, slug, managers_only=True, staff=True)
     invoice = get_object_or_404(Invoice, id=invoice_id, dataset__organization=organization)
@@ -246,6 +250,8 @@ def invoice_void(request: HttpRequest, invoice_id: str) -> HttpResponse:
         else reverse("organization-invoices", args=[invoice.dataset.organization.slug])
     )
     error = ""
+    if request.method == "POST" and not own and (asked := ask_for_second_factor(request)):
+        return asked
     if request.method == "POST":
         try:
             payments.void_invoice(invoice_id=invoice.id, voided_by=user, reason=request.POST.get("reason", ""))
@@ -269,6 +275,7 @@ def invoice_void(request: HttpRequest, invoice_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@second_factor_required(staff_only=True)
 def invoice_refund(request: HttpRequest, invoice_id: str) -> HttpResponse:
     """Staff refund a paid invoice: a reason, then a confirmation naming the amount, the grant it
     revokes and every ledger line it reverses."""
@@ -306,6 +313,7 @@ def invoice_refund(request: HttpRequest, invoice_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@second_factor_required(staff_only=True)
 def payout_batch_cancel(request: HttpRequest, batch_id: int) -> HttpResponse:
     """Staff cancel a pending payout batch: a reason, then a confirmation listing what each payee
     is owed again."""

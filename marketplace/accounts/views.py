@@ -1,21 +1,25 @@
-"""Sign up and the account page (memberships and API keys)."""
+"""Sign up, sign in and the account page (memberships, API keys and security).
+
+Signing up and in are allauth's views (email verification, second factors, single sign-on) under
+our URLs, with our limits on password guessing and mass sign-ups in front
+(marketplace/accounts/sign_in_limits.py): 429 with Retry-After and the form saying when to retry.
+"""
 
 from typing import Any
 
+from allauth.account import views as allauth_views
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.socialaccount.models import SocialAccount
 from django.contrib import messages
-from django.contrib.auth import login
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_http_methods
+from django.shortcuts import render
+from django.utils.translation import gettext, ngettext
+from django.views.decorators.http import require_GET
 
 from licensing.keys.forms import ApiKeyForm
 from licensing.keys.selectors import api_keys_of
-from marketplace.accounts.forms import SignupForm
-from marketplace.accounts.services import register_user
 from marketplace.accounts.sign_in_limits import (
     forget_failed_sign_ins,
     record_failed_sign_in,
@@ -29,68 +33,54 @@ from marketplace.permissions import signed_in_user
 
 def _minutes(seconds: int) -> str:
     minutes = -(-seconds // 60)
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
 
 
-class SignInView(auth_views.LoginView):
-    """Django's sign-in page, refusing to check passwords once too many guesses failed
-    (marketplace/sign_in_limits.py): 429 with Retry-After and the form saying when to retry."""
-
-    redirect_authenticated_user = True
+class SignInView(allauth_views.LoginView):
+    template_name = "registration/login.html"
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         username = str(request.POST.get("username", ""))
         wait = sign_in_wait(username, request)
         if wait is not None:
-            refusal = f"Too many failed sign-ins. Try again in {_minutes(wait)}."
+            refusal = gettext("Too many failed sign-ins. Try again in %(wait)s.") % {"wait": _minutes(wait)}
             response = self.render_to_response(self.get_context_data(refusal=refusal), status=429)
             response["Retry-After"] = str(wait)
             return response
-        response = super().post(request, *args, **kwargs)
-        if request.user.is_authenticated:
-            forget_failed_sign_ins(username)
-        else:
-            record_failed_sign_in(username, request)
-        return response
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        forget_failed_sign_ins(str(self.request.POST.get("username", "")))
+        return super().form_valid(form)
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        record_failed_sign_in(str(self.request.POST.get("username", "")), self.request)
+        return super().form_invalid(form)
 
 
-@require_http_methods(["GET", "POST"])
-def signup(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        return redirect(_next(request) or "account")
-    form = SignupForm(request.POST or None)
-    wait = sign_up_wait(request) if request.method == "POST" else None
-    if wait is not None:
-        refusal = f"Too many new accounts from your address. Try again in {_minutes(wait)}."
-        response = render(request, "registration/signup.html", {"form": form, "refusal": refusal}, status=429)
-        response["Retry-After"] = str(wait)
-        return response
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = register_user(
-                username=form.cleaned_data["username"],
-                email=form.cleaned_data["email"],
-                password=form.cleaned_data["password1"],
+class SignUpView(allauth_views.SignupView):
+    template_name = "registration/signup.html"
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        wait = sign_up_wait(request)
+        if wait is not None:
+            refusal = gettext("Too many new accounts from your address. Try again in %(wait)s.") % {
+                "wait": _minutes(wait)
+            }
+            response = self.render_to_response(self.get_context_data(refusal=refusal), status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        record_sign_up(self.request)
+        if self.user:
+            messages.success(
+                self.request,
+                gettext("Welcome, %(username)s. Your account is ready.") % {"username": self.user.username},
             )
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
-        else:
-            record_sign_up(request)
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Welcome, {user.username}. Your account is ready.")
-            return redirect(_next(request) or "account")
-    return render(request, "registration/signup.html", {"form": form, "next": _next(request)})
-
-
-def _next(request: HttpRequest) -> str:
-    """Where to go after signing up (a claim link, say): a path on this site, or ""."""
-    target = str(request.POST.get("next") or request.GET.get("next") or "")
-    safe = url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    return target if target and safe else ""
+        return response
 
 
 @login_required
@@ -104,5 +94,13 @@ def account(request: HttpRequest) -> HttpResponse:
             "memberships": memberships_of(user=user),
             "api_keys": api_keys_of(user=user),
             "key_form": ApiKeyForm(user=user),
+            "email_addresses": EmailAddress.objects.filter(user=user).order_by("-primary", "email"),
+            "second_factors": sorted(
+                {
+                    Authenticator.Type(kind).label
+                    for kind in Authenticator.objects.filter(user=user).values_list("type", flat=True)
+                }
+            ),
+            "connected_providers": SocialAccount.objects.filter(user=user),
         },
     )

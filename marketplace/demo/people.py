@@ -44,6 +44,11 @@ ORGANIZATIONS = [
     ),
 ]
 STAFF = "admin"
+# The authenticator-app secret (base32, RFC 6238) of every demo person who moves money or approves
+# (staff, and every organization's owners, admins and reviewers): add it to an authenticator app
+# by hand, or take the current code from the `make run` banner. Demo only: never reuse it.
+DEMO_TOTP_SECRET = "DEMODEMODEMODEMODEMODEMODEMODEMO"  # noqa: S105 (the demo's, printed in its banner)
+SECOND_FACTOR_ROLES = ("owner", "admin", "reviewer")
 # People in no organization who license, buy and ask for access.
 LICENSEES = ("demo-licensee", "demo-researcher")
 # A person whose data is in the demo: they claimed speaker c-002 of Tiny Welsh Speech and the share

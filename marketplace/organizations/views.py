@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from marketplace.accounts.second_factor import second_factor_required
 from marketplace.models import Invitation, Membership, Organization
 from marketplace.organizations.forms import InvitationForm, OrganizationForm
 from marketplace.organizations.services import (
@@ -146,6 +147,7 @@ def organization_leave(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
+@second_factor_required(staff_only=True)
 def organization_approve(request: HttpRequest, slug: str) -> HttpResponse:
     if not signed_in_user(request).is_staff:
         raise PermissionDenied("Only staff approve organizations to upload.")

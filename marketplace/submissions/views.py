@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from licensing.consent import terms as consent
+from marketplace.accounts.second_factor import second_factor_required
 from marketplace.catalog.visibility import visible_datasets
 from marketplace.models import Membership, Submission, Upload, User
 from marketplace.permissions import signed_in_user
@@ -511,6 +512,7 @@ def _reviewable(user: User, submission_id: str) -> Submission:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@second_factor_required
 def review(request: HttpRequest, submission_id: str) -> HttpResponse:
     user = signed_in_user(request)
     submission = _reviewable(user, submission_id)

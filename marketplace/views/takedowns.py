@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from marketplace.accounts.second_factor import second_factor_required
 from marketplace.catalog.references import dataset_key
 from marketplace.models import Dataset
 from marketplace.permissions import signed_in_user
@@ -24,6 +25,7 @@ LISTED = 200
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@second_factor_required(staff_only=True)
 def takedowns(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     if not user.is_staff:

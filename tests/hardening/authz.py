@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from allauth.mfa.models import Authenticator
 from django.apps import apps
 from django.conf import settings
 from django.db import connection
@@ -27,6 +28,7 @@ from marketplace.submissions import drafts, uploads
 from provenance import signing
 from provenance.models import Peer
 from tests.factories import license_for
+from tests.second_factor import pass_second_factor
 
 if TYPE_CHECKING:
     from tests.world import World
@@ -197,6 +199,8 @@ class Matrix:
         if role not in self._sessions:
             browser = Client()
             browser.force_login(self.users[role])
+            if Authenticator.objects.filter(user=self.users[role]).exists():
+                pass_second_factor(browser, self.users[role])  # as they sign in: with their authenticator app
             self._sessions[role] = browser.cookies[settings.SESSION_COOKIE_NAME].value
         return self._sessions[role]
 

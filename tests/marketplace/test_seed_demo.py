@@ -336,6 +336,11 @@ def page_urls(pattern: str, user: User | None) -> list[str]:
         "dataset_id": [*Dataset.objects.values_list("id", flat=True), MISSING],
         "section": [*SITEMAPS, MISSING],  # the sitemap's sections
         "peer_id": [*Peer.objects.values_list("id", flat=True), 999_999],  # instances this one follows
+        # allauth's pages: an email confirmation or password-reset key, a second factor, a provider.
+        "key": [MISSING],
+        "uidb36": [MISSING],
+        "pk": [999_999],
+        "provider_id": [MISSING],
     }
     if "slug" not in names:
         choices = [values[name] for name in names]

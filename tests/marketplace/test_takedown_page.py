@@ -8,6 +8,7 @@ from django.test import Client
 
 from marketplace.models import Dataset, User
 from tests.factories import published_dataset
+from tests.second_factor import pass_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,7 @@ def staff() -> User:
 
 def test_staff_take_a_dataset_down_in_two_steps_and_see_it_listed_with_its_reason(client: Client) -> None:
     dataset = published_dataset("valley-speech", name="Valley Speech")
-    client.force_login(staff())
+    pass_second_factor(client, staff())
     empty = client.get("/staff/takedowns/")
     assert empty.status_code == 200 and "No dataset has been taken down." in empty.content.decode()
 
@@ -50,7 +51,7 @@ def test_the_page_says_what_is_missing_and_is_staff_only(client: Client) -> None
         client.post("/staff/takedowns/", {"dataset": "valley-speech", "reason": "x", "confirm": "yes"}).status_code
         == 403
     )
-    client.force_login(staff())
+    pass_second_factor(client, staff())
     refused = client.post("/staff/takedowns/", {"dataset": "no-such-thing", "reason": "", "confirm": "yes"})
     body = refused.content.decode()
     assert refused.status_code == 400

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from marketplace.demo.people import FEATURED, ORGANIZATIONS, ROLES, password_of
+from marketplace.demo.people import DEMO_TOTP_SECRET, FEATURED, ORGANIZATIONS, ROLES, password_of
 from marketplace.demo.world import World
 from marketplace.models import Dataset, Organization, Submission, User
 
@@ -24,6 +24,10 @@ def logins() -> str:
     for organization in ORGANIZATIONS:
         roles = "; ".join(f"{role}s {', '.join(organization.members[role])}" for role in ROLES)
         lines.append(f"  {organization.name}: {roles}")
+    lines.append(
+        "Second factor (staff, owners, admins, reviewers): put the secret "
+        f"{DEMO_TOTP_SECRET} in an authenticator app, or run .venv/bin/python manage.py demo_totp_code"
+    )
     lines.append(
         "API keys: .venv/bin/python manage.py create_api_key <username> --scope read --scope download --scope upload"
     )

@@ -13,6 +13,7 @@ from django.test import Client
 from licensing.models import AccessRequest, DownloadRecord, Invoice, LicenseGrant
 from marketplace.models import Membership, User
 from tests.factories import organization, stored_dataset
+from tests.second_factor import pass_second_factor
 
 pytestmark = pytest.mark.django_db
 ARCHIVE = b"\x1f\x8b page archive"
@@ -20,7 +21,7 @@ ARCHIVE = b"\x1f\x8b page archive"
 
 def signed_in(user: User) -> Client:
     client = Client()
-    client.force_login(user)
+    pass_second_factor(client, user)  # owners decide on requests and mark invoices paid with one
     return client
 
 

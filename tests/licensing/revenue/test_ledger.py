@@ -24,6 +24,7 @@ from marketplace.models import Dataset, RevenueShare, Submission, User
 from marketplace.submissions.drafts import set_revenue_split
 from marketplace.submissions.inputs import shares_from_json
 from tests.factories import published_dataset
+from tests.second_factor import enroll_second_factor
 
 _names = itertools.count(1)
 
@@ -63,7 +64,9 @@ def pay(dataset: Dataset, buyer: User | None = None) -> Payment:
 
 def staff() -> User:
     name = f"staff{next(_names)}"
-    return User.objects.create_user(username=name, email=f"{name}@example.org", is_staff=True)
+    user = User.objects.create_user(username=name, email=f"{name}@example.org", is_staff=True)
+    enroll_second_factor(user)  # staff move money: the site asks them for one
+    return user
 
 
 def account(code: str) -> LedgerAccount:

@@ -17,6 +17,7 @@ from licensing.models import LedgerAccount, PayoutBatch
 from licensing.revenue import ledger, refunds
 from marketplace.models import Membership, User
 from tests.licensing.revenue.test_ledger import approved_submission, paid_dataset, pay, staff
+from tests.second_factor import pass_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -105,7 +106,7 @@ def test_staff_pay_out_at_most_a_balance_then_mark_the_batch_paid(sold: dict[str
     client.force_login(sold["ana"])
     assert client.get("/staff/payouts/").status_code == 403
     admin = staff()
-    client.force_login(admin)
+    pass_second_factor(client, admin)
     page = client.get("/staff/payouts/")
     field = f"amount-{sold['payable'].id}"
     assert page.status_code == 200 and f'name="{field}"' in page.content.decode()

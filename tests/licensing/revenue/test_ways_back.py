@@ -22,6 +22,7 @@ from licensing.models import Invoice, LedgerAccount, LedgerTransaction, PayoutBa
 from licensing.revenue import ledger, payments, refunds
 from marketplace.models import Dataset, User
 from tests.licensing.revenue.test_ledger import account, approved_submission, licensee, paid_dataset, pay, staff
+from tests.second_factor import enroll_second_factor, pass_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -129,7 +130,7 @@ def test_the_staff_refund_page_asks_for_a_reason_then_a_confirmation(client: Cli
     url = f"/staff/invoices/{payment.invoice_id}/refund/"
     client.force_login(buyer)
     assert client.get(url).status_code == 403
-    client.force_login(staff())
+    pass_second_factor(client, staff())
     page = client.get(url)
     assert page.status_code == 200 and "157.50 USD" in page.content.decode()
     missing = client.post(url, {"reason": " "})
@@ -159,6 +160,7 @@ def test_the_licensee_voids_their_open_invoice_which_then_cannot_be_paid(bearer:
     again = api(buyer, bearer).post(f"/api/v1/invoices/{invoice.id}/void", {}, format="json")
     assert again.status_code == 409 and "is voided already" in again.json()["message"]
     owner = dataset.organization.memberships.get().user
+    enroll_second_factor(owner)
     paid = api(owner, bearer).post(f"/api/v1/invoices/{invoice.id}/payment", {"reference": "bank"}, format="json")
     assert paid.status_code == 409
     assert f"Invoice {invoice.id} was voided on" in paid.json()["message"]
@@ -173,7 +175,7 @@ def test_organization_admins_void_and_a_paid_invoice_is_refunded_not_voided(clie
     owner = dataset.organization.memberships.get().user
     client.force_login(licensee())
     assert client.get(f"/invoices/{invoice.id}/void/").status_code == 404
-    client.force_login(owner)
+    pass_second_factor(client, owner)
     assert client.get(f"/invoices/{invoice.id}/void/").status_code == 200
     done = client.post(f"/invoices/{invoice.id}/void/", {"reason": "Duplicate."})
     assert done.status_code == 302 and done["Location"] == f"/organizations/{dataset.organization.slug}/invoices/"
@@ -257,7 +259,7 @@ def test_a_paid_batch_cannot_be_cancelled(client: Client) -> None:
         amounts={account(f"payable:user:{ana.id}").id: 1_000}, currency="usd", created_by=admin
     )
     ledger.mark_payout_batch_paid(batch_id=batch.id, reference="SEPA-9", paid_by=admin)
-    client.force_login(admin)
+    pass_second_factor(client, admin)
     refused = client.post(f"/staff/payouts/{batch.id}/cancel/", {"reason": "Too late.", "confirm": "yes"})
     assert refused.status_code == 409 and "a paid batch cannot be cancelled" in refused.content.decode()
     with pytest.raises(Conflict, match=r"was paid on .* \(reference SEPA-9\): a paid batch cannot be cancelled"):

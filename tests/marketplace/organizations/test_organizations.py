@@ -10,6 +10,7 @@ from django.core import mail
 from django.test import Client
 
 from marketplace.models import Invitation, Membership, Organization, User
+from tests.second_factor import pass_second_factor
 
 INVITE_LINK = re.compile(r"http://testserver/invitations/([A-Za-z0-9_-]+)/")
 
@@ -157,7 +158,7 @@ def test_only_staff_approve(client: Client, org: Organization, make_user: Callab
     assert client.post("/organizations/voices-of-wales/approve/").status_code == 403
     staff = make_user("staffer", is_staff=True)
     staff_client = Client()
-    staff_client.force_login(staff)
+    pass_second_factor(staff_client, staff)
     page = staff_client.get("/organizations/voices-of-wales/").content.decode()
     assert "Approve to upload" in page
     response = staff_client.post("/organizations/voices-of-wales/approve/", follow=True)

@@ -19,6 +19,7 @@ from marketplace.models import Membership, Submission, Upload, User
 from marketplace.organizations.services import approve_organization
 from marketplace.submissions import drafts, review
 from tests import factories
+from tests.second_factor import pass_second_factor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 MiB = 1024 * 1024
@@ -39,7 +40,7 @@ def people(make_user: Any) -> dict[str, User]:
 
 def client_for(user: User) -> Client:
     client = Client()
-    client.force_login(user)
+    pass_second_factor(client, user)  # reviewers approve and reject with one
     return client
 
 
