@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from marketplace.ids import new_id
 
@@ -68,15 +69,15 @@ class License(models.Model):
 
 
 class ApiKeyScope(models.TextChoices):
-    READ = "read", "Read: catalog, your grants and submissions"
-    DOWNLOAD = "download", "Download: get download URLs for datasets you may use"
-    UPLOAD = "upload", "Upload: create submissions and upload archives"
+    READ = "read", _("Read: catalog, your grants and submissions")
+    DOWNLOAD = "download", _("Download: get download URLs for datasets you may use")
+    UPLOAD = "upload", _("Upload: create submissions and upload archives")
 
 
 class ApiKeyLimit(models.TextChoices):
-    ALL = "all", "All my access"
-    ORGANIZATION = "organization", "One organization"
-    DATASETS = "datasets", "Only these datasets"
+    ALL = "all", _("All my access")
+    ORGANIZATION = "organization", _("One organization")
+    DATASETS = "datasets", _("Only these datasets")
 
 
 class ApiKey(models.Model):
@@ -225,10 +226,10 @@ class LicenseGrant(models.Model):
     licensee agreed to that text, whichever version number it came with."""
 
     class Source(models.TextChoices):
-        WEB = "web", "Accepted on the dataset page"
-        API = "api", "Accepted through the API"
-        PAYMENT = "payment", "Created by a recorded payment"
-        IMPORT = "import", "Carried over from the instance the dataset moved from"
+        WEB = "web", _("Accepted on the dataset page")
+        API = "api", _("Accepted through the API")
+        PAYMENT = "payment", _("Created by a recorded payment")
+        IMPORT = "import", _("Carried over from the instance the dataset moved from")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="license_grants")
     organization = models.ForeignKey(
@@ -265,10 +266,10 @@ class AccessRequest(models.Model):
     (a new row), so the history stays."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
-        REVOKED = "revoked", "Revoked"
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        REVOKED = "revoked", _("Revoked")
 
     dataset = models.ForeignKey("marketplace.Dataset", on_delete=models.PROTECT, related_name="access_requests")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_requests")
@@ -317,11 +318,11 @@ class Invoice(models.Model):
     kept, so that the payment can create the grant for exactly those terms."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        PAID = "paid", "Paid"
-        VOID = "void", "Voided"
-        EXPIRED = "expired", "Expired"
-        REFUNDED = "refunded", "Refunded"
+        OPEN = "open", _("Open")
+        PAID = "paid", _("Paid")
+        VOID = "void", _("Voided")
+        EXPIRED = "expired", _("Expired")
+        REFUNDED = "refunded", _("Refunded")
 
     id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
     dataset = models.ForeignKey("marketplace.Dataset", on_delete=models.PROTECT, related_name="invoices")
@@ -434,8 +435,8 @@ class DownloadRecord(models.Model):
     Append-only audit evidence, and the source of the organization's download analytics."""
 
     class Kind(models.TextChoices):
-        ARCHIVE = "archive", "Archive"
-        SAMPLE = "sample", "Sample"
+        ARCHIVE = "archive", _("Archive")
+        SAMPLE = "sample", _("Sample")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="downloads")
     api_key = models.ForeignKey(ApiKey, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
@@ -545,13 +546,13 @@ class Rerelease(models.Model):
     recorded so far, so a later one finds nothing left to remove."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Waiting to start"
-        RUNNING = "running", "Writing the new archive"
-        IN_REVIEW = "in_review", "Waiting for a reviewer"
-        PUBLISHED = "published", "Published"
-        NOTHING_TO_REMOVE = "nothing_to_remove", "Nothing left to remove"
-        SUPERSEDED = "superseded", "Replaced by a later re-release"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Waiting to start")
+        RUNNING = "running", _("Writing the new archive")
+        IN_REVIEW = "in_review", _("Waiting for a reviewer")
+        PUBLISHED = "published", _("Published")
+        NOTHING_TO_REMOVE = "nothing_to_remove", _("Nothing left to remove")
+        SUPERSEDED = "superseded", _("Replaced by a later re-release")
+        FAILED = "failed", _("Failed")
 
     dataset = models.ForeignKey("marketplace.Dataset", on_delete=models.PROTECT, related_name="rereleases")
     withdrawal = models.OneToOneField(ConsentWithdrawal, on_delete=models.PROTECT, related_name="rerelease")
@@ -652,9 +653,9 @@ class PayoutDetails(models.Model):
     person, replaced on change (the history of payouts keeps what was used)."""
 
     class Method(models.TextChoices):
-        BANK = "bank", "Bank transfer"
-        PAYPAL = "paypal", "PayPal"
-        OTHER = "other", "Other"
+        BANK = "bank", _("Bank transfer")
+        PAYPAL = "paypal", _("PayPal")
+        OTHER = "other", _("Other")
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payout_details")
     method = models.CharField(max_length=8, choices=Method.choices)
@@ -686,11 +687,11 @@ class LedgerAccount(models.Model):
     entries, never stored; the row is what a payout locks so that two cannot spend one balance."""
 
     class Kind(models.TextChoices):
-        CASH = "cash", "Cash"
-        FEES = "fees", "Platform fees"
-        PAYABLE = "payable", "Payable to a contributor"
-        PAYOUT = "payout", "Payouts in transit"
-        SHORTFALL = "shortfall", "Refund shortfall"
+        CASH = "cash", _("Cash")
+        FEES = "fees", _("Platform fees")
+        PAYABLE = "payable", _("Payable to a contributor")
+        PAYOUT = "payout", _("Payouts in transit")
+        SHORTFALL = "shortfall", _("Refund shortfall")
 
     code = models.CharField(max_length=300, unique=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -731,9 +732,9 @@ class PayoutBatch(models.Model):
     payees' balances), by a conditional update."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        PAID = "paid", "Paid"
-        CANCELLED = "cancelled", "Cancelled"
+        PENDING = "pending", _("Pending")
+        PAID = "paid", _("Paid")
+        CANCELLED = "cancelled", _("Cancelled")
 
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
@@ -778,11 +779,11 @@ class LedgerTransaction(models.Model):
     finds this row instead of a second one. Append-only, like its entries."""
 
     class Kind(models.TextChoices):
-        PAYMENT = "payment", "Payment"
-        REFUND = "refund", "Refund"
-        PAYOUT = "payout", "Payout batch created"
-        PAYOUT_PAID = "payout_paid", "Payout batch paid"
-        PAYOUT_CANCELLED = "payout_cancelled", "Payout batch cancelled"
+        PAYMENT = "payment", _("Payment")
+        REFUND = "refund", _("Refund")
+        PAYOUT = "payout", _("Payout batch created")
+        PAYOUT_PAID = "payout_paid", _("Payout batch paid")
+        PAYOUT_CANCELLED = "payout_cancelled", _("Payout batch cancelled")
 
     idempotency_key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)

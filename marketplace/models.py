@@ -51,8 +51,8 @@ class Organization(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class WithdrawalReleases(models.TextChoices):
-        AUTOMATIC = "automatic", "Published at once"
-        REVIEW = "review", "Held for a reviewer"
+        AUTOMATIC = "automatic", _("Published at once")
+        REVIEW = "review", _("Held for a reviewer")
 
     withdrawal_releases = models.CharField(
         max_length=16, choices=WithdrawalReleases.choices, default=WithdrawalReleases.AUTOMATIC,
@@ -80,10 +80,10 @@ class Organization(models.Model):
 
 
 class MembershipRole(models.TextChoices):
-    OWNER = "owner", "Owner"
-    ADMIN = "admin", "Admin"
-    MEMBER = "member", "Member"
-    REVIEWER = "reviewer", "Reviewer"
+    OWNER = "owner", _("Owner")
+    ADMIN = "admin", _("Admin")
+    MEMBER = "member", _("Member")
+    REVIEWER = "reviewer", _("Reviewer")
 
 
 class Membership(models.Model):
@@ -126,9 +126,9 @@ class Task(models.TextChoices):
 
 
 class Visibility(models.TextChoices):
-    PUBLIC = "public", "Public"
-    RESTRICTED = "restricted", "Restricted (access on request)"
-    PRIVATE = "private", "Private (organization members only)"
+    PUBLIC = "public", _("Public")
+    RESTRICTED = "restricted", _("Restricted (access on request)")
+    PRIVATE = "private", _("Private (organization members only)")
 
 
 class Datasheet(models.Model):
@@ -191,9 +191,9 @@ class Dataset(Datasheet):
     Visibility = Visibility
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
-        REMOVED = "removed", "Removed"
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        REMOVED = "removed", _("Removed")
 
     id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
     slug = models.SlugField(max_length=100, unique=True)
@@ -354,11 +354,11 @@ class Submission(Datasheet):
     delete answers 410 rather than 404."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SUBMITTED = "submitted", "Submitted for review"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
-        DELETED = "deleted", "Deleted"
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted for review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        DELETED = "deleted", _("Deleted")
 
     id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="submissions")
@@ -436,15 +436,15 @@ class Upload(models.Model):
     """
 
     class Kind(models.TextChoices):
-        ARCHIVE = "archive", "Archive"
-        SAMPLE = "sample", "Sample"
+        ARCHIVE = "archive", _("Archive")
+        SAMPLE = "sample", _("Sample")
 
     class Status(models.TextChoices):
-        UPLOADING = "uploading", "Uploading"
-        COMPLETING = "completing", "Completing"
-        COMPLETED = "completed", "Completed"
-        FAILED = "failed", "Failed verification"
-        ABORTED = "aborted", "Aborted"
+        UPLOADING = "uploading", _("Uploading")
+        COMPLETING = "completing", _("Completing")
+        COMPLETED = "completed", _("Completed")
+        FAILED = "failed", _("Failed verification")
+        ABORTED = "aborted", _("Aborted")
 
     id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
     submission = models.ForeignKey("Submission", on_delete=models.CASCADE, related_name="uploads")
@@ -513,10 +513,10 @@ class Validation(models.Model):
     land on the same row."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for a worker"
-        RUNNING = "running", "Being validated"
-        PASSED = "passed", "Passed"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Waiting for a worker")
+        RUNNING = "running", _("Being validated")
+        PASSED = "passed", _("Passed")
+        FAILED = "failed", _("Failed")
 
     upload = models.OneToOneField(Upload, on_delete=models.CASCADE, related_name="validation")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
@@ -561,9 +561,9 @@ class ParquetExport(models.Model):
     lands on the same row."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for a worker"
-        READY = "ready", "Ready"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Waiting for a worker")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
 
     upload = models.OneToOneField(Upload, on_delete=models.CASCADE, related_name="parquet_export")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
@@ -589,14 +589,14 @@ class Notification(models.Model):
     language, the email in the recipient's (marketplace/notifications/messages.py)."""
 
     class Kind(models.TextChoices):
-        ACCESS_APPROVED = "access_approved", "Access approved"
-        ACCESS_REJECTED = "access_rejected", "Access rejected"
-        INVOICE_PAID = "invoice_paid", "Invoice paid"
-        REVIEW_APPROVED = "review_approved", "Submission approved"
-        REVIEW_REJECTED = "review_rejected", "Submission sent back"
-        CONSENT_WITHDRAWN = "consent_withdrawn", "Consent withdrawn from a licensed dataset"
-        TAKEN_DOWN = "taken_down", "A licensed dataset was taken down"
-        RERELEASED = "rereleased", "A licensed dataset was re-released"
+        ACCESS_APPROVED = "access_approved", _("Access approved")
+        ACCESS_REJECTED = "access_rejected", _("Access rejected")
+        INVOICE_PAID = "invoice_paid", _("Invoice paid")
+        REVIEW_APPROVED = "review_approved", _("Submission approved")
+        REVIEW_REJECTED = "review_rejected", _("Submission sent back")
+        CONSENT_WITHDRAWN = "consent_withdrawn", _("Consent withdrawn from a licensed dataset")
+        TAKEN_DOWN = "taken_down", _("A licensed dataset was taken down")
+        RERELEASED = "rereleased", _("A licensed dataset was re-released")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=32, choices=Kind.choices)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 SHA256_HEX = r"^[0-9a-f]{64}$"
 
@@ -55,11 +56,11 @@ class LogEntry(models.Model):
     RFC 6962 leaf hash."""
 
     class Kind(models.TextChoices):
-        PUBLISH = "publish", "A version was published"
-        GRANT = "grant", "A license grant was recorded"
-        ACCESS = "access", "An access request was decided"
-        WITHDRAWAL = "withdrawal", "Consent was withdrawn"
-        TAKEDOWN = "takedown", "A dataset was taken down"
+        PUBLISH = "publish", _("A version was published")
+        GRANT = "grant", _("A license grant was recorded")
+        ACCESS = "access", _("An access request was decided")
+        WITHDRAWAL = "withdrawal", _("Consent was withdrawn")
+        TAKEDOWN = "takedown", _("A dataset was taken down")
 
     index = models.BigIntegerField(primary_key=True, help_text="Leaf index, from 0, without gaps.")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -109,9 +110,9 @@ class VersionMembers(models.Model):
     tables above: a job's state, which moves pending -> ready (or failed) by conditional updates."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Being stored"
-        READY = "ready", "Stored"
-        FAILED = "failed", "The archive does not match its manifest"
+        PENDING = "pending", _("Being stored")
+        READY = "ready", _("Stored")
+        FAILED = "failed", _("The archive does not match its manifest")
 
     version = models.OneToOneField(
         "marketplace.DatasetVersion", on_delete=models.PROTECT, related_name="stored_members", primary_key=True
@@ -170,10 +171,10 @@ class OrganizationImport(models.Model):
     queued -> running -> done (or failed) by conditional updates."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Importing"
-        DONE = "done", "Imported"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
 
     id = models.BigAutoField(primary_key=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
@@ -358,13 +359,13 @@ class SplitViewAlarm(models.Model):
     evidence (each checks against the peer's key). Append-only."""
 
     class Kind(models.TextChoices):
-        SAME_SIZE = "same_size", "Two signed heads of one size with different roots"
-        INCONSISTENT = "inconsistent", "The consistency proof does not link the heads"
-        NO_PROOF = "no_proof", "The peer gave no valid consistency proof"
+        SAME_SIZE = "same_size", _("Two signed heads of one size with different roots")
+        INCONSISTENT = "inconsistent", _("The consistency proof does not link the heads")
+        NO_PROOF = "no_proof", _("The peer gave no valid consistency proof")
 
     class Role(models.TextChoices):
-        FOLLOWER = "follower", "Following its catalog"
-        WITNESS = "witness", "Witnessing its log"
+        FOLLOWER = "follower", _("Following its catalog")
+        WITNESS = "witness", _("Witnessing its log")
 
     peer = models.ForeignKey(Peer, on_delete=models.PROTECT, related_name="alarms")
     kind = models.CharField(max_length=16, choices=Kind.choices)

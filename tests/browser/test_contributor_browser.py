@@ -88,7 +88,9 @@ def test_a_contributor_claims_sees_earns_and_withdraws(
     section.get_by_role("link", name="Withdraw from Valley Voices…").click()
     page.get_by_label("Why (optional)").fill("I moved away.")
     page.get_by_role("button", name="Withdraw my consent").click()
-    expect(page.get_by_text("Tick the box to confirm that you want to withdraw.")).to_be_visible()
+    # Said beside the box, and in the summary at the top, whose link leads to the box.
+    expect(page.locator("#id_confirm_error")).to_have_text("Tick the box to confirm that you want to withdraw.")
+    expect(page.locator(".error-summary a[href='#id_confirm']")).to_be_visible()
     expect(page.get_by_label("Why (optional)")).to_have_value("I moved away.")
     page.get_by_label(re.compile("^I understand")).check()
     page.get_by_role("button", name="Withdraw my consent").click()

@@ -13,6 +13,7 @@ from licensing.access import access_requests
 from licensing.revenue import payments
 from tests.browser.test_ways_back_browser import fits, paid, person, second_page, sign_in
 from tests.factories import organization, published_dataset
+from tests.second_factor import enroll_second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,6 +35,7 @@ def test_a_licensee_sees_their_invoice_paid_in_notifications_and_my_invoices(pag
     expect(row.get_by_role("link", name="Payment instructions")).to_be_visible()
     fits(second_page, "my-invoices")
 
+    enroll_second_factor(owner)  # owners confirm with their authenticator app before money moves
     sign_in(page, owner)
     page.goto(f"/organizations/{dataset.organization.slug}/invoices/")
     page.get_by_role("button", name=f"Mark {invoice.id} paid").click()

@@ -20,6 +20,7 @@ from marketplace.submissions import drafts
 from tests import factories
 from tests.browser.test_ways_back_browser import WIDEST, person, sign_in
 from tests.factories import organization, published_dataset
+from tests.second_factor import enroll_second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -46,6 +47,7 @@ def reachable(button: Any) -> None:
 
 def test_access_requests_with_huge_texts_fit_and_keep_their_buttons_in_view(page: Any) -> None:
     owner = person("owner")
+    enroll_second_factor(owner)  # deciding on access asks the owner's authenticator app
     org = organization("valley-clinic", owner=owner)
     dataset = published_dataset("restricted-voices", org=org, name=LONG_NAME, visibility="restricted")
     huge = AccessRequest.objects.create(

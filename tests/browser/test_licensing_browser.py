@@ -14,6 +14,7 @@ from licensing.models import AccessRequest, DownloadRecord, LicenseGrant
 from marketplace.models import User
 from tests.browser.test_submission_browser import log_in
 from tests.factories import organization, stored_dataset, tar_gz
+from tests.second_factor import enroll_second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ARCHIVE = tar_gz({"train.tsv": b"path\tsentence\na.wav\tBore da.\n"})
@@ -47,6 +48,7 @@ def test_accept_the_terms_then_download(page: Any, live_server: Any, tmp_path: P
 
 def test_request_access_owner_approves_then_download(page: Any, live_server: Any, tmp_path: Path) -> None:
     owner = User.objects.create_user(username="owner", email="o@example.org", password="owner-password-1")
+    enroll_second_factor(owner)  # deciding on access asks the owner's authenticator app
     User.objects.create_user(username="researcher", email="r@example.org", password="researcher-password-1")
     org = organization("browser-clinic", owner=owner)
     dataset = stored_dataset("browser-restricted", ARCHIVE, org=org, visibility="restricted")

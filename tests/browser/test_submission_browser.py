@@ -22,6 +22,7 @@ from marketplace import storage
 from marketplace.models import Submission, Upload, User
 from marketplace.organizations.services import add_member, approve_organization
 from tests import factories
+from tests.second_factor import enroll_second_factor, fresh_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 MiB = 1024 * 1024
@@ -58,10 +59,15 @@ def contributor(live_server: Any) -> User:
 
 
 def log_in(page: Any, username: str, password: str) -> None:
+    """Through the sign-in page; a person with a second factor then types their app's code."""
     page.goto("/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/account/" in url or "/2fa/" in url)
+    if "/2fa/" in page.url:
+        page.locator("input[name=code]").fill(fresh_code(User.objects.get(username=username)))
+        page.locator("main form button[type=submit]").first.click()
     page.wait_for_url("**/account/")
 
 
@@ -176,6 +182,7 @@ def test_contributor_fills_the_form_uploads_12_mib_and_submits_and_a_reviewer_pu
     # A reviewer of the organization publishes it.
     reviewer = User.objects.create_user(username="rev", email="rev@example.org", password="reviewer-password-1")
     add_member(organization=submission.organization, user=reviewer, role="reviewer")
+    enroll_second_factor(reviewer)  # approving asks the reviewer's authenticator app
     review_page = browser.new_context(base_url=live_server.url).new_page()
     log_in(review_page, "rev", "reviewer-password-1")
     review_page.goto("/review/")

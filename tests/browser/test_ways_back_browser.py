@@ -23,6 +23,7 @@ from marketplace.submissions import drafts
 from tests.browser.test_submission_browser import log_in
 from tests.factories import organization, published_dataset
 from tests.licensing.revenue.test_ledger import approved_submission
+from tests.second_factor import enroll_second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -74,6 +75,7 @@ def paid(slug: str = "support-dialogues", price: int = 15_000) -> Dataset:
 def test_staff_refund_a_purchase_and_the_licensees_download_is_refused(page: Any, second_page: Any) -> None:
     dataset = paid()
     buyer, staff = person("buyer"), person("moderator", is_staff=True)
+    enroll_second_factor(staff)  # staff confirm with their authenticator app before money moves
     invoice, _ = payments.open_invoice(user=buyer, dataset=dataset)
     payments.record_payment(invoice_id=invoice.id, recorded_by=None, reference="bank")
 
@@ -138,6 +140,7 @@ def test_staff_cancel_a_pending_payout_batch(page: Any) -> None:
     invoice, _ = payments.open_invoice(user=person("buyer"), dataset=dataset)
     payments.record_payment(invoice_id=invoice.id, recorded_by=None)
     staff = person("moderator", is_staff=True)
+    enroll_second_factor(staff)  # staff confirm with their authenticator app before money moves
     payable = User.objects.get(username="ana").ledger_accounts.get()
     batch = ledger.create_payout_batch(amounts={payable.id: 2_000}, currency="usd", created_by=staff)
 
@@ -159,6 +162,7 @@ def test_staff_cancel_a_pending_payout_batch(page: Any) -> None:
 def test_staff_take_a_dataset_down_from_the_page(page: Any) -> None:
     dataset = published_dataset("radiology-snippets", name="Radiology Snippets")
     staff = person("moderator", is_staff=True)
+    enroll_second_factor(staff)  # staff confirm with their authenticator app before money moves
 
     sign_in(page, staff)
     page.get_by_role("link", name="Takedowns").click()

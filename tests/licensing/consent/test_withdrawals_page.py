@@ -42,7 +42,7 @@ def test_the_page_shows_who_acknowledged_and_who_did_not(told: dict[str, Any], c
     row = text[text.index(f'id="withdrawal-{told["withdrawal"].id}"') :]
     assert "1 of 2 acknowledged" in row
     assert "keen-lab: deleted" in row and "slow-lab: <strong>not yet</strong>" in row
-    assert Rerelease.Status(Rerelease.objects.get().status).label in row  # the job's state, as words
+    assert str(Rerelease.Status(Rerelease.objects.get().status).label) in row  # the job's state, as words
     assert RemovalNotice.objects.filter(acknowledged_at__isnull=True).get().user == told["slow"]
 
 

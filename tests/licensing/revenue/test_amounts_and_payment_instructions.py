@@ -18,6 +18,7 @@ from licensing.models import Invoice
 from licensing.revenue import amounts, payments
 from marketplace.models import User
 from tests.factories import organization, stored_dataset
+from tests.second_factor import pass_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -103,7 +104,9 @@ def test_the_fee_shows_before_buying_and_the_bank_details_the_moment_one_buys(ma
         )
     assert "157,50 USD" in html.unescape(spanish.content.decode())
 
-    paid = signed_in(owner).post(
+    deciding = signed_in(owner)
+    pass_second_factor(deciding, owner)  # money moves: the owner confirms with their authenticator app
+    paid = deciding.post(
         f"/organizations/{dataset.organization.slug}/invoices/{invoice.id}/paid/", {"reference": "TX"}, follow=True
     )
     assert f"Invoice {invoice.id} is paid (157.50 USD)" in html.unescape(paid.content.decode())

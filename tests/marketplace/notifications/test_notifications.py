@@ -19,6 +19,7 @@ from marketplace.publishing import takedown_dataset
 from marketplace.submissions.review import reject_submission
 from tests.factories import organization, published_dataset
 from tests.licensing.revenue.test_ledger import licensee, paid_dataset, pay
+from tests.second_factor import pass_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +41,9 @@ def test_approving_an_access_request_on_its_page_tells_the_requester(make_user: 
     item = access_requests.request_access(
         user=requester, dataset=dataset, full_name="Ada", organization_name="Lab", intended_use="Research"
     )
-    response = signed_in(owner).post(f"/organizations/gate-co/access-requests/{item.id}/approve/")
+    deciding = signed_in(owner)
+    pass_second_factor(deciding, owner)  # approvals ask the owner's authenticator app first
+    response = deciding.post(f"/organizations/gate-co/access-requests/{item.id}/approve/")
     assert response.status_code == 302
     notification = Notification.objects.get(user=requester)
     assert notification.kind == Notification.Kind.ACCESS_APPROVED
