@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.utils import timezone
@@ -96,7 +97,10 @@ def _any_moved() -> bool:
     the common answer, no, costs the dataset pages nothing."""
     moved = cache.get(_ANY_MOVED_KEY)
     if moved is None:
-        moved = Organization.objects.filter(moved_at__isnull=False).exists()
+        try:
+            moved = Organization.objects.filter(moved_at__isnull=False).exists()
+        except DatabaseError:
+            return False  # the database is down: the view answers that (503), not this pointer
         cache.set(_ANY_MOVED_KEY, moved, _CHECK_EVERY_SECONDS)
     return bool(moved)
 

@@ -26,15 +26,18 @@ from marketplace.models import Dataset, Membership, User
 from provenance import dsse, verify
 from tests.federation.instances import Instance
 from tests.provenance.conftest import Published
+from tests.second_factor import enroll_second_factor
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 STAFF_SCRIPT = """
 import json
 from marketplace.models import User
+from allauth.mfa.totp.internal.auth import TOTP
 from licensing.keys.services import create_api_key
 staff = User.objects.create_user(username="b-staff", email="staff@b.example.org", password="x-long-password-1",
                                  is_staff=True)
+TOTP.activate(staff, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")  # imports ask for a second factor
 owner = User.objects.create_user(username="ann-at-b", email="ann@b.example.org", password="x-long-password-2")
 _, staff_key = create_api_key(user=staff, name="import", scopes=["read", "upload", "download"])
 _, owner_key = create_api_key(user=owner, name="both", scopes=["read", "upload", "download"])
@@ -63,6 +66,7 @@ def test_an_organization_moves_to_another_instance_with_its_provenance(
     organization = first.version.dataset.organization
     owner, owner_key = bearer("read", "upload", user=make_user("owner-ann"))
     Membership.objects.create(organization=organization, user=owner, role="owner")
+    enroll_second_factor(owner)  # announcing a move asks for a second factor
     licensee: User = make_user("lee")
     dataset = Dataset.objects.get(id=first.version.dataset_id)
     accept_terms(user=licensee, dataset=dataset, terms_sha256=terms_for(dataset=dataset, version=first.version).sha256,

@@ -38,6 +38,7 @@ from tests.conftest import wait_until
 from tests.factories import organization
 from tests.hardening import abuse_corpus as corpus
 from tests.hardening.abuse_corpus import Entry, GiB, MiB
+from tests.second_factor import pass_second_factor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PUBLISHED = "validated/"  # marketplace.submissions.validation.validated_key: what passes is copied here
@@ -277,7 +278,7 @@ def assert_refused_and_nothing_published(
     versions_before = DatasetVersion.objects.count()
     Submission.objects.filter(id=submission_id).update(status="submitted", submitted_at=upload.created_at)
     reviewer = Client()
-    reviewer.force_login(people["reviewer"])
+    pass_second_factor(reviewer, people["reviewer"])  # deciding asks the reviewer's authenticator app
     answer = reviewer.post(f"/review/{submission_id}/", {"decision": "approve"})
     assert answer.status_code == 400
     assert b"It cannot be approved" in answer.content and b"failed validation" in answer.content
