@@ -1,11 +1,14 @@
 """``{{ dataset.locale|language_name }}``: a locale code as the name of its language, in the viewer's;
-``long_date`` and ``short_date``: a date as the viewer's language writes it."""
+``long_date`` and ``short_date``: a date as the viewer's language writes it; ``{% uppy_strings %}``:
+the upload widget's own words (Uppy's dashboard) in the viewer's language, as the JSON it reads."""
 
+import json
 from datetime import date, datetime
 
 from django import template
 from django.template import defaultfilters
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from marketplace.catalog.languages import language_name as _language_name
 
@@ -40,3 +43,25 @@ def long_date(value: date | datetime | None) -> str:
 def short_date(value: date | datetime | None) -> str:
     """``{{ day|short_date }}``: the date in a table, in the viewer's language."""
     return _formatted(value, SHORT_DATES)
+
+
+@register.simple_tag
+def uppy_strings() -> str:
+    """Uppy's locale keys (frontend/upload.js reads them from ``data-uppy-strings``); ``%{...}`` are
+    Uppy's own placeholders and stay as they are in every language."""
+    return json.dumps(
+        {
+            "dropPasteFiles": _("Drop files here or %{browseFiles}"),
+            "browseFiles": _("browse files"),
+            "dropHint": _("Drop your files here"),
+            "myDevice": _("My device"),
+            "removeFile": _("Remove file"),
+            "done": _("Done"),
+            "cancel": _("Cancel"),
+            "retry": _("Retry"),
+            "complete": _("Complete"),
+            "uploadComplete": _("Upload complete"),
+            "uploadFailed": _("Upload failed"),
+        },
+        ensure_ascii=False,
+    )

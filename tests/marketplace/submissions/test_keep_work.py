@@ -5,6 +5,7 @@ link to each field, deleting only after a confirmation, and messages in the pers
 from __future__ import annotations
 
 import html
+import json
 import re
 from typing import Any
 
@@ -215,3 +216,17 @@ def test_the_page_speaks_spanish_and_korean(author: User) -> None:
         korean = client.get(f"/submissions/{submission.id}/", headers={"accept-language": "ko"}).content.decode()
     assert "Guardar borrador" in spanish and "Save draft" not in spanish
     assert "초안 저장" in korean and "Save draft" not in korean
+
+
+def test_the_upload_widget_speaks_the_pages_language(author: User) -> None:
+    # frontend/upload.js reads its own sentences and Uppy's from the widget's data attributes.
+    submission = drafts.create_submission(user=author, name="Valley speech")
+    korean = page_for(author).get(f"/submissions/{submission.id}/", headers={"accept-language": "ko"})
+    widget = re.search(r"<div class=\"uploader\"[^>]*data-kind=\"archive\"[^>]*>", korean.content.decode())
+    assert widget is not None
+    attributes = {name: html.unescape(value) for name, value in re.findall(r'(data-[\w-]+)="([^"]*)"', widget.group(0))}
+    assert attributes["data-text-hashing"] == "파일의 SHA-256 계산 중: {percent}%"  # the JS fills {percent}
+    assert attributes["data-text-failed"] == "업로드 실패: {error}"
+    uppy = json.loads(attributes["data-uppy-strings"])
+    assert uppy["browseFiles"] == "파일 찾아보기"
+    assert uppy["dropPasteFiles"] == "여기에 파일을 끌어다 놓거나 %{browseFiles}"  # Uppy's placeholder kept
