@@ -14,6 +14,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from config.api_errors import UNAVAILABLE_RETRY_SECONDS, json_error, unavailable_dependency
 
@@ -61,8 +62,15 @@ class DependencyUnavailableMiddleware:
         message = f"{what}. Please try again in a minute."
         if request.path.startswith("/api/"):
             response: HttpResponse = json_error(503, message)
-        else:
-            context = {"title": "Temporarily unavailable", "message": message, "site_name": settings.SITE_NAME}
+        else:  # a page, in the visitor's language (LocaleMiddleware has chosen it)
+            context = {"title": _("Temporarily unavailable"), "message": _page_message(what),
+                       "site_name": settings.SITE_NAME}  # fmt: skip
             response = HttpResponse(render_to_string("error.html", context), status=503)
         response["Retry-After"] = UNAVAILABLE_RETRY_SECONDS
         return response
+
+
+def _page_message(what: str) -> str:
+    if what.startswith("Object storage"):
+        return _("Object storage cannot be reached right now. Please try again in a minute.")
+    return _("The database cannot be reached right now. Please try again in a minute.")

@@ -106,3 +106,13 @@ def test_pages_and_api_answer_503_while_the_database_is_down(client: Client, mak
         assert api.status_code == 503 and api["Retry-After"] == "30"
         assert api.json()["error"] == "The database cannot be reached right now. Retry in a minute."
     assert client.get("/account/").status_code == 200  # back, with the same session, no restart
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_unavailable_page_speaks_the_visitors_language(client: Client) -> None:
+    with database_unreachable():
+        response = client.get("/datasets/", headers={"accept-language": "ko"})
+    assert response.status_code == 503
+    page = response.content.decode()
+    assert "<h1>잠시 이용할 수 없습니다</h1>" in page and '<html lang="ko">' in page
+    assert "지금은 데이터베이스에 연결할 수 없습니다." in page
