@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
+from licensing.revenue import amounts
 from marketplace.catalog import search as catalog_reads
 from marketplace.catalog.languages import language_name
 from marketplace.models import Dataset, Organization, Task
@@ -67,7 +68,7 @@ class HtmxHttpRequest(HttpRequest):
 def price_label(dataset: Dataset) -> str:
     if not dataset.is_paid or not dataset.base_price_cents:
         return str(_("Free"))
-    return f"${dataset.base_price_cents / 100:,.2f}"
+    return amounts.amount(dataset.base_price_cents, dataset.currency)  # "250.00 USD", as invoices say
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,7 @@ def test_catalog_lists_only_published_public_and_restricted(client: Client, cata
     assert "3 datasets" in text
     assert "Internal Speech" not in text and "Draft Speech" not in text
     # The card shows what a listing needs, price in dollars and restricted access included.
-    assert "$250.00" in text and "Free" in text and "Access on request" in text
+    assert "250.00 USD" in text and "Free" in text and "Access on request" in text
     assert "Speech Co" in text and "CC0-1.0" in text and "JSONL" in text and "5.0 MB" in text
     assert 'href="/organizations/speech-co/"' in response.content.decode()
 
@@ -299,7 +299,7 @@ def test_dataset_page_shows_the_datasheet(client: Client, documented: Dataset) -
     body, text = response.content.decode(), _text(response)
     for value in ("Documented Speech", "Short words.", "Voice cloning.", "Research only.", "Cite the paper.",
                   "Reviewed by the board.", "Recorded in 2024.", "Welsh Fund", "Ann Maker", "Speech Co",
-                  "Automatic speech recognition (ASR)", "$19.99"):  # fmt: skip
+                  "Automatic speech recognition (ASR)", "19.99 USD"):  # fmt: skip
         assert value in text, value
     assert "<strong>bold</strong>" in body and "<em>ASR</em>" in body  # Markdown rendered
     # Versions newest first, sizes and file names; hashes shortened, the whole of each to hover and copy.
