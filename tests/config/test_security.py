@@ -12,9 +12,11 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import Client, override_settings
 
 from marketplace.checks import storage_refuses_anonymous_requests
@@ -109,7 +111,10 @@ def test_check_deploy_is_clean_under_production_settings() -> None:
     assert "System check identified no issues (0 silenced)." in done.stdout
 
 
-def test_production_pages_carry_hsts_secure_cookies_and_csp() -> None:
+def test_production_pages_carry_hsts_secure_cookies_and_csp(django_db_setup: None) -> None:
+    # The sign-in page reads the database (the single sign-on providers): the test database's.
+    db = connection.settings_dict
+    url = f"postgresql://{quote(db['USER'])}:{quote(db['PASSWORD'])}@{db['HOST']}:{db['PORT']}/{quote(db['NAME'])}"
     script = """
 import django
 django.setup()
@@ -123,7 +128,7 @@ print("hsts", page["Strict-Transport-Security"])
 print("csp", page["Content-Security-Policy"])
 print("cookie", page.cookies["csrftoken"]["secure"], page.cookies["csrftoken"]["samesite"])
 """
-    done = _production("-c", script)
+    done = _production("-c", script, DATABASE_URL=url)
     assert done.returncode == 0, done.stderr
     lines = dict(line.split(" ", 1) for line in done.stdout.splitlines())
     assert lines["plain"] == "301 https://data.example.org/login/"

@@ -93,8 +93,10 @@ from licensing.keys.services import create_api_key
 from marketplace.models import User
 from marketplace.organizations.services import approve_organization
 from tests.factories import organization, stored_dataset, tar_gz
+from tests.second_factor import enroll_second_factor
 
 owner = User.objects.create_user(username="fault-owner", email="owner@fault.example.org")
+enroll_second_factor(owner)  # marking invoices paid asks the owner for a second factor
 org = approve_organization(organization=organization("fault-co", owner=owner))
 _, owner_key = create_api_key(user=owner, name="owner", scopes=["read", "upload", "download"])
 free = stored_dataset("fault-free", tar_gz({"readme.txt": b"free data"}), org=org)
