@@ -39,7 +39,11 @@ ANY_VALUE = {"action": "approve", "kind": "archive", "membership_id": 1, "invita
 
 
 def get_routes() -> list[Route]:
-    routes = [route for route in all_routes() if not route.is_admin and route.pattern != "api/v1/docs"]
+    # allauth's own pages under /accounts/ (tokens in their paths) are tested in tests/marketplace/accounts.
+    routes = [
+        route for route in all_routes()
+        if not route.is_admin and route.pattern != "api/v1/docs" and not route.pattern.startswith("accounts/")
+    ]  # fmt: skip
     return [route for route in routes if route.class_methods is None or "GET" in route.class_methods]
 
 

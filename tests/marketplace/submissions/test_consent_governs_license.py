@@ -14,6 +14,7 @@ from licensing.consent import terms as consent
 from licensing.consent.inputs import ConsentTermsInput
 from licensing.models import ConsentWithdrawal, License, Rerelease
 from marketplace.models import DatasetVersion, Submission
+from tests.second_factor import pass_second_factor
 from tests.world import CONSENT, World
 
 REDISTRIBUTION = (
@@ -37,8 +38,9 @@ def api_for(world: World, person: str) -> APIClient:
 
 
 def page_for(world: World, person: str) -> Client:
+    """Signed in, and past the second factor the reviewer's decisions ask for."""
     client = Client()
-    client.force_login(world.people[person])
+    pass_second_factor(client, world.people[person])
     return client
 
 
