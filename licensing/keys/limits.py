@@ -154,6 +154,8 @@ ROUTES: dict[str, Rule] = {
     "mdc-submission-create": BODY,
     "mdc-upload-start": BODY,
     # The whole account.
+    "api-me-invoices": ACCOUNT,  # every invoice of the account, whatever the key reaches
+    "api-me-access-requests": ACCOUNT,
     "api-me-earnings": ACCOUNT,
     "api-me-payout-details": ACCOUNT,
     "api-me-export": ACCOUNT,

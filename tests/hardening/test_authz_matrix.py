@@ -509,7 +509,8 @@ CASES = [
     Case("POST", "submission-consent-records", DRAFT, (LOGIN, 403, NOOP, 403, 403, NOOP, 403)),
     Case("POST", "submission-contributors", DRAFT, (LOGIN, 403, 400, 403, 403, 400, 403),
          body={"shares-TOTAL_FORMS": "1", "shares-INITIAL_FORMS": "0", "shares-0-share": "50"}),
-    Case("GET", "submission-validation", DRAFT, PAGE_UPLOADERS),
+    # Opened on its own (no htmx request) the validation fragment leads to its submission page.
+    Case("GET", "submission-validation", DRAFT, (LOGIN, 403, 302, 403, 403, 302, 403)),
     Case("POST", "submission-parents", DRAFT, (LOGIN, 403, 302, 403, 403, 302, 403), body={"parents": ""}),
     Case("POST", "submission-submit", DRAFT, (LOGIN, 403, 400, 403, 403, 400, 403)),  # 400: incomplete
     Case("POST", "submission-delete", DRAFT, (LOGIN, 403, ASKS, 403, 403, ASKS, 403), variant="unconfirmed"),
