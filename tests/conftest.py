@@ -201,16 +201,28 @@ def stop_celery_worker(worker: subprocess.Popen[bytes]) -> None:
         worker.wait()
 
 
+def purge_task_queue() -> int:
+    """Drop the messages earlier tests left on the session's broker (tasks for rows long since
+    flushed), so a worker started now works on this test's tasks, not a backlog; how many."""
+    from config.celery import app
+
+    return int(app.control.purge() or 0)
+
+
 @pytest.fixture
-def celery_worker_process(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
-    """A real Celery worker process on the session's broker, using the test database."""
-    worker = start_celery_worker(f"test-{os.getpid()}@%h", stdout=subprocess.PIPE)
+def celery_worker_process(transactional_db: None, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker process on the session's broker, using the test database. Its output
+    goes to a file (a pipe nobody reads fills up and stalls the worker) whose end is printed after
+    the test, so a failure shows what the worker did."""
+    purge_task_queue()
+    log = tmp_path / "celery-worker.log"
+    with log.open("wb") as out:
+        worker = start_celery_worker(f"test-{os.getpid()}@%h", stdout=out)
     try:
         yield worker
     finally:
         stop_celery_worker(worker)
-        if worker.stdout is not None:
-            worker.stdout.close()
+        sys.stdout.write(f"--- {log.name} (last lines) ---\n{log.read_text(errors='replace')[-4000:]}\n")
 
 
 @contextmanager

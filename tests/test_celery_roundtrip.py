@@ -30,8 +30,5 @@ def test_task_round_trip_through_broker_and_worker(celery_worker_process: subpro
         transaction.on_commit(clear_expired_sessions.delay)
 
     done = wait_until(lambda: not Session.objects.filter(session_key=expired.session_key).exists(), timeout=60)
-    if not done:
-        celery_worker_process.terminate()
-        output = celery_worker_process.communicate(timeout=15)[0].decode(errors="replace")
-        pytest.fail(f"the worker did not run the task within 60 s; its output:\n{output[-4000:]}")
+    assert done, "the worker did not run the task within 60 s (its output is printed below the test)"
     assert Session.objects.filter(session_key=current.session_key).exists()

@@ -25,7 +25,7 @@ from marketplace import storage
 from marketplace.models import Upload, Validation
 from marketplace.submissions import validation
 from tests.archive_builders import asr_members, write_tar
-from tests.conftest import start_celery_worker, stop_celery_worker, wait_until
+from tests.conftest import purge_task_queue, start_celery_worker, stop_celery_worker, wait_until
 from tests.marketplace.submissions.conftest import SdkContributor
 from tests.relay import StorageRelay
 
@@ -36,6 +36,7 @@ MiB = 1024 * 1024
 @pytest.fixture
 def start_worker(transactional_db: None, tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
     """Start real worker processes (the session's broker, the test database); stop them at the end."""
+    purge_task_queue()  # earlier tests' leftover tasks; a restarted worker below must keep its own
     started: list[subprocess.Popen[bytes]] = []
     logs: list[Path] = []
 
