@@ -51,7 +51,7 @@ typecheck: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy .
 
 pytest: $(VENV)/.installed-dev static/build/upload.js static/build/earnings.js locale/.compiled
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --durations=40 $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 
