@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -17,6 +18,7 @@ from licensing.keys.selectors import api_keys_of
 from licensing.keys.services import create_api_key, revoke_api_key
 from licensing.models import ApiKey
 from marketplace.catalog.visibility import memberships_of
+from marketplace.confirming import Confirmation, confirmation_page, confirmed
 from marketplace.permissions import signed_in_user
 
 # The service's error keys that are not the form's field names.
@@ -54,6 +56,11 @@ def api_key_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 def api_key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
     user = signed_in_user(request)
+    if not confirmed(request):
+        own = api_keys_of(user=user).filter(id=key_id).first()
+        if own is None:
+            raise Http404("No such key")
+        return confirmation_page(request, _revoking(own))
     try:
         api_key = revoke_api_key(user=user, api_key_id=key_id)
     except ApiKey.DoesNotExist:
@@ -62,3 +69,22 @@ def api_key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
         request, _("The key “%(name)s” is revoked; requests with it are now refused.") % {"name": api_key.name}
     )
     return redirect("account")
+
+
+def _revoking(api_key: ApiKey) -> Confirmation:
+    return Confirmation(
+        question=_("Revoke the key “%(name)s”?") % {"name": api_key.name},
+        consequences=[
+            _(
+                "Every request made with the key %(prefix)s… is refused from now on: the pipelines, scripts and SDK "
+                "sessions that use it stop working at once."
+            )
+            % {"prefix": api_key.prefix},
+            _("This cannot be undone: a revoked key never works again. To carry on, create a new key."),
+        ],
+        confirm_label=_("Yes, revoke the key"),
+        action_url=reverse("api-key-revoke", args=[api_key.id]),
+        back_url=reverse("account") + "#keys",
+        back_label=_("API keys"),
+        cancel_label=_("No, keep it"),
+    )

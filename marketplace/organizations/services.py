@@ -119,6 +119,16 @@ def leave_organization(*, organization: Organization, user: User) -> None:
     mine.delete()
 
 
+def can_leave(*, organization: Organization, user: User) -> bool:
+    """What ``leave_organization`` allows, read without locking: the page asks for a confirmation only
+    when leaving can happen, and lets the service refuse (and say why) otherwise."""
+    memberships = Membership.objects.filter(organization=organization)
+    mine = memberships.filter(user=user).first()
+    if mine is None:
+        return False
+    return mine.role != Membership.Role.OWNER or memberships.filter(role=Membership.Role.OWNER).count() > 1
+
+
 @transaction.atomic
 def remove_member(*, organization: Organization, membership_id: int, by: User) -> None:
     memberships = Membership.objects.select_for_update().filter(organization=organization)

@@ -9,14 +9,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from marketplace.accounts.second_factor import second_factor_required
+from marketplace.confirming import Confirmation, confirmation_page, confirmed
 from marketplace.models import Invitation, Membership, Organization
 from marketplace.organizations.forms import InvitationForm, OrganizationForm
 from marketplace.organizations.services import (
     accept_invitation,
     approve_organization,
+    can_leave,
     create_organization,
     invite_member,
     leave_organization,
@@ -98,6 +101,22 @@ def organization_members(request: HttpRequest, slug: str) -> HttpResponse:
 def invitation_revoke(request: HttpRequest, slug: str, invitation_id: int) -> HttpResponse:
     organization = _manageable(request, slug)
     invitation = get_object_or_404(Invitation, id=invitation_id, organization=organization)
+    if not confirmed(request):
+        return confirmation_page(
+            request,
+            Confirmation(
+                question=_("Revoke the invitation to %(email)s?") % {"email": invitation.email},
+                consequences=[
+                    _("The link we emailed to %(email)s stops working: nobody can join %(organization)s with it.")
+                    % {"email": invitation.email, "organization": organization.name},
+                    _("This cannot be undone, but you can send a new invitation at any time."),
+                ],
+                confirm_label=_("Yes, revoke the invitation"),
+                action_url=reverse("invitation-revoke", args=[organization.slug, invitation.id]),
+                back_url=reverse("organization-members", args=[organization.slug]) + "#pending",
+                back_label=_("Members of %(name)s") % {"name": organization.name},
+            ),
+        )
     revoke_invitation(invitation=invitation)
     messages.success(request, f"The invitation to {invitation.email} is revoked.")
     return redirect("organization-members", slug=organization.slug)
@@ -107,6 +126,28 @@ def invitation_revoke(request: HttpRequest, slug: str, invitation_id: int) -> Ht
 @require_POST
 def member_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
     organization = _manageable(request, slug)
+    target = organization.memberships.select_related("user").filter(id=membership_id).first()
+    if target is not None and not confirmed(request):
+        name = target.user.get_username()
+        return confirmation_page(
+            request,
+            Confirmation(
+                question=_("Remove %(user)s from %(organization)s?")
+                % {"user": name, "organization": organization.name},
+                consequences=[
+                    _(
+                        "%(user)s stops being a member of %(organization)s at once: its drafts, private datasets and "
+                        "member pages close to them, and what they did stays recorded."
+                    )
+                    % {"user": name, "organization": organization.name},
+                    _("This cannot be undone: to bring them back, invite them again."),
+                ],
+                confirm_label=_("Yes, remove %(user)s") % {"user": name},
+                action_url=reverse("organization-member-remove", args=[organization.slug, membership_id]),
+                back_url=reverse("organization-members", args=[organization.slug]),
+                back_label=_("Members of %(name)s") % {"name": organization.name},
+            ),
+        )
     try:
         remove_member(organization=organization, membership_id=membership_id, by=signed_in_user(request))
     except ValidationError as exc:
@@ -136,8 +177,33 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def organization_leave(request: HttpRequest, slug: str) -> HttpResponse:
     organization = get_object_or_404(Organization, slug=slug)
+    user = signed_in_user(request)
+    if not confirmed(request) and can_leave(organization=organization, user=user):
+        return confirmation_page(
+            request,
+            Confirmation(
+                question=_("Leave %(organization)s?") % {"organization": organization.name},
+                consequences=[
+                    _(
+                        "You stop being a member of %(organization)s at once: its drafts, private datasets and member "
+                        "pages close to you, and what you did there stays recorded."
+                    )
+                    % {"organization": organization.name},
+                    _(
+                        "This cannot be undone: to come back, an owner or admin of %(organization)s must invite you "
+                        "again."
+                    )
+                    % {"organization": organization.name},
+                ],
+                confirm_label=_("Yes, leave %(organization)s") % {"organization": organization.name},
+                action_url=reverse("organization-leave", args=[organization.slug]),
+                back_url=reverse("organization-detail", args=[organization.slug]),
+                back_label=organization.name,
+                cancel_label=_("No, stay"),
+            ),
+        )
     try:
-        leave_organization(organization=organization, user=signed_in_user(request))
+        leave_organization(organization=organization, user=user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("organization-detail", slug=organization.slug)

@@ -134,7 +134,11 @@ def test_account_page_creates_key_shown_once_then_revokes(client: Client, make_u
     assert raw.group(0) not in account.content.decode()
     assert key.prefix in account.content.decode()
 
-    revoke = client.post(f"/account/keys/{key.id}/revoke/", follow=True)
+    asked = client.post(f"/account/keys/{key.id}/revoke/")
+    assert asked.status_code == 200 and "Revoke the key “laptop”?" in asked.content.decode()
+    key.refresh_from_db()
+    assert key.revoked_at is None
+    revoke = client.post(f"/account/keys/{key.id}/revoke/", {"confirm": "yes"}, follow=True)
     assert "is revoked" in revoke.content.decode()
     key.refresh_from_db()
     assert key.revoked_at is not None

@@ -90,7 +90,10 @@ def test_invite_accept_and_leave(client: Client, org: Organization, make_user: C
     again = joined.post(f"/invitations/{token}/")
     assert "This invitation was accepted" in again.content.decode()
 
-    left = joined.post("/organizations/voices-of-wales/leave/")
+    asked = joined.post("/organizations/voices-of-wales/leave/")
+    assert asked.status_code == 200 and "Leave Voices of Wales?" in asked.content.decode()
+    assert Membership.objects.filter(organization=org, user=invitee).exists()
+    left = joined.post("/organizations/voices-of-wales/leave/", {"confirm": "yes"})
     assert left.status_code == 302 and left["Location"] == "/account/"
     assert not Membership.objects.filter(organization=org, user=invitee).exists()
 
@@ -116,7 +119,10 @@ def test_duplicate_and_bad_invitations(client: Client, org: Organization, owner:
 def test_revoked_invitation_cannot_be_accepted(client: Client, org: Organization, invite) -> None:
     token = invite(org, "late@example.org")
     invitation = Invitation.objects.get(email="late@example.org")
-    client.post(f"/organizations/voices-of-wales/invitations/{invitation.id}/revoke/")
+    asked = client.post(f"/organizations/voices-of-wales/invitations/{invitation.id}/revoke/")
+    assert "Revoke the invitation to late@example.org?" in asked.content.decode()
+    assert Invitation.objects.get(id=invitation.id).revoked_at is None
+    client.post(f"/organizations/voices-of-wales/invitations/{invitation.id}/revoke/", {"confirm": "yes"})
     late = User.objects.create_user(username="late", email="late@example.org")
     late_client = Client()
     late_client.force_login(late)
@@ -137,19 +143,20 @@ def test_only_managers_manage_members(client: Client, org: Organization, make_us
         member_client.post(f"/organizations/voices-of-wales/members/{owner_membership.id}/remove/").status_code == 403
     )
 
-    # The owner removes the member; the last owner cannot be removed by an admin.
-    assert (
-        client.post(
-            f"/organizations/voices-of-wales/members/{Membership.objects.get(user=member).id}/remove/"
-        ).status_code
-        == 302
-    )
+    # The owner removes the member, once confirmed; the last owner cannot be removed by an admin.
+    remove = f"/organizations/voices-of-wales/members/{Membership.objects.get(user=member).id}/remove/"
+    asked = client.post(remove)
+    assert asked.status_code == 200 and "Remove plain-member from Voices of Wales?" in asked.content.decode()
+    assert Membership.objects.filter(user=member).exists()
+    assert client.post(remove, {"confirm": "yes"}).status_code == 302
     assert not Membership.objects.filter(user=member).exists()
     admin = make_user("an-admin")
     Membership.objects.create(organization=org, user=admin, role="admin")
     admin_client = Client()
     admin_client.force_login(admin)
-    response = admin_client.post(f"/organizations/voices-of-wales/members/{owner_membership.id}/remove/", follow=True)
+    response = admin_client.post(
+        f"/organizations/voices-of-wales/members/{owner_membership.id}/remove/", {"confirm": "yes"}, follow=True
+    )
     assert "Only an owner can remove an owner." in response.content.decode()
     assert Membership.objects.filter(id=owner_membership.id).exists()
 
