@@ -43,3 +43,11 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     page = context.new_page()
     yield page
     context.close()
+
+
+def open_menu(page: Any, menu: str = "account-menu") -> None:
+    """Open one of the header's disclosures ("account-menu", "staff-menu"), where a signed-in
+    person's own pages and the staff's tools are (templates/base.html)."""
+    details = page.locator(f"#{menu}")
+    if details.get_attribute("open") is None:
+        details.locator("summary").click()

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from licensing.keys.services import hash_api_key
 from licensing.models import ApiKey
+from tests.browser.conftest import open_menu
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,6 +27,7 @@ def test_sign_up_log_in_and_create_a_key_seen_once(page: Any) -> None:
     page.wait_for_url("**/account/")
     expect(page.get_by_text("Welcome, browser-user")).to_be_visible()
 
+    open_menu(page)
     page.get_by_role("button", name="Log out").click()
     page.get_by_role("link", name="Log in").click()
     page.get_by_label("Username").fill("browser-user")

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from licensing.access import access_requests
 from licensing.revenue import payments
+from tests.browser.conftest import open_menu
 from tests.browser.test_ways_back_browser import fits, paid, person, second_page, sign_in
 from tests.factories import organization, published_dataset
 from tests.second_factor import enroll_second_factor
@@ -28,6 +29,7 @@ def test_a_licensee_sees_their_invoice_paid_in_notifications_and_my_invoices(pag
     invoice, _ = payments.open_invoice(user=buyer, dataset=dataset)
 
     sign_in(second_page, buyer)
+    open_menu(second_page)
     second_page.get_by_role("navigation", name="Main").get_by_role("link", name="My invoices").click()
     row = second_page.locator(f"#invoice-{invoice.id}")
     expect(row).to_contain_text("157.50 USD")
@@ -38,10 +40,13 @@ def test_a_licensee_sees_their_invoice_paid_in_notifications_and_my_invoices(pag
     enroll_second_factor(owner)  # owners confirm with their authenticator app before money moves
     sign_in(page, owner)
     page.goto(f"/organizations/{dataset.organization.slug}/invoices/")
-    page.get_by_role("button", name=f"Mark {invoice.id} paid").click()
+    page.get_by_role("button", name=f"Mark paid: invoice {invoice.id}").click()
     expect(page.locator(f"#invoice-{invoice.id}")).to_contain_text("Paid")
 
     second_page.reload()
+    # The header's "My account" shows the count while closed; the link inside says it again.
+    expect(second_page.locator("#account-menu summary")).to_contain_text("1 unread")
+    open_menu(second_page)
     expect(second_page.get_by_role("link", name="Notifications 1 unread")).to_be_visible()
     expect(second_page.locator(f"#invoice-{invoice.id}")).to_contain_text("Paid")
     second_page.get_by_role("link", name="Notifications 1 unread").click()
@@ -49,6 +54,8 @@ def test_a_licensee_sees_their_invoice_paid_in_notifications_and_my_invoices(pag
     fits(second_page, "notifications")
     second_page.get_by_role("button", name="Mark all read").click()
     expect(second_page.get_by_text("All notifications are marked read.")).to_be_visible()
+    expect(second_page.locator("#account-menu summary")).not_to_contain_text("unread")
+    open_menu(second_page)
     expect(second_page.get_by_role("link", name="Notifications", exact=True)).to_be_visible()
 
 

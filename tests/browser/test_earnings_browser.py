@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from licensing.revenue import refunds
 from marketplace.models import User
+from tests.browser.conftest import open_menu
 from tests.browser.test_submission_browser import log_in
 from tests.licensing.revenue.test_ledger import approved_submission, paid_dataset, pay
 
@@ -31,6 +32,7 @@ def test_contributor_sees_the_chart_table_and_statement(page: Any, live_server: 
     refunds.refund_payment(invoice_id=refunded.invoice_id, refunded_by=None, reason="Bought twice by mistake.")
 
     log_in(page, "ana", "ana-password-123")
+    open_menu(page)
     page.get_by_role("link", name="Earnings").click()
     expect(page.get_by_role("heading", name="My earnings")).to_be_visible()
     # The chart drew one series (the dataset) from the page's own figures.

@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 from devstack.services import free_port
 from marketplace.models import User
 from provenance.federation import following
+from tests.browser.conftest import open_menu
 from tests.browser.test_submission_browser import log_in
 from tests.federation.stub_peer import StubPeer
 
@@ -64,6 +65,7 @@ def test_remote_datasets_in_the_catalog_and_the_staff_pages(
 
     User.objects.create_user("fed-staff", "fed-staff@example.org", "a-long-staff-password", is_staff=True)
     log_in(page, "fed-staff", "a-long-staff-password")
+    open_menu(page, "staff-menu")
     page.get_by_role("link", name="Federation").click()
     expect(page.locator(f"#peer-{peer.id}")).to_contain_text("2 of 3 datasets verified")
     # An instance that is down: added by URL, its first sync names the error in words.

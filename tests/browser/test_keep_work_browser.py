@@ -110,7 +110,7 @@ def test_the_invoices_page_keeps_mark_paid_in_view_and_shows_amounts_in_units(pa
         for invoice in invoices:
             row = page.locator(f"#invoice-{invoice.id}")
             expect(row).to_contain_text("157.50 USD")
-            reachable(row.get_by_role("button", name=f"Mark {invoice.id} paid"))
+            reachable(row.get_by_role("button", name=f"Mark paid: invoice {invoice.id}"))
             reachable(row.get_by_role("link", name=f"Void {invoice.id}"))
     assert "cents" not in page.content()
 

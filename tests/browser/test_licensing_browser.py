@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from licensing.models import AccessRequest, DownloadRecord, LicenseGrant
 from marketplace.models import User
+from tests.browser.conftest import open_menu
 from tests.browser.test_submission_browser import log_in
 from tests.factories import organization, stored_dataset, tar_gz
 from tests.second_factor import enroll_second_factor
@@ -60,6 +61,7 @@ def test_request_access_owner_approves_then_download(page: Any, live_server: Any
     page.get_by_label("Intended use").fill("Evaluating clinical NER.")
     page.get_by_role("button", name="Request access").click()
     expect(page.get_by_text("Your access request")).to_contain_text("pending")
+    open_menu(page)
     page.get_by_role("button", name="Log out").click()
 
     log_in(page, "owner", "owner-password-1")
@@ -68,6 +70,7 @@ def test_request_access_owner_approves_then_download(page: Any, live_server: Any
     page.get_by_role("button", name="Approve researcher").click()
     expect(page.get_by_text("approved", exact=False).first).to_be_visible()
     assert AccessRequest.objects.get(user__username="researcher").status == "approved"
+    open_menu(page)
     page.get_by_role("button", name="Log out").click()
 
     log_in(page, "researcher", "researcher-password-1")

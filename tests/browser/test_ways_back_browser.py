@@ -20,6 +20,7 @@ from licensing.revenue import ledger, payments
 from marketplace.models import Dataset, Membership, User
 from marketplace.organizations.services import approve_organization
 from marketplace.submissions import drafts
+from tests.browser.conftest import open_menu
 from tests.browser.test_submission_browser import log_in
 from tests.factories import organization, published_dataset
 from tests.licensing.revenue.test_ledger import approved_submission
@@ -165,6 +166,7 @@ def test_staff_take_a_dataset_down_from_the_page(page: Any) -> None:
     enroll_second_factor(staff)  # staff confirm with their authenticator app before money moves
 
     sign_in(page, staff)
+    open_menu(page, "staff-menu")
     page.get_by_role("link", name="Takedowns").click()
     page.get_by_label("Dataset: its page's address, slug or id").fill(
         f"{page.url.split('/staff')[0]}/datasets/radiology-snippets/"
