@@ -395,6 +395,9 @@ def test_staff_cannot_mark_an_invoice_paid_without_a_second_factor(page: Any, li
     page.locator("main form button[type=submit]").first.click()
     expect(page.locator(".messages")).to_contain_text(invoice.id)
     korean.look("staff-invoice-paid")
+    with translation.override("ko"):
+        settled = translation.pgettext("invoice status", "Paid")  # not "paid for" (유료), as a price says
+    expect(page.locator(f"#invoice-{invoice.id}")).to_contain_text(settled)
     assert Invoice.objects.get(id=invoice.id).status == "paid"
     korean.clean()
 
