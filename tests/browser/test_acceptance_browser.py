@@ -409,6 +409,11 @@ def field(page: Any, label: str) -> Any:
     return exact if exact.count() == 1 else page.get_by_label(label)
 
 
+# What the consent allows (all that CC-BY-4.0 permits), and what the dataset's page shows.
+CONSENT_FLAGS = ("AI training", "Commercial use", "Redistribution", "Derivatives (edited or adapted works)")
+SHOWN = ("Show the contacts on the dataset's page", "Show the compliance attributes")
+
+
 def tiny_wav() -> bytes:
     """A tenth of a second of silence: the audio an ASR dataset's index points to."""
     sound = io.BytesIO()
@@ -493,7 +498,7 @@ def test_a_new_person_contributes_a_dataset_in_korean(
         typed[label] = value
     page.get_by_label(ko("Task")).select_option("ASR")
     page.get_by_label(ko("License"), exact=True).select_option("CC-BY-4.0")
-    for flag in ("AI training", "Commercial use", "Redistribution", "Derivatives (edited or adapted works)"):
+    for flag in (*CONSENT_FLAGS, *SHOWN):
         page.get_by_label(ko(flag)).check()
     page.locator("#contributors").get_by_role("button", name=ko("Save draft")).click()
     summary = page.locator("[data-error-summary]")
@@ -506,7 +511,7 @@ def test_a_new_person_contributes_a_dataset_in_korean(
     assert not lost, f"lost after a failed save: {lost}"
     assert page.get_by_label(ko("Task")).input_value() == "ASR"
     assert page.get_by_label(ko("License"), exact=True).input_value() == "CC-BY-4.0"
-    for flag in ("AI training", "Commercial use", "Redistribution", "Derivatives (edited or adapted works)"):
+    for flag in (*CONSENT_FLAGS, *SHOWN):
         expect(page.get_by_label(ko(flag))).to_be_checked()
     # The summary's link leads to where the problem is.
     link = summary.get_by_role("link").first
