@@ -122,7 +122,7 @@ def decide(*, user: object, dataset: Dataset, version: DatasetVersion, kind: str
     grant = grant_covering(user=user, dataset=dataset, terms_sha256=terms.sha256)
     if grant is None:
         earlier = LicenseGrant.objects.filter(user=user, dataset=dataset).exists()
-        why = "The terms changed since you accepted them." if earlier else "You have not accepted the terms."
+        why = _("The terms changed since you accepted them.") if earlier else _("You have not accepted the terms.")
         return Verdict(
             Refusal.TERMS_NOT_ACCEPTED,
             why,

@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext_noop
 
 from licensing.licenses import sha256_text
 from licensing.models import LicenseGrant
@@ -21,10 +22,11 @@ from marketplace.models import Dataset, DatasetVersion, Membership, Organization
 from provenance import events as provenance_events
 
 # The datasheet fields that add conditions to the license, in the order the terms list them.
+# The labels stay English in the accepted (hashed) text; the pages translate them.
 RESTRICTION_FIELDS = [
-    ("restrictions", "Restrictions"),
-    ("forbidden_usage", "Forbidden usage"),
-    ("additional_conditions", "Additional conditions"),
+    ("restrictions", gettext_noop("Restrictions")),
+    ("forbidden_usage", gettext_noop("Forbidden usage")),
+    ("additional_conditions", gettext_noop("Additional conditions")),
 ]
 USER_AGENT_MAX = 500
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from licensing.access import access_requests, downloads, grants
 from licensing.access.downloads import Refusal
@@ -100,6 +101,6 @@ def _archive_panel(
 
 def basis_text(basis: str) -> str:
     return {
-        "member": "You are a member of the organization that publishes this dataset.",
-        "grant": "You accepted the current terms.",
+        "member": _("You are a member of the organization that publishes this dataset."),
+        "grant": _("You accepted the current terms."),
     }.get(basis, "")

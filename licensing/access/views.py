@@ -76,7 +76,7 @@ def accept_terms(request: HttpRequest, slug: str) -> HttpResponse:
         )
     for index, (label, _text) in enumerate(terms.restrictions):
         if request.POST.get(f"accept_restriction_{index}") != "on":
-            errors.append(_("Tick the box to accept the %(label)s.") % {"label": label.lower()})
+            errors.append(_("Tick the box to accept the %(label)s.") % {"label": _(label).lower()})
     if errors:
         return _rerender(request, dataset, accept_errors=errors)
     try:

@@ -39,6 +39,7 @@ from marketplace.submissions.forms import (
     initial_shares,
     shares_in,
 )
+from marketplace.templatetags.error_summary import Problem
 from provenance import lineage
 
 
@@ -203,7 +204,12 @@ def _edit_context(submission: Submission, **forms_by_name: Any) -> dict[str, Any
         "submit_errors": [],
     }
     context.update(forms_by_name)
-    context["page_errors"] = [*context["share_errors"], *context["submit_errors"]]
+    # The split's problems found by its service link to the split's first field.
+    split = _("Contributors and revenue split")
+    context["page_errors"] = [
+        *(Problem(str(error), "id_shares-0-username", split) for error in context["share_errors"]),
+        *context["submit_errors"],
+    ]
     return context
 
 

@@ -34,22 +34,26 @@ def _problems_of_form(form: forms.BaseForm, row: int | None = None) -> list[Prob
     return found
 
 
-def problems_of(*sources: Any, messages: Iterable[str] = ()) -> list[Problem]:
-    """Every error of the given forms and formsets, in page order, then the loose ``messages``."""
+def problems_of(*sources: Any, messages: Iterable[str | Problem] = ()) -> list[Problem]:
+    """Every error of the given forms and formsets, in page order, then the loose ``messages``
+    (a Problem among them links to where it is fixed)."""
     found: list[Problem] = []
     for source in sources:
         if isinstance(source, forms.BaseFormSet):
             if not source.is_bound:
                 continue
-            found += [Problem(str(message)) for message in source.non_form_errors()]
+            # A problem of the rows together (shares that do not add up) links to the first row.
+            first = next(iter(source.forms[0]), None) if source.forms else None
+            anchor = first.id_for_label or "" if first is not None else ""
+            found += [Problem(str(message), anchor) for message in source.non_form_errors()]
             for row, form in enumerate(source.forms, start=1):
                 found += _problems_of_form(form, row)
         elif isinstance(source, forms.BaseForm):
             found += _problems_of_form(source)
-    found += [Problem(str(message)) for message in messages or ()]
+    found += [message if isinstance(message, Problem) else Problem(str(message)) for message in messages or ()]
     return found
 
 
 @register.inclusion_tag("_error_summary.html")
-def error_summary(*sources: Any, messages: Iterable[str] = ()) -> dict[str, Any]:
+def error_summary(*sources: Any, messages: Iterable[str | Problem] = ()) -> dict[str, Any]:
     return {"problems": problems_of(*sources, messages=messages)}

@@ -3,12 +3,14 @@
 the upload widget's own words (Uppy's dashboard) in the viewer's language, as the JSON it reads."""
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 
 from django import template
 from django.template import defaultfilters
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from marketplace.catalog.languages import language_name as _language_name
 
@@ -45,6 +47,10 @@ def short_date(value: date | datetime | None) -> str:
     return _formatted(value, SHORT_DATES)
 
 
+def _uppy_plural(say: Callable[[int], str]) -> dict[int, str]:
+    return {0: say(1), 1: say(2)}
+
+
 @register.simple_tag
 def uppy_strings() -> str:
     """Uppy's locale keys (frontend/upload.js reads them from ``data-uppy-strings``); ``%{...}`` are
@@ -62,6 +68,47 @@ def uppy_strings() -> str:
             "complete": _("Complete"),
             "uploadComplete": _("Upload complete"),
             "uploadFailed": _("Upload failed"),
+            "dashboardTitle": _("File upload"),
+            "dashboardWindowTitle": _("File upload (press Escape to close)"),
+            "addMore": _("Add more"),
+            "addMoreFiles": _("Add more files"),
+            "back": _("Back"),
+            "editFile": _("Edit file"),
+            "error": _("Error"),
+            "showErrorDetails": _("Show error details"),
+            "upload": _("Upload"),
+            "uploading": _("Uploading"),
+            "paused": _("Paused"),
+            "pause": _("Pause"),
+            "resume": _("Resume"),
+            "uploadPaused": _("Upload paused"),
+            "pauseUpload": _("Pause upload"),
+            "resumeUpload": _("Resume upload"),
+            "retryUpload": _("Retry upload"),
+            "cancelUpload": _("Cancel upload"),
+            "sessionRestored": _("Session restored"),
+            "recoveredAllFiles": _("We restored all files. You can now resume the upload."),
+            "reSelect": _("Choose again"),
+            "dataUploadedOfTotal": _("%{complete} of %{total}"),
+            "xTimeLeft": _("%{time} left"),
+            # Uppy picks form 0 for one and 1 for more (English rules), whatever the language.
+            "xFilesSelected": _uppy_plural(
+                lambda n: ngettext("%{smart_count} file selected", "%{smart_count} files selected", n)
+            ),
+            "uploadingXFiles": _uppy_plural(
+                lambda n: ngettext("Uploading %{smart_count} file", "Uploading %{smart_count} files", n)
+            ),
+            "uploadXFiles": _uppy_plural(
+                lambda n: ngettext("Upload %{smart_count} file", "Upload %{smart_count} files", n)
+            ),
+            "uploadXNewFiles": _uppy_plural(
+                lambda n: ngettext("Upload +%{smart_count} file", "Upload +%{smart_count} files", n)
+            ),
+            "filesUploadedOfTotal": _uppy_plural(
+                lambda n: ngettext(
+                    "%{complete} of %{smart_count} file uploaded", "%{complete} of %{smart_count} files uploaded", n
+                )
+            ),
         },
         ensure_ascii=False,
     )
