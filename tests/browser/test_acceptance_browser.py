@@ -30,6 +30,7 @@ from licensing.models import AccessRequest, Invoice
 from licensing.revenue import payments
 from marketplace.models import Submission, User
 from marketplace.organizations.services import add_member, approve_organization
+from tests.browser.conftest import open_menu
 from tests.browser.test_submission_browser import log_in
 from tests.factories import license_for, organization, stored_dataset, tar_gz
 from tests.second_factor import fresh_code, totp_code
@@ -188,6 +189,7 @@ def onboard(page: Any, username: str) -> User:
     expect(address).to_contain_text("verified")
     expect(address).not_to_contain_text("not verified")
 
+    open_menu(page)
     page.get_by_role("button", name="Log out").click()
     page.goto("/login/")
     page.get_by_role("link", name=re.compile("Forgot", re.IGNORECASE)).click()
