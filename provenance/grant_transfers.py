@@ -23,11 +23,13 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from licensing.access.grants import record_grant, terms_for
 from licensing.models import LicenseGrant
 from marketplace.models import Organization, User
+from marketplace.notifications.messages import language_of
 from provenance import dsse, signing
 from provenance.models import ImportedGrant, OriginKey
 
@@ -68,13 +70,19 @@ def issue(*, organization: Organization, new_home: str, origin: str) -> int:
         })  # fmt: skip
         envelope, _ = signing.sign(PAYLOAD_TYPE, payload)
         link = f"{new_home}{CLAIM_PATH}?{urllib.parse.urlencode({'t': _token(envelope)})}"
-        subject = f"{organization.name} moved: keep your licenses at its new home"
-        body = (
-            f"{organization.name} moved from {origin} to {new_home}.\n\n"
-            "The licenses you hold for its datasets moved with it. Open this link, signed in to an account "
-            f"at the new home (or make one there), to attach them to that account:\n\n{link}\n\n"
-            "The link was signed by the instance you licensed from; the new home checks it before it attaches anything."
-        )
+        with translation.override(language_of(licensee)):
+            words = {"organization": organization.name, "origin": origin, "new_home": new_home, "link": link}
+            subject = gettext("%(organization)s moved: keep your licenses at its new home") % words
+            body = (
+                gettext(
+                    "%(organization)s moved from %(origin)s to %(new_home)s.\n\n"
+                    "The licenses you hold for its datasets moved with it. Open this link, signed in to an account "
+                    "at the new home (or make one there), to attach them to that account:\n\n%(link)s\n\n"
+                    "The link was signed by the instance you licensed from; the new home checks it before it attaches "
+                    "anything."
+                )
+                % words
+            )
         transaction.on_commit(partial(send_mail, subject, body, settings.DEFAULT_FROM_EMAIL, [licensee.email]))
         count += 1
     return count
