@@ -16,7 +16,7 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -142,12 +142,6 @@ class ViewerApi(APIView):
 
     permission_classes = [AllowAny, HasScope]
     required_scope = "read"
-
-    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        # The viewer's messages are translated for its page; the API's stay English, which the
-        # SDK and the pipelines read, whatever language the caller's browser asks for.
-        with translation.override("en"):
-            return super().dispatch(request, *args, **kwargs)
 
     def viewable(self, request: Request, id: str, number: int) -> access.Viewable:
         return access.viewable(
