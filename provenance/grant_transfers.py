@@ -50,7 +50,7 @@ def _envelope(token: str) -> Any:
     try:
         return json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
     except (binascii.Error, ValueError):
-        raise TransferInvalid("This link is damaged: open it again from the email, whole.") from None
+        raise TransferInvalid(gettext("This link is damaged: open it again from the email, whole.")) from None
 
 
 def issue(*, organization: Organization, new_home: str, origin: str) -> int:
@@ -103,18 +103,25 @@ def read(token: str, *, here: str) -> Transfer:
         payload = json.loads(base64.b64decode(envelope["payload"]))
         origin = str(payload["origin"])
     except (KeyError, TypeError, ValueError, binascii.Error):
-        raise TransferInvalid("This link is damaged: open it again from the email, whole.") from None
+        raise TransferInvalid(gettext("This link is damaged: open it again from the email, whole.")) from None
     keys = [dsse.load_public_pem(k.public_pem.encode()) for k in OriginKey.objects.filter(origin=origin)]
     if not keys:
-        raise TransferInvalid(f"Nothing was imported here from {origin}, so there is nothing to attach.")
+        raise TransferInvalid(
+            gettext("Nothing was imported here from %(origin)s, so there is nothing to attach.") % {"origin": origin}
+        )
     try:
         payload_type, _, _ = dsse.open_envelope(envelope, keys)
     except dsse.EnvelopeError:
-        raise TransferInvalid(f"This link was not signed by {origin}: it cannot attach licenses.") from None
+        raise TransferInvalid(
+            gettext("This link was not signed by %(origin)s: it cannot attach licenses.") % {"origin": origin}
+        ) from None
     if payload_type != PAYLOAD_TYPE or payload.get("_type") != STATEMENT_TYPE:
-        raise TransferInvalid("This link is not a license transfer.")
+        raise TransferInvalid(gettext("This link is not a license transfer."))
     if urllib.parse.urlsplit(str(payload.get("newHome"))).netloc != urllib.parse.urlsplit(here).netloc:
-        raise TransferInvalid(f"This link is for another instance ({payload.get('newHome')}), not this one.")
+        raise TransferInvalid(
+            gettext("This link is for another instance (%(new_home)s), not this one.")
+            % {"new_home": payload.get("newHome")}
+        )
     licensee = str(payload.get("licensee") or "")
     grants = list(
         ImportedGrant.objects.filter(

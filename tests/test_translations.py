@@ -161,7 +161,8 @@ _MESSAGE_LEVELS = {"debug", "info", "success", "warning", "error"}
 _SHOWN_EXCEPTIONS = {
     "ValidationError", "PermissionDenied", "ObjectDoesNotExist", "DoesNotExist", "NotFound", "ParseError",
     "NotAuthenticated", "AuthenticationFailed", "Conflict", "Gone", "NotReady", "SubmissionConflict",
-    "SubmissionGone", "UploadGone", "CatalogQueryError", "PredicateError", "ApiKeyRefused",
+    "SubmissionGone", "UploadGone", "CatalogQueryError", "PredicateError", "ApiKeyRefused", "AddressRefused",
+    "MoveRefused", "TransferInvalid",
 }  # fmt: skip
 
 
