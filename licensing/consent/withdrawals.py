@@ -17,13 +17,14 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from licensing.access.access_requests import can_manage_dataset
 from licensing.consent import releases
 from licensing.models import ConsentWithdrawal, ContributorClaim, DownloadRecord, RemovalNotice, Rerelease
 from marketplace.models import Dataset, DatasetVersion, Notification, RevenueShare, User
+from marketplace.notifications.messages import language_of
 from marketplace.notifications.services import notify_licensees
 from provenance import events as provenance_events
 
@@ -62,12 +63,20 @@ def replacement_for(version: DatasetVersion) -> DatasetVersion | None:
 
 def gone_message(version: DatasetVersion) -> str:
     replacement = replacement_for(version)
-    text = (
-        f"Version {version.number} ({version.filename}) was withdrawn: contributors withdrew consent for some records."
-    )
     if replacement is None:
-        return text + " No replacement version is published yet."
-    return text + f" Use version {replacement.number} ({replacement.filename}), published without those records."
+        return _(
+            "Version %(number)s (%(filename)s) was withdrawn: contributors withdrew consent for some records. "
+            "No replacement version is published yet."
+        ) % {"number": version.number, "filename": version.filename}
+    return _(
+        "Version %(number)s (%(filename)s) was withdrawn: contributors withdrew consent for some records. "
+        "Use version %(replacement)s (%(replacement_filename)s), published without those records."
+    ) % {
+        "number": version.number,
+        "filename": version.filename,
+        "replacement": replacement.number,
+        "replacement_filename": replacement.filename,
+    }
 
 
 def is_contributor(user: User, version: DatasetVersion) -> bool:
@@ -161,16 +170,29 @@ def _notify_downloaders(withdrawal: ConsentWithdrawal, version: DatasetVersion) 
         [RemovalNotice(withdrawal=withdrawal, user=user, version=version) for user in users], ignore_conflicts=True
     )
     records = withdrawal.record_ids
-    subject = f"Consent withdrawn: delete records of {dataset.name} version {version.number}"
-    body = (
-        f"You downloaded {version.filename}. {gone_message(version)}\n\n"
-        f"Withdrawn record ids: {', '.join(records[:50])}{' …' if len(records) > 50 else ''}\n"
-        "The full list, with file hashes, signed and logged in the transparency log, is in the removal feed: "
-        f"/api/v1/datasets/{dataset.id}/removals\n\n"
-        "Delete these records from your copies and from data derived from them, then tell the organization you "
-        f"did: POST /api/v1/datasets/{dataset.id}/removals/{withdrawal.id}/acknowledgement"
-    )
-    mails = [(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]) for user in users if user.email]
+    words = {
+        "dataset": dataset.name,
+        "number": version.number,
+        "filename": version.filename,
+        "records": ", ".join(records[:50]) + (" …" if len(records) > 50 else ""),
+        "feed": f"/api/v1/datasets/{dataset.id}/removals",
+        "acknowledgement": f"/api/v1/datasets/{dataset.id}/removals/{withdrawal.id}/acknowledgement",
+    }
+    mails = []
+    for user in users:
+        if not user.email:
+            continue
+        with translation.override(language_of(user)):  # each downloader reads it in their own language
+            subject = _("Consent withdrawn: delete records of %(dataset)s version %(number)s") % words
+            body = _(
+                "You downloaded %(filename)s. %(gone)s\n\n"
+                "Withdrawn record ids: %(records)s\n"
+                "The full list, with file hashes, signed and logged in the transparency log, is in the removal feed: "
+                "%(feed)s\n\n"
+                "Delete these records from your copies and from data derived from them, then tell the organization "
+                "you did: POST %(acknowledgement)s"
+            ) % {**words, "gone": gone_message(version)}
+        mails.append((subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]))
     transaction.on_commit(lambda: send_mass_mail(mails, fail_silently=False))
 
 
