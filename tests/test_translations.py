@@ -194,6 +194,8 @@ def _shown_texts(call: ast.Call) -> list[ast.expr]:
         return call.args[1:2] + [keywords[k] for k in ("message",) if k in keywords]
     if name == "add_error":
         return call.args[1:2] + [keywords[k] for k in ("error",) if k in keywords]
+    if name == "_error" and len(call.args) == 3:  # the API error helpers: _error(status, code, message)
+        return call.args[2:3]
     if name == "send_mail":
         return call.args[:2] + [keywords[k] for k in ("subject", "message") if k in keywords]
     if name in _SHOWN_EXCEPTIONS:
@@ -228,6 +230,7 @@ def test_the_check_finds_python_messages_left_unmarked() -> None:
     assert unmarked_messages('send_mail(subject="Hello", message=body, from_email=None, recipient_list=[to])') == [
         "line 1: 'Hello'"
     ]
+    assert unmarked_messages('return _error(404, "not_found", f"No peer {n}.")') == ["line 1: f'No peer {n}.'"]
     assert unmarked_messages('raise exceptions.NotFound("No invoice {}.".format(n))') == [
         "line 1: 'No invoice {}.'.format(n)"
     ]
