@@ -13,6 +13,8 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from psycopg import OperationalError as PsycopgOperationalError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -62,20 +64,24 @@ def _unavailable(exc: Exception) -> Response | None:
     if what is None:
         return None
     logger.warning("API answered 503: %s: %s", type(exc).__name__, exc)
-    response = Response(error_body(f"{what}. Retry in a minute."), status=status.HTTP_503_SERVICE_UNAVAILABLE)
+    if what.startswith("Object storage"):
+        message = _("Object storage cannot be reached right now. Retry in a minute.")
+    else:
+        message = _("The database cannot be reached right now. Retry in a minute.")
+    response = Response(error_body(message), status=status.HTTP_503_SERVICE_UNAVAILABLE)
     response["Retry-After"] = UNAVAILABLE_RETRY_SECONDS
     return response
 
 
 class ConflictAnswer(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "This cannot be done in the current state."
+    default_detail = gettext_lazy("This cannot be done in the current state.")
     default_code = "conflict"
 
 
 class GoneAnswer(exceptions.APIException):
     status_code = status.HTTP_410_GONE
-    default_detail = "This was removed."
+    default_detail = gettext_lazy("This was removed.")
     default_code = "gone"
 
 
@@ -110,7 +116,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return _unavailable(exc)
     if isinstance(exc, exceptions.ValidationError):
         messages = _flatten(exc.detail)
-        response.data = error_body("; ".join(messages) or "Invalid request.", errors=exc.detail)
+        response.data = error_body("; ".join(messages) or _("Invalid request."), errors=exc.detail)
     elif isinstance(exc, exceptions.APIException):
         response.data = error_body(" ".join(_flatten(exc.detail)))
     if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS and "Retry-After" not in response:

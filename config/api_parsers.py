@@ -15,6 +15,7 @@ import io
 import re
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 
@@ -61,12 +62,15 @@ def refuse_unstorable_text(value: Any) -> Any:
     """``value`` unchanged, or a 400 naming the first character PostgreSQL cannot store."""
     for text in _strings(value):
         if NUL in text:
-            raise exceptions.ParseError("Text in the request cannot contain the NUL character (\\u0000).")
+            raise exceptions.ParseError(_("Text in the request cannot contain the NUL character (\\u0000)."))
         surrogate = _SURROGATE.search(text)
         if surrogate:
             raise exceptions.ParseError(
-                f"Text in the request contains \\u{ord(surrogate.group()):04x}, half of a UTF-16 surrogate "
-                "pair without its other half, which is not a character. Send the whole character."
+                _(
+                    "Text in the request contains \\u%(ord)s, half of a UTF-16 surrogate pair without "
+                    "its other half, which is not a character. Send the whole character."
+                )
+                % {"ord": format(ord(surrogate.group()), "04x")}
             )
     return value
 
@@ -78,11 +82,15 @@ class StrictJSONParser(JSONParser):
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise exceptions.ParseError(
-                f"The request body is not valid UTF-8 (byte {exc.start} cannot be read); send JSON as UTF-8."
+                _("The request body is not valid UTF-8 (byte %(start)s cannot be read); send JSON as UTF-8.")
+                % {"start": exc.start}
             ) from None
         if nesting_depth(text, limit=MAX_DEPTH) > MAX_DEPTH:
             raise exceptions.ParseError(
-                f"The JSON in the request nests arrays and objects more than {MAX_DEPTH} levels deep; "
-                "no request of this API needs more."
+                _(
+                    "The JSON in the request nests arrays and objects more than %(max_depth)s levels "
+                    "deep; no request of this API needs more."
+                )
+                % {"max_depth": MAX_DEPTH}
             )
         return refuse_unstorable_text(super().parse(io.BytesIO(raw), media_type, parser_context))

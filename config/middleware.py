@@ -15,13 +15,14 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from config.api_errors import UNAVAILABLE_RETRY_SECONDS, json_error, unavailable_dependency
 
 logger = logging.getLogger(__name__)
 
 NUL = "\x00"
-MESSAGE = "The URL cannot contain the NUL character (%00)."
+MESSAGE = gettext_lazy("The URL cannot contain the NUL character (%00).")
 
 
 def url_has_nul(request: HttpRequest) -> bool:
@@ -37,8 +38,8 @@ class RefuseNulInUrlMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if url_has_nul(request):
             if request.path.startswith("/api/"):
-                return json_error(400, MESSAGE)
-            return HttpResponseBadRequest(MESSAGE, content_type="text/plain; charset=utf-8")
+                return json_error(400, str(MESSAGE))
+            return HttpResponseBadRequest(str(MESSAGE), content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 
 
@@ -59,9 +60,8 @@ class DependencyUnavailableMiddleware:
         if what is None:
             return None
         logger.warning("%s answered 503: %s: %s", request.path, type(exception).__name__, exception)
-        message = f"{what}. Please try again in a minute."
         if request.path.startswith("/api/"):
-            response: HttpResponse = json_error(503, message)
+            response: HttpResponse = json_error(503, _page_message(what))
         else:  # a page, in the visitor's language (LocaleMiddleware has chosen it)
             context = {"title": _("Temporarily unavailable"), "message": _page_message(what),
                        "site_name": settings.SITE_NAME}  # fmt: skip

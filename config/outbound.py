@@ -11,6 +11,7 @@ import socket
 import urllib.parse
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 
 class AddressRefused(ValueError):
@@ -20,17 +21,20 @@ class AddressRefused(ValueError):
 def check(url: str) -> None:
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname or parts.username or parts.password:
-        raise AddressRefused(f"{url!r} is not an http(s) address.")
+        raise AddressRefused(_("%(url)s is not an http(s) address.") % {"url": repr(url)})
     if settings.OUTBOUND_PRIVATE_ADDRESSES:
         return
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
     except socket.gaierror:
-        raise AddressRefused(f"{parts.hostname} does not resolve to an address.") from None
+        raise AddressRefused(_("%(hostname)s does not resolve to an address.") % {"hostname": parts.hostname}) from None
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
         if not address.is_global:
             raise AddressRefused(
-                f"{parts.hostname} is on this machine or a private network ({address}), which this instance "
-                "does not reach on anyone's behalf."
+                _(
+                    "%(hostname)s is on this machine or a private network (%(address)s), which this "
+                    "instance does not reach on anyone's behalf."
+                )
+                % {"hostname": parts.hostname, "address": address}
             )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -21,7 +22,7 @@ from marketplace.publishing import takedown_sentence
 
 def request_body(request: Request) -> dict[str, Any]:
     if not isinstance(request.data, dict):
-        raise exceptions.ValidationError("The body must be a JSON object.")
+        raise exceptions.ValidationError(_("The body must be a JSON object."))
     return request.data
 
 
@@ -57,8 +58,8 @@ class DatasetScopedApi(APIView):
             removed = Dataset.objects.filter(id=dataset_id, status=Dataset.Status.REMOVED).first()
             # A removed dataset says so (410, with the reason), unless it was private: then it stays unknown.
             if removed is not None and removed.visibility != Dataset.Visibility.PRIVATE:
-                raise Gone(takedown_sentence(f"Dataset '{removed.slug}'", removed.removal_reason))
-            raise exceptions.NotFound(f"No dataset with id '{dataset_id}'.")
+                raise Gone(takedown_sentence(_("Dataset '%(slug)s'") % {"slug": removed.slug}, removed.removal_reason))
+            raise exceptions.NotFound(_("No dataset with id '%(dataset_id)s'.") % {"dataset_id": dataset_id})
         return found
 
     def page_url(self, request: Request, dataset: Dataset) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from licensing.models import ConsentTerms, License
 from marketplace.models import Organization
@@ -38,9 +39,9 @@ def create_license(
     organization: Organization | None = None,
 ) -> License:
     if not text.strip():
-        raise ValidationError({"text": "The license text is empty: paste the exact terms licensees accept."})
+        raise ValidationError({"text": _("The license text is empty: paste the exact terms licensees accept.")})
     if spdx_id is None and organization is None:
-        raise ValidationError({"organization": "Custom terms belong to an organization."})
+        raise ValidationError({"organization": _("Custom terms belong to an organization.")})
     return License.objects.create(
         spdx_id=spdx_id,
         name=name,

@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from marketplace.models import Membership, Organization
 from marketplace.permissions import MANAGER_ROLES, signed_in_user
@@ -16,5 +17,9 @@ def organization_for_page(request: HttpRequest, slug: str, *, managers_only: boo
     membership = Membership.objects.filter(organization=organization, user=user).only("role").first()
     allowed = membership is not None and (not managers_only or membership.role in MANAGER_ROLES)
     if not allowed and not (staff and user.is_staff):
-        raise PermissionDenied(f"Only {'owners and admins' if managers_only else 'members'} of {organization.name}.")
+        if managers_only:
+            raise PermissionDenied(
+                _("Only owners and admins of %(organization)s.") % {"organization": organization.name}
+            )
+        raise PermissionDenied(_("Only members of %(organization)s.") % {"organization": organization.name})
     return organization

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from marketplace.models import Membership, Organization, User
 
@@ -10,7 +11,7 @@ def signed_in_user(request: HttpRequest) -> User:
     """The request's user, typed; behind ``login_required`` it is always a User."""
     user = request.user
     if not isinstance(user, User) or not user.is_authenticated:
-        raise PermissionDenied("Log in first.")
+        raise PermissionDenied(_("Log in first."))
     return user
 
 

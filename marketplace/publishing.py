@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from licensing.models import License
 from marketplace.catalog.search import forget_facets
@@ -25,7 +26,7 @@ from provenance.manifests import record_publication
 @transaction.atomic
 def create_dataset(*, organization: Organization, slug: str, name: str, **fields: Any) -> Dataset:
     if Dataset.objects.filter(slug=slug).exists():
-        raise ValidationError({"slug": f"The address '{slug}' is taken by another dataset."})
+        raise ValidationError({"slug": _("The address '%(slug)s' is taken by another dataset.") % {"slug": slug}})
     dataset = Dataset(organization=organization, slug=slug, name=name, **fields)
     dataset.full_clean()
     dataset.save()
@@ -55,7 +56,7 @@ def publish_version(
     ``changelog`` says what changed from the previous version (written now: the row is immutable)."""
     locked = Dataset.objects.select_for_update().get(id=dataset.id)
     if locked.status == Dataset.Status.REMOVED:
-        raise ValidationError("A removed dataset cannot get new versions.")
+        raise ValidationError(_("A removed dataset cannot get new versions."))
     number = (locked.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
     now = timezone.now()
     version = DatasetVersion.objects.create(
@@ -92,7 +93,9 @@ def publish_version(
 def takedown_sentence(subject: str, reason: str) -> str:
     """What every answer about a taken-down dataset says: ``subject`` names it (its name, or
     "Dataset 'slug'"), then the reason staff gave (its page shows the same reason)."""
-    return f"{subject} was taken down" + (f": {reason}" if reason else ".")
+    if reason:
+        return _("%(subject)s was taken down: %(reason)s") % {"subject": subject, "reason": reason}
+    return _("%(subject)s was taken down.") % {"subject": subject}
 
 
 @transaction.atomic
@@ -102,17 +105,20 @@ def takedown_dataset(*, dataset: Dataset, reason: str, by: User) -> Dataset:
     takedown entry in the same transaction (its payload holds the id and status only, never the
     reason, which may name people). Versions and manifests stay: they are evidence."""
     if not by.is_staff:
-        raise PermissionDenied("Only staff can take a dataset down.")
+        raise PermissionDenied(_("Only staff can take a dataset down."))
     reason = reason.strip()
     if not reason:
-        raise ValidationError({"reason": "Say why the dataset is taken down: its page shows the reason."})
+        raise ValidationError({"reason": _("Say why the dataset is taken down: its page shows the reason.")})
     now = timezone.now()
     # Conditional update: of two staff taking the same dataset down, one acts and logs.
     changed = Dataset.objects.filter(id=dataset.id, status=Dataset.Status.PUBLISHED).update(
         status=Dataset.Status.REMOVED, removed_at=now, removal_reason=reason, updated_at=now
     )
     if changed != 1:
-        raise ValidationError(f"{dataset.name} is not published (it is {dataset.status}): nothing to take down.")
+        raise ValidationError(
+            _("%(dataset)s is not published (it is %(status)s): nothing to take down.")
+            % {"dataset": dataset.name, "status": dataset.get_status_display().lower()}
+        )
     dataset.refresh_from_db()
     dataset_taken_down(dataset)
     notify_licensees(dataset=dataset, kind=Notification.Kind.TAKEN_DOWN, params={"reason": reason})

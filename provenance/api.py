@@ -15,6 +15,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -103,11 +104,16 @@ class ManifestApi(APIView):
         version = _version(request, id, number)
         manifest = Manifest.objects.filter(version=version).first()
         if manifest is None:
-            return _error(404, "not_found", f"Version {number} has no manifest.")
+            return _error(404, "not_found", _("Version %(number)s has no manifest.") % {"number": number})
         try:
             manifests.verified_statement(manifest)
         except dsse.EnvelopeError as exc:
-            return _error(500, "manifest_invalid", f"The stored manifest of version {number} fails its check: {exc}.")
+            return _error(
+                500,
+                "manifest_invalid",
+                _("The stored manifest of version %(number)s fails its check: %(exc)s.")
+                % {"number": number, "exc": exc},
+            )
         response = Response(manifest.envelope)
         response["Content-Disposition"] = f'attachment; filename="{version.filename}.manifest.json"'
         return response
@@ -124,7 +130,9 @@ class VersionInclusionProofApi(APIView):
         subject = log.manifest_subject(version.dataset_id, number)
         entry = LogEntry.objects.filter(kind=LogEntry.Kind.PUBLISH, subject=subject).order_by("index").first()
         if entry is None:
-            return _error(404, "not_found", f"Version {number} has no entry in the transparency log.")
+            return _error(
+                404, "not_found", _("Version %(number)s has no entry in the transparency log.") % {"number": number}
+            )
         return _inclusion(entry.index, None, filename=f"{version.filename}.inclusion-proof.json")
 
 
@@ -132,9 +140,13 @@ def _inclusion(index: int, size: int | None, *, filename: str = "") -> Response:
     try:
         tree = log.load_tree(size)
     except log.LogInconsistent as exc:
-        return _error(500, "log_inconsistent", f"The transparency log fails its own check: {exc}.")
+        return _error(500, "log_inconsistent", _("The transparency log fails its own check: %(exc)s.") % {"exc": exc})
     if index >= tree.size:
-        return _error(404, "not_found", f"The log of {tree.size} entries has no entry {index}.")
+        return _error(
+            404,
+            "not_found",
+            _("The log of %(size)s entries has no entry %(index)s.") % {"size": tree.size, "index": index},
+        )
     head = log.signed_tree_head(tree)
     response = Response(log.inclusion(index=index, tree=tree, head=head))
     if filename:
@@ -180,9 +192,13 @@ class InclusionProofApi(APIView):
         except ValueError as exc:
             return _error(400, "bad_request", f"{exc}.")
         if size is not None and index >= size:
-            return _error(400, "bad_request", f"Entry {index} is not in a tree of {size} entries.")
+            return _error(
+                400,
+                "bad_request",
+                _("Entry %(index)s is not in a tree of %(size)s entries.") % {"index": index, "size": size},
+            )
         if size is not None and size > LogEntry.objects.count():
-            return _error(400, "bad_request", f"The log has fewer than {size} entries.")
+            return _error(400, "bad_request", _("The log has fewer than %(size)s entries.") % {"size": size})
         return _inclusion(index, size)
 
 
@@ -205,14 +221,18 @@ class ConsistencyProofApi(APIView):
         except ValueError as exc:
             return _error(400, "bad_request", f"{exc}.")
         if first is None:
-            return _error(400, "bad_request", "Give first, the size of the older tree.")
+            return _error(400, "bad_request", _("Give first, the size of the older tree."))
         try:
             tree = log.load_tree()
         except log.LogInconsistent as exc:
-            return _error(500, "log_inconsistent", f"The transparency log fails its own check: {exc}.")
+            return _error(
+                500, "log_inconsistent", _("The transparency log fails its own check: %(exc)s.") % {"exc": exc}
+            )
         second = tree.size if second is None else second
         if not 0 <= first <= second <= tree.size:
-            return _error(400, "bad_request", f"Need 0 <= first <= second <= {tree.size} (the log's size).")
+            return _error(
+                400, "bad_request", _("Need 0 <= first <= second <= %(size)s (the log's size).") % {"size": tree.size}
+            )
         hashes = tree.leaf_hashes[:second]
         head = log.signed_tree_head(log.Tree(second, hashes)) if second == tree.size else None
         body: dict[str, Any] = {
@@ -236,7 +256,9 @@ class TreeHeadApi(APIView):
         try:
             head = log.signed_tree_head()
         except log.LogInconsistent as exc:
-            return _error(500, "log_inconsistent", f"The transparency log fails its own check: {exc}.")
+            return _error(
+                500, "log_inconsistent", _("The transparency log fails its own check: %(exc)s.") % {"exc": exc}
+            )
         return Response({"treeSize": head.tree_size, "rootHash": head.root_hash, "keyId": head.signing_key_id,
                          "envelope": head.envelope,
                          # What our witnesses cosigned of this head, as each published it (pulled).
@@ -254,7 +276,12 @@ class CroissantApi(APIView):
         try:
             version = _version(request, id, number)
         except Http404:
-            return _error(404, "not_found", f"No published version {number} of a dataset '{id}' that you may see.")
+            return _error(
+                404,
+                "not_found",
+                _("No published version %(number)s of a dataset '%(id)s' that you may see.")
+                % {"number": number, "id": id},
+            )
         base_url = request.build_absolute_uri("/").rstrip("/")
         download_url = request.build_absolute_uri(
             reverse("api-version-file-download", args=[version.dataset_id, number, "archive"])
@@ -281,7 +308,7 @@ class VersionDiffApi(APIView):
         try:
             dataset = _dataset(request, id)
         except Http404:
-            return _error(404, "not_found", f"No dataset '{id}' that you may see.")
+            return _error(404, "not_found", _("No dataset '%(id)s' that you may see.") % {"id": id})
         found = {
             version.number: version
             for version in DatasetVersion.objects.filter(
@@ -290,7 +317,11 @@ class VersionDiffApi(APIView):
         }
         for wanted in (number, to):
             if wanted not in found:
-                return _error(404, "not_found", f"{dataset.name} has no published version {wanted}.")
+                return _error(
+                    404,
+                    "not_found",
+                    _("%(dataset)s has no published version %(wanted)s.") % {"dataset": dataset.name, "wanted": wanted},
+                )
         try:
             result = diffs.diff(found[number], found[to])
         except diffs.ManifestInvalid as exc:
@@ -338,12 +369,16 @@ class OrganizationExportApi(APIView):
     def get(self, request: Request, slug: str) -> HttpResponseBase:
         organization = Organization.objects.filter(slug=slug).first()
         if organization is None:
-            return _error(404, "not_found", f"No organization '{slug}'.")
+            return _error(404, "not_found", _("No organization '%(slug)s'.") % {"slug": slug})
         if role_in(request.user, organization) not in MANAGER_ROLES:
-            return _error(403, "forbidden", f"Only owners and admins of {organization.name} export it.")
+            return _error(
+                403,
+                "forbidden",
+                _("Only owners and admins of %(organization)s export it.") % {"organization": organization.name},
+            )
         choice = request.query_params.get("archives", "include")
         if choice not in ("include", "reference"):
-            return _error(400, "bad_request", "archives is include (the bytes in the bundle) or reference (not).")
+            return _error(400, "bad_request", _("archives is include (the bytes in the bundle) or reference (not)."))
         origin = request.build_absolute_uri("/").rstrip("/")
         response = StreamingHttpResponse(
             bundles.export_organization(organization, include_archives=choice == "include", origin=origin),

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from licensing.models import ConsentTerms
 from marketplace.models import DatasetVersion, ParquetExport, Submission
@@ -283,8 +284,11 @@ def build_catalog_record(
     dataset = version.dataset
     if not dataset.locale:
         raise CroissantIncomplete(
-            f"{dataset.name} names no language (locale), which Croissant metadata requires: its organization "
-            "can add it in the datasheet of a new version."
+            gettext(
+                "%(dataset)s names no language (locale), which Croissant metadata requires: its "
+                "organization can add it in the datasheet of a new version."
+            )
+            % {"dataset": dataset.name}
         )
     document = build(version, base_url=base_url, download_url=download_url, parquet_url=parquet_url)
     keywords = list(dataset.tags)

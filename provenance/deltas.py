@@ -19,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from config.refusals import Conflict, NotReady
 from marketplace import storage
@@ -79,14 +80,20 @@ def require_members(version: DatasetVersion) -> None:
         return
     if row is not None and row.status == VersionMembers.Status.FAILED:
         raise Conflict(
-            f"The files of version {version.number} cannot be served one by one ({row.error}) "
-            f"Download the whole archive of version {version.number} instead."
+            gettext(
+                "The files of version %(number)s cannot be served one by one (%(error)s) Download"
+                " the whole archive of version %(number)s instead."
+            )
+            % {"number": version.number, "error": row.error}
         )
     if row is None:  # published before files were stored one by one: store them now
         members.schedule(version)
     raise NotReady(
-        f"The files of version {version.number} are still being prepared for delta downloads; "
-        f"retry in {RETRY_SECONDS} seconds.",
+        gettext(
+            "The files of version %(number)s are still being prepared for delta downloads; "
+            "retry in %(retry_seconds)s seconds."
+        )
+        % {"number": version.number, "retry_seconds": RETRY_SECONDS},
         retry_after=RETRY_SECONDS,
     )
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from marketplace.models import DatasetVersion, Submission, Validation
 from provenance import manifests
@@ -67,9 +68,11 @@ def diff(old: DatasetVersion, new: DatasetVersion) -> VersionDiff:
     either order). Raises ``ValidationError`` for the same version twice or versions of two
     datasets, ``ManifestMissing`` and ``ManifestInvalid`` when a side's manifest cannot be read."""
     if old.dataset_id != new.dataset_id:
-        raise ValidationError("The two versions belong to different datasets.")
+        raise ValidationError(_("The two versions belong to different datasets."))
     if old.number == new.number:
-        raise ValidationError(f"Compare two different versions: both are version {old.number}.")
+        raise ValidationError(
+            _("Compare two different versions: both are version %(number)s.") % {"number": old.number}
+        )
     signed = {version.number: _signed_files(version) for version in (old, new)}
     rows = _row_counts([old, new])
     before = _states(signed[old.number][1], rows.get(old.number, {}))

@@ -23,11 +23,13 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from licensing.access.grants import record_grant, terms_for
 from licensing.models import LicenseGrant
 from marketplace.models import Organization, User
+from marketplace.notifications.messages import language_of
 from provenance import dsse, signing
 from provenance.models import ImportedGrant, OriginKey
 
@@ -48,7 +50,7 @@ def _envelope(token: str) -> Any:
     try:
         return json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
     except (binascii.Error, ValueError):
-        raise TransferInvalid("This link is damaged: open it again from the email, whole.") from None
+        raise TransferInvalid(gettext("This link is damaged: open it again from the email, whole.")) from None
 
 
 def issue(*, organization: Organization, new_home: str, origin: str) -> int:
@@ -68,13 +70,19 @@ def issue(*, organization: Organization, new_home: str, origin: str) -> int:
         })  # fmt: skip
         envelope, _ = signing.sign(PAYLOAD_TYPE, payload)
         link = f"{new_home}{CLAIM_PATH}?{urllib.parse.urlencode({'t': _token(envelope)})}"
-        subject = f"{organization.name} moved: keep your licenses at its new home"
-        body = (
-            f"{organization.name} moved from {origin} to {new_home}.\n\n"
-            "The licenses you hold for its datasets moved with it. Open this link, signed in to an account "
-            f"at the new home (or make one there), to attach them to that account:\n\n{link}\n\n"
-            "The link was signed by the instance you licensed from; the new home checks it before it attaches anything."
-        )
+        with translation.override(language_of(licensee)):
+            words = {"organization": organization.name, "origin": origin, "new_home": new_home, "link": link}
+            subject = gettext("%(organization)s moved: keep your licenses at its new home") % words
+            body = (
+                gettext(
+                    "%(organization)s moved from %(origin)s to %(new_home)s.\n\n"
+                    "The licenses you hold for its datasets moved with it. Open this link, signed in to an account "
+                    "at the new home (or make one there), to attach them to that account:\n\n%(link)s\n\n"
+                    "The link was signed by the instance you licensed from; the new home checks it before it attaches "
+                    "anything."
+                )
+                % words
+            )
         transaction.on_commit(partial(send_mail, subject, body, settings.DEFAULT_FROM_EMAIL, [licensee.email]))
         count += 1
     return count
@@ -95,18 +103,25 @@ def read(token: str, *, here: str) -> Transfer:
         payload = json.loads(base64.b64decode(envelope["payload"]))
         origin = str(payload["origin"])
     except (KeyError, TypeError, ValueError, binascii.Error):
-        raise TransferInvalid("This link is damaged: open it again from the email, whole.") from None
+        raise TransferInvalid(gettext("This link is damaged: open it again from the email, whole.")) from None
     keys = [dsse.load_public_pem(k.public_pem.encode()) for k in OriginKey.objects.filter(origin=origin)]
     if not keys:
-        raise TransferInvalid(f"Nothing was imported here from {origin}, so there is nothing to attach.")
+        raise TransferInvalid(
+            gettext("Nothing was imported here from %(origin)s, so there is nothing to attach.") % {"origin": origin}
+        )
     try:
         payload_type, _, _ = dsse.open_envelope(envelope, keys)
     except dsse.EnvelopeError:
-        raise TransferInvalid(f"This link was not signed by {origin}: it cannot attach licenses.") from None
+        raise TransferInvalid(
+            gettext("This link was not signed by %(origin)s: it cannot attach licenses.") % {"origin": origin}
+        ) from None
     if payload_type != PAYLOAD_TYPE or payload.get("_type") != STATEMENT_TYPE:
-        raise TransferInvalid("This link is not a license transfer.")
+        raise TransferInvalid(gettext("This link is not a license transfer."))
     if urllib.parse.urlsplit(str(payload.get("newHome"))).netloc != urllib.parse.urlsplit(here).netloc:
-        raise TransferInvalid(f"This link is for another instance ({payload.get('newHome')}), not this one.")
+        raise TransferInvalid(
+            gettext("This link is for another instance (%(new_home)s), not this one.")
+            % {"new_home": payload.get("newHome")}
+        )
     licensee = str(payload.get("licensee") or "")
     grants = list(
         ImportedGrant.objects.filter(

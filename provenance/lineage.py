@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from licensing.licenses import custom_terms_permissions, spdx_license
 from licensing.models import ConsentTerms
@@ -33,12 +34,15 @@ class ParentRef:
 def parent_refs(parents: object) -> list[ParentRef]:
     """The parents a client lists: ``[{"dataset": id or slug, "version": n}]``."""
     if not isinstance(parents, list):
-        raise ValidationError('parents must be a list of {"dataset": id or slug, "version": n}.')
+        raise ValidationError(_('parents must be a list of {"dataset": id or slug, "version": n}.'))
     refs: list[ParentRef] = []
     for position, item in enumerate(parents, start=1):
         if not (isinstance(item, dict) and isinstance(item.get("dataset"), str)
                 and isinstance(item.get("version"), int) and not isinstance(item.get("version"), bool)):  # fmt: skip
-            raise ValidationError(f'parent {position}: give {{"dataset": id or slug, "version": n}}, not {item!r}.')
+            raise ValidationError(
+                _('parent %(position)s: give {"dataset": id or slug, "version": n}, not %(item)s.')
+                % {"position": position, "item": repr(item)}
+            )
         refs.append(ParentRef(dataset=item["dataset"], version=item["version"]))
     return refs
 
@@ -61,14 +65,23 @@ def set_parents(*, submission: Submission, parents: Sequence[ParentRef], user: o
             else None
         )
         if version is None:
-            raise ValidationError(f"parent {position}: no published version {number} of a dataset '{key}' you can see.")
+            raise ValidationError(
+                _("parent %(position)s: no published version %(number)s of a dataset '%(key)s' you can see.")
+                % {"position": position, "number": number, "key": key}
+            )
         if submission.dataset_id is not None and version.dataset_id == submission.dataset_id:
             raise ValidationError(
-                f"parent {position}: {version.dataset.name} is the dataset this submission adds a version to; "
-                "a dataset cannot be its own parent."
+                _(
+                    "parent %(position)s: %(dataset)s is the dataset this submission adds a version "
+                    "to; a dataset cannot be its own parent."
+                )
+                % {"position": position, "dataset": version.dataset.name}
             )
         if version in found:
-            raise ValidationError(f"parent {position}: {version.dataset.name} v{number} is listed twice.")
+            raise ValidationError(
+                _("parent %(position)s: %(dataset)s v%(number)s is listed twice.")
+                % {"position": position, "dataset": version.dataset.name, "number": number}
+            )
         found.append(version)
     submission.parents.set(found)
     return found

@@ -17,6 +17,7 @@ import urllib.parse
 from typing import IO, Any
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -103,20 +104,28 @@ class OrganizationImportsApi(APIView):
     def post(self, request: Request) -> Response:
         user = signed_in_user(request)
         if not user.is_staff:
-            return _error(403, "forbidden", "Only staff of this instance import an organization: ask them to host it.")
+            return _error(
+                403, "forbidden", _("Only staff of this instance import an organization: ask them to host it.")
+            )
         if (request.content_type or "").split(";")[0].strip() != "application/gzip":
             return _error(
-                400, "bad_request", "Send the bundle's .tar.gz as the body, with Content-Type: application/gzip."
+                400, "bad_request", _("Send the bundle's .tar.gz as the body, with Content-Type: application/gzip.")
             )
         owner = user
         if name := request.query_params.get("owner", "").strip():
             found = User.objects.filter(username=name, is_active=True).first()
             if found is None:
-                return _error(400, "bad_request", f"There is no account '{name}' here to own the organization.")
+                return _error(
+                    400,
+                    "bad_request",
+                    _("There is no account '%(name)s' here to own the organization.") % {"name": name},
+                )
             owner = found
         slug = request.query_params.get("slug", "").strip()
         if slug and Organization.objects.filter(slug=slug).exists():
-            return _error(400, "bad_request", f"The address '{slug}' is taken by another organization here.")
+            return _error(
+                400, "bad_request", _("The address '%(slug)s' is taken by another organization here.") % {"slug": slug}
+            )
         trust = request.query_params.get("trustBundleKeys", "").lower() in {"1", "true", "yes"}
         stream: Any = request.data  # BundleParser hands the body over as a stream
         try:
@@ -149,7 +158,7 @@ class OrganizationImportApi(APIView):
         user = signed_in_user(request)
         job = OrganizationImport.objects.select_related("organization", "created_by").filter(id=id).first()
         if job is None or not (user.is_staff or job.created_by_id == user.id or job.requested_by_id == user.id):
-            return _error(404, "not_found", f"No import {id} of yours.")
+            return _error(404, "not_found", _("No import %(id)s of yours.") % {"id": id})
         return Response(_job_json(request, job))
 
 
@@ -168,7 +177,7 @@ class ImportLookupApi(APIView):
         organization_id = request.query_params.get("organization", "")
         if not origin or not organization_id:
             return _error(
-                400, "bad_request", "Name the origin instance (origin) and its organization id (organization)."
+                400, "bad_request", _("Name the origin instance (origin) and its organization id (organization).")
             )
         netloc = urllib.parse.urlsplit(origin).netloc
         jobs = OrganizationImport.objects.filter(
@@ -176,7 +185,12 @@ class ImportLookupApi(APIView):
         ).select_related("organization")
         job = next((j for j in jobs.order_by("-finished_at") if urllib.parse.urlsplit(j.origin).netloc == netloc), None)
         if job is None or job.organization is None:
-            return _error(404, "not_found", f"No organization {organization_id} of {origin} was imported here.")
+            return _error(
+                404,
+                "not_found",
+                _("No organization %(organization_id)s of %(origin)s was imported here.")
+                % {"organization_id": organization_id, "origin": origin},
+            )
         visible = set(
             visible_datasets(user=request.user).filter(organization=job.organization).values_list("id", flat=True)
         )
@@ -209,12 +223,16 @@ class OrganizationMoveApi(APIView):
     def post(self, request: Request, slug: str) -> Response:
         organization = Organization.objects.filter(slug=slug).first()
         if organization is None:
-            return _error(404, "not_found", f"No organization '{slug}'.")
+            return _error(404, "not_found", _("No organization '%(slug)s'.") % {"slug": slug})
         if role_in(request.user, organization) != MembershipRole.OWNER:
-            return _error(403, "forbidden", f"Only owners of {organization.name} say where it moved.")
+            return _error(
+                403,
+                "forbidden",
+                _("Only owners of %(organization)s say where it moved.") % {"organization": organization.name},
+            )
         new_home = request.data.get("newHome") if isinstance(request.data, dict) else None
         if not isinstance(new_home, str) or not new_home.strip():
-            return _error(400, "bad_request", "Say where it moved: newHome is the other instance's address.")
+            return _error(400, "bad_request", _("Say where it moved: newHome is the other instance's address."))
         origin = request.build_absolute_uri("/").rstrip("/")
         try:
             moved = moves.announce(organization=organization, new_home=new_home, origin=origin)

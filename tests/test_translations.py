@@ -1,16 +1,20 @@
 """Every page speaks the complete languages: no message left untranslated, no text left outside
 the translation tags.
 
-Two checks, both run by ``make test``:
+Three checks, all run by ``make test``:
 - the messages the code and templates mark (extracted afresh with Django's ``makemessages``) each
   have a translation, not empty and not fuzzy, in every language of ``COMPLETE_LANGUAGES``;
 - the templates hold no visible words outside ``{% translate %}``/``{% blocktranslate %}``: text
   between tags, and the attributes a person reads or hears (``title``, ``alt``, ``placeholder``,
-  ``aria-label``), so a page cannot grow an English sentence the first check never sees.
+  ``aria-label``), so a page cannot grow an English sentence the first check never sees;
+- the Python code shows no bare sentence: what ``messages.*``, ``add_error``, ``send_mail`` and the
+  exceptions whose text a page or the API shows (``ValidationError``, ``PermissionDenied``,
+  ``NotFound``, the refusals...) are given is a gettext call, never a string or f-string literal.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 from html.parser import HTMLParser
@@ -145,3 +149,104 @@ def test_the_check_finds_words_outside_the_translation_tags() -> None:
 def test_no_template_shows_words_outside_the_translation_tags(template: Path) -> None:
     found = untranslated_text(template.read_text(encoding="utf-8"))
     assert not found, f"{template.relative_to(REPO_DIR)} shows words no translation holds: {found[:10]}"
+
+
+# --- Python: the messages a person reads go through gettext ---------------------------------------
+
+PYTHON_PACKAGES = ["marketplace", "licensing", "provenance", "config"]
+_MESSAGE_LEVELS = {"debug", "info", "success", "warning", "error"}
+# Exceptions whose text a page or an API answer shows (``config.api_errors`` passes it on as the
+# ``message``). Reasons kept for logs or for rows a worker writes (a re-release's error, a 404's
+# internal reason that the 404 page never shows) are not among them.
+_SHOWN_EXCEPTIONS = {
+    "ValidationError", "PermissionDenied", "ObjectDoesNotExist", "DoesNotExist", "NotFound", "ParseError",
+    "NotAuthenticated", "AuthenticationFailed", "Conflict", "Gone", "NotReady", "SubmissionConflict",
+    "SubmissionGone", "UploadGone", "CatalogQueryError", "PredicateError", "ApiKeyRefused", "AddressRefused",
+    "MoveRefused", "TransferInvalid",
+}  # fmt: skip
+
+
+def _name(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    return node.attr if isinstance(node, ast.Attribute) else ""
+
+
+def _bare_text(node: ast.expr) -> bool:
+    """A sentence no translation holds: a string literal (or f-string, or a sum or ``.format`` of
+    them) with letters outside its placeholders, instead of a gettext call."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str) and bool(_LETTERS.search(re.sub(r"[\W\d_]", "", node.value)))
+    if isinstance(node, ast.JoinedStr):
+        return any(_bare_text(part) for part in node.values if isinstance(part, ast.Constant))
+    if isinstance(node, ast.BinOp):
+        return _bare_text(node.left) or _bare_text(node.right)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        return _bare_text(node.func.value)
+    return False
+
+
+def _shown_texts(call: ast.Call) -> list[ast.expr]:
+    """The arguments of ``call`` that a person reads, when it is one that shows a message."""
+    name = _name(call.func)
+    keywords = {keyword.arg: keyword.value for keyword in call.keywords}
+    if name in _MESSAGE_LEVELS and isinstance(call.func, ast.Attribute) and _name(call.func.value) == "messages":
+        return call.args[1:2] + [keywords[k] for k in ("message",) if k in keywords]
+    if name == "add_error":
+        return call.args[1:2] + [keywords[k] for k in ("error",) if k in keywords]
+    if name == "_error" and len(call.args) == 3:  # the API error helpers: _error(status, code, message)
+        return call.args[2:3]
+    if name == "send_mail":
+        return call.args[:2] + [keywords[k] for k in ("subject", "message") if k in keywords]
+    if name in _SHOWN_EXCEPTIONS:
+        texts = call.args[:1] + [keywords[k] for k in ("message", "detail") if k in keywords]
+        # ValidationError({"field": "text"}): each field's text
+        return [v for t in texts for v in (t.values if isinstance(t, ast.Dict) else [t]) if v is not None]
+    return []
+
+
+def unmarked_messages(source: str) -> list[str]:
+    """Where the code shows a person a sentence that is not marked for translation."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            for text in _shown_texts(node):
+                if _bare_text(text):
+                    found.append(f"line {node.lineno}: {ast.unparse(text)[:80]}")
+    return found
+
+
+def test_the_check_finds_python_messages_left_unmarked() -> None:
+    assert unmarked_messages('messages.success(request, _("Saved."))') == []
+    assert unmarked_messages('raise ValidationError(_("No %(x)s.") % {"x": x})') == []
+    assert unmarked_messages('send_mail(f"[{settings.SITE_NAME}] {title}", body, None, [to])') == []
+    assert unmarked_messages("raise ValidationError(exc.messages)") == []
+    assert unmarked_messages('messages.success(request, "Saved.")') == ["line 1: 'Saved.'"]
+    assert unmarked_messages('messages.error(request, f"{name} is gone.")') == ["line 1: f'{name} is gone.'"]
+    assert unmarked_messages('raise forms.ValidationError("Too long.")') == ["line 1: 'Too long.'"]
+    assert unmarked_messages('raise ValidationError({"email": f"{e} is taken."})') == ["line 1: f'{e} is taken.'"]
+    assert unmarked_messages('raise PermissionDenied("Only " + who)') == ["line 1: 'Only ' + who"]
+    assert unmarked_messages('form.add_error("email", "Taken.")') == ["line 1: 'Taken.'"]
+    assert unmarked_messages('send_mail(subject="Hello", message=body, from_email=None, recipient_list=[to])') == [
+        "line 1: 'Hello'"
+    ]
+    assert unmarked_messages('return _error(404, "not_found", f"No peer {n}.")') == ["line 1: f'No peer {n}.'"]
+    assert unmarked_messages('raise exceptions.NotFound("No invoice {}.".format(n))') == [
+        "line 1: 'No invoice {}.'.format(n)"
+    ]
+
+
+def _python_modules() -> list[Any]:
+    paths = []
+    for package in PYTHON_PACKAGES:
+        paths += [p for p in sorted((REPO_DIR / package).rglob("*.py")) if "migrations" not in p.parts]
+    return [pytest.param(path, id=str(path.relative_to(REPO_DIR))) for path in paths]
+
+
+@pytest.mark.parametrize("module", _python_modules())
+def test_no_python_message_is_left_unmarked(module: Path) -> None:
+    found = unmarked_messages(module.read_text(encoding="utf-8"))
+    assert not found, (
+        f"{module.relative_to(REPO_DIR)} shows sentences no translation holds (wrap them in gettext or "
+        f"gettext_lazy, with %(name)s placeholders): {found[:10]}"
+    )

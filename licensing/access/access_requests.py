@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from licensing.models import AccessRequest
 from marketplace.models import Dataset, Membership, Notification, User
@@ -57,7 +58,9 @@ def request_access(
     """Ask for access; approved at once when the dataset says so. Asking again while a request
     is pending or approved returns that request."""
     if dataset.visibility != Dataset.Visibility.RESTRICTED:
-        raise ValidationError(f"{dataset.name} is not restricted: it needs no access request.")
+        raise ValidationError(
+            _("%(dataset)s is not restricted: it needs no access request.") % {"dataset": dataset.name}
+        )
     values = {
         "full_name": full_name.strip(),
         "organization_name": organization_name.strip(),
@@ -102,14 +105,15 @@ def _move(*, request_id: int, dataset: Dataset | None, by: User, old: str, new: 
         locked = AccessRequest.objects.select_for_update(of=("self",)).select_related("dataset")
         access = locked.filter(id=request_id).first()
         if access is None or (dataset is not None and access.dataset_id != dataset.id):
-            raise AccessRequest.DoesNotExist(f"No access request {request_id}.")
+            raise AccessRequest.DoesNotExist(_("No access request %(request_id)s.") % {"request_id": request_id})
         if not can_manage_dataset(by, access.dataset):
             raise PermissionDenied(
-                f"Only owners and admins of the organization of {access.dataset.name} decide on access."
+                _("Only owners and admins of the organization of %(dataset)s decide on access.")
+                % {"dataset": access.dataset.name}
             )
         reason = reason.strip()
         if new in (Status.REJECTED, Status.REVOKED) and not reason:
-            raise ValidationError({"reason": "Give a reason: the requester reads it."})
+            raise ValidationError({"reason": _("Give a reason: the requester reads it.")})
         changed = AccessRequest.objects.filter(id=request_id, status=old).update(
             status=new, decided_by=by, decided_at=timezone.now(), reason=reason
         )
@@ -118,7 +122,14 @@ def _move(*, request_id: int, dataset: Dataset | None, by: User, old: str, new: 
             provenance_events.access_decided(access)
             _tell_requester(access)
         if not changed and access.status != new:
-            raise ValidationError(f"This request is {access.status}, not {old}: it cannot become {new}.")
+            raise ValidationError(
+                _("This request is %(status)s, not %(old)s: it cannot become %(new)s.")
+                % {
+                    "status": access.get_status_display().lower(),
+                    "old": Status(old).label.lower(),
+                    "new": Status(new).label.lower(),
+                }
+            )
         return access
 
 

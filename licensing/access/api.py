@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponseRedirect
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.authentication import SessionAuthentication
@@ -105,7 +106,7 @@ class GrantReceiptApi(APIView):
     def get(self, request: Request, grant_id: int) -> Response:
         grant = grants.grants_of(user=request_user(request)).filter(id=grant_id).first()
         if grant is None:
-            raise exceptions.NotFound(f"You have no grant {grant_id}.")
+            raise exceptions.NotFound(_("You have no grant %(grant_id)s.") % {"grant_id": grant_id})
         return Response(grants.receipt(grant))
 
 
@@ -173,12 +174,12 @@ class AccessDecisionApi(APIView):
     )
     def post(self, request: Request, request_id: int, action: str) -> Response:
         if action not in ("approve", "reject", "revoke"):
-            raise exceptions.NotFound(f"No action '{action}': use approve, reject or revoke.")
+            raise exceptions.NotFound(_("No action '%(action)s': use approve, reject or revoke.") % {"action": action})
         user = request_user(request)
         item = AccessRequest.objects.select_related("dataset").filter(id=request_id).first()
         # Requests of datasets the caller does not manage do not exist for them (no IDOR).
         if item is None or not access_requests.can_manage_dataset(user, item.dataset):
-            raise exceptions.NotFound(f"No access request {request_id}.")
+            raise exceptions.NotFound(_("No access request %(request_id)s.") % {"request_id": request_id})
         body = request_body(request) if request.data else {}
         if action == "approve":
             item = access_requests.approve(request_id=item.id, by=user)
@@ -199,7 +200,9 @@ class VersionFilesApi(DatasetScopedApi):
         dataset = self.dataset(request, dataset_id)
         version = dataset.versions.filter(number=number, published_at__isnull=False).first()
         if version is None:
-            raise exceptions.NotFound(f"{dataset.name} has no published version {number}.")
+            raise exceptions.NotFound(
+                _("%(dataset)s has no published version %(number)s.") % {"dataset": dataset.name, "number": number}
+            )
         files = [{"kind": "archive", "filename": version.filename, "sizeBytes": version.size_bytes,
                   "sha256": version.sha256}]  # fmt: skip
         if version.sample_key:
@@ -225,11 +228,15 @@ class VersionFileDownloadApi(DatasetScopedApi):
         dataset = self.dataset(request, dataset_id)
         version = dataset.versions.select_related("license").filter(number=number, published_at__isnull=False).first()
         if version is None:
-            raise exceptions.NotFound(f"{dataset.name} has no published version {number}.")
+            raise exceptions.NotFound(
+                _("%(dataset)s has no published version %(number)s.") % {"dataset": dataset.name, "number": number}
+            )
         if kind not in DownloadRecord.Kind.values:
-            raise exceptions.NotFound(f"No file '{kind}': use archive or sample.")
+            raise exceptions.NotFound(_("No file '%(kind)s': use archive or sample.") % {"kind": kind})
         if kind == DownloadRecord.Kind.SAMPLE and not version.sample_key:
-            raise exceptions.NotFound(f"{dataset.name} version {number} has no sample.")
+            raise exceptions.NotFound(
+                _("%(dataset)s version %(number)s has no sample.") % {"dataset": dataset.name, "number": number}
+            )
         return issue_download(request, dataset, version, kind)
 
     @extend_schema(
@@ -243,8 +250,11 @@ class VersionFileDownloadApi(DatasetScopedApi):
     def get(self, request: Request, dataset_id: str, number: int, kind: str) -> HttpResponseRedirect:
         if not isinstance(request.auth, ApiKey):
             raise exceptions.NotAuthenticated(
-                "Send an API key with the 'download' scope: 'Authorization: Bearer <key>', or HTTP Basic with "
-                "the key as password (mlcroissant: CROISSANT_BASIC_AUTH_USERNAME=key, CROISSANT_BASIC_AUTH_PASSWORD)."
+                _(
+                    "Send an API key with the 'download' scope: 'Authorization: Bearer <key>', or "
+                    "HTTP Basic with the key as password (mlcroissant: "
+                    "CROISSANT_BASIC_AUTH_USERNAME=key, CROISSANT_BASIC_AUTH_PASSWORD)."
+                )
             )
         issued = self._issue(request, dataset_id, number, kind)
         response = HttpResponseRedirect(issued.url)
@@ -301,9 +311,13 @@ class VersionDeltaApi(DatasetScopedApi):
         }
         for wanted in (number, to):
             if wanted not in found:
-                raise exceptions.NotFound(f"{dataset.name} has no published version {wanted}.")
+                raise exceptions.NotFound(
+                    _("%(dataset)s has no published version %(wanted)s.") % {"dataset": dataset.name, "wanted": wanted}
+                )
         if number == to:
-            raise exceptions.ValidationError(f"A delta goes from one version to another: both are version {number}.")
+            raise exceptions.ValidationError(
+                _("A delta goes from one version to another: both are version %(number)s.") % {"number": number}
+            )
         new = found[to]
         try:
             verdict = downloads.admit(

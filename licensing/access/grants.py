@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from licensing.licenses import sha256_text
@@ -75,7 +76,9 @@ class TermsChanged(Exception):
 def current_version(dataset: Dataset) -> DatasetVersion:
     version = dataset.current_version
     if version is None:
-        raise ValidationError(f"{dataset.name} has no published version yet: there are no terms to accept.")
+        raise ValidationError(
+            _("%(dataset)s has no published version yet: there are no terms to accept.") % {"dataset": dataset.name}
+        )
     return version
 
 
@@ -85,7 +88,9 @@ def licensee_organization(*, user: User, slug: str | None) -> Organization | Non
         return None
     membership = Membership.objects.filter(user=user, organization__slug=slug).select_related("organization").first()
     if membership is None:
-        raise ValidationError({"organization": f"You are not a member of an organization '{slug}'."})
+        raise ValidationError(
+            {"organization": _("You are not a member of an organization '%(slug)s'.") % {"slug": slug}}
+        )
     return membership.organization
 
 

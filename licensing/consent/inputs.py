@@ -14,6 +14,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
 
 from licensing.models import ConsentTerms
 
@@ -62,7 +63,7 @@ class ConsentTermsInput:
         """The body of ``PUT /api/v1/submissions/{id}/consent``; every problem at once, under the
         contract's names."""
         if not isinstance(payload, dict):
-            raise ValidationError("The body must be a JSON object.")
+            raise ValidationError(_("The body must be a JSON object."))
         errors: dict[str, list[str]] = {}
         values: dict[str, object] = {}
         for field in FLAGS:

@@ -16,6 +16,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from licensing.consent.inputs import ConsentTermsInput
 from licensing.licenses import sha256_text
@@ -126,8 +127,10 @@ def parse_records_csv(text: str) -> list[tuple[str, dict[str, str]]]:
             reader.fieldnames = [name.strip().lower() for name in reader.fieldnames]
         if reader.fieldnames is None or not set(required) <= set(reader.fieldnames):
             raise ValidationError(
-                "The CSV's first line must name the columns contributor_id and given_at (and, if you like, scope "
-                "and terms_sha256)."
+                _(
+                    "The CSV's first line must name the columns contributor_id and given_at (and, if "
+                    "you like, scope and terms_sha256)."
+                )
             )
         for row in reader:
             # The line the row ends on, as people count the file's lines (blank ones included).
@@ -136,14 +139,17 @@ def parse_records_csv(text: str) -> list[tuple[str, dict[str, str]]]:
     except csv.Error as exc:
         # The csv module counts the lines it finished; its hints are about opening files, not ours.
         reason = str(exc).partition(" - ")[0]
-        raise ValidationError(f"The CSV does not parse at line {reader.line_num + 1}: {reason}.") from None
+        raise ValidationError(
+            _("The CSV does not parse at line %(value)s: %(reason)s.")
+            % {"value": reader.line_num + 1, "reason": reason}
+        ) from None
 
 
 def add_consent_records_csv(*, terms: ConsentTerms, text: str) -> int:
     """Append the records of a CSV (``parse_records_csv``), every bad row named by its line."""
     rows = parse_records_csv(text)
     if not rows:
-        raise ValidationError("The CSV has no records under its first line: add one line per contributor.")
+        raise ValidationError(_("The CSV has no records under its first line: add one line per contributor."))
     return _add(terms, rows)
 
 
@@ -151,7 +157,7 @@ def add_consent_records(*, terms: ConsentTerms, rows: Any) -> int:
     """Append records given as JSON objects (``contributorId`` or ``contributor_id``, ``givenAt``,
     optionally ``scope`` and ``termsSha256``), every bad one named by its position."""
     if not isinstance(rows, list) or not rows:
-        raise ValidationError("Send at least one record.")
+        raise ValidationError(_("Send at least one record."))
     return _add(terms, [(f"record {position}", row) for position, row in enumerate(rows, start=1)])
 
 
@@ -159,7 +165,7 @@ def _add(terms: ConsentTerms, rows: list[tuple[str, Any]]) -> int:
     """All or nothing: a contributor id, when they consented and, if given, the terms' hash, which
     must be these terms' (a record cites the text its contributor saw)."""
     if len(rows) > MAX_RECORDS:
-        raise ValidationError(f"At most {MAX_RECORDS} records at once.")
+        raise ValidationError(_("At most %(max_records)s records at once.") % {"max_records": MAX_RECORDS})
     problems: list[str] = []
     records: list[ConsentRecord] = []
     seen: set[str] = set()
@@ -202,10 +208,12 @@ def _add(terms: ConsentTerms, rows: list[tuple[str, Any]]) -> int:
         if len(problems) >= 20:
             break
     if problems:
-        raise ValidationError("No record was added: " + "; ".join(problems) + ".")
+        raise ValidationError(_("No record was added: %(items)s.") % {"items": "; ".join(problems)})
     try:
         with transaction.atomic():
             ConsentRecord.objects.bulk_create(records)
     except IntegrityError:
-        raise ValidationError("No record was added: some contributor already has a record under these terms.") from None
+        raise ValidationError(
+            _("No record was added: some contributor already has a record under these terms.")
+        ) from None
     return len(records)

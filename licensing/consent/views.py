@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from licensing.consent.forms import WithdrawalReleasesForm
@@ -26,7 +27,9 @@ def organization_withdrawals(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         choice = form.cleaned_data["withdrawal_releases"]
         Organization.objects.filter(id=organization.id).update(withdrawal_releases=choice)
-        messages.success(request, "Saved: " + Organization.WithdrawalReleases(choice).label.lower() + ".")
+        messages.success(
+            request, _("Saved: %(label)s.") % {"label": Organization.WithdrawalReleases(choice).label.lower()}
+        )
         return redirect("organization-withdrawals", slug=organization.slug)
     withdrawals = (
         ConsentWithdrawal.objects.filter(dataset__organization=organization)

@@ -17,12 +17,14 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from licensing.access.access_requests import can_manage_dataset
 from licensing.consent import releases
 from licensing.models import ConsentWithdrawal, ContributorClaim, DownloadRecord, RemovalNotice, Rerelease
 from marketplace.models import Dataset, DatasetVersion, Notification, RevenueShare, User
+from marketplace.notifications.messages import language_of
 from marketplace.notifications.services import notify_licensees
 from provenance import events as provenance_events
 
@@ -61,12 +63,20 @@ def replacement_for(version: DatasetVersion) -> DatasetVersion | None:
 
 def gone_message(version: DatasetVersion) -> str:
     replacement = replacement_for(version)
-    text = (
-        f"Version {version.number} ({version.filename}) was withdrawn: contributors withdrew consent for some records."
-    )
     if replacement is None:
-        return text + " No replacement version is published yet."
-    return text + f" Use version {replacement.number} ({replacement.filename}), published without those records."
+        return _(
+            "Version %(number)s (%(filename)s) was withdrawn: contributors withdrew consent for some records. "
+            "No replacement version is published yet."
+        ) % {"number": version.number, "filename": version.filename}
+    return _(
+        "Version %(number)s (%(filename)s) was withdrawn: contributors withdrew consent for some records. "
+        "Use version %(replacement)s (%(replacement_filename)s), published without those records."
+    ) % {
+        "number": version.number,
+        "filename": version.filename,
+        "replacement": replacement.number,
+        "replacement_filename": replacement.filename,
+    }
 
 
 def is_contributor(user: User, version: DatasetVersion) -> bool:
@@ -89,12 +99,12 @@ def _strings(value: Any, field: str, *, required: bool) -> list[str]:
     if value is None and not required:
         return []
     if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
-        raise ValidationError({field: "must be a list of non-empty strings"})
+        raise ValidationError({field: _("must be a list of non-empty strings")})
     items = [item.strip() for item in value]
     if required and not items:
-        raise ValidationError({field: "name at least one record"})
+        raise ValidationError({field: _("name at least one record")})
     if len(items) > MAX_RECORDS:
-        raise ValidationError({field: f"at most {MAX_RECORDS} items per withdrawal"})
+        raise ValidationError({field: _("at most %(max_records)s items per withdrawal") % {"max_records": MAX_RECORDS}})
     return items
 
 
@@ -111,20 +121,27 @@ def withdraw_consent(
     """Record a withdrawal and notify, after commit, every licensee who downloaded the version."""
     version = dataset.versions.filter(number=version_number, published_at__isnull=False).first()
     if version is None:
-        raise ValidationError({"version": f"{dataset.name} has no published version {version_number}."})
+        raise ValidationError(
+            {
+                "version": _("%(dataset)s has no published version %(version_number)s.")
+                % {"dataset": dataset.name, "version_number": version_number}
+            }
+        )
     manager = can_manage_dataset(by, dataset)
     own = is_contributor(by, version) or holds_contributor_id(by, dataset, contributor_id.strip())
     if not manager and not own:
-        raise PermissionDenied("Only a contributor of this version, or an owner or admin on their behalf, withdraws.")
+        raise PermissionDenied(
+            _("Only a contributor of this version, or an owner or admin on their behalf, withdraws.")
+        )
     records = _strings(record_ids, "recordIds", required=True)
     if any(len(item) > 200 for item in records):
-        raise ValidationError({"recordIds": "record ids are at most 200 characters"})
+        raise ValidationError({"recordIds": _("record ids are at most 200 characters")})
     hashes = [item.lower() for item in _strings(file_hashes, "fileHashes", required=False)]
     bad = [item for item in hashes if not SHA256_HEX.match(item)]
     if bad:
-        raise ValidationError({"fileHashes": f"not SHA-256 hex: {', '.join(bad[:3])}"})
+        raise ValidationError({"fileHashes": _("not SHA-256 hex: %(items)s") % {"items": ", ".join(bad[:3])}})
     if len(contributor_id) > 128:
-        raise ValidationError({"contributorId": "at most 128 characters"})
+        raise ValidationError({"contributorId": _("at most 128 characters")})
     with transaction.atomic():
         withdrawal = ConsentWithdrawal.objects.create(
             dataset=dataset,
@@ -153,16 +170,29 @@ def _notify_downloaders(withdrawal: ConsentWithdrawal, version: DatasetVersion) 
         [RemovalNotice(withdrawal=withdrawal, user=user, version=version) for user in users], ignore_conflicts=True
     )
     records = withdrawal.record_ids
-    subject = f"Consent withdrawn: delete records of {dataset.name} version {version.number}"
-    body = (
-        f"You downloaded {version.filename}. {gone_message(version)}\n\n"
-        f"Withdrawn record ids: {', '.join(records[:50])}{' …' if len(records) > 50 else ''}\n"
-        "The full list, with file hashes, signed and logged in the transparency log, is in the removal feed: "
-        f"/api/v1/datasets/{dataset.id}/removals\n\n"
-        "Delete these records from your copies and from data derived from them, then tell the organization you "
-        f"did: POST /api/v1/datasets/{dataset.id}/removals/{withdrawal.id}/acknowledgement"
-    )
-    mails = [(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]) for user in users if user.email]
+    words = {
+        "dataset": dataset.name,
+        "number": version.number,
+        "filename": version.filename,
+        "records": ", ".join(records[:50]) + (" …" if len(records) > 50 else ""),
+        "feed": f"/api/v1/datasets/{dataset.id}/removals",
+        "acknowledgement": f"/api/v1/datasets/{dataset.id}/removals/{withdrawal.id}/acknowledgement",
+    }
+    mails = []
+    for user in users:
+        if not user.email:
+            continue
+        with translation.override(language_of(user)):  # each downloader reads it in their own language
+            subject = _("Consent withdrawn: delete records of %(dataset)s version %(number)s") % words
+            body = _(
+                "You downloaded %(filename)s. %(gone)s\n\n"
+                "Withdrawn record ids: %(records)s\n"
+                "The full list, with file hashes, signed and logged in the transparency log, is in the removal feed: "
+                "%(feed)s\n\n"
+                "Delete these records from your copies and from data derived from them, then tell the organization "
+                "you did: POST %(acknowledgement)s"
+            ) % {**words, "gone": gone_message(version)}
+        mails.append((subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]))
     transaction.on_commit(lambda: send_mass_mail(mails, fail_silently=False))
 
 
@@ -201,7 +231,10 @@ def removal_feed(dataset: Dataset) -> list[dict[str, Any]]:
 def _withdrawal_of(dataset: Dataset, withdrawal_id: int) -> ConsentWithdrawal:
     withdrawal = ConsentWithdrawal.objects.filter(dataset=dataset, id=withdrawal_id).select_related("version").first()
     if withdrawal is None:
-        raise ObjectDoesNotExist(f"{dataset.name} has no withdrawal {withdrawal_id}.")
+        raise ObjectDoesNotExist(
+            _("%(dataset)s has no withdrawal %(withdrawal_id)s.")
+            % {"dataset": dataset.name, "withdrawal_id": withdrawal_id}
+        )
     return withdrawal
 
 
@@ -212,8 +245,11 @@ def acknowledge_removal(*, user: User, dataset: Dataset, withdrawal_id: int) -> 
     notices = RemovalNotice.objects.filter(withdrawal=withdrawal, user=user)
     if not notices.exists():
         raise ObjectDoesNotExist(
-            f"You were not asked to delete records of withdrawal {withdrawal_id}: only licensees who downloaded "
-            f"version {withdrawal.version.number} of {dataset.name} are."
+            _(
+                "You were not asked to delete records of withdrawal %(withdrawal_id)s: only "
+                "licensees who downloaded version %(number)s of %(dataset)s are."
+            )
+            % {"withdrawal_id": withdrawal_id, "number": withdrawal.version.number, "dataset": dataset.name}
         )
     notices.filter(acknowledged_at__isnull=True).update(acknowledged_at=timezone.now())
     return list(notices.select_related("version"))
@@ -225,7 +261,10 @@ def acknowledgements(
     """Who was told of a withdrawal and who acknowledged deleting the records: for the dataset's
     owners and admins."""
     if not can_manage_dataset(by, dataset):
-        raise PermissionDenied(f"Only owners and admins of {dataset.organization.name} see who acknowledged.")
+        raise PermissionDenied(
+            _("Only owners and admins of %(organization)s see who acknowledged.")
+            % {"organization": dataset.organization.name}
+        )
     withdrawal = _withdrawal_of(dataset, withdrawal_id)
     notices = withdrawal.notices.select_related("user", "version").order_by("acknowledged_at", "user__username")
     return withdrawal, list(notices)
@@ -243,5 +282,8 @@ def notices_for(user: User) -> list[RemovalNotice]:
 def rereleases(*, by: User, dataset: Dataset) -> list[Rerelease]:
     """The dataset's re-release jobs, newest first: for its owners and admins."""
     if not can_manage_dataset(by, dataset):
-        raise PermissionDenied(f"Only owners and admins of {dataset.organization.name} see its re-releases.")
+        raise PermissionDenied(
+            _("Only owners and admins of %(organization)s see its re-releases.")
+            % {"organization": dataset.organization.name}
+        )
     return list(Rerelease.objects.filter(dataset=dataset).select_related("source_version", "version"))

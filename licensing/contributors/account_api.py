@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.permissions import IsAuthenticated
@@ -50,7 +51,7 @@ class MyPayoutDetailsApi(APIView):
         details = payouts.payout_details_of(request_user(request))
         if details is None:
             raise exceptions.NotFound(
-                "You have no payout details yet: PUT them here, or set them on your account page."
+                _("You have no payout details yet: PUT them here, or set them on your account page.")
             )
         return Response(payout_details_json(details))
 

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from licensing.contributors import payouts, portability
@@ -34,7 +35,7 @@ def payout_details(request: HttpRequest) -> HttpResponse:
                     for error in errors:
                         form.add_error(field if field in form.fields else None, error)
             else:
-                messages.success(request, "Your payout details are saved: staff use them for your next payout.")
+                messages.success(request, _("Your payout details are saved: staff use them for your next payout."))
                 return redirect("payout-details")
     else:
         form = PayoutDetailsForm(initial=PayoutDetailsForm.initial_of(saved))
@@ -82,7 +83,7 @@ def delete_account(request: HttpRequest) -> HttpResponse:
             refusals = [r.message for r in exc.reasons if r.refusal is not portability.Refusal.UNCONFIRMED]
         else:
             logout(request)
-            messages.success(request, "Your account is deleted and you are signed out. Thank you for contributing.")
+            messages.success(request, _("Your account is deleted and you are signed out. Thank you for contributing."))
             return redirect("home")
     return render(
         request,

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils import translation
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.permissions import IsAuthenticated
@@ -28,12 +27,6 @@ from marketplace.models import Organization
 class _Signed(APIView):
     permission_classes = [IsAuthenticated, HasScope]
     required_scope = "read"
-
-    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        # The claims' and withdrawals' messages are translated for the pages; the API's stay
-        # English, which the SDK and the pipelines read, whatever the caller's browser asks for.
-        with translation.override("en"):
-            return super().dispatch(request, *args, **kwargs)
 
 
 def _permissions(item: License | ConsentTerms) -> dict[str, Any]:

@@ -23,11 +23,12 @@ from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from licensing.models import ConsentRecord, ContributorClaim
 from marketplace.models import Organization, RevenueShare, User
+from marketplace.notifications.messages import language_of
 from marketplace.permissions import MANAGER_ROLES, role_in
 from marketplace.templatetags.languages import long_date
 
@@ -66,7 +67,9 @@ def issue_claim(
     """A new claim link for one contributor id and/or payee address; the link is returned once (the
     admin hands it over) and, when ``send_to`` is given, emailed there after commit."""
     if not manages(by, organization):
-        raise PermissionDenied(f"Only owners and admins of {organization.name} send claim links.")
+        raise PermissionDenied(
+            _("Only owners and admins of %(organization)s send claim links.") % {"organization": organization.name}
+        )
     contributor_id, payee_email, send_to = contributor_id.strip(), payee_email.strip().lower(), send_to.strip()
     errors: dict[str, str] = {}
     if not contributor_id and not payee_email:
@@ -117,14 +120,18 @@ def issue_claim(
     )
     link = claim_url(token)
     if send_to:
-        subject = f"{organization.name} invites you to see your contributions on {settings.SITE_NAME}"
-        body = (
-            f"{organization.name} holds data you contributed. Open this link within {CLAIM_LIFETIME.days} days to "
-            "see which datasets hold it, the consent you gave, what it earned, and to withdraw if you wish:\n\n"
-            f"{link}\n\n"
-            "You can sign up or sign in with any account; the organization is not told which one, and licensees "
-            "never learn who you are. The link works once."
-        )
+        # In the recipient's language when they have an account here, else in the sender's.
+        recipient = User.objects.filter(email__iexact=send_to).first()
+        with translation.override(language_of(recipient) if recipient else translation.get_language()):
+            words = {"organization": organization.name, "site": settings.SITE_NAME}
+            subject = _("%(organization)s invites you to see your contributions on %(site)s") % words
+            body = _(
+                "%(organization)s holds data you contributed. Open this link within %(days)s days to see which "
+                "datasets hold it, the consent you gave, what it earned, and to withdraw if you wish:\n\n"
+                "%(link)s\n\n"
+                "You can sign up or sign in with any account; the organization is not told which one, and licensees "
+                "never learn who you are. The link works once."
+            ) % {**words, "days": CLAIM_LIFETIME.days, "link": link}
         transaction.on_commit(lambda: send_mail(subject, body, None, [send_to]))
     return claim, link
 
@@ -250,7 +257,10 @@ def accept_claim(*, token: str, user: User) -> ContributorClaim:
 
 def revoke_claim(*, claim: ContributorClaim, by: User) -> None:
     if not manages(by, claim.organization):
-        raise PermissionDenied(f"Only owners and admins of {claim.organization.name} cancel claim links.")
+        raise PermissionDenied(
+            _("Only owners and admins of %(organization)s cancel claim links.")
+            % {"organization": claim.organization.name}
+        )
     ContributorClaim.objects.filter(id=claim.id, claimed_at__isnull=True, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )

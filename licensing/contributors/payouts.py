@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from licensing.models import ContributorClaim, LedgerAccount, PayoutDetails
 from licensing.revenue import earnings
@@ -53,7 +54,7 @@ class PayoutDetailsInput:
     def from_json(cls, payload: object) -> PayoutDetailsInput:
         """The body of ``PUT /api/v1/me/payout-details``; a field of the wrong type is named."""
         if not isinstance(payload, dict):
-            raise ValidationError("The body must be a JSON object.")
+            raise ValidationError(gettext("The body must be a JSON object."))
         values: dict[str, str] = {}
         errors: dict[str, list[str]] = {}
         for field, name in API_NAMES.items():

@@ -15,6 +15,8 @@ from rest_framework.request import Request
 if TYPE_CHECKING:  # rest_framework.views imports this module through the settings
     from rest_framework.views import APIView
 
+from django.utils.translation import gettext
+
 from licensing.keys.limits import check_request
 from licensing.keys.services import ApiKeyRefused, use_api_key
 from licensing.models import ApiKey
@@ -32,7 +34,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         raw_key = raw_key.strip()
         if not raw_key or " " in raw_key:
-            raise exceptions.AuthenticationFailed("Malformed Authorization header: use 'Bearer <API key>'.")
+            raise exceptions.AuthenticationFailed(gettext("Malformed Authorization header: use 'Bearer <API key>'."))
         try:
             api_key = use_api_key(raw_key=raw_key)
         except ApiKeyRefused as exc:

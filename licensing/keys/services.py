@@ -138,14 +138,14 @@ def use_api_key(*, raw_key: str) -> ApiKey:
     try:
         api_key = ApiKey.objects.select_related("user", "organization").get(key_hash=hash_api_key(raw_key))
     except ApiKey.DoesNotExist:
-        raise ApiKeyRefused("Invalid API key.") from None
+        raise ApiKeyRefused(_("Invalid API key.")) from None
     now = timezone.now()
     if api_key.revoked_at is not None:
-        raise ApiKeyRefused("This API key was revoked.")
+        raise ApiKeyRefused(_("This API key was revoked."))
     if api_key.expires_at <= now:
-        raise ApiKeyRefused("This API key expired; create a new one on your account page.")
+        raise ApiKeyRefused(_("This API key expired; create a new one on your account page."))
     if not api_key.user.is_active:
-        raise ApiKeyRefused("The account of this API key is disabled.")
+        raise ApiKeyRefused(_("The account of this API key is disabled."))
     if api_key.last_used_at is None or api_key.last_used_at < now - LAST_USED_RESOLUTION:
         ApiKey.objects.filter(id=api_key.id).update(last_used_at=now)
         api_key.last_used_at = now

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.permissions import IsAuthenticated
@@ -78,7 +79,7 @@ class InvoicePaymentApi(APIView):
         user = request_user(request)
         # Someone who may neither pay nor see it learns nothing about it.
         if invoice is None or (invoice.user_id != user.id and not payments.can_mark_paid(user, invoice)):
-            raise exceptions.NotFound(f"No invoice {invoice_id}.")
+            raise exceptions.NotFound(_("No invoice %(invoice_id)s.") % {"invoice_id": invoice_id})
         payments.record_payment(
             invoice_id=invoice.id, recorded_by=user, reference=string_field(body, "reference", required=False)
         )
@@ -91,7 +92,7 @@ def _visible_invoice(user: User, invoice_id: str) -> Invoice:
     Anyone else learns nothing about it."""
     invoice = Invoice.objects.select_related("dataset__organization").filter(id=invoice_id).first()
     if invoice is None or (invoice.user_id != user.id and not payments.can_mark_paid(user, invoice)):
-        raise exceptions.NotFound(f"No invoice {invoice_id}.")
+        raise exceptions.NotFound(_("No invoice %(invoice_id)s.") % {"invoice_id": invoice_id})
     return invoice
 
 
@@ -109,7 +110,7 @@ class InvoiceRefundApi(APIView):
         user = request_user(request)
         invoice = _visible_invoice(user, invoice_id)
         if not user.is_staff:
-            raise exceptions.PermissionDenied("Only staff refund payments.")
+            raise exceptions.PermissionDenied(_("Only staff refund payments."))
         refund = refunds.refund_payment(
             invoice_id=invoice.id, refunded_by=user, reason=string_field(body, "reason", required=False)
         )
@@ -175,7 +176,7 @@ class PayoutCancellationApi(APIView):
         body = request_body(request) if request.data else {}
         user = request_user(request)
         if not user.is_staff:  # before any lookup: nobody else learns which batches exist
-            raise exceptions.PermissionDenied("Only staff manage payouts.")
+            raise exceptions.PermissionDenied(_("Only staff manage payouts."))
         batch = ledger.cancel_payout_batch(
             batch_id=batch_id, reason=string_field(body, "reason", required=False), cancelled_by=user
         )

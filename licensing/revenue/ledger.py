@@ -293,7 +293,7 @@ def is_refunded(payment: Payment) -> bool:
 
 def _staff(user: User) -> None:
     if not user.is_staff:
-        raise PermissionDenied("Only staff manage payouts.")
+        raise PermissionDenied(_("Only staff manage payouts."))
 
 
 @transaction.atomic
@@ -349,7 +349,7 @@ def mark_payout_batch_paid(*, batch_id: int, reference: str, paid_by: User) -> P
         raise LedgerError({"reference": ["Give the bank's or provider's reference of the transfer."]})
     batch = PayoutBatch.objects.select_for_update().filter(id=batch_id).first()
     if batch is None:
-        raise PayoutBatch.DoesNotExist(f"No payout batch {batch_id}.")
+        raise PayoutBatch.DoesNotExist(_("No payout batch %(batch_id)s.") % {"batch_id": batch_id})
     if batch.status == PayoutBatch.Status.PAID:
         return batch
     if batch.status == PayoutBatch.Status.CANCELLED:

@@ -166,7 +166,7 @@ def price_for(dataset: Dataset) -> Price:
 def price_of(dataset: Dataset) -> tuple[int, int]:
     """(base price, platform fee) in cents, the fee rounded half up as the catalog shows it."""
     if not dataset.is_paid or not dataset.base_price_cents:
-        raise ValidationError(f"{dataset.name} is free: there is nothing to buy.")
+        raise ValidationError(_("%(dataset)s is free: there is nothing to buy.") % {"dataset": dataset.name})
     fee = int((Decimal(dataset.base_price_cents) * Decimal(settings.PLATFORM_FEE_RATE)).quantize(
         Decimal(1), rounding=ROUND_HALF_UP
     ))  # fmt: skip
@@ -289,9 +289,12 @@ def record_payment(*, invoice_id: str, recorded_by: User | None, reference: str 
         id=invoice_id
     ).first()  # fmt: skip
     if invoice is None:
-        raise Invoice.DoesNotExist(f"No invoice {invoice_id}.")
+        raise Invoice.DoesNotExist(_("No invoice %(invoice_id)s.") % {"invoice_id": invoice_id})
     if recorded_by is not None and not can_mark_paid(recorded_by, invoice):
-        raise PermissionDenied(f"Only admins of {invoice.dataset.organization.name} or staff mark invoices paid.")
+        raise PermissionDenied(
+            _("Only admins of %(organization)s or staff mark invoices paid.")
+            % {"organization": invoice.dataset.organization.name}
+        )
     if invoice.status == Invoice.Status.PAID:
         ledger.post_payment(payment=invoice.payment)
         return invoice.payment

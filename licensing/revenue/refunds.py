@@ -23,7 +23,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -31,6 +31,7 @@ from config.refusals import Conflict
 from licensing.models import Invoice, LedgerAccount, LedgerTransaction, Payment, Refund
 from licensing.revenue import ledger
 from marketplace.models import Dataset, User
+from marketplace.notifications.messages import language_of
 
 
 def already_refunded(refund: Refund) -> str:
@@ -105,16 +106,17 @@ def refund_sentence(refund: Refund, dataset_name: str) -> str:
 def _tell_licensee(user: User, dataset: Dataset, refund: Refund) -> None:
     if not user.email:
         return
-    subject = _("Refunded: your purchase of %(dataset)s") % {"dataset": dataset.name}
-    body = "\n\n".join(
-        [
-            refund_sentence(refund, dataset.name),
-            _("Downloads of %(dataset)s under that license are refused from now on.") % {"dataset": dataset.name},
-            _("To use it again, buy it again on its page: %(path)s")
-            % {"path": reverse("dataset-detail", args=[dataset.slug])},
-            str(settings.SITE_NAME),
-        ]
-    )
+    with translation.override(language_of(user)):  # in the licensee's language, whoever refunded
+        subject = _("Refunded: your purchase of %(dataset)s") % {"dataset": dataset.name}
+        body = "\n\n".join(
+            [
+                refund_sentence(refund, dataset.name),
+                _("Downloads of %(dataset)s under that license are refused from now on.") % {"dataset": dataset.name},
+                _("To use it again, buy it again on its page: %(path)s")
+                % {"path": reverse("dataset-detail", args=[dataset.slug])},
+                str(settings.SITE_NAME),
+            ]
+        )
     transaction.on_commit(lambda: send_mail(subject, body, None, [user.email]))
 
 

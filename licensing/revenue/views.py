@@ -84,7 +84,7 @@ def organization_revenue(request: HttpRequest, slug: str) -> HttpResponse:
 def _staff(request: HttpRequest) -> User:
     user = signed_in_user(request)
     if not user.is_staff:
-        raise PermissionDenied("Only staff manage payouts.")
+        raise PermissionDenied(_("Only staff manage payouts."))
     return user
 
 
@@ -120,7 +120,10 @@ def payouts(request: HttpRequest) -> HttpResponse:
             except ledger.LedgerError as exc:
                 errors = exc.message_dict
             else:
-                messages.success(request, f"Payout batch {batch.id} created; mark it paid when the bank confirms.")
+                messages.success(
+                    request,
+                    _("Payout batch %(batch)s created; mark it paid when the bank confirms.") % {"batch": batch.id},
+                )
                 return redirect("payout-batch", batch_id=batch.id)
     details = details_for_accounts(b.account for b in balances)
     return render(
@@ -164,7 +167,7 @@ def payout_batch(request: HttpRequest, batch_id: int) -> HttpResponse:
         except ledger.LedgerError as exc:
             error = " ".join(exc.messages)
         else:
-            messages.success(request, f"Payout batch {batch.id} is marked paid.")
+            messages.success(request, _("Payout batch %(batch)s is marked paid.") % {"batch": batch.id})
             return redirect("payout-batch", batch_id=batch.id)
     lines = list(
         batch.transactions.filter(kind="payout")

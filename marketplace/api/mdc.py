@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -109,12 +110,12 @@ def find_dataset(id_or_slug: str) -> Dataset:
     datasets = Dataset.objects.select_related("organization", "license", "current_version")
     found = datasets.filter(id=id_or_slug).first() or datasets.filter(slug=id_or_slug).first()
     if found is None or found.status == Dataset.Status.DRAFT:
-        raise exceptions.NotFound(f"No dataset with id or slug '{id_or_slug}'.")
+        raise exceptions.NotFound(_("No dataset with id or slug '%(id_or_slug)s'.") % {"id_or_slug": id_or_slug})
     # Before the takedown check: a removed private dataset's slug must not tell that it exists.
     if found.visibility == Dataset.Visibility.PRIVATE and found.id != id_or_slug:
-        raise exceptions.NotFound(f"No dataset with id or slug '{id_or_slug}'.")
+        raise exceptions.NotFound(_("No dataset with id or slug '%(id_or_slug)s'.") % {"id_or_slug": id_or_slug})
     if found.status == Dataset.Status.REMOVED:
-        raise Gone(takedown_sentence(f"Dataset '{found.slug}'", found.removal_reason))
+        raise Gone(takedown_sentence(_("Dataset '%(slug)s'") % {"slug": found.slug}, found.removal_reason))
     return found
 
 
@@ -153,11 +154,13 @@ class DatasetMetadataApi(APIView):
         if dataset is None:
             removed = Dataset.objects.filter(named, status=Dataset.Status.REMOVED).first()
             if removed is not None and self._may_see(request, removed):
-                raise Gone(takedown_sentence(f"Dataset '{removed.slug}'", removed.removal_reason))
-            raise exceptions.NotFound(f"No dataset with id or slug '{id_or_slug}' that you may see.")
+                raise Gone(takedown_sentence(_("Dataset '%(slug)s'") % {"slug": removed.slug}, removed.removal_reason))
+            raise exceptions.NotFound(
+                _("No dataset with id or slug '%(id_or_slug)s' that you may see.") % {"id_or_slug": id_or_slug}
+            )
         version = dataset.current_version
         if version is None:
-            raise exceptions.NotFound(f"{dataset.name} has no published version.")
+            raise exceptions.NotFound(_("%(dataset)s has no published version.") % {"dataset": dataset.name})
         download_url = request.build_absolute_uri(
             reverse("api-version-file-download", args=[dataset.id, version.number, "archive"])
         )
@@ -219,7 +222,9 @@ class DownloadView(APIView):
     def current_version(self, id_or_slug: str) -> tuple[Dataset, DatasetVersion]:
         dataset = find_dataset(id_or_slug)
         if dataset.current_version is None:
-            raise exceptions.NotFound(f"{dataset.name} has no published version to download.")
+            raise exceptions.NotFound(
+                _("%(dataset)s has no published version to download.") % {"dataset": dataset.name}
+            )
         return dataset, dataset.current_version
 
 
@@ -265,7 +270,7 @@ class SampleDownloadApi(DownloadView):
     def post(self, request: Request, id_or_slug: str) -> Response:
         dataset, version = self.current_version(id_or_slug)
         if not version.sample_key:
-            raise exceptions.NotFound(f"{dataset.name} has no sample.")
+            raise exceptions.NotFound(_("%(dataset)s has no sample.") % {"dataset": dataset.name})
         issued = issue_download(request, dataset, version, downloads.Kind.SAMPLE)
         return Response(
             headers=tdmrep.headers(dataset, absolute=request.build_absolute_uri),

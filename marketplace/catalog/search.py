@@ -21,6 +21,7 @@ from django.db import connection
 from django.db.models import CharField, Count, F, Q, QuerySet, Value, Window
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from marketplace.models import LISTED, Dataset, Task
 
@@ -83,7 +84,10 @@ class CatalogPage:
 
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     if value and value not in allowed:
-        raise CatalogQueryError(f"{name}={value!r} is not one of {', '.join(allowed)}")
+        raise CatalogQueryError(
+            _("%(name)s=%(value)s is not one of %(items)s")
+            % {"name": name, "value": repr(value), "items": ", ".join(allowed)}
+        )
     return value
 
 
@@ -94,30 +98,34 @@ def _integer(name: str, value: str | None, *, what: str) -> int | None:
     try:
         return int(value)
     except ValueError:
-        raise CatalogQueryError(f"{name}={value!r} is not {what}") from None
+        raise CatalogQueryError(
+            _("%(name)s=%(value)s is not %(what)s") % {"name": name, "value": repr(value), "what": what}
+        ) from None
 
 
 def _positive_int(name: str, value: str | None, default: int | None, maximum: int | None = None) -> int | None:
-    number = _integer(name, value, what="a whole number")
+    number = _integer(name, value, what=_("a whole number"))
     if number is None:
         return default
     if number < 1 or (maximum is not None and number > maximum):
-        bound = f"between 1 and {maximum}" if maximum else "at least 1"
-        raise CatalogQueryError(f"{name}={number} must be {bound}")
+        bound = _("between 1 and %(maximum)s") % {"maximum": maximum} if maximum else _("at least 1")
+        raise CatalogQueryError(
+            _("%(name)s=%(number)s must be %(bound)s") % {"name": name, "number": number, "bound": bound}
+        )
     return number
 
 
 def _page(value: str | None) -> int:
     page = _positive_int("page", value, 1) or 1
     if page > MAX_PAGE:
-        raise CatalogQueryError(f"page={page} must be at most {MAX_PAGE}")
+        raise CatalogQueryError(_("page=%(page)s must be at most %(max_page)s") % {"page": page, "max_page": MAX_PAGE})
     return page
 
 
 def _size(name: str, value: str | None) -> int | None:
-    number = _integer(name, value, what="a number of bytes")
+    number = _integer(name, value, what=_("a number of bytes"))
     if number is not None and number < 0:
-        raise CatalogQueryError(f"{name} cannot be negative")
+        raise CatalogQueryError(_("%(name)s cannot be negative") % {"name": name})
     return number
 
 

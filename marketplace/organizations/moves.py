@@ -23,6 +23,7 @@ from django.db import DatabaseError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from config import outbound
 from marketplace.models import Dataset, Organization
@@ -37,7 +38,9 @@ class MoveRefused(Exception):
 def base_url(url: str) -> str:
     parts = urllib.parse.urlsplit(url.strip())
     if parts.scheme not in {"http", "https"} or not parts.hostname or parts.username or parts.password:
-        raise MoveRefused(f"{url!r} is not the http(s) address of an instance (e.g. https://data.example.org).")
+        raise MoveRefused(
+            _("%(url)s is not the http(s) address of an instance (e.g. https://data.example.org).") % {"url": repr(url)}
+        )
     return f"{parts.scheme}://{parts.netloc}"
 
 
@@ -57,15 +60,23 @@ def announce(*, organization: Organization, new_home: str, origin: str) -> Organ
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
             raise MoveRefused(
-                f"{base} has not imported {organization.name} from this instance: import its bundle there first."
+                _("%(base)s has not imported %(organization)s from this instance: import its bundle there first.")
+                % {"base": base, "organization": organization.name}
             ) from None
-        raise MoveRefused(f"{base} answered {exc.code} when asked whether it imported {organization.name}.") from None
+        raise MoveRefused(
+            _("%(base)s answered %(code)s when asked whether it imported %(organization)s.")
+            % {"base": base, "code": exc.code, "organization": organization.name}
+        ) from None
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
-        raise MoveRefused(f"{base} could not be reached ({getattr(exc, 'reason', exc)}).") from None
+        raise MoveRefused(
+            _("%(base)s could not be reached (%(reason)s).") % {"base": base, "reason": getattr(exc, "reason", exc)}
+        ) from None
     except ValueError:
-        raise MoveRefused(f"{base} did not answer with JSON: is it a Data Collective instance?") from None
+        raise MoveRefused(
+            _("%(base)s did not answer with JSON: is it a Data Collective instance?") % {"base": base}
+        ) from None
     if not isinstance(found, dict) or not isinstance(found.get("organization"), dict):
-        raise MoveRefused(f"{base} answered without naming the organization it imported.")
+        raise MoveRefused(_("%(base)s answered without naming the organization it imported.") % {"base": base})
     ours = set(Dataset.objects.filter(organization=organization).values_list("id", flat=True))
     datasets = {
         origin_id: {"page": str(target["page"]), "api": str(target["api"])}

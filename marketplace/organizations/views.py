@@ -52,8 +52,11 @@ def organization_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"{organization.name} is created and you own it. Staff approve organizations to upload; "
-                "until then you can invite members and prepare.",
+                _(
+                    "%(organization)s is created and you own it. Staff approve organizations to upload; "
+                    "until then you can invite members and prepare."
+                )
+                % {"organization": organization.name},
             )
             return redirect("organization-members", slug=organization.slug)
     return render(request, "organizations/create.html", {"form": form}, status=400 if form.errors else 200)
@@ -62,7 +65,7 @@ def organization_create(request: HttpRequest) -> HttpResponse:
 def _manageable(request: HttpRequest, slug: str) -> Organization:
     organization = get_object_or_404(Organization, slug=slug)
     if not can_manage_members(request.user, organization):
-        raise PermissionDenied("Only owners and admins of the organization manage its members.")
+        raise PermissionDenied(_("Only owners and admins of the organization manage its members."))
     return organization
 
 
@@ -84,7 +87,7 @@ def organization_members(request: HttpRequest, slug: str) -> HttpResponse:
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
-            messages.success(request, f"Invitation sent to {invitation.email}.")
+            messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
             return redirect("organization-members", slug=organization.slug)
     context = {
         "organization": organization,
@@ -118,7 +121,7 @@ def invitation_revoke(request: HttpRequest, slug: str, invitation_id: int) -> Ht
             ),
         )
     revoke_invitation(invitation=invitation)
-    messages.success(request, f"The invitation to {invitation.email} is revoked.")
+    messages.success(request, _("The invitation to %(email)s is revoked.") % {"email": invitation.email})
     return redirect("organization-members", slug=organization.slug)
 
 
@@ -153,7 +156,7 @@ def member_remove(request: HttpRequest, slug: str, membership_id: int) -> HttpRe
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "The member is removed.")
+        messages.success(request, _("The member is removed."))
     return redirect("organization-members", slug=organization.slug)
 
 
@@ -167,7 +170,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         except ValidationError as exc:
             return render(request, "organizations/invitation.html", {"error": " ".join(exc.messages)}, status=400)
         messages.success(
-            request, f"You joined {membership.organization.name} as {membership.get_role_display().lower()}."
+            request,
+            _("You joined %(organization)s as %(role)s.")
+            % {"organization": membership.organization.name, "role": membership.get_role_display().lower()},
         )
         return redirect("organization-detail", slug=membership.organization.slug)
     return render(request, "organizations/invitation.html", {"token": token})
@@ -207,7 +212,7 @@ def organization_leave(request: HttpRequest, slug: str) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("organization-detail", slug=organization.slug)
-    messages.success(request, f"You left {organization.name}.")
+    messages.success(request, _("You left %(organization)s.") % {"organization": organization.name})
     return redirect("account")
 
 
@@ -216,7 +221,7 @@ def organization_leave(request: HttpRequest, slug: str) -> HttpResponse:
 @second_factor_required(staff_only=True)
 def organization_approve(request: HttpRequest, slug: str) -> HttpResponse:
     if not signed_in_user(request).is_staff:
-        raise PermissionDenied("Only staff approve organizations to upload.")
+        raise PermissionDenied(_("Only staff approve organizations to upload."))
     organization = approve_organization(organization=get_object_or_404(Organization, slug=slug))
-    messages.success(request, f"{organization.name} is approved to upload.")
+    messages.success(request, _("%(organization)s is approved to upload.") % {"organization": organization.name})
     return redirect("organization-detail", slug=organization.slug)

@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, status
 from rest_framework.parsers import BaseParser
@@ -242,7 +243,7 @@ class SubmissionValidationApi(SubmissionView):
     def get(self, request: Request, submission_id: str) -> Response:
         submission = drafts.submission_for(user=self.user(request), submission_id=submission_id)
         if submission.archive_upload is None:
-            raise exceptions.NotFound("No archive upload has completed for this submission yet: upload one first.")
+            raise exceptions.NotFound(_("No archive upload has completed for this submission yet: upload one first."))
         return Response(reports.report_for(submission.archive_upload))
 
 
@@ -261,7 +262,7 @@ class UploadView(SubmissionView):
             owner = Upload.objects.filter(id=file_upload_id, kind=self.kind).values_list("submission_id", flat=True)
             submission_id = owner.first() or ""
             if not submission_id:
-                raise exceptions.NotFound(f"No upload '{file_upload_id}'.")
+                raise exceptions.NotFound(_("No upload '%(file_upload_id)s'.") % {"file_upload_id": file_upload_id})
         # An upload started on an approved submission went to its dataset's version draft.
         submission = drafts.version_draft_of(submission=self._submission(request, submission_id))
         return uploads.upload_of(submission=submission, upload_id=file_upload_id, kind=self.kind)
@@ -371,7 +372,7 @@ class UploadStateApi(SubmissionView):
     def _upload(self, request: Request, file_upload_id: str) -> Upload:
         upload = Upload.objects.filter(id=file_upload_id).first()
         if upload is None:
-            raise exceptions.NotFound(f"No upload '{file_upload_id}'.")
+            raise exceptions.NotFound(_("No upload '%(file_upload_id)s'.") % {"file_upload_id": file_upload_id})
         drafts.submission_for(user=self.user(request), submission_id=upload.submission_id)
         return upload
 
@@ -400,7 +401,10 @@ class CsvParser(BaseParser):
         try:
             text: str = stream.read().decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise exceptions.ParseError(f"The CSV must be UTF-8 text: {exc.reason} at byte {exc.start}.") from None
+            raise exceptions.ParseError(
+                _("The CSV must be UTF-8 text: %(reason)s at byte %(start)s.")
+                % {"reason": exc.reason, "start": exc.start}
+            ) from None
         return refuse_unstorable_text(text)
 
 
@@ -451,7 +455,7 @@ class ConsentRecordsApi(UploadView):
         submission = self._submission(request, submission_id)
         terms = consent.current_terms(submission)
         if terms is None:
-            raise exceptions.ValidationError("Set the consent terms first: records are added under them.")
+            raise exceptions.ValidationError(_("Set the consent terms first: records are added under them."))
         if isinstance(request.data, str):
             added = consent.add_consent_records_csv(terms=terms, text=request.data)
         else:
@@ -508,7 +512,7 @@ class SubmissionParentsApi(UploadView):
         submission = self._submission(request, submission_id)
         data = request.data if isinstance(request.data, dict) else {}
         if set(data) != {"parents"}:
-            raise exceptions.ValidationError('Setting parents takes exactly {"parents": [{"dataset", "version"}]}.')
+            raise exceptions.ValidationError(_('Setting parents takes exactly {"parents": [{"dataset", "version"}]}.'))
         rules.ensure_editable(submission)  # 409 before 400: parents that cannot change are not read
         refs = lineage.parent_refs(data["parents"])
         parents = lineage.set_parents(submission=submission, parents=refs, user=self.user(request))

@@ -57,12 +57,17 @@ def uploading_organization(*, user: User) -> Organization:
     waiting = memberships.order_by("created_at", "id").first()
     if waiting is not None:
         raise PermissionDenied(
-            f"{waiting.organization.name} is not approved to upload yet: staff approve organizations before "
-            "their members can submit datasets."
+            _(
+                "%(organization)s is not approved to upload yet: staff approve organizations "
+                "before their members can submit datasets."
+            )
+            % {"organization": waiting.organization.name}
         )
     raise PermissionDenied(
-        "You are not an owner, admin or member of an organization approved to upload. Create an organization "
-        "(/organizations/new/) or ask one to invite you."
+        _(
+            "You are not an owner, admin or member of an organization approved to upload. "
+            "Create an organization (/organizations/new/) or ask one to invite you."
+        )
     )
 
 
@@ -76,11 +81,19 @@ def create_submission(*, user: User, name: str, long_description: str = "") -> S
 
 def _ensure_can_add_version(*, user: User, dataset: Dataset) -> None:
     if not Membership.objects.filter(organization=dataset.organization, user=user, role__in=UPLOADER_ROLES).exists():
-        raise PermissionDenied(f"Only owners, admins and members of {dataset.organization.name} add versions.")
+        raise PermissionDenied(
+            _("Only owners, admins and members of %(organization)s add versions.")
+            % {"organization": dataset.organization.name}
+        )
     if dataset.status != Dataset.Status.PUBLISHED:
-        raise SubmissionConflict(f"{dataset.name} is {dataset.get_status_display().lower()}: it gets no new versions.")
+        raise SubmissionConflict(
+            _("%(dataset)s is %(status)s: it gets no new versions.")
+            % {"dataset": dataset.name, "status": dataset.get_status_display().lower()}
+        )
     if not dataset.organization.approved_to_upload:
-        raise PermissionDenied(f"{dataset.organization.name} is not approved to upload yet.")
+        raise PermissionDenied(
+            _("%(organization)s is not approved to upload yet.") % {"organization": dataset.organization.name}
+        )
 
 
 def create_version_submission(*, user: User, dataset: Dataset) -> Submission:
@@ -160,8 +173,11 @@ def open_version_draft(*, user: User, dataset: Dataset) -> tuple[Submission, boo
         return create_version_submission(user=user, dataset=dataset), True
     if open_one.status == Submission.Status.SUBMITTED:
         raise SubmissionConflict(
-            f"The next version of {dataset.name} is in review (submission '{open_one.id}'): start another once "
-            "a reviewer has approved or rejected it."
+            _(
+                "The next version of %(dataset)s is in review (submission '%(open_one)s'): start "
+                "another once a reviewer has approved or rejected it."
+            )
+            % {"dataset": dataset.name, "open_one": open_one.id}
         )
     return open_one, False
 
@@ -193,11 +209,13 @@ def submission_for(*, user: User, submission_id: str) -> Submission:
     """A submission the user may change: 404 unknown, 410 deleted, 403 another organization's."""
     submission = Submission.objects.select_related("organization").filter(id=submission_id).first()
     if submission is None:
-        raise Submission.DoesNotExist(f"No submission with id '{submission_id}'.")
+        raise Submission.DoesNotExist(
+            _("No submission with id '%(submission_id)s'.") % {"submission_id": submission_id}
+        )
     if not Membership.objects.filter(organization=submission.organization, user=user, role__in=UPLOADER_ROLES).exists():
-        raise PermissionDenied("This submission belongs to an organization you cannot submit for.")
+        raise PermissionDenied(_("This submission belongs to an organization you cannot submit for."))
     if submission.status == Submission.Status.DELETED:
-        raise SubmissionGone(f"Submission '{submission_id}' was deleted.")
+        raise SubmissionGone(_("Submission '%(submission_id)s' was deleted.") % {"submission_id": submission_id})
     return submission
 
 
@@ -242,7 +260,7 @@ def set_revenue_split(*, submission: Submission, shares: Sequence[Share]) -> lis
 def update_submission(*, submission: Submission, changes: DatasheetChanges) -> Submission:
     """E8: write the checked changes of the datasheet (the license's name and URL follow an SPDX id)."""
     locked = Submission.objects.select_for_update().get(id=submission.id)
-    ensure_editable(locked, what="its datasheet can no longer be edited")
+    ensure_editable(locked, what=_("its datasheet can no longer be edited"))
     opted_out_before = locked.exclusivity_opt_out
     values = changes.values
     for field, value in values.items():
@@ -410,10 +428,10 @@ def submit_submission(*, submission: Submission) -> Submission:
     if locked.status == Submission.Status.SUBMITTED:
         return locked  # submitting twice is the same as once
     if not is_editable(locked):
-        raise SubmissionConflict(f"This submission is {locked.get_status_display().lower()}.")
+        raise SubmissionConflict(_("This submission is %(status)s.") % {"status": locked.get_status_display().lower()})
     problems = submission_problems(locked)
     if problems:
-        raise ValidationError("Cannot submit yet: " + "; ".join(problems) + ".")
+        raise ValidationError(_("Cannot submit yet: %(items)s.") % {"items": "; ".join(problems)})
     now = timezone.now()
     locked.status, locked.submitted_at, locked.updated_at = Submission.Status.SUBMITTED, now, now
     locked.save(update_fields=["status", "submitted_at", "updated_at"])
@@ -425,7 +443,7 @@ def delete_submission(*, submission: Submission) -> None:
     """Delete a draft, submitted or rejected submission (a tombstone row stays)."""
     locked = Submission.objects.select_for_update().get(id=submission.id)
     if locked.status == Submission.Status.APPROVED:
-        raise PermissionDenied("This submission is approved and published: it cannot be deleted.")
+        raise PermissionDenied(_("This submission is approved and published: it cannot be deleted."))
     now = timezone.now()
     locked.status, locked.deleted_at, locked.updated_at = Submission.Status.DELETED, now, now
     locked.save(update_fields=["status", "deleted_at", "updated_at"])

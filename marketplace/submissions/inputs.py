@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
+from django.utils.translation import gettext as _
 
 from marketplace.models import RevenueShare, Submission, Task, Visibility
 from marketplace.submissions.rules import text_limit
@@ -112,25 +113,25 @@ def _text(camel: str, value: object) -> str:
             return ""
         raise _Refused('cannot be null: send a string, or "" to clear it' if camel != "name" else "cannot be null")
     if not isinstance(value, str):
-        raise _Refused("must be a string")
+        raise _Refused(_("must be a string"))
     value = value.strip()
     if not value:
         if camel == "name":
-            raise _Refused("must be a non-empty string")
+            raise _Refused(_("must be a non-empty string"))
         return ""
     limit = effective_text_limit(camel)
     if limit is not None and len(value) > limit:
-        raise _Refused(f"is longer than {limit} characters")
+        raise _Refused(_("is longer than %(limit)s characters") % {"limit": limit})
     if camel in EMAILS:
         try:
             EmailValidator()(value)
         except ValidationError:
-            raise _Refused(f"{value!r} is not an email address") from None
+            raise _Refused(_("%(value)s is not an email address") % {"value": repr(value)}) from None
     if camel == "licenseUrl":
         try:
             URLValidator(schemes=["http", "https"])(value)
         except ValidationError:
-            raise _Refused(f"{value!r} is not an http(s) URL") from None
+            raise _Refused(_("%(value)s is not an http(s) URL") % {"value": repr(value)}) from None
     return value
 
 
@@ -138,7 +139,7 @@ def _flag(camel: str, value: object) -> bool:
     if value is None and camel in NULLABLE:
         return False  # null clears the opt-out
     if not isinstance(value, bool):
-        raise _Refused("must be true or false")
+        raise _Refused(_("must be true or false"))
     return value
 
 
@@ -146,22 +147,22 @@ def _task(value: object) -> str:
     if value == "":
         return ""
     if value not in Task.values:
-        raise _Refused(f'must be one of {", ".join(Task.values)}, or "" to clear it')
+        raise _Refused(_('must be one of %(items)s, or "" to clear it') % {"items": ", ".join(Task.values)})
     return str(value)
 
 
 def _visibility(value: object) -> str:
     if value not in Visibility.values:
-        raise _Refused(f"must be one of {', '.join(Visibility.values)}")
+        raise _Refused(_("must be one of %(items)s") % {"items": ", ".join(Visibility.values)})
     return str(value)
 
 
 def _license_abbreviation(value: object) -> str:
     limit = MDC_TEXT_LIMITS["licenseAbbreviation"]
     if not isinstance(value, str):
-        raise _Refused('must be an SPDX id, the name of custom terms, or "" to clear it')
+        raise _Refused(_('must be an SPDX id, the name of custom terms, or "" to clear it'))
     if len(value.strip()) > limit:
-        raise _Refused(f"is longer than {limit} characters")
+        raise _Refused(_("is longer than %(limit)s characters") % {"limit": limit})
     return value.strip()
 
 
@@ -169,16 +170,19 @@ def _price(value: object) -> int | None:
     if value is None:
         return None
     if not isinstance(value, int) or isinstance(value, bool):
-        raise _Refused("must be a whole number of cents, or null")
+        raise _Refused(_("must be a whole number of cents, or null"))
     if not MIN_PRICE_CENTS <= value <= MAX_PRICE_CENTS:
-        raise _Refused(f"must be between {MIN_PRICE_CENTS} and {MAX_PRICE_CENTS} cents")
+        raise _Refused(
+            _("must be between %(min_price_cents)s and %(max_price_cents)s cents")
+            % {"min_price_cents": MIN_PRICE_CENTS, "max_price_cents": MAX_PRICE_CENTS}
+        )
     return value
 
 
 def _currency(value: object) -> str:
     # null is what the platform sends for a free dataset; 'usd' is the one currency either way.
     if value not in ("usd", None):
-        raise _Refused("only 'usd' is supported (or null)")
+        raise _Refused(_("only 'usd' is supported (or null)"))
     return "usd"
 
 
@@ -207,7 +211,7 @@ def changelog_text(value: object) -> str:
 def changelog_from_json(payload: object) -> str:
     """The body of ``PUT /api/v1/submissions/{id}/changelog``: exactly ``{"changelog": str}``."""
     if not isinstance(payload, dict) or set(payload) != {"changelog"}:
-        raise ValidationError('Setting the changelog takes exactly {"changelog": "what changed in this version"}.')
+        raise ValidationError(_('Setting the changelog takes exactly {"changelog": "what changed in this version"}.'))
     return changelog_text(payload["changelog"])
 
 
@@ -235,8 +239,11 @@ def record_columns_from_json(payload: object) -> dict[str, str]:
     ``{"contributorIdColumn": str}`` or both; by model field."""
     if not isinstance(payload, dict) or not payload or not set(payload) <= set(COLUMN_KEYS):
         raise ValidationError(
-            'Setting the index files\' columns takes {"recordIdColumn": "the column naming each record"} and/or '
-            '{"contributorIdColumn": "the column holding each record\'s contributor id"}, and nothing else.'
+            _(
+                'Setting the index files\' columns takes {"recordIdColumn": "the column naming '
+                'each record"} and/or {"contributorIdColumn": "the column holding each record\'s '
+                'contributor id"}, and nothing else.'
+            )
         )
     errors: dict[str, list[str]] = {}
     columns: dict[str, str] = {}
@@ -314,9 +321,9 @@ class DatasheetChanges:
         every other text but the name (and the task and license), and its length limits hold. Every
         problem is reported at once, keyed by the contract's names."""
         if not isinstance(payload, dict):
-            raise ValidationError("The body must be a JSON object of the fields to change.")
+            raise ValidationError(_("The body must be a JSON object of the fields to change."))
         if not payload:
-            raise ValidationError("Nothing to update: send at least one field.")
+            raise ValidationError(_("Nothing to update: send at least one field."))
         errors: dict[str, list[str]] = {}
         unknown = sorted(set(payload) - set(MODEL_FIELD))
         if unknown:
@@ -344,7 +351,8 @@ class NewSubmission:
         extra = sorted(set(data) - {"name", "longDescription"})
         if extra:
             raise ValidationError(
-                f"A new submission takes only a name and a longDescription; unexpected: {', '.join(extra)}."
+                _("A new submission takes only a name and a longDescription; unexpected: %(items)s.")
+                % {"items": ", ".join(extra)}
             )
         errors: dict[str, list[str]] = {}
         texts: dict[str, str] = {}
@@ -369,7 +377,7 @@ def agreement_from_json(payload: object) -> None:
     """E9's body, which is exactly ``{"agreeToSubmit": true}``."""
     data = payload if isinstance(payload, dict) else {}
     if set(data) != {"agreeToSubmit"}:
-        raise ValidationError('Submitting takes exactly {"agreeToSubmit": true}.')
+        raise ValidationError(_('Submitting takes exactly {"agreeToSubmit": true}.'))
     check_agreement(data["agreeToSubmit"])
 
 
@@ -387,7 +395,7 @@ class Share:
 
 def split_refusal(problems: Sequence[str]) -> ValidationError:
     """The one sentence that refuses a split, naming every problem found."""
-    return ValidationError("The split was not changed: " + "; ".join(problems) + ".")
+    return ValidationError(_("The split was not changed: %(items)s.") % {"items": "; ".join(problems)})
 
 
 # (username, name, email, basis points) of one line of a split, as given; None for a line of a JSON
@@ -397,7 +405,7 @@ _Line = tuple[object, object, object, object] | None
 
 def _shares(lines: Sequence[_Line]) -> list[Share]:
     if not lines:
-        raise ValidationError("List at least one contributor with basisPoints.")
+        raise ValidationError(_("List at least one contributor with basisPoints."))
     problems: list[str] = []
     shares: list[Share] = []
     name_limit = text_limit(RevenueShare, "payee_name")

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from licensing.licenses import create_license, custom_terms_permissions, spdx_license
 from licensing.models import ConsentTerms, License, Rerelease
@@ -67,7 +68,7 @@ def approve_submission(*, submission: Submission, reviewer: User) -> DatasetVers
         .get(id=submission.id)
     )
     if not can_review(reviewer, locked):
-        raise PermissionDenied("Only the organization's reviewers or staff review a submission, never its author.")
+        raise PermissionDenied(_("Only the organization's reviewers or staff review a submission, never its author."))
     return _publish(locked, reviewer=reviewer)
 
 
@@ -81,17 +82,23 @@ def publish_without_review(*, submission: Submission) -> DatasetVersion:
         .get(id=submission.id)
     )
     if locked.organization.withdrawal_releases != locked.organization.WithdrawalReleases.AUTOMATIC:
-        raise PermissionDenied(f"{locked.organization.name} reviews its re-releases: a reviewer approves this one.")
+        raise PermissionDenied(
+            _("%(organization)s reviews its re-releases: a reviewer approves this one.")
+            % {"organization": locked.organization.name}
+        )
     return _publish(locked, reviewer=None)
 
 
 def _publish(locked: Submission, *, reviewer: User | None) -> DatasetVersion:
     if locked.status != Submission.Status.SUBMITTED:
-        raise SubmissionConflict(f"This submission is {locked.get_status_display().lower()}, not waiting for review.")
+        raise SubmissionConflict(
+            _("This submission is %(status)s, not waiting for review.")
+            % {"status": locked.get_status_display().lower()}
+        )
     problems = submission_problems(locked)
     archive = locked.archive_upload
     if problems or archive is None:
-        raise ValidationError("It cannot be approved: " + "; ".join(problems) + ".")
+        raise ValidationError(_("It cannot be approved: %(items)s.") % {"items": "; ".join(problems)})
     license = _license_for_approval(locked)
     datasheet = {field: getattr(locked, field) for field in DATASHEET_FIELDS}
     if locked.dataset_id is None:
@@ -150,9 +157,12 @@ def reject_submission(*, submission: Submission, reviewer: User, reason: str) ->
         raise ValidationError({"reason": ["Say why it is rejected: the contributor reads it to fix the submission."]})
     locked = Submission.objects.select_for_update().get(id=submission.id)
     if not can_review(reviewer, locked):
-        raise PermissionDenied("Only the organization's reviewers or staff review a submission, never its author.")
+        raise PermissionDenied(_("Only the organization's reviewers or staff review a submission, never its author."))
     if locked.status != Submission.Status.SUBMITTED:
-        raise SubmissionConflict(f"This submission is {locked.get_status_display().lower()}, not waiting for review.")
+        raise SubmissionConflict(
+            _("This submission is %(status)s, not waiting for review.")
+            % {"status": locked.get_status_display().lower()}
+        )
     now = timezone.now()
     locked.status, locked.reviewed_by, locked.reviewed_at = Submission.Status.REJECTED, reviewer, now
     locked.review_reason, locked.updated_at = reason.strip(), now

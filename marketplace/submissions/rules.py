@@ -6,6 +6,7 @@ datasheet's fields and limits are checked where input arrives (``inputs``).
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext as _
 
 from config import refusals
 from marketplace.models import (
@@ -47,11 +48,14 @@ def is_editable(submission: Submission) -> bool:
     return submission.status in EDITABLE_STATUSES
 
 
-def ensure_editable(submission: Submission, *, what: str = "it can no longer be edited") -> None:
+def ensure_editable(submission: Submission, *, what: str = "") -> None:
     """Refuse a change to a submission that is submitted, approved or deleted; ``what`` ends the
     sentence, saying what cannot happen any more."""
     if not is_editable(submission):
-        raise SubmissionConflict(f"This submission is {submission.get_status_display().lower()}: {what}.")
+        raise SubmissionConflict(
+            _("This submission is %(status)s: %(what)s.")
+            % {"status": submission.get_status_display().lower(), "what": what or _("it can no longer be edited")}
+        )
 
 
 REVIEWER_ROLES = (Membership.Role.REVIEWER, Membership.Role.ADMIN, Membership.Role.OWNER)

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from marketplace import storage
 from marketplace.models import Submission, Upload, User
@@ -77,7 +78,7 @@ def start_upload(
     *, submission: Submission, user: User, kind: str, filename: str, file_size: int, mime_type: str
 ) -> Upload:
     """E11: open a multipart upload of a declared file (checked: parse_start) in the quarantine prefix."""
-    ensure_editable(submission, what="archives are uploaded to drafts")
+    ensure_editable(submission, what=gettext("archives are uploaded to drafts"))
     upload_id = secrets.token_hex(4)  # only to make the key unique before the row exists
     key = f"quarantine/{submission.id}/{kind}-{timezone.now():%Y%m%dT%H%M%S}-{upload_id}.tar.gz"
     s3_upload_id = storage.create_multipart(key, content_type="application/gzip")
@@ -100,19 +101,30 @@ def start_upload(
 def upload_of(*, submission: Submission, upload_id: str, kind: str) -> Upload:
     upload = Upload.objects.filter(id=upload_id, submission=submission, kind=kind).first()
     if upload is None:
-        raise Upload.DoesNotExist(f"No {kind} upload '{upload_id}' in this submission.")
+        raise Upload.DoesNotExist(
+            gettext("No %(kind)s upload '%(upload_id)s' in this submission.") % {"kind": kind, "upload_id": upload_id}
+        )
     if upload.status in (Upload.Status.ABORTED, Upload.Status.FAILED):
         reason = f": {upload.error}" if upload.error else ""
-        raise UploadGone(f"Upload '{upload_id}' was {upload.get_status_display().lower()}{reason}. Start a new upload.")
+        raise UploadGone(
+            gettext("Upload '%(upload_id)s' was %(status)s%(reason)s. Start a new upload.")
+            % {"upload_id": upload_id, "status": upload.get_status_display().lower(), "reason": reason}
+        )
     return upload
 
 
 def part_url(*, upload: Upload, part_number: int) -> str:
     """E12: a presigned URL for one part, asked for just before its PUT."""
     if not 1 <= part_number <= storage.MAX_PARTS:
-        raise ValidationError(f"partNumber must be between 1 and {storage.MAX_PARTS}, not {part_number}")
+        raise ValidationError(
+            gettext("partNumber must be between 1 and %(max_parts)s, not %(part_number)s")
+            % {"max_parts": storage.MAX_PARTS, "part_number": part_number}
+        )
     if upload.status != Upload.Status.UPLOADING:
-        raise SubmissionConflict(f"Upload '{upload.id}' is {upload.status}: no more parts are accepted.")
+        raise SubmissionConflict(
+            gettext("Upload '%(upload)s' is %(status)s: no more parts are accepted.")
+            % {"upload": upload.id, "status": upload.status}
+        )
     return storage.presigned_part_url(
         upload.object_key,
         upload_id=upload.s3_upload_id,
@@ -124,7 +136,10 @@ def part_url(*, upload: Upload, part_number: int) -> str:
 def stored_parts(*, upload: Upload) -> list[dict[str, Any]]:
     """The parts storage already holds, so that a client that lost its state resumes (Uppy's listParts)."""
     if upload.status != Upload.Status.UPLOADING:
-        raise SubmissionConflict(f"Upload '{upload.id}' is {upload.status}: there are no parts to resume.")
+        raise SubmissionConflict(
+            gettext("Upload '%(upload)s' is %(status)s: there are no parts to resume.")
+            % {"upload": upload.id, "status": upload.status}
+        )
     held = storage.list_parts(upload.object_key, upload_id=upload.s3_upload_id)
     return [{"partNumber": number, "etag": etag, "size": size} for number, (etag, size) in sorted(held.items())]
 
@@ -137,7 +152,10 @@ def abort_upload(*, upload: Upload) -> None:
         status=Upload.Status.ABORTED, error="aborted by the uploader"
     )
     if not claimed:
-        raise SubmissionConflict(f"Upload '{upload.id}' is {upload.status}: it can no longer be aborted.")
+        raise SubmissionConflict(
+            gettext("Upload '%(upload)s' is %(status)s: it can no longer be aborted.")
+            % {"upload": upload.id, "status": upload.status}
+        )
     storage.abort_multipart(upload.object_key, upload_id=upload.s3_upload_id)
 
 
@@ -150,7 +168,7 @@ class Completion:
 
 def parse_completion(payload: object) -> Completion:
     if not isinstance(payload, dict):
-        raise ValidationError("The body must be a JSON object with uploadId, parts and checksum.")
+        raise ValidationError(gettext("The body must be a JSON object with uploadId, parts and checksum."))
     errors: dict[str, list[str]] = {}
     upload_id = payload.get("uploadId")
     if not isinstance(upload_id, str) or not upload_id:
@@ -217,7 +235,7 @@ def complete_upload(*, upload: Upload, completion: Completion) -> Upload:
     # the process that holds it, while a ``completing`` status outlives a killed web process.
     with validation.held_lock(f"completion:{upload.id}") as held:
         if not held:
-            raise SubmissionConflict("This upload is being completed by another request; retry in a moment.")
+            raise SubmissionConflict(gettext("This upload is being completed by another request; retry in a moment."))
         claimed = Upload.objects.filter(
             id=upload.id, status__in=[Upload.Status.UPLOADING, Upload.Status.COMPLETING]
         ).update(status=Upload.Status.COMPLETING)
@@ -225,14 +243,17 @@ def complete_upload(*, upload: Upload, completion: Completion) -> Upload:
             upload.refresh_from_db()
             if upload.status == Upload.Status.COMPLETED:
                 return _completed_already(upload, completion)
-            raise SubmissionConflict(f"Upload '{upload.id}' is {upload.status}: it cannot be completed.")
+            raise SubmissionConflict(
+                gettext("Upload '%(upload)s' is %(status)s: it cannot be completed.")
+                % {"upload": upload.id, "status": upload.status}
+            )
         return _complete_claimed(upload, completion)
 
 
 def _completed_already(upload: Upload, completion: Completion) -> Upload:
     if completion.checksum == upload.sha256:
         return upload
-    raise SubmissionConflict("This upload is already completed with another checksum.")
+    raise SubmissionConflict(gettext("This upload is already completed with another checksum."))
 
 
 def _complete_claimed(upload: Upload, completion: Completion) -> Upload:
@@ -245,7 +266,7 @@ def _complete_claimed(upload: Upload, completion: Completion) -> Upload:
             if problems:
                 # The client may still PUT the missing parts: back to uploading.
                 Upload.objects.filter(id=upload.id).update(status=Upload.Status.UPLOADING)
-                raise ValidationError("The parts do not add up: " + "; ".join(problems) + ".")
+                raise ValidationError(gettext("The parts do not add up: %(items)s.") % {"items": "; ".join(problems)})
             storage.complete_multipart(upload.object_key, upload_id=upload.s3_upload_id, parts=completion.parts)
         digest, size = storage.sha256_of(upload.object_key)
     except ValidationError:
@@ -260,7 +281,9 @@ def _complete_claimed(upload: Upload, completion: Completion) -> Upload:
         )
         _fail(upload, message)
         storage.delete(upload.object_key)
-        raise ValidationError(message[0].upper() + message[1:] + ". Upload the file again.")
+        raise ValidationError(
+            gettext("%(value)s. Upload the file again.") % {"value": message[0].upper() + message[1:]}
+        )
     with transaction.atomic():
         Upload.objects.filter(id=upload.id).update(
             status=Upload.Status.COMPLETED, sha256=digest, completed_at=timezone.now()

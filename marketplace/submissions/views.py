@@ -58,9 +58,9 @@ def _own_submission(request: HttpRequest, submission_id: str) -> Submission:
     try:
         return drafts.submission_for(user=signed_in_user(request), submission_id=submission_id)
     except Submission.DoesNotExist:
-        raise Http404(f"No submission with id '{submission_id}'.") from None
+        raise Http404(_("No submission with id '%(submission_id)s'.") % {"submission_id": submission_id}) from None
     except rules.SubmissionGone:
-        raise Http404("This submission was deleted.") from None
+        raise Http404(_("This submission was deleted.")) from None
 
 
 @login_required
@@ -505,7 +505,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 def _reviewable(user: User, submission_id: str) -> Submission:
     submission = Submission.objects.select_related("organization", "created_by").filter(id=submission_id).first()
     if submission is None or submission.status == Submission.Status.DELETED:
-        raise Http404(f"No submission with id '{submission_id}'.")
+        raise Http404(_("No submission with id '%(submission_id)s'.") % {"submission_id": submission_id})
     if not rules.can_open_review(user, submission):
         raise PermissionDenied(
             _(

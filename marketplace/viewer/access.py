@@ -52,7 +52,7 @@ def viewable(*, user: object, dataset_id: str, number: int, page_url: Callable[[
     if dataset is None:
         removed = Dataset.objects.filter(id=dataset_id, status=Dataset.Status.REMOVED).first()
         if removed is not None and removed.visibility != Dataset.Visibility.PRIVATE:
-            raise Gone(takedown_sentence(f"Dataset '{removed.slug}'", removed.removal_reason))
+            raise Gone(takedown_sentence(_("Dataset '%(slug)s'") % {"slug": removed.slug}, removed.removal_reason))
         raise ObjectDoesNotExist(_("No dataset with id '%(id)s'.") % {"id": dataset_id})
     version = dataset.versions.filter(number=number, published_at__isnull=False).first()
     if version is None:

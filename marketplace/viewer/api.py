@@ -16,7 +16,8 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
@@ -141,12 +142,6 @@ class ViewerApi(APIView):
 
     permission_classes = [AllowAny, HasScope]
     required_scope = "read"
-
-    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        # The viewer's messages are translated for its page; the API's stay English, which the
-        # SDK and the pipelines read, whatever language the caller's browser asks for.
-        with translation.override("en"):
-            return super().dispatch(request, *args, **kwargs)
 
     def viewable(self, request: Request, id: str, number: int) -> access.Viewable:
         return access.viewable(
@@ -295,12 +290,19 @@ class ParquetFileApi(ViewerApi):
         viewable = self.viewable(request, id, number)
         if viewable.source != "archive":
             raise PermissionDenied(
-                f"Only the sample's tables of {viewable.dataset.name} are open to you; the archive's Parquet "
-                "files are for those who may download the version (accept its terms, or ask for access)."
+                _(
+                    "Only the sample's tables of %(dataset)s are open to you; the archive's Parquet "
+                    "files are for those who may download the version (accept its terms, or ask for "
+                    "access)."
+                )
+                % {"dataset": viewable.dataset.name}
             )
         tables = viewable.export.tables
         if index >= len(tables):
-            raise ObjectDoesNotExist(f"Version {number} of {viewable.dataset.name} has {len(tables)} Parquet files.")
+            raise ObjectDoesNotExist(
+                _("Version %(number)s of %(dataset)s has %(count)s Parquet files.")
+                % {"number": number, "dataset": viewable.dataset.name, "count": len(tables)}
+            )
         table = tables[index]
         url = storage.presigned_get(
             table["key"], filename=parquet_filename(table, index), expires_in=PARQUET_LINK_SECONDS

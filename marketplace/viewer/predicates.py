@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 MAX_LENGTH = 2000
 MAX_DEPTH = 32
 OPERATORS = ("<=", ">=", "!=", "<>", "=", "<", ">")
@@ -29,7 +31,7 @@ KEYWORDS = {"AND", "OR", "NOT", "IS", "NULL", "ASC", "DESC"}
 
 class PredicateError(ValueError):
     def __init__(self, message: str, position: int) -> None:
-        super().__init__(f"{message} (at character {position})")
+        super().__init__(_("%(message)s (at character %(position)s)") % {"message": message, "position": position})
         self.position = position
 
 
@@ -73,7 +75,9 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 def tokenize(text: str) -> list[Token]:
     if len(text) > MAX_LENGTH:
-        raise PredicateError(f"The expression is longer than {MAX_LENGTH} characters", MAX_LENGTH + 1)
+        raise PredicateError(
+            _("The expression is longer than %(max_length)s characters") % {"max_length": MAX_LENGTH}, MAX_LENGTH + 1
+        )
     tokens, i = [], 0
     while i < len(text):
         char = text[i]
@@ -104,7 +108,7 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token(kind, word.upper() if kind == "keyword" else word, i + 1))
             i = name.end()
         else:
-            raise PredicateError(f"Unexpected character {char!r}", i + 1)
+            raise PredicateError(_("Unexpected character %(char)s") % {"char": repr(char)}, i + 1)
     tokens.append(Token("end", "", len(text) + 1))
     return tokens
 
@@ -120,9 +124,11 @@ def _quoted(text: str, start: int) -> tuple[int, str]:
             return i + 1, "".join(out)
         out.append(text[i])
         i += 1
-    what = "text" if quote == "'" else "column name"
-    raise PredicateError(f"The quoted {what} opened here is never closed (double a {quote} to put one inside)",
-                         start + 1)  # fmt: skip
+    if quote == "'":
+        never_closed = _("The quoted text opened here is never closed (double a %(quote)s to put one inside)")
+    else:
+        never_closed = _("The quoted column name opened here is never closed (double a %(quote)s to put one inside)")
+    raise PredicateError(never_closed % {"quote": quote}, start + 1)
 
 
 class _Parser:
@@ -146,7 +152,9 @@ class _Parser:
 
     def expect_end(self) -> None:
         if self.token.kind != "end":
-            raise PredicateError(f"Expected AND, OR or the end, found {_shown(self.token)}", self.token.position)
+            raise PredicateError(
+                _("Expected AND, OR or the end, found %(shown)s") % {"shown": _shown(self.token)}, self.token.position
+            )
 
     def or_(self, depth: int) -> Node:
         node = self.and_(depth)
@@ -162,7 +170,10 @@ class _Parser:
 
     def not_(self, depth: int) -> Node:
         if depth > MAX_DEPTH:
-            raise PredicateError(f"The expression nests deeper than {MAX_DEPTH} levels", self.token.position)
+            raise PredicateError(
+                _("The expression nests deeper than %(max_depth)s levels") % {"max_depth": MAX_DEPTH},
+                self.token.position,
+            )
         if self.keyword("NOT"):
             return Not(self.not_(depth + 1))
         if self.token.kind == "lparen":
@@ -170,7 +181,8 @@ class _Parser:
             node = self.or_(depth + 1)
             if self.token.kind != "rparen":
                 raise PredicateError(
-                    f"Expected ')' to close the '(' at character {opened.position}, found {_shown(self.token)}",
+                    _("Expected ')' to close the '(' at character %(position)s, found %(shown)s")
+                    % {"position": opened.position, "shown": _shown(self.token)},
                     self.token.position,
                 )
             self.take()
@@ -179,11 +191,14 @@ class _Parser:
         if self.keyword("IS"):
             negated = self.keyword("NOT")
             if not self.keyword("NULL"):
-                raise PredicateError(f"Expected NULL after IS, found {_shown(self.token)}", self.token.position)
+                raise PredicateError(
+                    _("Expected NULL after IS, found %(shown)s") % {"shown": _shown(self.token)}, self.token.position
+                )
             return IsNull(column, negated)
         if self.token.kind != "op":
             raise PredicateError(
-                f"Expected an operator (= != < <= > >=) or IS NULL after '{column}', found {_shown(self.token)}",
+                _("Expected an operator (= != < <= > >=) or IS NULL after '%(column)s', found %(shown)s")
+                % {"column": column, "shown": _shown(self.token)},
                 self.token.position,
             )
         op = self.take().value
@@ -194,33 +209,41 @@ class _Parser:
             number = literal.value
             value: int | float = int(number) if re.fullmatch(r"-?\d+", number) else float(number)
             return Comparison(column, op, value)
-        hint = " (quote text with single quotes)" if literal.kind in ("name", "quoted_name") else ""
-        raise PredicateError(f"Expected a number or a 'quoted' text after {op}, found {_shown(literal)}{hint}",
-                             literal.position)  # fmt: skip
+        hint = _(" (quote text with single quotes)") if literal.kind in ("name", "quoted_name") else ""
+        raise PredicateError(
+            _("Expected a number or a 'quoted' text after %(op)s, found %(shown)s%(hint)s")
+            % {"op": op, "shown": _shown(literal), "hint": hint},
+            literal.position,
+        )
 
     def column(self) -> str:
         token = self.token
         if token.kind not in ("name", "quoted_name"):
-            raise PredicateError(f"Expected a column name, found {_shown(token)}", token.position)
+            raise PredicateError(
+                _("Expected a column name, found %(shown)s") % {"shown": _shown(token)}, token.position
+            )
         self.take()
         if token.value not in self.columns:
             near = ", ".join(self.columns[:20])
-            raise PredicateError(f"No column '{token.value}' in this table (its columns: {near})", token.position)
+            raise PredicateError(
+                _("No column '%(value)s' in this table (its columns: %(near)s)") % {"value": token.value, "near": near},
+                token.position,
+            )
         return token.value
 
 
 def _shown(token: Token) -> str:
     if token.kind == "end":
-        return "the end"
+        return _("the end")
     if token.kind == "string":
-        return f"the text '{token.value}'"
+        return _("the text '%(value)s'") % {"value": token.value}
     return f"'{token.value}'"
 
 
 def parse_where(text: str, columns: list[str]) -> Node:
     parser = _Parser(text, columns)
     if parser.token.kind == "end":
-        raise PredicateError("The expression is empty", 1)
+        raise PredicateError(_("The expression is empty"), 1)
     node = parser.or_(0)
     parser.expect_end()
     return node
@@ -240,7 +263,7 @@ def parse_orderby(text: str, columns: list[str]) -> list[tuple[str, bool]]:
             break
         parser.take()
     if parser.token.kind != "end":
-        raise PredicateError(f"Expected ',', ASC, DESC or the end, found {_shown(parser.token)}",
+        raise PredicateError(_("Expected ',', ASC, DESC or the end, found %(shown)s") % {"shown": _shown(parser.token)},
                              parser.token.position)  # fmt: skip
     return order
 

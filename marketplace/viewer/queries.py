@@ -24,6 +24,7 @@ from typing import Any
 import duckdb
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from marketplace import storage
 from marketplace.viewer import predicates, tables
@@ -124,7 +125,9 @@ class SplitReader:
             rows = result.fetchall()
         except (duckdb.ConversionException, duckdb.BinderException, duckdb.InvalidInputException) as exc:
             first = str(exc).strip().splitlines()[0]
-            raise ValidationError(f"A value does not fit its column's type: {first}") from exc
+            raise ValidationError(
+                gettext("A value does not fit its column's type: %(first)s") % {"first": first}
+            ) from exc
         return Page(
             features=self.features,
             rows=[

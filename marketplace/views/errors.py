@@ -1,7 +1,8 @@
 """Error pages: JSON with ``error`` and ``message`` under /api/, a plain page elsewhere.
 
-The page speaks the visitor's language; the API's message stays English, which the SDK and the
-pipelines read. No page ever shows a stack trace (DEBUG is off unless set)."""
+Both speak the caller's language (LocaleMiddleware: the language cookie, else Accept-Language);
+a client that asks for none, as the SDK and the pipelines do, reads English. No page ever shows a
+stack trace (DEBUG is off unless set)."""
 
 from typing import Any
 
@@ -9,7 +10,6 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -18,8 +18,7 @@ from config.api_errors import json_error
 
 def _error(request: HttpRequest, status: int, title: Promise, message: Promise, **params: Any) -> HttpResponse:
     if request.path.startswith("/api/"):
-        with translation.override("en"):
-            return json_error(status, str(message) % params)
+        return json_error(status, str(message) % params)
     return render(request, "error.html", {"title": title, "message": str(message) % params}, status=status)
 
 

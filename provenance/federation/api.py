@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
@@ -212,7 +213,7 @@ class PeerDetailApi(StaffApi):
     def get(self, request: Request, peer_id: int) -> Response:
         peer = Peer.objects.filter(id=peer_id).first()
         if peer is None:
-            return _error(404, "not_found", f"No peer {peer_id}.")
+            return _error(404, "not_found", _("No peer %(peer_id)s.") % {"peer_id": peer_id})
         return Response(peer_json(peer))
 
     @extend_schema(request=PeerRolesInput, responses={200: PeerShape, **errors(403, 404)})
@@ -220,7 +221,7 @@ class PeerDetailApi(StaffApi):
         """Turn following, witnessing or collecting on or off (false unfollows)."""
         peer = Peer.objects.filter(id=peer_id).first()
         if peer is None:
-            return _error(404, "not_found", f"No peer {peer_id}.")
+            return _error(404, "not_found", _("No peer %(peer_id)s.") % {"peer_id": peer_id})
         data = PeerRolesInput(data=request.data)
         data.is_valid(raise_exception=True)
         peer = following.set_roles(peer=peer, **data.validated_data)
@@ -233,7 +234,7 @@ class PeerSyncApi(StaffApi):
         """Queue a sync (and a witness round, a collection) of the peer now."""
         peer = Peer.objects.filter(id=peer_id).first()
         if peer is None:
-            return _error(404, "not_found", f"No peer {peer_id}.")
+            return _error(404, "not_found", _("No peer %(peer_id)s.") % {"peer_id": peer_id})
         following.schedule_run(peer=peer)
         return Response(peer_json(peer), status=202)
 
@@ -284,7 +285,7 @@ class RemoteDatasetListApi(APIView):
             return _error(400, "bad_request", f"{exc}.")
         verified = request.query_params.get("verified", "")
         if verified not in ("", "true", "false"):
-            return _error(400, "bad_request", "verified is true or false.")
+            return _error(400, "bad_request", _("verified is true or false."))
         rows = listing.listed_remote(
             q=request.query_params.get("q", ""), origin=request.query_params.get("origin", ""), verified=verified
         )
