@@ -328,8 +328,10 @@ def test_dataset_page_sanitizes_markdown(client: Client, documented: Dataset) ->
     description = body[body.index('id="description"') : body.index('id="datasheet"')]
     assert "<strong>bold</strong>" in description
     assert "<script" not in description and "alert(" not in body and "owned" not in body
-    # htmx and the page's tabs and copy buttons, ours; and the schema.org data block, which never runs.
-    assert body.count("<script") == 3
+    # htmx, the header's menus and the page's tabs and copy buttons, ours; and the schema.org data
+    # block, which never runs.
+    assert body.count("<script") == 4
+    assert 'src="/static/js/menus.js"' in body
     assert body.count('<script type="application/ld+json">') == 1
     assert 'src="/static/js/dataset.js"' in body
     assert "javascript:" not in body
