@@ -92,7 +92,7 @@ def api_exception(exc: Exception) -> exceptions.APIException | None:
         return exc
     if isinstance(exc, Http404 | ObjectDoesNotExist):
         return exceptions.NotFound(*exc.args)
-    if isinstance(exc, PermissionDenied):
+    if isinstance(exc, PermissionDenied | refusals.UnverifiedEmail):
         return exceptions.PermissionDenied(*exc.args)
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):

@@ -24,3 +24,8 @@ class NotReady(Conflict):
 class Gone(Exception):
     """What was asked for existed and was removed: a deleted submission, an aborted upload, a
     dataset taken down, a version whose consent was withdrawn."""
+
+
+class UnverifiedEmail(Exception):
+    """The person has not verified their primary email address yet, and what they asked for
+    (money, access, a submission, an API key) waits for it (``REQUIRE_VERIFIED_EMAIL``)."""

@@ -137,9 +137,17 @@ def world(_world_in_database: World, db: None) -> World:
 def make_user(db: None) -> Callable[..., User]:
     counter = iter(range(1, 10_000))
 
-    def make(username: str | None = None, password: str = "a-long-test-password", **extra: object) -> User:
+    def make(
+        username: str | None = None, password: str = "a-long-test-password", verified: bool = True, **extra: object
+    ) -> User:
+        """A person; their address is verified unless ``verified=False`` (as if they followed the link)."""
+        from tests.factories import verify_email
+
         name = username or f"user{next(counter)}"
-        return User.objects.create_user(username=name, email=f"{name}@example.org", password=password, **extra)
+        user = User.objects.create_user(username=name, email=f"{name}@example.org", password=password, **extra)
+        if verified:
+            verify_email(user)
+        return user
 
     return make
 

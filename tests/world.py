@@ -47,7 +47,7 @@ from marketplace.viewer import exports
 from provenance import members
 from provenance.lineage import parent_refs, set_parents
 from tests.archive_builders import wav_bytes
-from tests.factories import license_for, tar_gz
+from tests.factories import license_for, tar_gz, verify_email
 from tests.second_factor import enroll_second_factor
 
 ROLES = ("owner", "admin", "member", "member2", "reviewer")
@@ -145,6 +145,7 @@ class Builder:
         user = User.objects.create_user(
             username=username, email=f"{username}@world.example.org", password=PASSWORD, **extra
         )
+        verify_email(user)  # as the mailed link leaves it: buying, access, submissions and keys need it
         _, raw = create_api_key(user=user, name=f"{handle}'s key", scopes=list(ApiKey.Scope.values))
         self.world.people[handle] = user
         self.world.keys[handle] = raw
@@ -465,7 +466,7 @@ def build() -> World:
 SENTINEL_SLUG = ORGANIZATIONS["valley"][1]
 
 
-WORLD_APPS = ("marketplace", "licensing", "provenance", "mfa")
+WORLD_APPS = ("marketplace", "licensing", "provenance", "mfa", "account")  # account: verified addresses
 
 
 def world_models() -> list[type[Any]]:

@@ -23,6 +23,7 @@ from licensing.keys import limits
 from licensing.keys.authentication import ApiKeyAuthentication, ApiKeyBasicAuthentication, HasScope
 from licensing.models import AccessRequest, ApiKey, DownloadRecord, LicenseGrant
 from marketplace.accounts.second_factor import SecondFactorEnabled
+from marketplace.accounts.verified_email import require_verified_email_for_api
 from marketplace.api.mdc import Refused, issue_download
 from marketplace.models import Dataset
 from provenance import deltas, diffs
@@ -61,6 +62,7 @@ class GrantCreateApi(DatasetScopedApi):
         responses={201: schema.ReceiptShape, 409: schema.TermsChangedShape, **schema.errors(410)},
     )
     def post(self, request: Request, dataset_id: str) -> Response:
+        require_verified_email_for_api(request)
         dataset = self.dataset(request, dataset_id)
         body = request_body(request)
         digest = string_field(body, "termsSha256")
@@ -148,6 +150,7 @@ class AccessRequestListApi(DatasetScopedApi):
         responses={201: schema.AccessRequestShape, **schema.errors(410)},
     )
     def post(self, request: Request, dataset_id: str) -> Response:
+        require_verified_email_for_api(request)
         dataset = self.dataset(request, dataset_id)
         body = request_body(request)
         item = access_requests.request_access(

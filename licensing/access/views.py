@@ -28,6 +28,7 @@ from licensing.models import AccessRequest
 from licensing.revenue import amounts, payments
 from licensing.views_common import organization_for_page
 from marketplace.accounts.second_factor import second_factor_required
+from marketplace.accounts.verified_email import verified_email_required
 from marketplace.catalog.dataset_page import render_dataset
 from marketplace.models import Dataset, User
 from marketplace.permissions import signed_in_user
@@ -64,6 +65,7 @@ def _rerender(request: HttpRequest, dataset: Dataset, **extra: Any) -> HttpRespo
 
 @login_required
 @require_POST
+@verified_email_required
 def accept_terms(request: HttpRequest, slug: str) -> HttpResponse:
     """Accept the license and every restriction shown; the hidden hash is the terms the page showed."""
     dataset, user = _dataset_for_member(request, slug)
@@ -100,6 +102,7 @@ def accept_terms(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
+@verified_email_required
 def request_access(request: HttpRequest, slug: str) -> HttpResponse:
     dataset, user = _dataset_for_member(request, slug)
     form = AccessRequestForm(request.POST)
@@ -121,6 +124,7 @@ def request_access(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
+@verified_email_required
 def buy(request: HttpRequest, slug: str) -> HttpResponse:
     dataset, user = _dataset_for_member(request, slug)
     try:

@@ -17,6 +17,7 @@ from licensing.keys.forms import ApiKeyForm
 from licensing.keys.selectors import api_keys_of
 from licensing.keys.services import create_api_key, revoke_api_key
 from licensing.models import ApiKey
+from marketplace.accounts.verified_email import verified_email_required
 from marketplace.catalog.visibility import memberships_of
 from marketplace.confirming import Confirmation, confirmation_page, confirmed
 from marketplace.permissions import signed_in_user
@@ -28,6 +29,7 @@ FORM_FIELD = {"expires_at": "expires_in_days"}
 @never_cache
 @login_required
 @require_POST
+@verified_email_required
 def api_key_create(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     form = ApiKeyForm(request.POST, user=user)

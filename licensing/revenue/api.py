@@ -20,6 +20,7 @@ from licensing.keys.authentication import HasScope
 from licensing.models import Invoice, PayoutBatch
 from licensing.revenue import earnings, ledger, payments, refunds
 from marketplace.accounts.second_factor import SecondFactorEnabled, refuse_without_second_factor
+from marketplace.accounts.verified_email import require_verified_email_for_api
 from marketplace.models import User
 
 
@@ -52,6 +53,7 @@ class PurchaseApi(DatasetScopedApi):
         responses={200: schema.InvoiceShape, 201: schema.InvoiceShape, **schema.errors(410)},
     )
     def post(self, request: Request, dataset_id: str) -> Response:
+        require_verified_email_for_api(request)
         dataset = self.dataset(request, dataset_id)
         body = request_body(request) if request.data else {}
         user = request_user(request)

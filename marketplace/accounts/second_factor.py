@@ -6,9 +6,10 @@ approving organizations, takedowns and organization imports and moves all ask fo
 
 - a page (``second_factor_required``, on POST): a person with no second factor is sent to turn one
   on, with a message saying why and to come back afterwards; a session signed
-  in without passing the second factor (through a path that skipped it) is asked for a code first,
-  and the action it was about to take (its POST) carries on once the code is right, by allauth's
-  own suspend-and-resume of a request;
+  in without passing the second factor (through a path that skipped it) is asked for it first (a
+  code from the app, or the security key when that is all the person has), and the action it was
+  about to take (its POST) carries on once it passes, by allauth's own suspend-and-resume of a
+  request;
 - the API (``SecondFactorEnabled``, on unsafe methods): a key whose owner has no second factor is
   refused with a 403 saying where to turn one on. A key cannot answer a code, so the factor being
   on is what the API can ask for.
@@ -22,6 +23,7 @@ from typing import Any
 
 from allauth.account.internal.flows.login import get_authentication_records
 from allauth.account.internal.flows.reauthentication import suspend_request
+from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -48,7 +50,16 @@ def needs_second_factor(user: Any) -> bool:
 
 
 def has_second_factor(user: Any) -> bool:
+    """An authenticator app or a security key (WebAuthn): allauth counts either, and both pass."""
     return bool(user is not None and user.is_authenticated and is_mfa_enabled(user))
+
+
+def _confirm_url(user: Any) -> str:
+    """Where this person confirms: the code page when they have an app (it links to the key for
+    those with both), the security-key page when a key is all they have (no code would pass)."""
+    if is_mfa_enabled(user, types=[Authenticator.Type.TOTP]):
+        return reverse("mfa_reauthenticate")
+    return reverse("mfa_reauthenticate_webauthn")
 
 
 def passed_second_factor(request: HttpRequest) -> bool:
@@ -91,7 +102,7 @@ def ask_for_second_factor(request: HttpRequest) -> HttpResponse | None:
         return HttpResponseRedirect(reverse("mfa_index"))
     if not passed_second_factor(request):
         messages.info(request, gettext("Confirm it is you with your second factor to go on."))
-        return suspend_request(request, reverse("mfa_reauthenticate"))
+        return suspend_request(request, _confirm_url(request.user))
     return None
 
 

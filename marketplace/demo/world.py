@@ -266,7 +266,7 @@ class World:
         """Every demo address is verified; the people who move money and approve have an
         authenticator app holding DEMO_TOTP_SECRET, so the demo's money and approval pages work."""
         for user in self.users.values():
-            EmailAddress.objects.get_or_create(
+            EmailAddress.objects.update_or_create(
                 user=user, email=user.email, defaults={"verified": True, "primary": True}
             )
         deciders = {STAFF} | {

@@ -31,6 +31,7 @@ from licensing.consent.inputs import ConsentTermsInput
 from licensing.keys import limits
 from licensing.keys.authentication import HasScope
 from licensing.models import ConsentTerms
+from marketplace.accounts.verified_email import require_verified_email_for_api
 from marketplace.models import Dataset, DatasetVersion, Submission, Upload, User
 from marketplace.submissions import drafts, inputs, reports, rules, shapes, uploads
 from marketplace.submissions.serializers import MDC_UPLOAD_STATUS, submission_envelope
@@ -100,6 +101,7 @@ class SubmissionCreateApi(SubmissionView):
         responses=shapes.MdcSubmissionShape,
     )
     def post(self, request: Request) -> Response:
+        require_verified_email_for_api(request)
         new = inputs.NewSubmission.from_json(request.data)
         # A new dataset is its organization's: a key limited to other datasets or another
         # organization does not create it (licensing.keys.limits).
@@ -186,6 +188,7 @@ def open_version_draft(request: Request, dataset: Dataset) -> Response:
     user = request.user
     if not isinstance(user, User):
         raise exceptions.NotAuthenticated()
+    require_verified_email_for_api(request)
     data = request.data
     changelog = inputs.changelog_from_json(data) if data else None
     draft, created = drafts.open_version_draft(user=user, dataset=dataset)

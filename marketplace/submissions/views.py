@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from licensing.consent import terms as consent
 from marketplace.accounts.second_factor import second_factor_required
+from marketplace.accounts.verified_email import verified_email_required
 from marketplace.catalog.visibility import visible_datasets
 from marketplace.models import Membership, Submission, Upload, User
 from marketplace.permissions import signed_in_user
@@ -104,6 +105,7 @@ class NewSubmissionForm(forms.Form):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@verified_email_required
 def submission_create(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     form = NewSubmissionForm(request.POST or None)
@@ -122,6 +124,7 @@ def submission_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@verified_email_required
 def version_create(request: HttpRequest, slug: str) -> HttpResponse:
     """The dataset page's "New version": the draft of the next version (made now, prefilled from
     the current one, or the one already open), then its edit page."""

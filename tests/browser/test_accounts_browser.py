@@ -1,4 +1,5 @@
-"""In chromium: sign up, log out, log in, create an API key and see it exactly once."""
+"""In chromium: sign up, log out, log in, verify the address (an API key waits for it), create an
+API key and see it exactly once."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from django.core import mail
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
@@ -34,6 +36,19 @@ def test_sign_up_log_in_and_create_a_key_seen_once(page: Any) -> None:
     page.get_by_label("Password").fill("a-long-browser-password")
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/account/")
+
+    # A key waits for a verified address: the page says so and mails the link again.
+    page.get_by_label("Name").fill("notebook")
+    page.get_by_role("button", name="Create key").click()
+    expect(page.get_by_role("heading", name="Verify your email address first")).to_be_visible()
+    assert not ApiKey.objects.filter(user__username="browser-user").exists()
+    page.get_by_role("button", name="Send the link again").click()
+    page.wait_for_url("**/accounts/email/")
+    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+)", str(mail.outbox[-1].body)).group(1)  # type: ignore[union-attr]
+    page.goto(link)
+    page.get_by_role("button", name="Confirm").click()
+    page.goto("/account/")
+    expect(page.locator("body")).not_to_contain_text("not verified yet")
 
     page.get_by_label("Name").fill("notebook")
     page.get_by_label("Upload: create submissions and upload archives").check()

@@ -11,10 +11,9 @@ import pytest
 from playwright.sync_api import expect
 
 from licensing.models import AccessRequest, DownloadRecord, LicenseGrant
-from marketplace.models import User
 from tests.browser.conftest import open_menu
 from tests.browser.test_submission_browser import log_in
-from tests.factories import organization, stored_dataset, tar_gz
+from tests.factories import organization, stored_dataset, tar_gz, verified_user
 from tests.second_factor import enroll_second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -30,7 +29,7 @@ def _download(page: Any, tmp_path: Path) -> str:
 
 
 def test_accept_the_terms_then_download(page: Any, live_server: Any, tmp_path: Path) -> None:
-    User.objects.create_user(username="licensee", email="l@example.org", password="licensee-password-1")
+    verified_user("licensee", email="l@example.org", password="licensee-password-1")
     dataset = stored_dataset("browser-free", ARCHIVE, restrictions="No voice cloning.")
     log_in(page, "licensee", "licensee-password-1")
     page.goto(f"/datasets/{dataset.slug}/")
@@ -48,9 +47,9 @@ def test_accept_the_terms_then_download(page: Any, live_server: Any, tmp_path: P
 
 
 def test_request_access_owner_approves_then_download(page: Any, live_server: Any, tmp_path: Path) -> None:
-    owner = User.objects.create_user(username="owner", email="o@example.org", password="owner-password-1")
+    owner = verified_user("owner", email="o@example.org", password="owner-password-1")
     enroll_second_factor(owner)  # deciding on access asks the owner's authenticator app
-    User.objects.create_user(username="researcher", email="r@example.org", password="researcher-password-1")
+    verified_user("researcher", email="r@example.org", password="researcher-password-1")
     org = organization("browser-clinic", owner=owner)
     dataset = stored_dataset("browser-restricted", ARCHIVE, org=org, visibility="restricted")
 

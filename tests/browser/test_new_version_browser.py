@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 
-from marketplace.models import Submission, User
+from marketplace.models import Submission
 from marketplace.organizations.services import add_member, approve_organization
 from marketplace.publishing import publish_version
 from tests import factories
 from tests.browser.test_submission_browser import log_in
+from tests.factories import verified_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,7 +27,7 @@ WIDTHS = [(1366, 900), (390, 844)]  # a laptop, a phone
 
 def test_new_version_button_and_changelog(page: Any, live_server: Any, tmp_path: Path) -> None:
     organization = approve_organization(organization=factories.organization("voices"))
-    member = User.objects.create_user(username="contrib", email="contrib@example.org", password="contrib-password-1")
+    member = verified_user("contrib", email="contrib@example.org", password="contrib-password-1")
     add_member(organization=organization, user=member, role="member")
     dataset = factories.published_dataset(
         "valley-speech", org=organization, name="Valley Speech", short_description="Read speech in Welsh."

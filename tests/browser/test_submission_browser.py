@@ -22,6 +22,7 @@ from marketplace import storage
 from marketplace.models import Submission, Upload, User
 from marketplace.organizations.services import add_member, approve_organization
 from tests import factories
+from tests.factories import verified_user
 from tests.second_factor import enroll_second_factor, fresh_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -49,7 +50,7 @@ def write_archive(path: Path, *, compressed_bytes: int) -> str:
 @pytest.fixture
 def contributor(live_server: Any) -> User:
     factories.license_for("CC-BY-4.0")
-    user = User.objects.create_user(username="contrib", email="contrib@example.org", password="contrib-password-1")
+    user = verified_user("contrib", email="contrib@example.org", password="contrib-password-1")
     organization = factories.organization("voices")
     approve_organization(organization=organization)
     add_member(organization=organization, user=user, role="member")
@@ -180,7 +181,7 @@ def test_contributor_fills_the_form_uploads_12_mib_and_submits_and_a_reviewer_pu
     expect(page.get_by_test_id("submission-status")).to_have_text("Submitted for review")
 
     # A reviewer of the organization publishes it.
-    reviewer = User.objects.create_user(username="rev", email="rev@example.org", password="reviewer-password-1")
+    reviewer = verified_user("rev", email="rev@example.org", password="reviewer-password-1")
     add_member(organization=submission.organization, user=reviewer, role="reviewer")
     enroll_second_factor(reviewer)  # approving asks the reviewer's authenticator app
     review_page = browser.new_context(base_url=live_server.url).new_page()

@@ -22,7 +22,7 @@ from marketplace.organizations.services import approve_organization
 from marketplace.submissions import drafts
 from tests.browser.conftest import open_menu
 from tests.browser.test_submission_browser import log_in
-from tests.factories import organization, published_dataset
+from tests.factories import organization, published_dataset, verified_user
 from tests.licensing.revenue.test_ledger import approved_submission
 from tests.second_factor import enroll_second_factor
 
@@ -38,9 +38,7 @@ WIDEST = """[...document.querySelectorAll('body *')]
 
 
 def person(username: str, **extra: Any) -> User:
-    return User.objects.create_user(
-        username=username, email=f"{username}@example.org", password=f"{username}-password", **extra
-    )
+    return verified_user(username, password=f"{username}-password", **extra)
 
 
 def sign_in(page: Any, user: User) -> None:

@@ -35,7 +35,7 @@ from marketplace.models import DatasetVersion, Membership, Submission, Upload, U
 from marketplace.organizations.services import approve_organization
 from marketplace.tasks import validate_upload
 from tests.conftest import wait_until
-from tests.factories import organization
+from tests.factories import organization, verified_user
 from tests.hardening import abuse_corpus as corpus
 from tests.hardening.abuse_corpus import Entry, GiB, MiB
 from tests.second_factor import pass_second_factor
@@ -202,7 +202,7 @@ def people(live_server: Any, monkeypatch: pytest.MonkeyPatch, bearer) -> Iterato
     """A contributor (the SDK is pointed at the live server with their key) and a reviewer, both
     without passwords (hashing one costs a second here, and nobody signs in with it)."""
     org = approve_organization(organization=organization("speech-co"))
-    contributor, key = bearer("upload", "read", user=User.objects.create_user("contributor", "c@example.org"))
+    contributor, key = bearer("upload", "read", user=verified_user("contributor", email="c@example.org"))
     Membership.objects.create(organization=org, user=contributor, role="member")
     reviewer = User.objects.create_user("reviewer", "r@example.org")
     Membership.objects.create(organization=org, user=reviewer, role="reviewer")

@@ -23,7 +23,7 @@ from licensing.revenue import earnings, ledger, payments, refunds
 from marketplace.models import Dataset, RevenueShare, Submission, User
 from marketplace.submissions.drafts import set_revenue_split
 from marketplace.submissions.inputs import shares_from_json
-from tests.factories import published_dataset
+from tests.factories import published_dataset, verified_user
 from tests.second_factor import enroll_second_factor
 
 _names = itertools.count(1)
@@ -53,8 +53,7 @@ def approved_submission(dataset: Dataset, contributors: list[dict[str, object]])
 
 
 def licensee() -> User:
-    name = f"licensee{next(_names)}"
-    return User.objects.create_user(username=name, email=f"{name}@example.org")
+    return verified_user(f"licensee{next(_names)}")
 
 
 def pay(dataset: Dataset, buyer: User | None = None) -> Payment:
@@ -64,7 +63,7 @@ def pay(dataset: Dataset, buyer: User | None = None) -> Payment:
 
 def staff() -> User:
     name = f"staff{next(_names)}"
-    user = User.objects.create_user(username=name, email=f"{name}@example.org", is_staff=True)
+    user = verified_user(name, is_staff=True)
     enroll_second_factor(user)  # staff move money: the site asks them for one
     return user
 

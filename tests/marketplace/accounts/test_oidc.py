@@ -104,7 +104,7 @@ def test_a_person_new_here_signs_in_with_the_provider_and_gets_an_account(config
 def test_an_existing_account_with_the_verified_address_is_linked_not_duplicated(
     configured: OidcProvider, make_user: Any
 ) -> None:
-    alan = make_user("alan-here")
+    alan = make_user("alan-here", verified=False)  # its address is made below
     User.objects.filter(id=alan.id).update(email="alan@example.org")
     from allauth.account.models import EmailAddress
 

@@ -209,3 +209,40 @@ def test_the_api_refuses_a_staff_key_without_a_second_factor_and_says_where_to_t
     enroll_second_factor(staff)
     paid = api.post(f"/api/v1/invoices/{invoice.id}/payment", {"reference": "bank 3"}, format="json")
     assert paid.status_code == 200 and paid.json()["status"] == "paid"
+
+
+def _security_key(user: User, name: str = "blue key") -> Authenticator:
+    """A registered WebAuthn key as allauth stores it (the browser test registers one for real, with
+    chromium's virtual authenticator: tests/browser/test_security_key_browser.py)."""
+    return Authenticator.objects.create(
+        user=user, type=Authenticator.Type.WEBAUTHN, data={"name": name, "credential": {}}
+    )
+
+
+def test_the_security_key_list_answers_and_names_each_key(make_user: Any) -> None:
+    user = make_user("keyholder", password=PASSWORD)
+    _security_key(user)
+    client = Client()
+    client.force_login(user)
+    page = client.get("/accounts/2fa/webauthn/")
+    assert page.status_code == 200  # allauth's own list needed django.contrib.humanize: a 500 here
+    assert "blue key" in page.content.decode()
+    assert client.get("/accounts/2fa/").status_code == 200
+
+
+def test_a_security_key_alone_counts_as_the_second_factor_on_pages_and_the_api(bearer: Any) -> None:
+    invoice, url = _open_invoice()
+    staff = _staff()
+    _security_key(staff)
+    client = Client()
+    client.force_login(staff)  # a session that skipped the second step
+    # Not sent to turn one on, but asked to confirm with the key: no code could pass.
+    asked = client.post(url, {"reference": "bank 4"})
+    assert asked.status_code == 302 and asked["Location"].startswith("/accounts/2fa/webauthn/reauthenticate/?next=")
+    assert Invoice.objects.get(id=invoice.id).status == Invoice.Status.OPEN
+
+    _, key = bearer("read", user=staff)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    paid = api.post(f"/api/v1/invoices/{invoice.id}/payment", {"reference": "bank 4"}, format="json")
+    assert paid.status_code == 200 and paid.json()["status"] == "paid"
