@@ -18,6 +18,7 @@ from playwright.sync_api import expect
 from licensing.models import Invoice
 from licensing.revenue import payments
 from marketplace.models import User
+from tests.browser.conftest import open_menu
 from tests.factories import published_dataset
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -47,7 +48,7 @@ def _security_key(page: Any) -> str:
 def _mark_paid(page: Any, invoice: Invoice) -> None:
     page.goto(f"/organizations/{invoice.dataset.organization.slug}/invoices/")
     page.get_by_label("Bank's payment reference").first.fill(f"bank {invoice.id}")
-    page.get_by_role("button", name=f"Mark {invoice.id} paid").click()
+    page.get_by_role("button", name=f"Mark paid: invoice {invoice.id}").click()
 
 
 def test_a_security_key_is_a_second_factor_for_signing_in_and_for_money(page: Any, live_server: Any) -> None:
@@ -92,6 +93,7 @@ def test_a_security_key_is_a_second_factor_for_signing_in_and_for_money(page: An
 
     # Signed out, the password alone does not sign in: the key is the second step.
     page.goto("/account/")
+    open_menu(page)
     page.get_by_role("button", name="Log out").click()
     page.goto("/login/")
     page.get_by_label("Username").fill("cashier")
