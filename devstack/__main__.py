@@ -116,8 +116,8 @@ def run(port: int) -> int:
             children.append(
                 subprocess.Popen(command, cwd=REPO_DIR, env=env, start_new_session=True, preexec_fn=die_with_parent)
             )
-        url = f"http://127.0.0.1:{port}"
-        _wait_healthy(f"{url}/healthz", children, timeout=120)
+        _wait_healthy(f"http://127.0.0.1:{port}/healthz", children, timeout=120)
+        url = f"http://localhost:{port}"  # the same server; browsers accept security keys (WebAuthn) only here
         print(
             f"\nData Collective is up in {time.monotonic() - started:.0f} s: open {url}/\n"
             f"API: {url}/api/  health: {url}/healthz\n{logins}\n"

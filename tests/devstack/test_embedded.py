@@ -117,7 +117,7 @@ def _living(processes: list[psutil.Process]) -> list[psutil.Process]:
 def test_make_run_supervisor_serves_then_stops_everything(tmp_path: Path) -> None:
     proc, port = _start_supervisor(tmp_path)
     try:
-        banner = f"open http://127.0.0.1:{port}/"
+        banner = f"open http://localhost:{port}/"
         assert wait_until(lambda: banner in (tmp_path / "run.log").read_text(), timeout=30)
         assert "demo-owner" in (tmp_path / "run.log").read_text()
         children = psutil.Process(proc.pid).children(recursive=True)
