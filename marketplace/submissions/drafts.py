@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from licensing.consent import terms as consent
 from licensing.consent.scope import license_beyond_consent
@@ -449,7 +449,8 @@ def delete_submission(*, submission: Submission) -> None:
     locked.save(update_fields=["status", "deleted_at", "updated_at"])
     live = locked.uploads.exclude(status=Upload.Status.ABORTED)
     files = list(live.values_list("object_key", "s3_upload_id", "status"))
-    live.update(status=Upload.Status.ABORTED, error="the submission was deleted")
+    deleted = gettext_noop("the submission was deleted")
+    live.update(status=Upload.Status.ABORTED, error=deleted, error_template=deleted, error_params={})
     transaction.on_commit(lambda: _remove_files(files))
 
 
