@@ -424,8 +424,9 @@ def validation_problem(label: str, upload: Upload, submission_id: str, *, for_pe
     where = f"GET /api/v1/submissions/{submission_id}/validation or the submission page"
     if report["status"] == "passed":
         return None
-    first = finding_text(report["errors"][0]) if report["errors"] else ""
+    first = report["errors"][0]["message"] if report["errors"] else ""  # the API's problems are in English
     if for_people:
+        first = finding_text(report["errors"][0]) if report["errors"] else ""
         archive = label == "archive"
         if report["status"] == "failed":
             return (
