@@ -456,7 +456,11 @@ class Upload(models.Model):
     s3_upload_id = models.CharField(max_length=1024)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.UPLOADING)
     sha256 = models.CharField(max_length=64, blank=True)
-    error = models.TextField(blank=True)
+    error = models.TextField(blank=True)  # in English, as the API answers it
+    # ``error`` untranslated (a gettext_noop template) and its params, for pages to show in the
+    # reader's language (``marketplace.inspection.texts``); empty on rows older than them.
+    error_template = models.TextField(blank=True)
+    error_params = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     completed_at = models.DateTimeField(null=True, blank=True)

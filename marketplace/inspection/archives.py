@@ -25,9 +25,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.utils.translation import gettext_noop
 
 from marketplace import storage
 from marketplace.inspection.tar_headers import TarFormatError, read_entries
+from marketplace.inspection.texts import Params, english, finding
 
 CHUNK = 1024 * 1024
 PUMP_CHUNK = 4 * CHUNK  # fewer, larger reads on the body-reading thread: less time holding the GIL
@@ -56,9 +58,10 @@ class Limits:
 class ArchiveRejected(Exception):
     """The archive broke a limit or is corrupt: reading stopped here."""
 
-    def __init__(self, code: str, message: str, path: str = "") -> None:
-        super().__init__(message)
-        self.code, self.message, self.path = code, message, path
+    def __init__(self, code: str, template: str, params: Params | None = None, path: str = "") -> None:
+        self.template, self.params = template, dict(params or {})
+        self.code, self.message, self.path = code, english(template, self.params), path
+        super().__init__(self.message)
 
 
 class StorageInterrupted(Exception):
@@ -67,31 +70,35 @@ class StorageInterrupted(Exception):
 
 @dataclass
 class Findings:
-    """Errors (the archive cannot pass) and warnings (worth fixing), each ``{path, code, message}``."""
+    """Errors (the archive cannot pass) and warnings (worth fixing), each ``{path, code, message}``
+    with the message's untranslated ``template`` and its ``params`` (``inspection.texts``)."""
 
-    errors: list[dict[str, str]] = field(default_factory=list)
-    warnings: list[dict[str, str]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
     dropped: dict[str, int] = field(default_factory=lambda: {"errors": 0, "warnings": 0})
 
-    def error(self, path: str, code: str, message: str) -> None:
-        self._add(self.errors, "errors", path, code, message)
+    def error(self, path: str, code: str, template: str, params: Params | None = None) -> None:
+        """``template`` is marked with gettext_noop; ``params`` fill its ``%(name)s`` placeholders."""
+        self._add(self.errors, "errors", finding(path, code, template, params))
 
-    def warning(self, path: str, code: str, message: str) -> None:
-        self._add(self.warnings, "warnings", path, code, message)
+    def warning(self, path: str, code: str, template: str, params: Params | None = None) -> None:
+        self._add(self.warnings, "warnings", finding(path, code, template, params))
 
-    def _add(self, into: list[dict[str, str]], kind: str, path: str, code: str, message: str) -> None:
+    def _add(self, into: list[dict[str, Any]], kind: str, item: dict[str, Any]) -> None:
         if len(into) < MAX_FINDINGS:
-            into.append({"path": path, "code": code, "message": message})
+            into.append(item)
         else:
             self.dropped[kind] += 1
 
-    def as_lists(self) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    def as_lists(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         errors, warnings = list(self.errors), list(self.warnings)
+        more = {
+            "errors": gettext_noop("%(count)s more errors not shown."),
+            "warnings": gettext_noop("%(count)s more warnings not shown."),
+        }
         for kind, items in (("errors", errors), ("warnings", warnings)):
             if self.dropped[kind]:
-                items.append(
-                    {"path": "", "code": "truncated_report", "message": f"{self.dropped[kind]} more {kind} not shown."}
-                )
+                items.append(finding("", "truncated_report", more[kind], {"count": self.dropped[kind]}))
         return errors, warnings
 
 
@@ -276,12 +283,15 @@ class GunzipReader:
                 data = self._inflate.unconsumed_tail or self._source.read(CHUNK)
                 if not data:
                     raise ArchiveRejected(
-                        "truncated", "The gzip stream ends before its end marker: the archive is truncated."
+                        "truncated",
+                        gettext_noop("The gzip stream ends before its end marker: the archive is truncated."),
                     )
             try:
                 out = self._inflate.decompress(data, n)
             except zlib.error as exc:
-                raise ArchiveRejected("corrupt", f"The gzip data is corrupt ({exc}).") from None
+                raise ArchiveRejected(
+                    "corrupt", gettext_noop("The gzip data is corrupt (%(reason)s)."), {"reason": str(exc)}
+                ) from None
             if out:
                 self.produced += len(out)
                 self._check_limits()
@@ -291,32 +301,44 @@ class GunzipReader:
         limit = self._limits.max_uncompressed_bytes
         if self.produced > limit:
             raise ArchiveRejected(
-                "too_large", f"The archive unpacks to more than {limit} bytes, this instance's limit; reading stopped."
+                "too_large",
+                gettext_noop(
+                    "The archive unpacks to more than %(limit)s bytes, this instance's limit; reading stopped."
+                ),
+                {"limit": limit},
             )
         ratio = self.produced / max(1, self._source.consumed)
         if self.produced > RATIO_GRACE_BYTES and ratio > self._limits.max_compression_ratio:
             raise ArchiveRejected(
                 "compression_ratio",
-                f"The archive expands more than {self._limits.max_compression_ratio} times "
-                f"({self.produced} bytes from {self._source.consumed}): refused as a possible zip bomb.",
+                gettext_noop(
+                    "The archive expands more than %(ratio)s times (%(produced)s bytes from %(consumed)s): refused "
+                    "as a possible zip bomb."
+                ),
+                {
+                    "ratio": self._limits.max_compression_ratio,
+                    "produced": self.produced,
+                    "consumed": self._source.consumed,
+                },
             )
 
 
 def safe_path(name: str) -> tuple[str, str | None]:
-    """The member's normalised path, and a problem that makes it unsafe to extract (or None)."""
+    """The member's normalised path, and a problem that makes it unsafe to extract (or None): a
+    sentence template (gettext_noop) with ``%(path)s`` and ``%(limit)s`` (the longest path allowed)."""
     if "\x00" in name:
-        return name, "contains a NUL character"
+        return name, gettext_noop("'%(path)s' contains a NUL character.")
     if "\\" in name:
-        return name, "contains a backslash, which Windows reads as a folder separator"
+        return name, gettext_noop("'%(path)s' contains a backslash, which Windows reads as a folder separator.")
     if name.startswith("/") or (len(name) > 1 and name[1] == ":" and name[0].isalpha()):
-        return name, "is an absolute path; paths must be relative to the archive's root"
+        return name, gettext_noop("'%(path)s' is an absolute path; paths must be relative to the archive's root.")
     parts = [part for part in name.split("/") if part not in ("", ".")]
     if ".." in parts:
-        return name, "contains '..', which would place it outside the extraction folder"
+        return name, gettext_noop("'%(path)s' contains '..', which would place it outside the extraction folder.")
     if not parts:
-        return name, "has an empty name"
+        return name, gettext_noop("'%(path)s' has an empty name.")
     if len(name) > MAX_PATH_CHARS:
-        return name, f"is longer than {MAX_PATH_CHARS} characters"
+        return name, gettext_noop("'%(path)s' is longer than %(limit)s characters.")
     return "/".join(parts), None
 
 
@@ -337,46 +359,68 @@ class _Entries:
         if self.count > self.limits.max_entries:
             raise ArchiveRejected(
                 "too_many_entries",
-                f"The archive has more than {self.limits.max_entries} entries, this instance's limit; reading stopped.",
+                gettext_noop("The archive has more than %(limit)s entries, this instance's limit; reading stopped."),
+                {"limit": self.limits.max_entries},
             )
         self.declared_bytes += max(0, size)
         if self.declared_bytes > self.limits.max_uncompressed_bytes:
             raise ArchiveRejected(
                 "too_large",
-                f"The archive's members add up to more than {self.limits.max_uncompressed_bytes} bytes, "
-                "this instance's limit; reading stopped.",
+                gettext_noop(
+                    "The archive's members add up to more than %(limit)s bytes, this instance's limit; reading stopped."
+                ),
+                {"limit": self.limits.max_uncompressed_bytes},
             )
         path, unsafe = safe_path(name)
         problem = problem or unsafe
         if problem:
-            self.findings.error(name, "unsafe_path", f"'{name}' {problem}.")
+            self.findings.error(name, "unsafe_path", problem, {"path": name, "limit": MAX_PATH_CHARS})
             return None
         if kind == "link":
-            self.findings.error(path, "link", f"'{path}' is a link; archives may hold only files and folders.")
+            self.findings.error(
+                path,
+                "link",
+                gettext_noop("'%(path)s' is a link; archives may hold only files and folders."),
+                {"path": path},
+            )
             return None
         if kind == "device":
             self.findings.error(
-                path, "special_file", f"'{path}' is a device, FIFO or other special file; only files are allowed."
+                path,
+                "special_file",
+                gettext_noop("'%(path)s' is a device, FIFO or other special file; only files are allowed."),
+                {"path": path},
             )
             return None
         if kind == "other":
             self.findings.error(
-                path, "unsupported_entry", f"'{path}' is an entry type that cannot be extracted safely (e.g. sparse)."
+                path,
+                "unsupported_entry",
+                gettext_noop("'%(path)s' is an entry type that cannot be extracted safely (e.g. sparse)."),
+                {"path": path},
             )
             return None
         if kind == "dir":
             if path in self.files:
-                self.findings.error(path, "duplicate_path", f"'{path}' is both a file and a folder.")
+                self.findings.error(
+                    path, "duplicate_path", gettext_noop("'%(path)s' is both a file and a folder."), {"path": path}
+                )
             self.folders.add(path)
             return None
         if path in self.files or path in self.folders:
             self.findings.error(
-                path, "duplicate_path", f"'{path}' appears more than once; extracting would keep only the last."
+                path,
+                "duplicate_path",
+                gettext_noop("'%(path)s' appears more than once; extracting would keep only the last."),
+                {"path": path},
             )
             return None
         if path.lower() in self.lowercase:
             self.findings.warning(
-                path, "case_collision", f"'{path}' differs from another path only in letter case (clashes on macOS)."
+                path,
+                "case_collision",
+                gettext_noop("'%(path)s' differs from another path only in letter case (clashes on macOS)."),
+                {"path": path},
             )
         self.lowercase.add(path.lower())
         self.files[path] = size
@@ -402,7 +446,7 @@ def scan(
             raise StorageInterrupted(f"storage could not be reached: {exc}") from exc
         if storage.is_missing(exc):
             raise ArchiveRejected(
-                "missing_object", "The uploaded file is no longer in storage; upload it again."
+                "missing_object", gettext_noop("The uploaded file is no longer in storage; upload it again.")
             ) from None
         raise
     job = _Scan(size, limits, findings, inspector, progress)
@@ -463,7 +507,11 @@ class _ForwardOnly:
 
     def seek(self, position: int, whence: int = 0) -> int:
         if whence != 0 or position < self._position:
-            raise TarFormatError("corrupt", f"cannot seek back to {position} in a stream at {self._position}")
+            raise TarFormatError(
+                "corrupt",
+                gettext_noop("Cannot seek back to %(position)s in a stream at %(at)s."),
+                {"position": position, "at": self._position},
+            )
         while self._position < position:
             if not self.read(min(CHUNK, position - self._position)):
                 break
@@ -481,7 +529,7 @@ class _Slice:
             return b""
         data = self._source.read(min(n, self._left))
         if not data:
-            raise ArchiveRejected("truncated", "A member ends early: the archive is truncated.")
+            raise ArchiveRejected("truncated", gettext_noop("A member ends early: the archive is truncated."))
         self._left -= len(data)
         return data
 
@@ -506,13 +554,18 @@ def _scan_tar(pump: ObjectPump, first: bytes, kind: str, job: _Scan) -> ScanResu
         if exc.code == "not_an_archive" and kind == "tar.gz":
             raise ArchiveRejected(
                 exc.code,
-                "The file is gzip-compressed, but what it holds is not a tar archive: compress a tar of the "
-                "dataset's files (tar -czf), not a single file.",
+                gettext_noop(
+                    "The file is gzip-compressed, but what it holds is not a tar archive: compress a tar of the "
+                    "dataset's files (tar -czf), not a single file."
+                ),
             ) from None
-        raise ArchiveRejected(exc.code, exc.message) from None
+        raise ArchiveRejected(exc.code, exc.template, exc.params) from None
     if trailing:
         job.findings.warning(
-            "", "trailing_data", f"{trailing} non-zero bytes follow tar's end-of-archive marker; tar ignores them."
+            "",
+            "trailing_data",
+            gettext_noop("%(count)s non-zero bytes follow tar's end-of-archive marker; tar ignores them."),
+            {"count": trailing},
         )
     while stream.read(CHUNK):  # the gzip trailer, if any, is part of the archive too
         pass
@@ -559,7 +612,7 @@ class _FrontierHasher:
         while self.frontier < offset:
             self._ranged.seek(self.frontier)
             if not self.read(min(CHUNK, offset - self.frontier)):
-                raise ArchiveRejected("truncated", "The zip archive ends early: it is truncated.")
+                raise ArchiveRejected("truncated", gettext_noop("The zip archive ends early: it is truncated."))
 
     def hexdigest(self) -> str:
         return self._sha.hexdigest()
@@ -636,17 +689,21 @@ def _scan_zip(key: str, job: _Scan) -> ScanResult:
         if _zip_entries_over(reader, size, limits.max_entries):
             raise ArchiveRejected(
                 "too_many_entries",
-                f"The archive has more than {limits.max_entries} entries, this instance's limit; reading stopped.",
+                gettext_noop("The archive has more than %(limit)s entries, this instance's limit; reading stopped."),
+                {"limit": limits.max_entries},
             )
         try:
             archive = zipfile.ZipFile(reader)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError) as exc:
-            raise ArchiveRejected("corrupt", f"The zip archive is corrupt or truncated ({exc}).") from None
+            raise ArchiveRejected(
+                "corrupt", gettext_noop("The zip archive is corrupt or truncated (%(reason)s)."), {"reason": str(exc)}
+            ) from None
         infos = sorted(archive.infolist(), key=lambda info: info.header_offset)
         if len(infos) > limits.max_entries:
             raise ArchiveRejected(
                 "too_many_entries",
-                f"The archive has {len(infos)} entries; this instance's limit is {limits.max_entries}.",
+                gettext_noop("The archive has %(count)s entries; this instance's limit is %(limit)s."),
+                {"count": len(infos), "limit": limits.max_entries},
             )
         # The central directory declares every member's sizes before any is unpacked: judge each
         # member's ratio, then the whole archive's, as the gzip reader does as it goes. Many members
@@ -658,16 +715,22 @@ def _scan_zip(key: str, job: _Scan) -> ScanResult:
             ):
                 raise ArchiveRejected(
                     "compression_ratio",
-                    f"'{info.filename}' expands more than {limits.max_compression_ratio} times: refused as a "
-                    "possible zip bomb before unpacking it.",
+                    gettext_noop(
+                        "'%(path)s' expands more than %(ratio)s times: refused as a possible zip bomb before "
+                        "unpacking it."
+                    ),
+                    {"path": info.filename, "ratio": limits.max_compression_ratio},
                     info.filename,
                 )
         declared = sum(info.file_size for info in infos)
         if declared > RATIO_GRACE_BYTES and declared > limits.max_compression_ratio * max(1, size):
             raise ArchiveRejected(
                 "compression_ratio",
-                f"The archive expands more than {limits.max_compression_ratio} times ({declared} bytes declared "
-                f"by its members from {size}): refused as a possible zip bomb before unpacking anything.",
+                gettext_noop(
+                    "The archive expands more than %(ratio)s times (%(declared)s bytes declared by its members from "
+                    "%(size)s): refused as a possible zip bomb before unpacking anything."
+                ),
+                {"ratio": limits.max_compression_ratio, "declared": declared, "size": size},
             )
         entries = _Entries(limits, job.findings)
         for info in infos:
@@ -675,14 +738,24 @@ def _scan_zip(key: str, job: _Scan) -> ScanResult:
             if path is None:
                 continue
             if info.flag_bits & 0x1:
-                job.findings.error(path, "encrypted", f"'{path}' is encrypted; archives must be readable as uploaded.")
+                job.findings.error(
+                    path,
+                    "encrypted",
+                    gettext_noop("'%(path)s' is encrypted; archives must be readable as uploaded."),
+                    {"path": path},
+                )
                 continue
             reader.fill_to(info.header_offset)
             try:
                 with archive.open(info) as member:
                     row = job.inspect(MemberReader(member, path), info.file_size)
             except (zipfile.BadZipFile, EOFError, NotImplementedError, zlib.error) as exc:
-                raise ArchiveRejected("corrupt", f"'{path}' cannot be read: {exc}.", path) from None
+                raise ArchiveRejected(
+                    "corrupt",
+                    gettext_noop("'%(path)s' cannot be read: %(reason)s."),
+                    {"path": path, "reason": str(exc)},
+                    path,
+                ) from None
             result.files.append(row)
             job.progress(reader.frontier)
         reader.fill_to(size)

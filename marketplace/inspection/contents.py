@@ -22,8 +22,10 @@ from posixpath import basename, dirname, join, normpath, splitext
 from typing import Any
 
 import yaml
+from django.utils.translation import gettext_noop
 
 from marketplace.inspection.archives import CHUNK, Findings, Inspected, MemberReader
+from marketplace.inspection.texts import Params
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
 MAX_SMALL_FILE_BYTES = 16 * 1024 * 1024  # JSON documents and schema.yaml are parsed whole up to this
@@ -147,8 +149,10 @@ class ContentInspector:
             if detected != expected:
                 self.findings.error(
                     path, "type_mismatch",
-                    f"'{path}' is named {extension} but its bytes are not {expected.split('/')[-1].upper()} "
-                    f"(they look like {detected}).",
+                    gettext_noop("'%(path)s' is named %(extension)s but its bytes are not %(kind)s (they look like "
+                                 "%(detected)s)."),
+                    {"path": path, "extension": extension, "kind": expected.split("/")[-1].upper(),
+                     "detected": detected},
                 )  # fmt: skip
                 return Inspected(detected)
         rows: int | None = None
@@ -212,14 +216,20 @@ class ContentInspector:
             header = next(rows, None)
             if not header or not any(cell.strip() for cell in header):
                 self.findings.error(
-                    path, "table_header", f"'{path}' is empty or its first line is blank; it needs a header row."
+                    path,
+                    "table_header",
+                    gettext_noop("'%(path)s' is empty or its first line is blank; it needs a header row."),
+                    {"path": path},
                 )
                 return None
             names = [cell.strip() for cell in header]
             duplicates = sorted({name for name in names if names.count(name) > 1})
             if duplicates:
                 self.findings.warning(
-                    path, "table_header", f"'{path}' repeats column name(s) {', '.join(duplicates)} in its header."
+                    path,
+                    "table_header",
+                    gettext_noop("'%(path)s' repeats column name(s) %(names)s in its header."),
+                    {"path": path, "names": ", ".join(duplicates)},
                 )
             table = self.tables[path] = TableInfo(header=names)
             table.path_column = next((name for name in names if name.lower() in PATH_COLUMNS), None)
@@ -251,7 +261,7 @@ class ContentInspector:
             problems.add(rows.line_num, f"cannot be parsed ({exc})")
             return None
         finally:
-            problems.report("the rows must have as many columns as the header, in UTF-8")
+            problems.report(TABLE_RULE)
         return count
 
     def _take_references(self, table: TableInfo, sample: list[tuple[int, str]], column: int) -> int:
@@ -290,26 +300,34 @@ class ContentInspector:
                     problems.add(number, f"is not valid JSON ({exc})")
         except _LineTooLong as exc:
             problems.add(exc.line, f"is longer than {MAX_LINE_BYTES} bytes")
-            problems.report("each line must be one JSON value (JSON Lines)")
+            problems.report(JSON_LINES_RULE)
             return None
         if not records and not problems.count:
-            self.findings.warning(reader.path, "empty_file", f"'{reader.path}' holds no JSON records.")
-        problems.report("each line must be one JSON value (JSON Lines)")
+            self.findings.warning(
+                reader.path, "empty_file", gettext_noop("'%(path)s' holds no JSON records."), {"path": reader.path}
+            )
+        problems.report(JSON_LINES_RULE)
         return lines
 
     def _check_json(self, reader: MemberReader, declared_size: int) -> None:
         if declared_size > MAX_SMALL_FILE_BYTES:
             self.findings.warning(
                 reader.path, "not_checked",
-                f"'{reader.path}' is larger than {MAX_SMALL_FILE_BYTES} bytes and was not parsed; "
-                "large JSON is better shipped as JSON Lines.",
+                gettext_noop("'%(path)s' is larger than %(limit)s bytes and was not parsed; large JSON is better "
+                             "shipped as JSON Lines."),
+                {"path": reader.path, "limit": MAX_SMALL_FILE_BYTES},
             )  # fmt: skip
             return
         data = _read_all(reader)
         try:
             json.loads(data)
         except ValueError as exc:
-            self.findings.error(reader.path, "json", f"'{reader.path}' is not valid JSON: {exc}.")
+            self.findings.error(
+                reader.path,
+                "json",
+                gettext_noop("'%(path)s' is not valid JSON: %(reason)s."),
+                {"path": reader.path, "reason": str(exc)},
+            )
 
     def _check_parquet(self, reader: MemberReader) -> int | None:
         """The schema and the row count are in the footer: keep a bounded tail while the file
@@ -320,13 +338,19 @@ class ContentInspector:
         path = reader.path
         if len(tail) < 12 or tail[-4:] != b"PAR1":
             self.findings.error(
-                path, "parquet", f"'{path}' does not end with Parquet's PAR1 marker: it is truncated or not Parquet."
+                path,
+                "parquet",
+                gettext_noop("'%(path)s' does not end with Parquet's PAR1 marker: it is truncated or not Parquet."),
+                {"path": path},
             )
             return None
         footer = struct.unpack("<I", tail[-8:-4])[0]
         if footer + 8 > len(tail):
             self.findings.warning(
-                path, "not_checked", f"'{path}' has a footer over {PARQUET_TAIL_BYTES} bytes; its schema was not read."
+                path,
+                "not_checked",
+                gettext_noop("'%(path)s' has a footer over %(limit)s bytes; its schema was not read."),
+                {"path": path, "limit": PARQUET_TAIL_BYTES},
             )
             return None
         # Imported here: only archives with Parquet pay for pyarrow's memory.
@@ -337,10 +361,17 @@ class ContentInspector:
             parquet = pq.ParquetFile(pa.BufferReader(b"PAR1" + tail[-(footer + 8) :]))
             schema, rows = parquet.schema_arrow, int(parquet.metadata.num_rows)
         except (pa.ArrowException, OSError, ValueError) as exc:
-            self.findings.error(path, "parquet", f"'{path}' has an unreadable Parquet schema: {exc}.")
+            self.findings.error(
+                path,
+                "parquet",
+                gettext_noop("'%(path)s' has an unreadable Parquet schema: %(reason)s."),
+                {"path": path, "reason": str(exc)},
+            )
             return None
         if len(schema) == 0:
-            self.findings.error(path, "parquet", f"'{path}' has a Parquet schema with no columns.")
+            self.findings.error(
+                path, "parquet", gettext_noop("'%(path)s' has a Parquet schema with no columns."), {"path": path}
+            )
         else:
             self.tables[path] = TableInfo(header=list(schema.names))
         return rows
@@ -352,19 +383,39 @@ class ContentInspector:
             problem = AUDIO_CHECKS[kind](head, size)
         if problem:
             name = kind.split("/")[1].replace("mpeg", "MP3").upper()
-            self.findings.error(reader.path, "audio_header", f"'{reader.path}' has a broken {name} header: {problem}.")
+            self.findings.error(
+                reader.path,
+                "audio_header",
+                gettext_noop("'%(path)s' has a broken %(kind)s header: %(problem)s."),
+                {"path": reader.path, "kind": name, "problem": problem},
+            )
 
     def _read_schema(self, reader: MemberReader, declared_size: int) -> None:
         if declared_size > MAX_SMALL_FILE_BYTES:
-            self.findings.error(reader.path, "schema_yaml", f"'{reader.path}' is too large to be a schema.")
+            self.findings.error(
+                reader.path,
+                "schema_yaml",
+                gettext_noop("'%(path)s' is too large to be a schema."),
+                {"path": reader.path},
+            )
             return
         try:
             loaded = yaml.safe_load(_read_all(reader))
         except yaml.YAMLError as exc:
-            self.findings.error(reader.path, "schema_yaml", f"'{reader.path}' is not valid YAML: {exc}.")
+            self.findings.error(
+                reader.path,
+                "schema_yaml",
+                gettext_noop("'%(path)s' is not valid YAML: %(reason)s."),
+                {"path": reader.path, "reason": str(exc)},
+            )
             return
         if not isinstance(loaded, dict):
-            self.findings.error(reader.path, "schema_yaml", f"'{reader.path}' must be a YAML mapping of keys.")
+            self.findings.error(
+                reader.path,
+                "schema_yaml",
+                gettext_noop("'%(path)s' must be a YAML mapping of keys."),
+                {"path": reader.path},
+            )
             return
         self.schemas[reader.path] = loaded
 
@@ -372,7 +423,7 @@ class ContentInspector:
 
     def finish(self, files: list[dict[str, Any]]) -> None:
         if not files:
-            self.findings.error("", "empty_archive", "The archive holds no files.")
+            self.findings.error("", "empty_archive", gettext_noop("The archive holds no files."))
             return
         paths = {row["path"] for row in files}
         types = {row["type"] for row in files}
@@ -391,7 +442,10 @@ class ContentInspector:
         path = min(self.schemas, key=lambda name: (name.count("/"), name))
         if len(self.schemas) > 1:
             self.findings.warning(
-                path, "schema_yaml", f"Several schema.yaml files; only the shallowest, '{path}', was checked."
+                path,
+                "schema_yaml",
+                gettext_noop("Several schema.yaml files; only the shallowest, '%(path)s', was checked."),
+                {"path": path},
             )
         return path, self.schemas[path]
 
@@ -406,15 +460,20 @@ class ContentInspector:
                 examples = "; ".join(f"line {line}: {value}" for line, value in missing[:MAX_PROBLEMS_PER_FILE])
                 self.findings.error(
                     table_path, "index_missing_files",
-                    f"{len(missing)} of {table.references} paths in column '{table.path_column}' of '{table_path}' "
-                    f"are not in the archive ({examples}). Add the files or fix the paths, relative to the index's "
-                    "folder or its clips/ folder.",
+                    gettext_noop("%(missing)s of %(total)s paths in column '%(column)s' of '%(path)s' are not in "
+                                 "the archive (%(examples)s). Add the files or fix the paths, relative to the index's "
+                                 "folder or its clips/ folder."),
+                    {"missing": len(missing), "total": table.references, "column": table.path_column,
+                     "path": table_path, "examples": examples},
                 )  # fmt: skip
             if table.overflow:
                 self.findings.warning(
                     table_path,
                     "not_checked",
-                    f"'{table_path}' names more paths than the archive has entries; only the first ones were checked.",
+                    gettext_noop(
+                        "'%(path)s' names more paths than the archive has entries; only the first ones were checked."
+                    ),
+                    {"path": table_path},
                 )
 
     def _check_declared(self, types: set[str]) -> None:
@@ -424,36 +483,54 @@ class ContentInspector:
             if kind not in types:
                 self.findings.error(
                     "", "declared_format",
-                    f"The datasheet's format says {name}, but the archive holds no {name} file ({extension}). "
-                    "Add them, or correct the format.",
+                    gettext_noop("The datasheet's format says %(format)s, but the archive holds no %(format)s file "
+                                 "(%(extension)s). Add them, or correct the format."),
+                    {"format": name, "extension": extension},
                 )  # fmt: skip
         if self.declared_task in AUDIO_TASKS:
             if not types & AUDIO_TYPES:
                 self.findings.error(
                     "", "declared_task",
-                    f"An {self.declared_task} dataset needs audio files (WAV, MP3, OGG or FLAC); the archive has none.",
+                    gettext_noop("An %(task)s dataset needs audio files (WAV, MP3, OGG or FLAC); the archive "
+                                 "has none."),
+                    {"task": self.declared_task},
                 )  # fmt: skip
             elif not any(table.path_column for table in self.tables.values()):
                 self.findings.warning(
                     "", "declared_task",
-                    f"No CSV/TSV index names the audio files (a column such as 'path'); {self.declared_task} "
-                    "datasets pair each clip with its transcription in one.",
+                    gettext_noop("No CSV/TSV index names the audio files (a column such as 'path'); %(task)s datasets "
+                                 "pair each clip with its transcription in one."),
+                    {"task": self.declared_task},
                 )  # fmt: skip
 
     def _check_schema(self, where: str, schema: dict[str, Any], paths: set[str]) -> None:
         """The declarations of an MDC ``schema.yaml`` (SDK contract, section 5) against the contents."""
 
-        def error(message: str) -> None:
-            self.findings.error(where, "schema_yaml", f"{where}: {message}")
+        def error(template: str, params: Params | None = None) -> None:
+            """``template`` starts with ``%(where)s: ``, the schema's path."""
+            self.findings.error(where, "schema_yaml", template, {"where": where, **(params or {})})
 
         if not schema.get("dataset_id"):
-            self.findings.warning(where, "schema_yaml", f"{where}: dataset_id is missing; the SDK requires it.")
+            self.findings.warning(
+                where,
+                "schema_yaml",
+                gettext_noop("%(where)s: dataset_id is missing; the SDK requires it."),
+                {"where": where},
+            )
         strategy = schema.get("root_strategy")
         if strategy is None:
-            self.findings.warning(where, "schema_yaml", f"{where}: root_strategy is missing; load_dataset needs it.")
+            self.findings.warning(
+                where,
+                "schema_yaml",
+                gettext_noop("%(where)s: root_strategy is missing; load_dataset needs it."),
+                {"where": where},
+            )
             return
         if strategy not in SCHEMA_STRATEGIES:
-            error(f"root_strategy {strategy!r} is not one of {', '.join(sorted(SCHEMA_STRATEGIES))}.")
+            error(
+                gettext_noop("%(where)s: root_strategy %(strategy)s is not one of %(choices)s."),
+                {"strategy": repr(strategy), "choices": ", ".join(sorted(SCHEMA_STRATEGIES))},
+            )
             return
         indexes: list[str] = []
         if strategy == "index":
@@ -462,41 +539,61 @@ class ContentInspector:
         elif strategy == "multi_split":
             splits, pattern = schema.get("splits"), schema.get("splits_file_pattern") or "**/*.tsv"
             if not isinstance(splits, list) or not splits:
-                error("multi_split needs 'splits', a list of split names.")
+                error(gettext_noop("%(where)s: multi_split needs 'splits', a list of split names."))
             else:
                 matcher = glob_regex(str(pattern))
                 for split in splits:
                     matches = sorted((p for p in paths if matcher.match(p) and splitext(basename(p))[0] == str(split)),
                                      key=lambda p: p.count("/"))  # fmt: skip
                     if not matches:
-                        error(f"split '{split}' has no file matching '{pattern}' named {split}.*")
+                        error(
+                            gettext_noop(
+                                "%(where)s: split '%(split)s' has no file matching '%(pattern)s' named %(split)s.*"
+                            ),
+                            {"split": str(split), "pattern": str(pattern)},
+                        )
                     else:
                         indexes.append(matches[0])
         elif strategy == "multi_sections":
             sections, root, index = schema.get("sections"), schema.get("section_root"), schema.get("index_file")
             if not isinstance(sections, list) or not sections or not root or not index:
-                error("multi_sections needs 'sections' (a list), 'section_root' and 'index_file'.")
+                error(
+                    gettext_noop(
+                        "%(where)s: multi_sections needs 'sections' (a list), 'section_root' and 'index_file'."
+                    )
+                )
             else:
                 for section in sections:
                     candidate = normpath(join(str(root), str(section), str(index)))
                     if candidate in paths:
                         indexes.append(candidate)
                     else:
-                        error(f"section '{section}' has no index file at '{candidate}'.")
+                        error(
+                            gettext_noop("%(where)s: section '%(section)s' has no index file at '%(candidate)s'."),
+                            {"section": str(section), "candidate": candidate},
+                        )
         else:  # glob, paired_glob
             pattern = schema.get("file_pattern")
             if not pattern:
-                error(f"{strategy} needs 'file_pattern'.")
+                error(gettext_noop("%(where)s: %(strategy)s needs 'file_pattern'."), {"strategy": str(strategy)})
                 return
             matched = [p for p in paths if glob_regex(str(pattern)).match(p)]
             if not matched:
-                error(f"file_pattern '{pattern}' matches no file in the archive.")
+                error(
+                    gettext_noop("%(where)s: file_pattern '%(pattern)s' matches no file in the archive."),
+                    {"pattern": str(pattern)},
+                )
             extension = schema.get("audio_extension")
             if strategy == "paired_glob" and extension and schema.get("format") != "json":
                 suffix = "." + str(extension).lstrip(".")
                 unpaired = [p for p in matched if splitext(p)[0] + suffix not in paths]
                 if unpaired:
-                    error(f"{len(unpaired)} file(s) have no {suffix} audio beside them, e.g. '{unpaired[0]}'.")
+                    error(
+                        gettext_noop(
+                            "%(where)s: %(count)s file(s) have no %(suffix)s audio beside them, e.g. '%(example)s'."
+                        ),
+                        {"count": len(unpaired), "suffix": suffix, "example": unpaired[0]},
+                    )
         self._check_schema_columns(where, schema, indexes)
 
     def _check_schema_columns(self, where: str, schema: dict[str, Any], indexes: list[str]) -> None:
@@ -513,14 +610,17 @@ class ContentInspector:
                 if source not in table.header and not spec.get("optional"):
                     self.findings.error(
                         index, "schema_yaml",
-                        f"{where} maps column '{name}' from '{source}', but '{index}' has no such column "
-                        f"(it has {', '.join(table.header)}).",
+                        gettext_noop("%(where)s maps column '%(column)s' from '%(source)s', but '%(index)s' has "
+                                     "no such column (it has %(columns)s)."),
+                        {"where": where, "column": str(name), "source": str(source), "index": index,
+                         "columns": ", ".join(table.header)},
                     )  # fmt: skip
                 if spec.get("dtype") == "file_path" and source != table.path_column and source in table.header:
                     self.findings.warning(
                         index, "not_checked",
-                        f"The paths in column '{source}' of '{index}' were not checked against the archive "
-                        "(only columns named like 'path' are).",
+                        gettext_noop("The paths in column '%(source)s' of '%(index)s' were not checked against the "
+                                     "archive (only columns named like 'path' are)."),
+                        {"source": str(source), "index": index},
                     )  # fmt: skip
         task = str(schema.get("task") or "")
         expected = {"ASR": {"audio_path", "transcription"}, "TTS": {"audio_path", "transcription"}, "LLM": {"text"}}
@@ -528,11 +628,15 @@ class ContentInspector:
             self.findings.warning(
                 where,
                 "schema_yaml",
-                f"{where}: a {task} schema usually maps the columns {', '.join(sorted(expected[task]))}.",
+                gettext_noop("%(where)s: a %(task)s schema usually maps the columns %(columns)s."),
+                {"where": where, "task": task, "columns": ", ".join(sorted(expected[task]))},
             )
         if task and self.declared_task and task != self.declared_task:
             self.findings.warning(
-                where, "schema_yaml", f"{where}: task {task} differs from the datasheet's task {self.declared_task}."
+                where,
+                "schema_yaml",
+                gettext_noop("%(where)s: task %(task)s differs from the datasheet's task %(declared)s."),
+                {"where": where, "task": task, "declared": self.declared_task},
             )
 
 
@@ -555,12 +659,25 @@ class _Problems:
         if len(self.lines) < MAX_PROBLEMS_PER_FILE:
             self.lines.append(f"line {line} {problem}")
 
-    def report(self, rule: str) -> None:
+    def report(self, rule: tuple[str, str]) -> None:
+        """``rule``: the sentence templates without and with more lines than are listed. The listed
+        lines are glued from parts (line numbers, parser errors) and go in as one param."""
         if not self.count:
             return
-        more = f"; and {self.count - len(self.lines)} more line(s)" if self.count > len(self.lines) else ""
-        listed = "; ".join(self.lines)
-        self.findings.error(self.path, self.code, f"'{self.path}': {listed}{more}. {rule[0].upper()}{rule[1:]}.")
+        params: Params = {"path": self.path, "lines": "; ".join(self.lines), "more": self.count - len(self.lines)}
+        self.findings.error(self.path, self.code, rule[1] if self.count > len(self.lines) else rule[0], params)
+
+
+TABLE_RULE = (
+    gettext_noop("'%(path)s': %(lines)s. The rows must have as many columns as the header, in UTF-8."),
+    gettext_noop(
+        "'%(path)s': %(lines)s; and %(more)s more line(s). The rows must have as many columns as the header, in UTF-8."
+    ),
+)
+JSON_LINES_RULE = (
+    gettext_noop("'%(path)s': %(lines)s. Each line must be one JSON value (JSON Lines)."),
+    gettext_noop("'%(path)s': %(lines)s; and %(more)s more line(s). Each line must be one JSON value (JSON Lines)."),
+)
 
 
 def _read_all(reader: MemberReader) -> bytes:
@@ -591,19 +708,22 @@ def resolve_index_path(value: str, *, folder: str, bases: list[str], paths: set[
 def _find_index(index_file: Any, paths: set[str], error: Any) -> str | None:
     """The SDK's lookup: the literal path first, then the shallowest match by name anywhere."""
     if not index_file or not isinstance(index_file, str):
-        error("the index strategy needs 'index_file'.")
+        error(gettext_noop("%(where)s: the index strategy needs 'index_file'."))
         return None
     literal = normpath(index_file)
     if literal in paths:
         return literal
     matches = [p for p in paths if p.endswith("/" + literal) or p == literal]
     if not matches:
-        error(f"index_file '{index_file}' is not in the archive.")
+        error(gettext_noop("%(where)s: index_file '%(index)s' is not in the archive."), {"index": index_file})
         return None
     depth = min(p.count("/") for p in matches)
     shallowest = [p for p in matches if p.count("/") == depth]
     if len(shallowest) > 1:
-        error(f"index_file '{index_file}' is ambiguous ({', '.join(sorted(shallowest))}); give its full path.")
+        error(
+            gettext_noop("%(where)s: index_file '%(index)s' is ambiguous (%(matches)s); give its full path."),
+            {"index": index_file, "matches": ", ".join(sorted(shallowest))},
+        )
         return None
     return shallowest[0]
 

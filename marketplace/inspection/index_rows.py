@@ -19,6 +19,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from django.utils.translation import gettext_noop
+
+from marketplace.inspection.texts import Params, english
+
 INDEX_SUFFIXES = (".csv", ".tsv", ".jsonl")
 BOM = b"\xef\xbb\xbf"
 MAX_RECORD_BYTES = 16 * 1024 * 1024  # one CSV record, quoted line breaks included; also the longest first line
@@ -33,7 +37,13 @@ class Readable(Protocol):
 
 
 class UnreadableIndex(Exception):
-    """A line that cannot be read, so whether it is withdrawn cannot be told."""
+    """A line that cannot be read, so whether it is withdrawn cannot be told. Its sentence is a
+    template (gettext_noop) and params, as a finding's is (``inspection.texts``)."""
+
+    def __init__(self, template: str, params: Params | None = None) -> None:
+        self.template, self.params = template, dict(params or {})
+        self.message = english(template, self.params)
+        super().__init__(self.message)
 
 
 def is_index(path: str) -> bool:
@@ -92,7 +102,7 @@ class Rows:
         try:
             row = next(csv.reader([line.decode("utf-8", "surrogateescape").rstrip("\r\n")]), [])
         except csv.Error as exc:
-            raise UnreadableIndex(str(exc)) from None
+            raise UnreadableIndex("%(reason)s", {"reason": str(exc)}) from None  # the parser's words only
         if self.id_index is not None and self.id_index < len(row) and row[self.id_index] in self.rule.records:
             return False
         at = self.contributor_index
@@ -104,9 +114,9 @@ class Rows:
         try:
             record = json.loads(line)
         except ValueError as exc:
-            raise UnreadableIndex(f"not JSON ({exc})") from None
+            raise UnreadableIndex(gettext_noop("not JSON (%(reason)s)"), {"reason": str(exc)}) from None
         if not isinstance(record, dict):
-            raise UnreadableIndex("not a JSON object")
+            raise UnreadableIndex(gettext_noop("not a JSON object"))
         if self.rule.column and _text(record.get(self.rule.column)) in self.rule.records:
             return False
         if self.rule.contributor_column and _text(record.get(self.rule.contributor_column)) in self.rule.contributors:
@@ -134,7 +144,7 @@ def rows_filter(path: str, first_line: bytes, rule: RowRule) -> Rows | None:
         try:
             record = json.loads(header)
         except ValueError:
-            raise UnreadableIndex("its first line is not JSON") from None
+            raise UnreadableIndex(gettext_noop("its first line is not JSON")) from None
         keys = list(record.keys()) if isinstance(record, dict) else []
         if not _filters(rule, keys):
             return None
@@ -176,7 +186,10 @@ def filter_lines(path: str, rows: Rows, first_line: bytes, rest: Readable, out: 
         try:
             kept = keep(line)
         except UnreadableIndex as exc:
-            raise UnreadableIndex(f"line {number} of '{path}' cannot be read: {exc}") from None
+            raise UnreadableIndex(
+                gettext_noop("line %(line)s of '%(path)s' cannot be read: %(reason)s"),
+                {"line": number, "path": path, "reason": exc.message},
+            ) from None
         if kept:
             out.write(line)
         else:
@@ -195,7 +208,8 @@ def filter_lines(path: str, rows: Rows, first_line: bytes, rest: Readable, out: 
         quotes += line.count(b'"')
         if len(pending) > MAX_RECORD_BYTES:
             raise UnreadableIndex(
-                f"line {number} of '{path}' ends a record over {MAX_RECORD_BYTES} bytes: a quote is left open"
+                gettext_noop("line %(line)s of '%(path)s' ends a record over %(limit)s bytes: a quote is left open"),
+                {"line": number, "path": path, "limit": MAX_RECORD_BYTES},
             )
         if quotes % 2 == 0:
             row(pending)

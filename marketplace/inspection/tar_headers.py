@@ -15,6 +15,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from django.utils.translation import gettext_noop
+
+from marketplace.inspection.texts import Params, english
+
 BLOCK = 512
 ZERO_BLOCK = bytes(BLOCK)
 MAX_EXTENDED_HEADER = 1024 * 1024
@@ -25,9 +29,10 @@ EXTENDED = {b"x", b"g", b"L", b"K"}  # pax (per entry, global), GNU long name, G
 
 
 class TarFormatError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
+    def __init__(self, code: str, template: str, params: Params | None = None) -> None:
+        self.template, self.params = template, dict(params or {})
+        self.code, self.message = code, english(template, self.params)
+        super().__init__(self.message)
 
 
 class ForwardStream(Protocol):
@@ -46,7 +51,7 @@ class TarEntry:
     kind: str  # file, dir, link, device, other
     size: int
     offset: int  # of its header block
-    name_problem: str | None = None
+    name_problem: str | None = None  # a sentence template with %(path)s, as archives.safe_path gives
     # The entry's header blocks as read (extended ones first), and its pax records: what a rewriter
     # needs to copy the entry with all its metadata (marketplace/inspection/rewrite.py).
     header: bytes = b""
@@ -58,12 +63,16 @@ def parse_number(field: bytes, offset: int) -> int:
     if field[:1] == b"\x80":
         return int.from_bytes(field[1:], "big")
     if field[:1] == b"\xff":
-        raise TarFormatError("corrupt", f"The tar header at byte {offset} has a negative number.")
+        raise TarFormatError(
+            "corrupt", gettext_noop("The tar header at byte %(offset)s has a negative number."), {"offset": offset}
+        )
     text = field.split(b"\x00", 1)[0].strip()
     try:
         return int(text, 8) if text else 0
     except ValueError:
-        raise TarFormatError("corrupt", f"The tar header at byte {offset} is unreadable.") from None
+        raise TarFormatError(
+            "corrupt", gettext_noop("The tar header at byte %(offset)s is unreadable."), {"offset": offset}
+        ) from None
 
 
 def _checksum_ok(block: bytes, offset: int) -> bool:
@@ -87,7 +96,9 @@ def _pax_records(data: bytes, offset: int) -> dict[str, bytes]:
             length = 0
         record = data[space + 1 : position + length]
         if space < 0 or length <= 0 or not record.endswith(b"\n") or b"=" not in record:
-            raise TarFormatError("corrupt", f"The pax header at byte {offset} is malformed.")
+            raise TarFormatError(
+                "corrupt", gettext_noop("The pax header at byte %(offset)s is malformed."), {"offset": offset}
+            )
         key, value = record[:-1].split(b"=", 1)
         records[key.decode("utf-8", "replace")] = value
         position += length
@@ -98,7 +109,7 @@ def _decode(raw: bytes) -> tuple[str, str | None]:
     try:
         return raw.decode("utf-8"), None
     except UnicodeDecodeError:
-        return raw.decode("utf-8", "replace"), "is not valid UTF-8"
+        return raw.decode("utf-8", "replace"), gettext_noop("'%(path)s' is not valid UTF-8.")
 
 
 def read_entries(stream: ForwardStream) -> Iterator[TarEntry]:
@@ -112,16 +123,24 @@ def read_entries(stream: ForwardStream) -> Iterator[TarEntry]:
         offset = stream.tell()
         block = stream.read(BLOCK)
         if len(block) < BLOCK:
-            raise TarFormatError("truncated", "The archive ends without tar's end-of-archive marker: it is truncated.")
+            raise TarFormatError(
+                "truncated", gettext_noop("The archive ends without tar's end-of-archive marker: it is truncated.")
+            )
         if block == ZERO_BLOCK:
             return
         if not _checksum_ok(block, offset):
             if offset == 0 and block[257:262] != b"ustar":  # no tar magic either: not a tar at all
                 raise TarFormatError(
                     "not_an_archive",
-                    "The file is not a .tar.gz, .tar or .zip archive (its first bytes match none of them).",
+                    gettext_noop(
+                        "The file is not a .tar.gz, .tar or .zip archive (its first bytes match none of them)."
+                    ),
                 )
-            raise TarFormatError("corrupt", f"The tar header at byte {offset} is damaged (bad checksum).")
+            raise TarFormatError(
+                "corrupt",
+                gettext_noop("The tar header at byte %(offset)s is damaged (bad checksum)."),
+                {"offset": offset},
+            )
         flag = block[156:157]
         size = parse_number(block[124:136], offset)
         data_start = stream.tell()
@@ -129,11 +148,13 @@ def read_entries(stream: ForwardStream) -> Iterator[TarEntry]:
         if flag in EXTENDED:
             if size > MAX_EXTENDED_HEADER:
                 raise TarFormatError(
-                    "unsupported_entry", f"The extended header at byte {offset} is over {MAX_EXTENDED_HEADER} bytes."
+                    "unsupported_entry",
+                    gettext_noop("The extended header at byte %(offset)s is over %(limit)s bytes."),
+                    {"offset": offset, "limit": MAX_EXTENDED_HEADER},
                 )
             data = stream.read(padded)
             if len(data) < padded:
-                raise TarFormatError("truncated", "The archive ends inside a header: it is truncated.")
+                raise TarFormatError("truncated", gettext_noop("The archive ends inside a header: it is truncated."))
             blocks += (block, data)
             if flag == b"x":
                 pax = _pax_records(data[:size], offset)
@@ -163,16 +184,24 @@ def read_entries(stream: ForwardStream) -> Iterator[TarEntry]:
         yield TarEntry(name=name, kind=kind, size=size, offset=offset, name_problem=problem, header=header, pax=records)
         end = data_start + (padded if has_data else 0)
         if stream.tell() > end:
-            raise TarFormatError("corrupt", f"The entry at byte {offset} was read past its end.")
+            raise TarFormatError(
+                "corrupt", gettext_noop("The entry at byte %(offset)s was read past its end."), {"offset": offset}
+            )
         if stream.seek(end) < end:
-            raise TarFormatError("truncated", f"The archive ends inside '{name}': it is truncated.")
+            raise TarFormatError(
+                "truncated", gettext_noop("The archive ends inside '%(path)s': it is truncated."), {"path": name}
+            )
 
 
 def _pax_size(value: bytes, offset: int) -> int:
     try:
         size = int(value)
     except ValueError:
-        raise TarFormatError("corrupt", f"The pax header at byte {offset} has an unreadable size.") from None
+        raise TarFormatError(
+            "corrupt", gettext_noop("The pax header at byte %(offset)s has an unreadable size."), {"offset": offset}
+        ) from None
     if size < 0:
-        raise TarFormatError("corrupt", f"The pax header at byte {offset} has a negative size.")
+        raise TarFormatError(
+            "corrupt", gettext_noop("The pax header at byte %(offset)s has a negative size."), {"offset": offset}
+        )
     return size

@@ -247,7 +247,7 @@ class SubmissionValidationApi(SubmissionView):
         submission = drafts.submission_for(user=self.user(request), submission_id=submission_id)
         if submission.archive_upload is None:
             raise exceptions.NotFound(_("No archive upload has completed for this submission yet: upload one first."))
-        return Response(reports.report_for(submission.archive_upload))
+        return Response(reports.for_api(reports.report_for(submission.archive_upload)))
 
 
 class UploadView(SubmissionView):

@@ -15,13 +15,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
 from licensing.consent import terms as consent
 from licensing.consent.scope import license_beyond_consent
 from licensing.licenses import spdx_license
 from licensing.models import ConsentTerms, ConsentWithdrawal, Rerelease
 from marketplace import storage
+from marketplace.inspection.texts import finding_text
 from marketplace.models import (
     Dataset,
     Membership,
@@ -347,10 +348,10 @@ def submission_problems(submission: Submission, *, for_people: bool = False) -> 
             else "no archive upload has completed (upload the .tar.gz first)"
         )
     for label, upload in (("archive", submission.archive_upload), ("sample", submission.sample_upload)):
-        problem = validation_problem(label, upload, submission.id) if upload is not None else None
+        problem = validation_problem(label, upload, submission.id, for_people=for_people) if upload else None
         if problem:
             problems.append(problem)
-    problems += _withdrawn_files(submission)
+    problems += _withdrawn_files(submission, for_people=for_people)
     terms = consent.current_terms(submission)
     if terms is None:
         problems.append(
@@ -381,7 +382,7 @@ def _license_beyond_consent(submission: Submission, terms: ConsentTerms | None) 
     return license_beyond_consent(consent=terms, license=license, license_name=license.abbreviation)
 
 
-def _withdrawn_files(submission: Submission) -> list[str]:
+def _withdrawn_files(submission: Submission, *, for_people: bool = False) -> list[str]:
     """A new version must not bring back files whose consent was withdrawn from the dataset (a
     draft started before the withdrawal, or an old archive uploaded again)."""
     upload = submission.archive_upload
@@ -398,21 +399,50 @@ def _withdrawn_files(submission: Submission) -> list[str]:
     back = [f["path"] for f in validated.files if f.get("sha256") in hashes or f.get("path") in records]
     if not back:
         return []
+    named = f"{', '.join(back[:3])}{', …' if len(back) > 3 else ''}"
+    if for_people:
+        return [
+            ngettext(
+                "The archive holds %(count)s file whose contributors withdrew consent (%(files)s): upload an "
+                "archive without them.",
+                "The archive holds %(count)s files whose contributors withdrew consent (%(files)s): upload an "
+                "archive without them.",
+                len(back),
+            )
+            % {"count": len(back), "files": named}
+        ]
     return [
         f"the archive holds {len(back)} file{'s' if len(back) != 1 else ''} whose contributors withdrew consent "
-        f"({', '.join(back[:3])}{', …' if len(back) > 3 else ''}): upload an archive without them"
+        f"({named}): upload an archive without them"
     ]
 
 
-def validation_problem(label: str, upload: Upload, submission_id: str) -> str | None:
-    """Why an upload's validation keeps the submission from review, or None once it passed."""
+def validation_problem(label: str, upload: Upload, submission_id: str, *, for_people: bool = False) -> str | None:
+    """Why an upload's validation keeps the submission from review, or None once it passed; for
+    ``for_people`` (the pages) in the reader's language, its first finding too."""
     report = reports.brief(upload)
     where = f"GET /api/v1/submissions/{submission_id}/validation or the submission page"
     if report["status"] == "passed":
         return None
+    first = report["errors"][0]["message"] if report["errors"] else ""  # the API's problems are in English
+    if for_people:
+        first = finding_text(report["errors"][0]) if report["errors"] else ""
+        archive = label == "archive"
+        if report["status"] == "failed":
+            return (
+                _("The uploaded archive failed validation (%(first)s): fix what its report lists and upload it again.")
+                if archive
+                else _(
+                    "The uploaded sample failed validation (%(first)s): fix what its report lists and upload it again."
+                )
+            ) % {"first": first}
+        return (
+            _("The uploaded archive is still being validated; submit once it has passed.")
+            if archive
+            else _("The uploaded sample is still being validated; submit once it has passed.")
+        )
     if report["status"] == "failed":
         count = len(report["errors"])
-        first = report["errors"][0]["message"] if report["errors"] else ""
         return (
             f"the uploaded {label} failed validation with {count} error(s) ({first}); the report at {where} "
             f"lists them: fix them and upload the {label} again"
@@ -449,7 +479,8 @@ def delete_submission(*, submission: Submission) -> None:
     locked.save(update_fields=["status", "deleted_at", "updated_at"])
     live = locked.uploads.exclude(status=Upload.Status.ABORTED)
     files = list(live.values_list("object_key", "s3_upload_id", "status"))
-    live.update(status=Upload.Status.ABORTED, error="the submission was deleted")
+    deleted = gettext_noop("the submission was deleted")
+    live.update(status=Upload.Status.ABORTED, error=deleted, error_template=deleted, error_params={})
     transaction.on_commit(lambda: _remove_files(files))
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import F, Func, IntegerField
 
+from marketplace.inspection.texts import finding_text, public
 from marketplace.models import DatasetVersion, Submission, Upload, Validation
 
 # Tables whose header the validator keeps in the report's file list, so that Croissant record sets
@@ -37,6 +38,19 @@ def report_for(upload: Upload) -> dict[str, Any]:
         "errors": validation.errors,
         "warnings": validation.warnings,
     }
+
+
+def for_api(report: dict[str, Any]) -> dict[str, Any]:
+    """The report as the API answers it: each finding ``{path, code, message}``, its message in the
+    request's language (English for a client that asks for none, as every API error)."""
+    return {**report, "errors": [public(item) for item in report["errors"]],
+            "warnings": [public(item) for item in report["warnings"]]}  # fmt: skip
+
+
+def upload_error_text(upload: Upload) -> str:
+    """Why an upload failed or was aborted, in the active language (its English ``error`` on rows
+    older than ``error_template``)."""
+    return finding_text({"message": upload.error, "template": upload.error_template, "params": upload.error_params})
 
 
 def has_passed(upload: Upload) -> bool:
@@ -75,7 +89,7 @@ def summary_for(upload: Upload | None, *, report_url: str) -> dict[str, Any] | N
         "files": found["files"],
         "errors": len(found["errors"]),
         "warnings": found["warnings"],
-        "firstError": found["errors"][0]["message"] if found["errors"] else None,
+        "firstError": finding_text(found["errors"][0]) if found["errors"] else None,
         "report": report_url,
     }
 

@@ -17,11 +17,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from marketplace import storage
+from marketplace.inspection.texts import Params, english
 from marketplace.models import Submission, Upload, User
 from marketplace.submissions import validation
+from marketplace.submissions.reports import upload_error_text
 from marketplace.submissions.rules import SubmissionConflict, SubmissionGone, ensure_editable, text_limit
 
 ARCHIVE_NAME = re.compile(r"^[^/\\]+\.(tar\.gz|tgz)$")
@@ -105,7 +107,7 @@ def upload_of(*, submission: Submission, upload_id: str, kind: str) -> Upload:
             gettext("No %(kind)s upload '%(upload_id)s' in this submission.") % {"kind": kind, "upload_id": upload_id}
         )
     if upload.status in (Upload.Status.ABORTED, Upload.Status.FAILED):
-        reason = f": {upload.error}" if upload.error else ""
+        reason = f": {upload_error_text(upload)}" if upload.error else ""
         raise UploadGone(
             gettext("Upload '%(upload_id)s' was %(status)s%(reason)s. Start a new upload.")
             % {"upload_id": upload_id, "status": upload.get_status_display().lower(), "reason": reason}
@@ -149,7 +151,7 @@ def abort_upload(*, upload: Upload) -> None:
     if upload.status == Upload.Status.ABORTED:
         return
     claimed = Upload.objects.filter(id=upload.id, status=Upload.Status.UPLOADING).update(
-        status=Upload.Status.ABORTED, error="aborted by the uploader"
+        status=Upload.Status.ABORTED, **_error(gettext_noop("aborted by the uploader"))
     )
     if not claimed:
         raise SubmissionConflict(
@@ -215,8 +217,13 @@ def _part_number_problem(numbers: list[int]) -> str | None:
     return None
 
 
-def _fail(upload: Upload, message: str) -> None:
-    Upload.objects.filter(id=upload.id).update(status=Upload.Status.FAILED, error=message)
+def _error(template: str, params: Params | None = None) -> dict[str, Any]:
+    """An upload's ``error`` in English, and untranslated with its params for the pages."""
+    return {"error": english(template, params), "error_template": template, "error_params": dict(params or {})}
+
+
+def _fail(upload: Upload, template: str, params: Params) -> None:
+    Upload.objects.filter(id=upload.id).update(status=Upload.Status.FAILED, **_error(template, params))
 
 
 def complete_upload(*, upload: Upload, completion: Completion) -> Upload:
@@ -275,14 +282,27 @@ def _complete_claimed(upload: Upload, completion: Completion) -> Upload:
         Upload.objects.filter(id=upload.id, status=Upload.Status.COMPLETING).update(status=Upload.Status.UPLOADING)
         raise
     if size != upload.size_bytes or digest != completion.checksum:
-        message = (
-            f"checksum mismatch: the file in storage has SHA-256 {digest} and {size} bytes, "
-            f"the client declared {completion.checksum} and {upload.size_bytes} bytes"
+        params: Params = {
+            "sha256": digest,
+            "size": size,
+            "declared_sha256": completion.checksum,
+            "declared_size": upload.size_bytes,
+        }
+        _fail(
+            upload,
+            gettext_noop(
+                "checksum mismatch: the file in storage has SHA-256 %(sha256)s and %(size)s bytes, the client "
+                "declared %(declared_sha256)s and %(declared_size)s bytes"
+            ),
+            params,
         )
-        _fail(upload, message)
         storage.delete(upload.object_key)
         raise ValidationError(
-            gettext("%(value)s. Upload the file again.") % {"value": message[0].upper() + message[1:]}
+            gettext(
+                "Checksum mismatch: the file in storage has SHA-256 %(sha256)s and %(size)s bytes, the client "
+                "declared %(declared_sha256)s and %(declared_size)s bytes. Upload the file again."
+            )
+            % params
         )
     with transaction.atomic():
         Upload.objects.filter(id=upload.id).update(
@@ -330,6 +350,7 @@ def abort_stale_uploads(*, older_than: timedelta, now: datetime | None = None) -
     for upload in stale.iterator():
         storage.abort_multipart(upload.object_key, upload_id=upload.s3_upload_id)
         aborted += Upload.objects.filter(id=upload.id, status=Upload.Status.UPLOADING).update(
-            status=Upload.Status.ABORTED, error=f"not completed within {older_than.days} days"
+            status=Upload.Status.ABORTED,
+            **_error(gettext_noop("not completed within %(days)s days"), {"days": older_than.days}),
         )
     return aborted

@@ -35,10 +35,12 @@ from django.conf import settings
 from django.db import connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from marketplace import storage
 from marketplace.inspection.archives import ArchiveRejected, Findings, Limits, StorageInterrupted, scan
 from marketplace.inspection.contents import ContentInspector
+from marketplace.inspection.texts import finding
 from marketplace.models import Upload, Validation
 from marketplace.submissions.reports import TABULAR_TYPES
 
@@ -207,7 +209,7 @@ def _validate(validation: Validation) -> str:
             progress=_heartbeat(validation.id),
         )
     except ArchiveRejected as exc:
-        findings.error(exc.path, exc.code, exc.message)
+        findings.error(exc.path, exc.code, exc.template, exc.params)
     else:
         report.update(
             archive_format=result.format,
@@ -224,14 +226,17 @@ def _validate(validation: Validation) -> str:
         if (result.archive_sha256, result.archive_size) != (upload.sha256, upload.size_bytes):
             findings.error(
                 "", "archive_checksum",
-                f"The archive in storage has SHA-256 {result.archive_sha256} and {result.archive_size} bytes; the "
-                f"upload declared {upload.sha256} and {upload.size_bytes} bytes. Upload the file again.",
+                gettext_noop("The archive in storage has SHA-256 %(sha256)s and %(size)s bytes; the upload declared "
+                             "%(declared_sha256)s and %(declared_size)s bytes. Upload the file again."),
+                {"sha256": result.archive_sha256, "size": result.archive_size,
+                 "declared_sha256": upload.sha256, "declared_size": upload.size_bytes},
             )  # fmt: skip
         if result.format != "tar.gz":
             findings.warning(
                 "", "archive_format",
-                f"The archive is a {result.format}, not a gzip-compressed tar: the datacollective SDK's "
-                "load_dataset extracts only .tar.gz archives.",
+                gettext_noop("The archive is a %(format)s, not a gzip-compressed tar: the datacollective SDK's "
+                             "load_dataset extracts only .tar.gz archives."),
+                {"format": result.format},
             )  # fmt: skip
     errors, warnings = findings.as_lists()
     report.update(errors=errors, warnings=warnings)
@@ -283,33 +288,47 @@ def _delete_quarantine_copy(validation: Validation) -> None:
 
 
 def _give_up(validation: Validation) -> None:
-    message = (
-        f"The archive could not be validated after {validation.attempts} attempts"
-        + (f" (last problem: {validation.last_error})" if validation.last_error else "")
-        + ". Nothing found in it is wrong so far: ask this instance's staff, or upload it again later."
+    template = (
+        gettext_noop(
+            "The archive could not be validated after %(attempts)s attempts (last problem: %(problem)s). Nothing "
+            "found in it is wrong so far: ask this instance's staff, or upload it again later."
+        )
+        if validation.last_error
+        else gettext_noop(
+            "The archive could not be validated after %(attempts)s attempts. Nothing found in it is wrong so far: "
+            "ask this instance's staff, or upload it again later."
+        )
     )
-    logger.error("validation of upload %s given up: %s", validation.upload_id, message)
+    failed = finding(
+        "", "validation_unavailable", template, {"attempts": validation.attempts, "problem": validation.last_error}
+    )
+    logger.error("validation of upload %s given up: %s", validation.upload_id, failed["message"])
     now = timezone.now()
     Validation.objects.filter(id=validation.id, status__in=[Status.PENDING, Status.RUNNING]).update(
         status=Status.FAILED,
         finished_at=now,
         updated_at=now,
-        errors=[{"path": "", "code": "validation_unavailable", "message": message}],
+        errors=[failed],
     )
 
 
 def record_timeout(*, upload_id: str, seconds: int) -> None:
     """The run hit the soft time limit: fail it with a message rather than loop on it."""
     now = timezone.now()
-    message = (
-        f"Validation took longer than this instance's limit of {seconds} s and was stopped. "
-        "Ask the instance's staff; very large archives may need a longer limit or to be split."
+    failed = finding(
+        "",
+        "time_limit",
+        gettext_noop(
+            "Validation took longer than this instance's limit of %(seconds)s s and was stopped. Ask the instance's "
+            "staff; very large archives may need a longer limit or to be split."
+        ),
+        {"seconds": seconds},
     )
     Validation.objects.filter(upload_id=upload_id, status=Status.RUNNING).update(
         status=Status.FAILED,
         finished_at=now,
         updated_at=now,
-        errors=[{"path": "", "code": "time_limit", "message": message}],
+        errors=[failed],
     )
 
 
