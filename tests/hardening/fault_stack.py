@@ -90,12 +90,11 @@ class RedisBroker:
 SEED_SCRIPT = """
 import json
 from licensing.keys.services import create_api_key
-from marketplace.models import User
 from marketplace.organizations.services import approve_organization
-from tests.factories import organization, stored_dataset, tar_gz
+from tests.factories import organization, stored_dataset, tar_gz, verified_user
 from tests.second_factor import enroll_second_factor
 
-owner = User.objects.create_user(username="fault-owner", email="owner@fault.example.org")
+owner = verified_user("fault-owner", email="owner@fault.example.org")  # submissions need a verified address
 enroll_second_factor(owner)  # marking invoices paid asks the owner for a second factor
 org = approve_organization(organization=organization("fault-co", owner=owner))
 _, owner_key = create_api_key(user=owner, name="owner", scopes=["read", "upload", "download"])
@@ -107,7 +106,7 @@ paid = [
 ]
 licensees = []
 for n in range(12):
-    user = User.objects.create_user(username=f"fault-licensee-{n}", email=f"licensee{n}@fault.example.org")
+    user = verified_user(f"fault-licensee-{n}", email=f"licensee{n}@fault.example.org")
     licensees.append(create_api_key(user=user, name="licensee", scopes=["read", "download"])[1])
 print("SEED " + json.dumps({"owner_key": owner_key, "org_id": str(org.id), "free": str(free.id),
                             "paid": [str(d.id) for d in paid], "licensees": licensees}))
