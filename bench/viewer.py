@@ -10,11 +10,11 @@ from a 5,000-word vocabulary) and stores it. Then, on the same object:
 * the floor: one plain streaming GET with ``hashlib.sha256`` over the bytes;
 * the export: ``archives.scan`` with the export job's inspector (``marketplace.viewer.exports``):
   the streamed read, the member spooled to disk, pyarrow's CSV reader, the Parquet writer, the
-  statistics (DuckDB) and the PUT of the Parquet file. The target is at least 0.25x the floor;
+  statistics (DuckDB) and the PUT of the Parquet file. The target is at least 0.5x the floor;
 * the queries the API runs (``marketplace.viewer.queries.SplitReader``, from the local cache):
   ``rows`` at random offsets, ``search`` of a random word, ``filter`` with a comparison of two
   columns and an order; p50 and p95 over QUERIES calls each, and the first fetch into the cache.
-  Targets: rows p95 under 100 ms, search and filter p95 under 1 s at 10 million rows.
+  Targets: rows, search and filter p95 each at most 100 ms at 10 million rows.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ sys.path.insert(0, str(REPO))
 from bench.harness import MiB, bench_workspace  # noqa: E402
 
 WORDS = [f"w{i:04d}" for i in range(5000)]
+EXPORT_TARGET = 0.5
+QUERY_TARGET_MS = 100
 
 
 def build(work: Path, rows: int) -> Path:
@@ -72,7 +74,9 @@ def build(work: Path, rows: int) -> Path:
 def percentiles(samples: list[float]) -> str:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-    return f"p50 {statistics.median(ordered) * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms"
+    verdict = "met" if p95 * 1000 <= QUERY_TARGET_MS else "missed"
+    return (f"p50 {statistics.median(ordered) * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms "
+            f"(target <= {QUERY_TARGET_MS} ms: {verdict})")  # fmt: skip
 
 
 def main() -> None:
@@ -111,9 +115,10 @@ def run(args: argparse.Namespace, work: Path) -> None:
     scan(key, size=size, limits=Limits.from_settings(), findings=Findings(), inspector=exporter)
     export_seconds = time.monotonic() - began
     table = exporter.tables[0]
+    ratio = floor / export_seconds
     print(f"export  CSV -> Parquet    {export_seconds:7.2f} s  {size / MiB / export_seconds:7.1f} MiB/s   "
-          f"{floor / export_seconds:.2f}x the floor (target >= 0.25x); Parquet {table['size'] / MiB:.0f} MiB, "
-          f"{args.rows / export_seconds:,.0f} rows/s")  # fmt: skip
+          f"{ratio:.2f}x the floor (target >= {EXPORT_TARGET}x: {'met' if ratio >= EXPORT_TARGET else 'missed'}); "
+          f"Parquet {table['size'] / MiB:.0f} MiB, {args.rows / export_seconds:,.0f} rows/s")  # fmt: skip
 
     began = time.monotonic()
     local = queries.local_copy(table)

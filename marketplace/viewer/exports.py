@@ -7,8 +7,8 @@ keeps bad archives from reviewers and must stay as fast as a GET of the object, 
 conversion can take longer than the read and can fail on one odd table without failing the
 upload. A passed validation queues ``marketplace.tasks.export_parquet`` by name after its commit;
 the job reads the archive a second time (``marketplace.inspection.archives.scan``: one streaming
-pass, bounded memory, the same path and bomb limits), spools each table to a temporary file,
-converts it (``marketplace.viewer.tables``), stores it under
+pass, bounded memory, the same path and bomb limits), converts each table as its bytes arrive
+(``marketplace.viewer.tables``, which spools them to a temporary file on the way), stores it under
 ``validated/{submission}/{kind}-{upload}-parquet/{n}.parquet`` and records the list in
 ``ParquetExport`` once every table is stored. Samples get the same export: the viewer shows the
 sample's rows to those who may not download the archive.
@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -86,16 +87,17 @@ class _Exporter:
             return Inspected(type="")  # scan reads past it
         member, parquet = self.workdir / "member", self.workdir / "table.parquet"
         try:
-            tables.spool(reader, member)
             try:
-                converted = tables.convert_file(member, media_type, parquet)
+                tables.write_stream(reader, media_type, parquet, member)
             except tables.ConversionFailed as exc:
                 self.problems.append({"path": reader.path, "message": str(exc)})
                 return Inspected(type="")
             key = parquet_key(self.upload, len(self.tables))
-            sha256, size = _sha256(parquet)
-            with parquet.open("rb") as stream:
-                storage.put_stream(key, stream, content_type="application/vnd.apache.parquet")
+            # The statistics (DuckDB, on the local file) while the file is hashed and stored.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                stored = pool.submit(_store, parquet, key)
+                converted = tables.describe(parquet)
+                sha256, size = stored.result()
         finally:
             member.unlink(missing_ok=True)
             parquet.unlink(missing_ok=True)
@@ -107,6 +109,13 @@ class _Exporter:
 
     def finish(self, files: list[dict[str, Any]]) -> None:
         return None
+
+
+def _store(path: Path, key: str) -> tuple[str, int]:
+    sha256, size = _sha256(path)
+    with path.open("rb") as stream:
+        storage.put_stream(key, stream, content_type="application/vnd.apache.parquet")
+    return sha256, size
 
 
 def _sha256(path: Path) -> tuple[str, int]:

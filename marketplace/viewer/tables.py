@@ -2,10 +2,12 @@
 column types and statistics. Pure: streams and local files in, a ``Converted`` out; no models,
 no storage.
 
-Memory stays bounded whatever the table's size: the member is spooled to a local file as it
-streams past, pyarrow reads it back in blocks (``open_csv``, ``open_json``, ``iter_batches``) and a
-``ParquetWriter`` writes one row group per block; the statistics are DuckDB aggregates over the
-written file, under a memory limit (DuckDB spills what does not fit).
+Memory stays bounded whatever the table's size: pyarrow parses CSV, TSV and JSON Lines in blocks
+as the member streams past (``open_csv``, ``open_json``: the parse overlaps the archive's read),
+the bytes are spooled to a local file on the way, Parquet members are spooled and read back
+(``iter_batches``), and a ``ParquetWriter`` writes row groups of ``ROW_GROUP_ROWS`` rows with zstd
+at its fastest level; the statistics are DuckDB aggregates over the written file, one scan for
+every column's, under a memory limit (DuckDB spills what does not fit).
 
 Types come from pyarrow's inference on the first block; a later block that does not fit them (a
 column of numbers with a word far down) makes the conversion start over with every column read
@@ -14,12 +16,13 @@ as text, so a table is never refused for its types.
 
 from __future__ import annotations
 
+import io
 import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
@@ -36,6 +39,8 @@ CONVERTIBLE = (CSV, TSV, JSONL, PARQUET)
 BLOCK_BYTES = 8 * 1024 * 1024  # pyarrow's read block: also about one row group of the output
 SPOOL_CHUNK = 1024 * 1024
 TOP_VALUES = 10
+ZSTD_LEVEL = 1  # the fastest level: about the ratio of level 3 on tables, at twice the speed
+ROW_GROUP_ROWS = 64 * 1024  # the unit a reader skips by its statistics, or decodes to reach a row
 DUCKDB_MEMORY = "256MB"
 
 
@@ -99,15 +104,79 @@ def spool(reader: Readable, target: Path) -> int:
     return written
 
 
+class _Tee(io.RawIOBase):
+    """The member's bytes as pyarrow reads them, copied to the spool as they pass: the parse
+    overlaps the archive's read (pyarrow reads ahead in a thread of its own while its parser
+    threads work), and the spool is there for a second reading if the first one's types fail."""
+
+    def __init__(self, reader: Readable, spool: BinaryIO) -> None:
+        super().__init__()
+        self.reader, self.spool = reader, spool
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        piece = self.reader.read(len(buffer))
+        self.spool.write(piece)
+        buffer[: len(piece)] = piece
+        return len(piece)
+
+    def finish(self) -> None:
+        """Copy what pyarrow did not read (after a failure) so that the spool holds the member."""
+        while piece := self.reader.read(SPOOL_CHUNK):
+            self.spool.write(piece)
+
+
+def convert_stream(reader: Readable, media_type: str, target: Path, spool_path: Path) -> Converted:
+    """``convert_file`` on a stream (an archive's member): ``write_stream``, then ``describe``."""
+    write_stream(reader, media_type, target, spool_path)
+    return describe(target)
+
+
+def write_stream(reader: Readable, media_type: str, target: Path, spool_path: Path) -> None:
+    """Write a stream of ``media_type`` to ``target`` as Parquet, parsing CSV, TSV and JSON Lines as
+    the bytes arrive instead of after a copy to disk. The bytes are spooled on the way all the same,
+    so that a table whose types change far down is read a second time, as text, from the spool;
+    Parquet, which is read from its end, is spooled first."""
+    if media_type not in (CSV, TSV, JSONL):
+        spool(reader, spool_path)
+        return write_file(spool_path, media_type, target)
+    with spool_path.open("wb") as out:
+        tee = _Tee(reader, out)
+        try:
+            if media_type == JSONL:
+                _write(_json_batches(tee), target)
+            else:
+                _write(_csv_batches(tee, media_type, text_only=False), target)
+            return None
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
+            target.unlink(missing_ok=True)
+            if media_type == JSONL:
+                raise ConversionFailed(_arrow_sentence(exc)) from exc
+            tee.finish()
+    return write_file(spool_path, media_type, target, typed=False)
+
+
 def convert_file(source: Path, media_type: str, target: Path) -> Converted:
     """Write ``source`` (a table of ``media_type``) to ``target`` as Parquet and describe it."""
+    write_file(source, media_type, target)
+    return describe(target)
+
+
+def write_file(source: Path, media_type: str, target: Path, *, typed: bool = True) -> None:
+    """Write ``source`` (a table of ``media_type``) to ``target`` as Parquet; ``typed=False`` reads
+    CSV and TSV as text without trying their types first."""
     if media_type not in CONVERTIBLE:
         raise ConversionFailed(f"'{media_type}' is not a table the viewer reads.")
     try:
         if media_type in (CSV, TSV):
-            try:
-                _write(_csv_batches(source, media_type, text_only=False), target)
-            except pa.ArrowInvalid:
+            if typed:
+                try:
+                    _write(_csv_batches(source, media_type, text_only=False), target)
+                except pa.ArrowInvalid:
+                    typed = False
+            if not typed:
                 _write(_csv_batches(source, media_type, text_only=True), target)
         elif media_type == JSONL:
             _write(_json_batches(source), target)
@@ -116,7 +185,6 @@ def convert_file(source: Path, media_type: str, target: Path) -> Converted:
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
         target.unlink(missing_ok=True)
         raise ConversionFailed(_arrow_sentence(exc)) from exc
-    return describe(target)
 
 
 def _arrow_sentence(exc: Exception) -> str:
@@ -126,13 +194,15 @@ def _arrow_sentence(exc: Exception) -> str:
 
 def _write(batches: tuple[pa.Schema, Iterator[pa.RecordBatch]], target: Path) -> None:
     schema, stream = batches
-    with pq.ParquetWriter(target, schema, compression="zstd") as writer:
+    with pq.ParquetWriter(target, schema, compression="zstd", compression_level=ZSTD_LEVEL) as writer:
         for batch in stream:
             if batch.num_rows:
-                writer.write_batch(batch)
+                writer.write_batch(batch, row_group_size=ROW_GROUP_ROWS)
 
 
-def _csv_batches(source: Path, media_type: str, *, text_only: bool) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+def _csv_batches(
+    source: Path | io.RawIOBase, media_type: str, *, text_only: bool
+) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
     tsv = media_type == TSV
     # TSV is read unquoted, one row per line, as validation and the rewriter read it (Common Voice's
     # sentences hold quotes); CSV follows RFC 4180, quoted values may hold newlines when text_only.
@@ -148,7 +218,7 @@ def _csv_batches(source: Path, media_type: str, *, text_only: bool) -> tuple[pa.
     return reader.schema, _closing(reader)
 
 
-def _json_batches(source: Path) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+def _json_batches(source: Path | io.RawIOBase) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
     reader = pa_json.open_json(source, read_options=pa_json.ReadOptions(block_size=BLOCK_BYTES))
     return reader.schema, _closing(reader)
 
@@ -195,41 +265,65 @@ def _kind(arrow_type: pa.DataType) -> str:
 def describe(parquet_path: Path) -> Converted:
     """Rows, and for each column its type and statistics: count and nulls; min, max and mean of
     numbers; min and max of dates and times; distinct values (approximate) and the most frequent
-    values of strings; true and false counts of booleans."""
+    values of strings; true and false counts of booleans.
+
+    One scan computes every column's aggregates; the most frequent values of a string column take
+    one more (a GROUP BY), except where most values are distinct: there a grouping would hold every
+    value for counts of one or two, so the candidates come from DuckDB's approximate top-k and
+    their counts from an exact count of those few values."""
     schema = pq.read_schema(parquet_path)
     rows = pq.ParquetFile(parquet_path).metadata.num_rows
     source = f"read_parquet('{_sql_path(parquet_path)}')"
+    aggregates: list[str] = []
+    plan: list[tuple[pa.Field, str, int]] = []  # (column, kind, where its aggregates start)
+    for column in schema:
+        kind = _kind(column.type)
+        name = quote_identifier(column.name)
+        plan.append((column, kind, len(aggregates)))
+        aggregates.append(f"count({name})")
+        if kind == "number":
+            aggregates += [f"min({name})", f"max({name})", f"avg({name})"]
+        elif kind == "temporal":
+            aggregates += [f"min({name})::VARCHAR", f"max({name})::VARCHAR"]
+        elif kind == "string":
+            aggregates += [f"approx_count_distinct({name})"]
+        elif kind == "bool":
+            aggregates += [f"count_if({name})"]
     columns: list[dict[str, Any]] = []
     with connect() as connection:
-        for column in schema:
-            kind = _kind(column.type)
-            name = quote_identifier(column.name)
-            aggregates = [f"count({name})"]
-            if kind == "number":
-                aggregates += [f"min({name})", f"max({name})", f"avg({name})"]
-            elif kind == "temporal":
-                aggregates += [f"min({name})::VARCHAR", f"max({name})::VARCHAR"]
-            elif kind == "string":
-                aggregates += [f"approx_count_distinct({name})"]
-            elif kind == "bool":
-                aggregates += [f"count_if({name})"]
-            found = connection.execute(f"SELECT {', '.join(aggregates)} FROM {source}").fetchone() or (0,)  # noqa: S608 (names quoted, path ours)
-            count = int(found[0])
+        found = connection.execute(f"SELECT {', '.join(aggregates)} FROM {source}").fetchone() if aggregates else ()  # noqa: S608 (names quoted, path ours)
+        for column, kind, at in plan:
+            count = int(found[at]) if found else 0
             statistics: dict[str, Any] = {"count": count, "nulls": rows - count}
             if kind == "number":
-                statistics.update(min=_plain(found[1]), max=_plain(found[2]), mean=_plain(found[3]))
+                statistics.update(min=_plain(found[at + 1]), max=_plain(found[at + 2]), mean=_plain(found[at + 3]))
             elif kind == "temporal":
-                statistics.update(min=found[1], max=found[2])
+                statistics.update(min=found[at + 1], max=found[at + 2])
             elif kind == "string":
-                top = connection.execute(
-                    f"SELECT {name}, count(*) AS n FROM {source} WHERE {name} IS NOT NULL "  # noqa: S608
-                    f"GROUP BY 1 ORDER BY n DESC, 1 LIMIT {TOP_VALUES}"
-                ).fetchall()
-                statistics.update(distinct=int(found[1]), top=[{"value": value, "count": n} for value, n in top])
+                distinct = int(found[at + 1])
+                top = _top_values(connection, source, quote_identifier(column.name), many=distinct > count // 2 > 0)
+                statistics.update(distinct=distinct, top=[{"value": value, "count": n} for value, n in top])
             elif kind == "bool":
-                statistics.update(true=int(found[1]), false=count - int(found[1]))
+                statistics.update(true=int(found[at + 1]), false=count - int(found[at + 1]))
             columns.append({"name": column.name, "type": str(column.type), "statistics": statistics})
     return Converted(rows=rows, columns=columns)
+
+
+def _top_values(connection: duckdb.DuckDBPyConnection, source: str, name: str, *, many: bool) -> list[Any]:
+    """The column's most frequent values with their counts, most frequent first."""
+    within = ""
+    values: list[Any] = []
+    if many:
+        candidates = connection.execute(f"SELECT approx_top_k({name}, {TOP_VALUES}) FROM {source}").fetchone()  # noqa: S608
+        values = [value for value in (candidates[0] if candidates and candidates[0] else []) if value is not None]
+        if not values:
+            return []
+        within = f" AND {name} IN ({', '.join('?' * len(values))})"
+    return connection.execute(
+        f"SELECT {name}, count(*) AS n FROM {source} WHERE {name} IS NOT NULL{within} "  # noqa: S608
+        f"GROUP BY 1 ORDER BY n DESC, 1 LIMIT {TOP_VALUES}",
+        values,
+    ).fetchall()
 
 
 def _sql_path(path: Path) -> str:

@@ -113,3 +113,21 @@ def test_orderby() -> None:
     assert predicates.order_sql([("a", True)]) == '"a" DESC NULLS LAST'
     with pytest.raises(PredicateError, match="No column 'a; DROP'"):
         predicates.parse_orderby('"a; DROP"', COLUMNS)
+
+
+def test_a_streamed_member_is_parsed_as_it_arrives_and_read_again_as_text_if_its_types_fail(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    monkeypatch.setattr(tables, "BLOCK_BYTES", 64)  # the first block sees numbers only
+    data = b"n,t\n" + b"".join(b"%d,x%d\n" % (i, i) for i in range(100)) + b"many,y\n"
+    target, spool = tmp_path / "t.parquet", tmp_path / "spool"
+    converted = tables.convert_stream(io.BytesIO(data), tables.CSV, target, spool)
+    assert converted.rows == 101 and spool.read_bytes() == data
+    assert column(converted, "n")["type"] == "string"
+    assert pq.read_table(target).column("n").to_pylist()[-1] == "many"
+    typed = tables.convert_stream(io.BytesIO(data[: -len(b"many,y\n")]), tables.CSV, target, spool)
+    assert column(typed, "n")["type"] == "int64" and typed.rows == 100
+    with pytest.raises(tables.ConversionFailed, match="could not be read"):
+        tables.convert_stream(io.BytesIO(b'{"x": 1}\nnot json\n'), tables.JSONL, target, spool)
