@@ -93,8 +93,6 @@ def _evict(*, keep: Path) -> None:
 # --- Queries -------------------------------------------------------------------------------------
 
 
-FILE_COLUMN = "__viewer_file"  # the virtual columns that locate a row: its file and its position in it
-ROW_COLUMN = "file_row_number"
 SHAPES_KEPT = 256
 
 
@@ -102,26 +100,20 @@ SHAPES_KEPT = 256
 class _Shape:
     features: list[dict[str, Any]]
     columns: list[str]
-    counts: list[int]  # rows per file, from the files' metadata
 
 
 _shapes: dict[tuple[str, ...], _Shape] = {}
 
 
 def _shape(paths: tuple[str, ...], connection: duckdb.DuckDBPyConnection, source: str) -> _Shape:
-    """The split's columns and each file's rows, kept per process: a cached file is named by its
-    SHA-256, so what it holds never changes."""
+    """The split's columns, kept per process: a cached file is named by its SHA-256, so what it
+    holds never changes."""
     shape = _shapes.get(paths)
     if shape is None:
         described = connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()  # noqa: S608 (our paths)
-        counts = [int(row[0]) for row in connection.execute(
-            f"SELECT num_rows FROM parquet_file_metadata([{_listed(paths)}]) ORDER BY list_position(?, file_name)",  # noqa: S608
-            [list(paths)],
-        ).fetchall()]  # fmt: skip
         shape = _Shape(
             features=[{"feature_idx": i, "name": row[0], "type": row[1]} for i, row in enumerate(described)],
             columns=[row[0] for row in described],
-            counts=counts,
         )
         if len(_shapes) >= SHAPES_KEPT:
             _shapes.pop(next(iter(_shapes)))
@@ -134,28 +126,16 @@ def _listed(paths: tuple[str, ...]) -> str:
 
 
 class SplitReader:
-    """One split: the union (by column name) of its tables' local Parquet copies.
-
-    A page in file order is found first and read after: the query that finds it reads only the
-    columns its condition names, stops at the page's last row, and yields where its rows are (file
-    and row number); then only those rows are read whole, from the row groups that hold them. Pages
-    of all rows are located from the files' row counts alone. A page in another order is one
-    top-N query over all columns: its rows lie anywhere, so reading them apart would decode as many
-    row groups again."""
+    """One split: the union (by column name) of its tables' local Parquet copies. A page in file
+    order stops reading at its last row; a page in another order is one top-N query that counts
+    the matches on the way (a window), since it reads every match anyway."""
 
     def __init__(self, files: list[Path]) -> None:
         self.connection = tables.connect()
         paths = tuple(str(path) for path in files)
-        self.paths = paths
         self.source = f"read_parquet([{_listed(paths)}], union_by_name = true)"
         shape = _shape(paths, self.connection, self.source)
-        self.features, self.columns, self.counts = shape.features, shape.columns, shape.counts
-        # A table with a column of either name is read the plain way (LIMIT and OFFSET over all columns).
-        self.locatable = not {FILE_COLUMN, ROW_COLUMN} & set(self.columns) and len(self.counts) == len(paths)
-        self.located = (
-            f"read_parquet([{_listed(paths)}], union_by_name = true, filename = '{FILE_COLUMN}', file_row_number = true)"
-        )
-        self.selected = ", ".join(predicates.quote_identifier(name) for name in self.columns)
+        self.features, self.columns = shape.features, shape.columns
 
     def close(self) -> None:
         self.connection.close()
@@ -170,41 +150,31 @@ class SplitReader:
         condition = f" WHERE {where}" if where else ""
         ordering = f" ORDER BY {order}" if order else ""
         try:
-            total_row = self.connection.execute(f"SELECT count(*) FROM {self.source}{condition}", values).fetchone()  # noqa: S608 (built from checked columns and placeholders)
-            if self.locatable and not order:
-                found = self.connection.execute(
-                    f"SELECT {FILE_COLUMN}, {ROW_COLUMN} FROM {self.located}{condition}{ordering} LIMIT ? OFFSET ?",  # noqa: S608
-                    [*values, length, offset],
-                ).fetchall()
-                rows = self._fetch([(str(path), int(number)) for path, number in found])
-            else:
+            if order:
+                # One scan: the top-N reads every row that matches anyway, so it counts them too.
                 rows = self.connection.execute(
-                    f"SELECT * FROM {self.source}{condition}{ordering} LIMIT ? OFFSET ?",  # noqa: S608
+                    f"SELECT *, count(*) OVER () FROM {self.source}{condition}{ordering} LIMIT ? OFFSET ?",  # noqa: S608
                     [*values, length, offset],
                 ).fetchall()
+                total = int(rows[0][-1]) if rows else 0
+                if not rows and offset:
+                    total = self._count(condition, values)
+                return self._answer([row[:-1] for row in rows], offset, total)
+            total = self._count(condition, values)
+            rows = self.connection.execute(
+                f"SELECT * FROM {self.source}{condition} LIMIT ? OFFSET ?",  # noqa: S608
+                [*values, length, offset],
+            ).fetchall()
         except (duckdb.ConversionException, duckdb.BinderException, duckdb.InvalidInputException) as exc:
             first = str(exc).strip().splitlines()[0]
             raise ValidationError(
                 gettext("A value does not fit its column's type: %(first)s") % {"first": first}
             ) from exc
-        return self._answer(rows, offset, int(total_row[0]) if total_row else 0)
+        return self._answer(rows, offset, total)
 
-    def _fetch(self, located: list[tuple[str, int]]) -> list[tuple[Any, ...]]:
-        """The whole rows at these places, in this order: one read per file, of the row groups
-        that hold them (the row numbers' bounds let DuckDB skip the others)."""
-        by_file: dict[str, list[int]] = {}
-        for path, number in located:
-            by_file.setdefault(path, []).append(number)
-        read: dict[tuple[str, int], tuple[Any, ...]] = {}
-        for path, numbers in by_file.items():
-            listed = ", ".join(str(int(number)) for number in numbers)
-            for row in self.connection.execute(
-                f"SELECT {self.selected}, {FILE_COLUMN}, {ROW_COLUMN} FROM {self.located} "  # noqa: S608 (quoted names, integers)
-                f"WHERE {FILE_COLUMN} = ? AND {ROW_COLUMN} BETWEEN ? AND ? AND {ROW_COLUMN} IN ({listed})",
-                [path, min(numbers), max(numbers)],
-            ).fetchall():
-                read[(str(row[-2]), int(row[-1]))] = row[:-2]
-        return [read[place] for place in located]
+    def _count(self, condition: str, values: list[Any]) -> int:
+        found = self.connection.execute(f"SELECT count(*) FROM {self.source}{condition}", values).fetchone()  # noqa: S608 (built from checked columns and placeholders)
+        return int(found[0]) if found else 0
 
     def _answer(self, rows: list[tuple[Any, ...]], offset: int, total: int) -> Page:
         return Page(
@@ -222,14 +192,7 @@ class SplitReader:
         )
 
     def rows(self, *, offset: int, length: int) -> Page:
-        if not self.locatable:
-            return self._page("", [], "", offset, length)
-        total, start, located = sum(self.counts), 0, []
-        for path, count in zip(self.paths, self.counts, strict=True):
-            low, high = max(offset, start), min(offset + length, start + count)
-            located += [(path, number - start) for number in range(low, high)]
-            start += count
-        return self._answer(self._fetch(located), offset, total)
+        return self._page("", [], "", offset, length)
 
     def search(self, *, query: str, offset: int, length: int) -> Page:
         return self.select(query=query, offset=offset, length=length)
