@@ -5,9 +5,10 @@ no storage.
 Memory stays bounded whatever the table's size: pyarrow parses CSV, TSV and JSON Lines in blocks
 as the member streams past (``open_csv``, ``open_json``: the parse overlaps the archive's read),
 the bytes are spooled to a local file on the way, Parquet members are spooled and read back
-(``iter_batches``), and a ``ParquetWriter`` writes row groups of ``ROW_GROUP_ROWS`` rows with zstd
-at its fastest level; the statistics are DuckDB aggregates over the written file, one scan for
-every column's, under a memory limit (DuckDB spills what does not fit).
+(``iter_batches``), and a ``ParquetWriter`` writes one row group per block with zstd at its
+fastest level, in a thread of its own while the next block is parsed; the statistics are DuckDB
+aggregates over the written file, one scan for every column's, under a memory limit (DuckDB
+spills what does not fit).
 
 Types come from pyarrow's inference on the first block; a later block that does not fit them (a
 column of numbers with a word far down) makes the conversion start over with every column read
@@ -44,7 +45,6 @@ BLOCK_BYTES = 8 * 1024 * 1024  # pyarrow's read block: also about one row group 
 SPOOL_CHUNK = 1024 * 1024
 TOP_VALUES = 10
 ZSTD_LEVEL = 1  # the fastest level: about the ratio of level 3 on tables, at twice the speed
-ROW_GROUP_ROWS = 64 * 1024  # the unit a reader skips by its statistics, or decodes to reach a row
 IN_FLIGHT = 2  # parsed batches waiting for the Parquet writer
 DUCKDB_MEMORY = "256MB"
 
@@ -211,7 +211,7 @@ def _write(batches: tuple[pa.Schema, Iterator[pa.RecordBatch]], target: Path) ->
         pending: deque[Future[None]] = deque()
         for batch in itertools.chain([first] if first is not None else [], stream):
             if batch.num_rows:
-                pending.append(encoder.submit(writer.write_batch, batch, row_group_size=ROW_GROUP_ROWS))
+                pending.append(encoder.submit(writer.write_batch, batch))  # one row group per block
             while len(pending) > IN_FLIGHT or (pending and pending[0].done()):
                 pending.popleft().result()
         while pending:

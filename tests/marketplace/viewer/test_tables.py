@@ -131,3 +131,11 @@ def test_a_streamed_member_is_parsed_as_it_arrives_and_read_again_as_text_if_its
     assert column(typed, "n")["type"] == "int64" and typed.rows == 100
     with pytest.raises(tables.ConversionFailed, match="could not be read"):
         tables.convert_stream(io.BytesIO(b'{"x": 1}\nnot json\n'), tables.JSONL, target, spool)
+
+
+def test_a_mostly_distinct_column_still_names_its_most_frequent_values(tmp_path: Path) -> None:
+    data = b"name\n" + b"".join(b"n%d\n" % i for i in range(200)) + b"again\n" * 3
+    converted, _ = convert(tmp_path, "t.csv", data, tables.CSV)
+    name = column(converted, "name")["statistics"]
+    assert name["count"] == 203 and name["top"][0] == {"value": "again", "count": 3}
+    assert all(item["count"] == 1 for item in name["top"][1:])

@@ -65,6 +65,13 @@ def test_search_filter_and_order(world: World) -> None:
     body = page.json()
     assert [row["row"]["id"] for row in body["rows"]] == [4, 3, 2, 1, 1]
     assert body["num_rows_total"] == 5
+    # An ordered page counts its matches in its own scan; past the last match the count still holds.
+    beyond = viewer(world, "north-corpus", "filter", None,
+                    {"split": "train", "where": where, "orderby": "id DESC", "offset": "10"}).json()  # fmt: skip
+    assert beyond["rows"] == [] and beyond["num_rows_total"] == 5
+    one = {"split": "train", "where": where, "orderby": "id", "offset": "3", "length": "1"}
+    second = viewer(world, "north-corpus", "filter", None, one).json()
+    assert [row["row_idx"] for row in second["rows"]] == [3] and second["num_rows_total"] == 5
 
 
 @pytest.mark.parametrize(
