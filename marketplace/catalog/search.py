@@ -371,10 +371,7 @@ def facet_options() -> FacetOptions:
     # One scan of the listed datasets for the three columns' combinations (a few thousand at most),
     # without the model's default ordering, which DISTINCT would otherwise take in (every row).
     combinations = list(
-        listed_datasets()
-        .order_by()
-        .values_list("locale", "format", "license__spdx_id", "license__name")
-        .distinct()
+        listed_datasets().order_by().values_list("locale", "format", "license__spdx_id", "license__name").distinct()
     )
     locales = sorted({locale for locale, _format, _spdx, _name in combinations if locale})
     formats = sorted({fmt for _locale, fmt, _spdx, _name in combinations if fmt})
