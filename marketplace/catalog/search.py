@@ -26,6 +26,10 @@ from django.utils.translation import gettext as _
 from marketplace.models import LISTED, Dataset, Task
 
 RANK_CANDIDATES = 1000
+# Up to this many matches, reading them all through the GIN index beats walking the newest-first
+# index until RANK_CANDIDATES of them turned up (a word in one dataset of a hundred has the walk
+# read a hundred thousand rows of a million-dataset catalog for its first thousand matches).
+FEW_MATCHES = 20_000
 SORTS = ("relevance", "newest", "size")
 DIRECTIONS = ("asc", "desc")
 UPLOAD_WINDOWS = ("today", "thisWeek", "thisMonth", "thisYear")
@@ -322,7 +326,13 @@ def _ranked_ids(
     if total is None:
         candidates = candidates.annotate(matches=Window(Count("id")))
     columns = ["id", "published_at", "rank", "position"] + (["matches"] if total is None else [])
-    sql, params = candidates.values(*columns)[: max(RANK_CANDIDATES, stop)].query.sql_with_params()
+    if total is not None and total <= FEW_MATCHES:
+        # Few matches, known from the cached total: read them all from the GIN index and sort them,
+        # rather than walk the newest-first index through the many rows that do not match.
+        selected = candidates.order_by().values(*columns)
+    else:
+        selected = candidates.values(*columns)[: max(RANK_CANDIDATES, stop)]
+    sql, params = selected.query.sql_with_params()
     order = "ASC" if direction == "asc" else "DESC"
     with connection.cursor() as cursor:
         cursor.execute(
