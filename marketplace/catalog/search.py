@@ -17,15 +17,19 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import CharField, Count, F, Q, QuerySet, Value, Window
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models.functions import Coalesce, NullIf, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from marketplace.models import LISTED, Dataset, Task
 
 RANK_CANDIDATES = 1000
+# Up to this many matches, reading them all through the GIN index beats walking the newest-first
+# index until RANK_CANDIDATES of them turned up (a word in one dataset of a hundred has the walk
+# read a hundred thousand rows of a million-dataset catalog for its first thousand matches).
+FEW_MATCHES = 20_000
 SORTS = ("relevance", "newest", "size")
 DIRECTIONS = ("asc", "desc")
 UPLOAD_WINDOWS = ("today", "thisWeek", "thisMonth", "thisYear")
@@ -231,13 +235,33 @@ def _load(ids: list[str]) -> list[Dataset]:
     return [found[i] for i in ids if i in found]
 
 
-def _ids_and_total(qs: QuerySet[Dataset], keys: list[Any], start: int, stop: int) -> tuple[list[str], int]:
-    """One scan of the matches gives both the ordered ids of a slice and their total
-    (``count(*) OVER ()``), where a count and a page query would scan them twice."""
+def _ids_and_total(
+    qs: QuerySet[Dataset], keys: list[Any], start: int, stop: int, total_key: str
+) -> tuple[list[str], int]:
+    """The ordered ids of a slice and the total of the matches. A cached total (``total_key``)
+    leaves only the slice to find, which walks an index in order and stops at the page; without
+    one, one scan of the matches gives both (``count(*) OVER ()``), where a count and a page query
+    would scan them twice, and the total is cached."""
+    total = cache.get(total_key)
+    if total is not None:
+        return list(qs.order_by(*keys).values_list("id", flat=True)[start:stop]), total
     rows = list(qs.order_by(*keys).annotate(matches=Window(Count("id"))).values_list("id", "matches")[start:stop])
     if rows:
-        return [row[0] for row in rows], rows[0][1]
-    return [], (qs.count() if start > 0 else 0)  # past the end: the total still has to be told
+        ids, total = [row[0] for row in rows], rows[0][1]
+    else:
+        ids, total = [], (qs.count() if start > 0 else 0)  # past the end: the total still has to be told
+    cache.set(total_key, total, FACETS_CACHE_SECONDS)
+    return ids, total
+
+
+def _listing_total(qs: QuerySet[Dataset], total_key: str) -> int:
+    """How many datasets a listing holds: counting most of a large catalog takes longer than the
+    whole rest of the request, so the count is cached like the facet counts (and dropped with them)."""
+    total = cache.get(total_key)
+    if total is None:
+        total = qs.count()
+        cache.set(total_key, total, FACETS_CACHE_SECONDS)
+    return total
 
 
 def search(query: CatalogQuery) -> CatalogPage:
@@ -255,7 +279,7 @@ def search(query: CatalogQuery) -> CatalogPage:
         # Listing walks a partial index in order: counting apart is cheaper than a window.
         keys = _order_keys(sort, direction)
         items = list(_with_relations(base.order_by(*keys))[start:stop])
-        return CatalogPage(items, base.count(), query)
+        return CatalogPage(items, _listing_total(base, _cache_key("total", query, [])), query)
 
     page = _text_search(base, query, terms, start, stop, sort, direction)
     if page.total or len(terms) > MAX_CORRECTED_TERMS:
@@ -273,23 +297,55 @@ def _text_search(
 ) -> CatalogPage:
     tsquery = text_query(terms)
     matches = base.filter(search_vector=tsquery)
+    total_key = _cache_key("total", query, terms)
     if sort != "relevance":
-        ids, total = _ids_and_total(matches, _order_keys(sort, direction), start, stop)
+        ids, total = _ids_and_total(matches, _order_keys(sort, direction), start, stop, total_key)
         return CatalogPage(_load(ids), total, query)
     # Ranking costs time per match, so only the newest RANK_CANDIDATES matches are ranked;
     # past them, the remaining matches follow newest first.
     newest = _order_keys("newest", "desc")
-    candidates, total = _ids_and_total(matches, newest, 0, max(RANK_CANDIDATES, stop))
     if start >= RANK_CANDIDATES:
-        return CatalogPage(_load(candidates[start:stop]), total, query)
-    rank = SearchRank(F("search_vector"), tsquery)
-    ranked = _with_relations(Dataset.objects.filter(id__in=candidates[:RANK_CANDIDATES])).order_by(
-        rank.asc() if direction == "asc" else rank.desc(), *newest
+        ids, total = _ids_and_total(matches, newest, start, stop, total_key)
+        return CatalogPage(_load(ids), total, query)
+    ids, total = _ranked_ids(matches, tsquery, direction, start, stop, total_key)
+    return CatalogPage(_load(ids), total, query)
+
+
+def _ranked_ids(
+    matches: QuerySet[Dataset], tsquery: SearchQuery, direction: str, start: int, stop: int, total_key: str
+) -> tuple[list[str], int]:
+    """The ids of a page in order of relevance, in one query: the newest RANK_CANDIDATES matches
+    (an index walk that stops there) ranked, then the later ones newest first; and the total as in
+    ``_ids_and_total``. Ranking the candidates' ids alone, not their rows and relations, keeps the
+    sort narrow; only the page's rows are loaded after."""
+    total = cache.get(total_key)
+    candidates = matches.order_by(*_order_keys("newest", "desc")).annotate(
+        rank=SearchRank(F("search_vector"), tsquery),
+        position=Window(RowNumber(), order_by=[F("published_at").desc(), F("id").desc()]),
     )
-    items = list(ranked[start : min(stop, RANK_CANDIDATES)])
-    if stop > RANK_CANDIDATES:
-        items += _load(candidates[RANK_CANDIDATES:stop])
-    return CatalogPage(items, total, query)
+    if total is None:
+        candidates = candidates.annotate(matches=Window(Count("id")))
+    columns = ["id", "published_at", "rank", "position"] + (["matches"] if total is None else [])
+    if total is not None and total <= FEW_MATCHES:
+        # Few matches, known from the cached total: read them all from the GIN index and sort them,
+        # rather than walk the newest-first index through the many rows that do not match.
+        selected = candidates.order_by().values(*columns)
+    else:
+        selected = candidates.values(*columns)[: max(RANK_CANDIDATES, stop)]
+    sql, params = selected.query.sql_with_params()
+    order = "ASC" if direction == "asc" else "DESC"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, {'matches' if total is None else 'NULL'} FROM ({sql}) AS candidates "  # noqa: S608 (no input)
+            f"ORDER BY position > {RANK_CANDIDATES}, CASE WHEN position <= {RANK_CANDIDATES} THEN rank END {order}, "
+            f"published_at DESC, id DESC OFFSET {start} LIMIT {stop - start}",
+            params,
+        )
+        rows = cursor.fetchall()
+    if total is None:
+        total = rows[0][1] if rows else (matches.count() if start > 0 else 0)
+        cache.set(total_key, total, FACETS_CACHE_SECONDS)
+    return [row[0] for row in rows], total
 
 
 MAX_CORRECTED_TERMS = 8
@@ -322,24 +378,19 @@ def facet_options() -> FacetOptions:
     cached = cache.get("catalog:facets")
     if cached is not None:
         return FacetOptions(**cached)
-    listed = listed_datasets()
-
-    def distinct(column: str) -> list[str]:
-        return sorted({v for v in listed.exclude(**{column: ""}).values_list(column, flat=True).distinct() if v})
-
-    licenses = sorted(
-        {
-            spdx or name
-            for spdx, name in listed.filter(license__isnull=False)
-            .values_list("license__spdx_id", "license__name")
-            .distinct()
-        }
+    # One scan of the listed datasets for the three columns' combinations (a few thousand at most),
+    # without the model's default ordering, which DISTINCT would otherwise take in (every row).
+    combinations = list(
+        listed_datasets().order_by().values_list("locale", "format", "license__spdx_id", "license__name").distinct()
     )
+    locales = sorted({locale for locale, _format, _spdx, _name in combinations if locale})
+    formats = sorted({fmt for _locale, fmt, _spdx, _name in combinations if fmt})
+    licenses = sorted({spdx or name for _locale, _format, spdx, name in combinations if spdx or name})
     options = {
         "tasks": [task.value for task in Task],
-        "locales": distinct("locale"),
+        "locales": locales,
         "licenses": licenses,
-        "formats": distinct("format"),
+        "formats": formats,
     }
     cache.set("catalog:facets", options, FACETS_CACHE_SECONDS)
     return FacetOptions(**options)
@@ -371,7 +422,7 @@ def facet_counts(query: CatalogQuery, terms: list[str]) -> dict[str, dict[str, i
     answered them), but not the facet's own choices, so ticking a second language shows what it
     adds. One SQL query for all the facets (a UNION ALL of one GROUP BY each), cached for a minute
     per search like the facet options; ``forget_facets`` drops them all when the catalog changes."""
-    key = _counts_key(query, terms)
+    key = _cache_key("counts", query, terms)
     cached = cache.get(key)
     if cached is not None:
         return cached
@@ -404,11 +455,13 @@ def _without(query: CatalogQuery, attribute: str) -> CatalogQuery:
     )
 
 
-def _counts_key(query: CatalogQuery, terms: list[str]) -> str:
-    """The counts' cache key: every filter and the words, not the page, the sort or the size."""
+def _cache_key(kind: str, query: CatalogQuery, terms: list[str]) -> str:
+    """The cache key of a search's counts (``kind``: its total, its facet counts): every filter and
+    the words, not the page, the sort or the page size; and the catalog's generation, so that a
+    change to the catalog leaves every count cached before it unread."""
     filters = replace(query, q="", sort="", direction="", page=1, limit=DEFAULT_LIMIT)
     digest = hashlib.sha256(repr((filters, terms)).encode()).hexdigest()[:32]
-    return f"catalog:counts:{_generation()}:{digest}"
+    return f"catalog:{kind}:{_generation()}:{digest}"
 
 
 def _generation() -> str:
@@ -422,4 +475,11 @@ def _generation() -> str:
 
 
 def forget_facets() -> None:
+    """Drop every cached count of the catalog: its facet options and task counts, and (the
+    generation moving on) every search's total and facet counts."""
     cache.delete_many(["catalog:facets", "catalog:tasks", "catalog:generation"])
+
+
+def catalog_changed(**_signal: object) -> None:
+    """A dataset was saved or deleted: its counts go once the change commits."""
+    transaction.on_commit(forget_facets)

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from marketplace.catalog.search import forget_facets
 from marketplace.models import Dataset, Membership, User
 from tests.factories import organization, published_dataset
 
@@ -184,12 +185,19 @@ def test_list_query_count_is_constant(api_client: APIClient, db: None) -> None:
         published_dataset(f"bulk-{i}", name=f"Bulk speech {i}", task="ASR", locale="en")
     api_client.get("/api/datasets")  # a warm server: it knows for half a minute that nothing moved away
     # ids and total, then the page's rows; a typo adds the word correction and a second search.
+    # With the search's total cached (the second time it is asked), the count goes and only the
+    # page is looked for: never more queries, whatever the page size.
     for params, expected_queries in (({}, 2), ({"q": "speech"}, 2), ({"q": "speach"}, 4), ({"task": "ASR"}, 2)):
         for limit in (3, 30):
+            forget_facets()  # what a change to the catalog does: its cached counts go
             with CaptureQueriesContext(connection) as queries:
                 response = api_client.get("/api/datasets", {**params, "limit": limit})
             assert len(response.json()["items"]) == limit
             assert len(queries) == expected_queries, (params, limit, [q["sql"] for q in queries])
+            with CaptureQueriesContext(connection) as warm:
+                again = api_client.get("/api/datasets", {**params, "limit": limit})
+            assert again.json() == response.json()
+            assert len(warm) <= expected_queries, (params, limit, [q["sql"] for q in warm])
 
 
 def test_typos_are_corrected_against_the_catalog_vocabulary(api_client: APIClient, catalog: dict[str, Dataset]) -> None:
@@ -263,3 +271,25 @@ def test_v1_organizations_licenses_and_schema(api_client: APIClient, catalog: di
     assert "/api/v1/datasets/{id}/versions" in paths and "/api/v1/licenses" in paths
     # The MDC contract's routes are API endpoints too: documented (tag "mdc"), so that they are fuzzed.
     assert paths["/api/datasets"]["get"]["tags"] == ["mdc"]
+
+
+def test_the_cached_total_follows_the_catalog(
+    api_client: APIClient,
+    catalog: dict[str, Dataset],
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    # The total of a search is cached (counting a large catalog's matches costs more than the rest
+    # of the request); a dataset published, or changed in any way, drops it once the change commits.
+    def total() -> int:
+        return int(api_client.get("/api/datasets", {"q": "speech"}).json()["total"])
+
+    assert total() == 3
+    with django_capture_on_commit_callbacks(execute=True):
+        published_dataset("more-speech", name="More Speech", published_at=timezone.now())
+    assert total() == 4
+    hidden = Dataset.objects.get(slug="more-speech")
+    hidden.visibility = Dataset.Visibility.PRIVATE
+    with django_capture_on_commit_callbacks(execute=True):
+        hidden.save()  # any save, by any path: the signal drops the counts
+    assert total() == 3
+    assert api_client.get("/api/datasets").json()["total"] == 3
