@@ -330,7 +330,8 @@ class UploadPartApi(UploadView):
 
 
 class UploadCompleteApi(UploadView):
-    """E14: verify the parts and the SHA-256, then link the file to the submission."""
+    """E14: verify the parts, record the declared SHA-256 (validation checks it), then link the file
+    to the submission."""
 
     @extend_schema(
         operation_id="mdc_complete_upload",

@@ -4,8 +4,8 @@ and validated the way production does (the Celery task; once in a real worker pr
 
 Each must be refused with a message that names the problem, and leave nothing behind: no object
 under the published prefix, no dataset version, a submission that can be neither submitted nor
-approved, and the upload where the design puts it (a failed archive stays in quarantine for the
-contributor to replace; a failed checksum is deleted at once).
+approved, and the upload where the design puts it (a failed archive, a wrong checksum included,
+stays in quarantine for the contributor to replace).
 """
 
 from __future__ import annotations
@@ -529,31 +529,52 @@ def test_a_bad_completion_is_refused_and_changes_nothing(bad: BadCompletion, peo
         assert unfinished.get("Uploads", []) == []
 
 
-def test_a_wrong_checksum_fails_the_upload_and_deletes_the_object(people: dict[str, Any]) -> None:
-    """E14 with a SHA-256 that is not the file's: the joined object is deleted, the upload failed
-    with the reason, and every later call answers 410, which clears the SDK's state."""
+def test_a_wrong_checksum_is_refused_by_validation_and_the_sdk_says_why(
+    people: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SDK declares the SHA-256 of the file as it reads it; resuming an interrupted upload of a
+    file changed since (same name and size) declares the new file's SHA-256 over the old file's
+    parts. The completion (E14) answers at once, reading nothing back; until the worker has read
+    the archive it cannot be submitted, and the worker's read, which hashes every byte, fails it:
+    the SDK's submit says which SHA-256 is in storage and which was declared, and nothing is
+    published."""
     published_before = published_keys()
-    upload = open_upload(people)
-    body = {**upload.body(), "checksum": hashlib.sha256(b"another file").hexdigest()}
-    url = f"{people['base']}/api/uploads/{upload.file_upload_id}"
-    refused = people["api"].post(url, json=body)
-    assert refused.status_code == 400
-    actual = hashlib.sha256(upload.data).hexdigest()
-    assert (
-        f"Checksum mismatch: the file in storage has SHA-256 {actual} and {len(upload.data)} bytes, the client "
-        f"declared {body['checksum']}" in refused.json()["message"]
-    )
-    stored = Upload.objects.get(id=upload.file_upload_id)
-    assert stored.status == "failed" and "checksum mismatch" in stored.error
-    assert storage.head(stored.object_key) is None
-    assert not Validation.objects.filter(upload=stored).exists()
-    assert Submission.objects.get(id=stored.submission_id).archive_upload_id is None
-    assert published_keys() == published_before
+    archive = corpus.write_archive(tmp_path / "tidy.tar.gz", "tar.gz", corpus.tidy_entries())
+    stored = archive.read_bytes()
+    draft = datacollective.create_submission_draft(DatasetSubmission(name="Changed before resuming"))
+    submission_id = draft["submission"]["id"]
 
-    again = people["api"].post(url, json=upload.body())  # even with the right checksum now
-    assert again.status_code == 410 and "Start a new upload" in again.json()["message"]
-    part_url = people["api"].get(f"{url}/parts/1")
-    assert part_url.status_code == 410
+    complete = datacollective.upload._complete_upload
+
+    def connection_lost(*args: object, **kwargs: object) -> None:
+        raise requests.ConnectionError("the connection was lost before the completion")
+
+    monkeypatch.setattr(datacollective.upload, "_complete_upload", connection_lost)
+    try:
+        datacollective.upload_dataset_file(str(archive), submission_id, show_progress=False)
+    except requests.ConnectionError:
+        pass
+    else:
+        raise AssertionError("the interrupted upload completed")
+    monkeypatch.setattr(datacollective.upload, "_complete_upload", complete)
+    changed = stored[:-1] + bytes([stored[-1] ^ 0xFF])  # the same size, another SHA-256
+    archive.write_bytes(changed)
+    state = datacollective.upload_dataset_file(str(archive), submission_id, show_progress=False)
+
+    size, actual, declared = len(stored), hashlib.sha256(stored).hexdigest(), hashlib.sha256(changed).hexdigest()
+    upload = Upload.objects.get(id=state.fileUploadId)
+    assert (upload.status, upload.sha256, upload.size_bytes) == ("completed", declared, size)
+    assert storage.sha256_of(upload.object_key) == (actual, size)
+    submit = lambda: datacollective.submit_submission(submission_id, DatasetSubmission(agreeToSubmit=True))  # noqa: E731
+    assert "the uploaded archive is still being validated" in sdk_refusal(submit)
+
+    assert validate_upload.apply(args=(upload.id,)).get() == "failed with 1 error(s)"
+    says = (
+        f"The archive in storage has SHA-256 {actual} and {size} bytes; the upload declared {declared} and {size} "
+        "bytes. Upload the file again."
+    )
+    assert says in sdk_refusal(submit)
+    assert_refused_and_nothing_published(people, upload, (Expect("archive_checksum", "", says),), published_before)
 
 
 def test_part_numbers_and_sizes_outside_the_limits_are_refused_at_the_start(people: dict[str, Any]) -> None:

@@ -81,7 +81,12 @@ def _start_and_put(base: str, submission_id: str, data: bytes, part_size: int) -
     return started["fileUploadId"], completion
 
 
-def test_repeat_completion_is_200_and_bad_checksum_is_400_then_410(submission_id: str, live_server: Any) -> None:
+def test_repeat_completion_is_200_and_a_wrong_checksum_is_left_to_validation(
+    submission_id: str, live_server: Any
+) -> None:
+    """E14 reads nothing back: a wrong SHA-256 is recorded as declared and the upload queued for
+    validation, which reads every byte and fails it (tests/hardening/test_upload_abuse.py); a
+    repeat with another checksum is refused."""
     base = f"{live_server.url}/api"
     data = os.urandom(6 * MiB)
     file_upload_id, body = _start_and_put(base, submission_id, data, 5 * MiB)
@@ -93,15 +98,14 @@ def test_repeat_completion_is_200_and_bad_checksum_is_400_then_410(submission_id
     other = os.urandom(6 * MiB)
     file_upload_id, other_body = _start_and_put(base, submission_id, other, 5 * MiB)
     wrong = {**other_body, "checksum": "0" * 64}
-    refused = _session().post(f"{base}/uploads/{file_upload_id}", json=wrong)
-    assert refused.status_code == 400
-    assert (
-        "Checksum mismatch: the file in storage has SHA-256 " + hashlib.sha256(other).hexdigest()
-        in (refused.json()["message"])
-    )
+    answered = _session().post(f"{base}/uploads/{file_upload_id}", json=wrong)
+    assert answered.status_code == 200 and answered.json()["sha256"] == "0" * 64
     upload = Upload.objects.get(id=file_upload_id)
-    assert upload.status == "failed" and storage.head(upload.object_key) is None
-    assert _session().post(f"{base}/uploads/{file_upload_id}", json=wrong).status_code == 410
+    assert (upload.status, upload.sha256) == ("completed", "0" * 64)
+    assert upload.validation.status == "pending"
+    assert storage.sha256_of(upload.object_key) == (hashlib.sha256(other).hexdigest(), 6 * MiB)
+    refused = _session().post(f"{base}/uploads/{file_upload_id}", json=other_body)
+    assert refused.status_code == 409 and "already completed with another checksum" in refused.json()["message"]
 
 
 @pytest.mark.parametrize(
