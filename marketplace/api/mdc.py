@@ -107,7 +107,8 @@ class DatasetFiltersApi(PublicCatalogView):
 
 def find_dataset(id_or_slug: str) -> Dataset:
     """E3's lookup: id or slug; a private dataset only by its exact id (the SDK sends no key)."""
-    datasets = Dataset.objects.select_related("organization", "license", "current_version")
+    # The current version's license too: E4 and E5 read its terms.
+    datasets = Dataset.objects.select_related("organization", "license", "current_version__license")
     found = datasets.filter(id=id_or_slug).first() or datasets.filter(slug=id_or_slug).first()
     if found is None or found.status == Dataset.Status.DRAFT:
         raise exceptions.NotFound(_("No dataset with id or slug '%(id_or_slug)s'.") % {"id_or_slug": id_or_slug})
