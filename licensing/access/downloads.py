@@ -161,7 +161,7 @@ def _facts(
     """Whether ``user`` is a member of the dataset's organization, whether ``version`` is
     withdrawn, and the newest grant covering these terms, in one round trip. Read at the time of
     the call, never cached: a revoked grant or a withdrawal stops the next download."""
-    parameters = {
+    parameters: dict[str, str | int] = {
         "organization": dataset.organization_id,
         "user": user.pk,
         "dataset": dataset.id,
