@@ -373,6 +373,14 @@ def run(args: argparse.Namespace, work: Path) -> None:
                     f"{kind:<14} p95 {loaded_p95:.0f} ms under load, {idle_p95:.0f} ms idle: {times:.1f}x "
                     f"(target <= 3x) -> {'met' if times <= 3 else 'MISSED'}"
                 )
+        served = sum(1 for s in loaded_results for kind, _, _ in s.requests if kind in BROWSING) / args.seconds
+        if args.think_seconds:
+            # Little's law: N clients pausing Z s between requests ask X = N / (Z + R) requests/s; the
+            # server serves at most its capacity, and the rest waits in the queue (R grows).
+            asked = browsing / args.think_seconds
+            verdict = "saturated: the latency is the queue" if served < 0.8 * asked else "within capacity"
+            print(f"browsing: {browsing} clients pausing {args.think_seconds} s ask up to {asked:.0f} requests/s; "
+                  f"served {served:.1f}/s ({verdict})")  # fmt: skip
         for title, results in (("direct phase", direct_results), ("load phase", loaded_results)):
             total = sum(len(s.requests) for s in results)
             failed = sum(1 for s in results for _, _, ok in s.requests if not ok)
