@@ -109,7 +109,7 @@ def browsing_clients(
         rng = random.Random(seed_value * 10_000 + number)  # noqa: S311 (a request mix, not security)
         mine: list[tuple[str, float, bool]] = []
         errors: list[str] = []
-        time.sleep(rng.uniform(0, min(think, 1.0)) if think else 0)  # do not start in lockstep
+        time.sleep(rng.uniform(0, think))  # start spread over one pause, not all in the same second
         with requests.Session() as session:
             while time.monotonic() < deadline:
                 label, path, params = PICKERS[kind](rng, viewer)
