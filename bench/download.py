@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -25,7 +26,74 @@ from bench.harness import MiB, gunicorn, publish_random_archive, throughput_main
 
 
 def main() -> None:
-    throughput_main(run, prefix="dc-bench-download-")
+    throughput_main(run, prefix="dc-bench-download-", extra=add_arguments)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--e4-calls", type=int, default=300, help="in-process E4 calls timed (0: skip)")
+    parser.add_argument("--profile", action="store_true", help="print a pyinstrument profile of the E4 calls")
+
+
+def e4_in_process(dataset_id: str, key: str, calls: int, profile: bool) -> None:
+    """E4 through Django's test client in this process (warm: after a few calls), with its SQL
+    queries: the server's own time for issuing a download, without the network or gunicorn."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from licensing.models import DownloadRecord
+
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {key}", HTTP_USER_AGENT="bench", HTTP_HOST="127.0.0.1")
+    path = f"/api/datasets/{dataset_id}/download"
+    for _ in range(20):  # warm: imports, URL resolver, the boto3 client, query plans
+        assert client.post(path).status_code == 200
+    before = DownloadRecord.objects.count()
+    with CaptureQueriesContext(connection) as queries:
+        client.post(path)
+    statements = [q["sql"].split()[0] for q in queries.captured_queries]
+    profiler = None
+    if profile:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.0002)
+        profiler.start()
+    times, cpu = [], []
+    for _ in range(calls):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        response = client.post(path)
+        times.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
+        assert response.status_code == 200, response.content
+    if profiler is not None:
+        profiler.stop()
+        print(profiler.output_text(unicode=True, color=False, show_all=False))
+    assert DownloadRecord.objects.count() == before + 1 + calls  # every download recorded
+    # The floor in the same run: the cheapest API request through the same stack (middleware,
+    # DRF, the renderer) with no key and no query, and one query's round trip to PostgreSQL.
+    floor = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        client.get("/api/health")
+        floor.append(time.perf_counter() - started)
+    trips = []
+    with connection.cursor() as cursor:
+        for _ in range(calls):
+            started = time.perf_counter()
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+            trips.append(time.perf_counter() - started)
+    p50, p95 = (statistics.quantiles(times, n=20)[i] * 1000 for i in (9, 18))
+    cpu_p50 = statistics.median(cpu) * 1000
+    floor_p50, trip_p50 = statistics.median(floor) * 1000, statistics.median(trips) * 1000
+    print(
+        f"E4 in process ({calls} calls, Django test client): p50 {p50:.2f} ms, p95 {p95:.2f} ms, "
+        f"CPU p50 {cpu_p50:.2f} ms; {len(statements)} SQL statements per call ({', '.join(statements)})"
+    )
+    print(f"floor in the same run: GET /api/health p50 {floor_p50:.2f} ms; SELECT 1 round trip p50 {trip_p50:.2f} ms")
+    print(
+        f"E4 p50 in process: {p50:.2f} ms = {p50 / floor_p50:.1f}x the health floor "
+        f"(target <= 10 ms) -> {'met' if p50 <= 10 else 'MISSED'}"
+    )
 
 
 def run(args: argparse.Namespace, work: Path) -> None:
@@ -44,6 +112,10 @@ def run(args: argparse.Namespace, work: Path) -> None:
         work=work, organization=org, slug="bench-archive", size_mib=args.size_mib, licensees=[user]
     )
     object_key, size = dataset.current_version.archive_key, dataset.current_version.size_bytes
+    if args.e4_calls:
+        e4_in_process(dataset.id, key, args.e4_calls, args.profile)
+    if not args.rounds:
+        return
 
     with gunicorn(workers=2) as base_url:
         os.environ["MDC_API_URL"] = f"{base_url}/api"

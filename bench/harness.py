@@ -63,12 +63,20 @@ def bench_workspace(prefix: str) -> Iterator[Path]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def throughput_main(run: Callable[[argparse.Namespace, Path], None], *, prefix: str) -> None:
+def throughput_main(
+    run: Callable[[argparse.Namespace, Path], None],
+    *,
+    prefix: str,
+    extra: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> None:
     """The command line of the throughput benchmarks (upload, download): the object's size and how
-    many rounds of the two paths alternate; ``run`` gets them and a workspace."""
+    many rounds of the two paths alternate (and a benchmark's ``extra`` arguments); ``run`` gets
+    them and a workspace."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--rounds", type=int, default=2)
+    if extra is not None:
+        extra(parser)
     args = parser.parse_args()
     with bench_workspace(prefix) as work:
         run(args, work)
@@ -81,9 +89,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(*, workers: int = 2, **extra_env: str) -> Iterator[str]:
-    """gunicorn on a free port against the benchmark's database, as production runs it; yield its
-    base URL once /healthz answers, and stop it at the end."""
+def gunicorn(*, workers: int | None = None, threads: int | None = None, **extra_env: str) -> Iterator[str]:
+    """gunicorn on a free port against the benchmark's database, with `make run`'s settings
+    (config/gunicorn.conf.py; ``workers`` and ``threads`` override them); yield its base URL once
+    /healthz answers, and stop it at the end."""
     import subprocess
     import time
     import urllib.request
@@ -93,8 +102,9 @@ def gunicorn(*, workers: int = 2, **extra_env: str) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url_of_test_db(), **extra_env}
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--timeout", "600", "--no-control-socket"],
+        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--config", "config/gunicorn.conf.py",
+         "--bind", f"127.0.0.1:{port}", "--no-control-socket",
+         *(["--workers", str(workers)] if workers else []), *(["--threads", str(threads)] if threads else [])],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     base_url = f"http://127.0.0.1:{port}"

@@ -1,75 +1,139 @@
-"""Load: many concurrent SDK downloads and catalog queries against a real gunicorn, with throughput,
-latency percentiles and the error rate of each kind of request.
+"""Load: many concurrent clients against a real gunicorn (config/gunicorn.conf.py, as `make run`
+starts it): catalog and dataset-viewer clients, and official-SDK downloaders; throughput, latency
+percentiles and errors of each kind of request, each against its idle baseline.
 
-    .venv/bin/python bench/load.py [--datasets 20000] [--catalog-clients 8] [--downloaders 4]
-                                   [--seconds 30] [--archive-mib 32] [--web-workers 4]
+    .venv/bin/python bench/load.py [--clients 200] [--downloaders 8] [--seconds 60]
+                                   [--think-seconds 1.0] [--client-processes 4]
+                                   [--datasets 20000] [--archive-mib 32] [--viewer-rows 100000]
+                                   [--web-workers N] [--web-threads N]
 
 Starts the embedded services (unless the environment names them), seeds the catalog (as
-bench/catalog.py does) and a few published archives of random bytes whose terms every client has
-accepted, then runs gunicorn on a free port. Each client is its own process:
+bench/catalog.py does), a few published archives of random bytes whose terms every downloader has
+accepted, and one published table whose viewer export (Parquet) is made; then runs gunicorn on a
+free port.
 
-- a catalog client loops over the catalog queries of bench/catalog.py (MDC search API, /api/v1 and
-  the catalog page) with one `requests` session;
-- a downloader loops `datacollective.download_dataset` (the official SDK, its own API key) over the
-  archives, each byte written to disk.
+Clients. 200 client processes would take the 2 cores from the server they measure, so the
+browsing clients are threads (one `requests` session each, its own connection) in a few
+processes; each loops: pick a request of its kind, send it, wait a random think time (exponential,
+mean ``--think-seconds``; 0 makes a closed loop that saturates the server by design):
 
-Baselines, measured in the same run: the same catalog queries from one client on an idle server
-(the loaded p95 is printed as a multiple of it), and the same number of processes fetching the same
-objects over presigned URLs made directly with boto3 (the SDK's aggregate MiB/s is printed as a
-ratio of it; the API only signs, so the target is >= 0.9). The API's rate limits are raised for the
-run, since every client comes from 127.0.0.1: the figures are capacity, not the limiter.
+- catalog: the fixed query set of bench/catalog.py (MDC search API, /api/v1, the catalog page);
+- viewer: the viewer API of the table (``rows`` at random offsets, ``search`` of a word,
+  ``filter``), as the dataset page calls it;
+- downloader: a process of its own looping `datacollective.download_dataset` (the real SDK, its
+  own API key, each byte written to disk), with no think time.
+
+Phases, each ``--seconds`` long except the first: (1) idle baselines: one client of each browsing
+kind alone, its p95 being what the loaded p95 is compared to; (2) the browsing clients with the
+same number of processes fetching the archives over presigned URLs made directly with boto3 (the
+floor of a download); (3) the same browsing clients with the SDK downloaders. Prints, per kind, the
+loaded p95 as a multiple of the idle p95 (target <= 3x), the errors (target 0), and the SDK's
+aggregate MiB/s as a ratio of the direct GETs' (target >= 0.95). The API's rate limits are raised
+for the run, since every client comes from 127.0.0.1: the figures are capacity, not the limiter.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import random
 import shutil
-import statistics
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from bench.catalog import QUERIES, seed  # noqa: E402
 from bench.harness import MiB, bench_workspace, gunicorn, publish_random_archive  # noqa: E402
 
+WORDS = [f"w{i:03d}" for i in range(500)]
+BROWSING = ("catalog API", "catalog page", "viewer rows", "viewer search", "viewer filter")
+
 
 @dataclass
 class Samples:
-    """What one client process saw: (kind, seconds, ok) per request, bytes moved, error texts."""
+    """What clients saw: (kind, seconds, ok) per request, bytes moved, error texts."""
 
     requests: list[tuple[str, float, bool]] = field(default_factory=list)
     bytes_moved: int = 0
     errors: list[str] = field(default_factory=list)
 
 
-def catalog_client(base_url: str, seconds: float, seed_value: int) -> Samples:
+@dataclass(frozen=True)
+class Viewer:
+    """Where the viewer's API of the load's table answers."""
+
+    prefix: str  # /api/v1/datasets/<id>/versions/<n>/viewer/
+    split: str
+    rows: int
+
+
+def catalog_request(rng: random.Random, viewer: Viewer) -> tuple[str, str, dict[str, Any]]:
+    _, path, params = rng.choice(QUERIES)
+    return ("catalog page" if not path.startswith("/api/") else "catalog API"), path, params
+
+
+def viewer_request(rng: random.Random, viewer: Viewer) -> tuple[str, str, dict[str, Any]]:
+    route = rng.choice(("rows", "rows", "search", "filter"))
+    offset = rng.randrange(0, max(1, viewer.rows - 100))
+    params: dict[str, Any] = {"split": viewer.split, "offset": offset, "length": 100}
+    if route == "search":
+        params = {"split": viewer.split, "query": rng.choice(WORDS), "length": 100}
+    elif route == "filter":
+        params = {"split": viewer.split, "where": f"score > {rng.randrange(0, 100)}", "orderby": "id", "length": 100}
+    return f"viewer {route}", viewer.prefix + route, params
+
+
+PICKERS = {"catalog": catalog_request, "viewer": viewer_request}
+
+
+def browsing_clients(
+    base_url: str, viewer: Viewer, kinds: list[str], seconds: float, think: float, seed_value: int
+) -> Samples:
+    """One thread per entry of ``kinds`` (catalog or viewer), each with its own session."""
     import requests
 
     samples = Samples()
-    rng = random.Random(seed_value)  # noqa: S311 (a query mix, not security)
+    lock = threading.Lock()
     deadline = time.monotonic() + seconds
-    with requests.Session() as session:
-        while time.monotonic() < deadline:
-            label, path, params = rng.choice(QUERIES)
-            kind = "catalog page" if not path.startswith("/api/") else "catalog API"
-            started = time.perf_counter()
-            try:
-                response = session.get(base_url + path, params=params, timeout=30)
-                ok = response.status_code == 200
-                if not ok:
-                    samples.errors.append(f"{label}: HTTP {response.status_code}")
-            except requests.RequestException as exc:
-                ok = False
-                samples.errors.append(f"{label}: {exc}")
-            samples.requests.append((kind, time.perf_counter() - started, ok))
+
+    def client(kind: str, number: int) -> None:
+        rng = random.Random(seed_value * 10_000 + number)  # noqa: S311 (a request mix, not security)
+        mine: list[tuple[str, float, bool]] = []
+        errors: list[str] = []
+        time.sleep(rng.uniform(0, think))  # start spread over one pause, not all in the same second
+        with requests.Session() as session:
+            while time.monotonic() < deadline:
+                label, path, params = PICKERS[kind](rng, viewer)
+                started = time.perf_counter()
+                try:
+                    response = session.get(base_url + path, params=params, timeout=60)
+                    ok = response.status_code == 200
+                    if not ok:
+                        errors.append(f"{label}: HTTP {response.status_code} {response.text[:120]}")
+                except requests.RequestException as exc:
+                    ok = False
+                    errors.append(f"{label}: {exc}")
+                mine.append((label, time.perf_counter() - started, ok))
+                if think:
+                    time.sleep(max(0.0, min(rng.expovariate(1 / think), deadline - time.monotonic())))
+        with lock:
+            samples.requests.extend(mine)
+            samples.errors.extend(errors)
+
+    threads = [threading.Thread(target=client, args=(kind, n), daemon=True) for n, kind in enumerate(kinds)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     return samples
 
 
@@ -167,14 +231,61 @@ def run_clients(jobs: list[tuple[object, tuple[object, ...]]]) -> list[Samples]:
         return [future.result() for future in futures]
 
 
-def prepare(args: argparse.Namespace, work: Path) -> tuple[list[str], list[str], list[str]]:
-    """Seed the catalog and the archives; return the downloadable ids, their objects and one API
-    key per downloader."""
+def browsing_jobs(
+    args: argparse.Namespace, base_url: str, viewer: Viewer, seconds: float, seed_base: int
+) -> list[tuple[object, tuple[object, ...]]]:
+    """The browsing clients (all but the downloaders), two catalog clients for one viewer client,
+    spread over ``--client-processes`` processes."""
+    count = args.clients - args.downloaders
+    kinds = ["viewer" if n % 3 == 2 else "catalog" for n in range(count)]
+    processes = max(1, min(args.client_processes, count))
+    return [
+        (browsing_clients, (base_url, viewer, kinds[p::processes], seconds, args.think_seconds, seed_base + p))
+        for p in range(processes)
+    ]
+
+
+def table_csv(rows: int) -> bytes:
+    """A CSV of ``rows`` rows: an id, a category, a score and a sentence of five words."""
+    rng = random.Random(11)  # noqa: S311
+    out = io.StringIO()
+    out.write("id,category,score,text\n")
+    for n in range(rows):
+        words = " ".join(rng.choice(WORDS) for _ in range(5))
+        out.write(f"{n},c{rng.randrange(50)},{rng.random() * 100:.3f},{words}\n")
+    return out.getvalue().encode()
+
+
+def publish_viewer_table(rows: int) -> Viewer:
+    """A table published the whole way (draft, upload, validation, review) and exported for the
+    viewer, as tests/world.py does; its current version's viewer API."""
+    from marketplace.models import ParquetExport
+    from marketplace.viewer import exports
+    from tests.world import Builder
+
+    builder = Builder()
+    builder.organizations()
+    dataset = builder.publish(
+        "load-table", org="north", files={"train.csv": table_csv(rows)}, name="Load table", task="LLM", format="CSV"
+    )
+    version = dataset.current_version
+    assert version is not None
+    exports.export_version(version_id=version.id)
+    export = ParquetExport.objects.filter(upload__submission__version=version, upload__kind="archive").first()
+    assert export is not None and export.status == "ready", export and export.status
+    split = export.tables[0]["split"]
+    return Viewer(f"/api/v1/datasets/{dataset.id}/versions/{version.number}/viewer/", split, rows)
+
+
+def prepare(args: argparse.Namespace, work: Path) -> tuple[list[str], list[str], list[str], Viewer]:
+    """Seed the catalog, the archives and the viewer's table; return the downloadable ids, their
+    objects, one API key per downloader and the viewer's routes."""
     from licensing.keys.services import create_api_key
     from marketplace.models import User
     from marketplace.organizations.services import create_organization
 
     seed(args.datasets)
+    viewer = publish_viewer_table(args.viewer_rows)
     owner = User.objects.create_user(username="load-owner", email="owner@example.org")
     org = create_organization(name="Load", slug="load", owner=owner)
     downloaders = [
@@ -187,27 +298,33 @@ def prepare(args: argparse.Namespace, work: Path) -> tuple[list[str], list[str],
         )
         for n in range(args.archives)
     ]
-    return [d.id for d in datasets], [d.current_version.archive_key for d in datasets], keys
+    return [d.id for d in datasets], [d.current_version.archive_key for d in datasets], keys, viewer
 
 
 def run(args: argparse.Namespace, work: Path) -> None:
     from marketplace import storage
 
-    dataset_ids, object_keys, keys = prepare(args, work)
+    dataset_ids, object_keys, keys, viewer = prepare(args, work)
     # Every client comes from 127.0.0.1: raise the limits so the figures are capacity, not the limiter.
     unlimited = {"API_RATE_PER_KEY": "1000000/minute", "API_RATE_PER_IP": "1000000/minute"}
-    with gunicorn(workers=args.web_workers, **unlimited) as base_url:
+    with gunicorn(workers=args.web_workers, threads=args.web_threads, **unlimited) as base_url:
+        browsing = args.clients - args.downloaders
         print(
-            f"\ngunicorn: {args.web_workers} sync workers; catalog: {args.datasets:,} datasets; "
-            f"{args.archives} archives of {args.archive_mib} MiB; {os.cpu_count()} CPUs on this machine"
+            f"\ngunicorn: config/gunicorn.conf.py (workers {args.web_workers or 'default'}, threads "
+            f"{args.web_threads or 'default'}); catalog: {args.datasets:,} datasets; viewer table: "
+            f"{args.viewer_rows:,} rows; {args.archives} archives of {args.archive_mib} MiB; {os.cpu_count()} CPUs\n"
+            f"clients: {args.clients} = {browsing} browsing (catalog 2 : viewer 1, threads in "
+            f"{args.client_processes} processes, think time {args.think_seconds} s mean) + "
+            f"{args.downloaders} downloaders (a process each)"
         )
-        # Warm every worker's connections and query plans.
-        run_clients([(catalog_client, (base_url, 3.0, n)) for n in range(args.web_workers)])
+        # Warm every worker's connections, query plans and the viewer's local Parquet copy.
+        run_clients([(browsing_clients, (base_url, viewer, ["catalog", "viewer"] * 4, 5.0, 0.0, 1))])
 
+        idle_seconds = max(10.0, args.seconds / 3)
         idle = report(
-            "Baseline: one catalog client, idle server",
-            run_clients([(catalog_client, (base_url, args.seconds / 3, 1))]),
-            args.seconds / 3,
+            "Baseline: one catalog client and one viewer client, idle server",
+            run_clients([(browsing_clients, (base_url, viewer, ["catalog", "viewer"], idle_seconds, 0.0, 2))]),
+            idle_seconds,
         )
 
         urls = [
@@ -218,10 +335,10 @@ def run(args: argparse.Namespace, work: Path) -> None:
         ]
         direct_results = run_clients(
             [(direct_downloader, (urls, args.seconds, n)) for n in range(args.downloaders)]
-            + [(catalog_client, (base_url, args.seconds, 100 + n)) for n in range(args.catalog_clients)]
+            + browsing_jobs(args, base_url, viewer, args.seconds, 100)
         )
         report(
-            f"Baseline: {args.downloaders} direct presigned GET loops + {args.catalog_clients} catalog clients",
+            f"Baseline: {args.downloaders} direct presigned GET loops + {browsing} browsing clients",
             direct_results,
             args.seconds,
         )
@@ -231,39 +348,61 @@ def run(args: argparse.Namespace, work: Path) -> None:
                 (sdk_downloader, (f"{base_url}/api", keys[n], dataset_ids, args.seconds, n))
                 for n in range(args.downloaders)
             ]
-            + [(catalog_client, (base_url, args.seconds, 200 + n)) for n in range(args.catalog_clients)]
+            + browsing_jobs(args, base_url, viewer, args.seconds, 200)
         )
         loaded = report(
-            f"Load: {args.downloaders} SDK downloaders + {args.catalog_clients} catalog clients",
+            f"Load: {args.downloaders} SDK downloaders + {browsing} browsing clients",
             loaded_results,
             args.seconds,
         )
 
+        print(f"\nFigures ({args.clients} clients, {args.seconds:.0f} s):")
         direct_bytes = sum(s.bytes_moved for s in direct_results)
         sdk_bytes = sum(s.bytes_moved for s in loaded_results)
         ratio = sdk_bytes / direct_bytes if direct_bytes else float("nan")
-        print(f"\nSDK download throughput / direct presigned GET under the same load: {ratio:.2f} (target >= 0.9)")
-        for kind in ("catalog API", "catalog page"):
+        print(
+            f"{'SDK download':<14} {sdk_bytes / MiB / args.seconds:.0f} MiB/s vs direct presigned GET "
+            f"{direct_bytes / MiB / args.seconds:.0f} MiB/s under the same load: {ratio:.2f}x "
+            f"(target >= 0.95) -> {'met' if ratio >= 0.95 else 'MISSED'}"
+        )
+        for kind in BROWSING:
             if idle.get(kind) and loaded.get(kind):
                 idle_p95, loaded_p95 = percentile(idle[kind], 0.95), percentile(loaded[kind], 0.95)
+                times = loaded_p95 / idle_p95
                 print(
-                    f"{kind} p95: {loaded_p95:.0f} ms under load, {idle_p95:.0f} ms idle "
-                    f"({loaded_p95 / idle_p95:.1f}x); median idle {statistics.median(idle[kind]):.0f} ms"
+                    f"{kind:<14} p95 {loaded_p95:.0f} ms under load, {idle_p95:.0f} ms idle: {times:.1f}x "
+                    f"(target <= 3x) -> {'met' if times <= 3 else 'MISSED'}"
                 )
-        total = sum(len(s.requests) for s in loaded_results)
-        failed = sum(1 for s in loaded_results for _, _, ok in s.requests if not ok)
-        print(f"error rate under load: {failed}/{total} = {100 * failed / max(total, 1):.2f}%")
+        served = sum(1 for s in loaded_results for kind, _, _ in s.requests if kind in BROWSING) / args.seconds
+        if args.think_seconds:
+            # Little's law: N clients pausing Z s between requests ask X = N / (Z + R) requests/s; the
+            # server serves at most its capacity, and the rest waits in the queue (R grows).
+            asked = browsing / args.think_seconds
+            verdict = "saturated: the latency is the queue" if served < 0.8 * asked else "within capacity"
+            print(f"browsing: {browsing} clients pausing {args.think_seconds} s ask up to {asked:.0f} requests/s; "
+                  f"served {served:.1f}/s ({verdict})")  # fmt: skip
+        for title, results in (("direct phase", direct_results), ("load phase", loaded_results)):
+            total = sum(len(s.requests) for s in results)
+            failed = sum(1 for s in results for _, _, ok in s.requests if not ok)
+            print(
+                f"errors, {title}: {failed}/{total} = {100 * failed / max(total, 1):.2f}% "
+                f"(target 0) -> {'met' if failed == 0 else 'MISSED'}"
+            )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=200, help="all clients, downloaders included")
+    parser.add_argument("--downloaders", type=int, default=8)
+    parser.add_argument("--client-processes", type=int, default=4, help="processes the browsing threads run in")
+    parser.add_argument("--think-seconds", type=float, default=1.0, help="mean pause of a browsing client")
     parser.add_argument("--datasets", type=int, default=20_000, help="catalog rows to seed")
-    parser.add_argument("--catalog-clients", type=int, default=8)
-    parser.add_argument("--downloaders", type=int, default=4)
     parser.add_argument("--archives", type=int, default=3)
     parser.add_argument("--archive-mib", type=int, default=32)
-    parser.add_argument("--seconds", type=float, default=30.0, help="length of each loaded phase")
-    parser.add_argument("--web-workers", type=int, default=4)
+    parser.add_argument("--viewer-rows", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float, default=60.0, help="length of each loaded phase")
+    parser.add_argument("--web-workers", type=int, default=None, help="default: config/gunicorn.conf.py")
+    parser.add_argument("--web-threads", type=int, default=None, help="default: config/gunicorn.conf.py")
     args = parser.parse_args()
     with bench_workspace("dc-bench-load-") as work:
         run(args, work)

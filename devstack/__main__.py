@@ -104,8 +104,8 @@ def run(port: int) -> int:
         _manage(env, "sign_missing_manifests", "-v", "0")  # versions from before provenance existed
         bin_dir = Path(sys.executable).parent
         commands = [
-            [str(bin_dir / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-             "--graceful-timeout", "5", "--timeout", "600", "--access-logfile", "-", "--no-control-socket"],
+            [str(bin_dir / "gunicorn"), "config.wsgi", "--config", "config/gunicorn.conf.py",
+             "--bind", f"127.0.0.1:{port}", "--access-logfile", "-", "--no-control-socket"],
             [str(bin_dir / "celery"), "-A", "config", "worker", "--concurrency", "2", "--loglevel", "INFO",
              "--hostname", f"worker-{port}@%h"],
             [str(bin_dir / "celery"), "-A", "config", "beat", "--loglevel", "INFO",

@@ -27,14 +27,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from licensing.access import access_requests
-from licensing.access.grants import grant_covering, terms_for
-from licensing.consent.withdrawals import gone_message, is_withdrawn
+from licensing.access.grants import terms_for
+from licensing.consent.withdrawals import gone_message
 from licensing.models import ApiKey, DownloadRecord, LicenseGrant
 from licensing.revenue import payments, refunds
 from marketplace import storage
@@ -60,14 +61,14 @@ class Refusal(enum.Enum):
 
 @dataclass(frozen=True)
 class Verdict:
-    """Allowed (``refusal`` None, with the ``basis`` and the ``grant`` it rests on) or refused: the
+    """Allowed (``refusal`` None, with the ``basis`` and the ``grant_id`` it rests on) or refused: the
     ``refusal``, ``why`` in plain words, and the ``instruction`` that says what to do about it."""
 
     refusal: Refusal | None = None
     why: str = ""
     instruction: str = ""
     basis: str = ""
-    grant: LicenseGrant | None = None
+    grant_id: int | None = None
 
     @property
     def allowed(self) -> bool:
@@ -81,15 +82,19 @@ class Verdict:
 
 def decide(*, user: object, dataset: Dataset, version: DatasetVersion, kind: str, page_url: str) -> Verdict:
     """May ``user`` download ``kind`` of ``version``? ``page_url`` is the dataset page the
-    messages send people to (absolute for API callers)."""
+    messages send people to (absolute for API callers).
+
+    Membership, withdrawal and the grant are read in one query (``_facts``), exact at the time
+    of the call: nothing of the decision is cached."""
     if not isinstance(user, User) or not user.is_authenticated:
         return Verdict(Refusal.SIGN_IN, instruction="Sign in, or send an API key with the 'download' scope.")
-    member = access_requests.is_member(user, dataset)
+    terms = terms_for(dataset=dataset, version=version)
+    member, withdrawn, grant_id = _facts(user=user, dataset=dataset, version=version, terms_sha256=terms.sha256)
     if dataset.visibility == Dataset.Visibility.PRIVATE and not member:
         return Verdict(Refusal.NOT_VISIBLE, f"No dataset with id '{dataset.id}'.")
     if dataset.status == Dataset.Status.REMOVED:
         return Verdict(Refusal.TAKEN_DOWN, takedown_sentence(dataset.name, dataset.removal_reason))
-    if is_withdrawn(version):
+    if withdrawn:
         return Verdict(Refusal.WITHDRAWN, gone_message(version))
     if member:
         return Verdict(basis="member")
@@ -118,9 +123,7 @@ def decide(*, user: object, dataset: Dataset, version: DatasetVersion, kind: str
             f"Buy it at {page_url}#access or with POST /api/v1/datasets/{dataset.id}/purchases; "
             "the download opens once the payment is recorded.",
         )
-    terms = terms_for(dataset=dataset, version=version)
-    grant = grant_covering(user=user, dataset=dataset, terms_sha256=terms.sha256)
-    if grant is None:
+    if grant_id is None:
         earlier = LicenseGrant.objects.filter(user=user, dataset=dataset).exists()
         why = _("The terms changed since you accepted them.") if earlier else _("You have not accepted the terms.")
         return Verdict(
@@ -129,7 +132,46 @@ def decide(*, user: object, dataset: Dataset, version: DatasetVersion, kind: str
             f"Read and accept them at {page_url}#access (or POST /api/v1/datasets/{dataset.id}/grants "
             f'with {{"termsSha256": "{terms.sha256}"}}).',
         )
-    return Verdict(basis="grant", grant=grant)
+    return Verdict(basis="grant", grant_id=grant_id)
+
+
+# One statement for the three facts every download needs, as the ORM's
+# access_requests.is_member, consent.withdrawals.withdrawn_versions and grants.grants_covering
+# define them (tests/licensing/access/test_download_facts.py holds them equal). Plain SQL: the
+# same query built by the ORM costs about 7 ms of Python per call, its execution 0.2 ms.
+_FACTS_SQL = """
+SELECT
+    EXISTS (SELECT 1 FROM marketplace_membership m
+            WHERE m.organization_id = %(organization)s AND m.user_id = %(user)s),
+    EXISTS (SELECT 1 FROM licensing_consentwithdrawal w
+            WHERE w.dataset_id = %(dataset)s AND w.version_id = %(version)s)
+    OR EXISTS (SELECT 1 FROM licensing_rerelease r
+               WHERE r.dataset_id = %(dataset)s AND r.source_version_id = %(version)s
+                 AND NOT (r.removed_files = '[]'::jsonb AND r.removed_rows = '{}'::jsonb)),
+    (SELECT g.id FROM licensing_licensegrant g
+     WHERE g.user_id = %(user)s AND g.dataset_id = %(dataset)s AND g.terms_sha256 = %(terms)s
+       AND NOT EXISTS (SELECT 1 FROM licensing_refund f WHERE f.grant_id = g.id)
+     ORDER BY g.created_at DESC, g.id DESC LIMIT 1)
+"""
+
+
+def _facts(
+    *, user: User, dataset: Dataset, version: DatasetVersion, terms_sha256: str
+) -> tuple[bool, bool, int | None]:
+    """Whether ``user`` is a member of the dataset's organization, whether ``version`` is
+    withdrawn, and the newest grant covering these terms, in one round trip. Read at the time of
+    the call, never cached: a revoked grant or a withdrawal stops the next download."""
+    parameters: dict[str, str | int] = {
+        "organization": dataset.organization_id,
+        "user": user.pk,
+        "dataset": dataset.id,
+        "version": version.id,
+        "terms": terms_sha256,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_FACTS_SQL, parameters)
+        member, withdrawn, grant_id = cursor.fetchone()
+    return bool(member), bool(withdrawn), grant_id
 
 
 @dataclass(frozen=True)
@@ -182,7 +224,7 @@ def record(
         api_key=api_key,
         dataset=dataset,
         version=version,
-        grant=verdict.grant,
+        grant_id=verdict.grant_id,
         kind=kind,
         basis=verdict.basis,
         ip_address=ip_address,

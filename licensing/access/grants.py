@@ -144,14 +144,12 @@ def record_grant(
     return grant
 
 
-def grant_covering(*, user: User, dataset: Dataset, terms_sha256: str) -> LicenseGrant | None:
-    """The newest grant of ``user`` for these exact terms, if any, leaving out grants whose
+def grants_covering(*, user: User, dataset: Dataset, terms_sha256: str) -> QuerySet[LicenseGrant]:
+    """The grants of ``user`` for these exact terms, newest first, leaving out grants whose
     purchase was refunded (they license nothing since)."""
-    return (
-        LicenseGrant.objects.filter(user=user, dataset=dataset, terms_sha256=terms_sha256, refund__isnull=True)
-        .order_by("-created_at", "-id")
-        .first()
-    )
+    return LicenseGrant.objects.filter(
+        user=user, dataset=dataset, terms_sha256=terms_sha256, refund__isnull=True
+    ).order_by("-created_at", "-id")
 
 
 def grants_of(*, user: User) -> QuerySet[LicenseGrant]:

@@ -6,7 +6,7 @@ such as a provider's webhook). In one transaction:
 1. the ledger posts the exact reversal of the payment's transaction (``ledger.post_refund``:
    cash, the platform's fee and every payee's part, a payee already paid out left owing it);
 2. a ``Refund`` row records the reversal, the reason and the grant the payment created, which
-   from then on licenses nothing (``grants.grant_covering`` skips refunded grants, and
+   from then on licenses nothing (``grants.grants_covering`` skips refunded grants, and
    ``downloads.decide`` answers that the purchase was refunded);
 3. the invoice moves from paid to refunded (a conditional update).
 

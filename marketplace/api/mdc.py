@@ -107,8 +107,11 @@ class DatasetFiltersApi(PublicCatalogView):
 
 def find_dataset(id_or_slug: str) -> Dataset:
     """E3's lookup: id or slug; a private dataset only by its exact id (the SDK sends no key)."""
-    datasets = Dataset.objects.select_related("organization", "license", "current_version")
-    found = datasets.filter(id=id_or_slug).first() or datasets.filter(slug=id_or_slug).first()
+    # The current version's license too: E4 and E5 read its terms. No ordering: the id and the
+    # slug are unique, and compiling the catalog's default ordering was a fifth of E4's time.
+    datasets = Dataset.objects.select_related("organization", "license", "current_version__license").order_by()
+    matches = list(datasets.filter(id=id_or_slug)[:1]) or list(datasets.filter(slug=id_or_slug)[:1])
+    found = matches[0] if matches else None
     if found is None or found.status == Dataset.Status.DRAFT:
         raise exceptions.NotFound(_("No dataset with id or slug '%(id_or_slug)s'.") % {"id_or_slug": id_or_slug})
     # Before the takedown check: a removed private dataset's slug must not tell that it exists.
