@@ -378,7 +378,7 @@ class _Inflater:
         self.produced = 0
 
     def feed(self, data: bytes) -> Iterator[bytes]:
-        """The inflated bytes of ``data``, the stream's next compressed bytes, CHUNK at most a
+        """The inflated bytes of ``data``, the stream's next compressed bytes, PUMP_CHUNK at most a
         piece; fed a CHUNK at a time, so that a bomb is stopped after reading little of it."""
         view = memoryview(data)
         for start in range(0, len(view), CHUNK):
@@ -402,7 +402,7 @@ class _Inflater:
                     return
                 self._inflate = isal_zlib.decompressobj(wbits=31)  # the next member
             try:
-                out = self._inflate.decompress(data, CHUNK)
+                out = self._inflate.decompress(data, PUMP_CHUNK)
             except INFLATE_ERROR as exc:
                 raise ArchiveRejected(
                     "corrupt", gettext_noop("The gzip data is corrupt (%(reason)s)."), {"reason": str(exc)}

@@ -175,32 +175,36 @@ class ContentInspector:
             self._read_schema(reader, declared_size)
         return Inspected(detected, rows)
 
-    def _line_batches(self, reader: MemberReader) -> Iterator[tuple[int, list[bytes]]]:
-        """The lines of each chunk read, without their newlines: (number of the first, lines), in
-        bounded memory; an over-long line is an error."""
+    def _line_batches(self, reader: MemberReader) -> Iterator[tuple[int, list[bytes], bool]]:
+        """The lines of each chunk read, without their newlines: (number of the first, lines, whether
+        they are all ASCII), in bounded memory; an over-long line is an error."""
         carry: list[bytes] = []
         carried = 0
         number = 0
+        carry_ascii = True
         while chunk := reader.read(CHUNK):
+            ascii = chunk.isascii()
             pieces = chunk.split(b"\n")
             last = pieces.pop()
+            batch_ascii = ascii and carry_ascii
             if carry and pieces:
                 carry.append(pieces[0])
-                pieces[0], carry, carried = b"".join(carry), [], 0
+                pieces[0], carry, carried, carry_ascii = b"".join(carry), [], 0, True
             if pieces:
-                yield number + 1, pieces
+                yield number + 1, pieces, batch_ascii
                 number += len(pieces)
             if last:
                 carry.append(last)
                 carried += len(last)
+                carry_ascii = carry_ascii and ascii
                 if carried > MAX_LINE_BYTES:
                     raise _LineTooLong(number + 1)
         if carry:
-            yield number + 1, [b"".join(carry)]
+            yield number + 1, [b"".join(carry)], carry_ascii
 
     def _lines(self, reader: MemberReader) -> Iterator[tuple[int, bytes]]:
         """(line number, line without its newline), in bounded memory: an over-long line is an error."""
-        for first, lines in self._line_batches(reader):
+        for first, lines, _ in self._line_batches(reader):
             yield from enumerate(lines, first)
 
     def _decoded(self, reader: MemberReader, problems: _Problems) -> Iterator[str]:
@@ -307,10 +311,11 @@ class ContentInspector:
         problems = _Problems(self.findings, reader.path, "json_lines")
         records = lines = 0
         try:
-            for first, batch in self._line_batches(reader):
+            for first, batch, ascii in self._line_batches(reader):
                 try:
                     deque(map(_JSON_GRAMMAR.decode, batch), maxlen=0)
-                    _utf8(b"\n".join(batch))
+                    if not ascii:
+                        b"\n".join(batch).decode("utf-8")
                 except (ValueError, RecursionError):
                     pass
                 else:
