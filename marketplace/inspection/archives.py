@@ -2,8 +2,8 @@
 what is unsafe to extract, in bounded memory and without local disk.
 
 ``.tar`` and ``.tar.gz`` are read front to back from one GET (a background thread reads the
-body and computes the archive's SHA-256 while the caller parses and hashes members, so that the
-two hashes run on two cores). ``.zip`` keeps its directory at the end, so it is read through
+body, computes the archive's SHA-256 and inflates gzip with ISA-L while the caller parses, hashes
+and checks members, so that the work runs on two cores). ``.zip`` keeps its directory at the end, so it is read through
 ranged GETs; its bytes are still hashed in order, once each.
 
 Reading stops at the first limit that trips (entries, total uncompressed size, compression
@@ -14,18 +14,19 @@ collected, so that the contributor sees all of them at once.
 from __future__ import annotations
 
 import hashlib
-import queue
 import stat
 import struct
 import threading
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.conf import settings
 from django.utils.translation import gettext_noop
+from isal import isal_zlib
 
 from marketplace import storage
 from marketplace.inspection.tar_headers import TarFormatError, read_entries
@@ -33,11 +34,14 @@ from marketplace.inspection.texts import Params, english, finding
 
 CHUNK = 1024 * 1024
 PUMP_CHUNK = 4 * CHUNK  # fewer, larger reads on the body-reading thread: less time holding the GIL
+PIPE_BYTES = 16 * CHUNK  # how far (in the tar's bytes) the body-reading thread may run ahead of the parser
 # Below this many uncompressed bytes the ratio is not judged: tiny, very repetitive files
 # (a header-only CSV) legitimately compress far better than a whole dataset does.
 RATIO_GRACE_BYTES = 16 * CHUNK
 MAX_PATH_CHARS = 1024
 MAX_FINDINGS = 200  # per kind (errors, warnings): enough to act on, small enough to store
+# What ISA-L's inflate raises on corrupt data (its stubs declare it as an instance, not a class).
+INFLATE_ERROR: type[Exception] = isal_zlib.error  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -135,8 +139,14 @@ class MemberReader:
 
     def drain(self) -> None:
         self._peeked = b""
-        while self._pull(CHUNK):
-            pass
+        view = getattr(self._source, "view", None)
+        if view is None:
+            while self._pull(CHUNK):
+                pass
+            return
+        while data := view(PUMP_CHUNK):  # hashed where the archive's bytes already are, uncopied
+            self._sha.update(data)
+            self.size += len(data)
 
     def hexdigest(self) -> str:
         return self._sha.hexdigest()
@@ -188,71 +198,167 @@ class _Scan:
         return row
 
 
-class ObjectPump:
-    """Reads a GET body on a background thread, a bounded queue ahead of the parser, and hashes
-    every byte: the archive's SHA-256 costs a second core instead of the parser's time."""
+class _Pipe:
+    """Pieces of bytes handed from the pump's thread to the parser, at most ``budget`` bytes
+    waiting (and one piece more); an exception is handed over in its place in the stream."""
 
-    def __init__(self, body: Any, *, depth: int = 4) -> None:
-        self._body = body
-        self._queue: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=depth)
-        self._stop = threading.Event()
+    def __init__(self, budget: int) -> None:
+        self._items: deque[bytes | BaseException] = deque()
+        self._held = 0
+        self._budget = budget
+        self._changed = threading.Condition()
+        self.closed = False
+
+    def put(self, item: bytes | BaseException) -> bool:
+        """Hand over ``item`` when there is room; False once the reader has closed the pipe."""
+        with self._changed:
+            while self._held >= self._budget and not self.closed:
+                self._changed.wait()
+            if self.closed:
+                return False
+            self._items.append(item)
+            self._held += len(item) if isinstance(item, bytes) else 0
+            self._changed.notify_all()
+            return True
+
+    def get(self) -> bytes | BaseException:
+        with self._changed:
+            while not self._items:
+                self._changed.wait()
+            item = self._items.popleft()
+            self._held -= len(item) if isinstance(item, bytes) else 0
+            self._changed.notify_all()
+            return item
+
+    def close(self) -> None:
+        with self._changed:
+            self.closed = True
+            self._items.clear()
+            self._changed.notify_all()
+
+
+class ObjectPump:
+    """Reads a GET body on a background thread, hashes every byte and, for a gzip stream,
+    inflates it there too (``_Inflater``); the parser reads the tar's bytes from it as a
+    forward-only stream, at most PIPE_BYTES behind. The archive's SHA-256 and the inflating
+    cost the second core instead of the parser's time."""
+
+    def __init__(self, body: Any, limits: Limits) -> None:
+        self._body, self._limits = body, limits
+        self._pipe = _Pipe(PIPE_BYTES)
         self._sha = hashlib.sha256()
-        self.consumed = 0
-        self._chunk = b""
+        self.raw_bytes = 0  # read from storage (and hashed) so far
+        self.kind = ""  # tar.gz, zip or tar, from the first bytes: set before anything is handed over
+        self._kind_known = threading.Event()
+        self._chunk = memoryview(b"")
         self._offset = 0
         self._eof = False
+        self.position = 0  # bytes of the tar (inflated, for a .tar.gz) the parser has consumed
         self._thread = threading.Thread(target=self._run, name="archive-pump", daemon=True)
         self._thread.start()
 
-    def _run(self) -> None:
-        try:
-            while not self._stop.is_set():
-                data = self._body.read(PUMP_CHUNK)
-                if data:
-                    self._sha.update(data)
-                self._put(data)
-                if not data:
-                    return
-        except BaseException as exc:  # handed to the reading thread, which decides
-            self._put(exc)
+    # -- the pump's thread --------------------------------------------------------------------
 
-    def _put(self, item: bytes | BaseException) -> None:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.2)
-                return
-            except queue.Full:
-                continue
-
-    def read(self, n: int = CHUNK) -> bytes:
-        if n < 0:
-            n = CHUNK
-        while self._offset >= len(self._chunk):
-            if self._eof:
-                return b""
-            item = self._queue.get()
-            if isinstance(item, BaseException):
-                self._eof = True
-                if storage.is_transient(item):
-                    raise StorageInterrupted(f"reading the archive from storage failed: {item}") from item
-                raise item
-            if not item:
-                self._eof = True
-                return b""
-            self._chunk, self._offset = item, 0
-        data = self._chunk[self._offset : self._offset + n]
-        self._offset += len(data)
-        self.consumed += len(data)
+    def _read(self) -> bytes:
+        data: bytes = self._body.read(PUMP_CHUNK)
+        if data:
+            self._sha.update(data)
+            self.raw_bytes += len(data)
         return data
 
-    def at_end(self) -> bool:
-        return self._eof and self._offset >= len(self._chunk)
+    def _run(self) -> None:
+        try:
+            data = self._read()
+            while data and len(data) < 4 and (more := self._read()):
+                data += more
+            if data[:2] == b"\x1f\x8b":
+                self.kind = "tar.gz"
+            elif data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+                self.kind = "zip"  # read by ranges instead (_scan_zip): nothing to hand over
+            else:
+                self.kind = "tar"
+            self._kind_known.set()
+            if self.kind == "zip":
+                return
+            inflater = _Inflater(self._limits) if self.kind == "tar.gz" else None
+            while data:
+                for piece in inflater.feed(data) if inflater else (data,):
+                    if not self._pipe.put(piece):
+                        return
+                data = self._read()
+            for piece in inflater.finish() if inflater else ():
+                if not self._pipe.put(piece):
+                    return
+            self._pipe.put(b"")
+        except BaseException as exc:  # handed to the parser, which decides
+            self._pipe.put(exc)
+        finally:
+            self._kind_known.set()
+
+    # -- the parser's side --------------------------------------------------------------------
+
+    def wait_kind(self) -> str:
+        """What the first bytes say the archive is ("" if they could not be read: the first read
+        then raises why)."""
+        self._kind_known.wait()
+        return self.kind
+
+    def _next(self) -> bool:
+        item = self._pipe.get()
+        if isinstance(item, BaseException):
+            self._eof = True
+            if storage.is_transient(item):
+                raise StorageInterrupted(f"reading the archive from storage failed: {item}") from item
+            raise item
+        if not item:
+            self._eof = True
+            return False
+        self._chunk, self._offset = memoryview(item), 0
+        return True
+
+    def view(self, n: int = CHUNK) -> memoryview:
+        """Up to ``n`` bytes without copying them (at least one, unless at the end); valid until
+        the next call."""
+        if self._offset >= len(self._chunk) and (self._eof or not self._next()):
+            return memoryview(b"")
+        data = self._chunk[self._offset : self._offset + n]
+        self._offset += len(data)
+        self.position += len(data)
+        return data
+
+    def read(self, n: int = CHUNK) -> bytes:
+        """``n`` bytes, fewer only at the end of the stream."""
+        if n is None or n < 0:
+            n = CHUNK
+        first = self.view(n)
+        if len(first) == n or not first:
+            return first.tobytes()
+        pieces, wanted = [first.tobytes()], n - len(first)
+        while wanted and (piece := self.view(wanted)):
+            pieces.append(piece.tobytes())
+            wanted -= len(piece)
+        return b"".join(pieces)
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, position: int, whence: int = 0) -> int:
+        """Forward only: skipped bytes were hashed all the same."""
+        if whence != 0 or position < self.position:
+            raise TarFormatError(
+                "corrupt",
+                gettext_noop("Cannot seek back to %(position)s in a stream at %(at)s."),
+                {"position": position, "at": self.position},
+            )
+        while self.position < position and self.view(position - self.position):
+            pass
+        return self.position
 
     def hexdigest(self) -> str:
         return self._sha.hexdigest()
 
     def close(self) -> None:
-        self._stop.set()
+        self._pipe.close()
         try:
             self._body.close()
         except Exception:  # noqa: S110 - closing a stream we are abandoning; nothing to report
@@ -260,42 +366,54 @@ class ObjectPump:
         self._thread.join(timeout=5)
 
 
-class GunzipReader:
-    """Decompresses a gzip stream in bounded pieces, counting bytes in and out, and stops at once
-    when the output outgrows the size limit or the compression ratio limit (a bomb)."""
+class _Inflater:
+    """Inflates gzip members one after another (gzip allows concatenating them) in bounded
+    pieces, counting bytes in and out, and stops at once when the output outgrows the size limit
+    or the compression ratio limit (a bomb). ISA-L's inflate, several times zlib's speed."""
 
-    def __init__(self, source: _Prepend, limits: Limits) -> None:
-        self._source, self._limits = source, limits
-        self._inflate = zlib.decompressobj(wbits=31)
+    def __init__(self, limits: Limits) -> None:
+        self._limits = limits
+        self._inflate = isal_zlib.decompressobj(wbits=31)
+        self.consumed = 0
         self.produced = 0
 
-    def read(self, n: int = CHUNK) -> bytes:
-        if n < 0:
-            n = CHUNK
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """The inflated bytes of ``data``, the stream's next compressed bytes, PUMP_CHUNK at most a
+        piece; fed a CHUNK at a time, so that a bomb is stopped after reading little of it."""
+        view = memoryview(data)
+        for start in range(0, len(view), CHUNK):
+            piece = view[start : start + CHUNK]
+            self.consumed += len(piece)
+            yield from self._inflated(piece)
+
+    def finish(self) -> Iterator[bytes]:
+        """What is still inside the inflater once the compressed stream has ended."""
+        yield from self._inflated(b"")
+        if not self._inflate.eof:
+            raise ArchiveRejected(
+                "truncated",
+                gettext_noop("The gzip stream ends before its end marker: the archive is truncated."),
+            )
+
+    def _inflated(self, data: bytes | memoryview) -> Iterator[bytes]:
         while True:
             if self._inflate.eof:
-                rest = self._inflate.unused_data or self._source.read(CHUNK)
-                if not rest:
-                    return b""
-                self._inflate = zlib.decompressobj(wbits=31)  # gzip allows concatenated members
-                data = rest
-            else:
-                data = self._inflate.unconsumed_tail or self._source.read(CHUNK)
                 if not data:
-                    raise ArchiveRejected(
-                        "truncated",
-                        gettext_noop("The gzip stream ends before its end marker: the archive is truncated."),
-                    )
+                    return
+                self._inflate = isal_zlib.decompressobj(wbits=31)  # the next member
             try:
-                out = self._inflate.decompress(data, n)
-            except zlib.error as exc:
+                out = self._inflate.decompress(data, PUMP_CHUNK)
+            except INFLATE_ERROR as exc:
                 raise ArchiveRejected(
                     "corrupt", gettext_noop("The gzip data is corrupt (%(reason)s)."), {"reason": str(exc)}
                 ) from None
+            data = self._inflate.unused_data if self._inflate.eof else self._inflate.unconsumed_tail
             if out:
                 self.produced += len(out)
                 self._check_limits()
-                return out
+                yield out
+            elif not data:
+                return
 
     def _check_limits(self) -> None:
         limit = self._limits.max_uncompressed_bytes
@@ -307,7 +425,7 @@ class GunzipReader:
                 ),
                 {"limit": limit},
             )
-        ratio = self.produced / max(1, self._source.consumed)
+        ratio = self.produced / max(1, self.consumed)
         if self.produced > RATIO_GRACE_BYTES and ratio > self._limits.max_compression_ratio:
             raise ArchiveRejected(
                 "compression_ratio",
@@ -315,11 +433,7 @@ class GunzipReader:
                     "The archive expands more than %(ratio)s times (%(produced)s bytes from %(consumed)s): refused "
                     "as a possible zip bomb."
                 ),
-                {
-                    "ratio": self._limits.max_compression_ratio,
-                    "produced": self.produced,
-                    "consumed": self._source.consumed,
-                },
+                {"ratio": self._limits.max_compression_ratio, "produced": self.produced, "consumed": self.consumed},
             )
 
 
@@ -450,78 +564,22 @@ def scan(
             ) from None
         raise
     job = _Scan(size, limits, findings, inspector, progress)
-    pump = ObjectPump(head)
+    pump = ObjectPump(head, limits)
     try:
-        first = pump.read(512)
-        magic = first[:4]
-        if magic[:2] == b"\x1f\x8b":
-            return _scan_tar(pump, first, "tar.gz", job)
-        if magic in (b"PK\x03\x04", b"PK\x05\x06"):
+        kind = pump.wait_kind()
+        if kind == "zip":
             pump.close()
             return _scan_zip(key, job)
-        return _scan_tar(pump, first, "tar", job)
+        return _scan_tar(pump, kind or "tar", job)
     finally:
         pump.close()
 
 
-class _Prepend:
-    """A stream with bytes already read put back in front; counts what passes (compressed bytes)."""
+class _MemberData:
+    """The next ``size`` bytes of the archive: one member's data. Ending early means the archive
+    is truncated. ``view`` hands them over without copying (``MemberReader.drain`` hashes them)."""
 
-    def __init__(self, first: bytes, rest: ObjectPump) -> None:
-        self._first, self._rest = first, rest
-        self.consumed = 0
-
-    def read(self, n: int = CHUNK) -> bytes:
-        if self._first:
-            data, self._first = self._first[:n], self._first[n:]
-        else:
-            data = self._rest.read(n)
-        self.consumed += len(data)
-        return data
-
-
-class _ForwardOnly:
-    """A stream that can only move forward: seeking ahead reads and discards (the bytes still
-    pass the archive hash upstream); seeking back is refused."""
-
-    def __init__(self, source: _Prepend | GunzipReader) -> None:
-        self._source = source
-        self._position = 0
-
-    def tell(self) -> int:
-        return self._position
-
-    def read(self, n: int = CHUNK) -> bytes:
-        if n is None or n < 0:
-            n = CHUNK
-        pieces, wanted = [], n
-        while wanted:
-            data = self._source.read(wanted)
-            if not data:
-                break
-            pieces.append(data)
-            wanted -= len(data)
-        data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
-        self._position += len(data)
-        return data
-
-    def seek(self, position: int, whence: int = 0) -> int:
-        if whence != 0 or position < self._position:
-            raise TarFormatError(
-                "corrupt",
-                gettext_noop("Cannot seek back to %(position)s in a stream at %(at)s."),
-                {"position": position, "at": self._position},
-            )
-        while self._position < position:
-            if not self.read(min(CHUNK, position - self._position)):
-                break
-        return self._position
-
-
-class _Slice:
-    """The next ``size`` bytes of a stream; ending early means the archive is truncated."""
-
-    def __init__(self, source: _ForwardOnly, size: int) -> None:
+    def __init__(self, source: ObjectPump, size: int) -> None:
         self._source, self._left = source, size
 
     def read(self, n: int = CHUNK) -> bytes:
@@ -533,22 +591,28 @@ class _Slice:
         self._left -= len(data)
         return data
 
+    def view(self, n: int = CHUNK) -> memoryview:
+        if self._left <= 0:
+            return memoryview(b"")
+        data = self._source.view(min(n, self._left))
+        if not data:
+            raise ArchiveRejected("truncated", gettext_noop("A member ends early: the archive is truncated."))
+        self._left -= len(data)
+        return data
 
-def _scan_tar(pump: ObjectPump, first: bytes, kind: str, job: _Scan) -> ScanResult:
-    raw = _Prepend(first, pump)
-    stream: _Prepend | GunzipReader = GunzipReader(raw, job.limits) if kind == "tar.gz" else raw
+
+def _scan_tar(pump: ObjectPump, kind: str, job: _Scan) -> ScanResult:
     result = ScanResult(format=kind)
     entries = _Entries(job.limits, job.findings)
-    view = _ForwardOnly(stream)
     try:
-        for entry in read_entries(view):
+        for entry in read_entries(pump):
             path = entries.admit(entry.name, kind=entry.kind, size=entry.size, problem=entry.name_problem)
             if path is None:
                 continue
-            result.files.append(job.inspect(MemberReader(_Slice(view, entry.size), path), entry.size))
-            job.progress(pump.consumed)
+            result.files.append(job.inspect(MemberReader(_MemberData(pump, entry.size), path), entry.size))
+            job.progress(pump.raw_bytes)
         trailing = 0
-        while data := view.read(CHUNK):
+        while data := pump.read(CHUNK):  # to the end: the gzip trailer, if any, is part of the archive too
             trailing += len(data) - data.count(0)
     except TarFormatError as exc:
         if exc.code == "not_an_archive" and kind == "tar.gz":
@@ -567,11 +631,7 @@ def _scan_tar(pump: ObjectPump, first: bytes, kind: str, job: _Scan) -> ScanResu
             gettext_noop("%(count)s non-zero bytes follow tar's end-of-archive marker; tar ignores them."),
             {"count": trailing},
         )
-    while stream.read(CHUNK):  # the gzip trailer, if any, is part of the archive too
-        pass
-    while pump.read(CHUNK):
-        pass
-    result.archive_sha256, result.archive_size = pump.hexdigest(), pump.consumed
+    result.archive_sha256, result.archive_size = pump.hexdigest(), pump.raw_bytes
     job.inspector.finish(result.files)
     return result
 
