@@ -21,3 +21,11 @@ keepalive = 75
 # A worker silent this long is restarted; a request may run longer (threads send the heartbeat).
 timeout = 120
 graceful_timeout = 5
+
+
+def post_worker_init(worker: object) -> None:
+    """Import the views, load the translations and build the storage client before the first
+    request, so no user's request pays for a cold worker (config/warmup.py)."""
+    from config.warmup import warm_worker
+
+    warm_worker()

@@ -8,6 +8,7 @@ Bytes never pass through Django: uploads and downloads use presigned URLs.
 from __future__ import annotations
 
 import hashlib
+import threading
 from typing import IO, TYPE_CHECKING, Any
 
 import boto3
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
 # SigV4 presigned URLs are valid for at most seven days (AWS S3 API reference).
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 _clients: dict[tuple[Any, ...], S3Client] = {}
+# boto3's default session is not safe to build clients from in several threads at once (gunicorn's
+# threaded workers): one thread builds each client, the others wait for it.
+_clients_lock = threading.Lock()
 
 
 class StorageError(Exception):
@@ -41,7 +45,12 @@ def _client(endpoint_url: str | None) -> S3Client:
         settings.S3_CONNECT_TIMEOUT,
     )
     client = _clients.get(key)
-    if client is None:
+    if client is not None:
+        return client
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is not None:
+            return client
         client = boto3.client(
             "s3",
             endpoint_url=endpoint_url,
