@@ -4,11 +4,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint typecheck pytest clean-var help
+.PHONY: run test lint typecheck pytest bench clean-var help
 
 help:
 	@echo "make run    install into .venv and start the whole system on http://127.0.0.1:$(PORT)/"
 	@echo "make test   install dev tools into .venv, then ruff, mypy and pytest"
+	@echo "make bench  every benchmark at the scale of the performance targets (about an hour, 20 GB of disk); figures in var/bench/"
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.11")'
@@ -54,6 +55,23 @@ pytest: $(VENV)/.installed-dev static/build/upload.js static/build/earnings.js l
 	$(PY) -m pytest --durations=40 $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# Each bench starts its own embedded PostgreSQL and SeaweedFS and prints its figures with their
+# baselines, ratios and targets; one at a time, so they don't measure each other.
+BENCHES := download:--size-mib 32 --rounds 5 \
+	upload:--size-mib 1024 --rounds 3 \
+	validate:--gib 1 --rounds 2 --huge-gib 5 \
+	validate:--growth \
+	viewer:--rows 10000000 --queries 20 \
+	rerelease:--gib 1 \
+	catalog:--growth 10000,100000,1000000 --repeat 12 \
+	load:
+bench: $(VENV)/.installed-dev static/build/upload.js static/build/earnings.js locale/.compiled
+	@mkdir -p var/bench
+	@i=0; echo '$(BENCHES)' | sed 's/ \([a-z]*\):/\n\1:/g' | while IFS=: read -r name args; do \
+	  i=$$((i+1)); echo "== bench/$$name.py $$args"; \
+	  $(PY) bench/$$name.py $$args 2>&1 | grep -v ' INFO \| WARNING ' | tee var/bench/$$i-$$name.txt; \
+	done
 
 clean-var:
 	rm -rf var
