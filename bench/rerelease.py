@@ -30,7 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from bench.harness import MiB, bench_workspace  # noqa: E402
-from bench.validate import _peak_rss, add_bytes, wav_header  # noqa: E402
+from bench.validate import _proc_status, add_bytes, wav_header  # noqa: E402
 
 GiB = 1024 * MiB
 
@@ -172,11 +172,11 @@ def child(job_file: Path) -> None:
 
     job = json.loads(job_file.read_text())
     withdrawn = Withdrawn(frozenset(job["paths"]), frozenset(job["records"]), "record_id")
-    baseline = _peak_rss(os.getpid())
+    baseline = _proc_status(os.getpid(), "VmHWM")
     begin = time.perf_counter()
     rewrite_archive(job["key"], job["target"], withdrawn=withdrawn, expected=job["manifest"])
     seconds = time.perf_counter() - begin
-    peak = _peak_rss(os.getpid())
+    peak = _proc_status(os.getpid(), "VmHWM")
     storage.delete(job["target"])
     print(baseline, peak, int(seconds * 1000))
 
