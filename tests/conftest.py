@@ -236,14 +236,15 @@ def celery_worker_process(transactional_db: None, tmp_path: Path) -> Iterator[su
 @contextmanager
 def python_child(script: str, **popen: Any) -> Iterator[subprocess.Popen[bytes]]:
     """``script`` run by this Python in a child process in the repository, with this environment;
-    killed at the end if it still runs, also when the test fails."""
-    child = subprocess.Popen([sys.executable, "-c", script], cwd=REPO_DIR, env=os.environ.copy(), **popen)
-    try:
-        yield child
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
+    killed at the end if it still runs, also when the test fails, and its pipes closed (an open one
+    would surface as a ResourceWarning in whichever later test the collector happens to run in)."""
+    with subprocess.Popen([sys.executable, "-c", script], cwd=REPO_DIR, env=os.environ.copy(), **popen) as child:
+        try:
+            yield child
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
 
 
 def sdk_parts_done(state_file: Path) -> int:

@@ -274,11 +274,15 @@ def joined_but_completing(stack: FaultStack, submission_id: str) -> bool:
 def test_web_killed_mid_completion_and_the_retried_completion_finishes_it(
     stack: FaultStack, owner: Seed, tmp_path: Path
 ) -> None:
-    """The completion joins the parts in storage, then reads the whole object to check its SHA-256:
-    a web process killed in between leaves the upload ``completing``. The retry must finish it."""
-    relay = StorageRelay(stack.seaweed.endpoint_url, bytes_per_second=4 * MiB).open()
+    """The completion joins the parts in storage, then records the upload as completed: a web
+    process killed in between leaves the upload ``completing`` with its object joined. The retry
+    must finish it."""
+    # Storage's answers reach the web at 100 bytes a second: each one waits for the one before it on
+    # the kept-alive connection, so the join's answer (sent once the object is joined) waits seconds
+    # behind the listing of parts, and that is when the web is killed.
+    relay = StorageRelay(stack.seaweed.endpoint_url, bytes_per_second=100).open()
     try:
-        # Set-up: a web whose own reads from storage are slow (presigned URLs still name storage).
+        # Set-up: a web whose own calls to storage are slow (presigned URLs still name storage).
         stack.stop_process("web")
         stack.start_web(S3_ENDPOINT_URL=relay.url, S3_PUBLIC_ENDPOINT_URL=stack.seaweed.endpoint_url)
         stack.wait_healthy()
@@ -291,7 +295,7 @@ def test_web_killed_mid_completion_and_the_retried_completion_finishes_it(
         with python_child(script, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as child:
             # Mid-completion, from the database and the bucket: completing, the parts already joined.
             wait_for(lambda: joined_but_completing(stack, submission_id), timeout=90, interval=0.1,
-                     what="the completion hashing the joined object", stack=stack)  # fmt: skip
+                     what="the completion between the join and its record", stack=stack)  # fmt: skip
             stack.kill("web")
             output, _ = child.communicate(timeout=60)
         assert child.returncode != 0, output[-2000:]
