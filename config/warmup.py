@@ -31,6 +31,9 @@ def warm_worker() -> None:
             get_template(name)
         except TemplateDoesNotExist:
             log.warning("warm-up: no template %s", name)
+    from marketplace.viewer import tables
+
+    tables.reads().close()  # the viewer's DuckDB database: opening it costs about 30 ms
     try:
         from marketplace import storage
 

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from config.refusals import Gone, NotReady
 from licensing.access.downloads import Refusal, decide
-from licensing.consent.withdrawals import gone_message, is_withdrawn
+from licensing.consent.withdrawals import gone_message, withdrawn_versions
 from marketplace.catalog.visibility import visible_datasets
-from marketplace.models import Dataset, DatasetVersion, ParquetExport
+from marketplace.models import Dataset, DatasetVersion, ParquetExport, Submission
 from marketplace.publishing import takedown_sentence
-from marketplace.viewer.exports import version_uploads
 
 NOT_READY_RETRY_SECONDS = 30
 
@@ -48,18 +48,21 @@ class Viewable:
 
 
 def viewable(*, user: object, dataset_id: str, number: int, page_url: Callable[[Dataset], str]) -> Viewable:
-    dataset = visible_datasets(user=user).filter(id=dataset_id).first()
-    if dataset is None:
-        removed = Dataset.objects.filter(id=dataset_id, status=Dataset.Status.REMOVED).first()
-        if removed is not None and removed.visibility != Dataset.Visibility.PRIVATE:
-            raise Gone(takedown_sentence(_("Dataset '%(slug)s'") % {"slug": removed.slug}, removed.removal_reason))
-        raise ObjectDoesNotExist(_("No dataset with id '%(id)s'.") % {"id": dataset_id})
-    version = dataset.versions.filter(number=number, published_at__isnull=False).first()
+    """Every rows, search and filter request asks this first, so it reads what it needs in two
+    queries: the version with its dataset and whether it is withdrawn, then the version's uploads
+    with their exports (the error paths ask more, to say exactly what is missing)."""
+    version = (
+        DatasetVersion.objects.select_related("dataset")
+        .filter(dataset__in=visible_datasets(user=user), dataset_id=dataset_id, number=number)
+        .filter(published_at__isnull=False)
+        .annotate(withdrawn=Exists(withdrawn_versions(dataset_id).filter(id=OuterRef("id"))))
+        .order_by()
+        .first()
+    )
     if version is None:
-        raise ObjectDoesNotExist(
-            _("%(name)s has no published version %(number)s.") % {"name": dataset.name, "number": number}
-        )
-    if is_withdrawn(version):
+        _explain_missing(user=user, dataset_id=dataset_id, number=number)
+    dataset = version.dataset
+    if version.withdrawn:  # the annotation above
         raise Gone(gone_message(version))
     verdict = decide(user=user, dataset=dataset, version=version, kind="archive", page_url=page_url(dataset))
     if verdict.refusal in (Refusal.TAKEN_DOWN, Refusal.WITHDRAWN):
@@ -67,7 +70,14 @@ def viewable(*, user: object, dataset_id: str, number: int, page_url: Callable[[
     free_public = dataset.visibility == Dataset.Visibility.PUBLIC and not dataset.is_paid
     # Viewing a free public dataset's rows needs neither an account nor accepted terms.
     full = verdict.allowed or (free_public and verdict.refusal in (Refusal.SIGN_IN, Refusal.TERMS_NOT_ACCEPTED))
-    archive, sample = version_uploads(version)
+    submission = (
+        Submission.objects.filter(version=version)
+        .select_related("archive_upload__parquet_export", "sample_upload__parquet_export")
+        .only(*UPLOAD_FIELDS)
+        .order_by()
+        .first()
+    )
+    archive, sample = (submission.archive_upload, submission.sample_upload) if submission else (None, None)
     upload, source = (archive, "archive") if full else (sample, "sample")
     if upload is None:
         if not full:
@@ -77,7 +87,10 @@ def viewable(*, user: object, dataset_id: str, number: int, page_url: Callable[[
             _("Version %(number)s of %(name)s has no tables the viewer can show.")
             % {"number": number, "name": dataset.name}
         )
-    export = ParquetExport.objects.filter(upload=upload).first()
+    try:
+        export: ParquetExport | None = upload.parquet_export
+    except ParquetExport.DoesNotExist:
+        export = None
     if export is None or export.status == ParquetExport.Status.PENDING:
         raise NotReady(
             _("The tables of %(name)s version %(number)s are being converted; ask again in a moment.")
@@ -90,3 +103,25 @@ def viewable(*, user: object, dataset_id: str, number: int, page_url: Callable[[
             % {"number": number, "error": export.error}
         )
     return Viewable(dataset=dataset, version=version, export=export, source=source)
+
+
+UPLOAD_FIELDS = [
+    f"{upload}__{field}"
+    for upload in ("archive_upload", "sample_upload")
+    for field in ("id", "parquet_export__id", "parquet_export__status", "parquet_export__tables",
+                  "parquet_export__problems", "parquet_export__error")
+]  # fmt: skip
+
+
+def _explain_missing(*, user: object, dataset_id: str, number: int) -> NoReturn:
+    """Raise what a caller who found no such published version should hear: the dataset was taken
+    down, is unknown to them, or has no such version."""
+    dataset = visible_datasets(user=user).filter(id=dataset_id).first()
+    if dataset is None:
+        removed = Dataset.objects.filter(id=dataset_id, status=Dataset.Status.REMOVED).first()
+        if removed is not None and removed.visibility != Dataset.Visibility.PRIVATE:
+            raise Gone(takedown_sentence(_("Dataset '%(slug)s'") % {"slug": removed.slug}, removed.removal_reason))
+        raise ObjectDoesNotExist(_("No dataset with id '%(id)s'.") % {"id": dataset_id})
+    raise ObjectDoesNotExist(
+        _("%(name)s has no published version %(number)s.") % {"name": dataset.name, "number": number}
+    )

@@ -131,7 +131,7 @@ class SplitReader:
     the matches on the way (a window), since it reads every match anyway."""
 
     def __init__(self, files: list[Path]) -> None:
-        self.connection = tables.connect()
+        self.connection = tables.reads()
         paths = tuple(str(path) for path in files)
         self.source = f"read_parquet([{_listed(paths)}], union_by_name = true)"
         shape = _shape(paths, self.connection, self.source)

@@ -121,6 +121,27 @@ def test_private_datasets_stay_unknown_to_outsiders(world: World) -> None:
     assert viewer(world, "valley-private", "splits", "valley.member").status_code == 200
 
 
+def test_each_refusal_says_what_is_missing(world: World) -> None:
+    """The viewer reads a version, its dataset and its export in two queries; what it cannot find
+    is still told apart: a takedown, an unknown dataset, a version never published, a conversion
+    still running or failed."""
+    removed = viewer(world, "north-removed", "splits", None)
+    assert removed.status_code == 410 and "court order" in removed.json()["message"]
+    unknown = Client().get("/api/v1/datasets/nosuchdataset/versions/1/viewer/splits")
+    assert unknown.status_code == 404 and "No dataset with id 'nosuchdataset'" in unknown.json()["message"]
+    missing = viewer(world, "north-corpus", "splits", None, number=9)
+    assert missing.status_code == 404 and "has no published version 9" in missing.json()["message"]
+    export = ParquetExport.objects.get(upload__submission__version__dataset=world.datasets["north-corpus"],
+                                       upload__kind="archive")  # fmt: skip
+    ParquetExport.objects.filter(id=export.id).update(status="pending")
+    pending = viewer(world, "north-corpus", "rows", None, "split=train")
+    assert pending.status_code == 409 and "being converted" in pending.json()["message"]
+    assert int(pending.headers["Retry-After"]) > 0
+    ParquetExport.objects.filter(id=export.id).update(status="failed", error="The CSV has no header.")
+    failed = viewer(world, "north-corpus", "rows", None, "split=train")
+    assert failed.status_code == 404 and "could not be converted: The CSV has no header." in failed.json()["message"]
+
+
 def test_pandas_datasets_and_duckdb_read_the_parquet_links(world: World, tmp_path: Path) -> None:
     answer = viewer(world, "north-corpus", "parquet", None)
     assert answer.status_code == 200
