@@ -478,6 +478,9 @@ def test_languages_show_by_name_in_the_visitors_language(client: Client, catalog
     assert '<html lang="ko">' in korean.content.decode()
     text = _text(korean)
     assert "웨일스어" in text and "영어" in text and "데이터셋 3개" in text and "필터" in text
+    # Each option's count is read out in Korean too (built in Python, with the page's translation).
+    assert '2<span class="visually-hidden">개 데이터셋</span>' in korean.content.decode()
+    assert '<abbr title="자동 음성 인식">ASR</abbr>' in korean.content.decode()  # the card's task, in Korean
     dataset = _text(client.get("/datasets/welsh-speech/"))
     assert re.search(r"언어 웨일스어 \( ?cy ?\)", dataset) and "라이선스" in dataset
     assert re.search(r"최초 게시 \d{4}년 \d{1,2}월 \d{1,2}일", dataset)  # a date as Korean writes it
