@@ -12,10 +12,7 @@ from provenance.models import Peer
 
 @shared_task(name="provenance.tasks.sync_followed_peers", acks_late=True, soft_time_limit=1800, time_limit=1860)
 def sync_followed_peers() -> dict[str, str]:
-    return {
-        url: outcome.error or f"{outcome.verified}/{outcome.listed} verified"
-        for url, outcome in following.sync_all().items()
-    }
+    return {url: outcome.summary() for url, outcome in following.sync_all().items()}
 
 
 @shared_task(name="provenance.tasks.witness_peers", acks_late=True, soft_time_limit=1800, time_limit=1860)
@@ -37,7 +34,7 @@ def run_peer(peer_id: int) -> list[str]:
         return done
     if peer.following:
         outcome = following.sync_peer(peer_id=peer.id)
-        done.append(outcome.error or f"synced: {outcome.verified}/{outcome.listed} verified")
+        done.append(f"sync {outcome.summary()}")
     if peer.witnessing:
         done.append(witnessing.witness_peer(peer_id=peer.id))
     if peer.collecting:

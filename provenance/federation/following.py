@@ -13,6 +13,10 @@ Only then is it ``verified``; otherwise the reason is kept in words. A dataset t
 is marked gone. When the peer shows two histories, every dataset of it is marked not verified,
 naming the alarm, and stays so. A peer that is down or answers garbage leaves its datasets as they
 were and its row names the error.
+
+One sync of a peer runs at a time, whoever starts it (the beat, "Sync now", the command): two at
+once would each mark gone what the other had not yet listed. The second finds the peer's advisory
+lock taken and does nothing (``SyncOutcome.busy``).
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from celery import current_app
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from marketplace.models import User
@@ -49,6 +55,14 @@ class SyncOutcome:
     verified: int = 0
     gone: int = 0
     error: str = ""
+    busy: bool = False  # another sync of the peer was running: this one did nothing
+
+    def summary(self) -> str:
+        if self.busy:
+            return "skipped: a sync of this peer is already running"
+        if self.error:
+            return f"FAILED: {self.error}"
+        return f"{self.verified} of {self.listed} datasets verified, {self.gone} gone"
 
 
 # --- Following ------------------------------------------------------------------------------------
@@ -103,19 +117,43 @@ def sync_all() -> dict[str, SyncOutcome]:
 def sync_peer(*, peer_id: int) -> SyncOutcome:
     """One sync of a followed peer (see the module's docstring). Idempotent; never raises for the
     peer's faults: they end up on its row."""
-    peer = Peer.objects.get(id=peer_id)
-    started = timezone.now()
+    with _one_sync_of(peer_id) as mine:
+        if not mine:
+            logger.info("sync of peer %s skipped: another is running", peer_id)
+            return SyncOutcome(busy=True)
+        peer = Peer.objects.get(id=peer_id)
+        started = timezone.now()
+        try:
+            outcome = _sync(peer, started)
+        except PeerError as exc:
+            outcome = SyncOutcome(error=str(exc))
+            logger.info("sync of %s failed: %s", peer.url, exc)
+        Peer.objects.filter(id=peer.id).update(
+            synced_at=started,
+            sync_error=outcome.error,
+            **({} if outcome.error else {"datasets_listed": outcome.listed, "datasets_verified": outcome.verified}),
+        )
+        return outcome
+
+
+SYNC_LOCK_SPACE = 0x5E3C  # the first key of the two-key advisory locks that guard peer syncs
+
+
+@contextmanager
+def _one_sync_of(peer_id: int) -> Iterator[bool]:
+    """A PostgreSQL session advisory lock on the peer (not a transaction: a sync makes many HTTP
+    requests and commits as it goes); yields whether this sync holds it. A worker that dies
+    releases it with its connection."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [SYNC_LOCK_SPACE, peer_id])
+        row = cursor.fetchone()
+    held = bool(row and row[0])
     try:
-        outcome = _sync(peer, started)
-    except PeerError as exc:
-        outcome = SyncOutcome(error=str(exc))
-        logger.info("sync of %s failed: %s", peer.url, exc)
-    Peer.objects.filter(id=peer.id).update(
-        synced_at=started,
-        sync_error=outcome.error,
-        **({} if outcome.error else {"datasets_listed": outcome.listed, "datasets_verified": outcome.verified}),
-    )
-    return outcome
+        yield held
+    finally:
+        if held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [SYNC_LOCK_SPACE, peer_id])
 
 
 def _sync(peer: Peer, started: Any) -> SyncOutcome:

@@ -191,3 +191,28 @@ def test_a_peer_that_will_not_prove_consistency_raises_the_alarm(stub_peer: Stub
         outcome = sync(second)
         assert not SplitViewAlarm.objects.filter(peer=second).exists()
         assert "busy or down" in outcome.error and "asked again later" in outcome.error
+
+
+def test_a_second_sync_of_the_same_peer_waits_for_none_and_does_nothing(stub_peer: StubPeer) -> None:
+    """The beat, "Sync now" and the command may start syncs of one peer at once; the second must
+    not mark gone what the first has not listed yet. It finds the peer's lock taken and returns."""
+    import psycopg
+    from django.db import connection
+
+    stub_peer.origin.publish("ds-one", "River Sounds")
+    peer = follow(stub_peer.url)
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        host=settings["HOST"], port=settings["PORT"] or 5432, user=settings["USER"],
+        password=settings["PASSWORD"] or None, dbname=settings["NAME"], autocommit=True,
+    )  # fmt: skip
+    with other:  # another worker, in the middle of a sync of the same peer
+        other.execute("SELECT pg_advisory_lock(%s, %s)", [following.SYNC_LOCK_SPACE, peer.id])
+        stub_peer.requests.clear()
+        busy = sync(peer)
+        assert busy.busy and busy.summary() == "skipped: a sync of this peer is already running"
+        assert stub_peer.requests == [] and peer.synced_at is None and not RemoteDataset.objects.filter(peer=peer)
+        other.execute("SELECT pg_advisory_unlock(%s, %s)", [following.SYNC_LOCK_SPACE, peer.id])
+    done = sync(peer)
+    assert (done.busy, done.listed, done.verified) == (False, 1, 1) and peer.synced_at is not None
+    assert done.summary() == "1 of 1 datasets verified, 0 gone"

@@ -25,12 +25,7 @@ class Command(BaseCommand):
             except PeerError as exc:
                 raise CommandError(str(exc)) from None
         for url, outcome in following.sync_all().items():
-            line = (
-                f"FAILED: {outcome.error}"
-                if outcome.error
-                else (f"{outcome.verified} of {outcome.listed} datasets verified, {outcome.gone} gone")
-            )
-            self.stdout.write(f"{url}: {line}")
+            self.stdout.write(f"{url}: {outcome.summary()}")
         if options["witness"]:
             for url, text in witnessing.witness_all().items():
                 self.stdout.write(f"{url}: {text}")
