@@ -307,6 +307,17 @@ def _text_search(
     if start >= RANK_CANDIDATES:
         ids, total = _ids_and_total(matches, newest, start, stop, total_key)
         return CatalogPage(_load(ids), total, query)
+    ranking_key = f"{_cache_key('ranking', query, terms)}:{direction}"
+    ranking = cache.get(ranking_key)
+    total = cache.get(total_key)
+    if ranking is not None and total is not None and (stop <= len(ranking) or len(ranking) >= total):
+        return CatalogPage(_load(ranking[start:stop]), total, query)
+    if stop <= RANK_CANDIDATES:
+        # The page lies among the ranked candidates: rank them all once, keep their order (ids only)
+        # with the counts, and every page among them is a slice of it until the catalog changes.
+        ranking, total = _ranked_ids(matches, tsquery, direction, 0, RANK_CANDIDATES, total_key)
+        cache.set(ranking_key, ranking, FACETS_CACHE_SECONDS)
+        return CatalogPage(_load(ranking[start:stop]), total, query)
     ids, total = _ranked_ids(matches, tsquery, direction, start, stop, total_key)
     return CatalogPage(_load(ids), total, query)
 
