@@ -82,12 +82,10 @@ def test_pages_equal_the_per_page_ranking_query(api_client: APIClient, rivers: l
     matches = search.filtered(query).filter(search_vector=search.text_query(terms))
     for page in range(1, 8):
         start, stop = (page - 1) * 2, page * 2
-        expected, total = search._ranked_ids(
-            matches, search.text_query(terms), "desc", start, stop, "test:uncached-total"
-        )
-        cache.delete("test:uncached-total")
-        assert [d.id for d in search.search(search.CatalogQuery(q="river", limit=2, page=page)).items] == expected
-        assert total == MATCHES
+        expected = search._ranked_ids(matches, search.text_query(terms), "desc", start, stop, MATCHES)
+        answer = search.search(search.CatalogQuery(q="river", limit=2, page=page))
+        assert [d.id for d in answer.items] == expected[: max(0, MATCHES - start)]
+        assert answer.total == MATCHES
 
 
 def test_a_ranked_page_seen_before_is_one_query(
