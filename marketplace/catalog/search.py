@@ -235,28 +235,13 @@ def _load(ids: list[str]) -> list[Dataset]:
     return [found[i] for i in ids if i in found]
 
 
-def _ids_and_total(
-    qs: QuerySet[Dataset], keys: list[Any], start: int, stop: int, total_key: str
-) -> tuple[list[str], int]:
-    """The ordered ids of a slice and the total of the matches. A cached total (``total_key``)
-    leaves only the slice to find, which walks an index in order and stops at the page; without
-    one, one scan of the matches gives both (``count(*) OVER ()``), where a count and a page query
-    would scan them twice, and the total is cached."""
-    total = cache.get(total_key)
-    if total is not None:
-        return list(qs.order_by(*keys).values_list("id", flat=True)[start:stop]), total
-    rows = list(qs.order_by(*keys).annotate(matches=Window(Count("id"))).values_list("id", "matches")[start:stop])
-    if rows:
-        ids, total = [row[0] for row in rows], rows[0][1]
-    else:
-        ids, total = [], (qs.count() if start > 0 else 0)  # past the end: the total still has to be told
-    cache.set(total_key, total, FACETS_CACHE_SECONDS)
-    return ids, total
-
-
 def _listing_total(qs: QuerySet[Dataset], total_key: str) -> int:
-    """How many datasets a listing holds: counting most of a large catalog takes longer than the
-    whole rest of the request, so the count is cached like the facet counts (and dropped with them)."""
+    """How many datasets a listing or a search holds: counting most of a large catalog takes longer
+    than the whole rest of the request, so the count is cached like the facet counts (and dropped
+    with them). Counted apart from the page: a page walks an index in order and stops, where a count
+    taken along (``count(*) OVER ()``) would make it walk every match, row by row in index order,
+    instead of the scan the planner picks for a count (a word in a quarter of a million-dataset
+    catalog: 2 s through the index against about half of that)."""
     total = cache.get(total_key)
     if total is None:
         total = qs.count()
@@ -265,8 +250,9 @@ def _listing_total(qs: QuerySet[Dataset], total_key: str) -> int:
 
 
 def search(query: CatalogQuery) -> CatalogPage:
-    """One page of the catalog in two SQL queries (ids and total, then the page's rows), plus
-    one to correct the words when none matched."""
+    """One page of the catalog in a constant number of SQL queries: the total (cached), the page's
+    ids, then the page's rows; plus one to correct the words when none matched. A relevance page
+    among the ranked candidates is a slice of their cached order: its rows are the only query."""
     base = filtered(query)
     start, stop = (query.page - 1) * query.limit, query.page * query.limit
     sort, direction = query.effective_sort(), query.effective_direction()
@@ -297,55 +283,57 @@ def _text_search(
 ) -> CatalogPage:
     tsquery = text_query(terms)
     matches = base.filter(search_vector=tsquery)
-    total_key = _cache_key("total", query, terms)
+    total = _listing_total(matches, _cache_key("total", query, terms))
+    if start >= total:  # nothing matches, or past the end: no page to look for
+        return CatalogPage([], total, query)
     if sort != "relevance":
-        ids, total = _ids_and_total(matches, _order_keys(sort, direction), start, stop, total_key)
+        ids = list(matches.order_by(*_order_keys(sort, direction)).values_list("id", flat=True)[start:stop])
         return CatalogPage(_load(ids), total, query)
     # Ranking costs time per match, so only the newest RANK_CANDIDATES matches are ranked;
     # past them, the remaining matches follow newest first.
-    newest = _order_keys("newest", "desc")
     if start >= RANK_CANDIDATES:
-        ids, total = _ids_and_total(matches, newest, start, stop, total_key)
+        ids = list(matches.order_by(*_order_keys("newest", "desc")).values_list("id", flat=True)[start:stop])
         return CatalogPage(_load(ids), total, query)
-    ids, total = _ranked_ids(matches, tsquery, direction, start, stop, total_key)
-    return CatalogPage(_load(ids), total, query)
+    ranking_key = f"{_cache_key('ranking', query, terms)}:{direction}"
+    ranking = cache.get(ranking_key)
+    if ranking is None or (stop > len(ranking) and len(ranking) < total):
+        if stop > RANK_CANDIDATES:  # a page across the last candidate: ranked and paged in SQL
+            return CatalogPage(_load(_ranked_ids(matches, tsquery, direction, start, stop, total)), total, query)
+        # The page lies among the ranked candidates: rank them all once, keep their order (ids
+        # only) with the counts, and every page among them is a slice of it until the catalog changes.
+        ranking = _ranked_ids(matches, tsquery, direction, 0, RANK_CANDIDATES, total)
+        cache.set(ranking_key, ranking, FACETS_CACHE_SECONDS)
+    return CatalogPage(_load(ranking[start:stop]), total, query)
 
 
 def _ranked_ids(
-    matches: QuerySet[Dataset], tsquery: SearchQuery, direction: str, start: int, stop: int, total_key: str
-) -> tuple[list[str], int]:
+    matches: QuerySet[Dataset], tsquery: SearchQuery, direction: str, start: int, stop: int, total: int
+) -> list[str]:
     """The ids of a page in order of relevance, in one query: the newest RANK_CANDIDATES matches
-    (an index walk that stops there) ranked, then the later ones newest first; and the total as in
-    ``_ids_and_total``. Ranking the candidates' ids alone, not their rows and relations, keeps the
-    sort narrow; only the page's rows are loaded after."""
-    total = cache.get(total_key)
+    ranked, then the later ones newest first. Ranking the candidates' ids alone, not their rows and
+    relations, keeps the sort narrow; only the page's rows are loaded after."""
     candidates = matches.order_by(*_order_keys("newest", "desc")).annotate(
         rank=SearchRank(F("search_vector"), tsquery),
         position=Window(RowNumber(), order_by=[F("published_at").desc(), F("id").desc()]),
     )
-    if total is None:
-        candidates = candidates.annotate(matches=Window(Count("id")))
-    columns = ["id", "published_at", "rank", "position"] + (["matches"] if total is None else [])
-    if total is not None and total <= FEW_MATCHES:
-        # Few matches, known from the cached total: read them all from the GIN index and sort them,
+    columns = ["id", "published_at", "rank", "position"]
+    if total <= FEW_MATCHES:
+        # Few matches, known from the total: read them all from the GIN index and sort them,
         # rather than walk the newest-first index through the many rows that do not match.
         selected = candidates.order_by().values(*columns)
     else:
+        # Many: walk the newest-first index, which stops at the candidates.
         selected = candidates.values(*columns)[: max(RANK_CANDIDATES, stop)]
     sql, params = selected.query.sql_with_params()
     order = "ASC" if direction == "asc" else "DESC"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id, {'matches' if total is None else 'NULL'} FROM ({sql}) AS candidates "  # noqa: S608 (no input)
+            f"SELECT id FROM ({sql}) AS candidates "  # noqa: S608 (no input)
             f"ORDER BY position > {RANK_CANDIDATES}, CASE WHEN position <= {RANK_CANDIDATES} THEN rank END {order}, "
             f"published_at DESC, id DESC OFFSET {start} LIMIT {stop - start}",
             params,
         )
-        rows = cursor.fetchall()
-    if total is None:
-        total = rows[0][1] if rows else (matches.count() if start > 0 else 0)
-        cache.set(total_key, total, FACETS_CACHE_SECONDS)
-    return [row[0] for row in rows], total
+        return [row[0] for row in cursor.fetchall()]
 
 
 MAX_CORRECTED_TERMS = 8

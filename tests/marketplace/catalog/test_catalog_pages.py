@@ -247,7 +247,8 @@ def test_catalog_query_count_does_not_grow_with_the_page(
         assert len(_listed(client.get("/datasets/", {"limit": "100"}))) == 30
     assert len(many.captured_queries) == len(few.captured_queries)
     cache.clear()
-    with django_assert_max_num_queries(len(few.captured_queries)):
+    # A search counts its matches apart from ranking them: one query more than a listing, at any size.
+    with django_assert_max_num_queries(len(few.captured_queries) + 1):
         assert len(_listed(client.get("/datasets/", {"limit": "100", "q": "set"}))) == 30
 
 
