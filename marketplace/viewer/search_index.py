@@ -1,0 +1,182 @@
+"""The search index of one exported table: every word of its text cells, lowercased, with the rows
+it occurs in, so that a search answers from the few rows that hold its words instead of a scan
+of every text cell (what the Hugging Face dataset viewer does with its per-split index).
+
+The search's meaning does not change: a row matches when one of its text cells contains the query,
+case-insensitively (DuckDB's ``ILIKE '%query%'``). A word here is a run of characters between
+whitespace (pyarrow's ``utf8_split_whitespace``, Unicode whitespace), lowercased by DuckDB's
+``lower``, the folding ``ILIKE`` uses. So a query without whitespace is inside a cell exactly
+when it is inside one of the cell's words: the rows of the words that contain it are the answer,
+exact. A query with whitespace is inside a cell only if each of its whitespace-free pieces is
+inside one of the cell's words: the rows holding all the pieces are candidates, which the reader
+then checks with ``ILIKE``.
+
+The index is a Parquet file of ``(token, rows)`` sorted by token, ``rows`` the ascending row
+numbers (in the table's file) of the cells holding the token, in row groups of about
+``POSTINGS_PER_GROUP`` rows so that a lookup reads only the groups of its tokens. It is built in
+the export job from the written Parquet file (``build``), stored beside it and checked by SHA-256
+like it; a reader keeps each index's tokens in memory (the file never changes: it is named by its
+SHA-256).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+from marketplace.viewer import tables
+
+BATCH_ROWS = 1_000_000  # rows tokenized at a time
+POSTINGS_PER_GROUP = 1_000_000
+VOCABULARIES_KEPT = 16
+
+
+def string_columns(schema: pa.Schema) -> list[str]:
+    return [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+
+
+def build(parquet_path: Path, target: Path) -> bool:
+    """Write the index of the Parquet file at ``parquet_path`` to ``target``; False (and no file)
+    when the table has no text column to search."""
+    schema = pq.read_schema(parquet_path)
+    names = string_columns(schema)
+    if not names:
+        return False
+    rows = pq.ParquetFile(parquet_path).metadata.num_rows
+    row_type = pa.uint32() if rows < 2**32 else pa.int64()
+    # One text per row, its cells joined by a space (a word never spans two cells), lowercased by
+    # DuckDB as ILIKE folds; read in file order.
+    joined = "concat_ws(' ', " + ", ".join(f"lower({tables.quote_identifier(n)})" for n in names) + ")"
+    path = str(parquet_path).replace("'", "''")
+    partials: list[pa.Table] = []
+    first = 0
+    with tables.connect() as connection:
+        reader = connection.sql(f"SELECT {joined} AS text FROM read_parquet('{path}')").to_arrow_reader(  # noqa: S608 (names quoted, path ours)
+            BATCH_ROWS
+        )
+        for batch in reader:
+            partials.append(_postings(batch.column(0), first, row_type))
+            first += batch.num_rows
+    if partials:
+        vocabulary = pa.concat_tables(partials).combine_chunks()
+    else:
+        vocabulary = pa.table(
+            {"token": pa.array([], pa.string()), "row_distinct": pa.array([], pa.large_list(row_type))}
+        )
+    vocabulary = vocabulary.filter(pc.not_equal(vocabulary.column("token"), ""))  # (cells of whitespace)
+    # Arrow's sort is stable: a token's lists stay in batch order, so their rows stay ascending.
+    vocabulary = vocabulary.take(pc.sort_indices(vocabulary, sort_keys=[("token", "ascending")]))
+    tokens, lists = vocabulary.column("token").combine_chunks(), vocabulary.column("row_distinct").combine_chunks()
+    _write(*_merge_runs(tokens, lists), target)
+    return True
+
+
+def _postings(texts: pa.Array, first: int, row_type: pa.DataType) -> pa.Table:
+    """The distinct tokens of a batch of texts, each with the ascending rows holding it (``first``
+    is the batch's first row). Grouped by one integer sort: token code times rows plus row."""
+    words = pc.utf8_split_whitespace(texts)
+    encoded = pc.list_flatten(words).dictionary_encode()
+    rows = len(texts)
+    keys = np.asarray(encoded.indices, dtype=np.int64) * rows + np.asarray(pc.list_parent_indices(words), np.int64)
+    keys.sort()
+    if len(keys):
+        keys = keys[np.concatenate([[True], keys[1:] != keys[:-1]])]  # a word twice in a row counts once
+    codes, owners = np.divmod(keys, rows) if rows else (keys, keys)
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(encoded.dictionary)))])
+    return pa.table(
+        {
+            "token": encoded.dictionary,
+            "row_distinct": pa.LargeListArray.from_arrays(
+                pa.array(offsets, pa.int64()), pa.array(owners + first, row_type)
+            ),
+        }
+    )
+
+
+def _merge_runs(tokens: pa.Array, lists: pa.LargeListArray) -> tuple[pa.Array, pa.LargeListArray]:
+    """Sorted tokens with their lists to distinct tokens, each with its lists concatenated."""
+    values = lists.flatten()
+    ends = np.cumsum(np.asarray(pc.list_value_length(lists).fill_null(0), dtype=np.int64))
+    if len(tokens) > 1:
+        changes = np.flatnonzero(np.asarray(pc.not_equal(tokens[1:], tokens[:-1]))) + 1
+    else:
+        changes = np.array([], np.int64)
+    starts = np.concatenate([[0], changes]).astype(np.int64) if len(tokens) else np.array([], np.int64)
+    run_ends = np.concatenate([changes, [len(tokens)]]).astype(np.int64) if len(tokens) else np.array([], np.int64)
+    offsets = np.concatenate([[0], ends[run_ends - 1]]) if len(tokens) else np.array([0], np.int64)
+    return tokens.take(pa.array(starts)), pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), values)
+
+
+def _write(tokens: pa.Array, postings: pa.LargeListArray, target: Path) -> None:
+    lengths = np.asarray(pc.list_value_length(postings), dtype=np.int64) if len(postings) else np.array([], np.int64)
+    schema = pa.schema([("token", pa.string()), ("rows", postings.type)])
+    # Rows ascend within a token: delta-encoded they take a byte or two each.
+    with pq.ParquetWriter(target, schema, compression="zstd",
+                          compression_level=tables.ZSTD_LEVEL, use_dictionary=["token"],
+                          column_encoding={"rows.list.element": "DELTA_BINARY_PACKED"}) as writer:  # fmt: skip
+        start, total = 0, 0
+        for end in range(len(tokens)):
+            total += int(lengths[end])
+            if total >= POSTINGS_PER_GROUP or end == len(tokens) - 1:
+                writer.write_table(pa.table({"token": tokens[start : end + 1], "rows": postings[start : end + 1]}))
+                start, total = end + 1, 0
+        if not len(tokens):
+            writer.write_table(pa.table({"token": tokens, "rows": postings}))
+
+
+# --- Lookups -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    tokens: pa.Array
+    group_starts: np.ndarray  # the first token of each row group
+
+
+_vocabularies: OrderedDict[str, _Vocabulary] = OrderedDict()
+
+
+def _vocabulary(path: Path) -> _Vocabulary:
+    key = str(path)
+    found = _vocabularies.get(key)
+    if found is None:
+        parquet = pq.ParquetFile(path)
+        sizes = [parquet.metadata.row_group(i).num_rows for i in range(parquet.num_row_groups)]
+        found = _Vocabulary(
+            tokens=parquet.read(columns=["token"]).column("token").combine_chunks(),
+            group_starts=np.cumsum([0, *sizes[:-1]], dtype=np.int64),
+        )
+        if len(_vocabularies) >= VOCABULARIES_KEPT:
+            _vocabularies.popitem(last=False)
+        _vocabularies[key] = found
+    else:
+        _vocabularies.move_to_end(key)
+    return found
+
+
+def pieces(lowered: str) -> list[str]:
+    """The whitespace-free pieces of a lowercased query, split as the index splits cells."""
+    return [piece for piece in pc.utf8_split_whitespace(pa.array([lowered]))[0].as_py() if piece]
+
+
+def rows_with(path: Path, piece: str) -> np.ndarray:
+    """Ascending row numbers of the cells with a word containing ``piece`` (lowercased)."""
+    vocabulary = _vocabulary(path)
+    matched = np.flatnonzero(np.asarray(pc.match_substring(vocabulary.tokens, piece).fill_null(False)))
+    if not len(matched):
+        return np.array([], np.int64)
+    parquet = pq.ParquetFile(path)
+    groups = np.searchsorted(vocabulary.group_starts, matched, side="right") - 1
+    found = []
+    for group in np.unique(groups):
+        wanted = matched[groups == group] - vocabulary.group_starts[group]
+        postings = parquet.read_row_group(int(group), columns=["rows"]).column("rows").combine_chunks()
+        found.append(np.asarray(postings.take(pa.array(wanted)).flatten(), dtype=np.int64))
+    rows = np.concatenate(found)
+    return rows if len(matched) == 1 else np.unique(rows)
