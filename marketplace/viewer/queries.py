@@ -118,6 +118,7 @@ def _evict(*, keep: Path) -> None:
 
 SHAPES_KEPT = 256
 ROW_NUMBER = "file_row_number"  # DuckDB's row number within a Parquet file
+FILE_NAME = "filename"  # and the file's path
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,9 @@ class SplitReader:
         self.files, self.indexes = files, indexes or [None] * len(files)
         paths = tuple(str(path) for path in files)
         self.source = f"read_parquet([{_listed(paths)}], union_by_name = true)"
+        self.numbered = (
+            f"read_parquet([{_listed(paths)}], union_by_name = true, filename = true, file_row_number = true)"
+        )
         shape = _shape(paths, self.connection, self.source)
         self.features, self.columns = shape.features, shape.columns
 
@@ -180,6 +184,8 @@ class SplitReader:
         condition = f" WHERE {where}" if where else ""
         ordering = f" ORDER BY {order}" if order else ""
         try:
+            if order and not {ROW_NUMBER, FILE_NAME} & set(self.columns):
+                return self._ordered(condition, ordering, values, offset, length)
             if order:
                 # One scan: the top-N reads every row that matches anyway, so it counts them too.
                 rows = self.connection.execute(
@@ -201,6 +207,29 @@ class SplitReader:
                 gettext("A value does not fit its column's type: %(first)s") % {"first": first}
             ) from exc
         return self._answer(rows, offset, total)
+
+    def _ordered(self, condition: str, ordering: str, values: list[Any], offset: int, length: int) -> Page:
+        """An ordered page in two steps: one scan of the columns the condition and the order read
+        finds the page's rows (file and row number) and counts the matches on the way (the top-N
+        reads every match anyway), then only those rows are read whole, from the row groups and
+        pages that hold them. Reading every column of every match for the top-N would read most
+        of the table's text."""
+        located = self.connection.execute(
+            f"SELECT {FILE_NAME}, {ROW_NUMBER}, count(*) OVER () FROM {self.numbered}{condition}{ordering} "  # noqa: S608
+            "LIMIT ? OFFSET ?",
+            [*values, length, offset],
+        ).fetchall()
+        total = int(located[0][-1]) if located else 0
+        if not located and offset:
+            total = self._count(condition, values)
+        by_file: dict[str, list[int]] = {}
+        for name, row, _ in located:
+            by_file.setdefault(name, []).append(row)
+        found: dict[tuple[str, int], tuple[Any, ...]] = {}
+        for name, rows in by_file.items():
+            chosen = np.array(sorted(rows), np.int64)
+            found.update(zip(((name, int(row)) for row in chosen), self._rows_at(Path(name), chosen), strict=True))
+        return self._answer([found[(name, row)] for name, row, _ in located], offset, total)
 
     def _count(self, condition: str, values: list[Any]) -> int:
         found = self.connection.execute(f"SELECT count(*) FROM {self.source}{condition}", values).fetchone()  # noqa: S608 (built from checked columns and placeholders)

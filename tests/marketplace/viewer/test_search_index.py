@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import pytest
@@ -147,3 +148,24 @@ def test_an_index_that_is_not_the_exported_one_is_refused_and_the_search_still_a
     finally:
         storage.put_bytes(table["index"]["key"], stored.read_bytes())
     assert queries.local_index(table) is not None
+
+
+def test_an_ordered_filter_reads_only_its_pages_rows_and_answers_as_one_query(tmp_path: Path) -> None:
+    """The ordered page finds its rows (file, row number) first, then reads them: the same rows,
+    in the same order, with the same count, as the plain query, across files of one split."""
+    first = write(tmp_path / "a.parquet", {"id": list(range(0, 300, 2)), "text": [f"t{i}" for i in range(150)]})
+    second = write(tmp_path / "b.parquet", {"id": list(range(1, 300, 2)), "score": [i / 7 for i in range(150)]})
+    plain = duckdb.connect()
+    source = f"read_parquet(['{first}', '{second}'], union_by_name = true)"
+    with queries.SplitReader([first, second]) as reader:
+        cases = [("id > 17", "id DESC", 0), ("id > 17", "id", 40), ("score IS NULL", "id DESC", 3),
+                 ("id < 290", "score DESC, id", 100), ("id > 1000", "id", 0)]  # fmt: skip
+        for where, orderby, offset in cases:
+            page = reader.filter(where=where, orderby=orderby, offset=offset, length=20)
+            expected = plain.execute(f"SELECT id, text, score FROM {source} WHERE {where} ORDER BY {orderby} "  # noqa: S608 (the test's own)
+                                     f"LIMIT 20 OFFSET {offset}").fetchall()  # fmt: skip
+            count = plain.execute(f"SELECT count(*) FROM {source} WHERE {where}").fetchall()[0][0]  # noqa: S608
+            assert [(r["row"]["id"], r["row"]["text"], r["row"]["score"]) for r in page.rows] == expected
+            assert page.total == count and [r["row_idx"] for r in page.rows] == list(
+                range(offset, offset + len(expected))
+            )
