@@ -165,9 +165,9 @@ class SplitReader:
         self.files, self.indexes = files, indexes or [None] * len(files)
         paths = tuple(str(path) for path in files)
         self.source = f"read_parquet([{_listed(paths)}], union_by_name = true)"
-        self.numbered = (
-            f"read_parquet([{_listed(paths)}], union_by_name = true, filename = true, file_row_number = true)"
-        )
+        # Row numbers, and which file when there are several (a column of text in every row).
+        self.numbered = f"read_parquet([{_listed(paths)}], union_by_name = true, file_row_number = true"
+        self.numbered += ", filename = true)" if len(paths) > 1 else ")"
         shape = _shape(paths, self.connection, self.source)
         self.features, self.columns = shape.features, shape.columns
 
@@ -214,11 +214,14 @@ class SplitReader:
         reads every match anyway), then only those rows are read whole, from the row groups and
         pages that hold them. Reading every column of every match for the top-N would read most
         of the table's text."""
+        named = FILE_NAME if len(self.files) > 1 else "NULL"
         located = self.connection.execute(
-            f"SELECT {FILE_NAME}, {ROW_NUMBER}, count(*) OVER () FROM {self.numbered}{condition}{ordering} "  # noqa: S608
+            f"SELECT {named}, {ROW_NUMBER}, count(*) OVER () FROM {self.numbered}{condition}{ordering} "  # noqa: S608
             "LIMIT ? OFFSET ?",
             [*values, length, offset],
         ).fetchall()
+        if len(self.files) == 1:
+            located = [(str(self.files[0]), row, count) for _, row, count in located]
         total = int(located[0][-1]) if located else 0
         if not located and offset:
             total = self._count(condition, values)

@@ -21,7 +21,10 @@ SHA-256).
 
 from __future__ import annotations
 
+import tempfile
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +35,8 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from marketplace.viewer import tables
 
-BATCH_ROWS = 1_000_000  # rows tokenized at a time
+BATCH_ROWS = 262_144  # rows tokenized at a time
+ROWS_PER_BUCKET = 2_000_000  # a table's rows per bucket of tokens merged at a time
 POSTINGS_PER_GROUP = 1_000_000
 VOCABULARIES_KEPT = 16
 
@@ -43,38 +47,61 @@ def string_columns(schema: pa.Schema) -> list[str]:
 
 def build(parquet_path: Path, target: Path) -> bool:
     """Write the index of the Parquet file at ``parquet_path`` to ``target``; False (and no file)
-    when the table has no text column to search."""
+    when the table has no text column to search.
+
+    Memory stays bounded: the text is tokenized ``BATCH_ROWS`` rows at a time, and a large table's
+    tokens are spilled to ``buckets`` files beside ``target`` by a hash of the token, each bucket
+    merged and written on its own (the file's tokens are in bucket order; lookups read them all)."""
     schema = pq.read_schema(parquet_path)
     names = string_columns(schema)
     if not names:
         return False
     rows = pq.ParquetFile(parquet_path).metadata.num_rows
     row_type = pa.uint32() if rows < 2**32 else pa.int64()
+    buckets = max(1, -(-rows // ROWS_PER_BUCKET))
     # One text per row, its cells joined by a space (a word never spans two cells), lowercased by
     # DuckDB as ILIKE folds; read in file order.
     joined = "concat_ws(' ', " + ", ".join(f"lower({tables.quote_identifier(n)})" for n in names) + ")"
     path = str(parquet_path).replace("'", "''")
-    partials: list[pa.Table] = []
-    first = 0
-    with tables.connect() as connection:
+    partial_schema = pa.schema([("token", pa.string()), ("row_distinct", pa.large_list(row_type))])
+    with tempfile.TemporaryDirectory(prefix=".index-", dir=target.parent) as spill, ExitStack() as stack:
+        files = [Path(spill) / f"{bucket}.arrows" for bucket in range(buckets)]
+        writers = [stack.enter_context(pa.ipc.new_stream(str(file), partial_schema)) for file in files]
+        hashing = stack.enter_context(tables.connect())
+        connection = stack.enter_context(tables.connect())
         reader = connection.sql(f"SELECT {joined} AS text FROM read_parquet('{path}')").to_arrow_reader(  # noqa: S608 (names quoted, path ours)
             BATCH_ROWS
         )
+        first = 0
         for batch in reader:
-            partials.append(_postings(batch.column(0), first, row_type))
+            partial = _postings(batch.column(0), first, row_type)
             first += batch.num_rows
-    if partials:
-        vocabulary = pa.concat_tables(partials).combine_chunks()
-    else:
-        vocabulary = pa.table(
-            {"token": pa.array([], pa.string()), "row_distinct": pa.array([], pa.large_list(row_type))}
-        )
+            if buckets == 1:
+                writers[0].write_table(partial)
+                continue
+            hashing.register("partial", partial)
+            chosen = hashing.sql(f"SELECT hash(token) % {buckets} FROM partial").fetchnumpy()  # noqa: S608 (a number)
+            hashing.unregister("partial")
+            codes = next(iter(chosen.values()))
+            for bucket in np.unique(codes):
+                writers[int(bucket)].write_table(partial.filter(pa.array(codes == bucket)))
+        for writer in writers:
+            writer.close()
+        _write((_merged(file, partial_schema) for file in files), target, partial_schema.field("row_distinct").type)
+    return True
+
+
+def _merged(file: Path, schema: pa.Schema) -> tuple[pa.Array, pa.LargeListArray]:
+    """One bucket's tokens, each with its rows: the batches' lists concatenated in batch order."""
+    with pa.memory_map(str(file)) as source:
+        vocabulary = pa.ipc.open_stream(source).read_all()
+    if not vocabulary.num_rows:
+        vocabulary = schema.empty_table()
     vocabulary = vocabulary.filter(pc.not_equal(vocabulary.column("token"), ""))  # (cells of whitespace)
     # Arrow's sort is stable: a token's lists stay in batch order, so their rows stay ascending.
     vocabulary = vocabulary.take(pc.sort_indices(vocabulary, sort_keys=[("token", "ascending")]))
     tokens, lists = vocabulary.column("token").combine_chunks(), vocabulary.column("row_distinct").combine_chunks()
-    _write(*_merge_runs(tokens, lists), target)
-    return True
+    return _merge_runs(tokens, lists)
 
 
 def _postings(texts: pa.Array, first: int, row_type: pa.DataType) -> pa.Table:
@@ -113,21 +140,24 @@ def _merge_runs(tokens: pa.Array, lists: pa.LargeListArray) -> tuple[pa.Array, p
     return tokens.take(pa.array(starts)), pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), values)
 
 
-def _write(tokens: pa.Array, postings: pa.LargeListArray, target: Path) -> None:
-    lengths = np.asarray(pc.list_value_length(postings), dtype=np.int64) if len(postings) else np.array([], np.int64)
-    schema = pa.schema([("token", pa.string()), ("rows", postings.type)])
+def _write(parts: Iterator[tuple[pa.Array, pa.LargeListArray]], target: Path, postings_type: pa.DataType) -> None:
+    """Write the tokens and their rows in row groups of about ``POSTINGS_PER_GROUP`` rows."""
+    schema = pa.schema([("token", pa.string()), ("rows", postings_type)])
     # Rows ascend within a token: delta-encoded they take a byte or two each.
     with pq.ParquetWriter(target, schema, compression="zstd",
                           compression_level=tables.ZSTD_LEVEL, use_dictionary=["token"],
                           column_encoding={"rows.list.element": "DELTA_BINARY_PACKED"}) as writer:  # fmt: skip
-        start, total = 0, 0
-        for end in range(len(tokens)):
-            total += int(lengths[end])
-            if total >= POSTINGS_PER_GROUP or end == len(tokens) - 1:
-                writer.write_table(pa.table({"token": tokens[start : end + 1], "rows": postings[start : end + 1]}))
-                start, total = end + 1, 0
-        if not len(tokens):
-            writer.write_table(pa.table({"token": tokens, "rows": postings}))
+        written = False
+        for tokens, postings in parts:
+            lengths = np.cumsum(np.asarray(pc.list_value_length(postings).fill_null(0), dtype=np.int64))
+            start = 0
+            while start < len(tokens):
+                done = int(lengths[start - 1]) if start else 0
+                end = max(start + 1, int(np.searchsorted(lengths, done + POSTINGS_PER_GROUP, side="left")) + 1)
+                writer.write_table(pa.table({"token": tokens[start:end], "rows": postings[start:end]}, schema=schema))
+                written, start = True, end
+        if not written:
+            writer.write_table(schema.empty_table())
 
 
 # --- Lookups -------------------------------------------------------------------------------------

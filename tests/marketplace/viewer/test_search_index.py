@@ -45,10 +45,15 @@ def write(path: Path, columns: dict[str, list[Any]]) -> Path:
     return path
 
 
-@pytest.fixture
-def split(tmp_path: Path) -> tuple[list[Path], list[Path | None]]:
+@pytest.fixture(params=[search_index.ROWS_PER_BUCKET, 4], ids=["one bucket", "spilled to buckets"])
+def split(
+    tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[Path], list[Path | None]]:
     """Two files of one split, by column name: text in two columns of the first, one of the second,
-    and a column of numbers the search does not read."""
+    and a column of numbers the search does not read; indexed in one piece, or tokenized a few rows
+    at a time and spilled to buckets as a large table is."""
+    monkeypatch.setattr(search_index, "ROWS_PER_BUCKET", request.param)
+    monkeypatch.setattr(search_index, "BATCH_ROWS", 2048 if request.param > 4 else 3)
     first = write(tmp_path / "a.parquet", {"id": list(range(len(CELLS))), "text": CELLS,
                                            "note": [c.upper() if c else c for c in reversed(CELLS)]})  # fmt: skip
     second = write(tmp_path / "b.parquet", {"text": [c for c in CELLS if c] * 3, "n": list(range(3 * 13))})
