@@ -560,7 +560,9 @@ class ParquetExport(models.Model):
     viewer and for clients that read Parquet (pandas, Hugging Face ``datasets``, DuckDB).
 
     ``tables`` lists one entry per tabular member: ``{"path", "split", "key", "sha256", "size",
-    "rows", "columns": [{"name", "type", "statistics"}]}``, in archive order; ``problems`` the
+    "rows", "columns": [{"name", "type", "statistics"}], "index": {"key", "sha256", "size"}}``
+    (``index``, the search index, absent for tables without text and older exports), in archive
+    order; ``problems`` the
     members that could not be converted, each with a sentence saying why. One per upload; a rerun
     lands on the same row."""
 

@@ -163,7 +163,7 @@ def _page(viewable: access.Viewable, split: str, page: queries.Page, length: int
 
 
 def _reader(viewable: access.Viewable, split: str) -> queries.SplitReader:
-    return queries.SplitReader([queries.local_copy(table) for table in viewable.tables_of(split)])
+    return queries.reader_of(viewable.tables_of(split))
 
 
 class SplitsApi(ViewerApi):
@@ -196,7 +196,8 @@ class RowsApi(ViewerApi):
 
 
 class SearchApi(ViewerApi):
-    """Rows whose text columns contain ``query`` (case-insensitive), in file order."""
+    """Rows whose text columns contain ``query`` (case-insensitive), in file order. Answered from
+    the split's search index once the export has built it, by a scan of the text until then."""
 
     @extend_schema(parameters=[SearchInput], responses={200: PageShape, **PAGE_ERRORS})
     def get(self, request: Request, id: str, number: int) -> Response:

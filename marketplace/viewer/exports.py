@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -47,7 +48,7 @@ from marketplace.inspection.archives import (
 )
 from marketplace.models import DatasetVersion, ParquetExport, Submission, Upload, Validation
 from marketplace.submissions.validation import held_lock
-from marketplace.viewer import tables
+from marketplace.viewer import search_index, tables
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,11 @@ def parquet_key(upload: Upload, index: int) -> str:
     return f"validated/{upload.submission_id}/{upload.kind}-{upload.id}-parquet/{index:05d}.parquet"
 
 
+def index_key(parquet: str) -> str:
+    """The search index stored beside a Parquet file (``marketplace.viewer.search_index``)."""
+    return parquet.removesuffix(".parquet") + ".index.parquet"
+
+
 def enqueue(upload_id: str) -> None:
     current_app.send_task(EXPORT_TASK, args=(upload_id,))
 
@@ -80,12 +86,14 @@ class _Exporter:
         self.splits = tables.assign_splits(list(wanted))
         self.tables: list[dict[str, Any]] = []
         self.problems: list[dict[str, str]] = []
+        self.index_seconds = 0.0  # spent building search indexes (a part of the export's time)
 
     def inspect(self, reader: MemberReader, declared_size: int) -> Inspected:
         media_type = self.wanted.get(reader.path)
         if media_type is None:
             return Inspected(type="")  # scan reads past it
         member, parquet = self.workdir / "member", self.workdir / "table.parquet"
+        index = self.workdir / "table.index.parquet"
         try:
             try:
                 tables.write_stream(reader, media_type, parquet, member)
@@ -93,28 +101,42 @@ class _Exporter:
                 self.problems.append({"path": reader.path, "message": str(exc)})
                 return Inspected(type="")
             key = parquet_key(self.upload, len(self.tables))
-            # The statistics (DuckDB, on the local file) while the file is hashed and stored.
-            with ThreadPoolExecutor(max_workers=1) as pool:
+            # The statistics (DuckDB, on the local file) while the file is hashed and stored, and
+            # the search index built and stored.
+            with ThreadPoolExecutor(max_workers=2) as pool:
                 stored = pool.submit(_store, parquet, key)
+                indexed = pool.submit(self._index, parquet, index, index_key(key))
                 converted = tables.describe(parquet)
                 sha256, size = stored.result()
+                search = indexed.result()
         finally:
             member.unlink(missing_ok=True)
             parquet.unlink(missing_ok=True)
+            index.unlink(missing_ok=True)
         self.tables.append(
             {"path": reader.path, "split": self.splits[reader.path], "key": key, "sha256": sha256, "size": size,
-             "rows": converted.rows, "columns": converted.columns}
+             "rows": converted.rows, "columns": converted.columns, **({"index": search} if search else {})}
         )  # fmt: skip
         return Inspected(type="")
+
+    def _index(self, parquet: Path, target: Path, key: str) -> dict[str, Any] | None:
+        """Build and store the table's search index; None for a table without text."""
+        began = time.monotonic()
+        built = search_index.build(parquet, target)
+        self.index_seconds += time.monotonic() - began
+        if not built:
+            return None
+        sha256, size = _store(target, key, content_type="application/vnd.apache.parquet")
+        return {"key": key, "sha256": sha256, "size": size}
 
     def finish(self, files: list[dict[str, Any]]) -> None:
         return None
 
 
-def _store(path: Path, key: str) -> tuple[str, int]:
+def _store(path: Path, key: str, content_type: str = "application/vnd.apache.parquet") -> tuple[str, int]:
     sha256, size = _sha256(path)
     with path.open("rb") as stream:
-        storage.put_stream(key, stream, content_type="application/vnd.apache.parquet")
+        storage.put_stream(key, stream, content_type=content_type)
     return sha256, size
 
 

@@ -192,7 +192,7 @@ def dataset_viewer(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         context["errors"] = {"split": str(exc)}
         return _render(request, context, 400)
     try:
-        with queries.SplitReader([queries.local_copy(table) for table in tables]) as reader:
+        with queries.reader_of(tables) as reader:
             page = reader.select(query=q, where=where, orderby=orderby, offset=offset, length=length)
     except ValidationError as exc:
         found = exc.message_dict if hasattr(exc, "error_dict") else {"where": exc.messages}

@@ -14,6 +14,7 @@ import base64
 import datetime
 import decimal
 import hashlib
+import logging
 import math
 import os
 import uuid
@@ -22,12 +23,17 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
 from marketplace import storage
-from marketplace.viewer import predicates, tables
+from marketplace.viewer import predicates, search_index, tables
+
+logger = logging.getLogger(__name__)
 
 MAX_LENGTH = 100
 
@@ -51,20 +57,37 @@ def _cache_dir() -> Path:
 
 def local_copy(table: dict[str, Any]) -> Path:
     """The local file of one exported table, fetched and checked if it is not cached yet."""
-    sha256 = str(table["sha256"])
-    target = _cache_dir() / f"{sha256}.parquet"
+    return _local(str(table["key"]), str(table["sha256"]), ".parquet")
+
+
+def local_index(table: dict[str, Any]) -> Path | None:
+    """The local file of a table's search index (``search_index``), fetched and checked if it is
+    not cached yet; None when the export has none (older exports, tables without text) or when
+    the stored file is not the one the export recorded: the search then reads the table."""
+    index = table.get("index")
+    if not index:
+        return None
+    try:
+        return _local(str(index["key"]), str(index["sha256"]), ".index.parquet")
+    except storage.StorageError as exc:
+        logger.warning("search index of %s not used: %s", table["key"], exc)
+        return None
+
+
+def _local(key: str, sha256: str, suffix: str) -> Path:
+    target = _cache_dir() / f"{sha256}{suffix}"
     if target.exists():
         os.utime(target)  # recently used
         return target
     incoming = target.with_name(f".incoming-{uuid.uuid4().hex}")
     try:
-        storage.download_to(str(table["key"]), str(incoming))
+        storage.download_to(key, str(incoming))
         digest = hashlib.sha256()
         with incoming.open("rb") as stream:
             while piece := stream.read(1024 * 1024):
                 digest.update(piece)
         if digest.hexdigest() != sha256:
-            raise storage.StorageError(f"{table['key']} does not hold the exported bytes (SHA-256 differs).")
+            raise storage.StorageError(f"{key} does not hold the exported bytes (SHA-256 differs).")
         os.replace(incoming, target)
     finally:
         incoming.unlink(missing_ok=True)
@@ -94,6 +117,8 @@ def _evict(*, keep: Path) -> None:
 
 
 SHAPES_KEPT = 256
+ROW_NUMBER = "file_row_number"  # DuckDB's row number within a Parquet file
+FILE_NAME = "filename"  # and the file's path
 
 
 @dataclass(frozen=True)
@@ -121,6 +146,11 @@ def _shape(paths: tuple[str, ...], connection: duckdb.DuckDBPyConnection, source
     return shape
 
 
+def reader_of(tables: list[dict[str, Any]]) -> SplitReader:
+    """A reader of a split's exported tables, with their search indexes where the export made them."""
+    return SplitReader([local_copy(table) for table in tables], [local_index(table) for table in tables])
+
+
 def _listed(paths: tuple[str, ...]) -> str:
     return ", ".join("'" + path.replace("'", "''") + "'" for path in paths)
 
@@ -130,10 +160,14 @@ class SplitReader:
     order stops reading at its last row; a page in another order is one top-N query that counts
     the matches on the way (a window), since it reads every match anyway."""
 
-    def __init__(self, files: list[Path]) -> None:
+    def __init__(self, files: list[Path], indexes: list[Path | None] | None = None) -> None:
         self.connection = tables.reads()
+        self.files, self.indexes = files, indexes or [None] * len(files)
         paths = tuple(str(path) for path in files)
         self.source = f"read_parquet([{_listed(paths)}], union_by_name = true)"
+        # Row numbers, and which file when there are several (a column of text in every row).
+        self.numbered = f"read_parquet([{_listed(paths)}], union_by_name = true, file_row_number = true"
+        self.numbered += ", filename = true)" if len(paths) > 1 else ")"
         shape = _shape(paths, self.connection, self.source)
         self.features, self.columns = shape.features, shape.columns
 
@@ -150,6 +184,8 @@ class SplitReader:
         condition = f" WHERE {where}" if where else ""
         ordering = f" ORDER BY {order}" if order else ""
         try:
+            if order and not {ROW_NUMBER, FILE_NAME} & set(self.columns):
+                return self._ordered(condition, ordering, values, offset, length)
             if order:
                 # One scan: the top-N reads every row that matches anyway, so it counts them too.
                 rows = self.connection.execute(
@@ -172,6 +208,32 @@ class SplitReader:
             ) from exc
         return self._answer(rows, offset, total)
 
+    def _ordered(self, condition: str, ordering: str, values: list[Any], offset: int, length: int) -> Page:
+        """An ordered page in two steps: one scan of the columns the condition and the order read
+        finds the page's rows (file and row number) and counts the matches on the way (the top-N
+        reads every match anyway), then only those rows are read whole, from the row groups and
+        pages that hold them. Reading every column of every match for the top-N would read most
+        of the table's text."""
+        named = FILE_NAME if len(self.files) > 1 else "NULL"
+        located = self.connection.execute(
+            f"SELECT {named}, {ROW_NUMBER}, count(*) OVER () FROM {self.numbered}{condition}{ordering} "  # noqa: S608
+            "LIMIT ? OFFSET ?",
+            [*values, length, offset],
+        ).fetchall()
+        if len(self.files) == 1:
+            located = [(str(self.files[0]), row, count) for _, row, count in located]
+        total = int(located[0][-1]) if located else 0
+        if not located and offset:
+            total = self._count(condition, values)
+        by_file: dict[str, list[int]] = {}
+        for name, row, _ in located:
+            by_file.setdefault(name, []).append(row)
+        found: dict[tuple[str, int], tuple[Any, ...]] = {}
+        for name, rows in by_file.items():
+            chosen = np.array(sorted(rows), np.int64)
+            found.update(zip(((name, int(row)) for row in chosen), self._rows_at(Path(name), chosen), strict=True))
+        return self._answer([found[(name, row)] for name, row, _ in located], offset, total)
+
     def _count(self, condition: str, values: list[Any]) -> int:
         found = self.connection.execute(f"SELECT count(*) FROM {self.source}{condition}", values).fetchone()  # noqa: S608 (built from checked columns and placeholders)
         return int(found[0]) if found else 0
@@ -190,6 +252,84 @@ class SplitReader:
             offset=offset,
             total=total,
         )
+
+    def _indexed_search(self, query: str, strings: list[str], offset: int, length: int) -> Page | None:
+        """A search answered from the tables' indexes (``search_index``), with the scan's answers;
+        None when some table has no index or its text columns are not the ones the index holds (a
+        column that is text in the split but numbers in this file): the caller then scans."""
+        indexes = [index for index in self.indexes if index is not None]
+        if len(indexes) != len(self.files) or ROW_NUMBER in self.columns:
+            return None
+        schemas = [pq.read_schema(path) for path in self.files]
+        if any(set(search_index.string_columns(schema)) != set(strings) & set(schema.names) for schema in schemas):
+            return None
+        lowered = str(self.connection.execute("SELECT lower(?)", [query]).fetchall()[0][0])
+        pieces = search_index.pieces(lowered)
+        if not pieces:
+            return None  # only whitespace: every word would be a candidate
+        exact = pieces == [lowered]
+        found: list[np.ndarray] = []
+        for path, index in zip(self.files, indexes, strict=True):
+            rows = search_index.rows_with(index, pieces[0])
+            for piece in pieces[1:]:
+                rows = np.intersect1d(rows, search_index.rows_with(index, piece), assume_unique=True)
+            if not exact and len(rows):
+                rows = self._containing(path, rows, query, strings)
+            found.append(rows)
+        total = sum(len(rows) for rows in found)
+        page: list[tuple[Any, ...]] = []
+        skip, wanted = offset, length
+        for path, rows in zip(self.files, found, strict=True):
+            if wanted <= 0:
+                break
+            if skip >= len(rows):
+                skip -= len(rows)
+                continue
+            chosen = rows[skip : skip + wanted]
+            skip = 0
+            wanted -= len(chosen)
+            page += self._rows_at(path, chosen)
+        return self._answer(page, offset, total)
+
+    def _file_columns(self, path: Path) -> str:
+        """The split's columns as this file gives them: its own cast to the split's type, NULL for
+        those it lacks (what ``union_by_name`` reads)."""
+        names = set(pq.read_schema(path).names)
+        return ", ".join(
+            f"CAST({predicates.quote_identifier(f['name'])} AS {f['type']})" if f["name"] in names
+            else f"CAST(NULL AS {f['type']})"
+            for f in self.features
+        )  # fmt: skip
+
+    def _rows_at(self, path: Path, rows: np.ndarray) -> list[tuple[Any, ...]]:
+        """The rows at these ascending row numbers of one file, read from the row groups that hold them."""
+        if not len(rows):
+            return []
+        listed = ", ".join(str(int(row)) for row in rows)
+        source = f"read_parquet('{_sql_path(path)}', file_row_number = true)"
+        return self.connection.execute(
+            f"SELECT {self._file_columns(path)} FROM {source} WHERE {ROW_NUMBER} BETWEEN ? AND ? "  # noqa: S608 (quoted names, numbers, our path)
+            f"AND {ROW_NUMBER} IN ({listed}) ORDER BY {ROW_NUMBER}",
+            [int(rows[0]), int(rows[-1])],
+        ).fetchall()
+
+    def _containing(self, path: Path, rows: np.ndarray, query: str, strings: list[str]) -> np.ndarray:
+        """Those of the candidate rows of one file whose text cells contain ``query`` (ILIKE)."""
+        names = [name for name in strings if name in set(pq.read_schema(path).names)]
+        pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        found = " OR ".join(f"{predicates.quote_identifier(name)} ILIKE ? ESCAPE '\\'" for name in names)
+        candidates = pa.table({"row": pa.array(rows, pa.int64())})
+        self.connection.register("candidates", candidates)
+        try:
+            kept = self.connection.execute(
+                f"SELECT {ROW_NUMBER} FROM read_parquet('{_sql_path(path)}', file_row_number = true) "  # noqa: S608 (quoted names, our path)
+                f"WHERE {ROW_NUMBER} BETWEEN ? AND ? AND {ROW_NUMBER} IN (SELECT row FROM candidates) AND ({found}) "
+                f"ORDER BY 1",
+                [int(rows[0]), int(rows[-1]), *([pattern] * len(names))],
+            ).fetchall()
+        finally:
+            self.connection.unregister("candidates")
+        return np.array([row[0] for row in kept], np.int64)
 
     def rows(self, *, offset: int, length: int) -> Page:
         return self._page("", [], "", offset, length)
@@ -214,11 +354,19 @@ class SplitReader:
             strings = [f["name"] for f in self.features if f["type"] == "VARCHAR"]
             if not strings:
                 return Page(features=self.features, rows=[], offset=offset, total=0)
+            if not where and not orderby:
+                indexed = self._indexed_search(query, strings, offset, length)
+                if indexed is not None:
+                    return indexed
             pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             found = " OR ".join(f"{predicates.quote_identifier(name)} ILIKE ? ESCAPE '\\'" for name in strings)
             condition = f"({condition}) AND ({found})" if condition else found
             values = [*values, *([pattern] * len(strings))]
         return self._page(condition, values, order, offset, length)
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 def _parses(where: str, columns: list[str]) -> bool:

@@ -47,6 +47,9 @@ BLOCK_BYTES = 8 * 1024 * 1024  # pyarrow's read block: also about one row group 
 SPOOL_CHUNK = 1024 * 1024
 TOP_VALUES = 10
 ZSTD_LEVEL = 1  # the fastest level: about the ratio of level 3 on tables, at twice the speed
+# Small pages, with their index: a page of a search or of an ordered filter reads its rows from a
+# few pages of each row group rather than whole column chunks (about twice as fast), same size.
+PAGE_BYTES = 64 * 1024
 IN_FLIGHT = 2  # parsed batches waiting for the Parquet writer
 DUCKDB_MEMORY = "256MB"
 
@@ -207,7 +210,7 @@ def _write(batches: tuple[pa.Schema, Iterator[pa.RecordBatch]], target: Path) ->
     dictionary = _dictionary_columns(first) if first is not None else True
     with (
         pq.ParquetWriter(target, schema, compression="zstd", compression_level=ZSTD_LEVEL,
-                         use_dictionary=dictionary) as writer,
+                         use_dictionary=dictionary, data_page_size=PAGE_BYTES, write_page_index=True) as writer,
         ThreadPoolExecutor(max_workers=1) as encoder,
     ):  # fmt: skip
         pending: deque[Future[None]] = deque()
