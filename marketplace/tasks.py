@@ -126,6 +126,26 @@ def export_parquet(self: Task, upload_id: str) -> str:
         return retry_or_leave(self, exc, what=what, max_retries=MEMBERS_MAX_RETRIES)
 
 
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    name=exports.INDEX_TASK,
+    soft_time_limit=settings.VALIDATION_TIME_LIMIT_SECONDS - 30,
+    time_limit=settings.VALIDATION_TIME_LIMIT_SECONDS,
+    max_retries=MEMBERS_MAX_RETRIES,
+)
+def index_parquet(self: Task, upload_id: str) -> str:
+    """Build the viewer's search index of each table of a ready export (after ``export_parquet``)."""
+    try:
+        return exports.index_upload(upload_id=upload_id)
+    except SoftTimeLimitExceeded:
+        logger.warning("search index of upload %s ran out of time; left for the sweeper", upload_id)
+        return "interrupted: time limit"
+    except (exports.RetryLater, DatabaseError, PsycopgOperationalError) as exc:
+        return retry_or_leave(self, exc, what=f"search index of upload {upload_id}", max_retries=MEMBERS_MAX_RETRIES)
+
+
 @shared_task(name="marketplace.tasks.requeue_parquet_exports", acks_late=True, soft_time_limit=120, time_limit=150)
 def requeue_parquet_exports() -> int:
     """Queue again exports no worker is finishing, and validated uploads without one (beat)."""

@@ -26,14 +26,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from celery import current_app
-from django.db.models import F, Q
+from django.db import transaction
+from django.db.models import BooleanField, F, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from marketplace import storage
@@ -53,9 +54,12 @@ from marketplace.viewer import search_index, tables
 logger = logging.getLogger(__name__)
 
 Status = ParquetExport.Status
+# Exports with a table whose ``index`` entry was never written (None is written when there is none).
+UNINDEXED = RawSQL("jsonb_path_exists(tables, '$[*] ? (!exists(@.index))')", [], output_field=BooleanField())
 
 # The worker's entry point, queued by its stable name (validation queues it without importing us).
 EXPORT_TASK = "marketplace.tasks.export_parquet"
+INDEX_TASK = "marketplace.tasks.index_parquet"
 MAX_ATTEMPTS = 5
 SWEEP_BATCH = 200
 
@@ -78,6 +82,14 @@ def enqueue(upload_id: str) -> None:
     current_app.send_task(EXPORT_TASK, args=(upload_id,))
 
 
+def enqueue_index(upload_id: str) -> None:
+    """Queue the search indexes of a ready export; a broker that is down leaves them to the sweeper."""
+    try:
+        current_app.send_task(INDEX_TASK, args=(upload_id,))
+    except Exception:  # kombu's errors vary by transport; the sweeper queues it again
+        logger.warning("could not queue the search index of upload %s; the sweeper will", upload_id, exc_info=True)
+
+
 class _Exporter:
     """An ``Inspector`` for ``scan`` that converts each table it meets and stores the Parquet."""
 
@@ -86,14 +98,12 @@ class _Exporter:
         self.splits = tables.assign_splits(list(wanted))
         self.tables: list[dict[str, Any]] = []
         self.problems: list[dict[str, str]] = []
-        self.index_seconds = 0.0  # spent building search indexes (a part of the export's time)
 
     def inspect(self, reader: MemberReader, declared_size: int) -> Inspected:
         media_type = self.wanted.get(reader.path)
         if media_type is None:
             return Inspected(type="")  # scan reads past it
         member, parquet = self.workdir / "member", self.workdir / "table.parquet"
-        index = self.workdir / "table.index.parquet"
         try:
             try:
                 tables.write_stream(reader, media_type, parquet, member)
@@ -101,33 +111,19 @@ class _Exporter:
                 self.problems.append({"path": reader.path, "message": str(exc)})
                 return Inspected(type="")
             key = parquet_key(self.upload, len(self.tables))
-            # The statistics (DuckDB, on the local file) while the file is hashed and stored, and
-            # the search index built and stored.
-            with ThreadPoolExecutor(max_workers=2) as pool:
+            # The statistics (DuckDB, on the local file) while the file is hashed and stored.
+            with ThreadPoolExecutor(max_workers=1) as pool:
                 stored = pool.submit(_store, parquet, key)
-                indexed = pool.submit(self._index, parquet, index, index_key(key))
                 converted = tables.describe(parquet)
                 sha256, size = stored.result()
-                search = indexed.result()
         finally:
             member.unlink(missing_ok=True)
             parquet.unlink(missing_ok=True)
-            index.unlink(missing_ok=True)
         self.tables.append(
             {"path": reader.path, "split": self.splits[reader.path], "key": key, "sha256": sha256, "size": size,
-             "rows": converted.rows, "columns": converted.columns, **({"index": search} if search else {})}
+             "rows": converted.rows, "columns": converted.columns}
         )  # fmt: skip
         return Inspected(type="")
-
-    def _index(self, parquet: Path, target: Path, key: str) -> dict[str, Any] | None:
-        """Build and store the table's search index; None for a table without text."""
-        began = time.monotonic()
-        built = search_index.build(parquet, target)
-        self.index_seconds += time.monotonic() - began
-        if not built:
-            return None
-        sha256, size = _store(target, key, content_type="application/vnd.apache.parquet")
-        return {"key": key, "sha256": sha256, "size": size}
 
     def finish(self, files: list[dict[str, Any]]) -> None:
         return None
@@ -185,6 +181,8 @@ def _export_locked(export: ParquetExport, validation: Validation) -> str:
             raise RetryLater(f"storage could not be reached: {exc}") from exc
         raise
     _finish(export.pk, Status.READY, tables=exporter.tables, problems=exporter.problems)
+    if exporter.tables:
+        enqueue_index(upload.id)
     return f"ready: {len(exporter.tables)} tables, {len(exporter.problems)} left out"
 
 
@@ -213,7 +211,12 @@ def export_version(*, version_id: int) -> list[str]:
     """Export the archive and the sample of a published version in this process (the demo, the
     test world and ``manage.py export_parquet``); what happened to each."""
     version = DatasetVersion.objects.get(id=version_id)
-    return [export_upload(upload_id=upload.id) for upload in version_uploads(version) if upload is not None]
+    done = []
+    for upload in version_uploads(version):
+        if upload is not None:
+            done.append(export_upload(upload_id=upload.id))
+            done.append(index_upload(upload_id=upload.id))
+    return done
 
 
 def requeue_pending(*, older_than: timedelta) -> int:
@@ -241,4 +244,84 @@ def requeue_pending(*, older_than: timedelta) -> int:
     queued = list(dict.fromkeys(missing + stuck))
     for upload_id in queued:
         enqueue(upload_id)
-    return len(queued)
+    # Ready exports with a table never indexed (the job was lost, or the export predates indexes).
+    unindexed = list(
+        ParquetExport.objects.filter(UNINDEXED, status=Status.READY, updated_at__lt=cutoff)
+        .order_by("updated_at")
+        .values_list("upload_id", flat=True)[:SWEEP_BATCH]
+    )
+    for upload_id in unindexed:
+        enqueue_index(upload_id)
+    return len(queued) + len(unindexed)
+
+
+# --- Search indexes: a job of their own, after the export ----------------------------------------
+#
+# A table is viewable as soon as its export is ready; its search reads the table until the index
+# lands (``queries.SplitReader``), then the index. Building one costs about as much as the
+# conversion itself, so it does not hold the tables back. Each table's entry gets ``index``: the
+# stored file's key, SHA-256 and size, or None when the table has no text to index or its index
+# could not be built (the search then reads the table, as before any index existed).
+
+
+def index_upload(*, upload_id: str) -> str:
+    """The index job's body: build and store the search index of every table of a ready export that
+    has none yet. Returns what happened. Raises ``RetryLater`` when storage cannot be reached."""
+    export = ParquetExport.objects.filter(upload_id=upload_id, status=Status.READY).first()
+    if export is None:
+        return "skipped: no ready export"
+    with held_lock(f"parquet-index:{upload_id}") as taken:
+        if not taken:
+            return "skipped: another run is indexing"
+        made = 0
+        with tempfile.TemporaryDirectory(prefix="parquet-index-") as workdir:
+            for table in list(export.tables):
+                if "index" in table:
+                    continue
+                entry = _index_table(table, Path(workdir))
+                _record_index(export.pk, table, entry)
+                made += entry is not None
+        return f"indexed: {made} tables"
+
+
+def _index_table(table: dict[str, Any], workdir: Path) -> dict[str, Any] | None:
+    parquet, target = workdir / "table.parquet", workdir / "table.index.parquet"
+    try:
+        try:
+            storage.download_to(str(table["key"]), str(parquet))
+        except Exception as exc:
+            if storage.is_transient(exc):
+                raise RetryLater(f"storage could not be reached: {exc}") from exc
+            raise
+        if _sha256(parquet)[0] != table["sha256"]:
+            logger.error("search index of %s not built: the stored file is not the exported one", table["key"])
+            return None
+        try:
+            built = search_index.build(parquet, target)
+        except Exception:  # an odd table must not stop the others; its search reads the table
+            logger.exception("search index of %s could not be built", table["key"])
+            return None
+        if not built:
+            return None
+        key = index_key(str(table["key"]))
+        sha256, size = _store(target, key)
+        return {"key": key, "sha256": sha256, "size": size}
+    finally:
+        parquet.unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
+
+
+def _record_index(export_id: int, table: dict[str, Any], entry: dict[str, Any] | None) -> None:
+    """Write one table's index into the export, unless the export was redone meanwhile (then the
+    table's key holds other bytes: its SHA-256 differs)."""
+    with transaction.atomic():
+        export = ParquetExport.objects.select_for_update().filter(pk=export_id, status=Status.READY).first()
+        if export is None:
+            return
+        changed = False
+        for current in export.tables:
+            if current["key"] == table["key"] and current["sha256"] == table["sha256"] and "index" not in current:
+                current["index"] = entry
+                changed = True
+        if changed:
+            ParquetExport.objects.filter(pk=export_id).update(tables=export.tables, updated_at=timezone.now())

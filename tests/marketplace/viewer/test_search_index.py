@@ -14,7 +14,7 @@ from django.test import Client
 
 from marketplace import storage
 from marketplace.models import ParquetExport
-from marketplace.viewer import queries, search_index
+from marketplace.viewer import exports, queries, search_index
 from tests.world import World
 
 CELLS = [
@@ -174,3 +174,24 @@ def test_an_ordered_filter_reads_only_its_pages_rows_and_answers_as_one_query(tm
             assert page.total == count and [r["row_idx"] for r in page.rows] == list(
                 range(offset, offset + len(expected))
             )
+
+
+@pytest.mark.django_db
+def test_the_index_job_indexes_what_a_ready_export_lacks_and_only_that(world: World) -> None:
+    """Indexes are built by a job of their own after the export (``exports.index_upload``); the
+    sweeper finds ready exports with a table never indexed (``UNINDEXED``), such as exports made
+    before indexes existed, and the job indexes those tables once."""
+    export = archive_export(world)
+    before = {table["key"]: table["index"] for table in export.tables}
+    assert before and all(before.values())  # the world's export ran the job in process
+    assert not ParquetExport.objects.filter(exports.UNINDEXED, pk=export.pk).exists()
+    ParquetExport.objects.filter(pk=export.pk).update(
+        tables=[{k: v for k, v in table.items() if k != "index"} for table in export.tables]
+    )
+    assert ParquetExport.objects.filter(exports.UNINDEXED, pk=export.pk).exists()
+    assert exports.index_upload(upload_id=export.upload_id) == f"indexed: {len(before)} tables"
+    after = {table["key"]: table["index"] for table in archive_export(world).tables}
+    assert {key: entry["key"] for key, entry in after.items()} == {key: entry["key"] for key, entry in before.items()}
+    assert not ParquetExport.objects.filter(exports.UNINDEXED, pk=export.pk).exists()
+    assert exports.index_upload(upload_id=export.upload_id) == "indexed: 0 tables"  # nothing left to do
+    assert search(world, "NOTE 3")["num_rows_total"] == 1
