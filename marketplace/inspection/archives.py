@@ -39,6 +39,7 @@ INFLATE_PIECE = CHUNK  # inflated bytes a piece: a size malloc reuses (4 MiB pie
 PIPE_BYTES = 16 * CHUNK  # how far (in the tar's bytes) the body-reading thread may run ahead of the parser
 HASH_BATCH = CHUNK  # members' bytes handed to the hashing thread at a time
 HASH_BUDGET = 4 * CHUNK  # how far (in the tar's bytes) the hashing thread may lag behind the parser
+HASH_ALONE = CHUNK  # members from this size on are hashed on the hashing thread
 # Below this many uncompressed bytes the ratio is not judged: tiny, very repetitive files
 # (a header-only CSV) legitimately compress far better than a whole dataset does.
 RATIO_GRACE_BYTES = 16 * CHUNK
@@ -706,7 +707,9 @@ def _scan_tar(pump: ObjectPump, kind: str, job: _Scan) -> ScanResult:
             path = entries.admit(entry.name, kind=entry.kind, size=entry.size, problem=entry.name_problem)
             if path is None:
                 continue
-            reader = MemberReader(_MemberData(pump, entry.size), path, hasher)
+            # Small members are hashed here: the hashing thread would wait for the GIL after
+            # each piece (up to the 5 ms switch interval) while this one parses.
+            reader = MemberReader(_MemberData(pump, entry.size), path, hasher if entry.size >= HASH_ALONE else None)
             result.files.append(job.inspect(reader, entry.size))
             job.progress(pump.raw_bytes)
         trailing = 0
