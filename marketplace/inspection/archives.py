@@ -2,8 +2,9 @@
 what is unsafe to extract, in bounded memory and without local disk.
 
 ``.tar`` and ``.tar.gz`` are read front to back from one GET (a background thread reads the
-body, computes the archive's SHA-256 and inflates gzip with ISA-L while the caller parses, hashes
-and checks members, so that the work runs on two cores). ``.zip`` keeps its directory at the end, so it is read through
+body, computes the archive's SHA-256 and inflates gzip with ISA-L while the caller parses and
+checks members, and a third hashes the members where their bytes lie, so that the work runs on
+two cores). ``.zip`` keeps its directory at the end, so it is read through
 ranged GETs; its bytes are still hashed in order, once each.
 
 Reading stops at the first limit that trips (entries, total uncompressed size, compression
@@ -34,7 +35,11 @@ from marketplace.inspection.texts import Params, english, finding
 
 CHUNK = 1024 * 1024
 PUMP_CHUNK = 4 * CHUNK  # fewer, larger reads on the body-reading thread: less time holding the GIL
+INFLATE_PIECE = CHUNK  # inflated bytes a piece: a size malloc reuses (4 MiB pieces were fresh pages every time)
 PIPE_BYTES = 16 * CHUNK  # how far (in the tar's bytes) the body-reading thread may run ahead of the parser
+HASH_BATCH = CHUNK  # members' bytes handed to the hashing thread at a time
+HASH_BUDGET = 4 * CHUNK  # how far (in the tar's bytes) the hashing thread may lag behind the parser
+HASH_ALONE = CHUNK  # members from this size on are hashed on the hashing thread
 # Below this many uncompressed bytes the ratio is not judged: tiny, very repetitive files
 # (a header-only CSV) legitimately compress far better than a whole dataset does.
 RATIO_GRACE_BYTES = 16 * CHUNK
@@ -107,12 +112,14 @@ class Findings:
 
 
 class MemberReader:
-    """One member's bytes as the archive yields them, hashed as they pass. Content checks read
-    as much as they need (``peek`` does not consume); ``drain`` hashes the rest."""
+    """One member's bytes as the archive yields them, hashed as they pass (on ``hasher``'s thread
+    when there is one). Content checks read as much as they need (``peek`` does not consume);
+    ``drain`` hashes the rest."""
 
-    def __init__(self, source: Any, path: str) -> None:
+    def __init__(self, source: Any, path: str, hasher: _MemberHasher | None = None) -> None:
         self._source, self.path = source, path
         self._sha = hashlib.sha256()
+        self._hasher = hasher
         self.size = 0
         self._peeked = b""
 
@@ -124,11 +131,17 @@ class MemberReader:
             self._peeked += piece
         return self._peeked[:n]
 
+    def _hash(self, data: bytes | memoryview) -> None:
+        if self._hasher is None:
+            self._sha.update(data)
+        else:
+            self._hasher.update(self._sha, data)
+        self.size += len(data)
+
     def _pull(self, n: int) -> bytes:
         data: bytes = self._source.read(n)
         if data:
-            self._sha.update(data)
-            self.size += len(data)
+            self._hash(data)
         return data
 
     def read(self, n: int = CHUNK) -> bytes:
@@ -145,11 +158,94 @@ class MemberReader:
                 pass
             return
         while data := view(PUMP_CHUNK):  # hashed where the archive's bytes already are, uncopied
-            self._sha.update(data)
-            self.size += len(data)
+            self._hash(data)
 
     def hexdigest(self) -> str:
+        """The SHA-256 of what was read; with a ``hasher``, use ``digest_into`` instead."""
         return self._sha.hexdigest()
+
+    def digest_into(self, row: dict[str, Any]) -> None:
+        """Set ``row["sha256"]`` to the SHA-256 of what was read: at once, or, with a ``hasher``,
+        once its thread has hashed it (``_MemberHasher.finish``)."""
+        if self._hasher is None:
+            row["sha256"] = self._sha.hexdigest()
+        else:
+            self._hasher.digest_into(self._sha, row)
+
+
+class _MemberHasher:
+    """Hashes members on a thread of its own, so that their SHA-256 runs beside the parser's
+    checks (hashlib lets go of the GIL over large pieces). The parser hands over what it read
+    (views of the pump's pieces, uncopied) with each member's hash object in batches of
+    HASH_BATCH bytes, at most HASH_BUDGET bytes behind; at a member's end the digest goes into its
+    row. ``finish`` waits for the last of them."""
+
+    def __init__(self) -> None:
+        self._batches: deque[tuple[list[tuple[Any, Any]], int]] = deque()
+        self._held = 0
+        self._changed = threading.Condition()
+        self._closed = False
+        self._error: BaseException | None = None
+        self._batch: list[tuple[Any, Any]] = []  # (hash object, piece to hash or row to write its digest into)
+        self._batch_bytes = 0
+        self._thread = threading.Thread(target=self._run, name="member-hasher", daemon=True)
+        self._thread.start()
+
+    def update(self, sha: Any, piece: bytes | memoryview) -> None:
+        self._batch.append((sha, piece))
+        self._batch_bytes += len(piece)
+        if self._batch_bytes >= HASH_BATCH:
+            self._flush()
+
+    def digest_into(self, sha: Any, row: dict[str, Any]) -> None:
+        self._batch.append((sha, row))
+
+    def _flush(self) -> None:
+        batch, weight = self._batch, self._batch_bytes
+        self._batch, self._batch_bytes = [], 0
+        with self._changed:
+            while self._held >= HASH_BUDGET and not self._closed:
+                self._changed.wait()
+            self._batches.append((batch, weight))
+            self._held += weight
+            self._changed.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                while not self._batches and not self._closed:
+                    self._changed.wait()
+                if not self._batches:
+                    return
+                batch, weight = self._batches.popleft()
+            try:
+                for sha, item in batch:
+                    if isinstance(item, dict):
+                        item["sha256"] = sha.hexdigest()
+                    else:
+                        sha.update(item)
+            except BaseException as exc:  # noqa: BLE001 - handed to the parser's thread by finish()
+                self._error = exc
+            with self._changed:
+                self._held -= weight
+                self._changed.notify_all()
+
+    def finish(self) -> None:
+        """Hash what is left and wait until every digest is in its row."""
+        self._flush()
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def abandon(self) -> None:
+        with self._changed:
+            self._closed = True
+            self._batches.clear()
+            self._changed.notify_all()
+        self._thread.join(timeout=5)
 
 
 @dataclass(frozen=True)
@@ -192,9 +288,10 @@ class _Scan:
         (with ``rows`` for a table)."""
         inspected = self.inspector.inspect(reader, declared_size)
         reader.drain()
-        row = {"path": reader.path, "size": reader.size, "sha256": reader.hexdigest(), "type": inspected.type}
+        row: dict[str, Any] = {"path": reader.path, "size": reader.size, "sha256": "", "type": inspected.type}
         if inspected.rows is not None:
             row["rows"] = inspected.rows
+        reader.digest_into(row)
         return row
 
 
@@ -402,7 +499,7 @@ class _Inflater:
                     return
                 self._inflate = isal_zlib.decompressobj(wbits=31)  # the next member
             try:
-                out = self._inflate.decompress(data, PUMP_CHUNK)
+                out = self._inflate.decompress(data, INFLATE_PIECE)
             except INFLATE_ERROR as exc:
                 raise ArchiveRejected(
                     "corrupt", gettext_noop("The gzip data is corrupt (%(reason)s)."), {"reason": str(exc)}
@@ -604,16 +701,21 @@ class _MemberData:
 def _scan_tar(pump: ObjectPump, kind: str, job: _Scan) -> ScanResult:
     result = ScanResult(format=kind)
     entries = _Entries(job.limits, job.findings)
+    hasher = _MemberHasher()
     try:
         for entry in read_entries(pump):
             path = entries.admit(entry.name, kind=entry.kind, size=entry.size, problem=entry.name_problem)
             if path is None:
                 continue
-            result.files.append(job.inspect(MemberReader(_MemberData(pump, entry.size), path), entry.size))
+            # Small members are hashed here: the hashing thread would wait for the GIL after
+            # each piece (up to the 5 ms switch interval) while this one parses.
+            reader = MemberReader(_MemberData(pump, entry.size), path, hasher if entry.size >= HASH_ALONE else None)
+            result.files.append(job.inspect(reader, entry.size))
             job.progress(pump.raw_bytes)
         trailing = 0
         while data := pump.read(CHUNK):  # to the end: the gzip trailer, if any, is part of the archive too
             trailing += len(data) - data.count(0)
+        hasher.finish()
     except TarFormatError as exc:
         if exc.code == "not_an_archive" and kind == "tar.gz":
             raise ArchiveRejected(
@@ -624,6 +726,8 @@ def _scan_tar(pump: ObjectPump, kind: str, job: _Scan) -> ScanResult:
                 ),
             ) from None
         raise ArchiveRejected(exc.code, exc.template, exc.params) from None
+    finally:
+        hasher.abandon()  # on the way out of an error: nothing more to hash
     if trailing:
         job.findings.warning(
             "",

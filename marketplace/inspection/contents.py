@@ -16,7 +16,6 @@ import csv
 import json
 import re
 import struct
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from posixpath import basename, dirname, join, normpath, splitext
@@ -175,36 +174,39 @@ class ContentInspector:
             self._read_schema(reader, declared_size)
         return Inspected(detected, rows)
 
-    def _line_batches(self, reader: MemberReader) -> Iterator[tuple[int, list[bytes], bool]]:
-        """The lines of each chunk read, without their newlines: (number of the first, lines, whether
-        they are all ASCII), in bounded memory; an over-long line is an error."""
+    def _line_blocks(self, reader: MemberReader) -> Iterator[tuple[int, int, bytes]]:
+        """Whole lines a chunk at a time: (number of the first, how many, the lines joined by their
+        newlines, without the last one), in bounded memory; an over-long line is an error."""
         carry: list[bytes] = []
         carried = 0
         number = 0
-        carry_ascii = True
         while chunk := reader.read(CHUNK):
-            ascii = chunk.isascii()
-            pieces = chunk.split(b"\n")
-            last = pieces.pop()
-            batch_ascii = ascii and carry_ascii
-            if carry and pieces:
-                carry.append(pieces[0])
-                pieces[0], carry, carried, carry_ascii = b"".join(carry), [], 0, True
-            if pieces:
-                yield number + 1, pieces, batch_ascii
-                number += len(pieces)
-            if last:
-                carry.append(last)
-                carried += len(last)
-                carry_ascii = carry_ascii and ascii
+            end = chunk.rfind(b"\n")
+            if end >= 0:
+                block = chunk[:end]
+                if carry:
+                    carry.append(block)
+                    block, carry, carried = b"".join(carry), [], 0
+                count = block.count(b"\n") + 1
+                yield number + 1, count, block
+                number += count
+                chunk = chunk[end + 1 :]
+            if chunk:
+                carry.append(chunk)
+                carried += len(chunk)
                 if carried > MAX_LINE_BYTES:
                     raise _LineTooLong(number + 1)
         if carry:
-            yield number + 1, [b"".join(carry)], carry_ascii
+            yield number + 1, 1, b"".join(carry)
+
+    def _line_batches(self, reader: MemberReader) -> Iterator[tuple[int, list[bytes]]]:
+        """The lines of each chunk read, without their newlines: (number of the first, lines)."""
+        for first, _, block in self._line_blocks(reader):
+            yield first, block.split(b"\n")
 
     def _lines(self, reader: MemberReader) -> Iterator[tuple[int, bytes]]:
         """(line number, line without its newline), in bounded memory: an over-long line is an error."""
-        for first, lines, _ in self._line_batches(reader):
+        for first, lines in self._line_batches(reader):
             yield from enumerate(lines, first)
 
     def _decoded(self, reader: MemberReader, problems: _Problems) -> Iterator[str]:
@@ -303,26 +305,21 @@ class ContentInspector:
         """The number of records (non-blank lines), or None when a line was too long to read on.
 
         Python's json module is the judge, as it has always been; but it parses a few MB a second.
-        msgspec checks a chunk's lines against JSON's grammar from C without building any object,
-        and the chunk's UTF-8 is checked in one call: what passes both, json reads too. json also
+        msgspec checks a chunk's lines against JSON's grammar from C in two calls a chunk without
+        building any object (``_json_lines``), and the chunk's UTF-8 in one: what passes, json
+        reads too. json also
         takes some lines they refuse (NaN, a lone surrogate, a byte order mark), so a chunk with
         a line they refuse, or a blank one, is gone through line by line and json has the last
         word, and says what is wrong."""
         problems = _Problems(self.findings, reader.path, "json_lines")
         records = lines = 0
         try:
-            for first, batch, ascii in self._line_batches(reader):
-                try:
-                    deque(map(_JSON_GRAMMAR.decode, batch), maxlen=0)
-                    if not ascii:
-                        b"\n".join(batch).decode("utf-8")
-                except (ValueError, RecursionError):
-                    pass
-                else:
-                    records += len(batch)
-                    lines += len(batch)
+            for first, count, block in self._line_blocks(reader):
+                if _json_lines(block):
+                    records += count
+                    lines += count
                     continue
-                for number, raw in enumerate(batch, first):
+                for number, raw in enumerate(block.split(b"\n"), first):
                     if not raw.strip():
                         continue
                     lines += 1
@@ -722,6 +719,32 @@ def _utf8(data: bytes) -> None:
     """Raise UnicodeDecodeError (a ValueError) unless ``data`` is UTF-8."""
     if not data.isascii():
         data.decode("utf-8")
+
+
+def _json_lines(block: bytes) -> bool:
+    """Whether each line of ``block`` (lines joined by newlines) is surely one JSON value that json
+    reads: msgspec reads it and the block is UTF-8; when False, the lines are judged one by one.
+    Two calls read the whole block, without a Python call or object per line (which cost more
+    than the parsing): the lines as the elements of an array, ``[L1,L2,...]``, and as the values
+    of an object's members, ``{"":L1,"":L2,...}``. msgspec reads both only if each line is one
+    value (JSON's strings hold no raw newline, so every newline lies between tokens):
+
+    - in the object, a line that ends inside a string would put the separator's ``"`` after a
+      string, so no line does: each line is read alike in both, token for token;
+    - a separator inside a bracket a line opened is wrong in one of them: inside ``[`` the
+      object's ``"":`` is; inside ``{`` the array's ``,`` needs the next line to start with a key
+      and ``:``, which the object's ``"":`` then reads as a value followed by ``:``; so every
+      separator is at the top, and each line is whole;
+    - at the top, a line of several values, ``V,W``, is elements in the array, but in the object
+      ``W`` must be a key and ``:``, which the array refuses; a blank line makes ``,,``.
+    """
+    try:
+        _JSON_GRAMMAR.decode(b"".join((b"[", block.replace(b"\n", b","), b"]")))
+        _JSON_GRAMMAR.decode(b"".join((b'{"":', block.replace(b"\n", b',"":'), b"}")))
+        _utf8(block)
+    except (ValueError, RecursionError):
+        return False
+    return True
 
 
 def _read_all(reader: MemberReader) -> bytes:

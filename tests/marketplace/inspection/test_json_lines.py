@@ -106,3 +106,28 @@ def test_a_large_file_of_valid_lines_is_counted_across_chunks() -> None:
     rows, errors, _ = check(broken)
     assert rows == 120_000
     assert errors[0]["params"]["lines"].startswith("line 100001 is not valid JSON (Expecting ',' delimiter")
+
+
+def test_lines_that_are_json_only_together_are_each_refused() -> None:
+    """A chunk is judged in one go (as an array of its lines, and as an object's member values):
+    values cut across lines, two values on a line, or a string across lines are still each line's
+    error, as json.loads line by line says."""
+    cases = [
+        [b"[1", b"2]"],
+        [b'{"a": 1', b'"b": 2}'],
+        [b'{"a": 1', b"2}"],
+        [b'{"a": {}', b"{}}"],
+        [b'{"a": [{}', b"{}]}"],
+        [b'"abc', b'def"'],
+        [b"1, 2"],
+        [b'{}, "k": 1'],
+        [b"{} {}"],
+        [b'{"a": [{}', b"{}]}", b"{}, {}"],
+    ]
+    for lines in cases:
+        data = b"\n".join([b"{}", *lines, b"{}"]) + b"\n"
+        rows, errors, _ = check(data)
+        count, records, problems = by_json(data.split(b"\n")[:-1])
+        assert problems, lines
+        assert rows == count
+        assert errors[0]["params"]["lines"] == "; ".join(problems[:MAX_PROBLEMS_PER_FILE]), lines

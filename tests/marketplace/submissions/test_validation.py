@@ -69,7 +69,11 @@ def messages(found: Validation) -> str:
 def test_a_tidy_archive_passes_is_published_and_reported(
     upload_archive: Callable[..., Upload], contributor: dict[str, str], tmp_path: Path
 ) -> None:
-    members = asr_members()
+    # A member of a few MiB is hashed on the hashing thread (the small ones where they are parsed).
+    long_lines = b"".join(
+        b'{"id": %d, "text": "%s"}\n' % (number, os.urandom(24).hex().encode()) for number in range(40_000)
+    )
+    members = {**asr_members(), "extra/long.jsonl": long_lines}
     upload = upload_archive(write_tar(tmp_path / "tiny.tar.gz", members))
     quarantine_key = upload.object_key
     submission = upload.submission
@@ -89,7 +93,7 @@ def test_a_tidy_archive_passes_is_published_and_reported(
     assert rows["train.tsv"]["type"] == "text/tab-separated-values"
     # Tables are counted as they stream past: data rows (no header), JSON records, Parquet's num_rows.
     assert {path: row["rows"] for path, row in rows.items() if "rows" in row} == {
-        "train.tsv": 4, "extra/notes.jsonl": 2, "extra/features.parquet": 3,
+        "train.tsv": 4, "extra/notes.jsonl": 2, "extra/features.parquet": 3, "extra/long.jsonl": 40_000,
     }  # fmt: skip
 
     upload.refresh_from_db()
