@@ -280,7 +280,9 @@ def _remote(request: HttpRequest) -> dict[str, Any]:
     if filtered or (request.GET.get("page") or "1") != "1":
         return {"remote": [], "remote_total": 0}
     rows = federation.listed_remote(q=(request.GET.get("q") or "").strip())
-    return {"remote": list(rows[:REMOTE_ON_PAGE]), "remote_total": rows.count()}
+    shown = list(rows[:REMOTE_ON_PAGE])
+    # Counted only when the page is full: an instance that follows nobody pays one empty query.
+    return {"remote": shown, "remote_total": rows.count() if len(shown) == REMOTE_ON_PAGE else len(shown)}
 
 
 @require_GET
