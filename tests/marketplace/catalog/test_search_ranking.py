@@ -57,7 +57,7 @@ def _all_pages(api_client: APIClient, limit: int, direction: str, *, cold: bool)
         if cold:
             cache.clear()
         response = api_client.get(
-            "/api/datasets", {"q": "river", "limit": limit, "page": page, "sortDirection": direction}
+            "/api/datasets", {"q": "river", "limit": str(limit), "page": str(page), "sortDirection": direction}
         )
         assert response.status_code == 200, response.content
         assert response.json()["total"] == MATCHES
@@ -93,9 +93,9 @@ def test_a_ranked_page_seen_before_is_one_query(
     rivers: list[str],
     django_assert_num_queries,  # type: ignore[no-untyped-def]
 ) -> None:
-    api_client.get("/api/datasets", {"q": "river", "limit": 2})
+    api_client.get("/api/datasets", {"q": "river", "limit": "2"})
     with django_assert_num_queries(1):  # the page's rows; the order and the total are known
-        response = api_client.get("/api/datasets", {"q": "river", "limit": 2, "page": 2})
+        response = api_client.get("/api/datasets", {"q": "river", "limit": "2", "page": "2"})
     assert [item["slug"] for item in response.json()["items"]] == [rivers[1], rivers[4]]
 
 
@@ -105,7 +105,7 @@ def test_the_ranking_follows_the_catalog(
     django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
 ) -> None:
     def first_page() -> list[str]:
-        return [item["slug"] for item in api_client.get("/api/datasets", {"q": "river", "limit": 3}).json()["items"]]
+        return [item["slug"] for item in api_client.get("/api/datasets", {"q": "river", "limit": "3"}).json()["items"]]
 
     assert first_page() == [rivers[0], rivers[3], rivers[1]]
     with django_capture_on_commit_callbacks(execute=True):
