@@ -87,11 +87,11 @@ def decide(*, user: object, dataset: Dataset, version: DatasetVersion, kind: str
     Membership, withdrawal and the grant are read in one query (``_facts``), exact at the time
     of the call: nothing of the decision is cached."""
     if not isinstance(user, User) or not user.is_authenticated:
-        return Verdict(Refusal.SIGN_IN, instruction="Sign in, or send an API key with the 'download' scope.")
+        return Verdict(Refusal.SIGN_IN, instruction=_("Sign in, or send an API key with the 'download' scope."))
     terms = terms_for(dataset=dataset, version=version)
     member, withdrawn, grant_id = _facts(user=user, dataset=dataset, version=version, terms_sha256=terms.sha256)
     if dataset.visibility == Dataset.Visibility.PRIVATE and not member:
-        return Verdict(Refusal.NOT_VISIBLE, f"No dataset with id '{dataset.id}'.")
+        return Verdict(Refusal.NOT_VISIBLE, _("No dataset with id '%(id)s'.") % {"id": dataset.id})
     if dataset.status == Dataset.Status.REMOVED:
         return Verdict(Refusal.TAKEN_DOWN, takedown_sentence(dataset.name, dataset.removal_reason))
     if withdrawn:
@@ -104,11 +104,11 @@ def decide(*, user: object, dataset: Dataset, version: DatasetVersion, kind: str
     if restricted and not access_requests.has_access(user=user, dataset=dataset):
         latest = access_requests.latest_request(user=user, dataset=dataset)
         state = {
-            "pending": "Your access request is pending: the owner has not decided yet.",
-            "rejected": f"Your access request was rejected: {latest.reason if latest else ''}",
-            "revoked": f"Your access was revoked: {latest.reason if latest else ''}",
-        }.get(latest.status if latest else "", "Access to this dataset is granted on request.")
-        return Verdict(Refusal.ACCESS_NOT_APPROVED, state, f"Request access at {page_url}#access")
+            "pending": _("Your access request is pending: the owner has not decided yet."),
+            "rejected": _("Your access request was rejected: %(reason)s") % {"reason": latest.reason if latest else ""},
+            "revoked": _("Your access was revoked: %(reason)s") % {"reason": latest.reason if latest else ""},
+        }.get(latest.status if latest else "", _("Access to this dataset is granted on request."))
+        return Verdict(Refusal.ACCESS_NOT_APPROVED, state, _("Request access at %(url)s#access") % {"url": page_url})
     if dataset.is_paid and not payments.has_paid(user=user, dataset=dataset):
         refund = refunds.refunded_purchase(user=user, dataset=dataset)
         if refund is not None:
@@ -119,9 +119,12 @@ def decide(*, user: object, dataset: Dataset, version: DatasetVersion, kind: str
             )
         return Verdict(
             Refusal.PAYMENT_DUE,
-            f"{dataset.name} is paid and you have not bought it.",
-            f"Buy it at {page_url}#access or with POST /api/v1/datasets/{dataset.id}/purchases; "
-            "the download opens once the payment is recorded.",
+            _("%(name)s is paid and you have not bought it.") % {"name": dataset.name},
+            _(
+                "Buy it at %(url)s#access or with POST /api/v1/datasets/%(id)s/purchases; "
+                "the download opens once the payment is recorded."
+            )
+            % {"url": page_url, "id": dataset.id},
         )
     if grant_id is None:
         earlier = LicenseGrant.objects.filter(user=user, dataset=dataset).exists()
@@ -129,8 +132,11 @@ def decide(*, user: object, dataset: Dataset, version: DatasetVersion, kind: str
         return Verdict(
             Refusal.TERMS_NOT_ACCEPTED,
             why,
-            f"Read and accept them at {page_url}#access (or POST /api/v1/datasets/{dataset.id}/grants "
-            f'with {{"termsSha256": "{terms.sha256}"}}).',
+            _(
+                "Read and accept them at %(url)s#access (or POST /api/v1/datasets/%(id)s/grants "
+                'with {"termsSha256": "%(sha)s"}).'
+            )
+            % {"url": page_url, "id": dataset.id, "sha": terms.sha256},
         )
     return Verdict(basis="grant", grant_id=grant_id)
 

@@ -119,6 +119,12 @@ def test_a_paid_dataset_shows_its_licensee_the_sample_until_paid(world: World) -
     # A paid dataset without a sample says why there is nothing to show.
     refused = get(world, "valley-paid", "licensee")
     assert refused.status_code == 200 and "no sample to show" in text(refused) and "<table" not in text(refused)
+    # In Korean, the whole sentence is Korean: the license's verdict is translated like the page.
+    client = Client()
+    client.force_login(world.people["licensee"])
+    client.cookies["django_language"] = "ko"
+    korean = text(client.get(f"/datasets/{world.datasets['valley-paid'].slug}/viewer/", headers=HTMX))
+    assert "유료이며 아직 구매하지 않았습니다" in korean and "is paid" not in korean
 
 
 def test_private_datasets_stay_unknown_to_outsiders(world: World) -> None:
