@@ -399,6 +399,29 @@ def test_organization_page_lists_its_datasets(client: Client, catalog: dict[str,
     assert client.get("/organizations/nobody/").status_code == 404
 
 
+def test_a_card_shows_what_changed_since_it_was_last_shown(
+    client: Client, org: Organization, catalog: dict[str, Dataset]
+) -> None:
+    # Rendered cards are remembered per process, keyed by the values they show: a change to any of
+    # them (the organization's name, the price, the access) shows on the next page, in every listing.
+    def card(path: str) -> str:
+        body = client.get(path).content.decode()
+        start = body.index('<a href="/datasets/welsh-speech/">')
+        return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body[start : body.index("</li>", start)])))
+
+    before = card("/datasets/")
+    assert "by Speech Co" in before and "Free" in before and "Access on request" not in before
+    assert card("/organizations/speech-co/") == before and card("/") == before
+    Organization.objects.filter(id=org.id).update(name="Voices & Co")  # no signal: the card must not care
+    Dataset.objects.filter(id=catalog["speech"].id).update(
+        is_paid=True, base_price_cents=1250, visibility=Dataset.Visibility.RESTRICTED
+    )
+    forget_facets()
+    for path in ("/datasets/", "/organizations/speech-co/", "/"):  # the home page: among the newest
+        after = card(path)
+        assert "by Voices & Co" in after and "12.50 USD" in after and "Access on request" in after, path
+
+
 def test_home_page_search_featured_newest_and_tasks(
     client: Client, catalog: dict[str, Dataset], django_assert_max_num_queries: Any
 ) -> None:
