@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# Test processes (pytest-xdist); `make test PYTEST_WORKERS=0` runs the suite in one process.
+PYTEST_WORKERS ?= 2
 PORT ?= 8000
 
 .PHONY: run test lint typecheck pytest bench clean-var help
@@ -52,7 +54,7 @@ typecheck: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy .
 
 pytest: $(VENV)/.installed-dev static/build/upload.js static/build/earnings.js locale/.compiled
-	$(PY) -m pytest --durations=40 $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --durations=40 $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 

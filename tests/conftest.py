@@ -46,6 +46,16 @@ def _quick_password_hashing() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_bucket() -> None:
+    """Under xdist each worker stores in a bucket of its own (devstack.pytest_plugin); the storage
+    server was started with the shared one only."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        from marketplace import storage
+
+        storage.ensure_bucket()
+
+
 @pytest.fixture(autouse=True)
 def _english_after_each_test() -> Iterator[None]:
     """A request in Korean or Spanish leaves its language active in the thread (the test client

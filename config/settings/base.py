@@ -201,7 +201,13 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_MAX_SECONDS - 5
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_MAX_SECONDS
-CELERY_TASK_ROUTES = {"marketplace.tasks.*": {"queue": "celery"}, "provenance.tasks.*": {"queue": "celery"}}
+# One queue for every task; its name from the environment, so that test runs in parallel (and
+# instances sharing a broker) keep their tasks apart.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
+CELERY_TASK_ROUTES = {
+    "marketplace.tasks.*": {"queue": CELERY_TASK_DEFAULT_QUEUE},
+    "provenance.tasks.*": {"queue": CELERY_TASK_DEFAULT_QUEUE},
+}
 # How often beat runs the validation sweeper (marketplace.tasks.requeue_stuck_validations).
 VALIDATION_SWEEP_SECONDS = env_int("VALIDATION_SWEEP_SECONDS", 300, minimum=5)
 # Federation and witnessing (provenance/federation/): how often beat syncs followed peers, cosigns
