@@ -560,9 +560,10 @@ class ParquetExport(models.Model):
     viewer and for clients that read Parquet (pandas, Hugging Face ``datasets``, DuckDB).
 
     ``tables`` lists one entry per tabular member: ``{"path", "split", "key", "sha256", "size",
-    "rows", "columns": [{"name", "type", "statistics"}], "index": {"key", "sha256", "size"}}``
-    (``index``, the search index, absent for tables without text and older exports), in archive
-    order; ``problems`` the
+    "rows", "columns": [{"name", "type", "statistics"}], "index": {"key", "sha256", "size"},
+    "database": {"key", "sha256", "size"}}`` (``index``, the search index, and ``database``, the
+    table as a DuckDB database for filters, written by the index job: absent until it runs, None
+    when there is none), in archive order; ``problems`` the
     members that could not be converted, each with a sentence saying why. One per upload; a rerun
     lands on the same row."""
 

@@ -49,13 +49,18 @@ from marketplace.inspection.archives import (
 )
 from marketplace.models import DatasetVersion, ParquetExport, Submission, Upload, Validation
 from marketplace.submissions.validation import held_lock
-from marketplace.viewer import search_index, tables
+from marketplace.viewer import filter_database, search_index, tables
 
 logger = logging.getLogger(__name__)
 
 Status = ParquetExport.Status
-# Exports with a table whose ``index`` entry was never written (None is written when there is none).
-UNINDEXED = RawSQL("jsonb_path_exists(tables, '$[*] ? (!exists(@.index))')", [], output_field=BooleanField())
+# What the index job derives from each table, by its entry's name, and the suffix of its key.
+DERIVED = {"index": ".index.parquet", "database": ".duckdb"}
+# Exports with a table whose ``index`` or ``database`` entry was never written (None is written when
+# there is none).
+UNINDEXED = RawSQL(
+    "jsonb_path_exists(tables, '$[*] ? (!exists(@.index) || !exists(@.database))')", [], output_field=BooleanField()
+)
 
 # The worker's entry point, queued by its stable name (validation queues it without importing us).
 EXPORT_TASK = "marketplace.tasks.export_parquet"
@@ -73,9 +78,10 @@ def parquet_key(upload: Upload, index: int) -> str:
     return f"validated/{upload.submission_id}/{upload.kind}-{upload.id}-parquet/{index:05d}.parquet"
 
 
-def index_key(parquet: str) -> str:
-    """The search index stored beside a Parquet file (``marketplace.viewer.search_index``)."""
-    return parquet.removesuffix(".parquet") + ".index.parquet"
+def derived_key(parquet: str, name: str) -> str:
+    """A file the index job derives from a Parquet file, stored beside it: the search index
+    (``search_index``) or the database (``filter_database``)."""
+    return parquet.removesuffix(".parquet") + DERIVED[name]
 
 
 def enqueue(upload_id: str) -> None:
@@ -255,18 +261,21 @@ def requeue_pending(*, older_than: timedelta) -> int:
     return len(queued) + len(unindexed)
 
 
-# --- Search indexes: a job of their own, after the export ----------------------------------------
+# --- Search indexes and databases: a job of their own, after the export -------------------------
 #
 # A table is viewable as soon as its export is ready; its search reads the table until the index
-# lands (``queries.SplitReader``), then the index. Building one costs about as much as the
-# conversion itself, so it does not hold the tables back. Each table's entry gets ``index``: the
-# stored file's key, SHA-256 and size, or None when the table has no text to index or its index
-# could not be built (the search then reads the table, as before any index existed).
+# lands, and its filters and orders read the Parquet file until the database lands
+# (``queries.SplitReader``). Building them costs about as much as the conversion itself, so they
+# do not hold the tables back. Each table's entry gets ``index`` (``search_index``) and
+# ``database`` (``filter_database``): the stored file's key, SHA-256 and size, or None when the
+# table has no text to index or the file could not be built (the viewer then reads the Parquet
+# file, as before they existed).
 
 
 def index_upload(*, upload_id: str) -> str:
-    """The index job's body: build and store the search index of every table of a ready export that
-    has none yet. Returns what happened. Raises ``RetryLater`` when storage cannot be reached."""
+    """The index job's body: build and store the search index and the database of every table of a
+    ready export that lacks them. Returns what happened. Raises ``RetryLater`` when storage cannot
+    be reached."""
     export = ParquetExport.objects.filter(upload_id=upload_id, status=Status.READY).first()
     if export is None:
         return "skipped: no ready export"
@@ -276,16 +285,18 @@ def index_upload(*, upload_id: str) -> str:
         made = 0
         with tempfile.TemporaryDirectory(prefix="parquet-index-") as workdir:
             for table in list(export.tables):
-                if "index" in table:
+                missing = [name for name in DERIVED if name not in table]
+                if not missing:
                     continue
-                entry = _index_table(table, Path(workdir))
-                _record_index(export.pk, table, entry)
-                made += entry is not None
+                entries = _derive_table(table, missing, Path(workdir))
+                _record_derived(export.pk, table, entries)
+                made += any(entry is not None for entry in entries.values())
         return f"indexed: {made} tables"
 
 
-def _index_table(table: dict[str, Any], workdir: Path) -> dict[str, Any] | None:
-    parquet, target = workdir / "table.parquet", workdir / "table.index.parquet"
+def _derive_table(table: dict[str, Any], names: list[str], workdir: Path) -> dict[str, dict[str, Any] | None]:
+    """Build and store the files ``names`` of one table from its Parquet file, fetched once."""
+    parquet = workdir / "table.parquet"
     try:
         try:
             storage.download_to(str(table["key"]), str(parquet))
@@ -294,34 +305,48 @@ def _index_table(table: dict[str, Any], workdir: Path) -> dict[str, Any] | None:
                 raise RetryLater(f"storage could not be reached: {exc}") from exc
             raise
         if _sha256(parquet)[0] != table["sha256"]:
-            logger.error("search index of %s not built: the stored file is not the exported one", table["key"])
-            return None
+            logger.error("%s of %s not built: the stored file is not the exported one", names, table["key"])
+            return dict.fromkeys(names)
+        return {name: _derived(table, name, parquet, workdir) for name in names}
+    finally:
+        parquet.unlink(missing_ok=True)
+
+
+def _derived(table: dict[str, Any], name: str, parquet: Path, workdir: Path) -> dict[str, Any] | None:
+    target = workdir / f"table{DERIVED[name]}"
+    try:
         try:
-            built = search_index.build(parquet, target)
-        except Exception:  # an odd table must not stop the others; its search reads the table
-            logger.exception("search index of %s could not be built", table["key"])
+            if name == "index":
+                built = search_index.build(parquet, target)
+            else:
+                filter_database.build(parquet, target)
+                built = True
+        except Exception:  # an odd table must not stop the others; the viewer reads its Parquet file
+            logger.exception("%s of %s could not be built", name, table["key"])
             return None
         if not built:
             return None
-        key = index_key(str(table["key"]))
-        sha256, size = _store(target, key)
+        key = derived_key(str(table["key"]), name)
+        content_type = "application/vnd.apache.parquet" if name == "index" else "application/octet-stream"
+        sha256, size = _store(target, key, content_type)
         return {"key": key, "sha256": sha256, "size": size}
     finally:
-        parquet.unlink(missing_ok=True)
         target.unlink(missing_ok=True)
 
 
-def _record_index(export_id: int, table: dict[str, Any], entry: dict[str, Any] | None) -> None:
-    """Write one table's index into the export, unless the export was redone meanwhile (then the
-    table's key holds other bytes: its SHA-256 differs)."""
+def _record_derived(export_id: int, table: dict[str, Any], entries: dict[str, dict[str, Any] | None]) -> None:
+    """Write one table's derived files into the export, unless the export was redone meanwhile
+    (then the table's key holds other bytes: its SHA-256 differs)."""
     with transaction.atomic():
         export = ParquetExport.objects.select_for_update().filter(pk=export_id, status=Status.READY).first()
         if export is None:
             return
         changed = False
         for current in export.tables:
-            if current["key"] == table["key"] and current["sha256"] == table["sha256"] and "index" not in current:
-                current["index"] = entry
-                changed = True
+            if current["key"] == table["key"] and current["sha256"] == table["sha256"]:
+                for name, entry in entries.items():
+                    if name not in current:
+                        current[name] = entry
+                        changed = True
         if changed:
             ParquetExport.objects.filter(pk=export_id).update(tables=export.tables, updated_at=timezone.now())

@@ -31,7 +31,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
 from marketplace import storage
-from marketplace.viewer import predicates, search_index, tables
+from marketplace.viewer import filter_database, predicates, search_index, tables
 
 logger = logging.getLogger(__name__)
 
@@ -64,13 +64,24 @@ def local_index(table: dict[str, Any]) -> Path | None:
     """The local file of a table's search index (``search_index``), fetched and checked if it is
     not cached yet; None when the export has none (older exports, tables without text) or when
     the stored file is not the one the export recorded: the search then reads the table."""
-    index = table.get("index")
-    if not index:
+    return _derived(table, "index", ".index.parquet")
+
+
+def local_database(table: dict[str, Any]) -> Path | None:
+    """The local file of a table's DuckDB database (``filter_database``), fetched and checked if it
+    is not cached yet; None when there is none yet (the index job has not run) or when the stored
+    file is not the one recorded: the queries then read the Parquet file."""
+    return _derived(table, "database", ".duckdb")
+
+
+def _derived(table: dict[str, Any], name: str, suffix: str) -> Path | None:
+    entry = table.get(name)
+    if not entry:
         return None
     try:
-        return _local(str(index["key"]), str(index["sha256"]), ".index.parquet")
+        return _local(str(entry["key"]), str(entry["sha256"]), suffix)
     except storage.StorageError as exc:
-        logger.warning("search index of %s not used: %s", table["key"], exc)
+        logger.warning("%s of %s not used: %s", name, table["key"], exc)
         return None
 
 
@@ -98,7 +109,7 @@ def _local(key: str, sha256: str, suffix: str) -> Path:
 def _evict(*, keep: Path) -> None:
     limit = settings.VIEWER_CACHE_MIB * 1024 * 1024
     files = []
-    for path in _cache_dir().glob("*.parquet"):
+    for path in [*_cache_dir().glob("*.parquet"), *_cache_dir().glob("*.duckdb")]:
         try:
             stat = path.stat()
         except FileNotFoundError:
@@ -118,6 +129,7 @@ def _evict(*, keep: Path) -> None:
 
 SHAPES_KEPT = 256
 ROW_NUMBER = "file_row_number"  # DuckDB's row number within a Parquet file
+ROW_ID = "rowid"  # and within a table of a DuckDB database
 FILE_NAME = "filename"  # and the file's path
 
 
@@ -147,8 +159,10 @@ def _shape(paths: tuple[str, ...], connection: duckdb.DuckDBPyConnection, source
 
 
 def reader_of(tables: list[dict[str, Any]]) -> SplitReader:
-    """A reader of a split's exported tables, with their search indexes where the export made them."""
-    return SplitReader([local_copy(table) for table in tables], [local_index(table) for table in tables])
+    """A reader of a split's exported tables, with their search indexes and (for a split of one
+    table) its database, where the index job made them."""
+    files, indexes = [local_copy(table) for table in tables], [local_index(table) for table in tables]
+    return SplitReader(files, indexes, [local_database(tables[0])] if len(tables) == 1 else None)
 
 
 def _listed(paths: tuple[str, ...]) -> str:
@@ -158,9 +172,16 @@ def _listed(paths: tuple[str, ...]) -> str:
 class SplitReader:
     """One split: the union (by column name) of its tables' local Parquet copies. A page in file
     order stops reading at its last row; a page in another order is one top-N query that counts
-    the matches on the way (a window), since it reads every match anyway."""
+    the matches on the way (a window), since it reads every match anyway.
 
-    def __init__(self, files: list[Path], indexes: list[Path | None] | None = None) -> None:
+    A split of one table whose DuckDB database has been made (``filter_database``, ``databases``)
+    is read from the database instead, several times faster to scan; the search index and the
+    table's shape still come from the Parquet file, and so do the answers to what the database
+    refuses (its refusals would name its own types)."""
+
+    def __init__(
+        self, files: list[Path], indexes: list[Path | None] | None = None, databases: list[Path | None] | None = None
+    ) -> None:
         self.connection = tables.reads()
         self.files, self.indexes = files, indexes or [None] * len(files)
         paths = tuple(str(path) for path in files)
@@ -170,6 +191,19 @@ class SplitReader:
         self.numbered += ", filename = true)" if len(paths) > 1 else ")"
         shape = _shape(paths, self.connection, self.source)
         self.features, self.columns = shape.features, shape.columns
+        self.database = self._attached(databases[0]) if databases and len(databases) == len(files) == 1 else None
+
+    def _attached(self, path: Path | None) -> str | None:
+        """The database's table as the queries name it; None when there is none, when a column
+        named ``rowid`` would hide DuckDB's row ids, or when DuckDB cannot open it (a file made by
+        a newer DuckDB): the Parquet file then answers."""
+        if path is None or ROW_ID in {column.lower() for column in self.columns}:
+            return None
+        try:
+            return f"{tables.attached(path)}.{filter_database.TABLE}"
+        except duckdb.Error as exc:
+            logger.warning("database %s not used: %s", path.name, exc)
+            return None
 
     def close(self) -> None:
         self.connection.close()
@@ -183,6 +217,13 @@ class SplitReader:
     def _page(self, where: str, values: list[Any], order: str, offset: int, length: int) -> Page:
         condition = f" WHERE {where}" if where else ""
         ordering = f" ORDER BY {order}" if order else ""
+        if self.database is not None:
+            try:
+                return self._database_page(self.database, condition, ordering, values, offset, length)
+            except duckdb.Error as exc:
+                # Asked again of the Parquet file, whose refusal users read (a comparison of a
+                # number with an ENUM column would name every value of the ENUM).
+                logger.debug("the database refused %r: %s", condition, exc)
         try:
             if order and not {ROW_NUMBER, FILE_NAME} & set(self.columns):
                 return self._ordered(condition, ordering, values, offset, length)
@@ -194,9 +235,9 @@ class SplitReader:
                 ).fetchall()
                 total = int(rows[0][-1]) if rows else 0
                 if not rows and offset:
-                    total = self._count(condition, values)
+                    total = self._count(self.source, condition, values)
                 return self._answer([row[:-1] for row in rows], offset, total)
-            total = self._count(condition, values)
+            total = self._count(self.source, condition, values)
             rows = self.connection.execute(
                 f"SELECT * FROM {self.source}{condition} LIMIT ? OFFSET ?",  # noqa: S608
                 [*values, length, offset],
@@ -224,7 +265,7 @@ class SplitReader:
             located = [(str(self.files[0]), row, count) for _, row, count in located]
         total = int(located[0][-1]) if located else 0
         if not located and offset:
-            total = self._count(condition, values)
+            total = self._count(self.source, condition, values)
         by_file: dict[str, list[int]] = {}
         for name, row, _ in located:
             by_file.setdefault(name, []).append(row)
@@ -234,8 +275,41 @@ class SplitReader:
             found.update(zip(((name, int(row)) for row in chosen), self._rows_at(Path(name), chosen), strict=True))
         return self._answer([found[(name, row)] for name, row, _ in located], offset, total)
 
-    def _count(self, condition: str, values: list[Any]) -> int:
-        found = self.connection.execute(f"SELECT count(*) FROM {self.source}{condition}", values).fetchone()  # noqa: S608 (built from checked columns and placeholders)
+    def _database_page(
+        self, source: str, condition: str, ordering: str, values: list[Any], offset: int, length: int
+    ) -> Page:
+        """A page read from the table's database: in table order, the rows up to the page's last;
+        in another order, as ``_ordered`` reads the Parquet file, the page's row ids found and the
+        matches counted in one scan of the columns the condition and the order name, then only
+        those rows read whole."""
+        if not ordering:
+            total = self._count(source, condition, values)
+            rows = self.connection.execute(
+                f"SELECT * FROM {source}{condition} LIMIT ? OFFSET ?",  # noqa: S608 (checked columns, placeholders)
+                [*values, length, offset],
+            ).fetchall()
+            return self._answer(rows, offset, total)
+        located = self.connection.execute(
+            f"SELECT {ROW_ID}, count(*) OVER () FROM {source}{condition}{ordering} LIMIT ? OFFSET ?",  # noqa: S608
+            [*values, length, offset],
+        ).fetchall()
+        total = int(located[0][-1]) if located else 0
+        if not located and offset:
+            total = self._count(source, condition, values)
+        found: dict[int, tuple[Any, ...]] = {}
+        if located:
+            # A join, which DuckDB answers from the row groups holding the ids (an IN list is a
+            # filter on every row: ten times slower).
+            read = self.connection.execute(
+                f"SELECT t.{ROW_ID}, t.* FROM {source} t "  # noqa: S608 (our names)
+                f"SEMI JOIN (SELECT unnest(?::BIGINT[]) AS id) ids ON t.{ROW_ID} = ids.id",
+                [[int(row_id) for row_id, _ in located]],
+            )
+            found = {int(row[0]): row[1:] for row in read.fetchall()}
+        return self._answer([found[int(row_id)] for row_id, _ in located], offset, total)
+
+    def _count(self, source: str, condition: str, values: list[Any]) -> int:
+        found = self.connection.execute(f"SELECT count(*) FROM {source}{condition}", values).fetchone()  # noqa: S608 (built from checked columns and placeholders)
         return int(found[0]) if found else 0
 
     def _answer(self, rows: list[tuple[Any, ...]], offset: int, total: int) -> Page:

@@ -17,13 +17,14 @@ as text, so a table is never refused for its types.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import itertools
 import math
 import os
 import re
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -288,8 +289,27 @@ def connect() -> duckdb.DuckDBPyConnection:
     return connection
 
 
-_reads: tuple[int, duckdb.DuckDBPyConnection] | None = None
+ATTACHED_KEPT = 16  # database files a process keeps attached (``attached``)
+
+
+@dataclass
+class _Reads:
+    pid: int
+    database: duckdb.DuckDBPyConnection
+    attached: OrderedDict[str, str] = field(default_factory=OrderedDict)  # path -> name
+
+
+_reads: _Reads | None = None
 _reads_lock = threading.Lock()
+
+
+def _reads_database() -> _Reads:
+    global _reads
+    if _reads is None or _reads.pid != os.getpid():
+        database = connect()
+        database.execute("SET enable_object_cache = true")
+        _reads = _Reads(os.getpid(), database)
+    return _reads
 
 
 def reads() -> duckdb.DuckDBPyConnection:
@@ -300,13 +320,31 @@ def reads() -> duckdb.DuckDBPyConnection:
     (so eight threads of a web worker cannot each take 256 MB) and its cache of Parquet footers
     and statistics (``enable_object_cache``), so a page does not re-read the file's metadata.
     Opened in the process that reads (a fork does not inherit it)."""
-    global _reads
     with _reads_lock:
-        if _reads is None or _reads[0] != os.getpid():
-            database = connect()
-            database.execute("SET enable_object_cache = true")
-            _reads = (os.getpid(), database)
-        return _reads[1].cursor()
+        return _reads_database().database.cursor()
+
+
+def attached(path: Path) -> str:
+    """The name under which the database file at ``path`` (never written: a cached file named by
+    its SHA-256) is attached, read-only, to this process's DuckDB for the viewer's reads (the
+    cursors of ``reads`` see it), attaching it if it is not. Attaching costs a few milliseconds, so
+    a process keeps the ``ATTACHED_KEPT`` most recently used attached and detaches the others (a
+    query reading one meanwhile finishes; a reader that still names it is refused, and asks the
+    Parquet file instead)."""
+    key = str(path)
+    with _reads_lock:
+        reads = _reads_database()
+        name = reads.attached.get(key)
+        if name is not None:
+            reads.attached.move_to_end(key)
+            return name
+        name = "table_" + hashlib.sha256(key.encode()).hexdigest()[:24]
+        reads.database.execute(f"ATTACH '{_sql_path(path)}' AS {name} (READ_ONLY)")
+        reads.attached[key] = name
+        while len(reads.attached) > ATTACHED_KEPT:
+            _, evicted = reads.attached.popitem(last=False)
+            reads.database.execute(f"DETACH {evicted}")
+        return name
 
 
 def _kind(arrow_type: pa.DataType) -> str:
