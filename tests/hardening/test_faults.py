@@ -27,7 +27,6 @@ import pytest
 import redis
 import requests
 from datacollective.models import DatasetSubmission
-from django.conf import settings
 
 from marketplace.models import Upload, Validation
 from tests.archive_builders import asr_members, write_tar
@@ -376,7 +375,8 @@ def test_broker_restart_loses_the_queue_and_the_sweeper_finishes_the_work(
         queued_path = write_tar(tmp_path / "queued.tar.gz", asr_members())
         queued = upload(queued_path, new_submission("Waiting in the queue"))
         broker = redis.Redis(port=stack.redis.port)
-        waiting = [json.loads(raw)["headers"] for raw in broker.lrange(settings.CELERY_TASK_DEFAULT_QUEUE, 0, -1)]
+        # The private stack's queue: its processes' env names no CELERY_QUEUE, whatever the test run's is.
+        waiting = [json.loads(raw)["headers"] for raw in broker.lrange("celery", 0, -1)]
         broker.close()
         # Its message waits (beside beat's sweeper runs, which queue up behind the busy worker).
         assert [h["argsrepr"] for h in waiting if h["task"].endswith("validate_upload")] == [repr((queued,))]
