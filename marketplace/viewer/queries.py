@@ -17,6 +17,7 @@ import hashlib
 import logging
 import math
 import os
+import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,10 @@ from marketplace.viewer import filter_database, predicates, search_index, tables
 logger = logging.getLogger(__name__)
 
 MAX_LENGTH = 100
+# DuckDB's refusal of a number compared with a text column names the first value of the column
+# it could not read as a number, which one depends on the threads' order: the person is told
+# instead what to write.
+TEXT_COMPARED_WITH_A_NUMBER = re.compile(r"Could not convert string .* when casting from source column (.+)$")
 
 
 @dataclass(frozen=True)
@@ -169,6 +174,17 @@ def _listed(paths: tuple[str, ...]) -> str:
     return ", ".join("'" + path.replace("'", "''") + "'" for path in paths)
 
 
+def refusal(exc: duckdb.Error) -> str:
+    """What the person is told when a value of their filter does not fit its column's type."""
+    first = str(exc).strip().splitlines()[0]
+    text_column = TEXT_COMPARED_WITH_A_NUMBER.search(first)
+    if text_column:
+        return gettext(
+            "The column “%(column)s” holds text: put the value you compare it with in quotes, as in %(column)s = '5'."
+        ) % {"column": text_column.group(1)}
+    return gettext("A value does not fit its column's type: %(first)s") % {"first": first}
+
+
 class SplitReader:
     """One split: the union (by column name) of its tables' local Parquet copies. A page in file
     order stops reading at its last row; a page in another order is one top-N query that counts
@@ -243,10 +259,7 @@ class SplitReader:
                 [*values, length, offset],
             ).fetchall()
         except (duckdb.ConversionException, duckdb.BinderException, duckdb.InvalidInputException) as exc:
-            first = str(exc).strip().splitlines()[0]
-            raise ValidationError(
-                gettext("A value does not fit its column's type: %(first)s") % {"first": first}
-            ) from exc
+            raise ValidationError(refusal(exc)) from exc
         return self._answer(rows, offset, total)
 
     def _ordered(self, condition: str, ordering: str, values: list[Any], offset: int, length: int) -> Page:
