@@ -38,6 +38,7 @@ from marketplace.viewer import tables
 BATCH_ROWS = 262_144  # rows tokenized at a time
 ROWS_PER_BUCKET = 2_000_000  # a table's rows per bucket of tokens merged at a time
 POSTINGS_PER_GROUP = 1_000_000
+GATHER_VALUES = 1_000_000  # postings put in token order at a time (``_merged``)
 VOCABULARIES_KEPT = 16
 
 
@@ -62,11 +63,21 @@ def build(parquet_path: Path, target: Path) -> bool:
     # One text per row, its cells joined by a space (a word never spans two cells), lowercased by
     # DuckDB as ILIKE folds; read in file order.
     joined = "concat_ws(' ', " + ", ".join(f"lower({tables.quote_identifier(n)})" for n in names) + ")"
-    path = str(parquet_path).replace("'", "''")
     partial_schema = pa.schema([("token", pa.string()), ("row_distinct", pa.large_list(row_type))])
-    with tempfile.TemporaryDirectory(prefix=".index-", dir=target.parent) as spill, ExitStack() as stack:
+    with tempfile.TemporaryDirectory(prefix=".index-", dir=target.parent) as spill:
         files = [Path(spill) / f"{bucket}.arrows" for bucket in range(buckets)]
-        writers = [stack.enter_context(pa.ipc.new_stream(str(file), partial_schema)) for file in files]
+        _spill(joined, parquet_path, files, row_type, partial_schema)
+        _write((_merged(file, partial_schema) for file in files), target, partial_schema.field("row_distinct").type)
+    return True
+
+
+def _spill(joined: str, parquet_path: Path, files: list[Path], row_type: pa.DataType, schema: pa.Schema) -> None:
+    """Tokenize the table ``BATCH_ROWS`` rows at a time into the bucket ``files``, each token's
+    batch postings in the bucket of its hash; the connections and writers closed at the end."""
+    buckets = len(files)
+    path = str(parquet_path).replace("'", "''")
+    with ExitStack() as stack:
+        writers = [stack.enter_context(pa.ipc.new_stream(str(file), schema)) for file in files]
         hashing = stack.enter_context(tables.connect())
         connection = stack.enter_context(tables.connect())
         reader = connection.sql(f"SELECT {joined} AS text FROM read_parquet('{path}')").to_arrow_reader(  # noqa: S608 (names quoted, path ours)
@@ -85,23 +96,46 @@ def build(parquet_path: Path, target: Path) -> bool:
             codes = next(iter(chosen.values()))
             for bucket in np.unique(codes):
                 writers[int(bucket)].write_table(partial.filter(pa.array(codes == bucket)))
-        for writer in writers:
-            writer.close()
-        _write((_merged(file, partial_schema) for file in files), target, partial_schema.field("row_distinct").type)
-    return True
 
 
 def _merged(file: Path, schema: pa.Schema) -> tuple[pa.Array, pa.LargeListArray]:
-    """One bucket's tokens, each with its rows: the batches' lists concatenated in batch order."""
+    """One bucket's tokens, each with its rows: the batches' lists concatenated in batch order.
+
+    The lists are put in token order by numpy gathers of about ``GATHER_VALUES`` values at a time
+    into one array: Arrow's ``take`` of a list array held several temporary copies of the values
+    (on a 10-million-row table, a worker's peak RSS was 787 MiB; it is 449 MiB this way)."""
     with pa.memory_map(str(file)) as source:
         vocabulary = pa.ipc.open_stream(source).read_all()
     if not vocabulary.num_rows:
         vocabulary = schema.empty_table()
-    vocabulary = vocabulary.filter(pc.not_equal(vocabulary.column("token"), ""))  # (cells of whitespace)
+    tokens = vocabulary.column("token").combine_chunks()
+    lists = vocabulary.column("row_distinct").combine_chunks()
+    del vocabulary
     # Arrow's sort is stable: a token's lists stay in batch order, so their rows stay ascending.
-    vocabulary = vocabulary.take(pc.sort_indices(vocabulary, sort_keys=[("token", "ascending")]))
-    tokens, lists = vocabulary.column("token").combine_chunks(), vocabulary.column("row_distinct").combine_chunks()
-    return _merge_runs(tokens, lists)
+    order = pc.sort_indices(tokens)
+    tokens = tokens.take(order)
+    kept = np.asarray(pc.not_equal(tokens, "").fill_null(False))  # (cells of whitespace)
+    tokens, order = tokens.filter(pa.array(kept)), np.asarray(order)[kept]
+    offsets = np.asarray(lists.offsets, dtype=np.int64)
+    values = np.asarray(lists.values)
+    starts, lengths = offsets[:-1][order], np.diff(offsets)[order]
+    ends = np.cumsum(lengths)
+    gathered = np.empty(int(ends[-1]) if len(ends) else 0, values.dtype)
+    first = 0
+    while first < len(order):
+        done = int(ends[first - 1]) if first else 0
+        last = max(first + 1, int(np.searchsorted(ends, done + GATHER_VALUES, side="right")))
+        block_starts, block_lengths = starts[first:last], lengths[first:last]
+        placed = ends[first:last] - block_lengths - done  # each list's first place in the block
+        sources = np.repeat(block_starts - placed, block_lengths) + np.arange(int(ends[last - 1]) - done)
+        gathered[done : ends[last - 1]] = values[sources]
+        first = last
+    del lists, values
+    ordered = pa.LargeListArray.from_arrays(
+        pa.array(np.concatenate([[0], ends]).astype(np.int64)),
+        pa.array(gathered, schema.field("row_distinct").type.value_type),
+    )
+    return _merge_runs(tokens, ordered)
 
 
 def _postings(texts: pa.Array, first: int, row_type: pa.DataType) -> pa.Table:

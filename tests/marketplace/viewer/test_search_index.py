@@ -51,9 +51,11 @@ def split(
 ) -> tuple[list[Path], list[Path | None]]:
     """Two files of one split, by column name: text in two columns of the first, one of the second,
     and a column of numbers the search does not read; indexed in one piece, or tokenized a few rows
-    at a time and spilled to buckets as a large table is."""
+    at a time, spilled to buckets and merged a few postings at a time as a large table is."""
     monkeypatch.setattr(search_index, "ROWS_PER_BUCKET", request.param)
     monkeypatch.setattr(search_index, "BATCH_ROWS", 2048 if request.param > 4 else 3)
+    # Spilled, the merges put a few postings in order at a time: a token's rows over several steps.
+    monkeypatch.setattr(search_index, "GATHER_VALUES", 10**6 if request.param > 4 else 5)
     first = write(tmp_path / "a.parquet", {"id": list(range(len(CELLS))), "text": CELLS,
                                            "note": [c.upper() if c else c for c in reversed(CELLS)]})  # fmt: skip
     second = write(tmp_path / "b.parquet", {"text": [c for c in CELLS if c] * 3, "n": list(range(3 * 13))})
