@@ -302,6 +302,7 @@ def connect() -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     connection.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
     connection.execute("SET threads = 2")
+    connection.execute("SET enable_progress_bar = false")  # a long scan would draw one on the worker's output
     return connection
 
 

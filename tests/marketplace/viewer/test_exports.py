@@ -88,3 +88,32 @@ def test_the_exporter_records_the_stored_file_and_a_table_read_again_as_text(
     assert table["columns"][1]["statistics"]["top"][0] == {"value": "x0", "count": 43}
     assert {p.name for p in tmp_path.iterdir()} == {"stored.parquet"}  # the member and the table removed
     storage.delete(table["key"])
+
+
+def test_a_table_that_cannot_be_read_is_left_out_with_why_and_nothing_stored(tmp_path: Path) -> None:
+    data = b'{"x": 1}\n' * 50 + b"not json\n"
+    upload = SimpleNamespace(submission_id="tests", kind="archive", id="broken")
+    exporter = exports._Exporter(upload, {"data/train.jsonl": tables.JSONL}, tmp_path)  # type: ignore[arg-type]
+    exporter.inspect(MemberReader(io.BytesIO(data), "data/train.jsonl"), len(data))
+    assert exporter.tables == []
+    [problem] = exporter.problems
+    assert problem["path"] == "data/train.jsonl" and "could not be read" in problem["message"]
+    assert storage.head(exports.parquet_key(upload, 0)) is None  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_giving_up_after_parts_were_sent_aborts_the_upload(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(exports, "PART_BYTES", PART)
+    path, key = tmp_path / "table.parquet", "tests/exports/abandoned.parquet"
+    store = exports._StoreAsWritten(path, key)
+    path.write_bytes(b"x" * (PART + 1))
+    for _ in range(200):
+        if store._parts:
+            break
+        time.sleep(0.05)
+    assert store._parts and store._upload_id is not None
+    upload_id = store._upload_id
+    store.give_up()
+    assert storage.head(key) is None
+    with pytest.raises(Exception, match="NoSuchUpload"):
+        storage.list_parts(key, upload_id=upload_id)
