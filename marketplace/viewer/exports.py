@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -67,6 +69,8 @@ EXPORT_TASK = "marketplace.tasks.export_parquet"
 INDEX_TASK = "marketplace.tasks.index_parquet"
 MAX_ATTEMPTS = 5
 SWEEP_BATCH = 200
+PART_BYTES = 8 * 1024 * 1024  # the Parquet file is stored in parts of this size as it is written
+POLL_SECONDS = 0.02  # how often the store looks whether the file has grown
 
 
 class RetryLater(Exception):
@@ -110,17 +114,23 @@ class _Exporter:
         if media_type is None:
             return Inspected(type="")  # scan reads past it
         member, parquet = self.workdir / "member", self.workdir / "table.parquet"
+        key = parquet_key(self.upload, len(self.tables))
         try:
+            # The file is hashed and stored as it is written (``_StoreAsWritten``).
+            store = _StoreAsWritten(parquet, key)
             try:
-                tables.write_stream(reader, media_type, parquet, member)
-            except tables.ConversionFailed as exc:
+                found = tables.write_stream(reader, media_type, parquet, member, restarting=store.give_up)
+            except BaseException as exc:
+                store.give_up()
+                if not isinstance(exc, tables.ConversionFailed):
+                    raise
                 self.problems.append({"path": reader.path, "message": str(exc)})
                 return Inspected(type="")
-            key = parquet_key(self.upload, len(self.tables))
-            # The statistics (DuckDB, on the local file) while the file is hashed and stored.
+            # The most frequent values (DuckDB, on the local file; the other statistics were computed
+            # as the table was written) while the file's end is stored.
             with ThreadPoolExecutor(max_workers=1) as pool:
-                stored = pool.submit(_store, parquet, key)
-                converted = tables.describe(parquet)
+                stored = pool.submit(store.finish)
+                converted = tables.describe(parquet, found)
                 sha256, size = stored.result()
         finally:
             member.unlink(missing_ok=True)
@@ -133,6 +143,102 @@ class _Exporter:
 
     def finish(self, files: list[dict[str, Any]]) -> None:
         return None
+
+
+class _StoreAsWritten:
+    """Stores a Parquet file under ``key`` while it is being written, hashing it on the way: a
+    thread of its own reads the file as it grows (the writer only appends, so bytes once there are
+    final) and sends each ``PART_BYTES`` as a part of a multipart upload, so that the store ends
+    soon after the write instead of starting then. ``finish`` (once the writer has closed the
+    file) sends the rest and completes the upload, or PUTs a file smaller than one part; the
+    SHA-256 and size are those of the bytes sent. ``give_up`` (the file is about to be written
+    again from its start, or the conversion failed) aborts the upload; ``finish`` then stores the
+    file whole, as ``_store``."""
+
+    def __init__(self, path: Path, key: str, content_type: str = "application/vnd.apache.parquet") -> None:
+        self.path, self.key, self.content_type = path, key, content_type
+        self._written = threading.Event()  # the writer closed the file
+        self._stop = threading.Event()  # give_up: stop reading, abort
+        self._digest, self._size = hashlib.sha256(), 0
+        self._upload_id: str | None = None
+        self._parts: list[tuple[int, str]] = []
+        self._error: BaseException | None = None
+        self._given_up = False
+        self._thread = threading.Thread(target=self._run, name="parquet-store", daemon=True)
+        self._thread.start()
+
+    def _part_bytes(self) -> int:
+        # Larger parts past every thousand: S3 allows 10,000 parts, and tables can be large.
+        return PART_BYTES * (1 + len(self._parts) // 1000)
+
+    def _run(self) -> None:
+        try:
+            stream = None
+            while stream is None:
+                if self._stop.is_set():
+                    return
+                try:
+                    stream = self.path.open("rb")
+                except FileNotFoundError:
+                    if self._written.wait(POLL_SECONDS):
+                        return  # finish() stores it (nothing was written: it fails there, clearly)
+            with stream:
+                while not self._stop.is_set():
+                    written = self._written.is_set()  # before the size: what follows is then all of it
+                    available = os.fstat(stream.fileno()).st_size - self._size
+                    if available >= self._part_bytes():
+                        self._send(stream.read(self._part_bytes()))
+                    elif written:
+                        self._send(stream.read(), last=True)
+                        return
+                    else:
+                        self._stop.wait(POLL_SECONDS)
+        except BaseException as exc:  # noqa: BLE001 - handed to finish()
+            self._error = exc
+
+    def _send(self, piece: bytes, *, last: bool = False) -> None:
+        self._digest.update(piece)
+        self._size += len(piece)
+        if self._upload_id is None and last:
+            storage.put_bytes(self.key, piece, content_type=self.content_type)  # the whole file: smaller than a part
+            return
+        if self._upload_id is None:
+            self._upload_id = storage.create_multipart(self.key, content_type=self.content_type)
+        if piece or not self._parts:
+            number = len(self._parts) + 1
+            self._parts.append((number, storage.upload_part(self.key, upload_id=self._upload_id, part_number=number,
+                                                            data=piece)))  # fmt: skip
+        if last:
+            storage.complete_multipart(self.key, upload_id=self._upload_id, parts=self._parts)
+            self._upload_id = None
+
+    def give_up(self) -> None:
+        """Stop storing as the file grows (idempotent); abort what was sent."""
+        self._given_up = True
+        self._stop.set()
+        self._thread.join()
+        self._abort()
+
+    def _abort(self) -> None:
+        if self._upload_id is not None:
+            upload_id, self._upload_id = self._upload_id, None
+            try:
+                storage.abort_multipart(self.key, upload_id=upload_id)
+            except Exception:  # storage expires unfinished uploads (the bucket's lifecycle)
+                logger.warning("could not abort the upload of %s", self.key, exc_info=True)
+
+    def finish(self) -> tuple[str, int]:
+        """Once the file is written: store what is left; its SHA-256 and size."""
+        if self._given_up:
+            return _store(self.path, self.key, self.content_type)
+        self._written.set()
+        self._thread.join()
+        if self._error is not None:
+            self._abort()
+            raise self._error
+        if self._size != self.path.stat().st_size:  # never expected: the file changed under us
+            return _store(self.path, self.key, self.content_type)
+        return self._digest.hexdigest(), self._size
 
 
 def _store(path: Path, key: str, content_type: str = "application/vnd.apache.parquet") -> tuple[str, int]:

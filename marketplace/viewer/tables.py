@@ -25,7 +25,7 @@ import os
 import re
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,60 +139,68 @@ class _Tee(io.RawIOBase):
             self.spool.write(piece)
 
 
+def _nothing() -> None:
+    return None
+
+
 def convert_stream(reader: Readable, media_type: str, target: Path, spool_path: Path) -> Converted:
     """``convert_file`` on a stream (an archive's member): ``write_stream``, then ``describe``."""
-    write_stream(reader, media_type, target, spool_path)
-    return describe(target)
+    return describe(target, write_stream(reader, media_type, target, spool_path))
 
 
-def write_stream(reader: Readable, media_type: str, target: Path, spool_path: Path) -> None:
+def write_stream(
+    reader: Readable, media_type: str, target: Path, spool_path: Path, *, restarting: Callable[[], None] = _nothing
+) -> Aggregates | None:
     """Write a stream of ``media_type`` to ``target`` as Parquet, parsing CSV, TSV and JSON Lines as
     the bytes arrive instead of after a copy to disk. The bytes are spooled on the way all the same,
     so that a table whose types change far down is read a second time, as text, from the spool;
-    Parquet, which is read from its end, is spooled first."""
+    Parquet, which is read from its end, is spooled first. Returns the aggregates of its columns
+    for ``describe`` (None if they could not be computed on the way). ``restarting`` is called
+    before ``target`` is written again from its start (what was written of it is dropped): a
+    reader of the file as it grows starts over or gives up."""
     if media_type not in (CSV, TSV, JSONL):
         spool(reader, spool_path)
-        return write_file(spool_path, media_type, target)
+        return write_file(spool_path, media_type, target, restarting=restarting)
     with spool_path.open("wb") as out:
         tee = _Tee(reader, out)
         try:
             if media_type == JSONL:
-                _write(_json_batches(tee), target)
-            else:
-                _write(_csv_batches(tee, media_type, text_only=False), target)
-            return None
+                return _write(_json_batches(tee), target)
+            return _write(_csv_batches(tee, media_type, text_only=False), target)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
             target.unlink(missing_ok=True)
             if media_type == JSONL:
                 raise ConversionFailed(_arrow_sentence(exc)) from exc
             tee.finish()
+    restarting()
     return write_file(spool_path, media_type, target, typed=False)
 
 
 def convert_file(source: Path, media_type: str, target: Path) -> Converted:
     """Write ``source`` (a table of ``media_type``) to ``target`` as Parquet and describe it."""
-    write_file(source, media_type, target)
-    return describe(target)
+    return describe(target, write_file(source, media_type, target))
 
 
-def write_file(source: Path, media_type: str, target: Path, *, typed: bool = True) -> None:
+def write_file(
+    source: Path, media_type: str, target: Path, *, typed: bool = True, restarting: Callable[[], None] = _nothing
+) -> Aggregates | None:
     """Write ``source`` (a table of ``media_type``) to ``target`` as Parquet; ``typed=False`` reads
-    CSV and TSV as text without trying their types first."""
+    CSV and TSV as text without trying their types first. Returns the aggregates of its columns
+    for ``describe`` (None if they could not be computed on the way); ``restarting`` as for
+    ``write_stream``."""
     if media_type not in CONVERTIBLE:
         raise ConversionFailed(f"'{media_type}' is not a table the viewer reads.")
     try:
         if media_type in (CSV, TSV):
             if typed:
                 try:
-                    _write(_csv_batches(source, media_type, text_only=False), target)
+                    return _write(_csv_batches(source, media_type, text_only=False), target)
                 except pa.ArrowInvalid:
-                    typed = False
-            if not typed:
-                _write(_csv_batches(source, media_type, text_only=True), target)
-        elif media_type == JSONL:
-            _write(_json_batches(source), target)
-        else:
-            _write(_parquet_batches(source), target)
+                    restarting()
+            return _write(_csv_batches(source, media_type, text_only=True), target)
+        if media_type == JSONL:
+            return _write(_json_batches(source), target)
+        return _write(_parquet_batches(source), target)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
         target.unlink(missing_ok=True)
         raise ConversionFailed(_arrow_sentence(exc)) from exc
@@ -203,25 +211,33 @@ def _arrow_sentence(exc: Exception) -> str:
     return f"It could not be read as a table: {first}"
 
 
-def _write(batches: tuple[pa.Schema, Iterator[pa.RecordBatch]], target: Path) -> None:
-    """Write the batches as Parquet in one thread while the next are parsed in this one (both work
-    outside the GIL), at most ``IN_FLIGHT`` batches ahead."""
+def _write(batches: tuple[pa.Schema, Iterator[pa.RecordBatch]], target: Path) -> Aggregates | None:
+    """Write the batches as Parquet in one thread while the next are parsed in this one, and their
+    columns' aggregates computed in a third (all work outside the GIL), at most ``IN_FLIGHT``
+    batches ahead. Returns the aggregates (None if DuckDB could not compute them)."""
     schema, stream = batches
     first = next((batch for batch in stream if batch.num_rows), None)
     dictionary = _dictionary_columns(first) if first is not None else True
-    with (
-        pq.ParquetWriter(target, schema, compression="zstd", compression_level=ZSTD_LEVEL,
-                         use_dictionary=dictionary, data_page_size=PAGE_BYTES, write_page_index=True) as writer,
-        ThreadPoolExecutor(max_workers=1) as encoder,
-    ):  # fmt: skip
-        pending: deque[Future[None]] = deque()
-        for batch in itertools.chain([first] if first is not None else [], stream):
-            if batch.num_rows:
-                pending.append(encoder.submit(writer.write_batch, batch))  # one row group per block
-            while len(pending) > IN_FLIGHT or (pending and pending[0].done()):
+    aggregates = _StreamAggregates(schema)
+    try:
+        with (
+            pq.ParquetWriter(target, schema, compression="zstd", compression_level=ZSTD_LEVEL,
+                             use_dictionary=dictionary, data_page_size=PAGE_BYTES, write_page_index=True) as writer,
+            ThreadPoolExecutor(max_workers=1) as encoder,
+        ):  # fmt: skip
+            pending: deque[Future[None]] = deque()
+            for batch in itertools.chain([first] if first is not None else [], stream):
+                if batch.num_rows:
+                    pending.append(encoder.submit(writer.write_batch, batch))  # one row group per block
+                    aggregates.add(batch)
+                while len(pending) > IN_FLIGHT or (pending and pending[0].done()):
+                    pending.popleft().result()
+            while pending:
                 pending.popleft().result()
-        while pending:
-            pending.popleft().result()
+    except BaseException:
+        aggregates.abandon()
+        raise
+    return aggregates.result()
 
 
 def _dictionary_columns(batch: pa.RecordBatch) -> list[str]:
@@ -286,6 +302,7 @@ def connect() -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     connection.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
     connection.execute("SET threads = 2")
+    connection.execute("SET enable_progress_bar = false")  # a long scan would draw one on the worker's output
     return connection
 
 
@@ -359,20 +376,66 @@ def _kind(arrow_type: pa.DataType) -> str:
     return "other"
 
 
-def describe(parquet_path: Path) -> Converted:
+def describe(parquet_path: Path, found: Aggregates | None = None) -> Converted:
     """Rows, and for each column its type and statistics: count and nulls; min, max and mean of
     numbers; min and max of dates and times; distinct values (approximate) and the most frequent
     values of strings; true and false counts of booleans.
 
-    One scan computes every column's aggregates; the most frequent values of a string column take
-    one more (a GROUP BY), except where most values are distinct: there a grouping would hold every
-    value for counts of one or two, so the candidates come from DuckDB's approximate top-k and
-    their counts from an exact count of those few values."""
+    One scan computes every column's aggregates (``found``, when ``write_stream`` or
+    ``write_file`` computed them on the batches as they were written; else a scan of the file);
+    the most frequent values of a string column take one more (a GROUP BY), except where most
+    values are distinct: there a grouping would hold every value for counts of one or two, so the
+    candidates come from DuckDB's approximate top-k and their counts from an exact count of those
+    few values."""
     schema = pq.read_schema(parquet_path)
     rows = pq.ParquetFile(parquet_path).metadata.num_rows
     source = f"read_parquet('{_sql_path(parquet_path)}')"
+    if found is not None and (_kinds(found.schema) != _kinds(schema) or found.rows != rows):
+        found = None  # not this file's (never expected): scan the file
+    plan, aggregates = _plan(schema, candidates=False)
+    columns: list[dict[str, Any]] = []
+    with connect() as connection:
+        values: tuple[Any, ...] = ()
+        if found is not None:
+            # The file's columns (their types as stored), where the aggregates of the batches are.
+            plan = [(column, kind, at) for column, (_, kind, at) in zip(schema, found.plan, strict=True)]
+            values = found.values
+        elif aggregates:
+            values = connection.execute(f"SELECT {', '.join(aggregates)} FROM {source}").fetchone() or ()  # noqa: S608 (names quoted, path ours)
+        for column, kind, at in plan:
+            count = int(values[at]) if values else 0
+            statistics: dict[str, Any] = {"count": count, "nulls": rows - count}
+            if kind == "number":
+                statistics.update(min=_plain(values[at + 1]), max=_plain(values[at + 2]), mean=_plain(values[at + 3]))
+            elif kind == "temporal":
+                statistics.update(min=values[at + 1], max=values[at + 2])
+            elif kind == "string":
+                distinct = int(values[at + 1])
+                candidates = values[at + 2] if found is not None and values else None
+                top = _top_values(connection, source, quote_identifier(column.name),
+                                  many=distinct > count // 2 > 0, candidates=candidates)  # fmt: skip
+                statistics.update(distinct=distinct, top=[{"value": value, "count": n} for value, n in top])
+            elif kind == "bool":
+                statistics.update(true=int(values[at + 1]), false=count - int(values[at + 1]))
+            columns.append({"name": column.name, "type": str(column.type), "statistics": statistics})
+    return Converted(rows=rows, columns=columns)
+
+
+def _kinds(schema: pa.Schema) -> list[tuple[str, str]]:
+    """Names and kinds: what the aggregates depend on (the file may store a type a little
+    differently from the batches, as timestamps in seconds, written in milliseconds)."""
+    return [(column.name, _kind(column.type)) for column in schema]
+
+
+Plan = list[tuple[pa.Field, str, int]]  # (column, kind, where its aggregates start)
+
+
+def _plan(schema: pa.Schema, *, candidates: bool) -> tuple[Plan, list[str]]:
+    """The aggregates that give every column's statistics, in one scan, and where each column's
+    start; ``candidates`` adds the approximate top-k of string columns (for a scan of the batches,
+    which cannot wait to know whether a column is mostly distinct)."""
     aggregates: list[str] = []
-    plan: list[tuple[pa.Field, str, int]] = []  # (column, kind, where its aggregates start)
+    plan: Plan = []
     for column in schema:
         kind = _kind(column.type)
         name = quote_identifier(column.name)
@@ -384,37 +447,25 @@ def describe(parquet_path: Path) -> Converted:
             aggregates += [f"min({name})::VARCHAR", f"max({name})::VARCHAR"]
         elif kind == "string":
             aggregates += [f"approx_count_distinct({name})"]
+            if candidates:
+                aggregates += [f"approx_top_k({name}, {TOP_VALUES})"]
         elif kind == "bool":
             aggregates += [f"count_if({name})"]
-    columns: list[dict[str, Any]] = []
-    with connect() as connection:
-        found: tuple[Any, ...] = ()
-        if aggregates:
-            found = connection.execute(f"SELECT {', '.join(aggregates)} FROM {source}").fetchone() or ()  # noqa: S608 (names quoted, path ours)
-        for column, kind, at in plan:
-            count = int(found[at]) if found else 0
-            statistics: dict[str, Any] = {"count": count, "nulls": rows - count}
-            if kind == "number":
-                statistics.update(min=_plain(found[at + 1]), max=_plain(found[at + 2]), mean=_plain(found[at + 3]))
-            elif kind == "temporal":
-                statistics.update(min=found[at + 1], max=found[at + 2])
-            elif kind == "string":
-                distinct = int(found[at + 1])
-                top = _top_values(connection, source, quote_identifier(column.name), many=distinct > count // 2 > 0)
-                statistics.update(distinct=distinct, top=[{"value": value, "count": n} for value, n in top])
-            elif kind == "bool":
-                statistics.update(true=int(found[at + 1]), false=count - int(found[at + 1]))
-            columns.append({"name": column.name, "type": str(column.type), "statistics": statistics})
-    return Converted(rows=rows, columns=columns)
+    return plan, aggregates
 
 
-def _top_values(connection: duckdb.DuckDBPyConnection, source: str, name: str, *, many: bool) -> list[Any]:
-    """The column's most frequent values with their counts, most frequent first."""
+def _top_values(
+    connection: duckdb.DuckDBPyConnection, source: str, name: str, *, many: bool, candidates: list[Any] | None = None
+) -> list[Any]:
+    """The column's most frequent values with their counts, most frequent first (``candidates``:
+    the approximate top-k already computed, for a mostly distinct column)."""
     within = ""
     values: list[Any] = []
     if many:
-        candidates = connection.execute(f"SELECT approx_top_k({name}, {TOP_VALUES}) FROM {source}").fetchone()  # noqa: S608
-        values = [value for value in (candidates[0] if candidates and candidates[0] else []) if value is not None]
+        if candidates is None:
+            found = connection.execute(f"SELECT approx_top_k({name}, {TOP_VALUES}) FROM {source}").fetchone()  # noqa: S608
+            candidates = found[0] if found and found[0] else []
+        values = [value for value in candidates or [] if value is not None]
         if not values:
             return []
         within = f" AND {name} IN ({', '.join('?' * len(values))})"
@@ -423,6 +474,93 @@ def _top_values(connection: duckdb.DuckDBPyConnection, source: str, name: str, *
         f"GROUP BY 1 ORDER BY n DESC, 1 LIMIT {TOP_VALUES}",
         values,
     ).fetchall()
+
+
+@dataclass
+class Aggregates:
+    """The aggregates of every column (``_plan``'s, with candidates), computed by DuckDB on the
+    batches as they were written."""
+
+    schema: pa.Schema
+    rows: int
+    plan: Plan
+    values: tuple[Any, ...]
+
+
+class _StreamAggregates:
+    """DuckDB's aggregates over the batches handed to ``add``, in a thread of its own while they are
+    written (DuckDB scans the Arrow batches in memory: no second reading of the file, nor its
+    decoding). At most ``IN_FLIGHT`` batches wait for it. ``result`` is None if DuckDB could not
+    compute them (a type its Arrow scan does not take): ``describe`` then scans the file."""
+
+    def __init__(self, schema: pa.Schema) -> None:
+        self.schema = schema
+        self.plan, self.aggregates = _plan(schema, candidates=True)
+        self.rows = 0
+        self._batches: deque[pa.RecordBatch | None] = deque()
+        self._changed = threading.Condition()
+        self._stopped = False  # the scan ended (or failed): add() no longer waits for it
+        self._abandoned = False
+        self._values: tuple[Any, ...] | None = None
+        self._thread = threading.Thread(target=self._run, name="table-statistics", daemon=True)
+        self._thread.start()
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        self.rows += batch.num_rows
+        self._put(batch)
+
+    def _put(self, item: pa.RecordBatch | None) -> None:
+        with self._changed:
+            while len(self._batches) >= IN_FLIGHT and not self._stopped:
+                self._changed.wait()
+            if not self._stopped:
+                self._batches.append(item)
+                self._changed.notify_all()
+
+    def _stream(self) -> Iterator[pa.RecordBatch]:
+        while True:
+            with self._changed:
+                while not self._batches:
+                    self._changed.wait()
+                item = self._batches.popleft()
+                self._changed.notify_all()
+            if item is None:
+                if self._abandoned:
+                    raise ConversionFailed("abandoned")  # ends DuckDB's scan
+                return
+            yield item
+
+    def _run(self) -> None:
+        try:
+            if not self.aggregates:
+                for _ in self._stream():
+                    pass
+                self._values = ()
+                return
+            batches = pa.RecordBatchReader.from_batches(self.schema, self._stream())
+            with connect() as connection:
+                connection.register("batches", batches)
+                self._values = connection.execute(f"SELECT {', '.join(self.aggregates)} FROM batches").fetchone()  # noqa: S608 (names quoted)
+        except Exception:  # noqa: BLE001 - describe() scans the file instead
+            self._values = None
+        finally:
+            with self._changed:
+                self._stopped = True
+                self._batches.clear()
+                self._changed.notify_all()
+
+    def result(self) -> Aggregates | None:
+        """Wait for the aggregates of every batch added."""
+        self._put(None)
+        self._thread.join()
+        if self._values is None:
+            return None
+        return Aggregates(self.schema, self.rows, self.plan, self._values)
+
+    def abandon(self) -> None:
+        self._abandoned = True
+        self._put(None)
+        self._thread.join()
 
 
 def _sql_path(path: Path) -> str:

@@ -3,6 +3,7 @@ splits from names, and the predicate language, on real files (pure: no database,
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
@@ -139,3 +140,41 @@ def test_a_mostly_distinct_column_still_names_its_most_frequent_values(tmp_path:
     name = column(converted, "name")["statistics"]
     assert name["count"] == 203 and name["top"][0] == {"value": "again", "count": 3}
     assert all(item["count"] == 1 for item in name["top"][1:])
+
+
+def test_statistics_computed_as_the_table_is_written_are_those_of_the_written_file(tmp_path: Path) -> None:
+    """``write_file`` and ``write_stream`` compute the aggregates on the batches as they are written
+    (no second reading of the file); ``describe`` gives with them what a scan of the file gives."""
+    import io
+
+    rows = [b"%d,%s,%s,%s,2024-01-%02d,2024-01-02 03:04:%02d,%s" % (
+        i, b"" if i % 5 == 0 else b"%d.25" % i, [b"true", b"false"][i % 3 == 0], b"c%d" % (i % 4), 1 + i % 28,
+        i % 60, b"again" if i < 3 else b"w%d" % i) for i in range(200)]  # fmt: skip
+    data = b"id,score,flag,category,day,at,text\n" + b"\n".join(rows) + b"\n"
+    source, target = tmp_path / "t.csv", tmp_path / "t.parquet"
+    source.write_bytes(data)
+    found = tables.write_file(source, tables.CSV, target)
+    assert found is not None and found.rows == 200
+    streamed, scanned = tables.describe(target, found), tables.describe(target)
+    assert streamed == scanned
+    assert [c["type"] for c in streamed.columns] == ["int64", "double", "bool", "string", "date32[day]",
+                                                      "timestamp[ms]", "string"]  # fmt: skip
+    assert column(streamed, "score")["statistics"]["nulls"] == 40
+    assert column(streamed, "at")["statistics"]["max"] == "2024-01-02 03:04:59"
+    assert column(streamed, "text")["statistics"]["top"][0] == {"value": "again", "count": 3}
+    assert column(streamed, "category")["statistics"]["distinct"] == 4
+    again = tables.write_stream(io.BytesIO(data), tables.CSV, target, tmp_path / "spool")
+    assert again is not None and tables.describe(target, again) == scanned
+    # What describe answers comes from the aggregates given, not from a scan of the file.
+    doctored = dataclasses.replace(found, values=(199, *found.values[1:]))
+    assert column(tables.describe(target, doctored), "id")["statistics"]["nulls"] == 1
+
+
+def test_aggregates_of_another_file_are_not_used(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_bytes(b"x\n1\n2\n")
+    second.write_bytes(b"x\n5\n6\n7\n")
+    found = tables.write_file(first, tables.CSV, tmp_path / "a.parquet")
+    tables.write_file(second, tables.CSV, tmp_path / "b.parquet")
+    described = tables.describe(tmp_path / "b.parquet", found)
+    assert described.rows == 3 and column(described, "x")["statistics"]["max"] == 7
