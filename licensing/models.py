@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from marketplace.ids import new_id
 
@@ -319,7 +320,7 @@ class Invoice(models.Model):
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
-        PAID = "paid", _("Paid")
+        PAID = "paid", pgettext_lazy("invoice status", "Paid")
         VOID = "void", _("Voided")
         EXPIRED = "expired", _("Expired")
         REFUNDED = "refunded", _("Refunded")
@@ -733,7 +734,7 @@ class PayoutBatch(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
-        PAID = "paid", _("Paid")
+        PAID = "paid", pgettext_lazy("payout status", "Paid")
         CANCELLED = "cancelled", _("Cancelled")
 
     currency = models.CharField(max_length=3)

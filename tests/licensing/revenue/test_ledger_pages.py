@@ -128,6 +128,11 @@ def test_staff_pay_out_at_most_a_balance_then_mark_the_batch_paid(sold: dict[str
     assert client.post(f"/staff/payouts/{batch.id}/", {"reference": "SEPA-7"}).status_code == 302
     batch.refresh_from_db()
     assert (batch.status, batch.reference) == ("paid", "SEPA-7")
+    # A paid batch reads as paid out in Korean, not as "paid" the price ("유료").
+    client.cookies["django_language"] = "ko"
+    batches = client.get("/staff/payouts/").content.decode().split('id="payout-batches"')[1]
+    assert "지급 완료" in batches and "유료" not in batches
+    del client.cookies["django_language"]
 
     client.force_login(sold["ana"])
     figures = client.get("/api/v1/me/earnings").json()
