@@ -40,11 +40,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from config.refusals import Conflict
 from licensing.models import LedgerAccount, LedgerEntry, LedgerTransaction, Payment, PayoutBatch
+from marketplace.dates import short_date
 from marketplace.models import Organization, RevenueShare, Submission, User
 
 CASH = "cash:received"
@@ -407,7 +407,7 @@ def cancel_payout_batch(*, batch_id: int, reason: str, cancelled_by: User) -> Pa
             )
             % {
                 "id": batch.id,
-                "day": date_format(batch.paid_at, "j M Y") if batch.paid_at else "",
+                "day": short_date(batch.paid_at),
                 "reference": batch.reference,
             }
         )

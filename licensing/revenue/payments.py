@@ -27,7 +27,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from config.refusals import Conflict
@@ -35,6 +34,7 @@ from licensing.access import grants
 from licensing.access.grants import current_version, terms_for
 from licensing.models import Invoice, LicenseGrant, Payment
 from licensing.revenue import amounts, ledger
+from marketplace.dates import short_date
 from marketplace.models import Dataset, Membership, Notification, Organization, User
 from marketplace.notifications.services import notify
 from marketplace.permissions import MANAGER_ROLES
@@ -207,7 +207,7 @@ def expire_overdue_invoices(*, now: datetime | None = None, **scope: object) -> 
 
 def why_not_payable(invoice: Invoice) -> str:
     """What a person reads when an invoice cannot be paid (its state, when, and what to do)."""
-    day = date_format(timezone.localtime(invoice.closed_at), "j M Y") if invoice.closed_at else ""
+    day = short_date(invoice.closed_at)
     if invoice.status == Invoice.Status.VOID:
         text = _("Invoice %(id)s was voided on %(day)s: it cannot be paid.") % {"id": invoice.id, "day": day}
     elif invoice.status == Invoice.Status.REFUNDED:
@@ -216,7 +216,7 @@ def why_not_payable(invoice: Invoice) -> str:
         expired = invoice.closed_at or invoice.expires_at
         text = _("Invoice %(id)s expired unpaid on %(day)s: it can no longer be paid.") % {
             "id": invoice.id,
-            "day": date_format(timezone.localtime(expired), "j M Y") if expired else "",
+            "day": short_date(expired),
         }
     else:
         text = _("Invoice %(id)s is %(status)s: it cannot be paid.") % {

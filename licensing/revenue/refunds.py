@@ -23,13 +23,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone, translation
-from django.utils.formats import date_format
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from config.refusals import Conflict
 from licensing.models import Invoice, LedgerAccount, LedgerTransaction, Payment, Refund
 from licensing.revenue import ledger
+from marketplace.dates import short_date
 from marketplace.models import Dataset, User
 from marketplace.notifications.messages import language_of
 
@@ -37,7 +37,7 @@ from marketplace.notifications.messages import language_of
 def already_refunded(refund: Refund) -> str:
     return _("Invoice %(id)s was already refunded on %(day)s: %(reason)s") % {
         "id": refund.payment.invoice_id,
-        "day": date_format(timezone.localtime(refund.created_at), "j M Y"),
+        "day": short_date(refund.created_at),
         "reason": refund.reason,
     }
 
@@ -97,7 +97,7 @@ def refund_sentence(refund: Refund, dataset_name: str) -> str:
         "revoked: %(reason)s"
     ) % {
         "dataset": dataset_name,
-        "day": date_format(timezone.localtime(refund.created_at), "j M Y"),
+        "day": short_date(refund.created_at),
         "amount": ledger.money(refund.amount_cents, refund.currency),
         "reason": refund.reason,
     }

@@ -1,5 +1,6 @@
 """``{{ dataset.locale|language_name }}``: a locale code as the name of its language, in the viewer's;
-``long_date`` and ``short_date``: a date as the viewer's language writes it; ``{% uppy_strings %}``:
+``long_date``, ``short_date``, ``short_datetime`` and ``day_month``: a date as the viewer's language
+writes it (``marketplace.dates``); ``{% uppy_strings %}``:
 the upload widget's own words (Uppy's dashboard) in the viewer's language, as the JSON it reads."""
 
 import json
@@ -7,11 +8,10 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from django import template
-from django.template import defaultfilters
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from marketplace import dates
 from marketplace.catalog.languages import language_name as _language_name
 
 register = template.Library()
@@ -22,29 +22,28 @@ def language_name(code: str) -> str:
     return _language_name(code)
 
 
-# Dates as each language writes them: "3 December 2026", "2026년 12월 3일", "3 de diciembre de 2026".
-# (Django's own English DATE_FORMAT, "Dec. 3, 2026", is not how these pages write English.)
-LONG_DATES = {"en": "j F Y", "ko": "Y년 n월 j일", "es": r"j \d\e F \d\e Y"}
-SHORT_DATES = {"en": "j M Y", "ko": "Y. n. j.", "es": "j M Y"}
-
-
-def _formatted(value: date | datetime | None, formats: dict[str, str]) -> str:
-    if not value:
-        return ""
-    language = (translation.get_language() or "en").split("-")[0]
-    return defaultfilters.date(value, formats.get(language, formats["en"]))
-
-
 @register.filter
 def long_date(value: date | datetime | None) -> str:
     """``{{ day|long_date }}``: the date in words, in the viewer's language."""
-    return _formatted(value, LONG_DATES)
+    return dates.long_date(value)
 
 
 @register.filter
 def short_date(value: date | datetime | None) -> str:
     """``{{ day|short_date }}``: the date in a table, in the viewer's language."""
-    return _formatted(value, SHORT_DATES)
+    return dates.short_date(value)
+
+
+@register.filter
+def short_datetime(value: datetime | None) -> str:
+    """``{{ moment|short_datetime }}``: the date and the time (24-hour) in the viewer's language."""
+    return dates.short_datetime(value)
+
+
+@register.filter
+def day_month(value: date | datetime | None) -> str:
+    """``{{ day|day_month }}``: a day of the year without the year ("4 Dec", "12월 4일")."""
+    return dates.day_month(value)
 
 
 def _uppy_plural(say: Callable[[int], str]) -> dict[int, str]:

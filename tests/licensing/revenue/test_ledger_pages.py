@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from licensing.models import LedgerAccount, PayoutBatch
@@ -132,6 +133,10 @@ def test_staff_pay_out_at_most_a_balance_then_mark_the_batch_paid(sold: dict[str
     client.cookies["django_language"] = "ko"
     batches = client.get("/staff/payouts/").content.decode().split('id="payout-batches"')[1]
     assert "지급 완료" in batches and "유료" not in batches
+    # The batch's day as Korean writes it, year first (it read "4 12월 2026").
+    created_at = timezone.localtime(batch.created_at)
+    korean_day = f"{created_at.year}. {created_at.month}. {created_at.day}. {created_at:%H:%M}"
+    assert korean_day in batches and f"{created_at.day} {created_at.month}월" not in batches
     del client.cookies["django_language"]
 
     client.force_login(sold["ana"])
