@@ -39,12 +39,13 @@ import subprocess
 import sys
 import tarfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from bench.harness import MiB, bench_workspace  # noqa: E402
+from bench.harness import CpuMeter, MiB, bench_workspace  # noqa: E402
 
 GiB = 1024 * MiB
 BENCH_QUEUE = "bench-validate"  # the worker below takes only this queue: no export runs beside the validation
@@ -252,6 +253,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
     print(f"built {len(archives)} archives in {time.perf_counter() - started:.0f} s")
     uploads = {name: store(name, path) for name, path in archives.items()}
 
+    budgets: dict[str, tuple[CpuMeter, CpuMeter, float, float]] = {}
     print(f"\n{'archive':<14}{'size':>8}{'files':>7}{'GET':>10}{'GET+SHA':>10}{'floor':>10}{'validate':>10}"
           f"{'ratio':>7}  target")  # fmt: skip
     for name, upload in uploads.items():
@@ -259,13 +261,18 @@ def run(args: argparse.Namespace, work: Path) -> None:
             continue  # measured by the worker below only: one pass over 5 GiB is enough
         gz = name.endswith(".tar.gz")
         plain, hashed, floors, checked = [], [], [], []
+        floor_cpu, validate_cpu = CpuMeter(), CpuMeter()
         for _ in range(args.rounds):
             plain.append(floor(upload.object_key, hashing=False))
-            hashed.append(floor(upload.object_key, hashing=True))
+            with floor_cpu if not gz else nullcontext():
+                hashed.append(floor(upload.object_key, hashing=True))
             if gz:
-                floors.append(floor(upload.object_key, hashing=True, gunzip=True))
-            seconds, files, unpacked = validate(upload)
+                with floor_cpu:
+                    floors.append(floor(upload.object_key, hashing=True, gunzip=True))
+            with validate_cpu:
+                seconds, files, unpacked = validate(upload)
             checked.append(seconds)
+        budgets[name] = (floor_cpu, validate_cpu, min(floors or hashed), min(checked))
         floors = floors or hashed
         mb = upload.size_bytes / 1e6
         ratio = min(floors) / min(checked)
@@ -276,10 +283,33 @@ def run(args: argparse.Namespace, work: Path) -> None:
               f"{'met' if ratio >= goal else 'MISSED'}" + (f" ({unpacked / 1e6 / min(checked):.0f} MB/s unpacked)"
                                                            if gz else ""))  # fmt: skip
 
+    cpu_budget(budgets)
+
     print("\nEnd to end in a Celery worker process (solo pool): read, checks, copy to validated/, database")
     for name, upload in uploads.items():
         worker_run(name, upload)
         storage.delete(Upload.objects.get(id=upload.id).object_key)
+
+
+def cpu_budget(budgets: dict[str, tuple[CpuMeter, CpuMeter, float, float]]) -> None:
+    """What each pass costs in CPU, ours and the storage server's, and the fastest the validation
+    could be on this machine's cores if its threads never waited: the floor is one thread beside
+    the storage server, the validation adds the members' SHA-256 and the content checks, so where
+    its CPU over the cores exceeds the floor's time the target is out of reach by overlap alone."""
+    cores = os.cpu_count() or 1
+    print(f"\nCPU per pass, this process + the storage server (s), on {cores} cores:")
+    print(f"{'archive':<14}{'floor':>16}{'validate':>16}{'bound':>9}{'ceiling':>9}")
+    for name, (floor_cpu, validate_cpu, floor_s, _) in budgets.items():
+        (f_ours, f_storage), (v_ours, v_storage) = floor_cpu.per_run(), validate_cpu.per_run()
+        bound = (v_ours + v_storage) / cores
+        print(
+            f"{name:<14}{f_ours:>8.2f} +{f_storage:>6.2f}{v_ours:>8.2f} +{v_storage:>6.2f}{bound:>8.2f}s"
+            f"{floor_s / bound if bound else 0:>8.2f}x" + ("" if floor_cpu.storage_seen else "  (storage not seen)")
+        )
+    print(
+        "bound: the validation's CPU spread over every core; ceiling: the floor's time over that bound, "
+        "the best ratio the cores allow"
+    )
 
 
 def worker_run(name: str, upload: Any) -> None:
