@@ -410,7 +410,7 @@ def describe(parquet_path: Path, found: Aggregates | None = None) -> Converted:
             elif kind == "temporal":
                 statistics.update(min=values[at + 1], max=values[at + 2])
             elif kind == "string":
-                distinct = int(values[at + 1])
+                distinct = min(int(values[at + 1]), count)  # an estimate: never more than the values
                 candidates = values[at + 2] if found is not None and values else None
                 top = _top_values(connection, source, quote_identifier(column.name),
                                   many=distinct > count // 2 > 0, candidates=candidates)  # fmt: skip

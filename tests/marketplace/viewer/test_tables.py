@@ -142,6 +142,15 @@ def test_a_mostly_distinct_column_still_names_its_most_frequent_values(tmp_path:
     assert all(item["count"] == 1 for item in name["top"][1:])
 
 
+def test_the_distinct_estimate_never_exceeds_the_values(tmp_path: Path) -> None:
+    # DuckDB's approx_count_distinct (HyperLogLog) estimates 33 for these 32 different words: the
+    # page read "32 values, about 33 distinct".
+    data = b"word\n" + b"".join(b"w%d\n" % i for i in range(32))
+    converted, _ = convert(tmp_path, "t.csv", data, tables.CSV)
+    word = column(converted, "word")["statistics"]
+    assert (word["count"], word["distinct"]) == (32, 32)
+
+
 def test_statistics_computed_as_the_table_is_written_are_those_of_the_written_file(tmp_path: Path) -> None:
     """``write_file`` and ``write_stream`` compute the aggregates on the batches as they are written
     (no second reading of the file); ``describe`` gives with them what a scan of the file gives."""
