@@ -112,5 +112,8 @@ def test_invoice_marked_paid_in_the_browser_and_analytics(make_user: Callable[..
 
     analytics = signed_in(owner).get(f"/organizations/{org.slug}/downloads/").content.decode()
     assert "1 download issued" in analytics and "<svg" in analytics and "<rect" in analytics
-    assert 'href="/datasets/page-paid/">Page-Paid</a></td><td>1</td><td>1</td>' in analytics
+    assert (
+        'href="/datasets/page-paid/">Page-Paid</a></td><td data-label="Downloads">1</td>'
+        '<td data-label="Licensees">1</td>'
+    ) in analytics
     assert client.get(f"/organizations/{org.slug}/downloads/").status_code == 403
