@@ -9,6 +9,7 @@ import shutil
 import socket
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,16 +59,12 @@ class CpuMeter:
         return total
 
     def __enter__(self) -> CpuMeter:
-        import time
-
         self._processes = self._storage_processes()
         self.storage_seen = self.storage_seen or bool(self._processes)
         self._started = (time.process_time(), self._storage_cpu(self._processes))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        import time
-
         ours, storage = self._started
         self.ours += time.process_time() - ours
         self.storage += self._storage_cpu(self._processes) - storage
@@ -75,6 +72,10 @@ class CpuMeter:
 
     def per_run(self) -> tuple[float, float]:
         return self.ours / max(1, self.runs), self.storage / max(1, self.runs)
+
+    def least_seconds(self) -> float:
+        """The shortest a run could take if it kept every core busy: its CPU over the cores."""
+        return sum(self.per_run()) / (os.cpu_count() or 1)
 
 
 @contextmanager

@@ -130,11 +130,11 @@ def run(args: argparse.Namespace, work: Path) -> None:
           f"Parquet {table['size'] / MiB:.0f} MiB, {args.rows / export_seconds:,.0f} rows/s")  # fmt: skip
     # CPU-bound on a small machine: the export's CPU (ours and the storage server's, for the GET
     # and the PUT) spread over every core is the least time it can take, however it overlaps.
-    cores = os.cpu_count() or 1
     (f_ours, f_storage), (e_ours, e_storage) = floor_cpu.per_run(), export_cpu.per_run()
-    bound = (e_ours + e_storage) / cores
+    bound = export_cpu.least_seconds()
     print(f"cpu     floor {f_ours:.2f} s + storage {f_storage:.2f} s; export {e_ours:.2f} s + storage "
-          f"{e_storage:.2f} s: at least {bound:.2f} s on {cores} cores, a ceiling of {floor / bound:.2f}x the floor"
+          f"{e_storage:.2f} s: at least {bound:.2f} s on {os.cpu_count() or 1} cores, "
+          f"a ceiling of {floor / bound:.2f}x the floor"
           + ("" if export_cpu.storage_seen else " (the storage server's CPU not seen)"))  # fmt: skip
     # The index job once the export is ready (the table is viewable meanwhile, reading the Parquet
     # file): fetch the Parquet file, check it, build the search index and the database, store them.
