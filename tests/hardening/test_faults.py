@@ -28,7 +28,7 @@ import redis
 import requests
 from datacollective.models import DatasetSubmission
 
-from marketplace.models import Upload, Validation
+from marketplace.models import ParquetExport, Upload, Validation
 from tests.archive_builders import asr_members, write_tar
 from tests.conftest import python_child, sdk_parts_done, slow_sdk_upload_script
 from tests.hardening.fault_stack import (
@@ -190,6 +190,18 @@ def start_slow_worker(stack: FaultStack, relay: StorageRelay) -> None:
     long enough for a fault to land in its middle (set-up, not a fault: a graceful stop)."""
     stack.stop_process("worker")
     stack.start_worker(S3_ENDPOINT_URL=relay.url)
+
+
+def wait_derived_files_settled(stack: FaultStack) -> None:
+    """Until no viewer export or index job of an earlier test is still writing its files: a job in
+    flight when storage stops rebuilds its derived files on its retry (a DuckDB file is not
+    byte-for-byte the same twice), so a snapshot is taken once they are all written."""
+    table = ParquetExport._meta.db_table
+    unsettled = (
+        f"SELECT count(*) FROM {table} WHERE status = 'pending' OR (status = 'ready' AND EXISTS ("  # noqa: S608
+        "SELECT 1 FROM jsonb_array_elements(tables) AS t WHERE NOT (t ? 'index' AND t ? 'database')))"
+    )
+    wait_for(lambda: stack.rows(unsettled)[0][0] == 0, timeout=180, what="earlier exports and indexes", stack=stack)
 
 
 def wait_reading(stack: FaultStack, upload_id: str) -> None:
@@ -452,6 +464,7 @@ def test_storage_stopped_mid_validation_answers_503_and_the_work_finishes_after_
     relay = StorageRelay(stack.seaweed.endpoint_url, bytes_per_second=3 * MiB).open()
     try:
         start_slow_worker(stack, relay)
+        wait_derived_files_settled(stack)
         before = stack.snapshot()
         pids = stack.pids()
         path, members = random_archive(tmp_path / "storage.tar.gz", members=10)
