@@ -175,6 +175,14 @@ else:
         f"CACHE_URL={CACHE_URL!r}: use locmem:// (the default, per process), redis://host:port/db or database://"
     )
 
+# After a change to the catalog, a count that took this long (a million datasets' facet counts:
+# seconds) is shown at its last value while a thread counts it again, instead of every visitor
+# waiting for it (marketplace/catalog/search.py, _counted). The last value is shown for about as
+# long as the count takes, so the bar sits well below the catalog's 50 ms a page. None: every
+# count waits (the tests, whose catalogs count in milliseconds, so that no count depends on the
+# machine's speed).
+CATALOG_SLOW_COUNT_SECONDS: float | None = env_int("CATALOG_SLOW_COUNT_MS", 25, minimum=1) / 1000
+
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 CELERY_BROKER_DIR = env_str("CELERY_BROKER_DIR", str(VAR_DIR / "broker"))
 CELERY_TASK_MAX_SECONDS = env_int("CELERY_TASK_MAX_SECONDS", 3600, minimum=10)
