@@ -539,7 +539,7 @@ def _recount(key: str, last_key: str, count: Callable[[], Any]) -> None:
     """Count again, one count at a time and on one core: PostgreSQL would otherwise give the
     count parallel workers, and the requests answered meanwhile (from the last values) would wait
     for the CPU it takes (at a million datasets, a page's p95 after a change was 116 ms with two
-    counts at a time and their workers, 51 ms with one count without them)."""
+    counts at a time and their workers, 51-72 ms with one count on one core)."""
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
