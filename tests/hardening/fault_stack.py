@@ -177,7 +177,7 @@ class FaultStack:
         self.postgres = EmbeddedPostgres(base / "postgres")
         self.seaweed = EmbeddedSeaweed(base / "seaweedfs")
         self.redis = RedisBroker(base / "redis", self.logs / "redis.log")
-        self.web_port = free_port()
+        self.web_port = 0  # chosen once the services listen (start): else one of them may take it first
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.env: dict[str, str] = {}
         self._starts: Counter[str] = Counter()
@@ -190,6 +190,9 @@ class FaultStack:
         self.postgres.start()
         self.seaweed.start()
         self.redis.start()
+        # free_port only knows the ports listened on now: chosen before the services started, the web's
+        # port was taken by one of theirs once (gunicorn: "Address already in use"; CI of 065d532).
+        self.web_port = free_port()
         var = self.base / "var"
         (var / "staticfiles").mkdir(parents=True, exist_ok=True)
         inherited = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "S3_", "CELERY_"))}
