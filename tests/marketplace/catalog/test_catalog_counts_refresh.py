@@ -6,7 +6,6 @@ soon as the count lands. (The other tests count at once: tests/conftest.py.)"""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -16,6 +15,7 @@ from rest_framework.test import APIClient
 
 from marketplace.catalog.search import _recounts, wait_for_recounts
 from marketplace.models import Dataset
+from tests.conftest import wait_until
 from tests.factories import published_dataset
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the count runs on a thread of its own, with its own connection
@@ -40,10 +40,7 @@ def search(client: APIClient, **params: str) -> tuple[int, list[str]]:
 
 
 def eventually(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + 15
-    while not check():
-        assert time.monotonic() < deadline, f"never happened: {what}"
-        time.sleep(0.05)
+    assert wait_until(check, timeout=15, interval=0.05), f"never happened: {what}"
     wait_for_recounts()  # and every connection the counting thread opened is closed, before the flush
 
 
