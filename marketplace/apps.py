@@ -8,11 +8,15 @@ class MarketplaceConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
+        from licensing.models import License
         from marketplace import checks  # noqa: F401 (registers the deployment checks)
         from marketplace.catalog.search import catalog_changed
-        from marketplace.models import Dataset
+        from marketplace.models import Dataset, Organization
 
-        # The catalog's cached counts go when a dataset is saved or deleted (publishing and
-        # takedowns, which write with UPDATE, drop them themselves).
-        post_save.connect(catalog_changed, sender=Dataset, dispatch_uid="catalog_changed_on_save")
-        post_delete.connect(catalog_changed, sender=Dataset, dispatch_uid="catalog_changed_on_delete")
+        # The catalog's cached counts and answers go when a dataset is saved or deleted (publishing
+        # and takedowns, which write with UPDATE, drop them themselves), and when what its cards
+        # show of an organization or a license changes (the federation's sync drops them too).
+        for model in (Dataset, Organization, License):
+            name = model.__name__.lower()
+            post_save.connect(catalog_changed, sender=model, dispatch_uid=f"catalog_changed_on_{name}_save")
+            post_delete.connect(catalog_changed, sender=model, dispatch_uid=f"catalog_changed_on_{name}_delete")

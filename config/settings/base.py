@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from celery.schedules import crontab
@@ -159,17 +160,20 @@ OUTBOUND_PRIVATE_ADDRESSES = env_bool("OUTBOUND_PRIVATE_ADDRESSES", True)
 
 # Celery. The default broker is kombu's filesystem transport in var/broker: a real broker
 # that needs no install, for one machine. Production names RabbitMQ or Redis.
-# The cache: rate-limit counters and the catalog's facet counts. `locmem://` (the default) keeps
+# The cache: rate-limit counters, the catalog's counts and its answers. `locmem://` (the default) keeps
 # them per process, so with N web processes a rate limit admits up to N times its rate; a
 # deployment names a shared one: `redis://host:6379/1`, or `database://` (a PostgreSQL table
 # made by a migration: exact, but a few queries per API call).
 CACHE_URL = env_str("CACHE_URL", "locmem://")
+CACHES: dict[str, dict[str, Any]]
 if CACHE_URL.startswith(("redis://", "rediss://")):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
 elif CACHE_URL == "database://":
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}}
 elif CACHE_URL == "locmem://":
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Room for the catalog's answers to its popular searches (a few to tens of KiB each) beside the
+    # counts: Django's default of 300 entries would drop them as fast as they are made.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 2000}}}
 else:
     raise ImproperlyConfigured(
         f"CACHE_URL={CACHE_URL!r}: use locmem:// (the default, per process), redis://host:port/db or database://"
@@ -182,6 +186,11 @@ else:
 # count waits (the tests, whose catalogs count in milliseconds, so that no count depends on the
 # machine's speed).
 CATALOG_SLOW_COUNT_SECONDS: float | None = env_int("CATALOG_SLOW_COUNT_MS", 25, minimum=1) / 1000
+# The catalog's answers (an API page of a search, the catalog page's results and filters) kept until
+# the catalog changes, for everyone who asks the same (marketplace/catalog/search.py, remembered):
+# a search asked again costs a cache read instead of its SQL, rows and rendering. Off: every
+# answer is made anew (the counts stay cached).
+CATALOG_CACHE_ANSWERS = env_bool("CATALOG_CACHE_ANSWERS", True)
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 CELERY_BROKER_DIR = env_str("CELERY_BROKER_DIR", str(VAR_DIR / "broker"))

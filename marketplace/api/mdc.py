@@ -79,16 +79,19 @@ class DatasetListApi(PublicCatalogView):
             query = catalog_search.parse_query(request.query_params)
         except catalog_search.CatalogQueryError as exc:
             raise exceptions.ParseError(str(exc)) from None
-        page = catalog_search.search(query)
-        base = self.base_url(request)
-        return Response(
-            {
+
+        def answer() -> dict[str, object]:
+            page = catalog_search.search(query)
+            base = self.base_url(request)
+            return {
                 "items": [dataset_details(d, base_url=base) for d in page.items],
                 "total": page.total,
                 "page": query.page,
                 "limit": query.limit,
             }
-        )
+
+        # The same for every caller (no key is read): kept until the catalog changes.
+        return Response(catalog_search.remembered(catalog_search.answer_name(request, "mdc-list"), answer))
 
 
 class DatasetFiltersApi(PublicCatalogView):

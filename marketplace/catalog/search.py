@@ -23,10 +23,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.db import connection, connections, transaction
 from django.db.models import CharField, Count, F, Q, QuerySet, Value, Window
 from django.db.models.functions import Coalesce, NullIf, RowNumber
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from marketplace.models import LISTED, Dataset, Task
@@ -454,21 +456,77 @@ def _cache_key(kind: str, query: CatalogQuery, terms: list[str]) -> str:
     return f"{kind}:{digest}"
 
 
+# The generation read once per request (``request_started`` clears it): a request's counts and
+# answers are all named by the catalog as it was when the request began.
+_this_request = threading.local()
+
+
+def _request_began(**_signal: object) -> None:
+    _this_request.generation = None
+    _this_request.inside = True
+
+
+def _request_ended(**_signal: object) -> None:
+    _this_request.generation = None
+    _this_request.inside = False
+
+
+request_started.connect(_request_began, dispatch_uid="catalog_generation_request_started")
+request_finished.connect(_request_ended, dispatch_uid="catalog_generation_request_finished")
+
+
 def _generation() -> str:
-    """Changes whenever the catalog does, so that the counts cached before are never read again."""
-    generation = cache.get("catalog:generation")
-    if generation is None:
-        generation = timezone.now().isoformat()
-        cache.add("catalog:generation", generation, None)
-        generation = cache.get("catalog:generation", generation)
+    """Moves on after every change to the catalog commits, so that nothing cached before (counts,
+    answers) is read again. A PostgreSQL sequence, so every process sees a change made in any other
+    (a publish in the worker, a takedown in another web process), whatever cache each one keeps."""
+    if getattr(_this_request, "inside", False) and _this_request.generation is not None:
+        return str(_this_request.generation)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT last_value, is_called FROM marketplace_catalog_generation")
+        last_value, is_called = cursor.fetchone()
+    generation = last_value if is_called else 0
+    if getattr(_this_request, "inside", False):
+        _this_request.generation = generation
     return str(generation)
 
 
 def forget_facets() -> None:
-    """Move the catalog's generation on: every count cached before (a search's total, order and
-    facet counts, the filters' options, the tasks' counts) is counted again when next asked for;
-    only a slow count's last value is shown meanwhile (``_counted``)."""
-    cache.delete("catalog:generation")
+    """Move the catalog's generation on: every count and answer cached before (a search's total,
+    order and facet counts, the filters' options, the tasks' counts, ``remembered`` answers) is
+    made again when next asked for; only a slow count's last value is shown meanwhile
+    (``_counted``). Called once a change has committed (``catalog_changed``): a visitor who read
+    the generation moved on reads the change too."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval('marketplace_catalog_generation')")
+    _this_request.generation = None
+
+
+def remembered(name: str, make: Callable[[], Any]) -> Any:
+    """What a listing answers (an API page, the catalog page's HTML), named by ``name`` (see
+    ``answer_name``), kept for this generation of the catalog when CATALOG_CACHE_ANSWERS is on:
+    the same search asked again, by anyone, is not searched, loaded and rendered again until the
+    catalog changes. Kept FACETS_CACHE_SECONDS at most, as the counts: what the catalog's
+    generation does not follow (the instances this one follows, "published today") is that fresh."""
+    if not settings.CATALOG_CACHE_ANSWERS:
+        return make()
+    key = f"catalog:{_generation()}:answer:{name}"
+    value = cache.get(key)
+    if value is None:
+        _this_request.stale = False
+        value = make()
+        # An answer made with a count's last value (being counted again) is not kept: the next
+        # visitor after the count lands gets it right.
+        if not _this_request.stale:
+            cache.set(key, value, FACETS_CACHE_SECONDS)
+    return value
+
+
+def answer_name(request: Any, kind: str) -> str:
+    """The name of a listing's answer to ``request`` for ``remembered``: its kind, the address it
+    was asked at (the answers hold absolute links), every parameter as sent and the language."""
+    params = sorted((key, values) for key, values in request.GET.lists())
+    digest = hashlib.sha256(repr((request.build_absolute_uri("/"), params)).encode()).hexdigest()[:32]
+    return f"{kind}:{get_language() or ''}:{digest}"
 
 
 def _counted(name: str, count: Callable[[], Any]) -> Any:
@@ -492,6 +550,7 @@ def _counted(name: str, count: Callable[[], Any]) -> Any:
     if last is None or slow is None or last[1] < slow:
         return _count_and_keep(key, last_key, count)
     _recount_later(key, last_key, count)
+    _this_request.stale = True
     return last[0]
 
 

@@ -289,7 +289,26 @@ def catalog(request: HtmxHttpRequest) -> HttpResponse:
     """The catalog page, or only its results for an htmx request (the form stays in place).
 
     ``Vary: HX-Request`` keeps the browser from showing a cached fragment as a whole page
-    when the back button returns to a URL that htmx fetched."""
+    when the back button returns to a URL that htmx fetched.
+
+    The form and the results are the same for every visitor who asks the same in the same language
+    (no one's own data, no CSRF token: a GET form), so they are kept until the catalog changes
+    (``catalog.search.remembered``); the page around them (the visitor's menu) is rendered for each."""
+    # A history restore asks for the whole page, though it comes from htmx.
+    partial = bool(request.htmx) and not request.htmx.history_restore_request
+    status, body = catalog_reads.remembered(
+        catalog_reads.answer_name(request, "page-results" if partial else "page"),
+        lambda: _catalog_body(request, partial=partial),
+    )
+    if partial:
+        return HttpResponse(body, status=status)
+    q = (request.GET.get("q") or "").strip()
+    return render(request, "catalog/list.html", {"q": q, "body": mark_safe(body)}, status=status)  # noqa: S308 (rendered, autoescaped)
+
+
+def _catalog_body(request: HttpRequest, *, partial: bool) -> tuple[int, str]:
+    """The search form and its results (the page's body), or the results alone (``partial``), with
+    the page's status: 400 when a parameter does not parse."""
     limit = (request.GET.get("limit") or "").strip()
     context: dict[str, Any] = {
         "sort": _select("sort", _("Sort by"), SORT_CHOICES, _unless_default(request, "sort", DEFAULT_SORT)),
@@ -319,11 +338,9 @@ def catalog(request: HtmxHttpRequest) -> HttpResponse:
         if not (query.q and not terms):  # only punctuation searched: nothing to count
             counts = catalog_reads.facet_counts(query, terms)
     context["groups"], context["selects"] = _filter_controls(request, counts)
-    # A history restore asks for the whole page, though it comes from htmx.
-    partial = bool(request.htmx) and not request.htmx.history_restore_request
     context["partial"] = partial
-    template = "catalog/_results.html" if partial else "catalog/list.html"
-    return render(request, template, context, status=status)
+    template = "catalog/_results.html" if partial else "catalog/_catalog.html"
+    return status, render_to_string(template, context, request=request)
 
 
 # --- Federation: datasets of the instances this one follows (issue 20, part 4) ----------------------

@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.db import connection, transaction
 from django.utils import timezone
 
+from marketplace.catalog.search import forget_facets
 from marketplace.models import User
 from provenance import dsse, merkle, statement
 from provenance.federation import client, feed, heads
@@ -82,6 +83,7 @@ def add_peer(
     if changes:
         Peer.objects.filter(id=peer.id).update(**changes)
         peer.refresh_from_db()
+        transaction.on_commit(forget_facets)  # the catalog page lists followed peers' datasets
     return peer
 
 
@@ -99,6 +101,7 @@ def set_roles(
     if changes:
         Peer.objects.filter(id=peer.id).update(**changes)
         peer.refresh_from_db()
+        transaction.on_commit(forget_facets)  # the catalog page lists followed peers' datasets
     return peer
 
 
@@ -133,6 +136,9 @@ def sync_peer(*, peer_id: int) -> SyncOutcome:
             sync_error=outcome.error,
             **({} if outcome.error else {"datasets_listed": outcome.listed, "datasets_verified": outcome.verified}),
         )
+        # The catalog page lists the peer's datasets: what it kept of them goes (after the commit
+        # when a test or a caller holds a transaction; at once otherwise).
+        transaction.on_commit(forget_facets)
         return outcome
 
 
