@@ -28,8 +28,12 @@ kind alone, its p95 being what the loaded p95 is compared to; (2) the browsing c
 same number of processes fetching the archives over presigned URLs made directly with boto3 (the
 floor of a download); (3) the same browsing clients with the SDK downloaders. Prints, per kind, the
 loaded p95 as a multiple of the idle p95 (target <= 3x), the errors (target 0), and the SDK's
-aggregate MiB/s as a ratio of the direct GETs' (target >= 0.95). The API's rate limits are raised
-for the run, since every client comes from 127.0.0.1: the figures are capacity, not the limiter.
+aggregate MiB/s as a ratio of the direct GETs' (target >= 0.95). The server keeps answers (the
+catalog's until it changes, the viewer's pages), so the bench also prints, per kind, the share of
+the load phase's requests that asked what an earlier one had: the catalog's 17 queries and the
+viewer's 500 search words and 100 filter thresholds repeat, its rows at random offsets rarely do.
+The API's rate limits are raised for the run, since every client comes from 127.0.0.1: the figures
+are capacity, not the limiter.
 """
 
 from __future__ import annotations
@@ -63,6 +67,7 @@ class Samples:
     """What clients saw: (kind, seconds, ok) per request, bytes moved, error texts."""
 
     requests: list[tuple[str, float, bool]] = field(default_factory=list)
+    asked: list[tuple[str, str]] = field(default_factory=list)  # (kind, path and parameters) per request
     bytes_moved: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -108,6 +113,7 @@ def browsing_clients(
     def client(kind: str, number: int) -> None:
         rng = random.Random(seed_value * 10_000 + number)  # noqa: S311 (a request mix, not security)
         mine: list[tuple[str, float, bool]] = []
+        asked: list[tuple[str, str]] = []
         errors: list[str] = []
         time.sleep(rng.uniform(0, think))  # start spread over one pause, not all in the same second
         with requests.Session() as session:
@@ -123,10 +129,12 @@ def browsing_clients(
                     ok = False
                     errors.append(f"{label}: {exc}")
                 mine.append((label, time.perf_counter() - started, ok))
+                asked.append((label, f"{path}?{sorted(params.items())}"))
                 if think:
                     time.sleep(max(0.0, min(rng.expovariate(1 / think), deadline - time.monotonic())))
         with lock:
             samples.requests.extend(mine)
+            samples.asked.extend(asked)
             samples.errors.extend(errors)
 
     threads = [threading.Thread(target=client, args=(kind, n), daemon=True) for n, kind in enumerate(kinds)]
@@ -373,6 +381,16 @@ def run(args: argparse.Namespace, work: Path) -> None:
                     f"{kind:<14} p95 {loaded_p95:.0f} ms under load, {idle_p95:.0f} ms idle: {times:.1f}x "
                     f"(target <= 3x) -> {'met' if times <= 3 else 'MISSED'}"
                 )
+        # The server keeps answers (the catalog's until it changes, the viewer's pages for good):
+        # how many requests of each kind asked what an earlier one had, the share a kept answer
+        # can serve.
+        repeated: dict[str, list[str]] = {}
+        for samples in loaded_results:
+            for kind, identity in samples.asked:
+                repeated.setdefault(kind, []).append(identity)
+        print("asked before in the load phase: " + ", ".join(
+            f"{kind} {100 * (len(ids) - len(set(ids))) / len(ids):.0f}%" for kind, ids in sorted(repeated.items())
+        ))  # fmt: skip
         served = sum(1 for s in loaded_results for kind, _, _ in s.requests if kind in BROWSING) / args.seconds
         if args.think_seconds:
             # Little's law: N clients pausing Z s between requests ask X = N / (Z + R) requests/s; the

@@ -16,6 +16,7 @@ from django.test import Client
 
 from licensing.revenue import payments
 from marketplace.models import ParquetExport
+from marketplace.publishing import takedown_dataset
 from tests.world import World
 
 pytestmark = pytest.mark.django_db
@@ -114,6 +115,26 @@ def test_a_paid_dataset_shows_its_sample_until_paid(world: World) -> None:
     refused = viewer(world, "valley-paid", "rows", "licensee", "split=train")
     assert refused.status_code == 403 and "no sample" in refused.json()["message"]
     assert viewer(world, "valley-paid", "rows", "buyer", "split=train").json()["source"] == "archive"
+
+
+def test_a_page_asked_again_is_the_same_and_who_may_read_it_is_decided_each_time(world: World) -> None:
+    """A page read once is kept for the next who asks the same of the same tables (marketplace.viewer
+    .api._answer); who may read it is not: a member's archive page is not a licensee's sample page,
+    and a takedown refuses a page read a moment before."""
+    asked = {"split": "train", "offset": "1", "length": "3"}
+    member = viewer(world, "north-paid", "rows", "north.member", asked).json()
+    assert member["source"] == "archive"
+    assert viewer(world, "north-paid", "rows", "north.member", asked).json() == member
+    licensee = viewer(world, "north-paid", "rows", "licensee", asked).json()
+    assert licensee["source"] == "sample" and licensee["rows"] != member["rows"]
+    sample_texts = {f"note {i} of news-sample" for i in range(9)} | {None}
+    assert {row["row"].get("text") for row in licensee["rows"]} <= sample_texts
+
+    searched = viewer(world, "north-corpus", "search", None, "split=train&query=note 3").json()
+    assert [row["row"]["id"] for row in searched["rows"]] == [3]
+    takedown_dataset(dataset=world.datasets["north-corpus"], reason="A court order.", by=world.people["staff"])
+    gone = viewer(world, "north-corpus", "search", None, "split=train&query=note 3")
+    assert gone.status_code == 410 and "court order" in gone.json()["message"].lower()
 
 
 def test_private_datasets_stay_unknown_to_outsiders(world: World) -> None:
