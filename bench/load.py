@@ -230,13 +230,81 @@ def report(title: str, results: list[Samples], seconds: float) -> dict[str, list
     errors = [error for samples in results for error in samples.errors]
     for error in sorted(set(errors))[:5]:
         print(f"  error seen: {error[:200]}")
+    print(cpu_line)
     return latencies
 
 
+# Who spends the machine's CPU during a phase, by the process's command line (first match wins).
+CPU_USERS = (("web (gunicorn)", "gunicorn"), ("PostgreSQL", "postgres"), ("storage (SeaweedFS)", "weed"),
+             ("clients (this bench)", "python"))  # fmt: skip
+
+
+def _cpu_by_process() -> dict[int, tuple[str, float]]:
+    """Each process's user + system CPU seconds so far, with who it is (``CPU_USERS``, else "other")."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found: dict[int, tuple[str, float]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry.name}/cmdline", "rb") as cmdline:
+                command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # gone meanwhile
+            continue
+        who = next((name for name, marker in CPU_USERS if marker in command), "other")
+        found[int(entry.name)] = (who, (int(fields[11]) + int(fields[12])) / tick)
+    return found
+
+
+class CpuShares:
+    """Samples every process's CPU once a second while a phase runs, so that processes that end
+    before it does (the client processes) are counted up to their last second."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = {}
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> CpuShares:
+        self._started = time.monotonic()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+        self.seconds = time.monotonic() - self._started
+
+    def _sample(self) -> None:
+        last = _cpu_by_process()
+        while not self._done.wait(1.0):
+            now = _cpu_by_process()
+            for pid, (who, seconds) in now.items():
+                before = last[pid][1] if pid in last else 0.0  # a new process: all of its CPU is in this phase
+                self.spent[who] = self.spent.get(who, 0.0) + max(0.0, seconds - before)
+            last = now
+
+    def line(self) -> str:
+        cores = os.cpu_count() or 1
+        parts = [f"{who} {spent / self.seconds:.2f}" for who, spent in sorted(self.spent.items(), key=lambda i: -i[1])]
+        return (
+            f"CPU in cores (of {cores}): " + ", ".join(parts) + f"; all {sum(self.spent.values()) / self.seconds:.2f}"
+        )
+
+
 def run_clients(jobs: list[tuple[object, tuple[object, ...]]]) -> list[Samples]:
-    with ProcessPoolExecutor(max_workers=len(jobs), mp_context=get_context("spawn")) as pool:
+    """Run the clients; print, after the phase's report, where the machine's CPU went (``cpu_line``)."""
+    global cpu_line
+    with ProcessPoolExecutor(max_workers=len(jobs), mp_context=get_context("spawn")) as pool, CpuShares() as cpu:
         futures = [pool.submit(function, *arguments) for function, arguments in jobs]  # type: ignore[arg-type]
-        return [future.result() for future in futures]
+        results = [future.result() for future in futures]
+    cpu_line = cpu.line()
+    return results
+
+
+cpu_line = ""
 
 
 def browsing_jobs(
