@@ -82,3 +82,29 @@ def test_a_quick_count_is_counted_at_once(api_client: APIClient, speech: list[Da
     published_dataset("speech-new", name="Speech Recordings New", task="ASR", locale="cy")
     assert search(api_client)[0] == 4
     assert _recounts.unfinished_tasks == 0, "nothing was queued to be counted again"
+
+
+def test_a_recount_runs_behind_the_requests() -> None:
+    """The recount's PostgreSQL process is given a lower CPU priority where it runs on this machine
+    and may be (the embedded server of `make run`, or any local one for root), so that the pages
+    answered meanwhile go first on the cores it would share with them."""
+    import os
+    from pathlib import Path
+
+    from django.db import connections
+
+    from marketplace.catalog.search import RECOUNT_NICENESS, _behind_requests
+
+    recount = connections.create_connection("default")
+    try:
+        with recount.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        process = Path(f"/proc/{pid}")
+        if not process.exists() or os.geteuid() not in (0, process.stat().st_uid):
+            pytest.skip("PostgreSQL runs elsewhere or as another user: its priority is not ours to set")
+        _behind_requests(pid)
+        niceness = int((process / "stat").read_text().rsplit(")", 1)[1].split()[16])
+        assert niceness == RECOUNT_NICENESS
+    finally:
+        recount.close()
