@@ -43,6 +43,7 @@ from config import outbound
 from licensing.licenses import Permissions, create_license
 from licensing.models import ConsentRecord, ConsentTerms, ConsentWithdrawal, License
 from marketplace import storage
+from marketplace.catalog.search import forget_facets
 from marketplace.ids import new_id
 from marketplace.models import (
     Dataset,
@@ -346,6 +347,7 @@ def _record_dataset(run: _Run, folder: str) -> None:
         current_version=current, size_bytes=current.size_bytes if current else 0,
         has_sample=bool(current and current.sample_key), license=current.license if current else dataset.license,
     )  # fmt: skip
+    transaction.on_commit(forget_facets)  # written with UPDATE: the catalog's counts and answers go
     for item in run.contents.lines.get(f"{folder}/withdrawals.jsonl", []):
         version = versions.get(int(item.get("version") or 0))
         if version is None:

@@ -130,7 +130,13 @@ class DatasetDetailApi(PublicCatalogView):
         operation_id="mdc_get_dataset", tags=["mdc"], responses={200: schemas.MdcDatasetShape, **errors(410)}
     )
     def get(self, request: Request, id_or_slug: str) -> Response:
-        return Response(dataset_details(find_dataset(id_or_slug), base_url=self.base_url(request)))
+        # The same for every caller (no key is read), as the SDK asks it before each download: kept
+        # until the catalog changes. A refusal (unknown, draft, taken down) is not kept.
+        def answer() -> dict[str, object]:
+            return dataset_details(find_dataset(id_or_slug), base_url=self.base_url(request))
+
+        name = catalog_search.answer_name(request, f"mdc-dataset:{id_or_slug}")
+        return Response(catalog_search.remembered(name, answer))
 
 
 class CroissantIncomplete(exceptions.APIException):

@@ -87,6 +87,8 @@ def test_a_takedown_in_another_process_is_gone_from_every_answer_at_once(api_cli
     for kind, answer in asked.items():
         assert answer() == {"welsh-speech", "irish-speech"}, kind
         assert answer() == {"welsh-speech", "irish-speech"}, kind  # and now kept
+    for _ in range(2):  # the dataset's own answer (E3, which the SDK asks before each download), kept too
+        assert api_client.get("/api/datasets/welsh-speech").json()["name"] == "Welsh Speech Recordings"
 
     # Another process, with a cache of its own: only the database tells this one of the change.
     code = (
@@ -108,3 +110,5 @@ def test_a_takedown_in_another_process_is_gone_from_every_answer_at_once(api_cli
 
     for kind, answer in asked.items():
         assert answer() == {"irish-speech"}, kind
+    gone = api_client.get("/api/datasets/welsh-speech")
+    assert gone.status_code == 410 and "Consent was withdrawn." in gone.json()["message"]

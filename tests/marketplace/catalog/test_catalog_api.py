@@ -167,6 +167,7 @@ def test_detail_by_id_and_slug_private_removed_draft(api_client: APIClient, cata
     Dataset.objects.filter(id=speech.id).update(
         status="removed", removed_at=timezone.now(), removal_reason="consent withdrawn"
     )
+    forget_facets()  # as a takedown does once it commits: the answers kept before go
     gone = api_client.get("/api/datasets/welsh-speech")
     assert gone.status_code == 410
     assert gone.json()["message"] == "Dataset 'welsh-speech' was taken down: consent withdrawn"
