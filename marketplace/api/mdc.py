@@ -135,8 +135,7 @@ class DatasetDetailApi(PublicCatalogView):
         def answer() -> dict[str, object]:
             return dataset_details(find_dataset(id_or_slug), base_url=self.base_url(request))
 
-        name = catalog_search.answer_name(request, f"mdc-dataset:{id_or_slug}")
-        return Response(catalog_search.remembered(name, answer))
+        return Response(catalog_search.remembered(catalog_search.answer_name(request, "mdc-dataset"), answer))
 
 
 class CroissantIncomplete(exceptions.APIException):

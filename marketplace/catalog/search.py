@@ -524,9 +524,11 @@ def remembered(name: str, make: Callable[[], Any]) -> Any:
 
 def answer_name(request: Any, kind: str) -> str:
     """The name of a listing's answer to ``request`` for ``remembered``: its kind, the address it
-    was asked at (the answers hold absolute links), every parameter as sent and the language."""
+    was asked at (the answers hold absolute links), its path, every parameter as sent and the
+    language. What the caller sent is in the digest only: a cache key holds no character of theirs."""
     params = sorted((key, values) for key, values in request.GET.lists())
-    digest = hashlib.sha256(repr((request.build_absolute_uri("/"), params)).encode()).hexdigest()[:32]
+    asked = (request.build_absolute_uri("/"), request.path, params)
+    digest = hashlib.sha256(repr(asked).encode()).hexdigest()[:32]
     return f"{kind}:{get_language() or ''}:{digest}"
 
 

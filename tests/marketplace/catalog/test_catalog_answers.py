@@ -112,3 +112,14 @@ def test_a_takedown_in_another_process_is_gone_from_every_answer_at_once(api_cli
         assert answer() == {"irish-speech"}, kind
     gone = api_client.get("/api/datasets/welsh-speech")
     assert gone.status_code == 410 and "Consent was withdrawn." in gone.json()["message"]
+
+
+@pytest.mark.django_db
+def test_whatever_a_caller_sends_in_the_address_is_answered(api_client: APIClient) -> None:
+    """What the caller sent is never part of a cache key as such (memcached-style keys refuse
+    control characters and spaces): an id of any characters is a 404 in their words, not a 500."""
+    published_dataset("welsh-speech", name="Welsh Speech Recordings", task="ASR", locale="cy")
+    for odd in ("%16-%AC%EC%D6@%05", "two%20words", "%F0%9F%8E%99", "a" * 300):
+        response = api_client.get(f"/api/datasets/{odd}")
+        assert response.status_code == 404, (odd, response.content[:200])
+        assert response.json()["message"].startswith("No dataset with id or slug")
