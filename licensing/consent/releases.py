@@ -31,6 +31,7 @@ from django.utils import timezone
 from licensing.consent import records as contributor_records
 from licensing.models import ConsentWithdrawal, Rerelease
 from marketplace import storage
+from marketplace.catalog.search import forget_facets
 from marketplace.inspection.rewrite import RewriteFailed, RewriteResult, Withdrawn, rewrite_archive
 from marketplace.models import Dataset, DatasetVersion, Submission, Upload, Validation
 from marketplace.submissions import drafts, review, validation
@@ -160,6 +161,7 @@ def _rerelease(rerelease: Rerelease) -> str:
     Rerelease.objects.filter(id=rerelease.id).update(
         source_version=source, removed_files=result.removed_files, removed_rows=result.removed_rows
     )
+    transaction.on_commit(forget_facets)  # the version is withdrawn: what the viewer kept of it goes
     _supersede_reviews(dataset, keep=rerelease)
     archive = _completed_upload(submission, Upload.Kind.ARCHIVE, key, result, author=author)
     sample = None
@@ -272,6 +274,7 @@ def _discard_leftovers(rerelease: Rerelease) -> None:
 
 def _finish(rerelease: Rerelease, status: str, **fields: Any) -> None:
     Rerelease.objects.filter(id=rerelease.id).update(status=status, finished_at=timezone.now(), **fields)
+    transaction.on_commit(forget_facets)
     rerelease.refresh_from_db()
 
 

@@ -522,6 +522,22 @@ def remembered(name: str, make: Callable[[], Any]) -> Any:
     return value
 
 
+def kept(name: str, make: Callable[[], Any], *, keep: Callable[[Any], bool] = lambda _value: True) -> Any:
+    """What ``make`` reads of the published catalog (not a listing: what the viewer reads of a
+    version everyone may see), kept like ``remembered``'s answers for this generation when
+    CATALOG_CACHE_ANSWERS is on, unless ``keep`` says it is a passing state not worth keeping.
+    ``make`` must not answer None (the cache could not tell it from nothing kept)."""
+    if not settings.CATALOG_CACHE_ANSWERS:
+        return make()
+    key = f"catalog:{_generation()}:kept:{name}"
+    value = cache.get(key)
+    if value is None:
+        value = make()
+        if keep(value):
+            cache.set(key, value, FACETS_CACHE_SECONDS)
+    return value
+
+
 def answer_name(request: Any, kind: str) -> str:
     """The name of a listing's answer to ``request`` for ``remembered``: its kind, the address it
     was asked at (the answers hold absolute links), its path, every parameter as sent and the

@@ -40,6 +40,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from marketplace import storage
+from marketplace.catalog.search import forget_facets
 from marketplace.inspection.archives import (
     ArchiveRejected,
     Findings,
@@ -303,6 +304,7 @@ def _finish(export_id: int, status: str, **fields: Any) -> None:
     ParquetExport.objects.filter(pk=export_id, status=Status.PENDING).update(
         status=status, updated_at=now, finished_at=now, **fields
     )
+    transaction.on_commit(forget_facets)  # the viewer's kept reading of the version (viewer.access)
 
 
 def version_uploads(version: DatasetVersion) -> tuple[Upload | None, Upload | None]:
@@ -341,6 +343,7 @@ def requeue_pending(*, older_than: timedelta) -> int:
         status=Status.FAILED, updated_at=now, finished_at=now,
         error=f"The tables could not be exported in {MAX_ATTEMPTS} attempts.",
     )  # fmt: skip
+    transaction.on_commit(forget_facets)
     current = Submission.objects.filter(deleted_at__isnull=True)
     missing = list(
         Upload.objects.filter(validation__status=Validation.Status.PASSED, parquet_export__isnull=True)
@@ -456,3 +459,4 @@ def _record_derived(export_id: int, table: dict[str, Any], entries: dict[str, di
                         changed = True
         if changed:
             ParquetExport.objects.filter(pk=export_id).update(tables=export.tables, updated_at=timezone.now())
+            transaction.on_commit(forget_facets)

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from marketplace.catalog.search import forget_facets
 from marketplace.models import DatasetVersion, ParquetExport
 from marketplace.viewer import exports
 
@@ -26,5 +27,6 @@ class Command(BaseCommand):
             if options["again"]:
                 uploads = [upload for upload in exports.version_uploads(version) if upload is not None]
                 ParquetExport.objects.filter(upload__in=uploads).update(status=ParquetExport.Status.PENDING)
+                forget_facets()  # the viewer's kept reading of the version (viewer.access)
             for outcome in exports.export_version(version_id=version.id):
                 self.stdout.write(f"{version.dataset.slug} v{version.number}: {outcome}")

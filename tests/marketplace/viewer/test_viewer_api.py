@@ -12,8 +12,11 @@ import duckdb
 import pandas as pd
 import pytest
 import requests
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
+from licensing.consent.withdrawals import withdraw_consent
 from licensing.revenue import payments
 from marketplace.models import Dataset, ParquetExport
 from marketplace.publishing import takedown_dataset
@@ -117,10 +120,14 @@ def test_a_paid_dataset_shows_its_sample_until_paid(world: World) -> None:
     assert viewer(world, "valley-paid", "rows", "buyer", "split=train").json()["source"] == "archive"
 
 
-def test_a_page_asked_again_is_the_same_and_who_may_read_it_is_decided_each_time(world: World) -> None:
+def test_a_page_asked_again_is_the_same_and_who_may_read_it_is_decided_each_time(
+    world: World,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
     """A page read once is kept for the next who asks the same of the same tables (marketplace.viewer
     .api._answer); who may read it is not: a member's archive page is not a licensee's sample page,
-    and a takedown refuses a page read a moment before."""
+    and a takedown refuses a page read a moment before (viewer.access keeps what it read of the
+    version until the catalog changes, and the takedown changes it once it commits)."""
     asked = {"split": "train", "offset": "1", "length": "3"}
     member = viewer(world, "north-paid", "rows", "north.member", asked).json()
     assert member["source"] == "archive"
@@ -134,9 +141,37 @@ def test_a_page_asked_again_is_the_same_and_who_may_read_it_is_decided_each_time
     assert [row["row"]["id"] for row in searched["rows"]] == [3]
     # A copy of its own: the world's objects are shared by the session's tests (the row is rolled back).
     corpus = Dataset.objects.get(id=world.datasets["north-corpus"].id)
-    takedown_dataset(dataset=corpus, reason="A court order.", by=world.people["staff"])
+    with django_capture_on_commit_callbacks(execute=True):
+        takedown_dataset(dataset=corpus, reason="A court order.", by=world.people["staff"])
     gone = viewer(world, "north-corpus", "search", None, "split=train&query=note 3")
     assert gone.status_code == 410 and "court order" in gone.json()["message"].lower()
+
+
+def test_what_the_viewer_read_of_a_version_is_kept_until_consent_to_it_is_withdrawn(
+    world: World,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    """What every caller's request reads first (the version, its dataset, whether it is withdrawn,
+    its tables) is the same for everyone who may see it: read once, then kept until the catalog
+    changes (viewer.access._published_to_everyone). A withdrawal of consent is such a change: the
+    version is gone for the next request, the kept page of its rows included."""
+    asked = "split=train&offset=0&length=2"
+    first = viewer(world, "north-corpus", "rows", None, asked)
+    assert first.status_code == 200, first.content
+    with CaptureQueriesContext(connection) as queries:
+        again = viewer(world, "north-corpus", "rows", "licensee", asked)
+    assert again.json()["rows"] == first.json()["rows"]
+    read = [q["sql"] for q in queries if "marketplace_datasetversion" in q["sql"]]
+    assert read == [], "a signed-in caller's request did not read the version again"
+
+    corpus = Dataset.objects.get(id=world.datasets["north-corpus"].id)
+    with django_capture_on_commit_callbacks(execute=True):
+        withdraw_consent(by=world.member("north", "owner"), dataset=corpus, version_number=1,
+                         record_ids=["note-3"], reason="I no longer agree.")  # fmt: skip
+    for person in (None, "licensee"):
+        gone = viewer(world, "north-corpus", "rows", person, asked)
+        assert gone.status_code == 410, (person, gone.content)
+        assert "withdrawn" in gone.json()["message"].lower()
 
 
 def test_private_datasets_stay_unknown_to_outsiders(world: World) -> None:
