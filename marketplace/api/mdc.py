@@ -8,6 +8,7 @@ with the ``download`` scope; licensing.downloads decides and signs), ``GET /api/
 from __future__ import annotations
 
 from django.db.models import Q
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -25,6 +26,7 @@ from licensing.access.http_statuses import REFUSAL_STATUS
 from licensing.keys.authentication import HasScope
 from licensing.models import ApiKey
 from marketplace.api import schemas
+from marketplace.api.kept import kept_json
 from marketplace.api.mdc_serializers import dataset_details
 from marketplace.api.v1 import LIST_PARAMETERS
 from marketplace.catalog import search as catalog_search
@@ -74,7 +76,7 @@ class DatasetListApi(PublicCatalogView):
         parameters=MDC_LIST_PARAMETERS,
         responses={200: schemas.MdcDatasetListShape, **errors(400)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         try:
             query = catalog_search.parse_query(request.query_params)
         except catalog_search.CatalogQueryError as exc:
@@ -91,7 +93,7 @@ class DatasetListApi(PublicCatalogView):
             }
 
         # The same for every caller (no key is read): kept until the catalog changes.
-        return Response(catalog_search.remembered(catalog_search.answer_name(request, "mdc-list"), answer))
+        return kept_json(request, "mdc-list", answer)
 
 
 class DatasetFiltersApi(PublicCatalogView):
@@ -129,13 +131,13 @@ class DatasetDetailApi(PublicCatalogView):
     @extend_schema(
         operation_id="mdc_get_dataset", tags=["mdc"], responses={200: schemas.MdcDatasetShape, **errors(410)}
     )
-    def get(self, request: Request, id_or_slug: str) -> Response:
+    def get(self, request: Request, id_or_slug: str) -> HttpResponse:
         # The same for every caller (no key is read), as the SDK asks it before each download: kept
         # until the catalog changes. A refusal (unknown, draft, taken down) is not kept.
         def answer() -> dict[str, object]:
             return dataset_details(find_dataset(id_or_slug), base_url=self.base_url(request))
 
-        return Response(catalog_search.remembered(catalog_search.answer_name(request, "mdc-dataset"), answer))
+        return kept_json(request, "mdc-dataset", answer)
 
 
 class CroissantIncomplete(exceptions.APIException):

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +25,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -155,21 +156,22 @@ class ViewerApi(APIView):
         )  # fmt: skip
 
 
-def _page(viewable: access.Viewable, split: str, page: queries.Page, length: int) -> dict[str, Any]:
-    return {
-        "source": viewable.source,
-        "split": split,
-        "features": page.features,
-        "rows": page.rows,
-        "num_rows_total": page.total,
-        "num_rows_per_page": length,
-        "partial": False,
-    }
+def _page(source: str, split: str, page: dict[str, Any], length: int) -> HttpResponse:
+    """The answer of a page: its pieces rendered once (``_answer``) put together with what this
+    request adds (whether it sees the archive or the sample), as DRF's JSON renderer would render
+    the whole (compact, keys in this order)."""
+    render = JSONRenderer().render
+    body = b"".join((
+        b'{"source":', render(source), b',"split":', render(split), b',"features":', page["features"],
+        b',"rows":', page["rows"], b',"num_rows_total":', render(page["total"]),
+        b',"num_rows_per_page":', render(length), b',"partial":false}',
+    ))  # fmt: skip
+    return HttpResponse(body, content_type=JSONRenderer.media_type)
 
 
 def _answer(
     viewable: access.Viewable, route: str, data: dict[str, Any], read: Callable[[queries.SplitReader], queries.Page]
-) -> dict[str, Any]:
+) -> HttpResponse:
     """A page of ``route`` (rows, search, filter) asked with ``data``, read from the split's tables
     or, when anyone asked the same of the same tables before, from the cache.
 
@@ -177,17 +179,20 @@ def _answer(
     their SHA-256: it is never stale, and a new export is new tables. Who may read it is decided
     before, on every request (``viewable``): the cache holds what was read, never who may read it.
     The dataset page's first rows, a popular search or filter, the next page after the first: asked
-    again, each is a cache read instead of a DuckDB query and a hundred rows made JSON."""
+    again, each is a cache read instead of a DuckDB query and a hundred rows made JSON (the page is
+    kept as the JSON it is sent as)."""
     split = data["split"]
     tables = viewable.tables_of(split)
     asked = repr((route, [table["sha256"] for table in tables], sorted(data.items())))
-    key = f"viewer:page:{hashlib.sha256(asked.encode()).hexdigest()}"
+    key = f"viewer:page-json:{hashlib.sha256(asked.encode()).hexdigest()}"
     page = cache.get(key)
     if page is None:
         with queries.reader_of(tables) as reader:
-            page = read(reader)
+            found = read(reader)
+        render = JSONRenderer().render
+        page = {"features": render(found.features), "rows": render(found.rows), "total": found.total}
         cache.set(key, page, VIEWER_PAGE_SECONDS)
-    return _page(viewable, split, page, data["length"])
+    return _page(viewable.source, split, page, data["length"])
 
 
 class SplitsApi(ViewerApi):
@@ -209,14 +214,12 @@ class RowsApi(ViewerApi):
     """A page of a split's rows, in file order: ``offset`` from 0, ``length`` up to 100."""
 
     @extend_schema(parameters=[PageInput], responses={200: PageShape, **PAGE_ERRORS})
-    def get(self, request: Request, id: str, number: int) -> Response:
+    def get(self, request: Request, id: str, number: int) -> HttpResponse:
         params = PageInput(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
         viewable = self.viewable(request, id, number)
-        return Response(
-            _answer(viewable, "rows", data, lambda reader: reader.rows(offset=data["offset"], length=data["length"]))
-        )
+        return _answer(viewable, "rows", data, lambda reader: reader.rows(offset=data["offset"], length=data["length"]))
 
 
 class SearchApi(ViewerApi):
@@ -224,7 +227,7 @@ class SearchApi(ViewerApi):
     the split's search index once the export has built it, by a scan of the text until then."""
 
     @extend_schema(parameters=[SearchInput], responses={200: PageShape, **PAGE_ERRORS})
-    def get(self, request: Request, id: str, number: int) -> Response:
+    def get(self, request: Request, id: str, number: int) -> HttpResponse:
         params = SearchInput(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
@@ -233,7 +236,7 @@ class SearchApi(ViewerApi):
         def read(reader: queries.SplitReader) -> queries.Page:
             return reader.search(query=data["query"], offset=data["offset"], length=data["length"])
 
-        return Response(_answer(viewable, "search", data, read))
+        return _answer(viewable, "search", data, read)
 
 
 class FilterApi(ViewerApi):
@@ -242,7 +245,7 @@ class FilterApi(ViewerApi):
     (``column [ASC|DESC], ...``). A bad expression is a 400 naming the problem and its position."""
 
     @extend_schema(parameters=[FilterInput], responses={200: PageShape, **PAGE_ERRORS})
-    def get(self, request: Request, id: str, number: int) -> Response:
+    def get(self, request: Request, id: str, number: int) -> HttpResponse:
         params = FilterInput(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
@@ -253,7 +256,7 @@ class FilterApi(ViewerApi):
                 where=data["where"], orderby=data["orderby"], offset=data["offset"], length=data["length"]
             )
 
-        return Response(_answer(viewable, "filter", data, read))
+        return _answer(viewable, "filter", data, read)
 
 
 class StatisticsApi(ViewerApi):
