@@ -226,7 +226,12 @@ def test_mlcroissant_iterates_the_records_of_the_parquet_export(
     ]
 
 
-def test_parquet_content_url_decides_access_as_the_viewer_does(publish_real: Any, bearer: Any, make_user: Any) -> None:
+def test_parquet_content_url_decides_access_as_the_viewer_does(
+    publish_real: Any,
+    bearer: Any,
+    make_user: Any,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
     version = _publish_exported(publish_real).version
     url = f"/api/v1/datasets/{version.dataset_id}/versions/1/viewer/parquet/0"
     _, stranger_key = bearer("read")
@@ -238,8 +243,12 @@ def test_parquet_content_url_decides_access_as_the_viewer_does(publish_real: Any
     assert licensee.status_code == 302 and "X-Amz-Signature" in licensee["Location"]
     assert licensee["Cache-Control"] == "no-store"
     assert Client().get(url.replace("/parquet/0", "/parquet/1")).status_code == 404
-    # Restricted: the archive's tables only for those approved; others see the sample at most.
-    Dataset.objects.filter(id=version.dataset_id).update(visibility=Dataset.Visibility.RESTRICTED)
+    # Restricted: the archive's tables only for those approved; others see the sample at most. (Saved
+    # as the dataset's settings save it: what the viewer kept of the version goes once it commits.)
+    gated = Dataset.objects.get(id=version.dataset_id)
+    gated.visibility = Dataset.Visibility.RESTRICTED
+    with django_capture_on_commit_callbacks(execute=True):
+        gated.save(update_fields=["visibility"])
     refused = Client().get(url, HTTP_AUTHORIZATION=f"Bearer {stranger_key}")
 
     assert refused.status_code == 403 and set(refused.json()) >= {"error", "message"}
