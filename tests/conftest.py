@@ -57,6 +57,16 @@ def _counts_are_counted_at_once() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _generation_read_on_every_request() -> Iterator[None]:
+    """A process trusts the catalog's generation it last read for 0.1 s (CATALOG_GENERATION_MS), so
+    whether a request reads it depends on when the one before did: the tests read it on every
+    request, so that what they count of a request's SQL does not depend on the machine's speed. The
+    tests of the window (tests/marketplace/catalog/test_catalog_answers.py) set it themselves."""
+    with override_settings(CATALOG_GENERATION_SECONDS=0):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _own_bucket() -> None:
     """Under xdist each worker stores in a bucket of its own (devstack.pytest_plugin); the storage
     server was started with the shared one only."""

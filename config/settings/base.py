@@ -191,6 +191,11 @@ CATALOG_SLOW_COUNT_SECONDS: float | None = env_int("CATALOG_SLOW_COUNT_MS", 25, 
 # a search asked again costs a cache read instead of its SQL, rows and rendering. Off: every
 # answer is made anew (the counts stay cached).
 CATALOG_CACHE_ANSWERS = env_bool("CATALOG_CACHE_ANSWERS", True)
+# How long a process trusts the catalog's generation it last read from the database (seconds): a
+# change committed in another process (the worker, the other web process) reaches this one's kept
+# answers within this time, one made in this process at once. A kept answer then asks the database
+# nothing; 0 reads the generation on every request.
+CATALOG_GENERATION_SECONDS = env_int("CATALOG_GENERATION_MS", 100, minimum=0) / 1000
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 CELERY_BROKER_DIR = env_str("CELERY_BROKER_DIR", str(VAR_DIR / "broker"))

@@ -476,16 +476,31 @@ request_started.connect(_request_began, dispatch_uid="catalog_generation_request
 request_finished.connect(_request_ended, dispatch_uid="catalog_generation_request_finished")
 
 
+# The generation this process last read or moved, with when (``time.monotonic``): trusted for
+# CATALOG_GENERATION_SECONDS, so a kept answer asks the database nothing. One tuple, replaced whole
+# (an atomic assignment), shared by the process's threads.
+_last_read: tuple[float, int] | None = None
+
+
 def _generation() -> str:
     """Moves on after every change to the catalog commits, so that nothing cached before (counts,
     answers) is read again. A PostgreSQL sequence, so every process sees a change made in any other
-    (a publish in the worker, a takedown in another web process), whatever cache each one keeps."""
+    (a publish in the worker, a takedown in another web process), whatever cache each one keeps:
+    within CATALOG_GENERATION_SECONDS (0.1 s), the time a process trusts what it last read; a
+    change made in this process moves its own at once (``forget_facets``)."""
+    global _last_read
     if getattr(_this_request, "inside", False) and _this_request.generation is not None:
         return str(_this_request.generation)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT last_value, is_called FROM marketplace_catalog_generation")
-        last_value, is_called = cursor.fetchone()
-    generation = last_value if is_called else 0
+    now, last = time.monotonic(), _last_read
+    if last is not None and now - last[0] < settings.CATALOG_GENERATION_SECONDS:
+        generation = last[1]
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT last_value, is_called FROM marketplace_catalog_generation")
+            last_value, is_called = cursor.fetchone()
+        # Never back: a thread that read just before another moved it on may land here after.
+        generation = max(last_value if is_called else 0, last[1] if last is not None else 0)
+        _last_read = (now, generation)
     if getattr(_this_request, "inside", False):
         _this_request.generation = generation
     return str(generation)
@@ -497,8 +512,12 @@ def forget_facets() -> None:
     made again when next asked for; only a slow count's last value is shown meanwhile
     (``_counted``). Called once a change has committed (``catalog_changed``): a visitor who read
     the generation moved on reads the change too."""
+    global _last_read
     with connection.cursor() as cursor:
         cursor.execute("SELECT nextval('marketplace_catalog_generation')")
+        (moved,) = cursor.fetchone()
+    last = _last_read
+    _last_read = (time.monotonic(), max(moved, last[1] if last is not None else 0))
     _this_request.generation = None
 
 
