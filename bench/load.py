@@ -5,7 +5,7 @@ percentiles and errors of each kind of request, each against its idle baseline.
     .venv/bin/python bench/load.py [--clients 200] [--downloaders 8] [--seconds 60]
                                    [--think-seconds 1.0] [--client-processes 4]
                                    [--datasets 20000] [--archive-mib 32] [--viewer-rows 100000]
-                                   [--web-workers N] [--web-threads N]
+                                   [--web-workers N] [--web-threads N] [--cost-seconds 8]
 
 Starts the embedded services (unless the environment names them), seeds the catalog (as
 bench/catalog.py does), a few published archives of random bytes whose terms every downloader has
@@ -23,15 +23,18 @@ mean ``--think-seconds``; 0 makes a closed loop that saturates the server by des
 - downloader: a process of its own looping `datacollective.download_dataset` (the real SDK, its
   own API key, each byte written to disk), with no think time.
 
-Phases, each ``--seconds`` long except the first: (1) idle baselines: one client of each browsing
-kind alone, its p95 being what the loaded p95 is compared to; (2) the browsing clients with the
-same number of processes fetching the archives over presigned URLs made directly with boto3 (the
-floor of a download); (3) the same browsing clients with the SDK downloaders. Prints, per kind, the
-loaded p95 as a multiple of the idle p95 (target <= 3x), the errors (target 0), and the SDK's
-aggregate MiB/s as a ratio of the direct GETs' (target >= 0.95). The server keeps answers (the
-catalog's until it changes, the viewer's pages), so the bench also prints, per kind, the share of
-the load phase's requests that asked what an earlier one had: the catalog's 17 queries and the
-viewer's 500 search words and 100 filter thresholds repeat, its rows at random offsets rarely do.
+Phases, each ``--seconds`` long except the first two: (1) idle baselines: one client of each
+browsing kind alone, its p95 being what the loaded p95 is compared to; then what one request of
+each kind costs the server in CPU (gunicorn's and PostgreSQL's processes, four clients of that kind
+alone, ``--cost-seconds`` each), the part of a loaded request's time that is the server's own
+work; (2) the browsing clients with the same number of processes fetching the archives over
+presigned URLs made directly with boto3 (the floor of a download); (3) the same browsing clients
+with the SDK downloaders. Prints, per kind, the loaded p95 as a multiple of the idle p95 (target
+<= 3x), the errors (target 0), and the SDK's aggregate MiB/s as a ratio of the direct GETs'
+(target >= 0.95). The server keeps answers (the catalog's until it changes, the viewer's pages),
+so the bench also prints, per kind, the share of the load phase's requests that asked what an
+earlier one had: the catalog's 17 queries and the viewer's 500 search words and 100 filter
+thresholds repeat, its rows at random offsets rarely do.
 The API's rate limits are raised for the run, since every client comes from 127.0.0.1: the figures
 are capacity, not the limiter.
 """
@@ -101,9 +104,16 @@ PICKERS = {"catalog": catalog_request, "viewer": viewer_request}
 
 
 def browsing_clients(
-    base_url: str, viewer: Viewer, kinds: list[str], seconds: float, think: float, seed_value: int
+    base_url: str,
+    viewer: Viewer,
+    kinds: list[str],
+    seconds: float,
+    think: float,
+    seed_value: int,
+    only: str | None = None,
 ) -> Samples:
-    """One thread per entry of ``kinds`` (catalog or viewer), each with its own session."""
+    """One thread per entry of ``kinds`` (catalog or viewer), each with its own session; ``only``
+    keeps the requests of one label (``BROWSING``) of the mix."""  # fmt: skip
     import requests
 
     samples = Samples()
@@ -119,6 +129,8 @@ def browsing_clients(
         with requests.Session() as session:
             while time.monotonic() < deadline:
                 label, path, params = PICKERS[kind](rng, viewer)
+                while only is not None and label != only:
+                    label, path, params = PICKERS[kind](rng, viewer)
                 started = time.perf_counter()
                 try:
                     response = session.get(base_url + path, params=params, timeout=60)
@@ -294,6 +306,26 @@ class CpuShares:
         )
 
 
+def server_cost(base_url: str, viewer: Viewer, seconds: float) -> None:
+    """What one request of each kind costs the server's processes in CPU (gunicorn's, PostgreSQL's),
+    four clients of that kind alone in a closed loop: the part of a loaded request's latency that is
+    the server's own work, apart from what the machine's other processes take of the cores."""
+    print("\nServer's CPU per request, each kind alone (4 clients, closed loop)")
+    print(f"{'kind':<14} {'req/s':>8} {'web ms':>8} {'db ms':>8}")
+    for kind in BROWSING:
+        family = "viewer" if kind.startswith("viewer") else "catalog"
+        before = _cpu_by_process()
+        results = run_clients([(browsing_clients, (base_url, viewer, [family] * 4, seconds, 0.0, 3, kind))])
+        after = _cpu_by_process()
+        spent: dict[str, float] = {}
+        for pid, (who, total) in after.items():
+            spent[who] = spent.get(who, 0.0) + total - (before[pid][1] if pid in before else 0.0)
+        count = sum(1 for s in results for label, _, ok in s.requests if label == kind and ok)
+        per = 1000 / max(count, 1)
+        print(f"{kind:<14} {count / seconds:>8.0f} {spent.get('web (gunicorn)', 0.0) * per:>8.2f} "
+              f"{spent.get('PostgreSQL', 0.0) * per:>8.2f}")  # fmt: skip
+
+
 def run_clients(jobs: list[tuple[object, tuple[object, ...]]]) -> list[Samples]:
     """Run the clients; print, after the phase's report, where the machine's CPU went (``cpu_line``)."""
     global cpu_line
@@ -402,6 +434,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
             run_clients([(browsing_clients, (base_url, viewer, ["catalog", "viewer"], idle_seconds, 0.0, 2))]),
             idle_seconds,
         )
+        server_cost(base_url, viewer, args.cost_seconds)
 
         urls = [
             storage.public_client().generate_presigned_url(
@@ -487,6 +520,7 @@ def main() -> None:
     parser.add_argument("--archive-mib", type=int, default=32)
     parser.add_argument("--viewer-rows", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=60.0, help="length of each loaded phase")
+    parser.add_argument("--cost-seconds", type=float, default=8.0, help="length of each kind's CPU cost run")
     parser.add_argument("--web-workers", type=int, default=None, help="default: config/gunicorn.conf.py")
     parser.add_argument("--web-threads", type=int, default=None, help="default: config/gunicorn.conf.py")
     args = parser.parse_args()
