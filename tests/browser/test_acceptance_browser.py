@@ -45,7 +45,8 @@ NEW_PASSWORD = "a-longer-second-password"
 
 # Names of products, formats and standards, written the same in every language. Kept short on
 # purpose: anything else in Latin letters on a Korean page is English a person would meet.
-PRODUCT_NAMES = ("Data Collective", "Hugging Face", "JSON Lines", "DuckDB", "pandas", "Parquet", "Python")
+PRODUCT_NAMES = ("Data Collective", "Hugging Face", "JSON Lines", "JSON-LD", "DuckDB", "pandas", "Parquet", "Python",
+                 "mlcroissant", "Croissant")  # fmt: skip
 
 # The visible text of the page (and what screen readers read: aria-label, placeholder, title), each
 # piece with the nearest tag, leaving out what is not Korean by design: text marked with another
