@@ -526,29 +526,25 @@ def remembered(name: str, make: Callable[[], Any]) -> Any:
     ``answer_name``), kept for this generation of the catalog when CATALOG_CACHE_ANSWERS is on:
     the same search asked again, by anyone, is not searched, loaded and rendered again until the
     catalog changes. Kept FACETS_CACHE_SECONDS at most, as the counts: what the catalog's
-    generation does not follow (the instances this one follows, "published today") is that fresh."""
-    if not settings.CATALOG_CACHE_ANSWERS:
-        return make()
-    key = f"catalog:{_generation()}:answer:{name}"
-    value = cache.get(key)
-    if value is None:
+    generation does not follow (the instances this one follows, "published today") is that fresh.
+    An answer made with a count's last value (being counted again) is not kept: the next visitor
+    after the count lands gets it right."""
+
+    def made() -> Any:
         _this_request.stale = False
-        value = make()
-        # An answer made with a count's last value (being counted again) is not kept: the next
-        # visitor after the count lands gets it right.
-        if not _this_request.stale:
-            cache.set(key, value, FACETS_CACHE_SECONDS)
-    return value
+        return make()
+
+    return kept(f"answer:{name}", made, keep=lambda _value: not _this_request.stale)
 
 
 def kept(name: str, make: Callable[[], Any], *, keep: Callable[[Any], bool] = lambda _value: True) -> Any:
-    """What ``make`` reads of the published catalog (not a listing: what the viewer reads of a
-    version everyone may see), kept like ``remembered``'s answers for this generation when
+    """What ``make`` reads of the published catalog (a listing's answer, ``remembered``; what the
+    viewer reads of a version everyone may see), kept for this generation of the catalog when
     CATALOG_CACHE_ANSWERS is on, unless ``keep`` says it is a passing state not worth keeping.
     ``make`` must not answer None (the cache could not tell it from nothing kept)."""
     if not settings.CATALOG_CACHE_ANSWERS:
         return make()
-    key = f"catalog:{_generation()}:kept:{name}"
+    key = f"catalog:{_generation()}:{name}"
     value = cache.get(key)
     if value is None:
         value = make()
