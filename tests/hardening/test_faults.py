@@ -30,7 +30,7 @@ from datacollective.models import DatasetSubmission
 
 from marketplace.models import ParquetExport, Upload, Validation
 from tests.archive_builders import asr_members, write_tar
-from tests.conftest import python_child, sdk_parts_done, slow_sdk_upload_script
+from tests.conftest import python_child, sdk_parts_done, slow_sdk_upload_script, wait_until
 from tests.hardening.fault_stack import (
     REDIS_SERVER,
     STUCK_SECONDS,
@@ -195,13 +195,19 @@ def start_slow_worker(stack: FaultStack, relay: StorageRelay) -> None:
 def wait_derived_files_settled(stack: FaultStack) -> None:
     """Until no viewer export or index job of an earlier test is still writing its files: a job in
     flight when storage stops rebuilds its derived files on its retry (a DuckDB file is not
-    byte-for-byte the same twice), so a snapshot is taken once they are all written."""
+    byte-for-byte the same twice), so a snapshot is taken once they are all written. If they do
+    not settle, the message names the exports still waiting, with their attempts and last error."""
     table = ParquetExport._meta.db_table
     unsettled = (
-        f"SELECT count(*) FROM {table} WHERE status = 'pending' OR (status = 'ready' AND EXISTS ("  # noqa: S608
+        "status = 'pending' OR (status = 'ready' AND EXISTS ("
         "SELECT 1 FROM jsonb_array_elements(tables) AS t WHERE NOT (t ? 'index' AND t ? 'database')))"
     )
-    wait_for(lambda: stack.rows(unsettled)[0][0] == 0, timeout=180, what="earlier exports and indexes", stack=stack)
+    count = f"SELECT count(*) FROM {table} WHERE {unsettled}"  # noqa: S608
+    if not wait_until(lambda: stack.rows(count)[0][0] == 0, timeout=180, interval=0.3):
+        waiting = stack.rows(
+            f"SELECT upload_id, status, attempts, error, updated_at FROM {table} WHERE {unsettled}"  # noqa: S608
+        )
+        raise AssertionError(f"earlier exports and indexes did not settle within 180 s: {waiting}\n{stack.log_tails()}")
 
 
 def wait_reading(stack: FaultStack, upload_id: str) -> None:
@@ -461,6 +467,10 @@ def test_postgres_restart_answers_503_then_recovers_without_restarts(
 def test_storage_stopped_mid_validation_answers_503_and_the_work_finishes_after_restart(
     stack: FaultStack, owner: Seed, tmp_path: Path
 ) -> None:
+    # The earlier tests' exports and indexes are finished by the worker that was given them, before
+    # it is replaced: a job it is stopped in the middle of is handed back to the queue, which a
+    # set-up step has no reason to test.
+    wait_derived_files_settled(stack)
     relay = StorageRelay(stack.seaweed.endpoint_url, bytes_per_second=3 * MiB).open()
     try:
         start_slow_worker(stack, relay)
