@@ -157,7 +157,9 @@ def run(args: argparse.Namespace, work: Path) -> None:
         f"direct presigned GET: {size / MiB / best_direct:.0f} MiB/s; "
         f"SDK via our API: {size / MiB / best_api:.0f} MiB/s"
     )
-    print(f"speed ratio SDK/direct: {ratio:.2f} (target >= 0.9) -> {'met' if ratio >= 0.9 else 'MISSED'}")
+    # The target is for the SDK under the load bench (bench/load.py); one client alone is
+    # held to the same ratio here.
+    print(f"speed ratio SDK/direct: {ratio:.2f} (target >= 0.95) -> {'met' if ratio >= 0.95 else 'MISSED'}")
 
 
 if __name__ == "__main__":

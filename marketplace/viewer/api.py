@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import msgspec
 from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect
@@ -39,6 +40,7 @@ from marketplace.viewer.exports import parquet_filename
 PARQUET_LINK_SECONDS = 300
 # How long a page read is kept for the next who asks the same (it never goes stale: ``_answer``).
 VIEWER_PAGE_SECONDS = 600
+ROWS_JSON = msgspec.json.Encoder()
 
 
 # --- Input ---------------------------------------------------------------------------------------
@@ -189,8 +191,11 @@ def _answer(
     if page is None:
         with queries.reader_of(tables) as reader:
             found = read(reader)
-        render = JSONRenderer().render
-        page = {"features": render(found.features), "rows": render(found.rows), "total": found.total}
+        # The rows with msgspec, from C: the JSON renderer (the json module, through DRF's encoder
+        # checking each value) took a tenth of an uncached page's CPU. Their cells are JSON's own
+        # values already (``queries.SplitReader._answer``), so both write the same JSON.
+        rows = ROWS_JSON.encode(found.rows)
+        page = {"features": JSONRenderer().render(found.features), "rows": rows, "total": found.total}
         cache.set(key, page, VIEWER_PAGE_SECONDS)
     return _page(viewable.source, split, page, data["length"])
 

@@ -19,6 +19,7 @@ import math
 import os
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,6 +143,20 @@ FILE_NAME = "filename"  # and the file's path
 class _Shape:
     features: list[dict[str, Any]]
     columns: list[str]
+    cells: tuple[Callable[[Any], Any] | None, ...]  # per column: what makes its cells JSON (None: nothing)
+
+
+# Column types whose cells DuckDB already gives as JSON's own values (int, bool, str), so a page's
+# rows are built without looking at each cell; a float may be NaN (null in JSON), anything else is
+# converted by ``_json``.
+AS_THEY_ARE = re.compile(r"(U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?|BOOLEAN|VARCHAR)")
+FLOATS = {"FLOAT", "DOUBLE"}
+
+
+def _cells(type_name: str) -> Callable[[Any], Any] | None:
+    if AS_THEY_ARE.fullmatch(type_name):
+        return None
+    return _finite if type_name in FLOATS else _json
 
 
 _shapes: dict[tuple[str, ...], _Shape] = {}
@@ -156,6 +171,7 @@ def _shape(paths: tuple[str, ...], connection: duckdb.DuckDBPyConnection, source
         shape = _Shape(
             features=[{"feature_idx": i, "name": row[0], "type": row[1]} for i, row in enumerate(described)],
             columns=[row[0] for row in described],
+            cells=tuple(_cells(row[1]) for row in described),
         )
         if len(_shapes) >= SHAPES_KEPT:
             _shapes.pop(next(iter(_shapes)))
@@ -206,7 +222,7 @@ class SplitReader:
         self.numbered = f"read_parquet([{_listed(paths)}], union_by_name = true, file_row_number = true"
         self.numbered += ", filename = true)" if len(paths) > 1 else ")"
         shape = _shape(paths, self.connection, self.source)
-        self.features, self.columns = shape.features, shape.columns
+        self.features, self.columns, self._cells = shape.features, shape.columns, shape.cells
         self.database = self._attached(databases[0]) if databases and len(databases) == len(files) == 1 else None
 
     def _attached(self, path: Path | None) -> str | None:
@@ -326,16 +342,15 @@ class SplitReader:
         return int(found[0]) if found else 0
 
     def _answer(self, rows: list[tuple[Any, ...]], offset: int, total: int) -> Page:
+        columns, cells = self.columns, self._cells
+        if any(cells):
+            rows = [tuple(v if c is None else c(v) for c, v in zip(cells, row, strict=True)) for row in rows]
         return Page(
             features=self.features,
             rows=[
-                {
-                    "row_idx": offset + i,
-                    "row": {name: _json(value) for name, value in zip(self.columns, row, strict=True)},
-                    "truncated_cells": [],
-                }
+                {"row_idx": offset + i, "row": dict(zip(columns, row, strict=True)), "truncated_cells": []}
                 for i, row in enumerate(rows)
-            ],  # fmt: skip
+            ],
             offset=offset,
             total=total,
         )
@@ -462,6 +477,11 @@ def _parses(where: str, columns: list[str]) -> bool:
     except predicates.PredicateError:
         return False
     return True
+
+
+def _finite(value: Any) -> Any:
+    """A float cell as JSON: NaN and infinities as null."""
+    return value if value is None or math.isfinite(value) else None
 
 
 def _json(value: Any) -> Any:

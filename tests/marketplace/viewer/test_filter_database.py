@@ -5,6 +5,8 @@ that lack it, and the viewer reads the Parquet file until it is there."""
 from __future__ import annotations
 
 import datetime
+import decimal
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +16,10 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
+from rest_framework.renderers import JSONRenderer
 
 from marketplace.models import DatasetVersion, ParquetExport
-from marketplace.viewer import exports, filter_database, queries
+from marketplace.viewer import api, exports, filter_database, queries
 from tests.world import World
 
 ROWS = 3000
@@ -184,3 +187,50 @@ def test_the_index_job_makes_the_databases_an_export_lacks_and_the_viewer_answer
     }
     assert not ParquetExport.objects.filter(exports.UNINDEXED, pk=export.pk).exists()
     assert [filtered(world, where, orderby) for where, orderby in asked] == with_database
+
+
+def test_a_pages_cells_are_json_of_every_type_from_the_parquet_file_and_the_database(tmp_path: Path) -> None:
+    """Only cells whose column's type needs it are converted (``queries._cells``) and the page is
+    written by msgspec (``viewer.api.ROWS_JSON``): the JSON is what converting every cell and
+    writing with DRF's renderer gives, for columns of every kind, read from either file."""
+    utc = datetime.UTC
+    parquet = tmp_path / "kinds.parquet"
+    pq.write_table(
+        pa.table({
+            "id": pa.array([1, 2, None], pa.int64()),
+            "small": pa.array([1, -2, 3], pa.int8()),
+            "flag": [True, None, False],
+            "text": ["é\u2028 \"quoted\"", None, "<b>"],
+            "score": [float("nan"), float("inf"), 0.1],
+            "ratio": pa.array([1.5, None, float("-inf")], pa.float32()),
+            "amount": pa.array([decimal.Decimal("12.30"), None, decimal.Decimal("-0.05")], pa.decimal128(10, 2)),
+            "day": [datetime.date(2024, 2, 29), None, datetime.date(1999, 12, 31)],
+            # Without a time zone (pyarrow writes the UTC time), and with one.
+            "at": pa.array([datetime.datetime(2024, 1, 2, 3, 4, 5, 600000, tzinfo=utc), None,
+                            datetime.datetime(2000, 1, 1, tzinfo=utc)], pa.timestamp("us")),
+            "at_utc": pa.array([datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=utc), None, None],
+                               pa.timestamp("us", "UTC")),
+            "blob": [b"\x00\xff", None, b""],
+            "scores": [[1.0, float("nan")], None, []],
+            "speaker": [{"name": "a", "age": 3}, None, {"name": None, "age": None}],
+            "label": ["x", "y", "x"],
+        }),
+        parquet,
+    )  # fmt: skip
+    database = tmp_path / "kinds.duckdb"
+    filter_database.build(parquet, database)
+    with queries.SplitReader([parquet]) as plain, queries.SplitReader([parquet], [None], [database]) as fast:
+        for reader in (plain, fast):
+            page = reader.rows(offset=0, length=10)
+            every_cell = [{**row, "row": {k: queries._json(v) for k, v in row["row"].items()}} for row in page.rows]
+            assert page.rows == every_cell  # what the dataset page shows too (a NaN left would differ)
+            written = json.loads(api.ROWS_JSON.encode(page.rows))
+            assert written == json.loads(JSONRenderer().render(every_cell))
+            first, second, third = (row["row"] for row in written)
+            assert first["score"] is None and second["score"] is None and third["score"] == 0.1
+            assert third["ratio"] is None and first["scores"] == [1.0, None]
+            assert first["amount"] == 12.3 and third["amount"] == -0.05
+            assert first["day"] == "2024-02-29" and first["at"] == "2024-01-02T03:04:05.600000"
+            assert first["at_utc"].startswith("2024-01-02") and first["blob"] == "AP8="
+            assert first["text"] == 'é\u2028 "quoted"' and first["small"] == 1 and second["flag"] is None
+            assert first["speaker"] == {"name": "a", "age": 3} and third["label"] == "x"
