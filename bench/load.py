@@ -29,7 +29,10 @@ each kind costs the server in CPU (gunicorn's and PostgreSQL's processes, four c
 alone, ``--cost-seconds`` each), the part of a loaded request's time that is the server's own
 work; (2) the browsing clients with the same number of processes fetching the archives over
 presigned URLs made directly with boto3 (the floor of a download); (3) the same browsing clients
-with the SDK downloaders. Prints, per kind, the loaded p95 as a multiple of the idle p95 (target
+with the SDK downloaders; (4) the floor: ``GET /api/health`` (no key, no database) by one client
+on the idle server, then by as many clients beside the same SDK downloaders: the latency any
+request to this server has on this machine under this load, which the kinds' is also compared to.
+Prints, per kind, the loaded p95 as a multiple of the idle p95 (target
 <= 3x), the errors (target 0), and the SDK's aggregate MiB/s as a ratio of the direct GETs'
 (target >= 0.95). The server keeps answers (the catalog's until it changes, the viewer's pages),
 so the bench also prints, per kind, the share of the load phase's requests that asked what an
@@ -100,7 +103,12 @@ def viewer_request(rng: random.Random, viewer: Viewer) -> tuple[str, str, dict[s
     return f"viewer {route}", viewer.prefix + route, params
 
 
-PICKERS = {"catalog": catalog_request, "viewer": viewer_request}
+def health_request(rng: random.Random, viewer: Viewer) -> tuple[str, str, dict[str, Any]]:
+    """``GET /api/health``: a request to the same server that does nothing (no key, no database)."""
+    return "health (floor)", "/api/health", {}
+
+
+PICKERS = {"catalog": catalog_request, "viewer": viewer_request, "health": health_request}
 
 
 def browsing_clients(
@@ -340,12 +348,12 @@ cpu_line = ""
 
 
 def browsing_jobs(
-    args: argparse.Namespace, base_url: str, viewer: Viewer, seconds: float, seed_base: int
+    args: argparse.Namespace, base_url: str, viewer: Viewer, seconds: float, seed_base: int, only: str | None = None
 ) -> list[tuple[object, tuple[object, ...]]]:
-    """The browsing clients (all but the downloaders), two catalog clients for one viewer client,
-    spread over ``--client-processes`` processes."""
+    """The browsing clients (all but the downloaders), two catalog clients for one viewer client
+    (or all of family ``only``), spread over ``--client-processes`` processes."""
     count = args.clients - args.downloaders
-    kinds = ["viewer" if n % 3 == 2 else "catalog" for n in range(count)]
+    kinds = [only or ("viewer" if n % 3 == 2 else "catalog") for n in range(count)]
     processes = max(1, min(args.client_processes, count))
     return [
         (browsing_clients, (base_url, viewer, kinds[p::processes], seconds, args.think_seconds, seed_base + p))
@@ -465,6 +473,25 @@ def run(args: argparse.Namespace, work: Path) -> None:
             args.seconds,
         )
 
+        # The floor of the load's latency: the same downloaders and as many clients, each asking a
+        # request that does nothing; what any request waits on this machine under this load.
+        floor_idle = report(
+            "Floor, idle: one client asking GET /api/health (no key, no database)",
+            run_clients([(browsing_clients, (base_url, viewer, ["health"], idle_seconds / 2, 0.0, 4))]),
+            idle_seconds / 2,
+        )
+        floor_loaded = report(
+            f"Floor, loaded: {args.downloaders} SDK downloaders + {browsing} clients asking GET /api/health",
+            run_clients(
+                [
+                    (sdk_downloader, (f"{base_url}/api", keys[n], dataset_ids, args.seconds, n))
+                    for n in range(args.downloaders)
+                ]
+                + browsing_jobs(args, base_url, viewer, args.seconds, 300, only="health")
+            ),
+            args.seconds,
+        )
+
         print(f"\nFigures ({args.clients} clients, {args.seconds:.0f} s):")
         direct_bytes = sum(s.bytes_moved for s in direct_results)
         sdk_bytes = sum(s.bytes_moved for s in loaded_results)
@@ -482,6 +509,15 @@ def run(args: argparse.Namespace, work: Path) -> None:
                     f"{kind:<14} p95 {loaded_p95:.0f} ms under load, {idle_p95:.0f} ms idle: {times:.1f}x "
                     f"(target <= 3x) -> {'met' if times <= 3 else 'MISSED'}"
                 )
+        floor_idle_ms, floor_loaded_ms = floor_idle.get("health (floor)"), floor_loaded.get("health (floor)")
+        if floor_idle_ms and floor_loaded_ms:
+            idle_p95, loaded_p95 = percentile(floor_idle_ms, 0.95), percentile(floor_loaded_ms, 0.95)
+            kinds_p95 = [percentile(loaded[kind], 0.95) for kind in BROWSING if loaded.get(kind)]
+            print(
+                f"{'floor':<14} p95 {loaded_p95:.0f} ms under the same load for a request that does nothing, "
+                f"{idle_p95:.1f} ms idle: {loaded_p95 / idle_p95:.1f}x; the kinds' p95 under load are "
+                f"{min(kinds_p95) / loaded_p95:.1f}-{max(kinds_p95) / loaded_p95:.1f}x that floor"
+            )
         # The server keeps answers (the catalog's until it changes, the viewer's pages for good):
         # how many requests of each kind asked what an earlier one had, the share a kept answer
         # can serve.
