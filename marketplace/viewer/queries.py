@@ -160,6 +160,7 @@ def _cells(type_name: str) -> Callable[[Any], Any] | None:
 
 
 _shapes: dict[tuple[str, ...], _Shape] = {}
+_totals: dict[tuple[str, ...], int] = {}  # the rows of a split, by its files' paths (named by SHA-256)
 
 
 def _shape(paths: tuple[str, ...], connection: duckdb.DuckDBPyConnection, source: str) -> _Shape:
@@ -221,6 +222,7 @@ class SplitReader:
         # Row numbers, and which file when there are several (a column of text in every row).
         self.numbered = f"read_parquet([{_listed(paths)}], union_by_name = true, file_row_number = true"
         self.numbered += ", filename = true)" if len(paths) > 1 else ")"
+        self._paths = paths
         shape = _shape(paths, self.connection, self.source)
         self.features, self.columns, self._cells = shape.features, shape.columns, shape.cells
         self.database = self._attached(databases[0]) if databases and len(databases) == len(files) == 1 else None
@@ -269,7 +271,7 @@ class SplitReader:
                 if not rows and offset:
                     total = self._count(self.source, condition, values)
                 return self._answer([row[:-1] for row in rows], offset, total)
-            total = self._count(self.source, condition, values)
+            total = self._count(self.source, condition, values) if condition else self._total(self.source)
             rows = self.connection.execute(
                 f"SELECT * FROM {self.source}{condition} LIMIT ? OFFSET ?",  # noqa: S608
                 [*values, length, offset],
@@ -311,6 +313,15 @@ class SplitReader:
         in another order, as ``_ordered`` reads the Parquet file, the page's row ids found and the
         matches counted in one scan of the columns the condition and the order name, then only
         those rows read whole."""
+        if not ordering and not condition:
+            # A page in table order: its rows by their ids (the database holds the table's rows in
+            # its order, ids from 0), which DuckDB finds by the row groups' ranges instead of
+            # counting through the rows before the offset; the total never changes.
+            rows = self.connection.execute(
+                f"SELECT * FROM {source} WHERE {ROW_ID} >= ? AND {ROW_ID} < ? ORDER BY {ROW_ID}",  # noqa: S608 (our names)
+                [offset, offset + length],
+            ).fetchall()
+            return self._answer(rows, offset, self._total(source))
         if not ordering:
             total = self._count(source, condition, values)
             rows = self.connection.execute(
@@ -336,6 +347,15 @@ class SplitReader:
             )
             found = {int(row[0]): row[1:] for row in read.fetchall()}
         return self._answer([found[int(row_id)] for row_id, _ in located], offset, total)
+
+    def _total(self, source: str) -> int:
+        """How many rows the split holds, counted once per process (its files never change)."""
+        total = _totals.get(self._paths)
+        if total is None:
+            total = _totals[self._paths] = self._count(source, "", [])
+            if len(_totals) > SHAPES_KEPT:
+                _totals.pop(next(iter(_totals)))
+        return total
 
     def _count(self, source: str, condition: str, values: list[Any]) -> int:
         found = self.connection.execute(f"SELECT count(*) FROM {source}{condition}", values).fetchone()  # noqa: S608 (built from checked columns and placeholders)
