@@ -19,7 +19,7 @@ from django.test import Client
 from rest_framework.renderers import JSONRenderer
 
 from marketplace.models import DatasetVersion, ParquetExport
-from marketplace.viewer import api, exports, filter_database, queries
+from marketplace.viewer import api, exports, filter_database, queries, search_index
 from tests.world import World
 
 ROWS = 3000
@@ -120,6 +120,29 @@ def test_the_database_answers_every_filter_order_and_search_as_the_parquet_file(
                 " as in label = '5'.\"]"
             )
         )
+
+
+def test_a_search_from_the_index_reads_its_rows_from_the_database_as_from_the_parquet_file(
+    files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The search index finds the rows (their numbers in the file, the database's ids); the rows
+    themselves are read from the database when the split has one, else from the Parquet file:
+    the same pages, the same totals, and what a scan without the index answers."""
+    parquet, database = files
+    index = tmp_path / "table.index.parquet"
+    assert search_index.build(parquet, index)
+    with (
+        queries.SplitReader([parquet], [index], [database]) as fast,
+        queries.SplitReader([parquet], [index]) as from_parquet,
+        queries.SplitReader([parquet]) as scan,
+    ):
+        for query in ("sentence 7", "row 29", "ROW 2999", "of", "zzz", "it's"):
+            for offset, length in ((0, 100), (3, 7), (ROWS - 5, 10)):
+                asked = {"query": query, "offset": offset, "length": length}
+                found = answer(fast, "search", **asked)
+                assert found == answer(from_parquet, "search", **asked) == answer(scan, "search", **asked), asked
+        total, rows = answer(fast, "search", query="row 2999", offset=0, length=5)  # type: ignore[misc]
+        assert total == 1 and [row["row"]["id"] for row in rows] == [2999]
 
 
 def test_few_valued_text_is_an_enum_in_text_order_and_the_rest_keeps_its_type(files: tuple[Path, Path]) -> None:
