@@ -460,13 +460,11 @@ def run(args: argparse.Namespace, work: Path) -> None:
             args.seconds,
         )
 
-        loaded_results = run_clients(
-            [
-                (sdk_downloader, (f"{base_url}/api", keys[n], dataset_ids, args.seconds, n))
-                for n in range(args.downloaders)
-            ]
-            + browsing_jobs(args, base_url, viewer, args.seconds, 200)
-        )
+        downloaders: list[tuple[object, tuple[object, ...]]] = [
+            (sdk_downloader, (f"{base_url}/api", keys[n], dataset_ids, args.seconds, n))
+            for n in range(args.downloaders)
+        ]
+        loaded_results = run_clients(downloaders + browsing_jobs(args, base_url, viewer, args.seconds, 200))
         loaded = report(
             f"Load: {args.downloaders} SDK downloaders + {browsing} browsing clients",
             loaded_results,
@@ -482,13 +480,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
         )
         floor_loaded = report(
             f"Floor, loaded: {args.downloaders} SDK downloaders + {browsing} clients asking GET /api/health",
-            run_clients(
-                [
-                    (sdk_downloader, (f"{base_url}/api", keys[n], dataset_ids, args.seconds, n))
-                    for n in range(args.downloaders)
-                ]
-                + browsing_jobs(args, base_url, viewer, args.seconds, 300, only="health")
-            ),
+            run_clients(downloaders + browsing_jobs(args, base_url, viewer, args.seconds, 300, only="health")),
             args.seconds,
         )
 

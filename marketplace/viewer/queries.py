@@ -144,6 +144,7 @@ class _Shape:
     features: list[dict[str, Any]]
     columns: list[str]
     cells: tuple[Callable[[Any], Any] | None, ...]  # per column: what makes its cells JSON (None: nothing)
+    rows: int  # the split's total, the answer of a page in table order
 
 
 # Column types whose cells DuckDB already gives as JSON's own values (int, bool, str), so a page's
@@ -160,12 +161,11 @@ def _cells(type_name: str) -> Callable[[Any], Any] | None:
 
 
 _shapes: dict[tuple[str, ...], _Shape] = {}
-_totals: dict[tuple[str, ...], int] = {}  # the rows of a split, by its files' paths (named by SHA-256)
 
 
 def _shape(paths: tuple[str, ...], connection: duckdb.DuckDBPyConnection, source: str) -> _Shape:
-    """The split's columns, kept per process: a cached file is named by its SHA-256, so what it
-    holds never changes."""
+    """The split's columns and rows, kept per process: a cached file is named by its SHA-256, so
+    what it holds never changes."""
     shape = _shapes.get(paths)
     if shape is None:
         described = connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()  # noqa: S608 (our paths)
@@ -173,6 +173,7 @@ def _shape(paths: tuple[str, ...], connection: duckdb.DuckDBPyConnection, source
             features=[{"feature_idx": i, "name": row[0], "type": row[1]} for i, row in enumerate(described)],
             columns=[row[0] for row in described],
             cells=tuple(_cells(row[1]) for row in described),
+            rows=_count(connection, source, "", []),
         )
         if len(_shapes) >= SHAPES_KEPT:
             _shapes.pop(next(iter(_shapes)))
@@ -222,9 +223,8 @@ class SplitReader:
         # Row numbers, and which file when there are several (a column of text in every row).
         self.numbered = f"read_parquet([{_listed(paths)}], union_by_name = true, file_row_number = true"
         self.numbered += ", filename = true)" if len(paths) > 1 else ")"
-        self._paths = paths
-        shape = _shape(paths, self.connection, self.source)
-        self.features, self.columns, self._cells = shape.features, shape.columns, shape.cells
+        self.shape = _shape(paths, self.connection, self.source)
+        self.features, self.columns = self.shape.features, self.shape.columns
         self.database = self._attached(databases[0]) if databases and len(databases) == len(files) == 1 else None
 
     def _attached(self, path: Path | None) -> str | None:
@@ -271,7 +271,7 @@ class SplitReader:
                 if not rows and offset:
                     total = self._count(self.source, condition, values)
                 return self._answer([row[:-1] for row in rows], offset, total)
-            total = self._count(self.source, condition, values) if condition else self._total(self.source)
+            total = self._count(self.source, condition, values) if condition else self.shape.rows
             rows = self.connection.execute(
                 f"SELECT * FROM {self.source}{condition} LIMIT ? OFFSET ?",  # noqa: S608
                 [*values, length, offset],
@@ -316,12 +316,12 @@ class SplitReader:
         if not ordering and not condition:
             # A page in table order: its rows by their ids (the database holds the table's rows in
             # its order, ids from 0), which DuckDB finds by the row groups' ranges instead of
-            # counting through the rows before the offset; the total never changes.
+            # counting through the rows before the offset; the total is the split's (``_shape``).
             rows = self.connection.execute(
                 f"SELECT * FROM {source} WHERE {ROW_ID} >= ? AND {ROW_ID} < ? ORDER BY {ROW_ID}",  # noqa: S608 (our names)
                 [offset, offset + length],
             ).fetchall()
-            return self._answer(rows, offset, self._total(source))
+            return self._answer(rows, offset, self.shape.rows)
         if not ordering:
             total = self._count(source, condition, values)
             rows = self.connection.execute(
@@ -352,21 +352,11 @@ class SplitReader:
         found = {int(row[0]): row[1:] for row in read.fetchall()}
         return [found[row_id] for row_id in ids]
 
-    def _total(self, source: str) -> int:
-        """How many rows the split holds, counted once per process (its files never change)."""
-        total = _totals.get(self._paths)
-        if total is None:
-            total = _totals[self._paths] = self._count(source, "", [])
-            if len(_totals) > SHAPES_KEPT:
-                _totals.pop(next(iter(_totals)))
-        return total
-
     def _count(self, source: str, condition: str, values: list[Any]) -> int:
-        found = self.connection.execute(f"SELECT count(*) FROM {source}{condition}", values).fetchone()  # noqa: S608 (built from checked columns and placeholders)
-        return int(found[0]) if found else 0
+        return _count(self.connection, source, condition, values)
 
     def _answer(self, rows: list[tuple[Any, ...]], offset: int, total: int) -> Page:
-        columns, cells = self.columns, self._cells
+        columns, cells = self.columns, self.shape.cells
         if any(cells):
             rows = [tuple(v if c is None else c(v) for c, v in zip(cells, row, strict=True)) for row in rows]
         return Page(
@@ -504,6 +494,11 @@ def _parses(where: str, columns: list[str]) -> bool:
     except predicates.PredicateError:
         return False
     return True
+
+
+def _count(connection: duckdb.DuckDBPyConnection, source: str, condition: str, values: list[Any]) -> int:
+    found = connection.execute(f"SELECT count(*) FROM {source}{condition}", values).fetchone()  # noqa: S608 (built from checked columns and placeholders)
+    return int(found[0]) if found else 0
 
 
 def _finite(value: Any) -> Any:
