@@ -219,6 +219,11 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A pool process whose peak resident memory passed this after a task is replaced by a fresh one
+# (prefork pools; in KiB): the viewer's exports and indexes load pyarrow and DuckDB and reach a few
+# hundred MiB, and a validation that came after them in the same process would start there instead
+# of from a fresh process's ~130 MiB (validation is held to a peak under 256 MiB).
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("WORKER_MAX_MEMORY_MIB", 256, minimum=64) * 1024
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_MAX_SECONDS - 5

@@ -24,8 +24,14 @@ and checked by SHA-256 like it; the viewer reads the Parquet file until it lands
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
+from config.lazy_modules import on_first_use
+
+if TYPE_CHECKING:
+    import duckdb
+else:
+    duckdb = on_first_use("duckdb")
 
 from marketplace.viewer import tables
 

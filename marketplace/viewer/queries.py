@@ -22,12 +22,20 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
-import numpy as np
-import pyarrow as pa  # type: ignore[import-untyped]
-import pyarrow.parquet as pq  # type: ignore[import-untyped]
+from config.lazy_modules import on_first_use
+
+if TYPE_CHECKING:
+    import duckdb
+    import numpy as np
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+else:
+    duckdb = on_first_use("duckdb")
+    np = on_first_use("numpy")
+    pa = on_first_use("pyarrow")
+    pq = on_first_use("pyarrow.parquet")
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext

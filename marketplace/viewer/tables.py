@@ -29,14 +29,24 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
-import duckdb
-import pyarrow as pa  # type: ignore[import-untyped]
-import pyarrow.compute as pc  # type: ignore[import-untyped]
-import pyarrow.csv as pa_csv  # type: ignore[import-untyped]
-import pyarrow.json as pa_json  # type: ignore[import-untyped]
-import pyarrow.parquet as pq  # type: ignore[import-untyped]
+from config.lazy_modules import on_first_use
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.compute as pc  # type: ignore[import-untyped]
+    import pyarrow.csv as pa_csv  # type: ignore[import-untyped]
+    import pyarrow.json as pa_json  # type: ignore[import-untyped]
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+else:
+    duckdb = on_first_use("duckdb")
+    pa = on_first_use("pyarrow")
+    pc = on_first_use("pyarrow.compute")
+    pa_csv = on_first_use("pyarrow.csv")
+    pa_json = on_first_use("pyarrow.json")
+    pq = on_first_use("pyarrow.parquet")
 
 CSV = "text/csv"
 TSV = "text/tab-separated-values"
@@ -427,7 +437,7 @@ def _kinds(schema: pa.Schema) -> list[tuple[str, str]]:
     return [(column.name, _kind(column.type)) for column in schema]
 
 
-Plan = list[tuple[pa.Field, str, int]]  # (column, kind, where its aggregates start)
+Plan = list[tuple["pa.Field", str, int]]  # (column, kind, where its aggregates start)
 
 
 def _plan(schema: pa.Schema, *, candidates: bool) -> tuple[Plan, list[str]]:
