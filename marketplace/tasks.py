@@ -148,8 +148,10 @@ def index_parquet(self: Task, upload_id: str) -> str:
 
 @shared_task(name="marketplace.tasks.requeue_parquet_exports", acks_late=True, soft_time_limit=120, time_limit=150)
 def requeue_parquet_exports() -> int:
-    """Queue again exports no worker is finishing, and validated uploads without one (beat)."""
-    return exports.requeue_pending(older_than=timedelta(seconds=settings.VALIDATION_TIME_LIMIT_SECONDS + 60))
+    """Queue again exports no worker is finishing, and validated uploads without one (beat). A run
+    under way holds its lock and is left alone, so one left pending waits the validations' stuck
+    time (15 minutes), not the longest run's time limit."""
+    return exports.requeue_pending(older_than=timedelta(seconds=settings.VALIDATION_STUCK_SECONDS))
 
 
 @shared_task(

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -122,6 +122,21 @@ def held_lock(name: str) -> Iterator[bool]:
             if taken:
                 with raw.cursor() as cursor:
                     cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [name])
+
+
+def held_elsewhere(names: Iterable[str]) -> set[str]:
+    """Which of the advisory locks ``names`` (``held_lock``'s) a live process holds now: the runs
+    under way, which a sweeper leaves alone however long ago their row changed."""
+    held = set()
+    with _lock_connection() as raw, raw.cursor() as cursor:
+        for name in names:
+            cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [name])
+            row = cursor.fetchone()
+            if row and row[0]:
+                cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [name])
+            else:
+                held.add(name)
+    return held
 
 
 def _try_lock(raw: Any, upload_id: str) -> bool:

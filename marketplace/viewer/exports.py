@@ -15,9 +15,11 @@ sample's rows to those who may not download the archive.
 
 Every step can run twice: keys are generated from the upload's id and the table's position, and
 the row moves from pending by conditional update. A PostgreSQL advisory lock keeps two runs of
-one upload apart. Storage that cannot be reached raises ``RetryLater``; beat's sweeper queues
-pending exports nobody finished, and uploads that have none yet (those validated before this job
-existed), ``MAX_ATTEMPTS`` runs in all. ``export_version`` runs it in-process for a published
+one upload apart: a second copy of the message leaves the upload to the run that holds it.
+Storage that cannot be reached raises ``RetryLater``; beat's sweeper queues pending exports that
+nobody has touched for the stuck time (``VALIDATION_STUCK_SECONDS``) and no live run holds, and
+uploads that have none yet (those validated before this job existed), ``MAX_ATTEMPTS`` runs in
+all. ``export_version`` runs it in-process for a published
 version (the demo, the test world, ``manage.py export_parquet``).
 """
 
@@ -51,7 +53,7 @@ from marketplace.inspection.archives import (
     scan,
 )
 from marketplace.models import DatasetVersion, ParquetExport, Submission, Upload, Validation
-from marketplace.submissions.validation import held_lock
+from marketplace.submissions.validation import held_elsewhere, held_lock
 from marketplace.viewer import filter_database, search_index, tables
 
 logger = logging.getLogger(__name__)
@@ -268,8 +270,8 @@ def export_upload(*, upload_id: str) -> str:
     if export.status != Status.PENDING:
         return f"skipped: {export.status}"
     with held_lock(f"parquet:{upload_id}") as taken:
-        if not taken:
-            raise RetryLater("another run is exporting this upload")
+        if not taken:  # a copy of the message (a re-queue, a redelivery): the live run finishes it
+            return "skipped: another run is exporting"
         return _export_locked(export, validation)
 
 
@@ -334,12 +336,22 @@ def export_version(*, version_id: int) -> list[str]:
 
 
 def requeue_pending(*, older_than: timedelta) -> int:
-    """Queue again what no worker is finishing: pending exports untouched for ``older_than``, and
-    the current archive and sample uploads of submissions that passed validation but have no
-    export yet. After ``MAX_ATTEMPTS`` runs an export is marked failed. Returns how many were queued."""
+    """Queue again what no worker is finishing: pending exports untouched for ``older_than`` that
+    no live run holds (a job that used up its retries while storage was away, a lost message, a
+    killed worker), and the current archive and sample uploads of submissions that passed
+    validation but have no export yet. An export that ran ``MAX_ATTEMPTS`` times is marked failed
+    instead. Returns how many were queued."""
     now = timezone.now()
     cutoff = now - older_than
-    ParquetExport.objects.filter(status=Status.PENDING, attempts__gte=MAX_ATTEMPTS, updated_at__lt=cutoff).update(
+    pending = list(
+        ParquetExport.objects.filter(status=Status.PENDING, updated_at__lt=cutoff)
+        .order_by("updated_at")
+        .values_list("upload_id", "attempts")[:SWEEP_BATCH]
+    )
+    running = held_elsewhere(f"parquet:{upload_id}" for upload_id, _ in pending)
+    idle = [(upload_id, attempts) for upload_id, attempts in pending if f"parquet:{upload_id}" not in running]
+    exhausted = [upload_id for upload_id, attempts in idle if attempts >= MAX_ATTEMPTS]
+    ParquetExport.objects.filter(upload_id__in=exhausted, status=Status.PENDING).update(
         status=Status.FAILED, updated_at=now, finished_at=now,
         error=f"The tables could not be exported in {MAX_ATTEMPTS} attempts.",
     )  # fmt: skip
@@ -351,11 +363,7 @@ def requeue_pending(*, older_than: timedelta) -> int:
         .values_list("id", flat=True)[:SWEEP_BATCH]
     )
     ParquetExport.objects.bulk_create([ParquetExport(upload_id=pk) for pk in missing], ignore_conflicts=True)
-    stuck = list(
-        ParquetExport.objects.filter(status=Status.PENDING, updated_at__lt=cutoff)
-        .order_by("updated_at")
-        .values_list("upload_id", flat=True)[:SWEEP_BATCH]
-    )
+    stuck = [upload_id for upload_id, attempts in idle if attempts < MAX_ATTEMPTS]
     queued = list(dict.fromkeys(missing + stuck))
     for upload_id in queued:
         enqueue(upload_id)
@@ -365,6 +373,8 @@ def requeue_pending(*, older_than: timedelta) -> int:
         .order_by("updated_at")
         .values_list("upload_id", flat=True)[:SWEEP_BATCH]
     )
+    indexing = held_elsewhere(f"parquet-index:{upload_id}" for upload_id in unindexed)
+    unindexed = [upload_id for upload_id in unindexed if f"parquet-index:{upload_id}" not in indexing]
     for upload_id in unindexed:
         enqueue_index(upload_id)
     return len(queued) + len(unindexed)
