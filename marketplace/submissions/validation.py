@@ -112,55 +112,46 @@ def held_lock(name: str) -> Iterator[bool]:
     transaction, on a connection of its own: yields whether it was taken. It is released at the
     end, or by PostgreSQL as soon as the process holding it dies."""
     with _lock_connection() as raw:
-        with raw.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [name])
-            row = cursor.fetchone()
-        taken = bool(row and row[0])
+        taken = _try_lock(raw, name)
         try:
             yield taken
         finally:
             if taken:
-                with raw.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [name])
+                _unlock(raw, name)
 
 
 def held_elsewhere(names: Iterable[str]) -> set[str]:
     """Which of the advisory locks ``names`` (``held_lock``'s) a live process holds now: the runs
     under way, which a sweeper leaves alone however long ago their row changed."""
     held = set()
-    with _lock_connection() as raw, raw.cursor() as cursor:
+    with _lock_connection() as raw:
         for name in names:
-            cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [name])
-            row = cursor.fetchone()
-            if row and row[0]:
-                cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [name])
+            if _try_lock(raw, name):
+                _unlock(raw, name)
             else:
                 held.add(name)
     return held
 
 
-def _try_lock(raw: Any, upload_id: str) -> bool:
+def _try_lock(raw: Any, name: str) -> bool:
     with raw.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", ["validation:" + upload_id])
+        cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [name])
         row = cursor.fetchone()
     return bool(row and row[0])
 
 
-def _unlock(raw: Any, upload_id: str) -> None:
+def _unlock(raw: Any, name: str) -> None:
     with raw.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", ["validation:" + upload_id])
+        cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [name])
 
 
 def run_validation(*, upload_id: str) -> str:
     """The task's body: validate the upload unless another live run holds it or it is done.
     Returns what happened, for the worker's log."""
-    with _lock_connection() as raw:
-        if not _try_lock(raw, upload_id):
+    with held_lock("validation:" + upload_id) as taken:
+        if not taken:
             raise Busy("another run is validating this upload")
-        try:
-            return _run_locked(upload_id)
-        finally:
-            _unlock(raw, upload_id)
+        return _run_locked(upload_id)
 
 
 def _run_locked(upload_id: str) -> str:
@@ -356,16 +347,14 @@ def requeue_stuck(*, older_than: timedelta, now: datetime | None = None) -> int:
         "id", flat=True
     ):
         Validation.objects.get_or_create(upload_id=upload_id)
-    stuck = Validation.objects.filter(
-        Q(status__in=[Status.PENDING, Status.RUNNING], updated_at__lt=moment - older_than)
-        | (Q(status=Status.PASSED) & ~Q(quarantine_key=""))
-    ).values_list("upload_id", flat=True)
-    queued = 0
-    with _lock_connection() as raw:
-        for upload_id in stuck:
-            if not _try_lock(raw, upload_id):
-                continue  # a live worker has it
-            _unlock(raw, upload_id)
-            enqueue(upload_id)
-            queued += 1
-    return queued
+    stuck = list(
+        Validation.objects.filter(
+            Q(status__in=[Status.PENDING, Status.RUNNING], updated_at__lt=moment - older_than)
+            | (Q(status=Status.PASSED) & ~Q(quarantine_key=""))
+        ).values_list("upload_id", flat=True)
+    )
+    running = held_elsewhere("validation:" + upload_id for upload_id in stuck)
+    idle = [upload_id for upload_id in stuck if "validation:" + upload_id not in running]
+    for upload_id in idle:
+        enqueue(upload_id)
+    return len(idle)
