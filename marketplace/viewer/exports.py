@@ -351,7 +351,8 @@ def requeue_pending(*, older_than: timedelta) -> int:
     running = held_elsewhere(f"parquet:{upload_id}" for upload_id, _ in pending)
     idle = [(upload_id, attempts) for upload_id, attempts in pending if f"parquet:{upload_id}" not in running]
     exhausted = [upload_id for upload_id, attempts in idle if attempts >= MAX_ATTEMPTS]
-    ParquetExport.objects.filter(upload_id__in=exhausted, status=Status.PENDING).update(
+    # Untouched still: a late copy of the message may have started a run since the locks were read.
+    ParquetExport.objects.filter(upload_id__in=exhausted, status=Status.PENDING, updated_at__lt=cutoff).update(
         status=Status.FAILED, updated_at=now, finished_at=now,
         error=f"The tables could not be exported in {MAX_ATTEMPTS} attempts.",
     )  # fmt: skip
